@@ -1,0 +1,95 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// Settings shared by every Swift target (applied in the loop at the end).
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "clustmake",
+    products: [
+        .executable(name: "clustmake", targets: ["clustmake"]),
+        .executable(name: "compmake", targets: ["compmake"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+    ],
+    targets: [
+        // C bridges: only ClustmakeJSON imports CJansson, only ClustmakeRedis imports CHiredis.
+        .systemLibrary(
+            name: "CHiredis", pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"]), .brew(["hiredis"])]),
+        .systemLibrary(
+            name: "CJansson", pkgConfig: "jansson",
+            providers: [.apt(["libjansson-dev"]), .brew(["jansson"])]),
+
+        // Wrappers.
+        .target(name: "ClustmakeJSON", dependencies: ["CJansson"]),
+        .target(name: "ClustmakeRedis", dependencies: ["CHiredis"]),
+
+        // Pure core.
+        .target(name: "ClustmakeModel"),
+        .target(name: "ClustmakePlanner", dependencies: ["ClustmakeModel"]),
+        .target(
+            name: "ClustmakeScripts",
+            dependencies: [
+                "ClustmakeModel", "ClustmakePlanner", "ClustmakeJSON",
+                .product(name: "Mustache", package: "swift-mustache"),
+            ]),
+
+        // Edges.
+        .target(
+            name: "ClustmakeInput",
+            dependencies: ["ClustmakeModel", "ClustmakeJSON", .product(name: "Yams", package: "Yams")]),
+
+        // Commands and executables.
+        .target(
+            name: "ClustmakeCommands",
+            dependencies: [
+                "ClustmakeModel", "ClustmakeInput", "ClustmakePlanner", "ClustmakeScripts",
+                "ClustmakeJSON", "ClustmakeRedis",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .executableTarget(name: "clustmake", dependencies: ["ClustmakeCommands"]),
+        .executableTarget(name: "compmake", dependencies: ["ClustmakeCommands"]),
+
+        // Test support: real servers started by the tests (not a product).
+        .target(name: "ClustmakeTestSupport", dependencies: ["ClustmakeRedis"]),
+
+        .testTarget(
+            name: "ClustmakeJSONTests",
+            dependencies: ["ClustmakeJSON", .product(name: "PropertyBased", package: "swift-property-based")]),
+        .testTarget(name: "ClustmakeRedisTests", dependencies: ["ClustmakeRedis", "ClustmakeTestSupport"]),
+        .testTarget(
+            name: "ClustmakeModelTests",
+            dependencies: ["ClustmakeModel", .product(name: "PropertyBased", package: "swift-property-based")]),
+        .testTarget(name: "ClustmakeInputTests", dependencies: ["ClustmakeInput", "ClustmakeModel"]),
+        .testTarget(
+            name: "ClustmakePlannerTests",
+            dependencies: [
+                "ClustmakePlanner", "ClustmakeModel",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]),
+        .testTarget(
+            name: "ClustmakeScriptsTests",
+            dependencies: [
+                "ClustmakeScripts", "ClustmakePlanner", "ClustmakeModel",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            exclude: ["Snapshots"]),
+        .testTarget(
+            name: "ClustmakeCommandsTests",
+            dependencies: ["ClustmakeCommands", "ClustmakeJSON", "ClustmakeTestSupport"]),
+    ]
+)
+
+for target in package.targets where target.type != .system {
+    target.swiftSettings = (target.swiftSettings ?? []) + swiftSettings
+}

@@ -1,0 +1,184 @@
+/// A validated directed acyclic graph of jobs.
+///
+/// Building one checks everything a plan relies on: at least one job, valid and unique ids, dependencies that
+/// name jobs of the graph, no cycles. Jobs are addressed by their index in ``jobs`` (input order); the
+/// relations are kept as compressed adjacency lists so that graphs of millions of jobs stay small.
+public struct JobGraph: Sendable {
+    /// The namespace the graph declares, if any.
+    public let namespace: String?
+    /// The jobs, in input order.
+    public let jobs: [Job]
+    /// For each job, the indices of the jobs it depends on.
+    public let predecessors: Adjacency
+    /// For each job, the indices of the jobs that depend on it.
+    public let successors: Adjacency
+    /// Every job index once, each after all of its dependencies; ties keep input order.
+    public let topologicalOrder: [Int32]
+    private let indexByID: [String: Int32]
+
+    /// Validates `jobs` and builds the graph.
+    /// - Parameters:
+    ///   - namespace: The namespace declared by the input, if any (validated like an id).
+    ///   - jobs: The jobs, in input order. Repeated dependencies of one job are dropped.
+    /// - Throws: ``InputError`` naming the job and what is wrong with it: an invalid or duplicate id, a
+    ///   dependency that is not a job of the graph, a job that depends on itself, a cycle (printed as its
+    ///   path), or an empty graph.
+    public init(namespace: String? = nil, jobs: [Job]) throws(InputError) {
+        if let namespace, let problem = JobID.problem(with: namespace) {
+            throw InputError(
+                .invalidID, "namespace '\(namespace)' is not valid: \(problem).",
+                fix: "Use only \(JobID.allowedDescription) in namespaces.")
+        }
+        guard !jobs.isEmpty else {
+            throw InputError(.emptyGraph, "the graph has no jobs.", fix: "Add at least one job to \"jobs\".")
+        }
+        guard jobs.count < Int(Int32.max) else {
+            throw InputError(.invalidValue, "the graph has more than \(Int32.max - 1) jobs.")
+        }
+        var index = [String: Int32](minimumCapacity: jobs.count)
+        var jobs = jobs
+        for position in jobs.indices {
+            let id = jobs[position].id
+            if let problem = JobID.problem(with: id) {
+                throw InputError(
+                    .invalidID, "'\(id)' is not a valid job id: \(problem).",
+                    fix: "Rename the job using only \(JobID.allowedDescription).", subject: "job #\(position + 1)")
+            }
+            if let first = index.updateValue(Int32(position), forKey: id) {
+                throw InputError(
+                    .duplicateID, "the id is used by job #\(first + 1) and job #\(position + 1).",
+                    fix: "Give every job its own id.", subject: "job '\(id)'")
+            }
+        }
+        var offsets = [Int32](repeating: 0, count: jobs.count + 1)
+        var targets = [Int32]()
+        targets.reserveCapacity(jobs.reduce(0) { $0 + $1.deps.count })
+        for position in jobs.indices {
+            let job = jobs[position]
+            let start = targets.count
+            var repeated = false
+            for dep in job.deps {
+                guard let target = index[dep] else {
+                    throw InputError(
+                        .unknownDependency, "depends on '\(dep)', which is not a job of this graph.",
+                        fix: (nearest(dep, in: index.keys).map { "Did you mean '\($0)'? " } ?? "")
+                            + "Add a job '\(dep)' or remove it from the deps of '\(job.id)'.",
+                        subject: "job '\(job.id)'")
+                }
+                if target == Int32(position) {
+                    throw InputError(
+                        .cycle, "depends on itself.", fix: "Remove '\(job.id)' from its own deps.",
+                        subject: "job '\(job.id)'")
+                }
+                if targets[start...].contains(target) {
+                    repeated = true
+                } else {
+                    targets.append(target)
+                }
+            }
+            if repeated {
+                jobs[position].deps = targets[start...].map { jobs[Int($0)].id }
+            }
+            offsets[position + 1] = Int32(targets.count)
+        }
+        let predecessors = Adjacency(offsets: offsets, targets: targets)
+        let successors = predecessors.reversed(nodeCount: jobs.count)
+        let order = try Self.topologicalOrder(jobs: jobs, predecessors: predecessors, successors: successors)
+        self.namespace = namespace
+        self.jobs = jobs
+        self.predecessors = predecessors
+        self.successors = successors
+        self.topologicalOrder = order
+        self.indexByID = index
+    }
+
+    /// The number of jobs.
+    public var count: Int { jobs.count }
+
+    /// The number of dependency edges.
+    public var edgeCount: Int { predecessors.targets.count }
+
+    /// The index of the job with id `id`, if there is one.
+    public func index(of id: String) -> Int? {
+        indexByID[id].map(Int.init)
+    }
+
+    /// Kahn's algorithm with a FIFO seeded in input order, so the order is deterministic.
+    private static func topologicalOrder(
+        jobs: [Job], predecessors: Adjacency, successors: Adjacency
+    ) throws(InputError) -> [Int32] {
+        let count = jobs.count
+        var remaining = [Int32](repeating: 0, count: count)
+        var order = [Int32]()
+        order.reserveCapacity(count)
+        for node in 0..<count {
+            remaining[node] = Int32(predecessors.degree(node))
+            if remaining[node] == 0 { order.append(Int32(node)) }
+        }
+        var head = 0
+        while head < order.count {
+            let node = Int(order[head])
+            head += 1
+            for next in successors[node] {
+                remaining[Int(next)] -= 1
+                if remaining[Int(next)] == 0 { order.append(next) }
+            }
+        }
+        if order.count < count {
+            let cycle = findCycle(remaining: remaining, predecessors: predecessors)
+            let path = cycle.map { "'\(jobs[Int($0)].id)'" }.joined(separator: " -> ")
+            throw InputError(
+                .cycle, "the dependencies form a cycle: \(path) (each job depends on the one after it).",
+                fix: "Remove one of these dependencies.", subject: "job '\(jobs[Int(cycle[0])].id)'")
+        }
+        return order
+    }
+
+    /// A cycle among the nodes Kahn's algorithm could not order, as a closed path `a, b, …, a` where each node
+    /// depends on the next.
+    private static func findCycle(remaining: [Int32], predecessors: Adjacency) -> [Int32] {
+        // Every unordered node has an unordered predecessor, so walking predecessors must revisit a node.
+        guard var node = remaining.firstIndex(where: { $0 > 0 }) else { return [] }
+        var seenAt = [Int: Int]()
+        var walk = [Int32]()
+        while seenAt[node] == nil {
+            seenAt[node] = walk.count
+            walk.append(Int32(node))
+            node = Int(predecessors[node].first { remaining[Int($0)] > 0 }!)
+        }
+        var cycle = Array(walk[seenAt[node]!...])
+        cycle.append(Int32(node))
+        return cycle
+    }
+}
+
+/// The candidate closest to `word` by edit distance, if it is close enough to be a likely typo.
+public func nearest(_ word: String, in candidates: some Sequence<String>) -> String? {
+    let limit = max(1, word.count / 3)
+    var best: (String, Int)?
+    for candidate in candidates where abs(candidate.count - word.count) <= limit {
+        let distance = editDistance(word, candidate)
+        if distance <= limit, distance < best?.1 ?? .max || (distance == best?.1 && candidate < best!.0) {
+            best = (candidate, distance)
+        }
+    }
+    return best?.0
+}
+
+func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a.utf8)
+    let b = Array(b.utf8)
+    if a.isEmpty { return b.count }
+    var previous = Array(0...b.count)
+    var current = previous
+    for i in 1...a.count {
+        current[0] = i
+        if !b.isEmpty {
+            for j in 1...b.count {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+        }
+        swap(&previous, &current)
+    }
+    return previous[b.count]
+}

@@ -1,0 +1,48 @@
+import ClustmakeModel
+import Testing
+
+@Suite struct FingerprintTests {
+    @Test("SHA-256 matches the standard test vectors", arguments: [
+        ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+        ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+        ("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+         "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
+    ])
+    func vectors(input: String, digest: String) {
+        var hash = SHA256()
+        hash.update(input.utf8)
+        #expect(hash.finalizeHex() == digest)
+    }
+
+    @Test("a million 'a' hash to the standard digest")
+    func longInput() {
+        var hash = SHA256()
+        hash.update(repeatElement(UInt8(ascii: "a"), count: 1_000_000))
+        #expect(hash.finalizeHex() == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
+    @Test("the graph fingerprint changes with any job setting and not otherwise")
+    func graphFingerprint() throws {
+        let base = [Job(id: "a", command: .shell("true")), Job(id: "b", command: .argv(["echo", "x"]), deps: ["a"])]
+        let same = try JobGraph(jobs: base).fingerprint
+        #expect(try JobGraph(jobs: base).fingerprint == same)
+        var changed = base
+        changed[1].cost = 2
+        #expect(try JobGraph(jobs: changed).fingerprint != same)
+        changed = base
+        changed[1].command = .argv(["echo", "y"])
+        #expect(try JobGraph(jobs: changed).fingerprint != same)
+        changed = base
+        changed[0].env = [.init(name: "X", value: "1")]
+        #expect(try JobGraph(jobs: changed).fingerprint != same)
+    }
+
+    @Test("the cluster fingerprint changes with host settings")
+    func clusterFingerprint() {
+        let cluster = Cluster(hosts: [Host(name: "n1", processors: 2)])
+        var other = cluster
+        other.hosts[0].nice = 5
+        #expect(cluster.fingerprint != other.fingerprint)
+        #expect(cluster.fingerprint == Cluster(hosts: [Host(name: "n1", processors: 2)]).fingerprint)
+    }
+}
