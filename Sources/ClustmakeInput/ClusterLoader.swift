@@ -1,0 +1,163 @@
+public import ClustmakeModel
+import Yams
+
+/// Reads a cluster file: compmake's `cluster.yaml` format and clustmake's documented extensions
+/// (docs/cluster.md).
+///
+/// ```yaml
+/// types:
+///   default: {username: alice, processors: 2, nice: 10}
+///   big: {processors: 8, speed: 2}
+/// hosts:
+///   node1: {host: 10.0.0.1, processors: 3}
+///   node2: {type: big}
+/// redis: {url: "redis://db.lab:6379/0", password_file: ~/.config/clustmake/redis-password}
+/// ```
+///
+/// As in compmake, every type inherits from `default`, a host takes the settings of its `type` (default
+/// `default`) for every key it does not set, and `host` defaults to the nickname.
+public struct ClusterLoader: Sendable {
+    public init() {}
+
+    /// Keys a host (or a type) may set.
+    static let hostKeys = [
+        "host", "username", "processors", "type", "instance", "init", "test", "nice", "port", "ssh_config",
+        "ssh_options", "speed", "tunnel_port_base", "worker", "local",
+    ]
+    static let topKeys = ["hosts", "types", "redis"]
+    static let redisKeys = ["url", "password_file"]
+
+    /// Loads and validates the cluster file at `path`.
+    /// - Throws: ``InputError`` naming the file, line, column and host of the first problem.
+    public func load(path: String) throws(InputError) -> Cluster {
+        let bytes = try InputFile.read(path)
+        return try load(bytes: bytes, file: path)
+    }
+
+    /// Loads a cluster from the bytes of a file named `file` (for messages).
+    public func load(bytes: [UInt8], file: String) throws(InputError) -> Cluster {
+        let text = try InputFile.text(bytes, file: file)
+        let root = try YAMLNode.parse(text, file: file)
+        return try decode(root, file: file)
+    }
+
+    private func decode(_ root: YAMLNode, file: String) throws(InputError) -> Cluster {
+        let top = try ObjectReader(root, file: file, subject: nil, what: "a cluster file", known: Self.topKeys)
+        var types = [String: YAMLNode]()
+        if let typeNode = root.member("types"), typeNode.kind != .null {
+            _ = try ObjectReader(typeNode, file: file, subject: nil, what: "'types'", known: typeNode.keys)
+            for name in typeNode.keys {
+                let node = typeNode.member(name)!
+                _ = try ObjectReader(
+                    node, file: file, subject: "type '\(name)'", what: "a type",
+                    known: Self.hostKeys.filter { $0 != "host" && $0 != "type" })
+                types[name] = node
+            }
+        }
+        let hostsNode = try top.required("hosts", example: "hosts: {node1: {host: node1.lab, processors: 4}}")
+        guard hostsNode.kind == .object else {
+            throw top.error(
+                .wrongType, "'hosts' must map nicknames to host settings, not \(hostsNode.kind.phrase).",
+                fix: "Write hosts: {node1: {host: node1.lab, processors: 4}}.", at: hostsNode)
+        }
+        let names = hostsNode.keys
+        guard !names.isEmpty else {
+            throw top.error(
+                .emptyGraph, "the cluster has no hosts.", fix: "Add at least one host under 'hosts:'.", at: hostsNode)
+        }
+        var hosts = [Host]()
+        for name in names {
+            hosts.append(try decodeHost(name, hostsNode.member(name)!, types: types, file: file))
+        }
+        var redis = Cluster.Redis()
+        if let redisNode = root.member("redis"), redisNode.kind != .null {
+            let reader = try ObjectReader(
+                redisNode, file: file, subject: nil, what: "'redis'", known: Self.redisKeys)
+            redis.url = try reader.nonEmptyString("url", example: "url: redis://db.lab:6379/0")
+            redis.passwordFile = try reader.nonEmptyString(
+                "password_file", example: "password_file: ~/.config/clustmake/redis-password")
+        }
+        return Cluster(hosts: hosts, redis: redis)
+    }
+
+    private func decodeHost(
+        _ name: String, _ node: YAMLNode, types: [String: YAMLNode], file: String
+    ) throws(InputError) -> Host {
+        let subject = "host '\(name)'"
+        let own = try ObjectReader(
+            node.kind == .null ? YAMLNode(node: [:]) : node, file: file, subject: subject, what: "a host",
+            known: Self.hostKeys)
+        if let problem = JobID.problem(with: name) {
+            throw own.error(
+                .invalidID, "the nickname '\(name)' is not valid: \(problem).",
+                fix: "Nicknames name script files: use only \(JobID.allowedDescription).")
+        }
+        let typeName = try own.string("type", example: "type: big") ?? "default"
+        if typeName != "default", types[typeName] == nil {
+            let known = types.keys.sorted()
+            throw own.error(
+                .invalidValue, "unknown type '\(typeName)'.",
+                fix: (nearest(typeName, in: known).map { "Did you mean '\($0)'? " } ?? "")
+                    + (known.isEmpty ? "Define it under 'types:'." : "Known types: \(known.joined(separator: ", ")).")
+            )
+        }
+        // Settings come from the host, then its type, then the default type.
+        var layers = [own]
+        for layerName in typeName == "default" ? ["default"] : [typeName, "default"] {
+            if let typeNode = types[layerName] {
+                layers.append(ObjectReaderUnchecked.make(typeNode, file: file, subject: "type '\(layerName)'"))
+            }
+        }
+        func first<T>(_ read: (ObjectReader<YAMLNode>) throws(InputError) -> T?) throws(InputError) -> T? {
+            for layer in layers { if let value = try read(layer) { return value } }
+            return nil
+        }
+        var host = Host(name: name)
+        if let address = try own.nonEmptyString("host", example: "host: node1.lab") {
+            try check(address, as: "host", reader: own, fix: "Write the host name or address ssh should connect to.")
+            host.address = address
+        }
+        if let username = try first({ (r) throws(InputError) in try r.nonEmptyString("username", example: "username: alice") }) {
+            try check(username, as: "username", reader: own, fix: "Write the login name alone.")
+            if username.contains("@") {
+                throw own.error(.invalidValue, "the username '\(username)' contains '@'.", fix: "Write the login name alone.")
+            }
+            host.username = username
+        }
+        host.processors = try first({ (r) throws(InputError) in try r.integer("processors", in: 1...4096) }) ?? 1
+        let instance = try first({ (r) throws(InputError) in try r.integer("instance", in: 0...60000) }) ?? 0
+        host.nice = try first({ (r) throws(InputError) in try r.integer("nice", in: -20...19) }) ?? Host.defaultNice
+        host.port = try first({ (r) throws(InputError) in try r.integer("port", in: 1...65535) })
+        host.sshConfig = try first({ (r) throws(InputError) in try r.nonEmptyString("ssh_config", example: "ssh_config: ~/.ssh/lab_config") })
+        host.sshOptions = try first({ (r) throws(InputError) in try r.strings("ssh_options", example: "ssh_options: [\"-o\", \"Compression=yes\"]") }) ?? []
+        host.speed = try first({ (r) throws(InputError) in try r.number("speed", in: 0.000001...1e6) }) ?? 1
+        let base = try first({ (r) throws(InputError) in try r.integer("tunnel_port_base", in: 1024...65535) }) ?? Host.defaultTunnelPortBase
+        host.tunnelPortBase = base + instance
+        if host.tunnelPortBase + host.processors - 1 > 65535 {
+            throw own.error(
+                .invalidValue,
+                "tunnel ports \(host.tunnelPortBase)…\(host.tunnelPortBase + host.processors - 1) go past 65535.",
+                fix: "Lower tunnel_port_base (or instance) so that base + processors - 1 <= 65535.")
+        }
+        host.worker = try first({ (r) throws(InputError) in try r.nonEmptyString("worker", example: "worker: ~/.local/bin/compmake") }) ?? Host.defaultWorker
+        host.isLocal = try first({ (r) throws(InputError) in try r.bool("local") }) ?? false
+        return host
+    }
+
+    private func check(_ value: String, as key: String, reader: ObjectReader<YAMLNode>, fix: String) throws(InputError) {
+        if value.hasPrefix("-") {
+            throw reader.error(.invalidValue, "\(key) '\(value)' starts with '-', which ssh would read as an option.", fix: fix)
+        }
+        if value.contains(where: { $0.isWhitespace || $0.unicodeScalars.contains { $0.value < 0x20 } }) {
+            throw reader.error(.invalidValue, "\(key) '\(value)' contains white space.", fix: fix)
+        }
+    }
+}
+
+/// A reader over a type's settings, whose keys were already checked when the types were read.
+enum ObjectReaderUnchecked {
+    static func make(_ node: YAMLNode, file: String, subject: String) -> ObjectReader<YAMLNode> {
+        // Keys and kind were validated when 'types' was read, so this cannot throw.
+        (try? ObjectReader(node, file: file, subject: subject, what: "a type", known: node.keys))!
+    }
+}

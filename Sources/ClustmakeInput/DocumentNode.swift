@@ -1,0 +1,38 @@
+/// The kinds of value a JSON or YAML document holds.
+enum NodeKind: Sendable {
+    case null, bool, number, string, array, object
+
+    /// "a string", "an object", … for messages.
+    var phrase: String {
+        switch self {
+        case .null: "null"
+        case .bool: "true or false"
+        case .number: "a number"
+        case .string: "a string"
+        case .array: "a list"
+        case .object: "an object"
+        }
+    }
+}
+
+/// A node of a parsed input document, JSON or YAML, so that one decoder reads both formats.
+///
+/// YAML nodes know their line and column; JSON nodes do not (jansson keeps no positions), so errors about JSON
+/// values name the job or host instead.
+protocol DocumentNode {
+    var kind: NodeKind { get }
+    /// 1-based line and column, when the format keeps them.
+    var location: (line: Int, column: Int)? { get }
+    /// Where `key` itself is written in an object, when the format keeps positions.
+    func keyLocation(_ key: String) -> (line: Int, column: Int)?
+    /// The value of `key` in an object.
+    func member(_ key: String) -> Self?
+    /// Every key of an object, in document order.
+    var keys: [String] { get }
+    /// The elements of an array.
+    var elements: [Self] { get }
+    var string: String? { get }
+    var double: Double? { get }
+    var integer: Int? { get }
+    var bool: Bool? { get }
+}

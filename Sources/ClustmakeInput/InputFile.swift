@@ -1,0 +1,72 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+import ClustmakeModel
+
+/// Reading input files, with messages that say what went wrong.
+enum InputFile {
+    /// The whole file at `path`, or standard input for "-".
+    static func read(_ path: String) throws(InputError) -> [UInt8] {
+        let descriptor = path == "-" ? 0 : open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            let reason = String(cString: strerror(errno))
+            throw InputError(.unreadable, "cannot open the file: \(reason).", fix: "Check the path.", file: path)
+        }
+        defer { if descriptor != 0 { close(descriptor) } }
+        var info = stat()
+        if fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+            throw InputError(.unreadable, "this is a directory, not a file.", fix: "Name the file itself.", file: path)
+        }
+        var bytes = [UInt8]()
+        if info.st_size > 0 { bytes.reserveCapacity(Int(info.st_size) + 1) }
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                let reason = String(cString: strerror(errno))
+                throw InputError(.unreadable, "cannot read the file: \(reason).", file: path)
+            }
+            if count == 0 { break }
+            bytes.append(contentsOf: chunk[0..<count])
+        }
+        return bytes
+    }
+
+    /// The bytes as text, or an error at the line and column of the first byte that is not UTF-8.
+    static func text(_ bytes: [UInt8], file: String) throws(InputError) -> String {
+        if let text = String(validating: bytes, as: UTF8.self) { return text }
+        let (line, column) = firstInvalidUTF8(bytes)
+        throw InputError(
+            .encoding, "the file is not UTF-8 text (an invalid byte is here).",
+            fix: "Save the file as UTF-8; if it is binary, name the right file.", file: file, line: line,
+            column: column)
+    }
+
+    /// The 1-based line and column of the first byte that breaks UTF-8.
+    static func firstInvalidUTF8(_ bytes: [UInt8]) -> (Int, Int) {
+        var line = 1
+        var lineStart = 0
+        var index = 0
+        var decoder = UTF8()
+        var iterator = bytes.makeIterator()
+        var offsetBeforeScalar = 0
+        loop: while true {
+            offsetBeforeScalar = index
+            switch decoder.decode(&iterator) {
+            case .scalarValue(let scalar):
+                index += UTF8.width(scalar)
+                if scalar == "\n" {
+                    line += 1
+                    lineStart = index
+                }
+            case .emptyInput: break loop
+            case .error: break loop
+            }
+        }
+        let column = String(decoding: bytes[lineStart..<offsetBeforeScalar], as: UTF8.self).unicodeScalars.count + 1
+        return (line, column)
+    }
+}

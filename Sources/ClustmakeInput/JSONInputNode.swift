@@ -1,0 +1,42 @@
+import ClustmakeJSON
+
+/// A node of a jansson document seen through ``DocumentNode``.
+struct JSONInputNode: DocumentNode {
+    let node: JSONNode
+
+    var kind: NodeKind {
+        switch node.kind {
+        case .null: .null
+        case .bool: .bool
+        case .int, .double: .number
+        case .string: .string
+        case .array: .array
+        case .object: .object
+        }
+    }
+
+    var location: (line: Int, column: Int)? { nil }
+
+    func keyLocation(_ key: String) -> (line: Int, column: Int)? { nil }
+
+    func member(_ key: String) -> JSONInputNode? {
+        node[key].map(JSONInputNode.init)
+    }
+
+    var keys: [String] {
+        node.keys
+    }
+
+    var elements: [JSONInputNode] {
+        node.elements.map(JSONInputNode.init)
+    }
+
+    var string: String? { node.string }
+    var double: Double? { node.double }
+    var integer: Int? {
+        if let value = node.int { return Int(exactly: value) }
+        if let value = node.double, value == value.rounded(), abs(value) < 1e15 { return Int(value) }
+        return nil
+    }
+    var bool: Bool? { node.bool }
+}

@@ -1,0 +1,89 @@
+import ClustmakeModel
+import Yams
+
+/// A Yams node seen through ``DocumentNode``.
+struct YAMLNode: DocumentNode {
+    let node: Node
+
+    /// Parses YAML text.
+    /// - Throws: ``InputError`` with the line and column of the first syntax error, or of a repeated key.
+    static func parse(_ text: String, file: String) throws(InputError) -> YAMLNode {
+        do {
+            guard let node = try Yams.compose(yaml: text) else {
+                throw InputError(.syntax, "the file is empty.", fix: "Write the document into it.", file: file)
+            }
+            return YAMLNode(node: node)
+        } catch let error as InputError {
+            throw error
+        } catch let error as YamlError {
+            throw Self.inputError(error, file: file)
+        } catch {
+            throw InputError(.syntax, "cannot read YAML: \(error).", file: file)
+        }
+    }
+
+    private static func inputError(_ error: YamlError, file: String) -> InputError {
+        switch error {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
+            let detail = context.map { "\(problem) \($0.text)" } ?? problem
+            return InputError(
+                .syntax, "invalid YAML: \(detail).", fix: "Correct the YAML syntax at this place.", file: file,
+                line: mark.line, column: mark.column)
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            let names = duplicates.map { "'\($0)'" }.joined(separator: ", ")
+            return InputError(
+                .syntax, "the key \(names) appears twice in one mapping.", fix: "Keep one of them.", file: file,
+                line: context.mark.line, column: context.mark.column)
+        case .reader(let problem, _, _, _):
+            return InputError(.encoding, "cannot read YAML: \(problem).", fix: "Save the file as UTF-8.", file: file)
+        default:
+            return InputError(.syntax, "invalid YAML: \(error).", file: file)
+        }
+    }
+
+    var kind: NodeKind {
+        switch node {
+        case .mapping: return .object
+        case .sequence: return .array
+        case .alias: return .null
+        case .scalar(let scalar):
+            if scalar.style != .plain { return .string }
+            if node.null != nil { return .null }
+            if node.bool != nil { return .bool }
+            if node.int != nil || node.float != nil { return .number }
+            return .string
+        }
+    }
+
+    var location: (line: Int, column: Int)? {
+        node.mark.map { ($0.line, $0.column) }
+    }
+
+    func keyLocation(_ key: String) -> (line: Int, column: Int)? {
+        node.mapping?.first { $0.key.string == key }?.key.mark.map { ($0.line, $0.column) }
+    }
+
+    func member(_ key: String) -> YAMLNode? {
+        guard let mapping = node.mapping else { return nil }
+        for (name, value) in mapping where name.string == key { return YAMLNode(node: value) }
+        return nil
+    }
+
+    var keys: [String] {
+        node.mapping?.map { $0.key.string ?? "\($0.key)" } ?? []
+    }
+
+    var elements: [YAMLNode] {
+        node.sequence?.map { YAMLNode(node: $0) } ?? []
+    }
+
+    /// Any scalar but null reads as its text, so that `command: true` or `id: 42` mean what they say.
+    var string: String? {
+        guard case .scalar(let scalar) = node, kind != .null else { return nil }
+        return scalar.string
+    }
+    var double: Double? { kind == .number ? node.float ?? node.int.map(Double.init) : nil }
+    var integer: Int? { kind == .number ? node.int : nil }
+    var bool: Bool? { kind == .bool ? node.bool : nil }
+}

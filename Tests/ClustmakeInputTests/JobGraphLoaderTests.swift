@@ -1,0 +1,182 @@
+import ClustmakeInput
+import ClustmakeModel
+import Testing
+
+@Suite struct JobGraphLoaderTests {
+    func load(_ text: String, file: String = "jobs.json", timeScale: Double? = nil) throws(InputError) -> JobGraph {
+        try JobGraphLoader(timeScale: timeScale).load(bytes: Array(text.utf8), file: file).graph
+    }
+
+    func failure(_ text: String, file: String = "jobs.json") -> InputError? {
+        do {
+            _ = try load(text, file: file)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test("a native JSON graph with every optional field loads")
+    func nativeJSON() throws {
+        let graph = try load(
+            """
+            {"namespace": "proj", "jobs": [
+              {"id": "a", "command": "echo hi"},
+              {"id": "b", "command": ["python3", "-c", "print(1)"], "deps": ["a"], "cost": 2.5,
+               "cwd": "/tmp", "env": {"B": "2", "A": "1"}, "nice": 5, "cores": 4, "memory": "2G",
+               "retries": 2, "timeout": "1h30m", "tags": ["py"]}
+            ]}
+            """)
+        #expect(graph.namespace == "proj")
+        let b = graph.jobs[1]
+        #expect(b.command == .argv(["python3", "-c", "print(1)"]))
+        #expect(b.deps == ["a"])
+        #expect(b.cost == 2.5)
+        #expect(b.cwd == "/tmp")
+        #expect(b.env.map(\.name) == ["A", "B"])
+        #expect(b.nice == 5)
+        #expect(b.cores == 4)
+        #expect(b.memory == 2 << 30)
+        #expect(b.retries == 2)
+        #expect(b.timeout == 5400)
+        #expect(b.tags == ["py"])
+        #expect(graph.jobs[0].cost == Job.defaultCost)
+    }
+
+    @Test("the same graph in YAML loads the same")
+    func nativeYAML() throws {
+        let graph = try load(
+            """
+            namespace: proj
+            jobs:
+              - id: a
+                command: echo hi
+              - id: b
+                command: [python3, -c, "print(1)"]
+                deps: [a]
+                cost: 2.5
+            """, file: "jobs.yaml")
+        #expect(graph.jobs.map(\.id) == ["a", "b"])
+        #expect(graph.jobs[1].command == .argv(["python3", "-c", "print(1)"]))
+        #expect(graph.jobs[0].command == .shell("echo hi"))
+    }
+
+    @Test(
+        "each kind of bad input gives its own error code",
+        arguments: [
+            ("{\"jobs\": [", InputError.Code.syntax),
+            ("{\"jobs\": [{\"id\": \"a\", \"command\": \"x\"},]}", .syntax),
+            ("", .syntax),
+            ("[]", .wrongType),
+            ("{\"jobs\": {}}", .wrongType),
+            ("{\"jobz\": []}", .unknownKey),
+            ("{}", .missingKey),
+            ("{\"jobs\": []}", .emptyGraph),
+            ("{\"jobs\": [{\"command\": \"x\"}]}", .missingKey),
+            ("{\"jobs\": [{\"id\": \"a\"}]}", .missingKey),
+            ("{\"jobs\": [{\"id\": \"a\", \"command\": \"\"}]}", .invalidValue),
+            ("{\"jobs\": [{\"id\": \"a\", \"command\": []}]}", .invalidValue),
+            ("{\"jobs\": [{\"id\": \"a\", \"command\": 3}]}", .wrongType),
+            ("{\"jobs\": [{\"id\": 1, \"command\": \"x\"}]}", .wrongType),
+            ("{\"jobs\": [{\"id\": \"a\", \"command\": \"x\", \"comand\": 1}]}", .unknownKey),
+            ("{\"jobs\": [{\"id\": \"a\", \"command\": \"x\", \"cost\": \"1\"}]}", .wrongType),
+            ("{\"jobs\": [{\"id\": \"a\", \"command\": \"x\", \"cost\": -1}]}", .invalidValue),
+            ("{\"jobs\": [{\"id\": \"a\", \"command\": \"x\", \"deps\": \"b\"}]}", .wrongType),
+            ("{\"jobs\": [{\"id\": \"a\", \"command\": \"x\", \"nice\": 40}]}", .invalidValue),
+            ("{\"jobs\": [{\"id\": \"a\", \"command\": \"x\", \"cores\": 1.5}]}", .wrongType),
+            ("{\"jobs\": [{\"id\": \"a\", \"command\": \"x\", \"memory\": 2}]}", .invalidValue),
+            ("{\"jobs\": [{\"id\": \"a\", \"command\": \"x\", \"timeout\": \"soon\"}]}", .invalidValue),
+            ("{\"jobs\": [{\"id\": \"a\", \"command\": \"x\", \"env\": {\"1X\": \"y\"}}]}", .invalidValue),
+            ("{\"jobs\": [{\"id\": \"a\", \"command\": \"x\", \"env\": {\"X\": [1]}}]}", .wrongType),
+            ("{\"jobs\": [{\"id\": \"a b\", \"command\": \"x\"}]}", .invalidID),
+            ("{\"jobs\": [{\"id\": \"-a\", \"command\": \"x\"}]}", .invalidID),
+            ("{\"jobs\": [{\"id\": \"a\", \"command\": \"x\"}, {\"id\": \"a\", \"command\": \"y\"}]}", .duplicateID),
+            ("{\"jobs\": [{\"id\": \"a\", \"command\": \"x\", \"deps\": [\"b\"]}]}", .unknownDependency),
+            ("{\"jobs\": [{\"id\": \"a\", \"command\": \"x\", \"deps\": [\"a\"]}]}", .cycle),
+            ("{\"jobs\": [{\"id\": \"a\", \"command\": \"x\"}], \"jobs\": []}", .syntax),
+        ])
+    func badInput(text: String, code: InputError.Code) throws {
+        let error = try #require(failure(text))
+        #expect(error.code == code, "\(error)")
+        #expect(error.file == "jobs.json")
+        #expect(error.fix != nil, "every message says how to fix: \(error)")
+    }
+
+    @Test("a JSON syntax error names the line and column")
+    func syntaxPosition() throws {
+        let error = try #require(failure("{\"jobs\": [\n  {\"id\": \"a\" \"command\": \"x\"}\n]}"))
+        #expect(error.code == .syntax)
+        #expect(error.line == 2)
+        #expect(error.column != nil)
+        #expect(error.description.hasPrefix("jobs.json:2:"))
+    }
+
+    @Test("a YAML error names the line and column of the offending value")
+    func yamlPosition() throws {
+        let error = try #require(
+            failure(
+                """
+                jobs:
+                  - id: a
+                    command: echo
+                    cost: lots
+                """, file: "jobs.yaml"))
+        #expect(error.code == .wrongType)
+        #expect(error.line == 4)
+        #expect(error.column == 11)
+        #expect(error.description.hasPrefix("jobs.yaml:4:11: job 'a': 'cost' must be a number"))
+    }
+
+    @Test("a job error names the job")
+    func namesTheJob() throws {
+        let error = try #require(failure("{\"jobs\": [{\"id\": \"a\", \"command\": \"x\", \"retries\": -1}]}"))
+        #expect(error.description.hasPrefix("jobs.json: job 'a': 'retries' is -1"))
+    }
+
+    @Test("an unknown key suggests the right one")
+    func didYouMean() throws {
+        let error = try #require(failure("{\"jobs\": [{\"id\": \"a\", \"command\": \"x\", \"dpes\": []}]}"))
+        #expect(error.description.contains("Did you mean 'deps'?"))
+    }
+
+    @Test("a file that is not UTF-8 names the first bad byte")
+    func notUTF8() throws {
+        var bytes = Array("jobs:\n  - id: a\n    command: caf".utf8)
+        bytes.append(0xE9)
+        do {
+            _ = try JobGraphLoader().load(bytes: bytes, file: "jobs.yaml")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.code == .encoding)
+            #expect(error.line == 3)
+            #expect(error.column == 17)
+        }
+    }
+
+    @Test("random bytes are refused cleanly")
+    func randomBytes() {
+        var generator = SystemRandomNumberGenerator()
+        for file in ["junk.json", "junk.bin"] {
+            let bytes = (0..<4096).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            #expect(throws: InputError.self) { try JobGraphLoader().load(bytes: bytes, file: file) }
+        }
+    }
+
+    @Test("a truncated file says so")
+    func truncated() throws {
+        let error = try #require(failure("{\"jobs\": [{\"id\": \"a\", \"comm"))
+        #expect(error.code == .syntax)
+        #expect(error.line == 1)
+    }
+
+    @Test("a missing file gives a clear error")
+    func missingFile() {
+        do {
+            _ = try JobGraphLoader().load(path: "/nonexistent/jobs.json")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.code == .unreadable)
+            #expect(error.description.contains("/nonexistent/jobs.json"))
+        }
+    }
+}

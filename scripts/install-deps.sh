@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs the Debian packages clustmake builds and tests with (run as root, or with sudo available).
+set -euo pipefail
+packages=(
+    pkg-config libhiredis-dev libjansson-dev   # the C libraries clustmake links
+    redis-server redis-tools                    # the store; tests start their own servers
+    shellcheck dash bash                        # generated scripts are checked with these
+    python3                                     # benchmarks
+)
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null

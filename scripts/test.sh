@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Builds clustmake and runs the whole test suite. Fails on any compiler warning in clustmake's own code.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+swift build --build-tests 2>&1 | tee "$log"
+if grep -E "^$(pwd)/(Sources|Tests)/.*: warning:" "$log"; then
+    echo "error: compiler warnings in clustmake's code (listed above)" >&2
+    exit 1
+fi
+swift test --skip-build 2>&1
