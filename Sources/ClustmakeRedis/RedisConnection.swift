@@ -1,0 +1,365 @@
+import Glibc
+
+/// A blocking connection to one redis server over TCP or a unix socket (hiredis underneath).
+///
+/// ```swift
+/// let redis = try RedisConnection(endpoint: RedisEndpoint(parsing: "redis://:pw@10.0.0.5:6380/1"))
+/// try redis.command("SET", "job:1:state", "done").expectOK()
+/// let states = try redis.pipeline([["GET", "job:1:state"], ["GET", "job:2:state"]])
+/// ```
+///
+/// Every call blocks the calling thread until the reply arrives or the timeout expires, so:
+/// - **Never call it from Swift's cooperative pool** (a `Task`, an `async` function): the pool
+///   has one thread per core and a blocked thread stalls unrelated tasks. Use it from a
+///   dedicated `Thread`, or from an actor whose executor is a serial `DispatchQueue`.
+/// - **Use it from one thread at a time.** hiredis contexts are not thread-safe, so this type
+///   is deliberately not `Sendable`: the compiler rejects sharing it between concurrency domains.
+///   Create it on the thread that uses it, or keep it inside an actor whose executor runs on a
+///   dedicated thread; give each thread its own connection.
+///   It is a class rather than a `~Copyable` struct so that callers can store it in ordinary
+///   properties and collections; the hiredis context inside it is non-copyable and freed once.
+///
+/// After an I/O error or a timeout the hiredis context is unusable (a late reply could be read
+/// as the answer to the next command), so the connection drops it: later calls throw
+/// ``RedisError/Code/connectionLost`` until ``reconnect()`` succeeds.
+///
+/// Writes to a socket the server closed raise `SIGPIPE`; the connection blocks that signal on
+/// the calling thread around each call and discards it, so the process survives a redis restart
+/// even when nothing set `SIGPIPE` to be ignored.
+public final class RedisConnection {
+    /// The server this connection talks to.
+    public let endpoint: RedisEndpoint
+    /// The bound on establishing the connection.
+    public let connectTimeout: Duration
+    /// The bound on each socket read and write, or `nil` to wait forever.
+    public let commandTimeout: Duration?
+
+    private var context: HiredisContext?
+    /// The failure that dropped `context` (an I/O error, a timeout, a failed reconnect).
+    private var lostBecause: RedisError?
+    /// Whether `context` is `nil` because the caller called ``close()``.
+    private var closedByCaller = false
+
+    /// Connects, then sends `AUTH` and `SELECT` as the endpoint asks.
+    ///
+    /// - Parameters:
+    ///   - endpoint: Where to connect and how to log in.
+    ///   - connectTimeout: The bound on establishing the TCP or unix connection. Positive.
+    ///   - commandTimeout: The bound on each read and write of a command (including `AUTH` and
+    ///     `SELECT`), or `nil` for none. Positive. Blocking commands (`BLPOP key 5`) need a
+    ///     command timeout longer than what they block for.
+    /// - Throws: ``RedisError`` with code ``RedisError/Code/connectionRefused``,
+    ///   ``RedisError/Code/connect``, ``RedisError/Code/timeout``,
+    ///   ``RedisError/Code/authentication``, ``RedisError/Code/server`` (`SELECT` refused) or
+    ///   ``RedisError/Code/invalidArgument``; the message names the endpoint.
+    public init(
+        endpoint: RedisEndpoint, connectTimeout: Duration = .seconds(5), commandTimeout: Duration? = .seconds(30)
+    ) throws(RedisError) {
+        self.endpoint = endpoint
+        self.connectTimeout = connectTimeout
+        self.commandTimeout = commandTimeout
+        guard connectTimeout > .zero else {
+            throw RedisError(.invalidArgument, "the connect timeout must be positive, not \(connectTimeout)")
+        }
+        if let commandTimeout, commandTimeout <= .zero {
+            throw RedisError(
+                .invalidArgument, "the command timeout must be positive (or nil for none), not \(commandTimeout)")
+        }
+        context = try open()
+    }
+
+    /// Whether the connection is open: not closed, and no I/O error or timeout since it opened.
+    public var isConnected: Bool { context != nil }
+
+    /// Sends one command and waits for its reply.
+    ///
+    /// - Parameter arguments: The command name and its arguments, sent binary-safe.
+    /// - Returns: The reply; never ``RedisReply/error(_:)``.
+    /// - Throws: ``RedisError``: ``RedisError/Code/server`` or ``RedisError/Code/authentication``
+    ///   when the server answers with an error reply (the connection stays usable);
+    ///   ``RedisError/Code/timeout``, ``RedisError/Code/connectionLost`` or
+    ///   ``RedisError/Code/protocolViolation`` when the connection failed (call ``reconnect()``);
+    ///   ``RedisError/Code/closed`` after ``close()``.
+    @discardableResult
+    public func command(_ arguments: [RedisArgument]) throws(RedisError) -> RedisReply {
+        let reply = try exchange([arguments], label: Self.commandName(arguments))[0]
+        if case .error(let message) = reply {
+            throw RedisError.serverReply(message, command: Self.commandName(arguments), endpoint: endpoint.description)
+        }
+        return reply
+    }
+
+    /// Sends one command given as strings and waits for its reply: `command("GET", key)`.
+    ///
+    /// - Parameter arguments: The command name and its arguments, sent as UTF-8.
+    /// - Returns: The reply; never ``RedisReply/error(_:)``.
+    /// - Throws: ``RedisError``, as the form taking `[RedisArgument]`.
+    @discardableResult
+    public func command(_ arguments: String...) throws(RedisError) -> RedisReply {
+        try command(arguments.map { RedisArgument($0) })
+    }
+
+    /// Sends all commands, then reads all replies: one round trip for the whole batch.
+    ///
+    /// Error replies come back as ``RedisReply/error(_:)`` values in their place, not thrown,
+    /// so one bad command does not hide the others' results.
+    ///
+    /// - Parameter commands: The commands, each a non-empty argument list.
+    /// - Returns: One reply per command, in order.
+    /// - Throws: ``RedisError`` when the connection fails midway (the replies read so far are
+    ///   lost; the connection is closed), or for an empty command (nothing is sent).
+    public func pipeline(_ commands: [[RedisArgument]]) throws(RedisError) -> [RedisReply] {
+        guard !commands.isEmpty else { return [] }
+        let first = Self.commandName(commands[0])
+        let label = commands.count == 1 ? first : "a pipeline of \(commands.count) commands (first: \(first))"
+        return try exchange(commands, label: label)
+    }
+
+    /// Closes the connection. Later calls throw ``RedisError/Code/closed`` until ``reconnect()``.
+    public func close() {
+        context = nil
+        closedByCaller = true
+        lostBecause = nil
+    }
+
+    /// Drops the current connection, if any, and connects again with the same endpoint and
+    /// timeouts (sending `AUTH` and `SELECT` again).
+    /// - Throws: ``RedisError``, as ``init(endpoint:connectTimeout:commandTimeout:)``; the
+    ///   connection then stays closed and later calls report this error.
+    public func reconnect() throws(RedisError) {
+        context = nil
+        closedByCaller = false
+        do {
+            context = try open()
+            lostBecause = nil
+        } catch {
+            lostBecause = error
+            throw error
+        }
+    }
+
+    // MARK: - Internals
+
+    /// Appends `commands`, reads as many replies, and drops the context on any failure.
+    private func exchange(_ commands: [[RedisArgument]], label: String) throws(RedisError) -> [RedisReply] {
+        if let index = commands.firstIndex(where: \.isEmpty) {
+            throw RedisError(
+                .invalidArgument, "command \(index + 1) of \(commands.count) is empty; it needs at least a name",
+                endpoint: endpoint.description)
+        }
+        let outcome = withSIGPIPEBlocked { () -> Result<[RedisReply], HiredisFailure>? in
+            switch context {
+            case .some(let live): Self.run(commands, on: live, redact: redact)
+            case .none: nil
+            }
+        }
+        switch outcome {
+        case .none:
+            throw unusableError()
+        case .success(let replies):
+            return replies
+        case .failure(let failure):
+            let error = commandError(failure, during: label)
+            context = nil
+            lostBecause = error
+            throw error
+        }
+    }
+
+    /// Appends every command, then reads one reply per command.
+    private static func run(
+        _ commands: [[RedisArgument]], on context: borrowing HiredisContext, redact: (String) -> String
+    ) -> Result<[RedisReply], HiredisFailure> {
+        do throws(HiredisFailure) {
+            for arguments in commands { try context.append(arguments) }
+            var replies: [RedisReply] = []
+            replies.reserveCapacity(commands.count)
+            for _ in commands { replies.append(try context.nextReply(redact: redact)) }
+            return .success(replies)
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Connects, sets the timeouts, and logs in, returning the ready context.
+    private func open() throws(RedisError) -> HiredisContext {
+        func connectSocket() throws(HiredisFailure) -> HiredisContext {
+            let context = try HiredisContext(connectingTo: endpoint.address, timeout: connectTimeout)
+            try context.setTimeout(commandTimeout)
+            return context
+        }
+        if case .unix(let path) = endpoint.address, path.utf8.count > 107 {
+            throw RedisError(
+                .invalidArgument,
+                "the unix socket path of \(endpoint) is \(path.utf8.count) bytes long; the system limit is 107",
+                endpoint: endpoint.description)
+        }
+        let ready: HiredisContext
+        do { ready = try connectSocket() } catch { throw connectError(error) }
+        if let password = endpoint.password {
+            var auth: [RedisArgument] = ["AUTH"]
+            if let username = endpoint.username { auth.append(RedisArgument(username)) }
+            auth.append(RedisArgument(password))
+            let reply = try handshake(ready, auth, label: "AUTH")
+            if case .error(let message) = reply {
+                let who = endpoint.username.map { "user \"\($0)\"" } ?? "the default user"
+                var advice = "check the password"
+                if message.contains("without any password configured") {
+                    advice =
+                        "the server has no password set: drop the password from the endpoint, or configure "
+                        + "requirepass / an ACL user on the server"
+                } else if message.contains("wrong number of arguments") {
+                    advice = "AUTH with a user name needs redis 6 or later"
+                }
+                throw RedisError(
+                    .authentication,
+                    "AUTH as \(who) failed at \(endpoint): \(message); \(advice)",
+                    endpoint: endpoint.description, serverMessage: message)
+            }
+        } else if let username = endpoint.username {
+            throw RedisError(
+                .authentication,
+                "the endpoint \(endpoint) names user \"\(username)\" but gives no password; "
+                    + "add it to the URL (redis://\(username):PASSWORD@host) or pass it with withPassword(_:)",
+                endpoint: endpoint.description)
+        }
+        if endpoint.database != 0 {
+            let reply = try handshake(ready, ["SELECT", RedisArgument(endpoint.database)], label: "SELECT")
+            if case .error(let message) = reply {
+                let error = RedisError.serverReply(message, command: "SELECT", endpoint: endpoint.description)
+                if error.code == .authentication { throw error }
+                throw RedisError(
+                    .server,
+                    "cannot select database \(endpoint.database) at \(endpoint): \(message); "
+                        + "the server's `databases` setting bounds the index (16 by default)",
+                    endpoint: endpoint.description, serverMessage: message)
+            }
+        }
+        return ready
+    }
+
+    /// One command on a context that is not installed yet (AUTH, SELECT during `open`).
+    private func handshake(
+        _ context: borrowing HiredisContext, _ arguments: [RedisArgument], label: String
+    ) throws(RedisError) -> RedisReply {
+        let result = withSIGPIPEBlocked { Self.run([arguments], on: context, redact: redact) }
+        switch result {
+        case .success(let replies): return replies[0]
+        case .failure(let failure): throw commandError(failure, during: label)
+        }
+    }
+
+    private func redact(_ text: String) -> String {
+        guard let password = endpoint.password else { return text }
+        return RedisPassword(password).redact(text)
+    }
+
+    private func unusableError() -> RedisError {
+        if closedByCaller || lostBecause == nil {
+            return RedisError(
+                .closed, "the connection to \(endpoint) was closed with close(); call reconnect() to open it again",
+                endpoint: endpoint.description)
+        }
+        let cause = lostBecause!
+        return RedisError(
+            .connectionLost,
+            "the connection to \(endpoint) is unusable after an earlier failure; call reconnect(). "
+                + "Earlier failure: \(cause)",
+            endpoint: endpoint.description, systemErrno: cause.systemErrno, hiredisMessage: cause.hiredisMessage)
+    }
+
+    /// The error for a failed connect (or a failed timeout setup right after it).
+    private func connectError(_ failure: HiredisFailure) -> RedisError {
+        let text = redact(failure.text)
+        func error(_ code: RedisError.Code, _ message: String) -> RedisError {
+            RedisError(
+                code, message, endpoint: endpoint.description, systemErrno: failure.systemErrno, hiredisMessage: text)
+        }
+        if failure.isOutOfMemory { return error(.outOfMemory, "cannot allocate a connection to \(endpoint)") }
+        switch (endpoint.address, failure.systemErrno) {
+        case (.tcp(_, let port), ECONNREFUSED):
+            return error(
+                .connectionRefused,
+                "cannot connect to \(endpoint): nothing listens there. Is redis-server running? "
+                    + "Start one with: redis-server --port \(port) --save '' --appendonly no")
+        case (.unix(let path), ENOENT):
+            return error(
+                .connectionRefused,
+                "cannot connect to \(endpoint): the socket file does not exist. Is redis-server running "
+                    + "with --unixsocket \(path)?")
+        case (.unix, ECONNREFUSED):
+            return error(
+                .connectionRefused,
+                "cannot connect to \(endpoint): no server accepts on that socket (a stale socket file of a "
+                    + "stopped redis-server?)")
+        case (.unix, EACCES):
+            return error(
+                .connect,
+                "cannot connect to \(endpoint): permission denied on the socket; check the server's "
+                    + "unixsocketperm and this user's groups")
+        case (_, ETIMEDOUT), (_, EINPROGRESS), (_, EAGAIN):
+            return error(
+                .timeout,
+                "no answer from \(endpoint) within \(Self.formatted(connectTimeout)): check the host, the port, "
+                    + "firewalls and ssh tunnels, or raise the connect timeout")
+        case (.tcp(let host, _), _) where failure.systemErrno == nil:
+            return error(.connect, "cannot connect to \(endpoint): \(text); check the host name \"\(host)\"")
+        default:
+            return error(.connect, "cannot connect to \(endpoint): \(text)")
+        }
+    }
+
+    /// The error for a failure while sending a command or reading its reply.
+    private func commandError(_ failure: HiredisFailure, during label: String) -> RedisError {
+        let text = redact(failure.text)
+        func error(_ code: RedisError.Code, _ message: String) -> RedisError {
+            RedisError(
+                code, message, endpoint: endpoint.description, systemErrno: failure.systemErrno, hiredisMessage: text)
+        }
+        if failure.isOutOfMemory { return error(.outOfMemory, "cannot allocate memory for \(label) to \(endpoint)") }
+        if failure.isProtocol {
+            return error(
+                .protocolViolation,
+                "\(endpoint) sent a reply to \(label) that is not valid RESP2 (is it a redis server?); "
+                    + "the connection is closed, call reconnect()")
+        }
+        if failure.isEOF {
+            return error(
+                .connectionLost,
+                "\(endpoint) closed the connection during \(label) (the server restarted or was killed, or it "
+                    + "dropped this client: idle timeout, maxclients, CLIENT KILL); call reconnect()")
+        }
+        if let code = failure.systemErrno, code == EAGAIN || code == EWOULDBLOCK || code == ETIMEDOUT {
+            let limit = commandTimeout.map(Self.formatted) ?? "the timeout"
+            return error(
+                .timeout,
+                "no reply to \(label) from \(endpoint) within \(limit); the connection is closed because the "
+                    + "reply may still arrive. Call reconnect(); commands that block (BLPOP) or run long need a "
+                    + "longer command timeout")
+        }
+        return error(
+            .connectionLost,
+            "lost the connection to \(endpoint) during \(label): \(text); call reconnect()")
+    }
+
+    /// The command's name for messages (`GET`), never its arguments.
+    private static func commandName(_ arguments: [RedisArgument]) -> String {
+        guard let first = arguments.first else { return "an empty command" }
+        let name = String(decoding: first.bytes.prefix(32), as: UTF8.self).uppercased()
+        return name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." || $0 == "|" })
+            ? name : "a command"
+    }
+
+    /// `200 ms`, `5 s`, `1.5 s`.
+    static func formatted(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        let millis = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        if millis < 1000 { return "\(millis) ms" }
+        if millis % 1000 == 0 { return "\(millis / 1000) s" }
+        return "\(Double(millis) / 1000) s"
+    }
+}
+
+/// `RedisConnection` must not cross threads or tasks: hiredis contexts are not thread-safe.
+@available(*, unavailable, message: "a RedisConnection is used by one thread at a time; open one per thread")
+extension RedisConnection: Sendable {}

@@ -1,0 +1,214 @@
+import ClustmakeRedis
+import ClustmakeTestSupport
+import Glibc
+import Testing
+
+/// Connecting, logging in and selecting a database, against a real redis-server per test.
+@Suite struct RedisConnectionTests {
+    @Test("a TCP connection answers PING and stores and reads a value")
+    func tcpConnection() throws {
+        let server = try RedisServer()
+        let redis = try RedisConnection(endpoint: server.endpoint)
+        #expect(redis.isConnected)
+        #expect(try redis.command("PING") == .status("PONG"))
+        try redis.command("SET", "greeting", "hello").expectOK()
+        #expect(try redis.command("GET", "greeting").expectString() == "hello")
+    }
+
+    @Test("a unix socket connection reaches the same server as TCP")
+    func unixSocketConnection() throws {
+        let server = try RedisServer(.init(unixSocket: true))
+        let unixEndpoint = try #require(server.unixEndpoint)
+        let viaSocket = try RedisConnection(endpoint: unixEndpoint)
+        try viaSocket.command("SET", "k", "from-unix").expectOK()
+        let viaTCP = try server.connect()
+        #expect(try viaTCP.command("GET", "k").expectString() == "from-unix")
+        let parsed = try RedisEndpoint(parsing: "unix://\(try #require(server.unixSocketPath))?db=2")
+        let selected = try RedisConnection(endpoint: parsed)
+        #expect(try selected.command("GET", "k").isNull)
+    }
+
+    @Test("a port nothing listens on gives connectionRefused at once, with a hint to start redis-server")
+    func refusedQuickly() throws {
+        let port = try TestSockets.closedPort()
+        let endpoint = RedisEndpoint(host: "127.0.0.1", port: port)
+        var caught: RedisError?
+        let took = elapsed {
+            caught = #expect(throws: RedisError.self) {
+                try RedisConnection(endpoint: endpoint, connectTimeout: .seconds(5))
+            }
+        }
+        let error = try #require(caught)
+        #expect(error.code == .connectionRefused)
+        #expect(took < .seconds(1))
+        #expect(error.message.contains("redis://127.0.0.1:\(port)/0"))
+        #expect(error.message.contains("Is redis-server running?"))
+        #expect(error.message.contains("redis-server --port \(port)"))
+        #expect(error.systemErrno == ECONNREFUSED)
+        #expect(error.endpoint == endpoint.description)
+    }
+
+    @Test("a missing unix socket file gives connectionRefused naming the socket")
+    func missingSocketFile() throws {
+        let endpoint = RedisEndpoint(unixSocket: "/tmp/clustmake-no-such-dir/redis.sock")
+        let error = try #require(throws: RedisError.self) { try RedisConnection(endpoint: endpoint) }
+        #expect(error.code == .connectionRefused)
+        #expect(error.message.contains("--unixsocket /tmp/clustmake-no-such-dir/redis.sock"))
+    }
+
+    @Test("a server that never accepts gives a timeout within the connect timeout")
+    func connectTimeout() throws {
+        // backlog 0: the kernel queues one connection, then drops SYNs, so connect() hangs.
+        let listener = try TestSockets.Listener(backlog: 0)
+        let endpoint = RedisEndpoint(host: "127.0.0.1", port: listener.port)
+        var queued: [RedisConnection] = []
+        var failure: RedisError?
+        var took = Duration.zero
+        for _ in 0..<8 where failure == nil {
+            let clock = ContinuousClock()
+            let start = clock.now
+            do {
+                queued.append(try RedisConnection(endpoint: endpoint, connectTimeout: .milliseconds(300)))
+            } catch {
+                failure = error
+                took = clock.now - start
+            }
+        }
+        let error = try #require(failure, "the listener's queue never filled up (\(queued.count) connections)")
+        #expect(error.code == .timeout)
+        #expect(took >= .milliseconds(250) && took < .seconds(2), "took \(took)")
+        #expect(error.message.contains("within 300 ms"))
+    }
+
+    @Test("a password set with requirepass is sent with AUTH; without it commands fail with NOAUTH")
+    func authWithPassword() throws {
+        let server = try RedisServer(.init(password: "Hunter2Secret"))
+        let redis = try RedisConnection(endpoint: server.endpoint)
+        #expect(try redis.command("ACL", "WHOAMI").string == "default")
+
+        let anonymous = try RedisConnection(endpoint: server.endpoint.withPassword(nil))
+        let error = try #require(throws: RedisError.self) { try anonymous.command("GET", "k") }
+        #expect(error.code == .authentication)
+        #expect(error.message.contains("requires a password"))
+        #expect(anonymous.isConnected, "a server error reply leaves the connection usable")
+    }
+
+    @Test("a user created with ACL SETUSER logs in with AUTH user password")
+    func authWithUserAndPassword() throws {
+        let server = try RedisServer()
+        let admin = try server.connect()
+        try admin.command("ACL", "SETUSER", "worker", "on", ">Worker-Secret-1", "~jobs:*", "+@all").expectOK()
+
+        let endpoint = try RedisEndpoint(parsing: "redis://worker:Worker-Secret-1@127.0.0.1:\(server.port)")
+        let worker = try RedisConnection(endpoint: endpoint)
+        #expect(try worker.command("ACL", "WHOAMI").string == "worker")
+        try worker.command("SET", "jobs:1", "queued").expectOK()
+
+        let denied = try #require(throws: RedisError.self) { try worker.command("SET", "other", "x") }
+        #expect(denied.code == .server)
+        #expect(denied.message.contains("no permission"))
+    }
+
+    @Test(
+        "a wrong password gives an authentication error that never shows the password",
+        arguments: [(String?.none, "Wrong-Password-1"), ("worker", "Wrong-Password-2")])
+    func wrongPassword(username: String?, password: String) throws {
+        let server = try RedisServer(
+            .init(password: "Right-Password", users: [.init(name: "worker", password: "Worker-Password")]))
+        let endpoint = RedisEndpoint(host: "127.0.0.1", port: server.port, username: username, password: password)
+        let error = try #require(throws: RedisError.self) { try RedisConnection(endpoint: endpoint) }
+        #expect(error.code == .authentication)
+        #expect(error.message.contains("AUTH as"))
+        #expect(error.message.contains(":***@127.0.0.1"))
+        for text in [error.description, error.debugDescription, "\(error)", String(reflecting: error)] {
+            #expect(!text.contains(password), "\(text)")
+        }
+    }
+
+    @Test("a password given to a server without one is an authentication error that says so")
+    func passwordForOpenServer() throws {
+        let server = try RedisServer()
+        let error = try #require(throws: RedisError.self) {
+            try RedisConnection(endpoint: server.endpoint.withPassword("Unneeded-Secret"))
+        }
+        #expect(error.code == .authentication)
+        #expect(error.message.contains("the server has no password set"))
+        #expect(!error.description.contains("Unneeded-Secret"))
+    }
+
+    @Test("a user name without a password is refused before connecting, with the fix")
+    func userWithoutPassword() throws {
+        let server = try RedisServer()
+        let endpoint = try RedisEndpoint(parsing: "redis://worker:@127.0.0.1:\(server.port)")
+        let error = try #require(throws: RedisError.self) { try RedisConnection(endpoint: endpoint) }
+        #expect(error.code == .authentication)
+        #expect(error.message.contains("withPassword"))
+    }
+
+    @Test("the endpoint's database is selected and isolates keys; an out-of-range index is a server error")
+    func selectDatabase() throws {
+        let server = try RedisServer()
+        let db3 = try server.connect(database: 3)
+        try db3.command("SET", "k", "in-3").expectOK()
+        let db0 = try server.connect()
+        #expect(try db0.command("GET", "k").isNull)
+        #expect(
+            try RedisConnection(endpoint: try RedisEndpoint(parsing: "redis://127.0.0.1:\(server.port)/3"))
+                .command("GET", "k").expectString() == "in-3")
+
+        let error = try #require(throws: RedisError.self) { try server.connect(database: 99) }
+        #expect(error.code == .server)
+        #expect(error.message.contains("cannot select database 99"))
+        #expect(error.serverMessage == "ERR DB index is out of range")
+    }
+
+    @Test("a server error reply that echoes the password is redacted, thrown or in a pipeline")
+    func echoedPasswordIsRedacted() throws {
+        let secret = "Echo-Me-Secret-42"
+        let server = try RedisServer(.init(password: secret))
+        let redis = try RedisConnection(endpoint: server.endpoint)
+        let error = try #require(throws: RedisError.self) { try redis.command("NOSUCHCOMMAND", secret, "x") }
+        #expect(error.code == .server)
+        #expect(error.serverMessage?.contains("with args beginning with: '***'") == true)
+        for text in [error.description, error.message, String(reflecting: error), error.serverMessage ?? ""] {
+            #expect(!text.contains(secret), "\(text)")
+        }
+        let replies = try redis.pipeline([["NOSUCHCOMMAND", RedisArgument(secret)], ["PING"]])
+        #expect(!replies[0].description.contains(secret))
+        #expect(replies[0].errorMessage?.contains("'***'") == true)
+        #expect(!"\(redis.endpoint)".contains(secret))
+    }
+
+    @Test("withRedisConnection hands over an open connection and closes it afterwards")
+    func scopedConnection() throws {
+        let server = try RedisServer()
+        var kept: RedisConnection?
+        let pong = try withRedisConnection(to: server.endpoint) { redis in
+            kept = redis
+            return try redis.command("PING")
+        }
+        #expect(pong == .status("PONG"))
+        #expect(kept?.isConnected == false)
+    }
+
+    @Test("a unix socket path longer than the system limit is rejected before connecting")
+    func socketPathTooLong() throws {
+        let endpoint = RedisEndpoint(unixSocket: "/tmp/" + String(repeating: "d", count: 120) + "/redis.sock")
+        let error = try #require(throws: RedisError.self) { try RedisConnection(endpoint: endpoint) }
+        #expect(error.code == .invalidArgument)
+        #expect(error.message.contains("the system limit is 107"))
+    }
+
+    @Test("non-positive timeouts are rejected before connecting")
+    func invalidTimeouts() throws {
+        let endpoint = RedisEndpoint(host: "127.0.0.1", port: 1)
+        let zero = try #require(throws: RedisError.self) {
+            try RedisConnection(endpoint: endpoint, connectTimeout: .zero)
+        }
+        #expect(zero.code == .invalidArgument)
+        let negative = try #require(throws: RedisError.self) {
+            try RedisConnection(endpoint: endpoint, commandTimeout: .milliseconds(-1))
+        }
+        #expect(negative.code == .invalidArgument)
+    }
+}
