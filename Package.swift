@@ -48,17 +48,24 @@ let package = Package(
             name: "ClustmakeInput",
             dependencies: ["ClustmakeModel", "ClustmakeJSON", .product(name: "Yams", package: "Yams")]),
 
+        .target(
+            name: "ClustmakeStore",
+            dependencies: ["ClustmakeModel", "ClustmakeRedis", "ClustmakeJSON"]),
+        .target(
+            name: "ClustmakeWorker",
+            dependencies: ["ClustmakeModel", "ClustmakeStore", "ClustmakeRedis", "ClustmakeJSON"]),
+
         // Commands and executables.
         .target(
             name: "ClustmakeCommands",
             dependencies: [
                 "ClustmakeModel", "ClustmakeInput", "ClustmakePlanner", "ClustmakeScripts",
-                "ClustmakeJSON", "ClustmakeRedis",
+                "ClustmakeJSON", "ClustmakeRedis", "ClustmakeStore", "ClustmakeWorker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(name: "clustmake", dependencies: ["ClustmakeCommands"]),
-        .executableTarget(name: "compmake", dependencies: ["ClustmakeCommands"]),
+        .executableTarget(name: "compmake", dependencies: ["ClustmakeWorker"]),
 
         // Test support: real servers started by the tests (not a product).
         .target(name: "ClustmakeTestSupport", dependencies: ["ClustmakeRedis"]),
@@ -84,6 +91,15 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             exclude: ["Snapshots"]),
+        .testTarget(
+            name: "ClustmakeStoreTests",
+            dependencies: ["ClustmakeStore", "ClustmakeModel", "ClustmakeRedis", "ClustmakeTestSupport"]),
+        .testTarget(
+            name: "ClustmakeWorkerTests",
+            dependencies: [
+                "ClustmakeWorker", "ClustmakeStore", "ClustmakeModel", "ClustmakeRedis", "ClustmakeJSON",
+                "ClustmakeTestSupport",
+            ]),
         .testTarget(
             name: "ClustmakeCommandsTests",
             dependencies: ["ClustmakeCommands", "ClustmakeJSON", "ClustmakeTestSupport"]),

@@ -101,63 +101,65 @@ public struct ClusterLoader: Sendable {
                     + (known.isEmpty ? "Define it under 'types:'." : "Known types: \(known.joined(separator: ", ")).")
             )
         }
-        // Settings come from the host, then its type, then the default type.
-        var layers = [own]
+        // Settings come from the host, then its type, then the default type: merge them into one mapping whose
+        // values keep their own positions, so a bad value inherited from a type is reported where it is written.
+        let hostMapping = own.node.node.mapping
+        var pairs: [(Node, Node)] = hostMapping.map { $0.map { ($0.key, $0.value) } } ?? []
         for layerName in typeName == "default" ? ["default"] : [typeName, "default"] {
-            if let typeNode = types[layerName] {
-                layers.append(ObjectReaderUnchecked.make(typeNode, file: file, subject: "type '\(layerName)'"))
+            for pair in types[layerName]?.node.mapping ?? [:] where !pairs.contains(where: { $0.0 == pair.key }) {
+                pairs.append((pair.key, pair.value))
             }
         }
-        func first<T>(_ read: (ObjectReader<YAMLNode>) throws(InputError) -> T?) throws(InputError) -> T? {
-            for layer in layers { if let value = try read(layer) { return value } }
-            return nil
-        }
+        let settings = try ObjectReader(
+            YAMLNode(node: .mapping(Node.Mapping(pairs, .implicit, .any, hostMapping?.mark))), file: file,
+            subject: subject, what: "a host", known: Self.hostKeys)
         var host = Host(name: name)
         if let address = try own.nonEmptyString("host", example: "host: node1.lab") {
             try check(address, as: "host", reader: own, fix: "Write the host name or address ssh should connect to.")
             host.address = address
         }
-        if let username = try first({ (r) throws(InputError) in try r.nonEmptyString("username", example: "username: alice") }) {
-            try check(username, as: "username", reader: own, fix: "Write the login name alone.")
+        if let username = try settings.nonEmptyString("username", example: "username: alice") {
+            try check(username, as: "username", reader: settings, fix: "Write the login name alone.")
             if username.contains("@") {
-                throw own.error(.invalidValue, "the username '\(username)' contains '@'.", fix: "Write the login name alone.")
+                throw settings.error(
+                    .invalidValue, "the username '\(username)' contains '@'.", fix: "Write the login name alone.",
+                    at: settings.node.member("username"))
             }
             host.username = username
         }
-        host.processors = try first({ (r) throws(InputError) in try r.integer("processors", in: 1...4096) }) ?? 1
-        let instance = try first({ (r) throws(InputError) in try r.integer("instance", in: 0...60000) }) ?? 0
-        host.nice = try first({ (r) throws(InputError) in try r.integer("nice", in: -20...19) }) ?? Host.defaultNice
-        host.port = try first({ (r) throws(InputError) in try r.integer("port", in: 1...65535) })
-        host.sshConfig = try first({ (r) throws(InputError) in try r.nonEmptyString("ssh_config", example: "ssh_config: ~/.ssh/lab_config") })
-        host.sshOptions = try first({ (r) throws(InputError) in try r.strings("ssh_options", example: "ssh_options: [\"-o\", \"Compression=yes\"]") }) ?? []
-        host.speed = try first({ (r) throws(InputError) in try r.number("speed", in: 0.000001...1e6) }) ?? 1
-        let base = try first({ (r) throws(InputError) in try r.integer("tunnel_port_base", in: 1024...65535) }) ?? Host.defaultTunnelPortBase
+        host.processors = try settings.integer("processors", in: 1...4096) ?? 1
+        let instance = try settings.integer("instance", in: 0...60000) ?? 0
+        host.nice = try settings.integer("nice", in: -20...19) ?? Host.defaultNice
+        host.port = try settings.integer("port", in: 1...65535)
+        host.sshConfig = try settings.nonEmptyString("ssh_config", example: "ssh_config: ~/.ssh/lab_config")
+        host.sshOptions =
+            try settings.strings("ssh_options", example: "ssh_options: [\"-o\", \"Compression=yes\"]") ?? []
+        host.speed = try settings.number("speed", in: 0.000001...1e6) ?? 1
+        let base = try settings.integer("tunnel_port_base", in: 1024...65535) ?? Host.defaultTunnelPortBase
         host.tunnelPortBase = base + instance
         if host.tunnelPortBase + host.processors - 1 > 65535 {
-            throw own.error(
+            throw settings.error(
                 .invalidValue,
                 "tunnel ports \(host.tunnelPortBase)…\(host.tunnelPortBase + host.processors - 1) go past 65535.",
-                fix: "Lower tunnel_port_base (or instance) so that base + processors - 1 <= 65535.")
+                fix: "Lower tunnel_port_base (or instance) so that base + processors - 1 <= 65535.",
+                at: settings.node.member("tunnel_port_base"))
         }
-        host.worker = try first({ (r) throws(InputError) in try r.nonEmptyString("worker", example: "worker: ~/.local/bin/compmake") }) ?? Host.defaultWorker
-        host.isLocal = try first({ (r) throws(InputError) in try r.bool("local") }) ?? false
+        host.worker = try settings.nonEmptyString("worker", example: "worker: ~/.local/bin/compmake") ?? Host.defaultWorker
+        host.isLocal = try settings.bool("local") ?? false
         return host
     }
 
-    private func check(_ value: String, as key: String, reader: ObjectReader<YAMLNode>, fix: String) throws(InputError) {
+    private func check(
+        _ value: String, as key: String, reader: ObjectReader<YAMLNode>, fix: String
+    ) throws(InputError) {
+        let place = reader.node.member(key)
         if value.hasPrefix("-") {
-            throw reader.error(.invalidValue, "\(key) '\(value)' starts with '-', which ssh would read as an option.", fix: fix)
+            throw reader.error(
+                .invalidValue, "\(key) '\(value)' starts with '-', which ssh would read as an option.", fix: fix,
+                at: place)
         }
         if value.contains(where: { $0.isWhitespace || $0.unicodeScalars.contains { $0.value < 0x20 } }) {
-            throw reader.error(.invalidValue, "\(key) '\(value)' contains white space.", fix: fix)
+            throw reader.error(.invalidValue, "\(key) '\(value)' contains white space.", fix: fix, at: place)
         }
-    }
-}
-
-/// A reader over a type's settings, whose keys were already checked when the types were read.
-enum ObjectReaderUnchecked {
-    static func make(_ node: YAMLNode, file: String, subject: String) -> ObjectReader<YAMLNode> {
-        // Keys and kind were validated when 'types' was read, so this cannot throw.
-        (try? ObjectReader(node, file: file, subject: subject, what: "a type", known: node.keys))!
     }
 }

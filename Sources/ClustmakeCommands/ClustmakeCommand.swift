@@ -1,0 +1,17 @@
+public import ArgumentParser
+
+/// `clustmake`: plan a job graph onto a cluster and write reviewable per-host launch scripts.
+public struct ClustmakeCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "clustmake",
+        abstract: "Plan a job graph onto a cluster and write per-host launch scripts to review and run.",
+        version: ClustmakeVersion.current,
+        subcommands: [PlanCommand.self])
+
+    public init() {}
+}
+
+/// The version of this build of clustmake and its worker.
+public enum ClustmakeVersion {
+    public static let current = "0.1.0"
+}

@@ -1,0 +1,175 @@
+import ArgumentParser
+import ClustmakeInput
+import ClustmakeJSON
+import ClustmakeModel
+import ClustmakePlanner
+import ClustmakeRedis
+import ClustmakeScripts
+
+/// `clustmake plan`: plan a job graph onto a cluster and write the per-host scripts for review.
+struct PlanCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Plan a job graph onto a cluster and write per-host launch scripts to review.",
+        discussion: """
+            Writes DIR (default plan/) all at once: hosts/<host>.sh for each host, run-all.sh, plan.json and \
+            summary.txt. Nothing runs: review the scripts, then run 'sh DIR/run-all.sh' (or one host's script by \
+            hand, by cron or by a queue). See docs/plan-directory.md.
+            """)
+
+    @OptionGroup(title: "Job graph") var graph: GraphOptions
+    @OptionGroup(title: "Cluster") var cluster: ClusterOptions
+
+    @Option(help: ArgumentHelp("Where the workers' redis is, as seen from this machine (redis://host:port/db or unix:///path). Default: the cluster file's redis url, else localhost:6379.", valueName: "url"))
+    var redis: String?
+
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("The plan directory to write.", valueName: "dir"))
+    var output = PlanDirectory.defaultPath
+
+    @Option(help: ArgumentHelp("Use the templates in this directory instead of the built-in ones (by file name).", valueName: "dir"))
+    var templates: String?
+
+    @Flag(help: "Run jobs again even when they are done (make_single more=True).")
+    var more = false
+
+    @Option(help: ArgumentHelp("How long a worker waits for dependencies that run on other hosts, e.g. 3600, 90m, 24h.", valueName: "duration"))
+    var wait = "24h"
+
+    @Option(help: ArgumentHelp("A JSON file of job costs from earlier runs ({\"job-id\": seconds, …}); they replace the declared costs.", valueName: "file"))
+    var costs: String?
+
+    @Flag(help: "Show the plan as a table on the terminal instead of writing the directory.")
+    var print = false
+
+    func validate() throws {
+        guard let seconds = Quantity.seconds(wait), seconds >= 0, seconds < 1e9 else {
+            throw ValidationError("--wait must be a duration such as 3600, 90m or 24h, not '\(wait)'.")
+        }
+    }
+
+    func run() async throws {
+        let graph = try graph.load()
+        let cluster = try cluster.load()
+        let redisAddress = try redisAddress(cluster: cluster)
+        let costMap = try costs.map(loadCosts) ?? [:]
+        let plan = Planner(costs: costMap).plan(graph, on: cluster)
+        let options = ScriptOptions(
+            namespace: self.graph.namespace(for: graph), redis: redisAddress, more: more,
+            waitSeconds: Int(Quantity.seconds(wait)!.rounded(.up)))
+        let scriptTemplates: ScriptTemplates
+        do {
+            scriptTemplates = try templates.map(ScriptTemplates.init(overridingWith:)) ?? .builtIn
+        } catch {
+            throw error.inputError
+        }
+        let writer = try ScriptWriter.checked(plan: plan, options: options, templates: scriptTemplates)
+        if print {
+            Swift.print(PlanTable(plan: plan).text, terminator: "")
+            return
+        }
+        let written: PlanDirectory.Written
+        do {
+            written = try PlanDirectory(path: output).write(writer)
+        } catch where error.code == .io {
+            throw CommandFailure(status: 1, error.description)
+        } catch {
+            throw error.inputError
+        }
+        Swift.print(report(plan: plan, written: written, namespace: writer.settings.namespace))
+    }
+
+    /// The redis address written into the scripts: --redis, else the cluster file's, else localhost:6379.
+    /// A password in the URL is accepted (for commands that connect) but never written anywhere.
+    private func redisAddress(cluster: Cluster) throws(InputError) -> RedisAddress {
+        guard let url = redis ?? cluster.redis.url else { return .default }
+        let endpoint: RedisEndpoint
+        do {
+            endpoint = try RedisEndpoint(parsing: url)
+        } catch {
+            throw InputError(
+                .invalidValue, error.message, fix: "Accepted forms: \(RedisEndpoint.acceptedForms)",
+                file: redis == nil ? self.cluster.cluster : nil, subject: redis == nil ? "redis url" : "--redis")
+        }
+        switch endpoint.address {
+        case .tcp(let host, let port): return .tcp(host: host, port: port)
+        case .unix(let path): return .unix(path: path)
+        }
+    }
+
+    /// Reads a cost map: a JSON object of job id to seconds.
+    private func loadCosts(_ path: String) throws(InputError) -> [String: Double] {
+        let value: JSONValue
+        do {
+            value = try JSONValue.parse(contentsOfFile: path)
+        } catch {
+            throw InputError(
+                .syntax, "cannot read the cost map: \(error.message)", fix: error.hint, file: path, line: error.line,
+                column: error.column)
+        }
+        guard case .object(let object) = value else {
+            throw InputError(
+                .wrongType, "a cost map must be a JSON object, not \(value.kind).",
+                fix: "Write {\"job-id\": seconds, …}.", file: path)
+        }
+        var costs = [String: Double]()
+        for (id, entry) in object {
+            guard let seconds = entry.doubleValue, seconds >= 0, seconds.isFinite else {
+                throw InputError(
+                    .invalidValue, "the cost of '\(id)' must be a number of seconds >= 0.",
+                    fix: "Write \"\(id)\": 12.5.", file: path)
+            }
+            costs[id] = seconds
+        }
+        return costs
+    }
+
+    private func report(plan: Plan, written: PlanDirectory.Written, namespace: String) -> String {
+        let hosts = plan.cluster.hosts.count
+        let ratio = plan.lowerBound > 0 ? plan.makespan / plan.lowerBound : 1
+        return """
+            Planned \(plan.graph.count) jobs on \(hosts) host\(hosts == 1 ? "" : "s") (\(plan.slots.count) slots), \
+            namespace \(namespace).
+            Estimated makespan \(DurationText.text(plan.makespan)), lower bound \(DurationText.text(plan.lowerBound)) \
+            (\(String(format2: ratio))x).
+            Wrote \(written.path)/: \(written.files.count) files. Review \(written.path)/summary.txt and \
+            \(written.path)/hosts/, then run: sh \(written.path)/run-all.sh
+            """ + (written.leftover.map { "\nThe previous plan could not be removed: delete \($0)." } ?? "")
+    }
+}
+
+extension ScriptError {
+    /// The same problem as an input error (exit status 2).
+    var inputError: InputError {
+        InputError(
+            InputError.Code(code.name), message, fix: fix, file: file, line: line, column: column, subject: subject)
+    }
+}
+
+extension ScriptWriter {
+    /// A writer, with its settings problems reported as input errors.
+    static func checked(plan: Plan, options: ScriptOptions, templates: ScriptTemplates) throws(InputError) -> ScriptWriter {
+        do {
+            return try ScriptWriter(plan: plan, options: options, templates: templates)
+        } catch {
+            throw error.inputError
+        }
+    }
+}
+
+extension String {
+    /// A number with two decimals, without Foundation.
+    init(format2 value: Double) {
+        let hundredths = Int64((value * 100).rounded())
+        let fraction = abs(hundredths % 100)
+        self = "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
+    }
+}
+
+/// Durations as people read them.
+enum DurationText {
+    static func text(_ seconds: Double) -> String {
+        if seconds < 120 { return "\(String(format2: seconds)) s" }
+        if seconds < 7200 { return "\(String(format2: seconds / 60)) min" }
+        return "\(String(format2: seconds / 3600)) h"
+    }
+}

@@ -1,0 +1,5 @@
+import ClustmakeWorker
+
+@main struct Entrypoint {
+    static func main() { WorkerMain.main() }
+}

@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""Planning at scale: wall time and peak memory of `clustmake plan`, input parsing and writing included.
+
+(a) a fan-out/fan-in graph of 40,001 jobs; (b) a random layered graph of 1,000,000 jobs and about 3,000,000
+edges; both on 50 hosts x 8 slots. Targets on a 2-core machine: (b) in at most 10 s and 2 GiB.
+
+Usage: bench/plan-scale.py [--clustmake PATH] [--jobs N] [--keep DIR]
+Build first: swift build -c release
+"""
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def write_cluster(path, hosts=50, slots=8):
+    with open(path, "w") as out:
+        out.write("hosts:\n")
+        for index in range(hosts):
+            out.write(f"  node{index:02d}: {{host: node{index:02d}.lab, processors: {slots}}}\n")
+
+
+def write_fan(path, width=39_999):
+    jobs = [{"id": "source", "command": "true", "cost": 5}]
+    jobs += [{"id": f"m{i}", "command": "true", "deps": ["source"], "cost": 1 + (i * 7919) % 60}
+             for i in range(width)]
+    jobs.append({"id": "sink", "command": "true", "deps": [f"m{i}" for i in range(width)], "cost": 5})
+    with open(path, "w") as out:
+        json.dump({"namespace": "fan", "jobs": jobs}, out, separators=(",", ":"))
+    return len(jobs), 2 * width
+
+
+def write_layered(path, jobs=1_000_000, width=1000, fan_in=3, seed=7):
+    rng = random.Random(seed)
+    edges = 0
+    with open(path, "w") as out:
+        out.write('{"namespace":"layered","jobs":[')
+        for index in range(jobs):
+            layer, position = divmod(index, width)
+            if index:
+                out.write(",")
+            if layer == 0:
+                out.write('{"id":"j%d","command":"true","cost":%d}' % (index, rng.randint(1, 100)))
+                continue
+            base = (layer - 1) * width
+            deps = rng.sample(range(width), fan_in)
+            edges += fan_in
+            out.write('{"id":"j%d","command":"true","deps":["j%d","j%d","j%d"],"cost":%d}'
+                      % (index, base + deps[0], base + deps[1], base + deps[2], rng.randint(1, 100)))
+        out.write("]}")
+    return jobs, edges
+
+
+def measure(clustmake, graph, cluster, output):
+    """Wall time, CPU time and peak RSS of one `clustmake plan` (os.wait4 gives this child's own rusage)."""
+    start = time.perf_counter()
+    with open(os.path.join(os.path.dirname(output), "stdout.txt"), "w+") as out, \
+            open(os.path.join(os.path.dirname(output), "stderr.txt"), "w+") as err:
+        child = subprocess.Popen([clustmake, "plan", graph, "--cluster", cluster, "-o", output], stdout=out, stderr=err)
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - start
+        out.seek(0)
+        err.seek(0)
+        if child.returncode != 0:
+            sys.exit(f"clustmake plan failed ({child.returncode}): {err.read().strip()}")
+        return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024.0, out.read().strip()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    parser.add_argument("--clustmake", default=os.path.join(root, ".build/release/clustmake"))
+    parser.add_argument("--jobs", type=int, default=1_000_000, help="jobs in the layered graph")
+    parser.add_argument("--keep", help="keep the generated inputs and plans in this directory")
+    args = parser.parse_args()
+    if not os.access(args.clustmake, os.X_OK):
+        sys.exit(f"{args.clustmake} not found: build it with 'swift build -c release'")
+    work = args.keep or tempfile.mkdtemp(prefix="clustmake-bench-")
+    os.makedirs(work, exist_ok=True)
+    try:
+        cluster = os.path.join(work, "cluster.yaml")
+        write_cluster(cluster)
+        fan = os.path.join(work, "fan.json")
+        layered = os.path.join(work, "layered.json")
+        fan_jobs, fan_edges = write_fan(fan)
+        started = time.perf_counter()
+        jobs, edges = write_layered(layered, jobs=args.jobs)
+        print(f"generated layered graph: {jobs:,} jobs, {edges:,} edges, "
+              f"{os.path.getsize(layered) / 1e6:.1f} MB in {time.perf_counter() - started:.1f} s")
+        print(f"{'graph':<10} {'jobs':>10} {'edges':>10} {'wall s':>8} {'cpu s':>8} {'peak MiB':>9}  target")
+        for name, graph, n, e, target in [
+            ("fan", fan, fan_jobs, fan_edges, None),
+            ("layered", layered, jobs, edges, (10.0, 2048.0)),
+        ]:
+            wall, cpu, peak, summary = measure(args.clustmake, graph, cluster, os.path.join(work, f"plan-{name}"))
+            verdict = ""
+            if target:
+                ok = wall <= target[0] and peak <= target[1]
+                verdict = f"{'met' if ok else 'MISSED'} (<= {target[0]:.0f} s, <= {target[1]:.0f} MiB)"
+            print(f"{name:<10} {n:>10,} {e:>10,} {wall:>8.2f} {cpu:>8.2f} {peak:>9.0f}  {verdict}")
+            for line in summary.splitlines():
+                print(f"    {line}")
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
