@@ -30,20 +30,7 @@ public struct JobGraphLoader: Sendable {
         let decoded: (namespace: String?, jobs: [Job])
         let format: Format
         if Self.isJSON(bytes, file: file) {
-            let document: JSONDocument
-            do {
-                document = try JSONDocument(bytes: bytes, source: file)
-            } catch {
-                throw Self.inputError(error, file: file)
-            }
-            let root = JSONInputNode(node: document.root)
-            if WfCommonsDecoder<JSONInputNode>.looksLikeWfCommons(root) {
-                format = .wfcommons
-                decoded = try WfCommonsDecoder(file: file, timeScale: timeScale).decode(root)
-            } else {
-                format = .nativeJSON
-                decoded = try NativeGraphDecoder(file: file).decode(root)
-            }
+            (decoded, format) = try decodeJSON(bytes, file: file)
         } else {
             let root = try YAMLNode.parse(InputFile.text(bytes, file: file), file: file)
             if WfCommonsDecoder<YAMLNode>.looksLikeWfCommons(root) {
@@ -64,6 +51,37 @@ public struct JobGraphLoader: Sendable {
         } catch {
             throw error.inFile(file)
         }
+    }
+
+    /// Decodes a JSON graph. The `jobs` array of a native graph is streamed, one job at a time, so a graph of a
+    /// million jobs never exists as a whole JSON tree (that would take over a gigabyte).
+    private func decodeJSON(
+        _ bytes: [UInt8], file: String
+    ) throws(InputError) -> (decoded: (namespace: String?, jobs: [Job]), format: Format) {
+        let decoder = NativeGraphDecoder<JSONInputNode>(file: file)
+        var jobs = [Job]()
+        let rest: JSONValue
+        do {
+            rest = try JSONStream.read(bytes, source: file, streamingArray: "jobs") { element in
+                jobs.append(try decoder.decodeJob(JSONInputNode(node: element), position: jobs.count))
+            }
+        } catch let error as InputError {
+            throw error
+        } catch let error as JSONError {
+            throw Self.inputError(error, file: file)
+        } catch {
+            throw InputError(.syntax, "cannot read JSON: \(error).", file: file)
+        }
+        let root = JSONValueNode(value: rest)
+        if jobs.isEmpty, WfCommonsDecoder<JSONValueNode>.looksLikeWfCommons(root) {
+            return (try WfCommonsDecoder(file: file, timeScale: timeScale).decode(root), .wfcommons)
+        }
+        if jobs.isEmpty {
+            // Nothing was streamed: the checks on the whole document say what is missing or wrong.
+            return (try NativeGraphDecoder<JSONValueNode>(file: file).decode(root), .nativeJSON)
+        }
+        let (namespace, _) = try NativeGraphDecoder<JSONValueNode>(file: file).decodeTop(root)
+        return ((namespace, jobs), .nativeJSON)
     }
 
     /// JSON by extension (.json), YAML by extension (.yaml, .yml), else JSON when the text starts with `{`.

@@ -5,20 +5,10 @@ struct NativeGraphDecoder<Node: DocumentNode> {
     let file: String
 
     static var topLevelKeys: [String] { ["namespace", "jobs"] }
-    static var jobKeys: [String] {
-        ["id", "command", "deps", "cost", "cwd", "env", "nice", "cores", "memory", "retries", "timeout", "tags"]
-    }
+    static var jobKeys: [String] { jobKeyList }
 
     func decode(_ root: Node) throws(InputError) -> (namespace: String?, jobs: [Job]) {
-        let top = try ObjectReader(
-            root, file: file, subject: nil, what: "a job graph", known: Self.topLevelKeys)
-        let namespace = try top.nonEmptyString("namespace", example: "\"namespace\": \"my-project\"")
-        let list = try top.required("jobs", example: "\"jobs\": [{\"id\": \"a\", \"command\": \"echo hi\"}]")
-        guard list.kind == .array else {
-            throw top.error(
-                .wrongType, "'jobs' must be a list of jobs, not \(list.kind.phrase).",
-                fix: "Write \"jobs\": [{\"id\": \"a\", \"command\": \"echo hi\"}, …].", at: list)
-        }
+        let (namespace, list) = try decodeTop(root)
         let elements = list.elements
         var jobs = [Job]()
         jobs.reserveCapacity(elements.count)
@@ -28,7 +18,21 @@ struct NativeGraphDecoder<Node: DocumentNode> {
         return (namespace, jobs)
     }
 
-    private func decodeJob(_ node: Node, position: Int) throws(InputError) -> Job {
+    /// Checks the top level of a graph document and returns its namespace and its list of jobs.
+    func decodeTop(_ root: Node) throws(InputError) -> (namespace: String?, jobs: Node) {
+        let top = try ObjectReader(
+            root, file: file, subject: nil, what: "a job graph", known: Self.topLevelKeys)
+        let namespace = try top.nonEmptyString("namespace", example: "\"namespace\": \"my-project\"")
+        let list = try top.required("jobs", example: "\"jobs\": [{\"id\": \"a\", \"command\": \"echo hi\"}]")
+        guard list.kind == .array else {
+            throw top.error(
+                .wrongType, "'jobs' must be a list of jobs, not \(list.kind.phrase).",
+                fix: "Write \"jobs\": [{\"id\": \"a\", \"command\": \"echo hi\"}, …].", at: list)
+        }
+        return (namespace, list)
+    }
+
+    func decodeJob(_ node: Node, position: Int) throws(InputError) -> Job {
         // Name the job by its id when it has a usable one, else by its position.
         let id = node.kind == .object ? node.member("id")?.string : nil
         let subject = id.map { "job '\($0)'" } ?? "job #\(position + 1)"
@@ -128,6 +132,9 @@ struct NativeGraphDecoder<Node: DocumentNode> {
         return seconds
     }
 }
+
+/// The keys a job may have (a global: generic types cannot have stored static properties).
+let jobKeyList = ["id", "command", "deps", "cost", "cwd", "env", "nice", "cores", "memory", "retries", "timeout", "tags"]
 
 func isEnvironmentName(_ name: String) -> Bool {
     guard let first = name.unicodeScalars.first, !("0"..."9").contains(first) else { return false }

@@ -1,0 +1,32 @@
+import ClustmakeJSON
+
+/// A parsed JSON value seen through ``DocumentNode`` (the small part of a graph file around its streamed jobs,
+/// and whole WfCommons instances).
+struct JSONValueNode: DocumentNode {
+    let value: JSONValue
+
+    var kind: NodeKind {
+        switch value {
+        case .null: .null
+        case .bool: .bool
+        case .int, .double: .number
+        case .string: .string
+        case .array: .array
+        case .object: .object
+        }
+    }
+
+    var location: (line: Int, column: Int)? { nil }
+    func keyLocation(_ key: String) -> (line: Int, column: Int)? { nil }
+    func member(_ key: String) -> JSONValueNode? { value[key].map(JSONValueNode.init) }
+    var keys: [String] { value.objectValue?.keys ?? [] }
+    var elements: [JSONValueNode] { value.arrayValue?.map(JSONValueNode.init) ?? [] }
+    var string: String? { value.stringValue }
+    var double: Double? { value.doubleValue }
+    var integer: Int? {
+        if let number = value.intValue { return Int(exactly: number) }
+        if let number = value.doubleValue, number == number.rounded(), abs(number) < 1e15 { return Int(number) }
+        return nil
+    }
+    var bool: Bool? { value.boolValue }
+}

@@ -1,0 +1,228 @@
+import CJansson
+
+/// The structure around a streamed array (`{`, keys, `:`, `,`, `[`, `]`, `}`), scanned by hand;
+/// every value inside it is parsed by jansson.
+struct JSONStreamScanner {
+    private let input: UnsafeRawBufferPointer
+    private let source: String?
+    /// Where the text starts (after a byte order mark), for line counting.
+    private let textStart: Int
+    /// The next byte to read.
+    private var offset: Int
+
+    /// Checks the input as a whole (empty, UTF-16, NUL bytes) before anything is read.
+    init(input: UnsafeRawBufferPointer, source: String?) throws(JSONError) {
+        self.input = input
+        self.source = source
+        textStart = try JanssonLoader.prepare(input, source: source)
+        offset = textStart
+    }
+
+    /// Reads the document, calling `element` for each element of the streamed array until it
+    /// returns `false`.
+    ///
+    /// - Returns: The document with the streamed array empty; `.null` if `element` stopped early.
+    mutating func readDocument(streaming key: String?, element: (JSONNode) -> Bool) throws(JSONError) -> JSONValue {
+        skipWhitespace()
+        let value: JSONValue
+        switch (key, peek()) {
+        case (nil, UInt8(ascii: "[")):
+            guard try streamArray(element) else { return .null }
+            value = .array([])
+        case (let key?, UInt8(ascii: "{")):
+            guard let object = try readObject(streaming: key, element) else { return .null }
+            value = .object(object)
+        default:
+            // Not the shape to stream: parse it whole, so the caller sees what it is.
+            value = try readValue()
+        }
+        skipWhitespace()
+        if offset < input.count {
+            throw error(
+                .trailingContent, "invalid JSON: unexpected \(found()) after the end of the top-level value",
+                hint: "Remove it, or put all the values in one array: a JSON document holds exactly one value.")
+        }
+        return value
+    }
+
+    /// Reads the top-level object at `offset`, streaming the array of member `key`.
+    ///
+    /// - Returns: The members, or `nil` if `element` stopped early.
+    private mutating func readObject(streaming key: String, _ element: (JSONNode) -> Bool) throws(JSONError)
+        -> JSONObject?
+    {
+        offset += 1  // {
+        var object = JSONObject()
+        var streamed = false
+        skipWhitespace()
+        if peek() == UInt8(ascii: "}") {
+            offset += 1
+            return object
+        }
+        while true {
+            skipWhitespace()
+            guard peek() == UInt8(ascii: "\"") else {
+                throw unexpected("a key in double quotes", inside: "object")
+            }
+            let keyStart = offset
+            let name = try readValue().stringValue ?? ""
+            if object.index(forKey: name) != nil {
+                let keyText = String(decoding: input[keyStart..<offset], as: UTF8.self)
+                throw error(
+                    .duplicateKey, "duplicate key \(keyText) in an object", at: keyStart,
+                    hint: "Keep one of them: a key may appear only once in each object.")
+            }
+            skipWhitespace()
+            guard peek() == UInt8(ascii: ":") else {
+                throw unexpected(
+                    "':' after an object key", inside: "object", hint: "Put a ':' between the key and its value.")
+            }
+            offset += 1
+            skipWhitespace()
+            if !streamed && peek() == UInt8(ascii: "[") && JSONObject.ByteKey.bytesEqual(name, key) {
+                streamed = true
+                guard try streamArray(element) else { return nil }
+                object.appendNew(key: name, value: .array([]))
+            } else {
+                object.appendNew(key: name, value: try readValue())
+            }
+            skipWhitespace()
+            switch peek() {
+            case UInt8(ascii: ","):
+                offset += 1
+            case UInt8(ascii: "}"):
+                offset += 1
+                return object
+            default:
+                throw unexpected("',' or '}' after an object member", inside: "object")
+            }
+        }
+    }
+
+    /// Reads the array at `offset`, handing each element to `element`.
+    ///
+    /// - Returns: `false` if `element` stopped early.
+    private mutating func streamArray(_ element: (JSONNode) -> Bool) throws(JSONError) -> Bool {
+        offset += 1  // [
+        skipWhitespace()
+        if peek() == UInt8(ascii: "]") {
+            offset += 1
+            return true
+        }
+        while true {
+            let (value, end) = try JanssonLoader.loadPrefix(input, at: offset, textStart: textStart, source: source)
+            offset = end
+            // The document takes over the reference and frees the element with its last node.
+            guard element(JSONDocument(adopting: value).root) else { return false }
+            skipWhitespace()
+            switch peek() {
+            case UInt8(ascii: ","):
+                offset += 1
+            case UInt8(ascii: "]"):
+                offset += 1
+                return true
+            default:
+                throw unexpected("',' or ']' after an array element", inside: "array")
+            }
+        }
+    }
+
+    /// Parses the value at `offset` with jansson and moves past it.
+    private mutating func readValue() throws(JSONError) -> JSONValue {
+        let (value, end) = try JanssonLoader.loadPrefix(input, at: offset, textStart: textStart, source: source)
+        defer { json_decref(value) }
+        offset = end
+        return JSONValue(copying: value)
+    }
+
+    private func peek() -> UInt8? {
+        offset < input.count ? input[offset] : nil
+    }
+
+    private mutating func skipWhitespace() {
+        while offset < input.count, JanssonLoader.isJSONWhitespace(input[offset]) { offset += 1 }
+    }
+
+    /// The token at `offset` for messages: a bare word, or one character.
+    private func found() -> String {
+        guard offset < input.count else { return "the end of the input" }
+        var end = offset
+        while end < input.count, end - offset < 40, Self.isWordByte(input[end]) { end += 1 }
+        if end == offset {
+            // One UTF-8 character.
+            end += 1
+            while end < input.count, input[end] & 0xC0 == 0x80 { end += 1 }
+        }
+        let text = String(decoding: input[offset..<end], as: UTF8.self)
+        return text.contains("'") ? "\"\(text)\"" : "'\(text)'"
+    }
+
+    /// The error for a wrong token here, or for the end of the input inside a `container`.
+    private func unexpected(_ expectation: String, inside container: String, hint: String? = nil) -> JSONError {
+        if offset >= input.count {
+            let closer = container == "array" ? "each '[' needs a ']'" : "each '{' needs a '}'"
+            return error(
+                .truncated, "invalid JSON: the input ends inside an \(container)",
+                hint: "Check whether the file was cut short; \(closer).")
+        }
+        if input[offset] == UInt8(ascii: "\"") {
+            // jansson reads a whole token before it checks the grammar, so a broken string here
+            // (unterminated, bad UTF-8) is reported as such; do the same.
+            do {
+                let (value, _) = try JanssonLoader.loadPrefix(input, at: offset, textStart: textStart, source: source)
+                json_decref(value)
+            } catch {
+                return error
+            }
+        }
+        var bytes = input[offset...].makeIterator()
+        var parser = Unicode.UTF8.ForwardParser()
+        guard case .valid = parser.parseScalar(from: &bytes) else {
+            return error(
+                .invalidUTF8, "the input is not valid UTF-8 (byte 0x\(hex(input[offset])))",
+                hint: "Save the file as UTF-8.")
+        }
+        return error(
+            .syntax, "invalid JSON: expected \(expectation), found \(found())", hint: hint ?? self.hint(container))
+    }
+
+    /// The fix for a wrong structural token at `offset`, worded as for errors found by jansson.
+    private func hint(_ container: String) -> String? {
+        let byte = input[offset]
+        var before = offset
+        while before > 0, JanssonLoader.isJSONWhitespace(input[before - 1]) { before -= 1 }
+        if byte == UInt8(ascii: "]") || byte == UInt8(ascii: "}"), before > 0, input[before - 1] == UInt8(ascii: ",") {
+            return "Remove the comma before '\(Character(Unicode.Scalar(byte)))'."
+        }
+        if byte == UInt8(ascii: "'") { return "Use double quotes around strings and keys." }
+        if byte == UInt8(ascii: "/") || byte == UInt8(ascii: "#") { return "Remove the comment: JSON has none." }
+        if before > 0, input[before - 1] == UInt8(ascii: "{") || input[before - 1] == UInt8(ascii: ","),
+            Self.isWordByte(byte)
+        {
+            return "Put the key in double quotes."
+        }
+        let startsValue =
+            byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "[") || byte == UInt8(ascii: "{")
+            || byte == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+        if startsValue, before > 0, input[before - 1] != UInt8(ascii: ":") {
+            return container == "array" ? "Add a ',' between the elements." : "Add a ',' between the members."
+        }
+        return nil
+    }
+
+    private func error(_ code: JSONError.Code, _ message: String, at location: Int? = nil, hint: String? = nil)
+        -> JSONError
+    {
+        let location = location ?? offset
+        let (line, column) = TextLocation.lineAndColumn(of: location, in: input, textStart: textStart)
+        return JSONError(
+            code: code, message: message, hint: hint, source: source, line: line, column: column, position: location)
+    }
+
+    private static func isWordByte(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20)
+            || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+            || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "+") || byte == UInt8(ascii: ".")
+            || byte == UInt8(ascii: "_")
+    }
+}
