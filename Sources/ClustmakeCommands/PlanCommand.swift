@@ -38,6 +38,9 @@ struct PlanCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("A JSON file of job costs from earlier runs ({\"job-id\": seconds, …}); they replace the declared costs.", valueName: "file"))
     var costs: String?
 
+    @Option(help: "The planning algorithm: best (several candidates, the shortest kept) or heft (plain HEFT, for comparison).")
+    var planner: Planner.Strategy = .best
+
     @Flag(help: "Show the plan as a table on the terminal instead of writing the directory.")
     var print = false
 
@@ -52,7 +55,7 @@ struct PlanCommand: AsyncParsableCommand {
         let cluster = try cluster.load()
         let redisAddress = try redisAddress(cluster: cluster)
         let costMap = try costs.map(loadCosts) ?? [:]
-        let plan = Planner(costs: costMap).plan(graph, on: cluster)
+        let plan = Planner(costs: costMap, strategy: planner).plan(graph, on: cluster)
         let options = ScriptOptions(
             namespace: self.graph.namespace(for: graph), redis: redisAddress, more: more,
             waitSeconds: Int(Quantity.seconds(wait)!.rounded(.up)))
@@ -136,6 +139,8 @@ struct PlanCommand: AsyncParsableCommand {
             """ + (written.leftover.map { "\nThe previous plan could not be removed: delete \($0)." } ?? "")
     }
 }
+
+extension Planner.Strategy: ExpressibleByArgument {}
 
 extension ScriptError {
     /// The same problem as an input error (exit status 2).

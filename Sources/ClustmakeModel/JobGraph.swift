@@ -53,6 +53,8 @@ public struct JobGraph: Sendable {
         var offsets = [Int32](repeating: 0, count: jobs.count + 1)
         var targets = [Int32]()
         targets.reserveCapacity(jobs.reduce(0) { $0 + $1.deps.count })
+        // lastListedBy[t] == p means job p already lists t: repeats are found in linear time.
+        var lastListedBy = [Int32](repeating: -1, count: jobs.count)
         for position in jobs.indices {
             let job = jobs[position]
             let start = targets.count
@@ -70,9 +72,10 @@ public struct JobGraph: Sendable {
                         .cycle, "depends on itself.", fix: "Remove '\(job.id)' from its own deps.",
                         subject: "job '\(job.id)'")
                 }
-                if targets[start...].contains(target) {
+                if lastListedBy[Int(target)] == Int32(position) {
                     repeated = true
                 } else {
+                    lastListedBy[Int(target)] = Int32(position)
                     targets.append(target)
                 }
             }
