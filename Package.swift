@@ -39,7 +39,7 @@ let package = Package(
         .target(
             name: "ClustmakeScripts",
             dependencies: [
-                "ClustmakeModel", "ClustmakePlanner", "ClustmakeJSON",
+                "ClustmakeModel", "ClustmakePlanner", "ClustmakeJSON", "ClustmakeRedis",
                 .product(name: "Mustache", package: "swift-mustache"),
             ]),
 
@@ -87,7 +87,7 @@ let package = Package(
         .testTarget(
             name: "ClustmakeScriptsTests",
             dependencies: [
-                "ClustmakeScripts", "ClustmakePlanner", "ClustmakeModel",
+                "ClustmakeScripts", "ClustmakePlanner", "ClustmakeModel", "ClustmakeJSON",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             exclude: ["Snapshots"]),
@@ -100,6 +100,9 @@ let package = Package(
                 "ClustmakeWorker", "ClustmakeStore", "ClustmakeModel", "ClustmakeRedis", "ClustmakeJSON",
                 "ClustmakeTestSupport",
             ]),
+        .testTarget(
+            name: "ClustmakeIntegrationTests",
+            dependencies: ["ClustmakeRedis", "ClustmakeTestSupport"]),
         .testTarget(
             name: "ClustmakeCommandsTests",
             dependencies: ["ClustmakeCommands", "ClustmakeJSON", "ClustmakeTestSupport"]),

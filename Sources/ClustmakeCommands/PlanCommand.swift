@@ -3,7 +3,6 @@ import ClustmakeInput
 import ClustmakeJSON
 import ClustmakeModel
 import ClustmakePlanner
-import ClustmakeRedis
 import ClustmakeScripts
 
 /// `clustmake plan`: plan a job graph onto a cluster and write the per-host scripts for review.
@@ -85,17 +84,17 @@ struct PlanCommand: AsyncParsableCommand {
     /// A password in the URL is accepted (for commands that connect) but never written anywhere.
     private func redisAddress(cluster: Cluster) throws(InputError) -> RedisAddress {
         guard let url = redis ?? cluster.redis.url else { return .default }
-        let endpoint: RedisEndpoint
         do {
-            endpoint = try RedisEndpoint(parsing: url)
+            return try RedisAddress(parsing: url)
         } catch {
-            throw InputError(
-                .invalidValue, error.message, fix: "Accepted forms: \(RedisEndpoint.acceptedForms)",
-                file: redis == nil ? self.cluster.cluster : nil, subject: redis == nil ? "redis url" : "--redis")
-        }
-        switch endpoint.address {
-        case .tcp(let host, let port): return .tcp(host: host, port: port)
-        case .unix(let path): return .unix(path: path)
+            var located = error.inputError
+            if redis == nil {
+                located.file = self.cluster.cluster
+                located.subject = "redis url"
+            } else {
+                located.subject = "--redis"
+            }
+            throw located
         }
     }
 
@@ -146,7 +145,8 @@ extension ScriptError {
     /// The same problem as an input error (exit status 2).
     var inputError: InputError {
         InputError(
-            InputError.Code(code.name), message, fix: fix, file: file, line: line, column: column, subject: subject)
+            InputError.Code(code.name), message + (cause.map { " (\($0))" } ?? ""), fix: fix, file: file, line: line,
+            column: column, subject: subject)
     }
 }
 

@@ -5,32 +5,61 @@ public struct SHA256: Sendable {
     private var state: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) = (
         0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19
     )
-    private var buffer: [UInt8] = []
-    private var schedule = [UInt32](repeating: 0, count: 64)
+    /// Bytes waiting for a full 64-byte block.
+    private var buffer = [UInt8](repeating: 0, count: 64)
+    private var buffered = 0
     private var processed: UInt64 = 0
 
-    public init() { buffer.reserveCapacity(64) }
+    public init() {}
 
     /// Adds bytes to the message.
     public mutating func update(_ bytes: some Sequence<UInt8>) {
-        for byte in bytes {
-            buffer.append(byte)
-            if buffer.count == 64 {
-                compress(buffer)
-                buffer.removeAll(keepingCapacity: true)
-            }
+        let done: Void? = bytes.withContiguousStorageIfAvailable { update(contiguous: $0) }
+        if done == nil {
+            for byte in bytes { append(byte) }
         }
+    }
+
+    private mutating func update(contiguous bytes: UnsafeBufferPointer<UInt8>) {
+        var index = 0
+        while index < bytes.count {
+            if buffered == 0, bytes.count - index >= 64 {
+                compress(UnsafeBufferPointer(rebasing: bytes[index..<index + 64]))
+                index += 64
+                continue
+            }
+            let count = min(64 - buffered, bytes.count - index)
+            buffer.withUnsafeMutableBufferPointer { target in
+                for offset in 0..<count { target[buffered + offset] = bytes[index + offset] }
+            }
+            buffered += count
+            index += count
+            if buffered == 64 { flush() }
+        }
+    }
+
+    @inline(__always) private mutating func append(_ byte: UInt8) {
+        buffer[buffered] = byte
+        buffered += 1
+        if buffered == 64 { flush() }
+    }
+
+    private mutating func flush() {
+        let block = buffer
+        block.withUnsafeBufferPointer { compress($0) }
+        buffered = 0
     }
 
     /// Adds a string's UTF-8 bytes, prefixed by their count so that concatenations stay unambiguous.
     public mutating func field(_ string: String) {
+        var string = string
         field(UInt64(string.utf8.count))
-        update(string.utf8)
+        string.withUTF8 { update(contiguous: $0) }
     }
 
     /// Adds an integer as 8 big-endian bytes.
     public mutating func field(_ value: UInt64) {
-        update((0..<8).map { UInt8(truncatingIfNeeded: value >> (56 - 8 * $0)) })
+        for shift in stride(from: 56, through: 0, by: -8) { append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
     }
 
     /// Adds a double by its bit pattern.
@@ -40,13 +69,10 @@ public struct SHA256: Sendable {
 
     /// The digest as 64 lowercase hex digits.
     public mutating func finalizeHex() -> String {
-        let totalBits = (processed + UInt64(buffer.count)) * 8
-        var tail = buffer
-        tail.append(0x80)
-        while tail.count % 64 != 56 { tail.append(0) }
-        for shift in stride(from: 56, through: 0, by: -8) { tail.append(UInt8(truncatingIfNeeded: totalBits >> UInt64(shift))) }
-        buffer.removeAll()
-        for start in stride(from: 0, to: tail.count, by: 64) { compress(Array(tail[start..<start + 64])) }
+        let totalBits = (processed + UInt64(buffered)) &* 8
+        append(0x80)
+        while buffered != 56 { append(0) }
+        for shift in stride(from: 56, through: 0, by: -8) { append(UInt8(truncatingIfNeeded: totalBits >> UInt64(shift))) }
         let words = [state.0, state.1, state.2, state.3, state.4, state.5, state.6, state.7]
         let digits = Array("0123456789abcdef".utf8)
         var hex = [UInt8]()
@@ -67,10 +93,14 @@ public struct SHA256: Sendable {
         0x748f_82ee, 0x78a5_636f, 0x84c8_7814, 0x8cc7_0208, 0x90be_fffa, 0xa450_6ceb, 0xbef9_a3f7, 0xc671_78f2,
     ]
 
-    private mutating func compress(_ block: [UInt8]) {
+    private mutating func compress(_ block: UnsafeBufferPointer<UInt8>) {
         processed &+= 64
-        var w = schedule
-        defer { schedule = w }
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
+            mix(block, schedule: w)
+        }
+    }
+
+    private mutating func mix(_ block: UnsafeBufferPointer<UInt8>, schedule w: UnsafeMutableBufferPointer<UInt32>) {
         for i in 0..<16 {
             w[i] = UInt32(block[4 * i]) << 24 | UInt32(block[4 * i + 1]) << 16 | UInt32(block[4 * i + 2]) << 8
                 | UInt32(block[4 * i + 3])
@@ -81,10 +111,11 @@ public struct SHA256: Sendable {
             w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
         }
         var (a, b, c, d, e, f, g, h) = state
+        let constants = Self.k
         for i in 0..<64 {
             let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
             let choice = (e & f) ^ (~e & g)
-            let t1 = h &+ s1 &+ choice &+ Self.k[i] &+ w[i]
+            let t1 = h &+ s1 &+ choice &+ constants[i] &+ w[i]
             let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
             let majority = (a & b) ^ (a & c) ^ (b & c)
             let t2 = s0 &+ majority

@@ -2,7 +2,7 @@ extension RedisEndpoint {
     /// The forms ``init(parsing:)`` accepts, as shown in its error messages.
     public static let acceptedForms =
         "redis://[user:password@]host[:port][/db], unix://[user:password@]/path/to/socket[?db=N], "
-        + "host[:port], [ipv6-address]:port, /path/to/socket"
+        + "host[:port], [ipv6-address]:port, /path/to/socket, unix:/path/to/socket"
 
     /// Parses an endpoint from a URL or a bare address.
     ///
@@ -11,7 +11,8 @@ extension RedisEndpoint {
     ///   (`%40` for `@`); `redis://:password@host` logs in as the default user;
     ///   `redis://user:@host` names a user whose password comes later from ``withPassword(_:)``.
     /// - `unix:///path/to/socket[?db=N]` and `unix://user:password@/path/to/socket[?db=N]`.
-    /// - `host:port`, `host` (port 6379), `[::1]:6379`, `[::1]`, and an absolute socket path.
+    /// - `host:port`, `host` (port 6379), `[::1]:6379`, `[::1]`, an absolute socket path, and `unix:/path`
+    ///   (the form of the worker's `--redis_host`).
     ///
     /// `rediss://` (TLS) is rejected: the hiredis this project links has no TLS.
     ///
@@ -43,6 +44,11 @@ extension RedisEndpoint {
             default:
                 throw fail("unknown scheme \"\(scheme)://\"; use redis:// or unix://")
             }
+            return
+        }
+        if input.lowercased().hasPrefix("unix:/") {
+            // compmake's worker form, `--redis_host=unix:/path/to/socket`.
+            self = try Self.parseUnixURL(String(input.dropFirst("unix:".count)), fail: fail)
             return
         }
         if input.hasPrefix("/") {

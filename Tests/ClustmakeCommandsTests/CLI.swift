@@ -17,7 +17,7 @@ struct CLI {
         .deletingLastPathComponent().deletingLastPathComponent()
 
     /// Runs `executable` with `arguments` in `directory`, with standard input from /dev/null.
-    static func run(_ executable: String = "clustmake", _ arguments: [String], in directory: URL? = nil) throws -> Result {
+    static func run(_ arguments: [String], executable: String = "clustmake", in directory: URL? = nil) throws -> Result {
         let path = productsDirectory.appendingPathComponent(executable).path
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw CLIError("\(path) is not built; run 'swift build --build-tests' before 'swift test'")
@@ -27,8 +27,8 @@ struct CLI {
         defer { try? FileManager.default.removeItem(at: scratch) }
         let out = scratch.appendingPathComponent("stdout")
         let err = scratch.appendingPathComponent("stderr")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        FileManager.default.createFile(atPath: err.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments

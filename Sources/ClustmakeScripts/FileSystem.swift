@@ -1,0 +1,204 @@
+internal import Foundation
+
+#if canImport(Glibc)
+    internal import Glibc
+#elseif canImport(Darwin)
+    internal import Darwin
+#endif
+
+/// The few file operations the plan directory needs, over POSIX calls so that every step can be fsync'ed and
+/// every failure reported with its errno.
+enum FileSystem {
+    /// A system call failed; `path` is the file it was about.
+    struct Failure: Error {
+        var operation: String
+        var path: String
+        var errno: Int32
+
+        var cause: String { "\(String(cString: strerror(errno))) (errno \(errno))" }
+    }
+
+    enum Kind { case missing, file, directory, symbolicLink, other }
+
+    /// What is at `path`, without following a final symbolic link.
+    static func kind(of path: String) throws(Failure) -> Kind {
+        var info = stat()
+        if lstat(path, &info) != 0 {
+            if errno == ENOENT { return .missing }
+            throw Failure(operation: "inspect", path: path, errno: errno)
+        }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: return .file
+        case S_IFDIR: return .directory
+        case S_IFLNK: return .symbolicLink
+        default: return .other
+        }
+    }
+
+    /// The names in directory `path`, without `.` and `..`, sorted.
+    static func entries(of path: String) throws(Failure) -> [String] {
+        guard let directory = opendir(path) else { throw Failure(operation: "list", path: path, errno: errno) }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    /// The whole content of the file at `path`.
+    static func readFile(_ path: String) throws(Failure) -> [UInt8] {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw Failure(operation: "open", path: path, errno: errno) }
+        defer { close(descriptor) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw Failure(operation: "read", path: path, errno: errno)
+            }
+            if count == 0 { return bytes }
+            bytes.append(contentsOf: chunk[..<count])
+        }
+    }
+
+    /// Creates a new directory next to `path` named `.NAME.tmp-XXXXXX` (`NAME` being `path`'s last component).
+    static func makeTemporarySibling(of path: String, parent: String, name: String) throws(Failure) -> String {
+        var template = Array("\(parent)/.\(name).tmp-XXXXXX".utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        guard made != nil else {
+            throw Failure(operation: "create a temporary directory in", path: parent, errno: errno)
+        }
+        let path = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        // mkdtemp makes it private (0700); a plan directory is as readable as any other.
+        guard chmod(path, 0o755) == 0 else {
+            let failure = Failure(operation: "set the mode of", path: path, errno: errno)
+            rmdir(path)
+            throw failure
+        }
+        return path
+    }
+
+    /// Creates directory `path` (its parent must exist).
+    static func makeDirectory(_ path: String, mode: mode_t = 0o755) throws(Failure) {
+        guard mkdir(path, mode) == 0 else { throw Failure(operation: "create directory", path: path, errno: errno) }
+    }
+
+    /// An open file that is being written; ``finish()`` flushes, fsyncs and closes it.
+    final class Output {
+        let path: String
+        private var descriptor: Int32
+        private var buffer: [UInt8] = []
+        private static let flushSize = 1 << 20
+
+        /// Creates the file (which must not exist) with `mode`, regardless of the umask.
+        init(creating path: String, mode: mode_t) throws(Failure) {
+            self.path = path
+            descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+            guard descriptor >= 0 else { throw Failure(operation: "create", path: path, errno: errno) }
+            guard fchmod(descriptor, mode) == 0 else {
+                let error = Failure(operation: "set the mode of", path: path, errno: errno)
+                close(descriptor)
+                descriptor = -1
+                throw error
+            }
+            buffer.reserveCapacity(Self.flushSize + 4096)
+        }
+
+        deinit {
+            if descriptor >= 0 { close(descriptor) }
+        }
+
+        func append(_ bytes: some Collection<UInt8>) throws(Failure) {
+            buffer.append(contentsOf: bytes)
+            if buffer.count >= Self.flushSize { try flush() }
+        }
+
+        func append(_ text: String) throws(Failure) {
+            try append(text.utf8)
+        }
+
+        func flush() throws(Failure) {
+            var offset = 0
+            while offset < buffer.count {
+                let count = buffer.withUnsafeBytes { write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    throw Failure(operation: "write", path: path, errno: errno)
+                }
+                offset += count
+            }
+            buffer.removeAll(keepingCapacity: true)
+        }
+
+        /// Writes what is buffered, fsyncs and closes the file.
+        func finish() throws(Failure) {
+            try flush()
+            guard fsync(descriptor) == 0 else { throw Failure(operation: "sync", path: path, errno: errno) }
+            let closed = close(descriptor)
+            descriptor = -1
+            guard closed == 0 else { throw Failure(operation: "close", path: path, errno: errno) }
+        }
+    }
+
+    /// Writes `bytes` to a new file at `path` and fsyncs it.
+    static func writeFile(_ bytes: [UInt8], to path: String, mode: mode_t) throws(Failure) {
+        let output = try Output(creating: path, mode: mode)
+        try output.append(bytes)
+        try output.finish()
+    }
+
+    /// Flushes a directory's entries to disk.
+    static func syncDirectory(_ path: String) throws(Failure) {
+        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw Failure(operation: "open", path: path, errno: errno) }
+        defer { close(descriptor) }
+        guard fsync(descriptor) == 0 else { throw Failure(operation: "sync", path: path, errno: errno) }
+    }
+
+    /// Renames `from` to `to` (replacing `to` only if it is an empty directory or absent).
+    static func rename(_ from: String, to: String) throws(Failure) {
+        #if canImport(Glibc)
+            let renamed = Glibc.rename(from, to)
+        #else
+            let renamed = Darwin.rename(from, to)
+        #endif
+        guard renamed == 0 else { throw Failure(operation: "rename", path: from, errno: errno) }
+    }
+
+    /// Swaps two existing paths in one step (Linux `renameat2(RENAME_EXCHANGE)`).
+    /// - Returns: `false` when the system or the file system cannot do it (the caller falls back to two renames).
+    static func exchange(_ first: String, _ second: String) throws(Failure) -> Bool {
+        #if os(Linux)
+            typealias RenameAt2 =
+                @convention(c) (
+                    Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32
+                ) -> Int32
+            guard let handle = dlopen(nil, RTLD_NOW), let symbol = dlsym(handle, "renameat2") else { return false }
+            let renameat2 = unsafeBitCast(symbol, to: RenameAt2.self)
+            let renameExchange: UInt32 = 2  // RENAME_EXCHANGE in <linux/fs.h>
+            if renameat2(AT_FDCWD, first, AT_FDCWD, second, renameExchange) == 0 { return true }
+            if errno == EINVAL || errno == ENOSYS || errno == ENOTSUP { return false }
+            throw Failure(operation: "swap", path: second, errno: errno)
+        #else
+            return false
+        #endif
+    }
+
+    /// Removes `path` and everything below it; a missing path is not an error.
+    static func removeTree(_ path: String) throws(Failure) {
+        do {
+            if try kind(of: path) == .missing { return }
+            try FileManager.default.removeItem(atPath: path)
+        } catch let failure as Failure {
+            throw failure
+        } catch {
+            throw Failure(operation: "remove", path: path, errno: EIO)
+        }
+    }
+}

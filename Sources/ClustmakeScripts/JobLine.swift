@@ -1,0 +1,83 @@
+public import ClustmakeModel
+public import ClustmakePlanner
+
+/// The command that runs one job: compmake's cluster line, as an argument vector and as one shell line.
+///
+/// For a job on a remote host:
+///
+/// ```
+/// ssh [-F CFG] -n -o BatchMode=yes -o ExitOnForwardFailure=yes -o ConnectTimeout=10 [-p PORT] [ssh_options…]
+///     [USER@]HOST -R TUNNEL:REDISHOST:REDISPORT nice -n N WORKER --hostname=NICK --db=redis
+///     --redis_host=localhost:TUNNEL --save_progress=False --slave NS make_single more=False wait=SECONDS JOB
+/// ```
+///
+/// ssh joins the words after the host with spaces and the remote shell splits them again, so each of those words
+/// is quoted for the remote shell in ``argv``, and ``shellLine`` quotes every element of ``argv`` once more for the
+/// local shell. Safe words need neither, so the line reads exactly like compmake's. For a local host
+/// (``Host/isLocal``) the ssh part is dropped and the worker reaches redis directly
+/// (`--redis_host=REDISHOST:REDISPORT`, or `unix:/path` for a socket).
+///
+/// The job's own command never appears (workers read it from redis), nor does any password. This is the only
+/// place that builds the line: the scripts and the executor both use it.
+public struct JobLine: Sendable, Hashable {
+    /// The argument vector to run on the machine that runs the plan, without a shell (`ssh …` or `nice …`).
+    public let argv: [String]
+    /// The worker's own command as the host runs it, unquoted: `nice -n N WORKER … make_single … JOB`.
+    public let command: [String]
+    /// Whether the job runs over ssh.
+    public let isRemote: Bool
+
+    /// The options that make every ssh of a job line unattended, after `-F CFG`: no stdin, no prompts, no
+    /// worker without its redis tunnel, a bounded connection time.
+    public static let batchOptions = [
+        "-n", "-o", "BatchMode=yes", "-o", "ExitOnForwardFailure=yes", "-o", "ConnectTimeout=10",
+    ]
+
+    /// Builds the line for job `jobID` on slot `instance` of `host`.
+    /// - Parameters:
+    ///   - jobID: The job's id (its last word).
+    ///   - nice: The nice level (the job's own, or the host's).
+    ///   - host: The host the job runs on.
+    ///   - instance: The slot's instance number on the host, from 0 (it picks the tunnel port).
+    ///   - settings: The namespace, redis address, `more` and `wait` of the run.
+    public init(jobID: String, nice: Int, host: Host, instance: Int, settings: WorkerSettings) {
+        let tunnelPort = host.tunnelPort(instance: instance)
+        // A local worker reaches redis directly; a remote one through its slot's tunnel.
+        let redisHost = host.isLocal ? settings.redis.description : "localhost:\(tunnelPort)"
+        let command = [
+            "nice", "-n", String(nice), host.worker, "--hostname=\(host.name)", "--db=redis",
+            "--redis_host=\(redisHost)", "--save_progress=False", "--slave", settings.namespace, "make_single",
+            settings.more ? "more=True" : "more=False", "wait=\(settings.waitSeconds)", jobID,
+        ]
+        self.command = command
+        self.isRemote = !host.isLocal
+        if host.isLocal {
+            argv = command
+            return
+        }
+        var argv = ["ssh"]
+        if let config = host.sshConfig { argv += ["-F", config] }
+        argv += Self.batchOptions
+        if let port = host.port { argv += ["-p", String(port)] }
+        argv += host.sshOptions
+        argv += [host.destination, "-R", "\(tunnelPort):\(settings.redis.tunnelTarget)"]
+        argv += command.map(ShellQuote.quote)
+        self.argv = argv
+    }
+
+    /// Builds the line for job `job` of `plan`, on the slot the plan gives it.
+    /// - Parameters:
+    ///   - plan: The plan.
+    ///   - job: The job's index in the plan's graph.
+    ///   - settings: The namespace, redis address, `more` and `wait` of the run.
+    public init(plan: Plan, job: Int, settings: WorkerSettings) {
+        let slot = plan.slots[Int(plan.placements[job].slot)]
+        let host = plan.cluster.hosts[slot.host]
+        self.init(
+            jobID: plan.graph.jobs[job].id, nice: plan.graph.jobs[job].nice ?? host.nice, host: host,
+            instance: slot.instance, settings: settings)
+    }
+
+    /// The line for `sh`: every element of ``argv`` quoted for the local shell, joined by spaces.
+    public var shellLine: String { ShellQuote.join(argv) }
+}

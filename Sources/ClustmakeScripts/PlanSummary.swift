@@ -1,0 +1,83 @@
+import ClustmakeModel
+import ClustmakePlanner
+
+/// `summary.txt`: what a person checks before running a plan: per host its jobs, busy time and utilisation, the
+/// critical path, and how the makespan compares with the lower bound.
+public struct PlanSummary: Sendable {
+    /// The plan summarised.
+    public let plan: Plan
+    /// The namespace shown (the one the scripts use).
+    public let namespace: String
+    /// Critical paths longer than this are shown as their first and last ids around "… N more …".
+    public var maximumPathIDs = 20
+
+    /// - Parameters:
+    ///   - plan: The plan to summarise.
+    ///   - namespace: The namespace the scripts use; `nil` for the graph's, or the default.
+    public init(plan: Plan, namespace: String? = nil) {
+        self.plan = plan
+        self.namespace = namespace ?? plan.graph.namespace ?? ScriptOptions.defaultNamespace
+    }
+
+    /// The summary as text, ending with a newline.
+    public var text: String {
+        let hosts = plan.cluster.hosts
+        var slotCounts = [Int](repeating: 0, count: hosts.count)
+        var jobCounts = [Int](repeating: 0, count: hosts.count)
+        var busy = [Double](repeating: 0, count: hosts.count)
+        for (index, slot) in plan.slots.enumerated() {
+            slotCounts[slot.host] += 1
+            jobCounts[slot.host] += plan.sequences[index].count
+            for job in plan.sequences[index] {
+                let placement = plan.placements[Int(job)]
+                busy[slot.host] += placement.end - placement.start
+            }
+        }
+        var lines: [String] = []
+        lines.append(
+            "clustmake plan: \(Format.count(plan.graph.count, "job")) on \(Format.count(hosts.count, "host")) "
+                + "(\(Format.count(plan.slots.count, "slot")))")
+        lines.append("namespace: \(namespace)")
+        lines.append("")
+        lines.append("makespan:    \(Format.seconds(plan.makespan))")
+        lines.append("lower bound: \(Format.seconds(plan.lowerBound))")
+        if plan.lowerBound > 0 {
+            let ratio = plan.makespan / plan.lowerBound
+            lines.append(
+                "ratio:       \(Format.fixed(ratio, digits: 2)) (no plan can finish sooner than the lower bound)")
+        } else {
+            lines.append("ratio:       - (the lower bound is 0)")
+        }
+        lines.append("")
+        let nameWidth = max(4, hosts.map(\.name.count).max() ?? 0)
+        lines.append(
+            Format.pad("host", nameWidth) + "  " + Format.pad("slots", 5, right: true) + "  "
+                + Format.pad("jobs", 8, right: true) + "  " + Format.pad("busy", 20, right: true) + "  "
+                + Format.pad("utilisation", 11, right: true))
+        for (index, host) in hosts.enumerated() {
+            let capacity = Double(slotCounts[index]) * plan.makespan
+            let utilisation = capacity > 0 ? Format.percent(busy[index] / capacity) : "-"
+            lines.append(
+                Format.pad(host.name, nameWidth) + "  " + Format.pad(String(slotCounts[index]), 5, right: true) + "  "
+                    + Format.pad(String(jobCounts[index]), 8, right: true) + "  "
+                    + Format.pad(Format.seconds(busy[index]), 20, right: true) + "  "
+                    + Format.pad(utilisation, 11, right: true))
+        }
+        lines.append("")
+        let path = plan.criticalPath.map { Int($0) }
+        let pathCost = path.reduce(0.0) { $0 + plan.costs[$1] }
+        lines.append(
+            "critical path: \(Format.count(path.count, "job")), \(Format.seconds(pathCost)) of work (cost at speed 1)")
+        let keep = max(2, maximumPathIDs)
+        if path.count > keep {
+            let head = keep / 2
+            let tail = keep - head
+            for job in path.prefix(head) { lines.append("  " + plan.graph.jobs[job].id) }
+            lines.append("  … \(path.count - head - tail) more …")
+            for job in path.suffix(tail) { lines.append("  " + plan.graph.jobs[job].id) }
+        } else {
+            for job in path { lines.append("  " + plan.graph.jobs[job].id) }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

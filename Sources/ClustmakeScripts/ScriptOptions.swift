@@ -1,0 +1,61 @@
+import ClustmakeModel
+public import ClustmakePlanner
+
+/// What the script writer is told beyond the plan: the namespace, where redis is, and the `make_single`
+/// arguments. Unset values come from the plan (the graph's namespace, the cluster's redis URL) or the defaults.
+public struct ScriptOptions: Sendable, Hashable {
+    /// The namespace passed to every worker (`--slave NS`); `nil` for the graph's, or ``defaultNamespace``.
+    public var namespace: String?
+    /// redis as seen from the machine that runs the scripts; `nil` for the cluster's `redis: url:`, or
+    /// `localhost:6379`.
+    public var redis: RedisAddress?
+    /// Pass `more=True` to `make_single` (redo the jobs even if they are done).
+    public var more: Bool
+    /// Seconds a worker waits for dependencies that run elsewhere (`wait=SECONDS`).
+    public var waitSeconds: Int
+
+    /// The namespace when neither the options nor the graph give one.
+    public static let defaultNamespace = "default"
+    /// One day: long enough for any dependency planned on another host to finish.
+    public static let defaultWaitSeconds = 86_400
+
+    public init(
+        namespace: String? = nil, redis: RedisAddress? = nil, more: Bool = false,
+        waitSeconds: Int = ScriptOptions.defaultWaitSeconds
+    ) {
+        self.namespace = namespace
+        self.redis = redis
+        self.more = more
+        self.waitSeconds = waitSeconds
+    }
+
+    /// The options with the plan's defaults filled in, checked.
+    /// - Parameter plan: The plan the scripts are for.
+    /// - Throws: ``ScriptError`` when the namespace is not a valid id, the cluster's redis URL cannot be used, or
+    ///   `waitSeconds` is negative.
+    public func settings(for plan: Plan) throws(ScriptError) -> WorkerSettings {
+        let namespace = namespace ?? plan.graph.namespace ?? Self.defaultNamespace
+        if let problem = JobID.problem(with: namespace) {
+            throw ScriptError(
+                .invalidOption, "the namespace '\(namespace)' is not valid: \(problem).",
+                fix: "Use only \(JobID.allowedDescription) in namespaces.")
+        }
+        guard waitSeconds >= 0 else {
+            throw ScriptError(
+                .invalidOption, "the wait time \(waitSeconds) s is negative.",
+                fix: "Give the seconds a worker may wait for its dependencies, 0 or more.")
+        }
+        var redis = redis
+        if redis == nil, let url = plan.cluster.redis.url {
+            do {
+                redis = try RedisAddress(parsing: url)
+            } catch {
+                var located = error
+                located.subject = "the cluster's redis url"
+                throw located
+            }
+        }
+        return WorkerSettings(
+            namespace: namespace, redis: redis ?? .default, more: more, waitSeconds: waitSeconds)
+    }
+}

@@ -1,0 +1,133 @@
+internal import Mustache
+
+/// The mustache templates the scripts are rendered from: the built-in ones, optionally overridden by file name
+/// from a user directory (`--templates DIR`).
+///
+/// | file                  | renders                                                                    |
+/// |-----------------------|----------------------------------------------------------------------------|
+/// | `host.sh.mustache`    | `hosts/<host>.sh`: the header, one function per slot, start and wait      |
+/// | `job.sh.mustache`     | one job line inside a slot function (`{{{command}}}`, `{{{job}}}`)         |
+/// | `run-all.sh.mustache` | `run-all.sh`                                                               |
+///
+/// Any other `*.mustache` file of the directory is available as a partial (`{{>name}}`). Values reach the
+/// templates already quoted for the shell, and nothing is HTML-escaped (`{{x}}` and `{{{x}}}` render alike).
+/// The variables are documented in docs/plan-directory.md.
+public struct ScriptTemplates: Sendable {
+    /// The file names of the templates the writer uses.
+    public static let requiredFileNames = [hostFile, jobFile, runAllFile]
+    static let hostFile = "host.sh.mustache"
+    static let jobFile = "job.sh.mustache"
+    static let runAllFile = "run-all.sh.mustache"
+    static let fileExtension = ".mustache"
+
+    /// Where each template came from, by file name: `built-in` or the path of the user's file.
+    public private(set) var origins: [String: String]
+    /// The parsed templates, by file name without `.mustache` (the partial name).
+    private(set) var library: MustacheLibrary
+
+    /// The built-in templates (a copy of the repository's `templates/` directory, embedded in the binary).
+    public static let builtIn: ScriptTemplates = {
+        do {
+            return try ScriptTemplates(texts: DefaultTemplates.files, origin: { _ in "built-in" })
+        } catch {
+            preconditionFailure("the built-in templates do not parse: \(error)")
+        }
+    }()
+
+    /// The built-in templates with every `*.mustache` file of `directory` added or put in place of the built-in
+    /// one of the same name.
+    /// - Parameter directory: The user's template directory.
+    /// - Throws: ``ScriptError`` naming the file (and line and column) that cannot be read or parsed.
+    public init(overridingWith directory: String) throws(ScriptError) {
+        let names: [String]
+        do {
+            names = try FileSystem.entries(of: directory).filter { $0.hasSuffix(Self.fileExtension) }
+        } catch {
+            throw ScriptError(
+                .templateUnreadable, "the template directory cannot be read.",
+                fix: "Pass a readable directory of *.mustache files to --templates.", file: directory,
+                cause: error.cause)
+        }
+        var texts = DefaultTemplates.files
+        var paths: [String: String] = [:]
+        for name in names {
+            let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
+            let bytes: [UInt8]
+            do {
+                bytes = try FileSystem.readFile(path)
+            } catch {
+                throw ScriptError(
+                    .templateUnreadable, "the template cannot be read.", fix: "Make it a readable file.",
+                    file: path, cause: error.cause)
+            }
+            guard let text = String(validating: bytes, as: UTF8.self) else {
+                throw ScriptError(
+                    .templateUnreadable, "the template is not UTF-8 text.", fix: "Save it as UTF-8.", file: path)
+            }
+            texts[name] = text
+            paths[name] = path
+        }
+        try self.init(texts: texts, origin: { paths[$0] ?? "built-in" })
+    }
+
+    /// Parses templates given as text, by file name (`host.sh.mustache`, …); missing ones are built-in.
+    /// - Parameters:
+    ///   - texts: Template text by file name.
+    ///   - origin: How to name each file in errors and ``origins``.
+    /// - Throws: ``ScriptError`` with code ``ScriptError/Code/templateSyntax`` naming the file, line and column.
+    init(texts: [String: String], origin: (String) -> String) throws(ScriptError) {
+        var library = MustacheLibrary()
+        var origins: [String: String] = [:]
+        var texts = texts
+        for (name, text) in DefaultTemplates.files where texts[name] == nil { texts[name] = text }
+        for (name, text) in texts.sorted(by: { $0.key < $1.key }) {
+            let file = origin(name)
+            // Plain text, not HTML: values are shell words and must reach the script byte for byte. The pragma
+            // is a line of its own, so every line of the user's file keeps its number plus one.
+            do {
+                library.register(
+                    try MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT}}\n" + text),
+                    named: String(name.dropLast(Self.fileExtension.count)))
+            } catch let error as MustacheTemplate.ParserError {
+                throw ScriptError(
+                    .templateSyntax, "the template is not valid mustache: \(Self.describe(error.error))",
+                    fix: "Correct the template"
+                        + (file == "built-in" ? "." : ", or remove it to use the built-in one."),
+                    file: file, line: max(1, error.context.lineNumber - 1), column: error.context.columnNumber,
+                    cause: "in the line '\(error.context.line)'")
+            } catch {
+                throw ScriptError(.templateSyntax, "the template cannot be parsed.", file: file, cause: "\(error)")
+            }
+            origins[name] = file
+        }
+        self.library = library
+        self.origins = origins
+    }
+
+    /// The text of a built-in template, to start a custom one from.
+    /// - Parameter fileName: A file name such as `host.sh.mustache`.
+    /// - Returns: The template's text, or `nil` for a name that is not built in.
+    public static func builtInText(_ fileName: String) -> String? {
+        DefaultTemplates.files[fileName]
+    }
+
+    /// Renders template `file` (a file name) with `context`.
+    func render(_ file: String, _ context: [String: Any]) -> String {
+        library.render(context, withTemplate: String(file.dropLast(Self.fileExtension.count))) ?? ""
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        guard let error = error as? MustacheTemplate.Error else { return "\(error)." }
+        switch error {
+        case .sectionCloseNameIncorrect: return "a section is closed with another name than it was opened with."
+        case .unfinishedName: return "a tag is not finished (a '}}' is missing or the name has a bad character)."
+        case .expectedSectionEnd: return "a section is never closed (its {{/name}} is missing)."
+        case .invalidSetDelimiter: return "a set-delimiter tag is malformed."
+        case .transformAppliedToInheritanceSection: return "a transform is applied to an inheritance section."
+        case .illegalTokenInsideInheritSection: return "an inheritance section holds a tag it cannot hold."
+        case .textInsideInheritSection: return "an inheritance section holds text."
+        case .invalidConfigVariableSyntax: return "a {{% … }} pragma is malformed."
+        case .unrecognisedConfigVariable: return "a {{% … }} pragma is not known."
+        }
+    }
+}
