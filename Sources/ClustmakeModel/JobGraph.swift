@@ -63,7 +63,7 @@ public struct JobGraph: Sendable {
                 guard let target = index[dep] else {
                     throw InputError(
                         .unknownDependency, "depends on '\(dep)', which is not a job of this graph.",
-                        fix: (nearest(dep, in: index.keys).map { "Did you mean '\($0)'? " } ?? "")
+                        fix: (nearest(dep, in: index.keys.lazy.filter { $0 != job.id }).map { "Did you mean '\($0)'? " } ?? "")
                             + "Add a job '\(dep)' or remove it from the deps of '\(job.id)'.",
                         subject: "job '\(job.id)'")
                 }
@@ -157,7 +157,8 @@ public struct JobGraph: Sendable {
 
 /// The candidate closest to `word` by edit distance, if it is close enough to be a likely typo.
 public func nearest(_ word: String, in candidates: some Sequence<String>) -> String? {
-    let limit = max(1, word.count / 3)
+    // One edit in three characters, and none for words of one character (any other one would be "near").
+    let limit = word.count < 2 ? 0 : max(1, word.count / 3)
     var best: (String, Int)?
     for candidate in candidates where abs(candidate.count - word.count) <= limit {
         let distance = editDistance(word, candidate)
