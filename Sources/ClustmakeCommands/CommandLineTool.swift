@@ -1,5 +1,6 @@
 public import ArgumentParser
 import ClustmakeModel
+import Logging
 
 #if canImport(Glibc)
     import Glibc
@@ -14,6 +15,11 @@ public enum CommandLineTool {
     /// Parses the process arguments, runs the command and exits.
     public static func main<Root: ParsableCommand>(_ root: Root.Type, name: String) async -> Never {
         signal(SIGPIPE, SIG_IGN)
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .trace
+            return handler
+        }
         let arguments = Array(CommandLine.arguments.dropFirst())
         let status = await run(root, arguments: arguments, name: name)
         exit(status)

@@ -4,6 +4,7 @@ import ClustmakeJSON
 import ClustmakeModel
 import ClustmakePlanner
 import ClustmakeScripts
+import Logging
 
 /// `clustmake plan`: plan a job graph onto a cluster and write the per-host scripts for review.
 struct PlanCommand: AsyncParsableCommand {
@@ -18,6 +19,7 @@ struct PlanCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Job graph") var graph: GraphOptions
     @OptionGroup(title: "Cluster") var cluster: ClusterOptions
+    @OptionGroup(title: "Output") var logging: LoggingOptions
 
     @Option(help: ArgumentHelp("Where the workers' redis is, as seen from this machine (redis://host:port/db or unix:///path). Default: the cluster file's redis url, else localhost:6379.", valueName: "url"))
     var redis: String?
@@ -50,11 +52,15 @@ struct PlanCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        var timer = StepTimer(logger: logging.logger(label: "clustmake.plan"))
         let graph = try graph.load()
+        timer.done("read the job graph", ["graph.jobs": "\(graph.count)", "graph.edges": "\(graph.edgeCount)"])
         let cluster = try cluster.load()
         let redisAddress = try redisAddress(cluster: cluster)
         let costMap = try costs.map(loadCosts) ?? [:]
+        timer.done("read the cluster", ["cluster.hosts": "\(cluster.hosts.count)", "costs": "\(costMap.count)"])
         let plan = Planner(costs: costMap, strategy: planner).plan(graph, on: cluster)
+        timer.done("planned", ["plan.makespan": "\(plan.makespan)", "plan.lower_bound": "\(plan.lowerBound)"])
         let options = ScriptOptions(
             namespace: self.graph.namespace(for: graph), redis: redisAddress, more: more,
             waitSeconds: Int(Quantity.seconds(wait)!.rounded(.up)))
@@ -65,6 +71,7 @@ struct PlanCommand: AsyncParsableCommand {
             throw error.inputError
         }
         let writer = try ScriptWriter.checked(plan: plan, options: options, templates: scriptTemplates)
+        timer.done("checked the script settings")
         if print {
             Swift.print(PlanTable(plan: plan).text, terminator: "")
             return
@@ -77,6 +84,7 @@ struct PlanCommand: AsyncParsableCommand {
         } catch {
             throw error.inputError
         }
+        timer.done("wrote the plan directory", ["files": "\(written.files.count)", "bytes": "\(written.bytes)"])
         Swift.print(report(plan: plan, written: written, namespace: writer.settings.namespace))
     }
 

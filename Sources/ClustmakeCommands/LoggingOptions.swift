@@ -1,0 +1,37 @@
+import ArgumentParser
+import Logging
+
+/// How much clustmake tells on stderr about what it does.
+struct LoggingOptions: ParsableArguments {
+    @Flag(name: .shortAndLong, help: "Report each step and how long it took on stderr.")
+    var verbose = false
+
+    /// The logger for a command: notices and errors always, each step's timing with --verbose.
+    func logger(label: String) -> Logger {
+        var logger = Logger(label: label)
+        logger.logLevel = verbose ? .debug : .notice
+        return logger
+    }
+}
+
+/// Measures the steps of a command for the log.
+struct StepTimer {
+    private let clock = ContinuousClock()
+    private var last: ContinuousClock.Instant
+    var logger: Logger
+
+    init(logger: Logger) {
+        self.logger = logger
+        last = clock.now
+    }
+
+    /// Logs that `step` is done, with the time since the previous step.
+    mutating func done(_ step: String, _ metadata: Logger.Metadata = [:]) {
+        let now = clock.now
+        let seconds = Double((now - last).components.attoseconds) / 1e18 + Double((now - last).components.seconds)
+        last = now
+        var metadata = metadata
+        metadata["seconds"] = "\(String(format2: seconds))"
+        logger.debug("\(step)", metadata: metadata)
+    }
+}

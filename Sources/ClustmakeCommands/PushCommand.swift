@@ -1,0 +1,84 @@
+import ArgumentParser
+import ClustmakeInput
+import ClustmakeModel
+import ClustmakeRedis
+import ClustmakeStore
+
+/// `clustmake push`: load a job graph into redis, where the workers read it.
+struct PushCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "push",
+        abstract: "Load a job graph into redis, where the workers read it.",
+        discussion: """
+            Writes the graph into the namespace as one transaction: all jobs or none. Pushing the same graph again \
+            changes nothing. Pushing a changed graph reports what changed; a job whose command or dependencies \
+            changed, and everything downstream of it, is no longer up to date and runs again. A push that would \
+            change jobs running now is refused unless --force. See docs/redis-schema.md.
+            """)
+
+    @OptionGroup(title: "Job graph") var graph: GraphOptions
+    @OptionGroup(title: "Redis") var redis: RedisOptions
+
+    @Option(
+        help: ArgumentHelp(
+            "A cluster file whose redis settings (url, password_file) are the defaults.", valueName: "file"))
+    var cluster: String?
+
+    @Flag(help: "Push even if jobs running now would change; their results will then not count as up to date.")
+    var force = false
+
+    @Flag(help: "Show what would change without writing anything.")
+    var dryRun = false
+
+    func run() async throws {
+        let graph = try self.graph.load()
+        let namespace = self.graph.namespace(for: graph)
+        var settings = Cluster.Redis()
+        if let cluster { settings = try ClusterLoader().load(path: cluster).redis }
+        let endpoint = try redis.endpoint(default: settings.url, defaultPasswordFile: settings.passwordFile)
+        let force = force
+        let dryRun = dryRun
+        let outcome = try await RedisOptions.onDedicatedThread { () -> Result<PushReport, StoreError> in
+            do throws(StoreError) {
+                let store = try JobStore(endpoint: endpoint, namespace: namespace)
+                return .success(
+                    try store.push(graph, force: force, dryRun: dryRun, pushedBy: ClustmakeVersion.current))
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch outcome {
+        case .success(let report):
+            print(Self.describe(report, at: endpoint, dryRun: dryRun), terminator: "")
+        case .failure(let error):
+            throw CommandFailure(status: 1, Self.message(error, namespace: namespace))
+        }
+    }
+
+    /// The report, one line per kind of change.
+    static func describe(_ report: PushReport, at endpoint: RedisEndpoint, dryRun: Bool) -> String {
+        let place = "namespace '\(report.namespace)' at \(endpoint)"
+        if report.isUnchanged {
+            return "clustmake: \(place) already has this graph (\(report.jobCount) jobs); nothing to push.\n"
+        }
+        let verb = dryRun ? "would push" : "pushed"
+        var text = "clustmake: \(verb) \(report.jobCount) job\(report.jobCount == 1 ? "" : "s") to \(place)"
+        text += report.createdNamespace ? " (a new namespace)\n" : "\n"
+        let lines: [(String, [String])] = [
+            ("new", report.createdNamespace ? [] : report.added), ("removed", report.removed),
+            ("changed command", report.changedCommand), ("changed dependencies", report.changedDependencies),
+            ("changed settings", report.changedSettings), ("no longer up to date", report.invalidated),
+            ("running now, pushed anyway", report.running),
+        ]
+        for (label, ids) in lines where !ids.isEmpty {
+            let shown = ids.prefix(20).joined(separator: ", ")
+            text += "  \(label) (\(ids.count)): \(shown)\(ids.count > 20 ? ", and \(ids.count - 20) more" : "")\n"
+        }
+        if dryRun { text += "  (dry run: nothing was written)\n" }
+        return text
+    }
+
+    static func message(_ error: StoreError, namespace: String) -> String {
+        error.code == .pushRefused || error.code == .schemaMismatch ? error.message : error.description
+    }
+}
