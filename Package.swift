@@ -105,7 +105,10 @@ let package = Package(
             dependencies: ["ClustmakeRedis", "ClustmakeTestSupport"]),
         .testTarget(
             name: "ClustmakeCommandsTests",
-            dependencies: ["ClustmakeCommands", "ClustmakeJSON", "ClustmakeTestSupport"]),
+            dependencies: [
+                "ClustmakeCommands", "ClustmakeJSON", "ClustmakeModel", "ClustmakeRedis", "ClustmakeStore",
+                "ClustmakeTestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
     ]
 )
 

@@ -5,6 +5,7 @@ packages=(
     pkg-config libhiredis-dev libjansson-dev   # the C libraries clustmake links
     redis-server redis-tools                    # the store; tests start their own servers
     shellcheck dash bash                        # generated scripts are checked with these
+    openssh-server openssh-client iproute2      # test hosts: network namespaces reached through sshd -i
     python3                                     # benchmarks
 )
 sudo=""

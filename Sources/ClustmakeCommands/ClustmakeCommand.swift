@@ -1,4 +1,5 @@
 public import ArgumentParser
+import ClustmakeModel
 
 /// `clustmake`: plan a job graph onto a cluster and write reviewable per-host launch scripts.
 public struct ClustmakeCommand: AsyncParsableCommand {
@@ -6,12 +7,7 @@ public struct ClustmakeCommand: AsyncParsableCommand {
         commandName: "clustmake",
         abstract: "Plan a job graph onto a cluster and write per-host launch scripts to review and run.",
         version: ClustmakeVersion.current,
-        subcommands: [PlanCommand.self])
+        subcommands: [PlanCommand.self, PushCommand.self])
 
     public init() {}
-}
-
-/// The version of this build of clustmake and its worker.
-public enum ClustmakeVersion {
-    public static let current = "0.1.0"
 }

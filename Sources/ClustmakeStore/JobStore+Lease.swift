@@ -1,0 +1,149 @@
+import ClustmakeRedis
+
+/// The worker's side of the store: take a job's lease, keep it, record the attempt.
+extension JobStore {
+    /// Atomically checks a job and takes its lease if it may run now.
+    ///
+    /// In one step (a Lua script): the job is up to date (done, and `more` not asked) → ``AcquireOutcome/upToDate``;
+    /// another worker holds its lease → ``AcquireOutcome/held(token:attempt:host:)``; it was in progress but its
+    /// lease expired → its attempt is recorded lost and it may run; a dependency failed or is blocked → the job is
+    /// recorded blocked; a dependency is not done → ``AcquireOutcome/wait(missing:lastEventID:)``; otherwise the
+    /// lease is taken, a new attempt is recorded as running, a `job-started` event is published, and, if the job was
+    /// done (a `more` run), every done job downstream of it stops being up to date.
+    /// - Parameters:
+    ///   - id: The job's id.
+    ///   - more: Run the job even if it is done (compmake's `more=True`).
+    ///   - request: Who asks, and for how long.
+    /// - Throws: ``StoreError``: ``StoreError/Code/unknownNamespace``, ``StoreError/Code/schemaMismatch``,
+    ///   ``StoreError/Code/unknownJob``, ``StoreError/Code/corruptRecord``, or redis trouble.
+    public func acquire(_ id: String, more: Bool, request: LeaseRequest) throws(StoreError) -> AcquireOutcome {
+        let reply = try evaluate(
+            StoreScripts.acquire,
+            [
+                RedisArgument(id), more ? "1" : "0", RedisArgument(request.token),
+                RedisArgument(Self.milliseconds(request.ttl)), RedisArgument(UTCTime.now().iso8601),
+                RedisArgument(request.host), RedisArgument(request.nodename), RedisArgument(request.workerPID),
+                RedisArgument(request.workerVersion),
+            ], "taking the lease of job '\(id)'")
+        guard let parts = reply.array, let kind = parts.first?.string else {
+            throw StoreError(.redis, "unexpected reply to the lease of job '\(id)': \(reply)")
+        }
+        func string(_ index: Int) -> String { index < parts.count ? parts[index].string ?? "" : "" }
+        func int(_ index: Int) -> Int {
+            index < parts.count ? parts[index].integer.map(Int.init) ?? Int(string(index)) ?? 0 : 0
+        }
+        switch kind {
+        case "up-to-date":
+            return .upToDate
+        case "held":
+            return .held(token: string(1), attempt: int(2), host: string(3))
+        case "blocked":
+            return .blocked(dependency: string(1), state: JobState(rawValue: string(2)) ?? .failed)
+        case "wait":
+            var missing: [MissingDependency] = []
+            var index = 2
+            while index + 1 < parts.count {
+                missing.append(
+                    MissingDependency(id: string(index), state: JobState(rawValue: string(index + 1)) ?? .notStarted))
+                index += 2
+            }
+            return .wait(missing: missing, lastEventID: string(1))
+        case "started":
+            var fields: [String: String] = [:]
+            var index = 3
+            while index + 1 < parts.count {
+                fields[string(index)] = string(index + 1)
+                index += 2
+            }
+            let job = try JobCodec.decode(fields, key: keys.job(id))
+            return .started(Lease(job: job, attempt: int(1), startSequence: int(2), request: request))
+        default:
+            throw StoreError(.redis, "unexpected reply to the lease of job '\(id)': \(reply)")
+        }
+    }
+
+    /// Renews a lease for another TTL (the worker's heartbeat), or takes it back if it expired and no other attempt
+    /// started since.
+    /// - Parameter lease: The lease.
+    /// - Returns: Whether the lease is still this worker's.
+    /// - Throws: ``StoreError`` for an unknown namespace, another schema, or redis trouble.
+    public func renew(_ lease: Lease) throws(StoreError) -> RenewOutcome {
+        let reply = try evaluate(
+            StoreScripts.renew,
+            [
+                RedisArgument(lease.jobID), RedisArgument(lease.request.token),
+                RedisArgument(Self.milliseconds(lease.request.ttl)), RedisArgument(lease.attempt),
+                RedisArgument(UTCTime.now().iso8601), RedisArgument(lease.request.host),
+            ], "renewing the lease of job '\(lease.jobID)'")
+        switch reply.integer {
+        case 1: return .renewed
+        case 2: return .reclaimed
+        default: return .lost
+        }
+    }
+
+    /// Records how an attempt ended and releases its lease.
+    ///
+    /// In one step: writes the attempt's record and output tails; if the attempt still owns the job, moves the job
+    /// to ``JobState/done`` (success, with every dependency still done and not run again meanwhile, and the
+    /// definition unchanged; otherwise ``JobState/notStarted``), ``JobState/failed`` or ``JobState/interrupted``,
+    /// releases the lease and publishes `job-succeeded`, `job-failed`, `job-interrupted` or `job-stale`.
+    /// Calling it again for the same attempt (after a lost reply) changes nothing and returns the job's state.
+    /// - Parameters:
+    ///   - lease: The lease of the attempt.
+    ///   - result: How the attempt ended.
+    /// - Throws: ``StoreError`` for an unknown namespace, another schema, or redis trouble.
+    public func finish(_ lease: Lease, _ result: AttemptResult) throws(StoreError) -> FinishOutcome {
+        var fields: [(String, String)] = [
+            ("started", result.started.iso8601),
+            ("ended", result.ended.iso8601),
+            ("wall_time", Self.seconds(result.wallTime)),
+            ("user_cpu", Self.seconds(result.userCPU)),
+            ("system_cpu", Self.seconds(result.systemCPU)),
+            ("max_rss", String(result.maxRSS)),
+            ("stdout_bytes", String(result.stdoutBytes)),
+            ("stderr_bytes", String(result.stderrBytes)),
+        ]
+        if let status = result.exitStatus { fields.append(("exit_status", String(status))) }
+        if let signal = result.signal { fields.append(("signal", String(signal))) }
+        if result.timedOut { fields.append(("timed_out", "1")) }
+        if let pid = result.jobPID { fields.append(("job_pid", String(pid))) }
+        if let path = result.stdoutLog { fields.append(("stdout_log", path)) }
+        if let path = result.stderrLog { fields.append(("stderr_log", path)) }
+        var exit = ""
+        if let status = result.exitStatus { exit = "status \(status)" }
+        if let signal = result.signal { exit = "signal \(signal)" }
+        var arguments: [RedisArgument] = [
+            RedisArgument(lease.jobID), RedisArgument(lease.request.token), RedisArgument(lease.attempt),
+            RedisArgument(result.state.rawValue), RedisArgument(UTCTime.now().iso8601),
+            RedisArgument(lease.request.host), RedisArgument(result.reason ?? ""), RedisArgument(exit),
+            RedisArgument(Array(result.stdoutTail.suffix(StoreSchema.outputTailBytes))),
+            RedisArgument(Array(result.stderrTail.suffix(StoreSchema.outputTailBytes))),
+        ]
+        for (name, value) in fields {
+            arguments.append(RedisArgument(name))
+            arguments.append(RedisArgument(value))
+        }
+        let reply = try evaluate(
+            StoreScripts.finish, arguments, "recording attempt \(lease.attempt) of '\(lease.jobID)'")
+        guard let parts = reply.array, parts.count >= 2, let kind = parts[0].string, let state = parts[1].string else {
+            throw StoreError(.redis, "unexpected reply when recording job '\(lease.jobID)': \(reply)")
+        }
+        if kind == "superseded" { return .superseded(state) }
+        return .recorded(JobState(rawValue: state) ?? .notStarted)
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return max(1, seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+    }
+
+    /// Seconds with microsecond precision, as redis-cli shows them: `0.012345`.
+    static func seconds(_ value: Double) -> String {
+        let micros = (value * 1_000_000).rounded()
+        guard micros.isFinite, abs(micros) < 1e15 else { return "0" }
+        let whole = Int64(micros)
+        let fraction = String(abs(whole) % 1_000_000)
+        return "\(whole / 1_000_000).\(String(repeating: "0", count: 6 - fraction.count))\(fraction)"
+    }
+}

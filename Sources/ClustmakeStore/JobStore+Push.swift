@@ -1,0 +1,228 @@
+public import ClustmakeModel
+import ClustmakeRedis
+
+/// `clustmake push`: loading a graph into the namespace.
+extension JobStore {
+    /// How many times a push starts over when jobs start or finish while it computes its changes.
+    static let pushAttempts = 10
+
+    /// Writes `graph` into the namespace as one transaction: all jobs or none.
+    ///
+    /// Pushing the graph that is already there writes nothing. Otherwise the report says what changed: new and
+    /// removed jobs, jobs whose command (command, working directory, environment) or dependencies changed, jobs
+    /// whose other settings changed. A job whose command or dependencies changed, and every job downstream of it,
+    /// is no longer up to date (as in compmake): it goes back to ``JobState/notStarted``. A push that would change,
+    /// remove or invalidate a job in progress now is refused unless `force` is set; a forced push leaves running
+    /// attempts alone, and their results are then not taken as up to date (or, for removed jobs, not recorded).
+    ///
+    /// The transaction watches the namespace's running set, so a job that starts or finishes while the push
+    /// computes its changes makes it start over (up to ``pushAttempts`` times).
+    /// - Parameters:
+    ///   - graph: The graph.
+    ///   - force: Push even if jobs in progress are affected.
+    ///   - dryRun: Compute the report but write nothing.
+    ///   - pushedBy: The clustmake version, recorded in the metadata.
+    /// - Returns: What changed; ``PushReport/wrote`` says whether anything was written.
+    /// - Throws: ``StoreError``: ``StoreError/Code/pushRefused`` (the message names the running jobs),
+    ///   ``StoreError/Code/schemaMismatch``, ``StoreError/Code/busy``, ``StoreError/Code/corruptRecord``, or redis
+    ///   trouble.
+    @discardableResult
+    public func push(
+        _ graph: JobGraph, force: Bool = false, dryRun: Bool = false, pushedBy: String
+    ) throws(StoreError) -> PushReport {
+        for _ in 0..<Self.pushAttempts {
+            if let report = try pushOnce(graph, force: force, dryRun: dryRun, pushedBy: pushedBy) {
+                return report
+            }
+        }
+        throw StoreError(
+            .busy,
+            "jobs of namespace '\(namespace)' kept starting and finishing while the push computed its changes "
+                + "(\(Self.pushAttempts) tries); push again, or when fewer jobs are running")
+    }
+
+    /// One try; `nil` when the transaction was aborted because the running set changed.
+    private func pushOnce(
+        _ graph: JobGraph, force: Bool, dryRun: Bool, pushedBy: String
+    ) throws(StoreError) -> PushReport? {
+        _ = try command(["WATCH", RedisArgument(keys.schema), RedisArgument(keys.running)], "watching the namespace")
+        var watching = true
+        defer { if watching { _ = try? connection.command("UNWATCH") } }
+
+        let found = try schemaVersion()
+        if let found, found != String(StoreSchema.version) { throw schemaMismatch(found: found) }
+        let old = try found == nil ? ExistingGraph() : readExisting()
+        let now = UTCTime.now().iso8601
+
+        var report = PushReport(namespace: namespace, jobCount: graph.count, createdNamespace: found == nil)
+        var writes: [[RedisArgument]] = []
+        var changedRoots: [Int] = []
+        for (index, job) in graph.jobs.enumerated() {
+            let dependents = graph.successors[index].map { graph.jobs[Int($0)].id }
+            let fields = JobCodec.fields(of: job, index: index, dependents: dependents)
+            if let stored = old.fields[job.id] {
+                guard !Self.same(fields, stored) else { continue }
+                let previous = try JobCodec.decode(stored, key: keys.job(job.id)).job
+                var differs = false
+                if previous.command != job.command || previous.cwd != job.cwd || previous.env != job.env {
+                    report.changedCommand.append(job.id)
+                    differs = true
+                }
+                if Set(previous.deps) != Set(job.deps) {
+                    report.changedDependencies.append(job.id)
+                    differs = true
+                }
+                if differs { changedRoots.append(index) }
+                if previous.cost != job.cost || previous.nice != job.nice || previous.cores != job.cores
+                    || previous.memory != job.memory || previous.retries != job.retries
+                    || previous.timeout != job.timeout || previous.tags != job.tags
+                {
+                    report.changedSettings.append(job.id)
+                }
+                report.rewritten = true
+            } else {
+                report.added.append(job.id)
+                writes.append(["HSET", RedisArgument(keys.states), RedisArgument(job.id), "not-started"])
+            }
+            writes.append(["DEL", RedisArgument(keys.job(job.id))])
+            writes.append(
+                ["HSET", RedisArgument(keys.job(job.id))]
+                    + fields.flatMap { [RedisArgument($0.0), RedisArgument($0.1)] })
+            writes.append(["ZADD", RedisArgument(keys.jobs), RedisArgument(index), RedisArgument(job.id)])
+        }
+        report.removed = old.ids.filter { graph.index(of: $0) == nil }
+
+        // The changed jobs and everything downstream of them are no longer up to date.
+        var affected = [Bool](repeating: false, count: graph.count)
+        var queue = changedRoots
+        for root in changedRoots { affected[root] = true }
+        while let node = queue.popLast() {
+            for next in graph.successors[node] where !affected[Int(next)] {
+                affected[Int(next)] = true
+                queue.append(Int(next))
+            }
+        }
+        for index in graph.jobs.indices where affected[index] {
+            let id = graph.jobs[index].id
+            guard let state = old.states[id], state != .notStarted else { continue }
+            if old.live.contains(id) {
+                report.running.append(id)
+                continue
+            }
+            if state == .inProgress { continue }
+            if state == .done { report.invalidated.append(id) }
+            writes.append(["HSET", RedisArgument(keys.states), RedisArgument(id), "not-started"])
+            writes.append([
+                "HSET", RedisArgument(keys.status(id)), "reason",
+                "no longer up to date: its command or dependencies, or those of a job upstream, changed", "updated",
+                RedisArgument(now),
+            ])
+        }
+        for id in report.removed {
+            if old.live.contains(id) { report.running.append(id) }
+            var doomed = [keys.job(id), keys.status(id), keys.lease(id)]
+            for attempt in stride(from: 1, through: old.attempts[id] ?? 0, by: 1) {
+                doomed += [
+                    keys.attempt(id, attempt), keys.output(id, attempt, .stdout), keys.output(id, attempt, .stderr),
+                ]
+            }
+            writes.append(["DEL"] + doomed.map { RedisArgument($0) })
+            writes.append(["HDEL", RedisArgument(keys.states), RedisArgument(id)])
+            writes.append(["ZREM", RedisArgument(keys.jobs), RedisArgument(id)])
+            writes.append(["SREM", RedisArgument(keys.running), RedisArgument(id)])
+        }
+
+        if !report.running.isEmpty && !force {
+            let shown = report.running.prefix(20).map { "'\($0)'" }.joined(separator: ", ")
+            let more = report.running.count > 20 ? " and \(report.running.count - 20) more" : ""
+            throw StoreError(
+                .pushRefused,
+                "the push would change, remove or invalidate \(report.running.count) job(s) of namespace "
+                    + "'\(namespace)' that are running now: \(shown)\(more). Wait for them to finish, stop them, or "
+                    + "push with --force (their results will then not count as up to date)")
+        }
+        if report.isUnchanged || dryRun { return report }
+
+        var transaction: [[RedisArgument]] = [["MULTI"]]
+        transaction.append(["SET", RedisArgument(keys.schema), RedisArgument(StoreSchema.version)])
+        transaction.append(["HSETNX", RedisArgument(keys.meta), "created", RedisArgument(now)])
+        transaction.append([
+            "HSET", RedisArgument(keys.meta), "namespace", RedisArgument(namespace), "fingerprint",
+            RedisArgument(graph.fingerprint), "jobs", RedisArgument(graph.count), "pushed", RedisArgument(now),
+            "pushed_by", RedisArgument(pushedBy),
+        ])
+        transaction.append(["HINCRBY", RedisArgument(keys.meta), "pushes", "1"])
+        transaction += writes
+        transaction.append(
+            appendEvent([
+                ("event", "graph-pushed"), ("jobs", String(graph.count)), ("added", String(report.added.count)),
+                ("removed", String(report.removed.count)),
+                ("changed", String(Set(report.changedCommand + report.changedDependencies).count)),
+                ("invalidated", String(report.invalidated.count)), ("time", now),
+            ]))
+        transaction.append(["EXEC"])
+        let replies: [RedisReply]
+        do {
+            replies = try execute(transaction)
+        } catch {
+            throw StoreError.wrapping(error, "writing the graph of namespace '\(namespace)'")
+        }
+        watching = false
+        guard let last = replies.last else { return nil }
+        if last.isNull { return nil }
+        if let message = last.errorMessage {
+            throw StoreError(.redis, "redis refused the push transaction of namespace '\(namespace)': \(message)")
+        }
+        report.wrote = true
+        return report
+    }
+
+    /// Sends a MULTI … EXEC transaction in pipelined batches and returns every reply.
+    private func execute(_ transaction: [[RedisArgument]]) throws(RedisError) -> [RedisReply] {
+        var replies: [RedisReply] = []
+        var start = 0
+        while start < transaction.count {
+            let end = min(start + Self.batchSize, transaction.count)
+            replies += try connection.pipeline(Array(transaction[start..<end]))
+            start = end
+        }
+        return replies
+    }
+
+    /// Whether the fields about to be written equal the stored hash.
+    private static func same(_ fields: [(String, String)], _ stored: [String: String]) -> Bool {
+        guard fields.count == stored.count else { return false }
+        return fields.allSatisfy { stored[$0.0] == $0.1 }
+    }
+
+    /// What a push compares against.
+    private struct ExistingGraph {
+        var ids: [String] = []
+        var fields: [String: [String: String]] = [:]
+        var states: [String: JobState] = [:]
+        var attempts: [String: Int] = [:]
+        /// Jobs in progress whose lease is alive.
+        var live: Set<String> = []
+    }
+
+    private func readExisting() throws(StoreError) -> ExistingGraph {
+        var existing = ExistingGraph()
+        existing.ids = try strings(
+            try command(["ZRANGE", RedisArgument(keys.jobs), "0", "-1"], "listing the jobs"), "the job list")
+        let hashes = try hashes(existing.ids.map(keys.job), "reading the job definitions")
+        for (id, fields) in zip(existing.ids, hashes) where !fields.isEmpty { existing.fields[id] = fields }
+        for (id, value) in try hash(keys.states, "reading the job states") {
+            existing.states[id] = JobState(rawValue: value) ?? .notStarted
+        }
+        let counts = try pipeline(
+            existing.ids.map { ["HGET", RedisArgument(keys.status($0)), "attempts"] }, "reading the attempt counts")
+        for (id, reply) in zip(existing.ids, counts) {
+            if let count = reply.string.flatMap({ Int($0) }) { existing.attempts[id] = count }
+        }
+        let running = try strings(
+            try command(["SMEMBERS", RedisArgument(keys.running)], "reading the running jobs"), "the running set")
+        let leases = try pipeline(running.map { ["EXISTS", RedisArgument(keys.lease($0))] }, "reading the leases")
+        for (id, reply) in zip(running, leases) where reply.integer == 1 { existing.live.insert(id) }
+        return existing
+    }
+}

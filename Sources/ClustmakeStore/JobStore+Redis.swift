@@ -1,0 +1,113 @@
+import ClustmakeRedis
+
+/// The store's redis plumbing: commands with errors turned into ``StoreError``, and reply decoding.
+extension JobStore {
+    /// How many commands go to redis in one pipeline when reading or writing many keys.
+    static let batchSize = 1000
+
+    func command(_ arguments: [RedisArgument], _ doing: String) throws(StoreError) -> RedisReply {
+        do {
+            return try connection.command(arguments)
+        } catch {
+            throw StoreError.wrapping(error, "\(doing) in namespace '\(namespace)'")
+        }
+    }
+
+    /// Runs `commands` in pipelines of ``batchSize``; throws on the first error reply.
+    func pipeline(_ commands: [[RedisArgument]], _ doing: String) throws(StoreError) -> [RedisReply] {
+        var replies: [RedisReply] = []
+        replies.reserveCapacity(commands.count)
+        var start = 0
+        while start < commands.count {
+            let end = min(start + Self.batchSize, commands.count)
+            let batch: [RedisReply]
+            do {
+                batch = try connection.pipeline(Array(commands[start..<end]))
+            } catch {
+                throw StoreError.wrapping(error, "\(doing) in namespace '\(namespace)'")
+            }
+            for reply in batch {
+                if case .error(let message) = reply {
+                    throw StoreError.wrapping(
+                        RedisError.init(.server, "redis replied with an error: \(message)", serverMessage: message),
+                        "\(doing) in namespace '\(namespace)'")
+                }
+            }
+            replies += batch
+            start = end
+        }
+        return replies
+    }
+
+    /// Runs a script of ``StoreScripts`` with the schema key and version prepended to its arguments, turning the
+    /// scripts' `CLUSTMAKE-…` error replies into the matching ``StoreError``.
+    func evaluate(_ script: String, _ arguments: [RedisArgument], _ doing: String) throws(StoreError) -> RedisReply {
+        let full: [RedisArgument] =
+            ["EVAL", RedisArgument(script), "1", RedisArgument(keys.schema), RedisArgument(StoreSchema.version)]
+            + arguments
+        do {
+            return try connection.command(full)
+        } catch {
+            if let message = error.serverMessage {
+                if message.hasPrefix("CLUSTMAKE-NAMESPACE") { throw unknownNamespace() }
+                if message.hasPrefix("CLUSTMAKE-SCHEMA ") {
+                    throw schemaMismatch(found: String(message.dropFirst("CLUSTMAKE-SCHEMA ".count)))
+                }
+                if message.hasPrefix("CLUSTMAKE-NOJOB ") {
+                    throw unknownJob(String(message.dropFirst("CLUSTMAKE-NOJOB ".count)))
+                }
+            }
+            throw StoreError.wrapping(error, "\(doing) in namespace '\(namespace)'")
+        }
+    }
+
+    /// `HGETALL key` as a dictionary of UTF-8 strings.
+    func hash(_ key: String, _ doing: String) throws(StoreError) -> [String: String] {
+        Dictionary(try pairs(try command(["HGETALL", RedisArgument(key)], doing), key), uniquingKeysWith: { $1 })
+    }
+
+    /// `HGETALL` of many keys, pipelined; an empty dictionary for a missing key.
+    func hashes(_ keys: [String], _ doing: String) throws(StoreError) -> [[String: String]] {
+        let replies = try pipeline(keys.map { ["HGETALL", RedisArgument($0)] }, doing)
+        var result: [[String: String]] = []
+        result.reserveCapacity(keys.count)
+        for (key, reply) in zip(keys, replies) {
+            result.append(Dictionary(try pairs(reply, key), uniquingKeysWith: { $1 }))
+        }
+        return result
+    }
+
+    /// A flat array reply of field, value, … as pairs.
+    func pairs(_ reply: RedisReply, _ what: String) throws(StoreError) -> [(String, String)] {
+        let flat = try strings(reply, what)
+        guard flat.count % 2 == 0 else {
+            throw StoreError(.redis, "\(what): expected field, value pairs, got \(flat.count) strings")
+        }
+        return stride(from: 0, to: flat.count, by: 2).map { (flat[$0], flat[$0 + 1]) }
+    }
+
+    /// An array reply of UTF-8 strings.
+    func strings(_ reply: RedisReply, _ what: String) throws(StoreError) -> [String] {
+        guard let elements = reply.array else {
+            throw StoreError(.redis, "\(what): expected an array from redis, got \(reply)")
+        }
+        var result: [String] = []
+        result.reserveCapacity(elements.count)
+        for element in elements {
+            guard let text = element.string else {
+                throw StoreError(.corruptRecord, "\(what): expected UTF-8 text, got \(element)")
+            }
+            result.append(text)
+        }
+        return result
+    }
+
+    /// A bulk string reply as UTF-8 text, or `nil` for the null reply.
+    func text(_ reply: RedisReply, _ what: String) throws(StoreError) -> String? {
+        if reply.isNull { return nil }
+        guard let text = reply.string else {
+            throw StoreError(.corruptRecord, "\(what): expected UTF-8 text, got \(reply)")
+        }
+        return text
+    }
+}

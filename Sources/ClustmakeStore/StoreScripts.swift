@@ -1,0 +1,316 @@
+/// The Lua scripts that make the store's state changes atomic (`EVAL`).
+///
+/// Every script takes the namespace's schema key as `KEYS[1]` and the expected schema version as `ARGV[1]`, checks
+/// them first, and derives the other keys of the namespace from the schema key's prefix. Those keys share its hash
+/// tag, hence its Redis Cluster slot, so the scripts run unchanged on a cluster. Errors come back as error replies
+/// whose first word says what went wrong (`CLUSTMAKE-NAMESPACE`, `CLUSTMAKE-SCHEMA found`, `CLUSTMAKE-NOJOB id`).
+enum StoreScripts {
+    /// Helpers shared by the scripts.
+    static let prelude = """
+        local P = string.sub(KEYS[1], 1, -7)
+        local function namespace_problem()
+          local found = redis.call('GET', KEYS[1])
+          if not found then return 'CLUSTMAKE-NAMESPACE no such namespace' end
+          if found ~= ARGV[1] then return 'CLUSTMAKE-SCHEMA ' .. found end
+          return nil
+        end
+        local function event(fields)
+          return redis.call('XADD', P .. 'events', 'MAXLEN', '~', '\(StoreSchema.eventStreamLength)', '*',
+            unpack(fields))
+        end
+        local function hmget_all(key, fields)
+          local out = {}
+          for first = 1, #fields, 1000 do
+            local chunk = {}
+            for i = first, math.min(first + 999, #fields) do chunk[#chunk + 1] = fields[i] end
+            local part = redis.call('HMGET', key, unpack(chunk))
+            for i = 1, #chunk do out[#out + 1] = part[i] end
+          end
+          return out
+        end
+        local function list(key, field)
+          local text = redis.call('HGET', key, field)
+          if not text then return {} end
+          return cjson.decode(text)
+        end
+        local function lose(id, now)
+          local status = P .. 'status:' .. id
+          local attempt = redis.call('HGET', status, 'attempt')
+          redis.call('HSET', P .. 'states', id, 'lost')
+          redis.call('SREM', P .. 'running', id)
+          redis.call('HSET', status, 'reason',
+            'its worker stopped renewing the lease (killed, or its host or network failed)', 'updated', now)
+          if attempt then
+            local record = P .. 'attempt:' .. id .. ':' .. attempt
+            if redis.call('HGET', record, 'state') == 'running' then
+              redis.call('HSET', record, 'state', 'lost', 'lost_at', now)
+            end
+            local host = redis.call('HGET', record, 'host')
+            if host then redis.call('HINCRBY', P .. 'host:' .. host, 'lost', 1) end
+          end
+          event({'event', 'job-lost', 'job', id, 'attempt', attempt or '0', 'time', now})
+        end
+        local function invalidate_dependents(root, now)
+          local queue = {root}
+          local seen = {[root] = true}
+          local head = 1
+          local count = 0
+          while head <= #queue do
+            local current = queue[head]
+            head = head + 1
+            local dependents = list(P .. 'job:' .. current, 'dependents')
+            if #dependents > 0 then
+              local states = hmget_all(P .. 'states', dependents)
+              for i, dependent in ipairs(dependents) do
+                if not seen[dependent] and states[i] == 'done' then
+                  seen[dependent] = true
+                  queue[#queue + 1] = dependent
+                  count = count + 1
+                  redis.call('HSET', P .. 'states', dependent, 'not-started')
+                  redis.call('HSET', P .. 'status:' .. dependent, 'reason',
+                    "no longer up to date: '" .. root .. "' upstream of it runs again", 'updated', now)
+                end
+              end
+            end
+          end
+          if count > 0 then
+            event({'event', 'jobs-invalidated', 'job', root, 'count', tostring(count), 'time', now})
+          end
+        end
+
+        """
+
+    /// Takes a job's lease, or says why not.
+    ///
+    /// `ARGV`: schema, id, more (`1`/`0`), token, ttl (ms), now, host, nodename, pid, worker version.
+    /// Replies: `{'up-to-date'}`; `{'held', token, attempt, host}`; `{'wait', last-event-id, dep, state, …}`;
+    /// `{'blocked', dep, state}` (recorded); `{'started', attempt, start-seq, field, value, …}` with the job's
+    /// definition.
+    static let acquire =
+        prelude + """
+            local problem = namespace_problem()
+            if problem then return redis.error_reply(problem) end
+            local id, more, token, ttl, now, host = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+            local job = P .. 'job:' .. id
+            if redis.call('EXISTS', job) == 0 then return redis.error_reply('CLUSTMAKE-NOJOB ' .. id) end
+            local status = P .. 'status:' .. id
+            local lease = P .. 'lease:' .. id
+            local state = redis.call('HGET', P .. 'states', id) or 'not-started'
+            local function started(attempt, seq)
+              local reply = {'started', attempt, seq}
+              for _, value in ipairs(redis.call('HGETALL', job)) do reply[#reply + 1] = value end
+              return reply
+            end
+            if state == 'in-progress' then
+              local holder = redis.call('GET', lease)
+              if holder == token then
+                -- The same worker asking again (its first reply was lost): the attempt is already its.
+                return started(tonumber(redis.call('HGET', status, 'attempt')),
+              tonumber(redis.call('HGET', status, 'start_seq')))
+              end
+              if holder then
+                return {'held', holder, redis.call('HGET', status, 'attempt') or '0',
+              redis.call('HGET', status, 'host') or ''}
+              end
+              lose(id, now)
+              state = 'lost'
+            end
+            if state == 'done' and more ~= '1' then return {'up-to-date'} end
+            local deps = list(job, 'deps')
+            local waiting = {}
+            if #deps > 0 then
+              local states = hmget_all(P .. 'states', deps)
+              for i, dep in ipairs(deps) do
+                local s = states[i] or 'not-started'
+                if s == 'failed' or s == 'blocked' then
+                  redis.call('HSET', P .. 'states', id, 'blocked')
+                  redis.call('HSET', status, 'reason', "dependency '" .. dep .. "' is " .. s, 'blocked_by', dep,
+                    'updated', now)
+                  event({'event', 'job-blocked', 'job', id, 'dependency', dep, 'dependency_state', s, 'host', host,
+                    'time', now})
+                  return {'blocked', dep, s}
+                end
+                if s ~= 'done' then
+                  if s == 'in-progress' and redis.call('EXISTS', P .. 'lease:' .. dep) == 0 then s = 'lost' end
+                  waiting[#waiting + 1] = dep
+                  waiting[#waiting + 1] = s
+                end
+              end
+            end
+            if #waiting > 0 then
+              local last = redis.call('XREVRANGE', P .. 'events', '+', '-', 'COUNT', 1)
+              local reply = {'wait', (last[1] and last[1][1]) or '0-0'}
+              for _, value in ipairs(waiting) do reply[#reply + 1] = value end
+              return reply
+            end
+            if state == 'done' then invalidate_dependents(id, now) end
+            local attempt = redis.call('HINCRBY', status, 'attempts', 1)
+            local seq = redis.call('HINCRBY', P .. 'meta', 'seq', 1)
+            local digest = redis.call('HGET', job, 'digest') or ''
+            redis.call('SET', lease, token, 'PX', ttl)
+            redis.call('HSET', P .. 'states', id, 'in-progress')
+            redis.call('HSET', status, 'attempt', attempt, 'start_seq', seq, 'host', host, 'updated', now)
+            redis.call('HDEL', status, 'reason', 'blocked_by')
+            redis.call('SADD', P .. 'running', id)
+            redis.call('HSET', P .. 'attempt:' .. id .. ':' .. attempt, 'job', id, 'attempt', attempt,
+              'state', 'running',
+              'host', host, 'nodename', ARGV[8], 'worker_pid', ARGV[9], 'worker_version', ARGV[10], 'lease', token,
+              'started', now, 'start_seq', seq, 'digest', digest)
+            local hostkey = P .. 'host:' .. host
+            redis.call('SADD', P .. 'hosts', host)
+            redis.call('HSETNX', hostkey, 'first_seen', now)
+            redis.call('HSET', hostkey, 'nickname', host, 'nodename', ARGV[8], 'worker_version', ARGV[10],
+              'last_seen', now)
+            redis.call('HINCRBY', hostkey, 'started', 1)
+            event({'event', 'job-started', 'job', id, 'attempt', tostring(attempt), 'host', host, 'time', now})
+            return started(attempt, seq)
+            """
+
+    /// Renews a lease: `1` renewed, `2` taken again (it had expired, or a reader had declared the job lost, and no
+    /// other attempt started since), `0` lost to another attempt (or the job left the in-progress state).
+    ///
+    /// `ARGV`: schema, id, token, ttl (ms), attempt, now, host.
+    static let renew =
+        prelude + """
+            local problem = namespace_problem()
+            if problem then return redis.error_reply(problem) end
+            local id, token, ttl, attempt, now, host = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+            local lease = P .. 'lease:' .. id
+            local holder = redis.call('GET', lease)
+            redis.call('HSET', P .. 'host:' .. host, 'last_seen', now)
+            if holder == token then
+              redis.call('PEXPIRE', lease, ttl)
+              return 1
+            end
+            if holder then return 0 end
+            if redis.call('EXISTS', P .. 'job:' .. id) == 0 then return 0 end
+            if redis.call('HGET', P .. 'status:' .. id, 'attempt') ~= attempt then return 0 end
+            local state = redis.call('HGET', P .. 'states', id)
+            if state == 'lost' then
+              redis.call('HSET', P .. 'states', id, 'in-progress')
+              redis.call('SADD', P .. 'running', id)
+              redis.call('HDEL', P .. 'status:' .. id, 'reason')
+              local record = P .. 'attempt:' .. id .. ':' .. attempt
+              if redis.call('HGET', record, 'state') == 'lost' then
+                redis.call('HSET', record, 'state', 'running')
+                redis.call('HDEL', record, 'lost_at')
+              end
+              event({'event', 'job-reclaimed', 'job', id, 'attempt', attempt, 'host', host, 'time', now})
+            elseif state ~= 'in-progress' then
+              return 0
+            end
+            redis.call('SET', lease, token, 'PX', ttl)
+            return 2
+            """
+
+    /// Records an attempt's outcome and, if the attempt still owns the job, the job's new state; releases the
+    /// lease. Idempotent: a second call for the same attempt changes nothing.
+    ///
+    /// `ARGV`: schema, id, token, attempt, outcome (`succeeded`/`failed`/`interrupted`), now, host, reason, exit
+    /// summary, stdout tail, stderr tail, then field, value pairs for the attempt hash.
+    /// Replies: `{'recorded', new-state}`, `{'recorded', state, 'again'}`, `{'superseded', state}` (the job was
+    /// removed, or another attempt owns it; the attempt hash is still written unless the job was removed).
+    static let finish =
+        prelude + """
+            local problem = namespace_problem()
+            if problem then return redis.error_reply(problem) end
+            local id, token, attempt, outcome, now, host = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+            local reason, exit = ARGV[8], ARGV[9]
+            local record = P .. 'attempt:' .. id .. ':' .. attempt
+            if redis.call('HGET', record, 'finished') then
+              return {'recorded', redis.call('HGET', P .. 'states', id) or 'not-started', 'again'}
+            end
+            local job = P .. 'job:' .. id
+            if redis.call('EXISTS', job) == 0 then return {'superseded', 'removed'} end
+            local attempt_fields = {}
+            for i = 12, #ARGV do attempt_fields[#attempt_fields + 1] = ARGV[i] end
+            redis.call('HSET', record, 'job', id, 'attempt', attempt, 'state', outcome, 'ended', now, 'finished', '1')
+            if #attempt_fields > 0 then redis.call('HSET', record, unpack(attempt_fields)) end
+            if reason ~= '' then redis.call('HSET', record, 'reason', reason) end
+            redis.call('SET', P .. 'stdout:' .. id .. ':' .. attempt, ARGV[10])
+            redis.call('SET', P .. 'stderr:' .. id .. ':' .. attempt, ARGV[11])
+            local hostkey = P .. 'host:' .. host
+            redis.call('SADD', P .. 'hosts', host)
+            redis.call('HSET', hostkey, 'nickname', host, 'last_seen', now)
+            redis.call('HINCRBY', hostkey, outcome, 1)
+            local status = P .. 'status:' .. id
+            local lease = P .. 'lease:' .. id
+            local state = redis.call('HGET', P .. 'states', id) or 'not-started'
+            local holder = redis.call('GET', lease)
+            if redis.call('HGET', status, 'attempt') ~= attempt or (state ~= 'in-progress' and state ~= 'lost')
+              or (holder and holder ~= token) then
+              redis.call('HSET', record, 'superseded', 'another attempt took the job over while this one ran')
+              return {'superseded', state}
+            end
+            if holder then redis.call('DEL', lease) end
+            redis.call('SREM', P .. 'running', id)
+            local new_state, name = 'failed', 'job-failed'
+            if outcome == 'succeeded' then
+              local stale = nil
+              if redis.call('HGET', job, 'digest') ~= redis.call('HGET', record, 'digest') then
+                stale = 'its definition was changed by a push while it ran'
+              else
+                local start = tonumber(redis.call('HGET', record, 'start_seq') or '0')
+                local deps = list(job, 'deps')
+                if #deps > 0 then
+                  local states = hmget_all(P .. 'states', deps)
+                  for i, dep in ipairs(deps) do
+                    if states[i] ~= 'done' then
+                      stale = "dependency '" .. dep .. "' is " .. (states[i] or 'not-started') .. ' now'
+                      break
+                    end
+                    local done_seq = tonumber(redis.call('HGET', P .. 'status:' .. dep, 'done_seq') or '0')
+                    if done_seq > start then
+                      stale = "dependency '" .. dep .. "' was run again while it ran"
+                      break
+                    end
+                  end
+                end
+              end
+              if stale then
+                new_state, name = 'not-started', 'job-stale'
+                reason = 'the command succeeded but the result is not up to date: ' .. stale
+                redis.call('HSET', record, 'stale', reason)
+              else
+                new_state, name = 'done', 'job-succeeded'
+                local seq = redis.call('HINCRBY', P .. 'meta', 'seq', 1)
+                redis.call('HSET', status, 'done_seq', seq, 'done_attempt', attempt)
+              end
+            elseif outcome == 'interrupted' then
+              new_state, name = 'interrupted', 'job-interrupted'
+            end
+            redis.call('HSET', P .. 'states', id, new_state)
+            redis.call('HSET', status, 'updated', now)
+            if reason ~= '' and new_state ~= 'done' then
+              redis.call('HSET', status, 'reason', reason)
+            else
+              redis.call('HDEL', status, 'reason')
+            end
+            local fields = {'event', name, 'job', id, 'attempt', attempt, 'host', host, 'time', now, 'state', new_state}
+            if exit ~= '' then
+              fields[#fields + 1] = 'exit'
+              fields[#fields + 1] = exit
+            end
+            if reason ~= '' then
+              fields[#fields + 1] = 'reason'
+              fields[#fields + 1] = reason
+            end
+            event(fields)
+            return {'recorded', new_state}
+            """
+
+    /// Declares lost every job in progress whose lease expired. `ARGV`: schema, now. Reply: the ids.
+    static let reap =
+        prelude + """
+            local problem = namespace_problem()
+            if problem then return redis.error_reply(problem) end
+            local lost = {}
+            for _, id in ipairs(redis.call('SMEMBERS', P .. 'running')) do
+              if redis.call('EXISTS', P .. 'lease:' .. id) == 0 then
+                lose(id, ARGV[2])
+                lost[#lost + 1] = id
+              end
+            end
+            return lost
+            """
+}

@@ -1,0 +1,262 @@
+import ClustmakeStore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Runs one attempt's command and watches it until it ends, from one `poll(2)` loop and without threads: reads its
+/// stdout and stderr as they come (keeping the last 64 KiB of each, and all of it in log files if asked), renews
+/// the lease on time, enforces the timeout, forwards stop signals to the job's process group, and notices the
+/// worker's session dropping (its stdout or stderr pipe hung up).
+struct JobSupervisor {
+    /// What the heartbeat reports back.
+    enum Heartbeat {
+        /// The lease is still this worker's.
+        case kept
+        /// redis could not be reached: keep the job running and try again soon.
+        case unreachable
+        /// The lease is someone else's now: stop the job.
+        case lost
+    }
+
+    /// Why the worker stopped the job, if it did.
+    enum Stop: Equatable {
+        case interrupted(signal: Int32)
+        case timedOut
+        case leaseLost
+    }
+
+    /// How the attempt ended.
+    struct Report {
+        var launchFailure: String?
+        var pid: pid_t?
+        var exitStatus: Int32?
+        var signal: Int32?
+        var stop: Stop?
+        var started: UTCTime
+        var ended: UTCTime
+        var wallTime: Double
+        var userCPU = 0.0
+        var systemCPU = 0.0
+        var maxRSS: UInt64 = 0
+        var stdout: OutputTail
+        var stderr: OutputTail
+        var logProblems: [String] = []
+        /// A stop signal came after the job had exited: the job's outcome stands, but the worker must stop.
+        var interruptedAfterExit = false
+    }
+
+    var launch: Result<JobLaunch, LaunchFailure>
+    /// The job's nice level, if it sets one.
+    var nice: Int?
+    var timeout: Double?
+    var heartbeatInterval: Double
+    /// How soon to try again after an unreachable heartbeat.
+    var heartbeatRetry = 1.0
+    var killGrace: Double
+    /// How long to keep reading the pipes after the job exited, when something it started still holds them.
+    var drainGrace = 1.0
+    var stdoutLog: LogFile?
+    var stderrLog: LogFile?
+    var heartbeat: () -> Heartbeat
+
+    static let readChunk = 64 * 1024
+
+    mutating func run() -> Report {
+        let clock = ContinuousClock()
+        var report = Report(
+            started: UTCTime.now(), ended: UTCTime.now(), wallTime: 0,
+            stdout: OutputTail(capacity: StoreSchema.outputTailBytes),
+            stderr: OutputTail(capacity: StoreSchema.outputTailBytes))
+        let launch: JobLaunch
+        switch self.launch {
+        case .success(let ready): launch = ready
+        case .failure(let failure):
+            report.launchFailure = failure.message
+            return report
+        }
+        guard let outPipe = makePipe() else {
+            report.launchFailure = "cannot create a pipe: \(String(cString: strerror(errno)))"
+            return report
+        }
+        guard let errPipe = makePipe() else {
+            report.launchFailure = "cannot create a pipe: \(String(cString: strerror(errno)))"
+            close(outPipe.read)
+            close(outPipe.write)
+            return report
+        }
+        let start = clock.now
+        report.started = UTCTime.now()
+        let pid: pid_t
+        switch launch.spawn(stdout: outPipe.write, stderr: errPipe.write, nice: nice) {
+        case .success(let spawned): pid = spawned
+        case .failure(let failure):
+            for descriptor in [outPipe.read, outPipe.write, errPipe.read, errPipe.write] { close(descriptor) }
+            report.launchFailure = failure.message
+            report.ended = UTCTime.now()
+            return report
+        }
+        report.pid = pid
+        close(outPipe.write)
+        close(errPipe.write)
+        var outRead = outPipe.read
+        var errRead = errPipe.read
+        _ = fcntl(outRead, F_SETFL, O_NONBLOCK)
+        _ = fcntl(errRead, F_SETFL, O_NONBLOCK)
+
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.readChunk, alignment: 16)
+        defer { buffer.deallocate() }
+        var watchSession = Self.watchableSession()
+        var reaped = false
+        var exitedAt: ContinuousClock.Instant?
+        var nextHeartbeat = start + .seconds(heartbeatInterval)
+        let deadline = timeout.map { start + .seconds($0) }
+        var killAt: ContinuousClock.Instant?
+        var stragglersKilled = false
+
+        func stop(_ reason: Stop, signal: Int32) {
+            if report.stop == nil {
+                report.stop = reason
+                kill(-pid, signal)
+                killAt = clock.now + .seconds(killGrace)
+            } else {
+                kill(-pid, SIGKILL)  // asked twice: no more grace
+                killAt = nil
+            }
+        }
+        func reap() {
+            guard !reaped else { return }
+            var status: Int32 = 0
+            var usage = rusage()
+            let result = wait4(pid, &status, WNOHANG, &usage)
+            guard result == pid else { return }
+            reaped = true
+            exitedAt = clock.now
+            report.ended = UTCTime.now()
+            report.wallTime = Self.seconds(clock.now - start)
+            if status & 0x7f == 0 {
+                report.exitStatus = (status >> 8) & 0xff
+            } else {
+                report.signal = status & 0x7f
+            }
+            report.userCPU = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+            report.systemCPU = Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+            report.maxRSS = UInt64(max(0, usage.ru_maxrss)) * 1024
+        }
+        func drain(_ descriptor: inout Int32, _ tail: inout OutputTail, _ log: inout LogFile?) {
+            // One read per wakeup and stream, so a chatty stream cannot starve the other or the timers.
+            let count = read(descriptor, buffer.baseAddress, buffer.count)
+            if count > 0 {
+                let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
+                tail.append(chunk)
+                log?.write(chunk)
+            } else if count == 0 || (errno != EAGAIN && errno != EINTR) {
+                close(descriptor)
+                descriptor = -1
+            }
+        }
+
+        while true {
+            if reaped {
+                if report.stop != nil && !stragglersKilled {
+                    kill(-pid, SIGKILL)
+                    stragglersKilled = true
+                }
+                if outRead < 0 && errRead < 0 { break }
+                if let exitedAt, clock.now - exitedAt >= .seconds(drainGrace) { break }
+            }
+            var descriptors: [pollfd] = []
+            if outRead >= 0 { descriptors.append(pollfd(fd: outRead, events: Int16(POLLIN), revents: 0)) }
+            if errRead >= 0 { descriptors.append(pollfd(fd: errRead, events: Int16(POLLIN), revents: 0)) }
+            descriptors.append(pollfd(fd: SignalRelay.readEnd, events: Int16(POLLIN), revents: 0))
+            for descriptor in watchSession { descriptors.append(pollfd(fd: descriptor, events: 0, revents: 0)) }
+
+            var wake = clock.now + .seconds(1)  // re-check the child at least every second
+            if !reaped {
+                wake = min(wake, nextHeartbeat)
+                if let deadline, report.stop == nil { wake = min(wake, deadline) }
+                if let killAt { wake = min(wake, killAt) }
+            } else if let exitedAt {
+                wake = min(wake, exitedAt + .seconds(drainGrace))
+            }
+            let milliseconds = max(0, Int32(min(1000, Self.seconds(wake - clock.now) * 1000).rounded(.up)))
+            let ready = poll(&descriptors, nfds_t(descriptors.count), milliseconds)
+            if ready > 0 {
+                for entry in descriptors where entry.revents != 0 {
+                    if entry.fd == outRead {
+                        drain(&outRead, &report.stdout, &stdoutLog)
+                    } else if entry.fd == errRead {
+                        drain(&errRead, &report.stderr, &stderrLog)
+                    } else if entry.fd == SignalRelay.readEnd {
+                        continue
+                    } else if entry.revents & Int16(POLLHUP | POLLERR) != 0 {
+                        // The worker's own stdout or stderr hung up: the ssh session (or whoever ran the worker)
+                        // is gone. Stop as for SIGHUP.
+                        watchSession = []
+                        if reaped {
+                            report.interruptedAfterExit = true
+                        } else {
+                            stop(.interrupted(signal: SIGHUP), signal: SIGHUP)
+                        }
+                    }
+                }
+            }
+            for number in SignalRelay.drain() {
+                if number == SIGCHLD {
+                    reap()
+                } else if reaped {
+                    report.interruptedAfterExit = true
+                } else {
+                    stop(.interrupted(signal: number), signal: number)
+                }
+            }
+            reap()
+            if reaped { continue }
+            let now = clock.now
+            if let escalation = killAt, now >= escalation {
+                kill(-pid, SIGKILL)
+                killAt = nil
+            }
+            if let deadline, now >= deadline, report.stop == nil {
+                stop(.timedOut, signal: SIGTERM)
+            }
+            if now >= nextHeartbeat {
+                switch heartbeat() {
+                case .kept:
+                    nextHeartbeat = clock.now + .seconds(heartbeatInterval)
+                case .unreachable:
+                    nextHeartbeat = clock.now + .seconds(min(heartbeatInterval, heartbeatRetry))
+                case .lost:
+                    nextHeartbeat = clock.now + .seconds(heartbeatInterval)
+                    if report.stop == nil { stop(.leaseLost, signal: SIGTERM) }
+                }
+            }
+        }
+        if outRead >= 0 { close(outRead) }
+        if errRead >= 0 { close(errRead) }
+        stdoutLog?.close()
+        stderrLog?.close()
+        for problem in [stdoutLog?.problem, stderrLog?.problem] {
+            if let problem { report.logProblems.append(problem) }
+        }
+        return report
+    }
+
+    /// The worker's stdout and stderr when they are pipes or sockets (an ssh session's, an executor's): their
+    /// hanging up means nobody waits for the worker any more.
+    static func watchableSession() -> [Int32] {
+        var watched: [Int32] = []
+        for descriptor: Int32 in [1, 2] {
+            var info = stat()
+            guard fstat(descriptor, &info) == 0 else { continue }
+            let kind = info.st_mode & S_IFMT
+            if kind == S_IFIFO || kind == S_IFSOCK { watched.append(descriptor) }
+        }
+        return watched
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        let (seconds, attoseconds) = duration.components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,31 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The worker's diagnostics: whole lines written straight to file descriptor 2 (no stdio buffering).
+enum StandardError {
+    static func write(_ text: String) {
+        var line = text
+        if !line.hasSuffix("\n") { line += "\n" }
+        var bytes = Array(line.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let count = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress! + offset, $0.count - offset) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { return }
+            offset += count
+        }
+    }
+}
+
+/// `pipe(2)` with both ends close-on-exec (and, if asked, non-blocking). The worker is single-threaded, so no
+/// other thread can spawn between `pipe` and `fcntl`.
+func makePipe(nonBlocking: Bool = false) -> (read: Int32, write: Int32)? {
+    var ends: [Int32] = [-1, -1]
+    guard pipe(&ends) == 0 else { return nil }
+    for end in ends {
+        _ = fcntl(end, F_SETFD, FD_CLOEXEC)
+        if nonBlocking { _ = fcntl(end, F_SETFL, O_NONBLOCK) }
+    }
+    return (ends[0], ends[1])
+}

@@ -1,0 +1,140 @@
+import ClustmakeModel
+import ClustmakeRedis
+import ClustmakeStore
+import ClustmakeTestSupport
+import Testing
+
+@Suite struct PushTests {
+    @Test("a push writes the schema, the metadata, every definition and not-started states")
+    func firstPush() throws {
+        let fixture = try Fixture()
+        let report = try fixture.push([job("a"), job("b", "echo b", deps: ["a"])])
+        #expect(report.createdNamespace && report.wrote)
+        #expect(report.added == ["a", "b"])
+        #expect(try fixture.store.schemaVersion() == String(StoreSchema.version))
+        #expect(try fixture.store.jobIDs() == ["a", "b"])
+        let b = try fixture.store.job("b")
+        #expect(b.job.command == .shell("echo b") && b.job.deps == ["a"] && b.index == 1)
+        #expect(try fixture.store.job("a").dependents == ["b"])
+        #expect(try fixture.store.states() == ["a": .notStarted, "b": .notStarted])
+        let meta = try fixture.store.metadata()
+        #expect(meta.jobCount == 2 && meta.pushes == 1 && meta.pushedBy == "test" && meta.fingerprint != nil)
+        #expect(try fixture.store.events().map(\.name) == ["graph-pushed"])
+    }
+
+    @Test("every setting of a job reads back as pushed, and the graph with it")
+    func roundTrip() throws {
+        let fixture = try Fixture()
+        let full = Job(
+            id: "full", command: .argv(["bwa", "mem", "ref fa", "é"]), deps: ["a"], cost: 1.5, cwd: "/data/x y",
+            env: [.init(name: "A", value: "1"), .init(name: "B", value: "two words")], nice: 5, cores: 8,
+            memory: 17_179_869_184, retries: 2, timeout: 7200, tags: ["bwa", "big"])
+        let jobs = [job("a"), full]
+        try fixture.push(jobs)
+        let stored = try fixture.store.job("full")
+        #expect(stored.job == full && stored.index == 1 && stored.dependents.isEmpty)
+        #expect(try fixture.store.graph().jobs == jobs)
+        let raw = try fixture.redis().command("HGET", "compmake:{ns}:job:full", "argv").string
+        #expect(raw == #"["bwa","mem","ref fa","é"]"#)
+    }
+
+    @Test("pushing the same graph again writes nothing")
+    func samePushIsNoOp() throws {
+        let fixture = try Fixture()
+        let jobs = [job("a"), job("b", deps: ["a"])]
+        try fixture.push(jobs)
+        try run(fixture.store, "a")
+        let report = try fixture.push(jobs)
+        #expect(report.isUnchanged && !report.wrote)
+        #expect(try fixture.store.metadata().pushes == 1)
+        #expect(try fixture.store.state(of: "a") == .done)
+        #expect(try fixture.store.events().filter { $0.name == "graph-pushed" }.count == 1)
+    }
+
+    @Test("a changed push reports what changed and invalidates changed jobs and everything downstream")
+    func changedPush() throws {
+        let fixture = try Fixture()
+        try fixture.push([
+            job("a"), job("b", deps: ["a"]), job("c", deps: ["b"]), job("d"), job("e", deps: ["d"]), job("gone"),
+        ])
+        for id in ["a", "b", "c", "d", "e"] { try run(fixture.store, id) }
+        let report = try fixture.push([
+            job("a"), job("b", "echo changed", deps: ["a"]), job("c", deps: ["b"]), job("d", cost: 5),
+            job("e", deps: ["d", "new"]), job("new"),
+        ])
+        #expect(report.wrote && !report.createdNamespace)
+        #expect(report.added == ["new"])
+        #expect(report.removed == ["gone"])
+        #expect(report.changedCommand == ["b"])
+        #expect(report.changedDependencies == ["e"])
+        #expect(report.changedSettings == ["d"])
+        #expect(Set(report.invalidated) == ["b", "c", "e"])
+        let states = try fixture.store.states()
+        #expect(
+            states == [
+                "a": .done, "b": .notStarted, "c": .notStarted, "d": .done, "e": .notStarted, "new": .notStarted,
+            ])
+        #expect(try fixture.store.status(of: "c").reason?.contains("no longer up to date") == true)
+        #expect(throws: StoreError.self) { try fixture.store.job("gone") }
+        let redis = try fixture.redis()
+        #expect(try redis.command("EXISTS", "compmake:{ns}:attempt:gone:1", "compmake:{ns}:status:gone").integer == 0)
+        #expect(try fixture.store.job("d").job.cost == 5)
+        #expect(try fixture.store.metadata().pushes == 2)
+    }
+
+    @Test("a push that would change a running job is refused unless forced; the forced job's result is stale")
+    func runningJobs() throws {
+        let fixture = try Fixture()
+        try fixture.push([job("a"), job("b", deps: ["a"])])
+        try run(fixture.store, "a")
+        let running = try lease(fixture.store.acquire("b", more: false, request: request()))
+        let changed = [job("a", "echo new"), job("b", deps: ["a"])]
+        let error = try #require(throws: StoreError.self) { try fixture.push(changed) }
+        #expect(error.code == .pushRefused && error.message.contains("'b'") && error.message.contains("--force"))
+        #expect(try fixture.store.job("a").job.command == .shell("true"))
+        let report = try fixture.push(changed, force: true)
+        #expect(report.running == ["b"] && report.invalidated == ["a"])
+        #expect(try fixture.store.finish(running, result(.succeeded)) == .recorded(.notStarted))
+        let attempt = try #require(try fixture.store.attempt(of: "b", number: 1))
+        #expect(attempt.state == .succeeded && attempt.stale?.contains("dependency 'a'") == true)
+    }
+
+    @Test("a push into a namespace of another schema version is refused")
+    func schemaMismatch() throws {
+        let fixture = try Fixture()
+        try fixture.push([job("a")])
+        try fixture.redis().command("SET", "compmake:{ns}:schema", "999")
+        let error = try #require(throws: StoreError.self) { try fixture.push([job("a")]) }
+        #expect(error.code == .schemaMismatch && error.message.contains("999"))
+        for read in [
+            { _ = try fixture.store.states() }, { _ = try fixture.store.acquire("a", more: false, request: request()) },
+        ] {
+            let error = try #require(throws: StoreError.self) { try read() }
+            #expect(error.code == .schemaMismatch)
+        }
+    }
+
+    @Test("reads of a namespace nothing was pushed to fail with unknown-namespace")
+    func unknownNamespace() throws {
+        let fixture = try Fixture(namespace: "nothing-here")
+        for read in [
+            { _ = try fixture.store.states() }, { _ = try fixture.store.jobIDs() },
+            { _ = try fixture.store.acquire("a", more: false, request: request()) },
+        ] {
+            let error = try #require(throws: StoreError.self) { try read() }
+            #expect(error.code == .unknownNamespace && error.message.contains("clustmake push"))
+        }
+    }
+
+    @Test("every key of a namespace carries its hash tag, so they all share one cluster slot")
+    func oneSlot() throws {
+        let fixture = try Fixture(namespace: "tagged")
+        try fixture.push([job("a"), job("b", deps: ["a"])])
+        try run(fixture.store, "a", .failed)
+        _ = try fixture.store.acquire("b", more: false, request: request())
+        let keys = try fixture.redis().command("KEYS", "*").array?.compactMap(\.string) ?? []
+        #expect(keys.count >= 10)
+        #expect(keys.allSatisfy { $0.hasPrefix("compmake:{tagged}:") })
+        #expect(Set(keys.map(keySlot)).count == 1)
+    }
+}

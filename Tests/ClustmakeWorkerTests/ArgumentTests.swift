@@ -1,0 +1,51 @@
+import Testing
+
+@testable import ClustmakeWorker
+
+@Suite struct ArgumentTests {
+    @Test("the job line of a plan parses")
+    func planLine() throws {
+        let arguments = try WorkerArguments(parsing: [
+            "--hostname=nodeA", "--db=redis", "--redis_host=localhost:13001", "--save_progress=False", "--slave", "ns",
+            "make_single", "more=False", "wait=86400", "job-1",
+        ])
+        #expect(arguments.hostname == "nodeA" && arguments.redisHost == "localhost:13001")
+        #expect(
+            arguments.namespace == "ns" && arguments.jobs == ["job-1"] && !arguments.more && arguments.wait == 86400)
+    }
+
+    @Test("compmake 1.0's own argument order and spacing parse, with --opt value forms")
+    func compmakeLine() throws {
+        let arguments = try WorkerArguments(parsing: [
+            "--hostname", "nodeB", "--db", "redis", "--redis_events", "--redis_host=localhost:13001", "--slave", "cmex",
+            "--save_progress=False", "make_single", "more=True", "A", "B",
+        ])
+        #expect(arguments.hostname == "nodeB" && arguments.namespace == "cmex" && arguments.more)
+        #expect(arguments.jobs == ["A", "B"] && arguments.wait == nil)
+    }
+
+    @Test(
+        "bad command lines are refused with a message naming the problem",
+        arguments: [
+            (["--slave", "ns", "make_single"], "at least one job"),
+            (["ns", "make_single", "a"], "--slave"),
+            (["--slave", "ns", "make", "a"], "unknown command 'make'"),
+            (["--slave", "ns", "make_single", "more=maybe", "a"], "True or False"),
+            (["--slave", "ns", "make_single", "wait=soon", "a"], "wait=soon"),
+            (["--db=filesystem", "--slave", "ns", "make_single", "a"], "--db=redis"),
+            (["--hostnme=x", "--slave", "ns", "make_single", "a"], "Did you mean '--hostname'"),
+            (["--slave", "ns", "make_single", "a b"], "not a valid job id"),
+            (["--lease_ttl=0", "--slave", "ns", "make_single", "a"], "positive"),
+        ])
+    func refused(words: [String], expected: String) throws {
+        let error = try #require(throws: WorkerArgumentError.self) { try WorkerArguments(parsing: words) }
+        #expect(error.message.contains(expected))
+    }
+
+    @Test("every exit status of the table is distinct, and only 0, 113 and 115 are job outcomes")
+    func exitStatuses() {
+        let statuses = WorkerExitStatus.table.map(\.status)
+        #expect(Set(statuses).count == statuses.count)
+        #expect(statuses.filter(WorkerExitStatus.isJobOutcome) == [0, 113, 115])
+    }
+}

@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""Worker overhead: what `compmake ... make_single` adds to running a job, against a local redis.
+
+Median wall time of `compmake --slave NS make_single more=True JOB` for a job whose command is `true`, against
+`sh -c true` (the same command run directly), both started from this script, runs interleaved. The difference is
+what the worker adds: starting, connecting, taking the lease, forking the job, recording the attempt. Also the
+worker's peak RSS (measured through GNU time, whose fork does not lend the child the parent's memory). Targets: at
+most 5 ms added, at most 20 MiB.
+
+Usage: bench/worker-overhead.py [--compmake PATH] [--runs N] [--unix-socket] [--check]
+Build first: swift build -c release --product compmake
+"""
+import argparse
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+TARGET_OVERHEAD_MS = 5.0
+TARGET_RSS_MIB = 20.0
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_redis(directory, port):
+    server = shutil.which("redis-server") or sys.exit("redis-server is not installed (apt-get install redis-server)")
+    socket_path = os.path.join(directory, "redis.sock")
+    process = subprocess.Popen(
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--unixsocket", socket_path, "--unixsocketperm", "700",
+         "--dir", directory, "--save", "", "--appendonly", "no", "--logfile", os.path.join(directory, "redis.log")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(500):
+        if subprocess.run(["redis-cli", "-p", str(port), "PING"], capture_output=True, text=True).stdout.strip() == "PONG":
+            return process, socket_path
+        time.sleep(0.01)
+    process.kill()
+    sys.exit("redis-server did not start")
+
+
+def push(port, namespace, job):
+    """Writes a one-job namespace as docs/redis-schema.md describes it (what `clustmake push` writes)."""
+    prefix = "compmake:{%s}:" % namespace
+    commands = [
+        ["SET", prefix + "schema", "1"],
+        ["HSET", prefix + "meta", "namespace", namespace, "jobs", "1", "pushes", "1", "pushed_by", "bench"],
+        ["ZADD", prefix + "jobs", "0", job],
+        ["HSET", prefix + "job:" + job, "id", job, "index", "0", "shell", "true", "deps", "[]", "dependents", "[]",
+         "env", "{}", "cost", "1", "cores", "1", "retries", "0", "tags", "[]", "digest", "bench"],
+        ["HSET", prefix + "states", job, "not-started"],
+    ]
+    for command in commands:
+        subprocess.run(["redis-cli", "-p", str(port)] + command, check=True, capture_output=True)
+
+
+def timed(argv):
+    start = time.perf_counter()
+    result = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        sys.exit(f"{' '.join(argv)} exited {result.returncode}: {result.stderr.decode(errors='replace')}")
+    return elapsed
+
+
+def peak_rss_kib(argv):
+    time_binary = "/usr/bin/time"
+    if not os.access(time_binary, os.X_OK):
+        return None
+    result = subprocess.run([time_binary, "-f", "%M"] + argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    return int(result.stderr.strip().splitlines()[-1])
+
+
+def describe(samples):
+    ms = sorted(sample * 1000 for sample in samples)
+    return statistics.median(ms), ms[int(len(ms) * 0.9)], ms[0]
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--compmake", default=os.path.join(here, "..", ".build", "release", "compmake"))
+    parser.add_argument("--runs", type=int, default=300)
+    parser.add_argument("--unix-socket", action="store_true", help="reach redis over its unix socket, not TCP")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    arguments = parser.parse_args()
+    compmake = os.path.abspath(arguments.compmake)
+    if not os.access(compmake, os.X_OK):
+        sys.exit(f"{compmake} is not built: swift build -c release --product compmake")
+
+    directory = tempfile.mkdtemp(prefix="clustmake-bench-")
+    port = free_port()
+    server, socket_path = start_redis(directory, port)
+    try:
+        push(port, "bench", "nop")
+        redis_host = f"unix:{socket_path}" if arguments.unix_socket else f"127.0.0.1:{port}"
+        worker = [compmake, "--hostname=bench", "--db=redis", f"--redis_host={redis_host}", "--save_progress=False",
+                  "--slave", "bench", "make_single", "more=True", "nop"]
+        direct = ["sh", "-c", "true"]
+        version = [compmake, "--version"]
+        for _ in range(20):  # warm the page cache and redis' script cache
+            timed(worker)
+            timed(direct)
+        worker_times, direct_times, version_times = [], [], []
+        for _ in range(arguments.runs):
+            worker_times.append(timed(worker))
+            direct_times.append(timed(direct))
+            version_times.append(timed(version))
+        rss = [peak_rss_kib(worker) for _ in range(5)]
+        attempts = subprocess.run(["redis-cli", "-p", str(port), "HGET", "compmake:{bench}:status:nop", "attempts"],
+                                  capture_output=True, text=True).stdout.strip()
+    finally:
+        server.terminate()
+        server.wait()
+        shutil.rmtree(directory, ignore_errors=True)
+
+    worker_median, worker_p90, worker_min = describe(worker_times)
+    direct_median, direct_p90, direct_min = describe(direct_times)
+    version_median, _, _ = describe(version_times)
+    overhead = worker_median - direct_median
+    print(f"worker overhead on this machine ({os.cpu_count()} cores), {arguments.runs} runs each, redis over "
+          f"{'a unix socket' if arguments.unix_socket else 'TCP 127.0.0.1'}:")
+    print(f"  compmake make_single more=True nop   median {worker_median:7.3f} ms   p90 {worker_p90:7.3f} ms   "
+          f"min {worker_min:7.3f} ms")
+    print(f"  sh -c true                           median {direct_median:7.3f} ms   p90 {direct_p90:7.3f} ms   "
+          f"min {direct_min:7.3f} ms")
+    print(f"  compmake --version (start-up only)   median {version_median:7.3f} ms")
+    print(f"  added by the worker (median)         {overhead:7.3f} ms   target <= {TARGET_OVERHEAD_MS} ms   "
+          f"{'ok' if overhead <= TARGET_OVERHEAD_MS else 'MISSED'}")
+    missed = overhead > TARGET_OVERHEAD_MS
+    if all(value is not None for value in rss):
+        peak = max(rss) / 1024
+        missed = missed or peak > TARGET_RSS_MIB
+        print(f"  worker peak RSS                      {peak:7.2f} MiB  target <= {TARGET_RSS_MIB} MiB  "
+              f"{'ok' if peak <= TARGET_RSS_MIB else 'MISSED'}")
+    else:
+        print("  worker peak RSS                      (needs GNU time at /usr/bin/time)")
+    print(f"  attempts recorded: {attempts}")
+    return 1 if arguments.check and missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
