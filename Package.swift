@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     ],
     targets: [
         // C bridges: only ClustmakeJSON imports CJansson, only ClustmakeRedis imports CHiredis.
@@ -36,6 +37,7 @@ let package = Package(
         // Pure core.
         .target(name: "ClustmakeModel"),
         .target(name: "ClustmakePlanner", dependencies: ["ClustmakeModel"]),
+        .target(name: "ClustmakeScheduler", dependencies: ["ClustmakeModel", "ClustmakePlanner"]),
         .target(
             name: "ClustmakeScripts",
             dependencies: [
@@ -55,12 +57,31 @@ let package = Package(
             name: "ClustmakeWorker",
             dependencies: ["ClustmakeModel", "ClustmakeStore", "ClustmakeRedis", "ClustmakeJSON"]),
 
+        .target(
+            name: "ClustmakeCollector",
+            dependencies: ["ClustmakeModel", "ClustmakeStore", "ClustmakeRedis", "ClustmakeJSON"]),
+
+        .target(
+            name: "ClustmakeHosts",
+            dependencies: [
+                "ClustmakeModel", "ClustmakeRedis", "ClustmakeScripts",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ]),
+        .target(
+            name: "ClustmakeDispatch",
+            dependencies: [
+                "ClustmakeModel", "ClustmakePlanner", "ClustmakeScheduler", "ClustmakeScripts", "ClustmakeStore",
+                "ClustmakeRedis", "ClustmakeHosts", "ClustmakeJSON",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ]),
+
         // Commands and executables.
         .target(
             name: "ClustmakeCommands",
             dependencies: [
                 "ClustmakeModel", "ClustmakeInput", "ClustmakePlanner", "ClustmakeScripts",
-                "ClustmakeJSON", "ClustmakeRedis", "ClustmakeStore", "ClustmakeWorker",
+                "ClustmakeJSON", "ClustmakeRedis", "ClustmakeStore", "ClustmakeWorker", "ClustmakeCollector",
+                "ClustmakeScheduler", "ClustmakeHosts", "ClustmakeDispatch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -101,8 +122,26 @@ let package = Package(
                 "ClustmakeTestSupport",
             ]),
         .testTarget(
+            name: "ClustmakeCollectorTests",
+            dependencies: [
+                "ClustmakeCollector", "ClustmakeStore", "ClustmakeModel", "ClustmakeRedis", "ClustmakeJSON",
+                "ClustmakeTestSupport",
+            ]),
+        .testTarget(
+            name: "ClustmakeSchedulerTests",
+            dependencies: [
+                "ClustmakeScheduler", "ClustmakeModel", "ClustmakePlanner",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]),
+        .testTarget(
+            name: "ClustmakeHostsTests",
+            dependencies: ["ClustmakeHosts", "ClustmakeModel", "ClustmakeRedis", "ClustmakeTestSupport"]),
+        .testTarget(
             name: "ClustmakeIntegrationTests",
-            dependencies: ["ClustmakeRedis", "ClustmakeTestSupport"]),
+            dependencies: [
+                "ClustmakeRedis", "ClustmakeTestSupport", "ClustmakeDispatch", "ClustmakeStore", "ClustmakeModel",
+                "ClustmakeHosts", "ClustmakeScheduler", "ClustmakeJSON",
+            ]),
         .testTarget(
             name: "ClustmakeCommandsTests",
             dependencies: [
