@@ -49,7 +49,7 @@ public enum CommandLineTool {
             return 0
         } catch let error as InputError {
             writeError("\(name): error: \(error)")
-            return badInputStatus
+            return error.code == .io ? 1 : badInputStatus
         } catch let error as ExitCode {
             return error.rawValue
         } catch let error as CommandFailure {

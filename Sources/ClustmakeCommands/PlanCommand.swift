@@ -64,26 +64,14 @@ struct PlanCommand: AsyncParsableCommand {
         let options = ScriptOptions(
             namespace: self.graph.namespace(for: graph), redis: redisAddress, more: more,
             waitSeconds: Int(Quantity.seconds(wait)!.rounded(.up)))
-        let scriptTemplates: ScriptTemplates
-        do {
-            scriptTemplates = try templates.map(ScriptTemplates.init(overridingWith:)) ?? .builtIn
-        } catch {
-            throw error.inputError
-        }
-        let writer = try ScriptWriter.checked(plan: plan, options: options, templates: scriptTemplates)
+        let scriptTemplates = try templates.map(ScriptTemplates.init(overridingWith:)) ?? .builtIn
+        let writer = try ScriptWriter(plan: plan, options: options, templates: scriptTemplates)
         timer.done("checked the script settings")
         if print {
             Swift.print(PlanTable(plan: plan).text, terminator: "")
             return
         }
-        let written: PlanDirectory.Written
-        do {
-            written = try PlanDirectory(path: output).write(writer)
-        } catch where error.code == .io {
-            throw CommandFailure(status: 1, error.description)
-        } catch {
-            throw error.inputError
-        }
+        let written = try PlanDirectory(path: output).write(writer)
         timer.done("wrote the plan directory", ["files": "\(written.files.count)", "bytes": "\(written.bytes)"])
         Swift.print(report(plan: plan, written: written, namespace: writer.settings.namespace))
     }
@@ -95,7 +83,7 @@ struct PlanCommand: AsyncParsableCommand {
         do {
             return try RedisAddress(parsing: url)
         } catch {
-            var located = error.inputError
+            var located = error
             if redis == nil {
                 located.file = self.cluster.cluster
                 located.subject = "redis url"
@@ -148,26 +136,6 @@ struct PlanCommand: AsyncParsableCommand {
 }
 
 extension Planner.Strategy: ExpressibleByArgument {}
-
-extension ScriptError {
-    /// The same problem as an input error (exit status 2).
-    var inputError: InputError {
-        InputError(
-            InputError.Code(code.name), message + (cause.map { " (\($0))" } ?? ""), fix: fix, file: file, line: line,
-            column: column, subject: subject)
-    }
-}
-
-extension ScriptWriter {
-    /// A writer, with its settings problems reported as input errors.
-    static func checked(plan: Plan, options: ScriptOptions, templates: ScriptTemplates) throws(InputError) -> ScriptWriter {
-        do {
-            return try ScriptWriter(plan: plan, options: options, templates: templates)
-        } catch {
-            throw error.inputError
-        }
-    }
-}
 
 extension String {
     /// A number with two decimals, without Foundation.

@@ -1,7 +1,9 @@
-/// A problem with something the user gave clustmake: a job graph, a cluster file, an option.
+/// A problem with something the user gave clustmake: a job graph, a cluster file, a template, an option, an output
+/// path.
 ///
 /// Every input error names where the problem is (file, line and column when known, the job or host involved),
-/// what is wrong and how to fix it. Commands print it as one message and exit with status 2.
+/// what is wrong and how to fix it. Commands print it as one message and exit with status 2, except for the code
+/// ``Code/io`` (the system failed to read or write a file the input was fine for), which exits with status 1.
 public struct InputError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The kind of problem, for programs and tests.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
@@ -22,6 +24,8 @@ public struct InputError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let cycle = Code("cycle")
         public static let emptyGraph = Code("empty-graph")
         public static let unknownFormat = Code("unknown-format")
+        /// Reading or writing a file failed for a reason that is not the input's (a full disk, an I/O error).
+        public static let io = Code("io")
     }
 
     public var code: Code
@@ -37,12 +41,16 @@ public struct InputError: Error, Sendable, Hashable, CustomStringConvertible {
     public var message: String
     /// How to fix it, as a sentence.
     public var fix: String?
+    /// The underlying cause, when there is one: a system error (`Permission denied (errno 13)`) or a parser's own
+    /// message.
+    public var cause: String?
 
     public init(
         _ code: Code, _ message: String, fix: String? = nil, file: String? = nil, line: Int? = nil,
-        column: Int? = nil, subject: String? = nil
+        column: Int? = nil, subject: String? = nil, cause: String? = nil
     ) {
         self.code = code
+        self.cause = cause
         self.message = message
         self.fix = fix
         self.file = file
@@ -71,6 +79,7 @@ public struct InputError: Error, Sendable, Hashable, CustomStringConvertible {
         var text = location
         if let subject { text += "\(subject): " }
         text += message
+        if let cause { text += " (\(cause))" }
         if let fix { text += " Fix: " + fix }
         return text
     }

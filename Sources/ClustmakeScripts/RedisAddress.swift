@@ -1,3 +1,4 @@
+import ClustmakeModel
 import ClustmakeRedis
 
 /// Where the workers' redis is, as seen from the machine that runs the scripts: a TCP address or a unix socket.

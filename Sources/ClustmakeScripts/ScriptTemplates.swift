@@ -1,3 +1,4 @@
+import ClustmakeModel
 internal import Mustache
 
 /// The mustache templates the scripts are rendered from: the built-in ones, optionally overridden by file name
