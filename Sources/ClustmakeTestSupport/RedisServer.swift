@@ -273,39 +273,14 @@ public final class RedisServer: Sendable {
     private static func launch(executable: String, arguments: [String], outputFile: String) throws(RedisServerError)
         -> pid_t
     {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputFile, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        // hiredis 0.14 opens sockets without CLOEXEC: do not leak other tests' connections.
-        if let closeFrom = closeFromAction { _ = closeFrom(&actions, 3) }
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        var pipeSignal = sigset_t()
-        sigemptyset(&pipeSignal)
-        sigaddset(&pipeSignal, SIGPIPE)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        posix_spawnattr_setsigdefault(&attributes, &pipeSignal)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
-        let argv = [executable] + arguments
-        var cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        defer { for pointer in cArguments { free(pointer) } }
-        var pid: pid_t = 0
-        let status = cArguments.withUnsafeMutableBufferPointer { buffer in
-            posix_spawn(&pid, executable, &actions, &attributes, buffer.baseAddress!, environ)
+        switch ChildProcess.spawn(
+            [executable] + arguments, standardOutput: .appending(outputFile), standardError: .standardOutput)
+        {
+        case .success(let pid):
+            return pid
+        case .failure(let error):
+            throw RedisServerError("cannot start \(executable): \(error)", logTail: "")
         }
-        guard status == 0 else {
-            throw RedisServerError(
-                "cannot start \(executable): \(String(cString: strerror(status)))", logTail: "")
-        }
-        return pid
     }
 
     /// Polls PING every 10 ms until PONG, the process exits, or the startup timeout passes.
@@ -365,17 +340,6 @@ public final class RedisServer: Sendable {
         Glibc.kill(pid, SIGKILL)
         waitpid(pid, &status, 0)
     }
-
-    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), looked up at run time: the
-    /// Glibc module does not import it (it is declared only with `_GNU_SOURCE`).
-    private static let closeFromAction:
-        (
-            @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-        )? = {
-            guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return nil }
-            return unsafeBitCast(
-                symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
-        }()
 
     // MARK: - Environment
 

@@ -208,7 +208,7 @@ extension SSHTestCluster {
 
     /// Spawns `arguments` with stdout and stderr in unlinked temporary files under `directory`.
     static func spawn(_ arguments: [String], directory: String) throws(SSHTestClusterError) -> RunningCommand {
-        guard let program = arguments.first else {
+        guard !arguments.isEmpty else {
             throw SSHTestClusterError(.invalidArgument, "start(_:) needs at least the program to run")
         }
         let stdoutDescriptor = try temporaryFile(in: directory)
@@ -218,43 +218,18 @@ extension SSHTestCluster {
             throw error
         }
 
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, stdoutDescriptor, 1)
-        posix_spawn_file_actions_adddup2(&actions, stderrDescriptor, 2)
-        // hiredis opens sockets without CLOEXEC, and other tests spawn at the same time: inherit nothing.
-        if let closeFrom = closeFromAction { _ = closeFrom(&actions, 3) }
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        var defaultSignals = sigset_t()
-        sigemptyset(&defaultSignals)
-        sigaddset(&defaultSignals, SIGPIPE)
-        sigaddset(&defaultSignals, SIGINT)
-        sigaddset(&defaultSignals, SIGQUIT)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        posix_spawnattr_setsigdefault(&attributes, &defaultSignals)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(
-            &attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
-
-        var cArguments: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        defer { for pointer in cArguments { free(pointer) } }
-        var pid: pid_t = 0
         let started = ContinuousClock().now
-        let status = cArguments.withUnsafeMutableBufferPointer { buffer in
-            posix_spawnp(&pid, program, &actions, &attributes, buffer.baseAddress!, environ)
-        }
-        guard status == 0 else {
+        let spawned = ChildProcess.spawn(
+            arguments, standardOutput: .descriptor(stdoutDescriptor), standardError: .descriptor(stderrDescriptor),
+            newProcessGroup: true)
+        let pid: pid_t
+        switch spawned {
+        case .success(let child):
+            pid = child
+        case .failure(let error):
             close(stdoutDescriptor)
             close(stderrDescriptor)
-            throw SSHTestClusterError(
-                .commandFailed, "cannot start \(shellLine(arguments)): \(String(cString: strerror(status)))")
+            throw SSHTestClusterError(.commandFailed, "cannot start \(shellLine(arguments)): \(error)")
         }
         return RunningCommand(
             arguments: arguments, pid: pid, stdoutDescriptor: stdoutDescriptor, stderrDescriptor: stderrDescriptor,
@@ -292,17 +267,6 @@ extension SSHTestCluster {
         template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
         return descriptor
     }
-
-    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), looked up at run time: the Glibc module does
-    /// not import it (it is declared only with `_GNU_SOURCE`). The same lookup as ``RedisServer``'s.
-    private static let closeFromAction:
-        (
-            @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-        )? = {
-            guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return nil }
-            return unsafeBitCast(
-                symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
-        }()
 
     /// `arguments` as one line for messages, words with unusual characters in single quotes.
     static func shellLine(_ arguments: [String]) -> String {
