@@ -10,7 +10,9 @@ struct GraphOptions: ParsableArguments {
             valueName: "jobs"))
     var jobs: String
 
-    @Option(help: ArgumentHelp("Run a WfCommons instance as sleeps of each task's runtime times this factor.", valueName: "factor"))
+    @Option(
+        help: ArgumentHelp(
+            "Run a WfCommons instance as sleeps of each task's runtime times this factor.", valueName: "factor"))
     var timeScale: Double?
 
     @Option(help: "The namespace of the run in redis (default: the graph's, else the graph file's name).")

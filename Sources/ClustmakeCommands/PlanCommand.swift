@@ -21,25 +21,40 @@ struct PlanCommand: AsyncParsableCommand {
     @OptionGroup(title: "Cluster") var cluster: ClusterOptions
     @OptionGroup(title: "Output") var logging: LoggingOptions
 
-    @Option(help: ArgumentHelp("Where the workers' redis is, as seen from this machine (redis://host:port/db or unix:///path). Default: the cluster file's redis url, else localhost:6379.", valueName: "url"))
+    @Option(
+        help: ArgumentHelp(
+            "Where the workers' redis is, as seen from this machine (redis://host:port/db or unix:///path). Default: the cluster file's redis url, else localhost:6379.",
+            valueName: "url"))
     var redis: String?
 
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("The plan directory to write.", valueName: "dir"))
+    @Option(
+        name: [.short, .customLong("output")], help: ArgumentHelp("The plan directory to write.", valueName: "dir"))
     var output = PlanDirectory.defaultPath
 
-    @Option(help: ArgumentHelp("Use the templates in this directory instead of the built-in ones (by file name).", valueName: "dir"))
+    @Option(
+        help: ArgumentHelp(
+            "Use the templates in this directory instead of the built-in ones (by file name).", valueName: "dir"))
     var templates: String?
 
     @Flag(help: "Run jobs again even when they are done (make_single more=True).")
     var more = false
 
-    @Option(help: ArgumentHelp("How long a worker waits for dependencies that run on other hosts, e.g. 3600, 90m, 24h.", valueName: "duration"))
+    @Option(
+        help: ArgumentHelp(
+            "How long a worker waits for dependencies that run on other hosts, e.g. 3600, 90m, 24h.",
+            valueName: "duration"))
     var wait = "24h"
 
-    @Option(help: ArgumentHelp("A JSON file of job costs from earlier runs ({\"job-id\": seconds, …}); they replace the declared costs.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "A JSON file of job costs from earlier runs ({\"job-id\": seconds, …}); they replace the declared costs.",
+            valueName: "file"))
     var costs: String?
 
-    @Option(help: "The planning algorithm: best (several candidates, the shortest kept) or heft (plain HEFT, for comparison).")
+    @Option(
+        help:
+            "The planning algorithm: best (several candidates, the shortest kept) or heft (plain HEFT, for comparison)."
+    )
     var planner: Planner.Strategy = .best
 
     @Flag(help: "Show the plan as a table on the terminal instead of writing the directory.")

@@ -144,7 +144,8 @@ public struct ClusterLoader: Sendable {
                 fix: "Lower tunnel_port_base (or instance) so that base + processors - 1 <= 65535.",
                 at: settings.node.member("tunnel_port_base"))
         }
-        host.worker = try settings.nonEmptyString("worker", example: "worker: ~/.local/bin/compmake") ?? Host.defaultWorker
+        host.worker =
+            try settings.nonEmptyString("worker", example: "worker: ~/.local/bin/compmake") ?? Host.defaultWorker
         host.isLocal = try settings.bool("local") ?? false
         return host
     }

@@ -1,9 +1,10 @@
+import ClustmakeModel
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import ClustmakeModel
 
 /// Reading input files, with messages that say what went wrong.
 enum InputFile {

@@ -101,7 +101,9 @@ struct NativeGraphDecoder<Node: DocumentNode> {
                     fix: "Use letters, digits and _, not starting with a digit.", at: value)
             }
             let entry = value.member(name)!
-            guard entry.kind == .string || entry.kind == .number || entry.kind == .bool, let text = entry.string ?? entry.double.map(format) else {
+            guard entry.kind == .string || entry.kind == .number || entry.kind == .bool,
+                let text = entry.string ?? entry.double.map(format)
+            else {
                 throw reader.error(
                     .wrongType, "env '\(name)' must be a string, not \(entry.kind.phrase).",
                     fix: "Write \"\(name)\": \"value\".", at: entry)
@@ -115,7 +117,8 @@ struct NativeGraphDecoder<Node: DocumentNode> {
         guard let value = reader.node.member("memory"), value.kind != .null else { return nil }
         guard value.kind == .string, let text = value.string, let bytes = Quantity.bytes(text) else {
             throw reader.error(
-                .invalidValue, "'memory' must be a size with a unit, not \(value.string.map { "'\($0)'" } ?? value.kind.phrase).",
+                .invalidValue,
+                "'memory' must be a size with a unit, not \(value.string.map { "'\($0)'" } ?? value.kind.phrase).",
                 fix: "Write \"memory\": \"2G\" or \"512M\".", at: value)
         }
         return bytes
@@ -134,9 +137,13 @@ struct NativeGraphDecoder<Node: DocumentNode> {
 }
 
 /// The keys a job may have (a global: generic types cannot have stored static properties).
-let jobKeyList = ["id", "command", "deps", "cost", "cwd", "env", "nice", "cores", "memory", "retries", "timeout", "tags"]
+let jobKeyList = [
+    "id", "command", "deps", "cost", "cwd", "env", "nice", "cores", "memory", "retries", "timeout", "tags",
+]
 
 func isEnvironmentName(_ name: String) -> Bool {
     guard let first = name.unicodeScalars.first, !("0"..."9").contains(first) else { return false }
-    return name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
+    return name.unicodeScalars.allSatisfy {
+        ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_"
+    }
 }

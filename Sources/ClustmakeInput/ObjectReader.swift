@@ -74,7 +74,8 @@ struct ObjectReader<Node: DocumentNode> {
         }
         guard number.isFinite, range.contains(number) else {
             throw error(
-                .invalidValue, "'\(key)' is \(format(number)), outside \(format(range.lowerBound))…\(format(range.upperBound)).",
+                .invalidValue,
+                "'\(key)' is \(format(number)), outside \(format(range.lowerBound))…\(format(range.upperBound)).",
                 fix: "Use a value in that range.", at: value)
         }
         return number
@@ -84,7 +85,8 @@ struct ObjectReader<Node: DocumentNode> {
         guard let value = node.member(key), value.kind != .null else { return nil }
         guard let number = value.integer else {
             throw error(
-                .wrongType, "'\(key)' must be a whole number, not \(value.double.map { format($0) } ?? value.kind.phrase).",
+                .wrongType,
+                "'\(key)' must be a whole number, not \(value.double.map { format($0) } ?? value.kind.phrase).",
                 fix: "Write a whole number from \(range.lowerBound) to \(range.upperBound).", at: value)
         }
         guard range.contains(number) else {

@@ -51,7 +51,9 @@ struct WfCommonsDecoder<Node: DocumentNode> {
         func failure(_ code: InputError.Code, _ message: String, fix: String? = nil) -> InputError {
             InputError(code, message, fix: fix, file: file, subject: subject)
         }
-        guard task.kind == .object else { throw failure(.wrongType, "a task must be an object, not \(task.kind.phrase).") }
+        guard task.kind == .object else {
+            throw failure(.wrongType, "a task must be an object, not \(task.kind.phrase).")
+        }
         guard let id = task.member("id")?.string ?? task.member("name")?.string else {
             throw failure(.missingKey, "the task has no 'id'.", fix: "Every WfCommons task needs an id.")
         }
@@ -81,7 +83,8 @@ struct WfCommonsDecoder<Node: DocumentNode> {
         } else if let program = (record.member("command") ?? task.member("command"))?.member("program")?.string,
             !program.isEmpty
         {
-            let arguments = (record.member("command") ?? task.member("command"))?.member("arguments")?.elements
+            let arguments =
+                (record.member("command") ?? task.member("command"))?.member("arguments")?.elements
                 .compactMap(\.string) ?? []
             command = .argv([program] + arguments)
         } else {

@@ -63,7 +63,8 @@ public struct JobGraph: Sendable {
                 guard let target = index[dep] else {
                     throw InputError(
                         .unknownDependency, "depends on '\(dep)', which is not a job of this graph.",
-                        fix: (nearest(dep, in: index.keys.lazy.filter { $0 != job.id }).map { "Did you mean '\($0)'? " } ?? "")
+                        fix: (nearest(dep, in: index.keys.lazy.filter { $0 != job.id }).map { "Did you mean '\($0)'? " }
+                            ?? "")
                             + "Add a job '\(dep)' or remove it from the deps of '\(job.id)'.",
                         subject: "job '\(job.id)'")
                 }

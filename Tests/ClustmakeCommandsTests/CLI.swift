@@ -17,12 +17,14 @@ struct CLI {
         .deletingLastPathComponent().deletingLastPathComponent()
 
     /// Runs `executable` with `arguments` in `directory`, with standard input from /dev/null.
-    static func run(_ arguments: [String], executable: String = "clustmake", in directory: URL? = nil) throws -> Result {
+    static func run(_ arguments: [String], executable: String = "clustmake", in directory: URL? = nil) throws -> Result
+    {
         let path = productsDirectory.appendingPathComponent(executable).path
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw CLIError("\(path) is not built; run 'swift build --build-tests' before 'swift test'")
         }
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("clustmake-cli-\(UUID().uuidString)")
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "clustmake-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
         let out = scratch.appendingPathComponent("stdout")

@@ -42,7 +42,10 @@ import Testing
         let all = try names.map { try String(contentsOf: hosts.appendingPathComponent($0), encoding: .utf8) }
             .joined()
         #expect(all.contains(" -R 13000:redisdb:6379 nice -n 10 compmake --hostname="))
-        #expect(all.contains("--db=redis --redis_host=localhost:13000 --save_progress=False --slave demo make_single more=False wait=3600 "))
+        #expect(
+            all.contains(
+                "--db=redis --redis_host=localhost:13000 --save_progress=False --slave demo make_single more=False wait=3600 "
+            ))
     }
 
     @Test("the same inputs give byte-identical plans")
@@ -68,7 +71,11 @@ import Testing
             ("jobs.json", "{\"jobs\": [{\"id\": \"a\", \"command\": \"x\", \"deps\": [\"b\"]}]}", "jobs.json: job 'a'"),
             ("jobs.json", "{\"jobs\": [", "jobs.json:1:"),
             ("jobs.yaml", "jobs:\n  - id: a\n    command: x\n    cost: lots\n", "jobs.yaml:4:11:"),
-            ("jobs.json", "{\"jobs\": [{\"id\": \"a\", \"command\": \"x\", \"deps\": [\"a2\"]}, {\"id\": \"a2\", \"command\": \"x\", \"deps\": [\"a\"]}]}", "cycle"),
+            (
+                "jobs.json",
+                "{\"jobs\": [{\"id\": \"a\", \"command\": \"x\", \"deps\": [\"a2\"]}, {\"id\": \"a2\", \"command\": \"x\", \"deps\": [\"a\"]}]}",
+                "cycle"
+            ),
         ])
     func badGraph(name: String, text: String, expected: String) throws {
         let directory = try CLI.temporaryDirectory()
@@ -118,7 +125,8 @@ import Testing
     func printOnly() throws {
         let directory = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let result = try CLI.run(["plan", examples.appendingPathComponent("hello.yaml").path, "--print"], in: directory)
+        let result = try CLI.run(
+            ["plan", examples.appendingPathComponent("hello.yaml").path, "--print"], in: directory)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("host localhost"))
         #expect(result.stdout.contains("fetch-a"))
@@ -135,7 +143,9 @@ import Testing
             ["plan", examples.appendingPathComponent("hello.yaml").path, "--costs", "costs.json"], in: directory)
         #expect(result.status == 0, "\(result.stderr)")
         let json = try JSONValue.parse(Array(try Data(contentsOf: directory.appendingPathComponent("plan/plan.json"))))
-        let costs = (json["jobs"]?.arrayValue ?? []).compactMap { $0["id"]?.stringValue == "process-b" ? $0["cost"]?.doubleValue : nil }
+        let costs = (json["jobs"]?.arrayValue ?? []).compactMap {
+            $0["id"]?.stringValue == "process-b" ? $0["cost"]?.doubleValue : nil
+        }
         #expect(costs == [100])
         #expect((json["makespan"]?.doubleValue ?? 0) >= 100)
     }

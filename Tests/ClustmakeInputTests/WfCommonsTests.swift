@@ -1,6 +1,6 @@
 import ClustmakeInput
-import Foundation
 import ClustmakeModel
+import Foundation
 import Testing
 
 @Suite struct WfCommonsTests {

@@ -38,7 +38,8 @@ import Testing
             Issue.record("expected an error")
         } catch {
             #expect(error.code == .duplicateID)
-            #expect(error.description == "job 'a': the id is used by job #1 and job #3. Fix: Give every job its own id.")
+            #expect(
+                error.description == "job 'a': the id is used by job #1 and job #3. Fix: Give every job its own id.")
         }
     }
 
