@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Builds clustmake and runs the whole test suite. Fails on any compiler warning in clustmake's own code.
+# Builds clustmake and runs the whole test suite. Fails on any compiler warning or formatting issue in clustmake's
+# own code (.swift-format).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+swift format lint --strict --recursive Package.swift Sources Tests
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 swift build --build-tests 2>&1 | tee "$log"
