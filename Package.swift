@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // C bridges: only ClustmakeJSON imports CJansson, only ClustmakeRedis imports CHiredis.
@@ -66,13 +67,13 @@ let package = Package(
             dependencies: [
                 "ClustmakeModel", "ClustmakeRedis", "ClustmakeScripts",
                 .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]),
         .target(
             name: "ClustmakeDispatch",
             dependencies: [
                 "ClustmakeModel", "ClustmakePlanner", "ClustmakeScheduler", "ClustmakeScripts", "ClustmakeStore",
                 "ClustmakeRedis", "ClustmakeHosts", "ClustmakeJSON",
-                .product(name: "Subprocess", package: "swift-subprocess"),
             ]),
 
         // Commands and executables.
@@ -147,7 +148,8 @@ let package = Package(
             dependencies: [
                 "ClustmakeCommands", "ClustmakeJSON", "ClustmakeModel", "ClustmakeRedis", "ClustmakeStore",
                 "ClustmakeTestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]),
+            ],
+            exclude: ["Snapshots"]),
     ]
 )
 

@@ -6,7 +6,8 @@ packages=(
     redis-server redis-tools                    # the store; tests start their own servers
     shellcheck dash bash                        # generated scripts are checked with these
     openssh-server openssh-client iproute2      # test hosts: network namespaces reached through sshd -i
-    python3                                     # benchmarks
+    python3 parallel                            # benchmarks (bench/run-vs-parallel.py runs GNU parallel)
+    chromium                                    # the collector's HTML report is opened headless in tests
 )
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi

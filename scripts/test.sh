@@ -11,4 +11,6 @@ if grep -E "^$(pwd)/(Sources|Tests)/.*: warning:" "$log"; then
     echo "error: compiler warnings in clustmake's code (listed above)" >&2
     exit 1
 fi
+# The self-contained worker that 'clustmake hosts install' copies (and its tests check).
+scripts/build-worker.sh
 swift test --skip-build 2>&1

@@ -7,7 +7,11 @@ public struct ClustmakeCommand: AsyncParsableCommand {
         commandName: "clustmake",
         abstract: "Plan a job graph onto a cluster and write per-host launch scripts to review and run.",
         version: ClustmakeVersion.current,
-        subcommands: [PlanCommand.self, PushCommand.self])
+        subcommands: [
+            PlanCommand.self, PushCommand.self, RunCommand.self, CancelCommand.self, StatusCommand.self,
+            StatsCommand.self, ResultsCommand.self, LogsCommand.self, ReportCommand.self, HostsCommand.self,
+            RedisCommand.self,
+        ])
 
     public init() {}
 }

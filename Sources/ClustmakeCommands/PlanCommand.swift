@@ -52,6 +52,16 @@ struct PlanCommand: AsyncParsableCommand {
     var costs: String?
 
     @Option(
+        help: ArgumentHelp(
+            "Learn job costs from the runs recorded in this namespace: the median runtime of earlier successful "
+                + "attempts (default: the plan's own namespace, when its redis answers).",
+            valueName: "ns"))
+    var costsFrom: String?
+
+    @Flag(help: "Plan with the declared costs (and --costs) only: do not read earlier runs from redis.")
+    var noHistory = false
+
+    @Option(
         help:
             "The planning algorithm: best (several candidates, the shortest kept) or heft (plain HEFT, for comparison)."
     )
@@ -61,6 +71,12 @@ struct PlanCommand: AsyncParsableCommand {
     var print = false
 
     func validate() throws {
+        if let costsFrom, let problem = JobID.problem(with: costsFrom) {
+            throw ValidationError("--costs-from '\(costsFrom)' is not a valid namespace: \(problem).")
+        }
+        if costsFrom != nil && noHistory {
+            throw ValidationError("--costs-from and --no-history contradict each other.")
+        }
         guard let seconds = Quantity.seconds(wait), seconds >= 0, seconds < 1e9 else {
             throw ValidationError("--wait must be a duration such as 3600, 90m or 24h, not '\(wait)'.")
         }
@@ -72,7 +88,13 @@ struct PlanCommand: AsyncParsableCommand {
         timer.done("read the job graph", ["graph.jobs": "\(graph.count)", "graph.edges": "\(graph.edgeCount)"])
         let cluster = try cluster.load()
         let redisAddress = try redisAddress(cluster: cluster)
-        let costMap = try costs.map(loadCosts) ?? [:]
+        var costMap: [String: Double] = [:]
+        if !noHistory {
+            costMap = try await HistoryCosts.learn(
+                graph: graph, cluster: cluster, namespace: costsFrom ?? self.graph.namespace(for: graph), url: redis,
+                explicit: costsFrom != nil, logger: timer.logger)
+        }
+        costMap.merge(try costs.map(loadCosts) ?? [:]) { $1 }
         timer.done("read the cluster", ["cluster.hosts": "\(cluster.hosts.count)", "costs": "\(costMap.count)"])
         let plan = Planner(costs: costMap, strategy: planner).plan(graph, on: cluster)
         timer.done("planned", ["plan.makespan": "\(plan.makespan)", "plan.lower_bound": "\(plan.lowerBound)"])

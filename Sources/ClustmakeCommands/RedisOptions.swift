@@ -39,10 +39,14 @@ public struct RedisOptions: ParsableArguments {
     /// - Parameters:
     ///   - defaultURL: The address to use without `--redis`.
     ///   - defaultPasswordFile: A password file to use without `--redis-password-file`.
+    ///   - environment: Reads an environment variable (the process's by default; tests pass their own).
     /// - Returns: The endpoint, with its password.
     /// - Throws: ``ClustmakeModel/InputError`` naming the option, for an address that does not parse, a password
     ///   file that cannot be read or that others may read, or both a password file and a password in the URL.
-    public func endpoint(default defaultURL: String?, defaultPasswordFile: String? = nil) throws -> RedisEndpoint {
+    public func endpoint(
+        default defaultURL: String?, defaultPasswordFile: String? = nil,
+        environment: (String) -> String? = { name in getenv(name).map { String(cString: $0) } }
+    ) throws -> RedisEndpoint {
         let subject = redis != nil ? "--redis" : "redis url"
         var endpoint: RedisEndpoint
         do {
@@ -66,7 +70,7 @@ public struct RedisOptions: ParsableArguments {
             return endpoint.withPassword(try Self.readPassword(path, subject: "redis password_file"))
         }
         if endpoint.password != nil { return endpoint }
-        if let value = getenv(Self.passwordVariable).map({ String(cString: $0) }), !value.isEmpty {
+        if let value = environment(Self.passwordVariable), !value.isEmpty {
             return endpoint.withPassword(value)
         }
         return endpoint

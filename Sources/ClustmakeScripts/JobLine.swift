@@ -41,14 +41,36 @@ public struct JobLine: Sendable, Hashable {
     ///   - instance: The slot's instance number on the host, from 0 (it picks the tunnel port).
     ///   - settings: The namespace, redis address, `more` and `wait` of the run.
     public init(jobID: String, nice: Int, host: Host, instance: Int, settings: WorkerSettings) {
+        self.init(jobIDs: [jobID], nice: nice, host: host, instance: instance, settings: settings)
+    }
+
+    /// Builds the line for the jobs `jobIDs`, run one after the other by one worker (`make_single … a b c`), on slot
+    /// `instance` of `host`, with extra ssh options for the executor's connection.
+    ///
+    /// The worker runs the jobs in order and stops at the first that does not end with status 0 (docs/worker.md);
+    /// an executor reads each job's outcome back from redis. `connectionOptions` go right after
+    /// ``batchOptions`` (before the host's own options), e.g. ``controlOptions(path:)``; they are the only
+    /// difference between a dispatched line and a script's.
+    /// - Parameters:
+    ///   - jobIDs: The jobs' ids (at least one).
+    ///   - nice: The nice level.
+    ///   - host: The host the jobs run on.
+    ///   - instance: The slot's instance number on the host.
+    ///   - settings: The namespace, redis address, `more` and `wait` of the run.
+    ///   - connectionOptions: More ssh options (ignored for a local host).
+    public init(
+        jobIDs: [String], nice: Int, host: Host, instance: Int, settings: WorkerSettings,
+        connectionOptions: [String] = []
+    ) {
         let tunnelPort = host.tunnelPort(instance: instance)
         // A local worker reaches redis directly; a remote one through its slot's tunnel.
         let redisHost = host.isLocal ? settings.redis.description : "localhost:\(tunnelPort)"
-        let command = [
-            "nice", "-n", String(nice), host.worker, "--hostname=\(host.name)", "--db=redis",
-            "--redis_host=\(redisHost)", "--save_progress=False", "--slave", settings.namespace, "make_single",
-            settings.more ? "more=True" : "more=False", "wait=\(settings.waitSeconds)", jobID,
-        ]
+        let command =
+            [
+                "nice", "-n", String(nice), host.worker, "--hostname=\(host.name)", "--db=redis",
+                "--redis_host=\(redisHost)", "--save_progress=False", "--slave", settings.namespace, "make_single",
+                settings.more ? "more=True" : "more=False", "wait=\(settings.waitSeconds)",
+            ] + jobIDs
         self.command = command
         self.isRemote = !host.isLocal
         if host.isLocal {
@@ -58,11 +80,36 @@ public struct JobLine: Sendable, Hashable {
         var argv = ["ssh"]
         if let config = host.sshConfig { argv += ["-F", config] }
         argv += Self.batchOptions
+        argv += connectionOptions
         if let port = host.port { argv += ["-p", String(port)] }
         argv += host.sshOptions
         argv += [host.destination, "-R", "\(tunnelPort):\(settings.redis.tunnelTarget)"]
         argv += command.map(ShellQuote.quote)
         self.argv = argv
+    }
+
+    /// The ssh options that make a session go through the ControlMaster listening at `path` (started by the
+    /// executor) instead of opening its own connection.
+    /// - Parameter path: The master's control socket.
+    public static func controlOptions(path: String) -> [String] {
+        ["-o", "ControlMaster=no", "-o", "ControlPath=\(path)"]
+    }
+
+    /// Builds the line for the jobs `jobs` of `plan` (one job, or a bundle), on slot `slot` of the plan, with the
+    /// first job's nice level.
+    /// - Parameters:
+    ///   - plan: The plan.
+    ///   - jobs: The jobs' indices in the plan's graph (at least one).
+    ///   - slot: The slot's index in ``ClustmakePlanner/Plan/slots``.
+    ///   - settings: The namespace, redis address, `more` and `wait` of the run.
+    ///   - connectionOptions: More ssh options (``controlOptions(path:)``).
+    public init(plan: Plan, jobs: [Int32], slot: Int, settings: WorkerSettings, connectionOptions: [String] = []) {
+        let place = plan.slots[slot]
+        let host = plan.cluster.hosts[place.host]
+        let first = plan.graph.jobs[Int(jobs[0])]
+        self.init(
+            jobIDs: jobs.map { plan.graph.jobs[Int($0)].id }, nice: first.nice ?? host.nice, host: host,
+            instance: place.instance, settings: settings, connectionOptions: connectionOptions)
     }
 
     /// Builds the line for job `job` of `plan`, on the slot the plan gives it.

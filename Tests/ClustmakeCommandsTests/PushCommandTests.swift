@@ -91,9 +91,13 @@ import Testing
         #expect(try options.endpoint(default: nil).password == "s3cret-pw")
         let conflicting = try RedisOptions.parse(["--redis", "redis://:x@h:1", "--redis-password-file", passwordFile])
         #expect(throws: InputError.self) { try conflicting.endpoint(default: nil) }
-        setenv(RedisOptions.passwordVariable, "from-env", 1)
-        defer { unsetenv(RedisOptions.passwordVariable) }
-        #expect(try RedisOptions.parse([]).endpoint(default: "redis://db:6380/0").password == "from-env")
-        #expect(try RedisOptions.parse([]).endpoint(default: "redis://:inline@db:6380/0").password == "inline")
+        // REDISCLI_AUTH, from an environment of the test's own (setenv would reach the other tests of this process).
+        let environment = { (name: String) in name == RedisOptions.passwordVariable ? "from-env" : nil }
+        #expect(
+            try RedisOptions.parse([]).endpoint(default: "redis://db:6380/0", environment: environment).password
+                == "from-env")
+        #expect(
+            try RedisOptions.parse([]).endpoint(default: "redis://:inline@db:6380/0", environment: environment)
+                .password == "inline")
     }
 }

@@ -202,7 +202,8 @@ private typealias Host = ClustmakeModel.Host
             Host(name: "beta", processors: 1, worker: bench.worker, isLocal: true),
         ]
         let plan = try Self.plan([["a1", "a2"], ["b1"], ["c1"]], hosts: hosts)
-        for job in ["a1", "b1", "c1", "a2"] { try bench.set("sleep", job, "30") }
+        // Long enough that a test thread starved by other suites still finds the jobs running (they are killed anyway).
+        for job in ["a1", "b1", "c1", "a2"] { try bench.set("sleep", job, "600") }
         let directory = try bench.write(plan)
 
         for (script, signal, status, jobs) in [

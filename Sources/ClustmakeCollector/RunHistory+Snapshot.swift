@@ -1,0 +1,94 @@
+import ClustmakeModel
+public import ClustmakeStore
+
+extension RunHistory {
+    /// The history recorded in a snapshot of the store.
+    ///
+    /// Attempts without a readable start time are left out. An attempt recorded `running` counts as running only
+    /// while its job is in progress with it as the current attempt; otherwise (its lease expired and nobody has
+    /// recorded it lost yet) it is lost. A lost attempt ends when it was found lost (`lost_at`), else at its host's
+    /// last sign of life, else at its start.
+    /// - Parameter snapshot: What ``ClustmakeStore/JobStore/snapshot()`` read.
+    public init(_ snapshot: NamespaceSnapshot) {
+        var indexByID: [String: Int] = [:]
+        indexByID.reserveCapacity(snapshot.jobs.count)
+        for (index, job) in snapshot.jobs.enumerated() { indexByID[job.id] = index }
+        var lastSeen: [String: Double] = [:]
+        for host in snapshot.hosts {
+            if let seen = host.lastSeen { lastSeen[host.nickname] = seen.secondsSince1970 }
+        }
+        var jobs: [JobRecord] = []
+        jobs.reserveCapacity(snapshot.jobs.count)
+        var attempts: [Attempt] = []
+        attempts.reserveCapacity(snapshot.attemptCount)
+        for (index, job) in snapshot.jobs.enumerated() {
+            let status = job.status
+            let command: String
+            switch job.command {
+            case .shell(let line): command = line
+            case .argv(let words): command = ShellWords.join(words)
+            }
+            jobs.append(
+                JobRecord(
+                    id: job.id, deps: job.deps.compactMap { indexByID[$0] }, tags: job.tags, cost: job.cost,
+                    command: command, state: status.state, reason: status.reason, blockedBy: status.blockedBy,
+                    doneAttempt: status.doneAttempt, attemptCount: status.attempts))
+            for record in snapshot.attempts[index] {
+                guard let started = record.started?.secondsSince1970 else { continue }
+                var outcome = record.state
+                var ended = record.ended?.secondsSince1970
+                if outcome == .running
+                    && !(status.state == .inProgress && status.currentAttempt == record.number)
+                {
+                    outcome = .lost
+                }
+                if outcome == .lost {
+                    ended = max(started, record.lostAt?.secondsSince1970 ?? lastSeen[record.host] ?? started)
+                }
+                attempts.append(
+                    Attempt(
+                        job: index, number: record.number, outcome: outcome,
+                        counted: record.superseded == nil && record.stale == nil, host: record.host, start: started,
+                        ended: outcome == .running ? nil : ended,
+                        wallTime: outcome == .lost ? nil : record.wallTime, userCPU: record.userCPU,
+                        systemCPU: record.systemCPU, maxRSS: record.maxRSS, exitStatus: record.exitStatus,
+                        signal: record.signal, timedOut: record.timedOut,
+                        reason: record.reason ?? record.superseded ?? record.stale
+                            ?? (outcome == .lost ? Self.lostReason : nil), stdoutBytes: record.stdoutBytes,
+                        stderrBytes: record.stderrBytes, nodename: record.nodename))
+            }
+        }
+        self.init(
+            namespace: snapshot.namespace, now: snapshot.readAt.secondsSince1970, jobs: jobs, attempts: attempts)
+    }
+}
+
+extension RunHistory {
+    /// The reason of a lost attempt that recorded none.
+    static let lostReason = "its worker stopped renewing the lease (killed, or its host or network failed)"
+}
+
+/// Argument vectors as one shell line: words made only of safe characters stay as they are, others are
+/// single-quoted.
+enum ShellWords {
+    static func join(_ words: [String]) -> String {
+        words.map(quote).joined(separator: " ")
+    }
+
+    static func quote(_ word: String) -> String {
+        let safe = word.utf8.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"):
+                true
+            default: "_@%+=:,./-".utf8.contains(byte)
+            }
+        }
+        if safe && !word.isEmpty { return word }
+        var quoted = "'"
+        for character in word {
+            quoted += character == "'" ? "'\\''" : String(character)
+        }
+        return quoted + "'"
+    }
+}

@@ -1,0 +1,86 @@
+import ArgumentParser
+import ClustmakeDispatch
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `clustmake cancel`: stop a `clustmake run` going on on this machine, as Ctrl-C in its terminal would.
+struct CancelCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cancel",
+        abstract:
+            "Stop a running 'clustmake run': its running jobs are stopped on every host and recorded interrupted.",
+        discussion: """
+            Sends SIGTERM to the run of the namespace (found by its pid file in the run directory) and waits for it \
+            to end. Without --namespace, stops the only run going on. Run the same 'clustmake run' again to resume.
+            """)
+
+    @Option(help: "The namespace of the run to stop (default: the only run going on).")
+    var namespace: String?
+
+    @Option(help: ArgumentHelp("How long to wait for the run to end, in seconds.", valueName: "seconds"))
+    var timeout = 60.0
+
+    func run() async throws {
+        let directory: RunDirectory
+        do { directory = try RunDirectory() } catch { throw CommandFailure(status: 1, error.message) }
+        let runs = Self.runningRuns(in: directory)
+        let chosen: (namespace: String, pid: pid_t)
+        if let namespace {
+            guard let found = runs.first(where: { $0.namespace == namespace }) else {
+                throw CommandFailure(status: 1, "no run of namespace '\(namespace)' is going on on this machine")
+            }
+            chosen = found
+        } else {
+            guard runs.count == 1 else {
+                throw CommandFailure(
+                    status: 1,
+                    runs.isEmpty
+                        ? "no run is going on on this machine"
+                        : "several runs are going on (\(runs.map(\.namespace).joined(separator: ", "))); "
+                            + "choose one with --namespace")
+            }
+            chosen = runs[0]
+        }
+        kill(chosen.pid, SIGTERM)
+        let deadline = timeout
+        var waited = 0.0
+        // The run removes its pid file as it ends (a process that ended may stay a zombie until its parent reaps it).
+        let pidFile = directory.pidFile(namespace: chosen.namespace)
+        func ended() -> Bool { access(pidFile, F_OK) != 0 || kill(chosen.pid, 0) != 0 }
+        while !ended() && waited < deadline {
+            usleep(50_000)
+            waited += 0.05
+        }
+        if !ended() {
+            throw CommandFailure(
+                status: 1, "the run of '\(chosen.namespace)' (pid \(chosen.pid)) did not end within \(Int(timeout)) s")
+        }
+        print("clustmake: cancelled the run of namespace '\(chosen.namespace)' (pid \(chosen.pid))")
+    }
+
+    /// The runs with a pid file whose process is alive.
+    static func runningRuns(in directory: RunDirectory) -> [(namespace: String, pid: pid_t)] {
+        guard let handle = opendir(directory.path) else { return [] }
+        defer { closedir(handle) }
+        var runs: [(String, pid_t)] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            guard name.hasPrefix("run-"), name.hasSuffix(".pid") else { continue }
+            let namespace = String(name.dropFirst(4).dropLast(4))
+            guard let file = fopen(directory.pidFile(namespace: namespace), "r") else { continue }
+            var buffer = [CChar](repeating: 0, count: 32)
+            let line = fgets(&buffer, 32, file).map { _ in
+                String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            }
+            fclose(file)
+            if let text = line, let pid = pid_t(text.filter(\.isNumber)), kill(pid, 0) == 0 {
+                runs.append((namespace, pid))
+            }
+        }
+        return runs.sorted { $0.0 < $1.0 }
+    }
+}

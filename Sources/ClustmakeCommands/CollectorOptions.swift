@@ -1,0 +1,106 @@
+import ArgumentParser
+import ClustmakeCollector
+import ClustmakeHosts
+import ClustmakeInput
+import ClustmakeJSON
+import ClustmakeModel
+import ClustmakeRedis
+import ClustmakeStore
+
+/// Which run the collector's commands read: its namespace and where its redis is.
+struct CollectorOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The namespace of the run in redis.", valueName: "ns"))
+    var namespace: String
+
+    @OptionGroup(title: "Redis") var redis: RedisOptions
+
+    @Option(
+        help: ArgumentHelp(
+            "A cluster file whose redis settings (url, password_file) are the defaults.", valueName: "file"))
+    var cluster: String?
+
+    func validate() throws {
+        if let problem = JobID.problem(with: namespace) {
+            throw ValidationError(
+                "--namespace '\(namespace)' is not valid: \(problem). Use only \(JobID.allowedDescription).")
+        }
+    }
+
+    /// Opens the namespace's store on a thread of its own and runs `body` there (redis calls block).
+    /// - Throws: ``ClustmakeModel/InputError`` for an unknown namespace or job (exit status 2),
+    ///   ``CommandFailure`` with status 1 when redis cannot be reached, refuses, or holds another schema.
+    func withStore<T: Sendable>(
+        commandTimeout: Duration = .seconds(60), _ body: @escaping @Sendable (JobStore) throws(StoreError) -> T
+    ) async throws -> T {
+        let endpoint = try self.endpoint()
+        let namespace = self.namespace
+        let outcome = try await RedisOptions.onDedicatedThread { () -> Result<T, StoreError> in
+            do throws(StoreError) {
+                let store = try JobStore(endpoint: endpoint, namespace: namespace, commandTimeout: commandTimeout)
+                return .success(try body(store))
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch outcome {
+        case .success(let value): return value
+        case .failure(let error): throw Self.failure(error)
+        }
+    }
+
+    /// Where the run's redis is: `--redis`, else the cluster file's redis url, else this directory's embedded redis
+    /// (what `clustmake run` starts without a redis address) when it was ever started here, else `localhost:6379`.
+    func endpoint() throws -> RedisEndpoint {
+        var settings = Cluster.Redis()
+        if let cluster { settings = try ClusterLoader().load(path: cluster).redis }
+        if redis.redis == nil && redis.redisPasswordFile == nil && settings.url == nil,
+            let local = try? LocalRedis(), let endpoint = try? local.endpoint()
+        {
+            return endpoint
+        }
+        return try redis.endpoint(default: settings.url, defaultPasswordFile: settings.passwordFile)
+    }
+
+    /// A store error as the collector's commands report it.
+    static func failure(_ error: StoreError) -> any Error {
+        switch error.code {
+        case .unknownNamespace:
+            return InputError(
+                .invalidValue, error.message + ".",
+                fix: "List the namespaces with: redis-cli --scan --pattern 'compmake:*:schema'",
+                subject: "--namespace")
+        case .unknownJob, .invalidArgument:
+            return InputError(.invalidValue, error.message + ".")
+        case .schemaMismatch:
+            return CommandFailure(status: 1, error.message)
+        default:
+            return CommandFailure(status: 1, error.description)
+        }
+    }
+}
+
+/// The plan of a run, for planned against actual (`--plan DIR`).
+enum PlannedRunFile {
+    /// Reads `DIR/plan.json` (or the file itself when `path` names a file).
+    /// - Throws: ``ClustmakeModel/InputError`` naming the file.
+    static func load(_ path: String, namespace: String) throws(InputError) -> PlannedRun {
+        let file = path.hasSuffix(".json") ? path : (path.hasSuffix("/") ? path : path + "/") + "plan.json"
+        let json: JSONValue
+        do {
+            json = try JSONValue.parse(contentsOfFile: file)
+        } catch {
+            throw InputError(
+                .unreadable, "cannot read the plan: \(error.message)",
+                fix: "Pass the plan directory `clustmake plan` wrote for this run (it holds plan.json).", file: file,
+                line: error.line, column: error.column)
+        }
+        let plan = try PlannedRun(json: json, file: file)
+        guard plan.namespace == namespace else {
+            throw InputError(
+                .invalidValue, "the plan is for namespace '\(plan.namespace)', not '\(namespace)'.",
+                fix: "Pass --namespace \(plan.namespace), or the plan directory of namespace '\(namespace)'.",
+                file: file)
+        }
+        return plan
+    }
+}

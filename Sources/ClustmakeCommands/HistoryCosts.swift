@@ -1,0 +1,114 @@
+import ClustmakeCollector
+import ClustmakeHosts
+import ClustmakeModel
+import ClustmakeRedis
+import ClustmakeStore
+import Logging
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Job costs learned from a namespace's earlier runs, for `clustmake plan` (``LearnedCosts`` has the rule).
+enum HistoryCosts {
+    /// How long the default look-up (no `--costs-from`) waits for redis to accept the connection: planning must
+    /// not slow down when no redis is there.
+    static let defaultConnectTimeout = Duration.milliseconds(250)
+    /// How long an explicit `--costs-from` waits.
+    static let explicitConnectTimeout = Duration.seconds(5)
+
+    /// The learned costs, by job id.
+    /// - Parameters:
+    ///   - graph: The graph to plan.
+    ///   - cluster: The cluster (its host speeds turn runtimes into costs at speed 1; its redis settings are the
+    ///     defaults).
+    ///   - namespace: The namespace whose runs to learn from.
+    ///   - url: The redis URL given on the command line, if any.
+    ///   - explicit: Whether the user asked for it (`--costs-from`): then any failure is an error; otherwise it is
+    ///     logged (debug) and the declared costs are kept.
+    ///   - logger: Where to log.
+    /// - Throws: With `explicit` only: ``ClustmakeModel/InputError`` (bad address, unknown namespace),
+    ///   ``CommandFailure`` (redis unreachable or refusing).
+    static func learn(
+        graph: JobGraph, cluster: Cluster, namespace: String, url: String?, explicit: Bool, logger: Logger
+    ) async throws -> [String: Double] {
+        let endpoint: RedisEndpoint
+        do {
+            endpoint = try self.endpoint(url: url, cluster: cluster)
+        } catch {
+            if explicit { throw error }
+            logger.debug("planning with the declared costs: \(error)")
+            return [:]
+        }
+        return try await learn(
+            graph: graph, cluster: cluster, namespace: namespace, endpoint: endpoint, explicit: explicit, logger: logger
+        )
+    }
+
+    /// The learned costs, by job id, from the redis at `endpoint` (see the other `learn`).
+    static func learn(
+        graph: JobGraph, cluster: Cluster, namespace: String, endpoint: RedisEndpoint, explicit: Bool, logger: Logger
+    ) async throws -> [String: Double] {
+        let timeout = explicit ? explicitConnectTimeout : defaultConnectTimeout
+        let outcome = try await RedisOptions.onDedicatedThread { () -> Result<RunHistory, StoreError> in
+            do throws(StoreError) {
+                let store = try JobStore(
+                    endpoint: endpoint, namespace: namespace, connectTimeout: timeout, commandTimeout: .seconds(60))
+                return .success(RunHistory(try store.snapshot()))
+            } catch {
+                return .failure(error)
+            }
+        }
+        let history: RunHistory
+        switch outcome {
+        case .success(let value):
+            history = value
+        case .failure(let error):
+            if explicit { throw CollectorOptions.failure(error) }
+            let reason =
+                error.code == .unknownNamespace
+                ? "namespace '\(namespace)' has no earlier runs at \(endpoint)" : error.description
+            logger.debug("planning with the declared costs: \(reason)")
+            return [:]
+        }
+        var speeds: [String: Double] = [:]
+        for host in cluster.hosts { speeds[host.name] = host.speed }
+        let learned = LearnedCosts(graph: graph, history: history, speeds: speeds)
+        let message =
+            "costs from earlier runs of namespace '\(namespace)': \(learned.fromJob) jobs from their own runs, "
+            + "\(learned.fromTag) from their tag's, \(learned.declared) declared (\(learned.samples) attempts read)"
+        if explicit { logger.notice("\(message)") } else { logger.debug("\(message)") }
+        return learned.costs
+    }
+
+    /// Where the history is: `url`, else the cluster file's redis url, else this directory's embedded redis when it
+    /// was ever started here, else `localhost:6379`; the password from the cluster file's `password_file`, else the
+    /// URL, else `REDISCLI_AUTH`.
+    static func endpoint(url: String?, cluster: Cluster) throws(InputError) -> RedisEndpoint {
+        // Runs started without a redis address record into this directory's embedded redis.
+        if url == nil && cluster.redis.url == nil, let local = try? LocalRedis(), let endpoint = try? local.endpoint() {
+            return endpoint
+        }
+        var endpoint: RedisEndpoint
+        do {
+            endpoint = try RedisEndpoint(parsing: url ?? cluster.redis.url ?? "localhost:6379")
+        } catch {
+            throw InputError(
+                .invalidValue, error.message, fix: "Write it as one of: \(RedisEndpoint.acceptedForms).",
+                subject: url != nil ? "--redis" : "redis url")
+        }
+        if let file = cluster.redis.passwordFile {
+            do {
+                return endpoint.withPassword(try RedisPasswordFile.read(file))
+            } catch {
+                throw InputError(.unreadable, error.message + ".", subject: "redis password_file")
+            }
+        }
+        if endpoint.password == nil, let value = getenv(RedisOptions.passwordVariable).map({ String(cString: $0) }),
+            !value.isEmpty
+        {
+            endpoint = endpoint.withPassword(value)
+        }
+        return endpoint
+    }
+}

@@ -1,0 +1,67 @@
+import ArgumentParser
+import ClustmakeCollector
+import ClustmakeModel
+import ClustmakeStore
+
+/// `clustmake report`: one self-contained HTML page about a run.
+struct ReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Write one self-contained HTML report of a run: summary, timeline, critical path, plan, failures.",
+        discussion: """
+            The page needs no network and no other file: open it in any browser, mail it, archive it. It has a \
+            summary; a timeline with one row per host lane and one bar per attempt, coloured by outcome, with the \
+            critical path taken outlined (wheel to zoom, drag to pan, hover for details); with --plan the planned \
+            schedule on the same time axis; per-host utilisation; the slowest jobs and the failures. Timelines are \
+            drawn on canvases, so 100,000 attempts stay usable. See docs/collector.md.
+            """)
+
+    @OptionGroup(title: "Run") var options: CollectorOptions
+
+    @Option(
+        help: ArgumentHelp(
+            "The run's plan directory (it holds plan.json), to draw the plan against what happened.",
+            valueName: "dir"))
+    var plan: String?
+
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("The HTML file to write.", valueName: "file"))
+    var output = "report.html"
+
+    func run() async throws {
+        let planned = try plan.map { path throws(InputError) in
+            try PlannedRunFile.load(path, namespace: options.namespace)
+        }
+        let (history, status) = try await options.withStore { store throws(StoreError) in
+            let history = RunHistory(try store.snapshot())
+            var status = RunStatus(history)
+            let wanted = Array(status.stderrToRead.prefix(ReportPage.failureLimit))
+            let tails = try store.outputTails(
+                of: wanted.map { ($0.job, $0.attempt) }, .stderr, lastBytes: StatusCommand.stderrTailBytes)
+            for (entry, tail) in zip(wanted, tails) {
+                status.failed[entry.index].lastStderrLine = Format.lastLine(of: tail)
+            }
+            return (history, status)
+        }
+        let statistics = RunStatistics(history, plan: planned)
+        let failures = status.failed.map {
+            ReportPage.Failure(
+                job: $0.job, state: $0.state.rawValue, attempt: $0.attempt, host: $0.host, reason: $0.reason,
+                lastStderrLine: $0.lastStderrLine)
+        }
+        let page = ReportPage(history: history, statistics: statistics, plan: planned, failures: failures)
+        let file = try OutputFile.create(output)
+        do {
+            try page.write { bytes in try file.write(bytes) }
+            try file.close()
+        } catch {
+            file.discard()
+            throw error
+        }
+        let stdout = OutputFile.standardOutput()
+        try stdout.write(
+            "Wrote \(output) (\(Format.bytes(UInt64(file.count)))): \(history.jobs.count) jobs, "
+                + "\(history.attempts.count) attempts on \(statistics.hosts.count) hosts"
+                + (planned == nil ? "" : ", against the plan") + ". Open it in a browser.\n")
+        try stdout.close()
+    }
+}

@@ -1,0 +1,85 @@
+import ClustmakeJSON
+import ClustmakeModel
+import ClustmakePlanner
+import ClustmakeScripts
+
+/// A reviewed plan directory's `plan.json` (docs/plan-directory.md), read back into a ``Plan`` for
+/// `clustmake run --plan DIR`: the same hosts, slots and order, refused when the graph or the cluster changed.
+struct ReviewedPlan {
+    let namespace: String
+    let redis: String
+    let more: Bool
+    let waitSeconds: Int
+    let plan: Plan
+
+    /// Reads `DIR/plan.json` and checks it against the graph and cluster given now.
+    /// - Throws: ``InputError`` naming the file: unreadable, not clustmake-plan/1, or made from another graph or
+    ///   cluster (the fingerprints differ).
+    init(directory: String, graph: JobGraph, cluster: Cluster) throws(InputError) {
+        let path = directory + "/plan.json"
+        let value: JSONValue
+        do {
+            value = try JSONValue.parse(contentsOfFile: path)
+        } catch {
+            throw InputError(
+                .unreadable, "cannot read the plan: \(error.message)",
+                fix: "Give the directory `clustmake plan` wrote (it holds plan.json).", file: path)
+        }
+        func bad(_ what: String) -> InputError {
+            InputError(.invalidValue, what, fix: "Write the plan again with `clustmake plan`.", file: path)
+        }
+        guard value["format"]?.stringValue == "clustmake-plan/1" else { throw bad("not a clustmake-plan/1 file.") }
+        guard value["graph_hash"]?.stringValue == graph.fingerprint else {
+            throw InputError(
+                .invalidValue,
+                "the job graph changed since the plan was written (graph_hash differs), so the plan no longer "
+                    + "describes these jobs.",
+                fix: "Review a new plan (`clustmake plan … -o \(directory)`) or give the graph the plan was made from.",
+                file: path)
+        }
+        guard value["cluster_hash"]?.stringValue == cluster.fingerprint else {
+            throw InputError(
+                .invalidValue,
+                "the cluster changed since the plan was written (cluster_hash differs): its hosts or slots are not "
+                    + "the ones reviewed.",
+                fix:
+                    "Review a new plan (`clustmake plan … -o \(directory)`) or give the cluster file it was made with.",
+                file: path)
+        }
+        guard let namespace = value["namespace"]?.stringValue, let redis = value["redis"]?.stringValue,
+            let jobs = value["jobs"]?.arrayValue, jobs.count == graph.count
+        else { throw bad("plan.json lacks its namespace, redis or jobs.") }
+        self.namespace = namespace
+        self.redis = redis
+        more = value["more"]?.boolValue ?? false
+        waitSeconds = Int(value["wait"]?.intValue ?? 86_400)
+        let slots = cluster.slots
+        var slotIndex: [String: Int] = [:]
+        for (index, slot) in slots.enumerated() {
+            slotIndex["\(cluster.hosts[slot.host].name)\u{1}\(slot.instance)"] = index
+        }
+        var placements: [Plan.Placement] = []
+        var costs: [Double] = []
+        var sequences = Array(repeating: [(Int32, Int32)](), count: slots.count)
+        for (position, job) in jobs.enumerated() {
+            guard job["id"]?.stringValue == graph.jobs[position].id, let host = job["host"]?.stringValue,
+                let instance = job["slot"]?.intValue, let order = job["order"]?.intValue,
+                let slot = slotIndex["\(host)\u{1}\(instance)"]
+            else { throw bad("job #\(position + 1) of plan.json does not match the graph or the cluster.") }
+            placements.append(
+                Plan.Placement(
+                    slot: Int32(slot), order: Int32(order), start: job["est_start"]?.doubleValue ?? 0,
+                    end: job["est_end"]?.doubleValue ?? 0))
+            costs.append(job["cost"]?.doubleValue ?? 0)
+            sequences[slot].append((Int32(order), Int32(position)))
+        }
+        let critical = (value["critical_path"]?.arrayValue ?? []).compactMap { $0.stringValue }.compactMap {
+            graph.index(of: $0).map(Int32.init)
+        }
+        plan = Plan(
+            graph: graph, cluster: cluster, slots: slots, costs: costs, placements: placements,
+            sequences: sequences.map { $0.sorted { $0.0 < $1.0 }.map(\.1) },
+            makespan: value["makespan"]?.doubleValue ?? 0, lowerBound: value["lower_bound"]?.doubleValue ?? 0,
+            criticalPath: critical)
+    }
+}

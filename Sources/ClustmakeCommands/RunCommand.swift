@@ -1,0 +1,229 @@
+import ArgumentParser
+import ClustmakeDispatch
+import ClustmakeHosts
+import ClustmakeInput
+import ClustmakeModel
+import ClustmakePlanner
+import ClustmakeRedis
+import ClustmakeScheduler
+import ClustmakeScripts
+
+/// `clustmake run`: push the graph, plan it and execute it over ssh (or locally), surviving failures.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a job graph on the cluster now: push, plan and dispatch it, surviving failed jobs and hosts.",
+        discussion: """
+            Each job runs as the same job line as the plan's scripts (ssh, -R tunnel, nice, compmake … make_single), \
+            over one ssh master connection per host. A failed job (worker exit 113) blocks its dependents; a failed \
+            host is quarantined and its job runs elsewhere. Run it again with the same namespace to resume: done \
+            jobs are skipped, jobs still running are waited for. Ctrl-C stops every running job and exits 130. \
+            Exit status: 0 every job done, 1 some failed or were blocked, 2 bad input. See docs/run.md.
+            """)
+
+    @OptionGroup(title: "Job graph") var graph: GraphOptions
+    @OptionGroup(title: "Cluster") var cluster: ClusterOptions
+    @OptionGroup(title: "Redis") var redis: RedisOptions
+    @OptionGroup(title: "Output") var logging: LoggingOptions
+
+    @Option(
+        help: ArgumentHelp(
+            "Group short jobs into one job line: auto (from cost estimates), off, or at most N jobs a line.",
+            valueName: "auto|off|N"))
+    var bundle = "auto"
+
+    @Flag(exclusivity: .exclusive)
+    var onFailure: FailurePolicy = .keepGoing
+
+    @Option(help: ArgumentHelp("A job that lost this many hosts fails.", valueName: "n"))
+    var maxHostLosses = 3
+
+    @Flag(help: "Run jobs again even when they are done (make_single more=True).")
+    var more = false
+
+    @Option(
+        help: ArgumentHelp(
+            "How long a worker waits for dependencies, e.g. 3600, 90m, 24h.", valueName: "duration"))
+    var wait = "24h"
+
+    @Flag(help: "Print one JSON object per event on standard output.")
+    var json = false
+
+    @Option(
+        help: ArgumentHelp(
+            "Run this reviewed plan directory as planned (same hosts, slots and order); refused if the graph or "
+                + "the cluster changed since it was written.", valueName: "dir"))
+    var plan: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Plan with the median runtimes of this namespace's earlier runs (default: the run's own namespace, when it has any).",
+            valueName: "namespace"))
+    var costsFrom: String?
+
+    @Flag(help: "Plan with the declared costs only, not those learned from earlier runs.")
+    var noHistory = false
+
+    @Flag(help: "Skip the check of the hosts (ssh, worker version, redis through the tunnel) before running.")
+    var noCheck = false
+
+    @Option(help: .hidden) var probeDelay = 1.0
+
+    enum FailurePolicy: String, EnumerableFlag {
+        case keepGoing, haltOnFailure
+
+        static func help(for value: FailurePolicy) -> ArgumentHelp? {
+            switch value {
+            case .keepGoing: "Go on with independent jobs after a job fails (the default)."
+            case .haltOnFailure: "Start nothing more after a job fails; end when the running jobs end."
+            }
+        }
+    }
+
+    func validate() throws {
+        guard let seconds = Quantity.seconds(wait), seconds >= 0, seconds < 1e9 else {
+            throw ValidationError("--wait must be a duration such as 3600, 90m or 24h, not '\(wait)'.")
+        }
+        _ = try bundlePolicy()
+        guard maxHostLosses >= 1 else { throw ValidationError("--max-host-losses must be at least 1.") }
+    }
+
+    func bundlePolicy() throws -> BundlePolicy {
+        switch bundle {
+        case "auto": return .auto
+        case "off": return .off
+        default:
+            guard let size = Int(bundle), size >= 1, size <= 10_000 else {
+                throw ValidationError("--bundle must be auto, off or a number of jobs from 1, not '\(bundle)'.")
+            }
+            return size == 1 ? .off : .fixed(size)
+        }
+    }
+
+    func run() async throws {
+        let graph = try graph.load()
+        let given = try cluster.load()
+        let reviewed = try plan.map { directory throws(InputError) in
+            try ReviewedPlan(directory: directory, graph: graph, cluster: given)
+        }
+        var namespace = self.graph.namespace(for: graph)
+        if let reviewed {
+            if let asked = self.graph.namespace, asked != reviewed.namespace {
+                throw InputError(
+                    .invalidValue, "the plan's job lines use namespace '\(reviewed.namespace)', not '\(asked)'.",
+                    fix: "Leave out --namespace, or plan again.", subject: "--namespace")
+            }
+            namespace = reviewed.namespace
+        }
+        let target = try await redisTarget(cluster: given)
+        if let reviewed, target.address.description != reviewed.redis {
+            throw InputError(
+                .invalidValue,
+                "the plan's job lines reach redis at \(reviewed.redis), not \(target.address.description).",
+                fix: "Run with --redis \(reviewed.redis), or plan again.", subject: "--redis")
+        }
+        let directory: RunDirectory
+        do { directory = try RunDirectory() } catch { throw CommandFailure(status: 1, error.message) }
+        let cluster = try await checkedCluster(given, redis: target.endpoint, directory: directory)
+        if reviewed != nil && cluster.hosts.count != given.hosts.count {
+            throw CommandFailure(
+                status: 1, "a host of the reviewed plan failed its check; the plan cannot run as planned")
+        }
+        var costMap: [String: Double] = [:]
+        if reviewed == nil && !noHistory {
+            costMap = try await HistoryCosts.learn(
+                graph: graph, cluster: cluster, namespace: costsFrom ?? namespace, endpoint: target.endpoint,
+                explicit: costsFrom != nil, logger: logging.logger(label: "clustmake.run"))
+        }
+        let plan = reviewed?.plan ?? Planner(costs: costMap).plan(graph, on: cluster)
+        let settings = WorkerSettings(
+            namespace: namespace, redis: target.address, more: reviewed?.more ?? more,
+            waitSeconds: reviewed?.waitSeconds ?? Int(Quantity.seconds(wait)!.rounded(.up)))
+        let scheduling = Scheduler.Configuration(
+            haltOnFailure: onFailure == .haltOnFailure, maximumHostLosses: maxHostLosses,
+            bundle: try bundlePolicy(), probeDelay: probeDelay, followPlan: reviewed != nil)
+        var options = RunOptions(
+            plan: plan, settings: settings, endpoint: target.endpoint, scheduling: scheduling,
+            output: json ? .json : .automatic, directory: directory)
+        options.localEnvironment = target.localEnvironment
+        let runOptions = options
+        let outcome = try await RedisOptions.onDedicatedThread { () -> Result<RunReport, DispatchError> in
+            do throws(DispatchError) {
+                return .success(try Dispatcher(options: runOptions).run())
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch outcome {
+        case .success(let report):
+            if json {
+                CommandLineTool.writeError(report.summary)
+            } else {
+                print(report.summary, terminator: "")
+            }
+            if report.exitStatus != 0 { throw ExitCode(report.exitStatus) }
+        case .failure(let error):
+            throw CommandFailure(status: 1, error.message)
+        }
+    }
+
+    /// Where the run's redis is: --redis or the cluster file's, else clustmake's embedded redis (started if
+    /// needed), whose password local workers read from its file.
+    private func redisTarget(cluster: Cluster) async throws -> (
+        endpoint: RedisEndpoint, address: RedisAddress, localEnvironment: [String: String]
+    ) {
+        if let url = redis.redis ?? cluster.redis.url {
+            let endpoint = try redis.endpoint(
+                default: cluster.redis.url, defaultPasswordFile: cluster.redis.passwordFile)
+            do {
+                return (endpoint, try RedisAddress(parsing: url), [:])
+            } catch {
+                var located = error
+                located.subject = redis.redis == nil ? "redis url" : "--redis"
+                throw located
+            }
+        }
+        do {
+            let local = try LocalRedis()
+            let running = try await local.ensureRunning()
+            return (
+                running.endpoint, .unix(path: local.socketPath),
+                ["CLUSTMAKE_REDIS_PASSWORD_FILE": local.passwordFile]
+            )
+        } catch {
+            throw CommandFailure(status: 1, "cannot start the embedded redis: \(error)")
+        }
+    }
+
+    /// The cluster with the hosts that pass the pre-run check (ssh, worker version, redis through the tunnel),
+    /// each with the worker the check found; hosts that fail are left out with a message. Local hosts are not
+    /// checked.
+    private func checkedCluster(
+        _ cluster: Cluster, redis endpoint: RedisEndpoint, directory: RunDirectory
+    ) async throws -> Cluster {
+        // A host whose master from an interrupted run still answers is reachable, and its tunnel ports are held by
+        // that master (a fresh check would find them taken): the run uses that master.
+        let remote = cluster.hosts.filter { !$0.isLocal && !directory.hasLiveMaster(for: $0) }
+        guard !noCheck, !remote.isEmpty else { return cluster }
+        let checker = try HostChecker(redis: endpoint)
+        let checks = await checker.check(remote)
+        var usable = Dictionary(
+            cluster.hosts.filter { !$0.isLocal && !remote.contains($0) }.map { ($0.name, $0) },
+            uniquingKeysWith: { first, _ in first })
+        for check in checks {
+            if check.passed, let host = check.usableHost {
+                usable[host.name] = host
+            } else {
+                let problems = check.failures.map(\.description).joined(separator: "; ")
+                CommandLineTool.writeError("clustmake: host \(check.host.name) left out of the run: \(problems)")
+            }
+        }
+        var checked = cluster
+        checked.hosts = cluster.hosts.compactMap { $0.isLocal ? $0 : usable[$0.name] }
+        guard !checked.hosts.isEmpty else {
+            throw CommandFailure(
+                status: 1, "no host passed the check; see the messages above, or `clustmake hosts check`")
+        }
+        return checked
+    }
+}

@@ -1,0 +1,124 @@
+import ArgumentParser
+import ClustmakeCollector
+import ClustmakeModel
+import ClustmakeStore
+
+/// `clustmake status`: where a run stands, read back from redis.
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show where a run stands: jobs by state, what runs where, what failed and why.",
+        discussion: """
+            Lists the jobs by state; the running jobs with their host, lane and elapsed time; the failed, lost and \
+            interrupted jobs with the reason and the last line of their stderr; the blocked jobs with the failed job \
+            that blocks them. With --watch it refreshes in place whenever the run's event stream moves (and every \
+            --interval seconds), until interrupted. See docs/collector.md.
+            """)
+
+    @OptionGroup(title: "Run") var options: CollectorOptions
+
+    @Flag(help: "Refresh in place (on a terminal) as the run goes on, until interrupted.")
+    var watch = false
+
+    @Option(help: ArgumentHelp("With --watch, refresh at least this often, in seconds.", valueName: "seconds"))
+    var interval = 2.0
+
+    @Option(help: ArgumentHelp("With --watch, stop after this many refreshes.", valueName: "n"))
+    var count: Int?
+
+    @Option(help: ArgumentHelp("List at most this many jobs per section of the text (0: all).", valueName: "n"))
+    var limit = 20
+
+    @Flag(
+        help: "Print JSON for programs (format clustmake-status/1) instead of text; one line per refresh with --watch.")
+    var json = false
+
+    func validate() throws {
+        guard interval >= 0.1 && interval <= 3600 else {
+            throw ValidationError("--interval must be between 0.1 and 3600 seconds, not \(interval).")
+        }
+        if let count, count < 1 { throw ValidationError("--count must be at least 1.") }
+        guard limit >= 0 else { throw ValidationError("--limit must be 0 (all) or more.") }
+        if !watch && count != nil { throw ValidationError("--count goes with --watch.") }
+    }
+
+    /// How many bytes of stderr are read to find a failed attempt's last line.
+    static let stderrTailBytes = 1024
+
+    func run() async throws {
+        let json = json
+        let limit = json || limit == 0 ? Int.max : limit
+        if !watch {
+            let output = OutputFile.standardOutput()
+            let status = try await options.withStore { store throws(StoreError) in
+                try Self.read(store, stderrLines: limit)
+            }
+            try output.write(json ? status.json() : Array(status.text(limit: self.limit).utf8))
+            try output.close()
+            return
+        }
+        let interval = Duration.milliseconds(Int64(self.interval * 1000))
+        let refreshes = count ?? Int.max
+        let textLimit = self.limit
+        let end = try await options.withStore(commandTimeout: interval + .seconds(30)) {
+            store throws(StoreError) -> WatchEnd in
+            // The output belongs to this thread from here on.
+            let output = OutputFile.standardOutput()
+            let terminal = OutputFile.standardOutputIsTerminal
+            var lastEvent = try store.lastEventID()
+            do {
+                for refresh in 0..<refreshes {
+                    let status = try Self.read(store, stderrLines: limit)
+                    if json {
+                        try output.write(status.json())
+                    } else {
+                        // Home and clear on a terminal; a blank line between refreshes otherwise.
+                        try output.write(terminal ? "\u{1B}[H\u{1B}[2J" : (refresh > 0 ? "\n" : ""))
+                        try output.write(status.text(limit: textLimit))
+                    }
+                    try output.flush()
+                    if refresh == refreshes - 1 { break }
+                    let events = try store.waitForEvents(after: lastEvent, timeout: interval)
+                    if let last = events.last { lastEvent = last.id }
+                }
+                try output.close()
+            } catch let error as StoreError {
+                return .storeFailed(error)
+            } catch let error as CommandFailure {
+                return .outputFailed(status: error.status, message: error.message)
+            } catch let error as ExitCode {
+                return .outputFailed(status: error.rawValue, message: nil)
+            } catch {
+                return .outputFailed(status: 1, message: "\(error)")
+            }
+            return .finished
+        }
+        switch end {
+        case .finished: return
+        case .storeFailed(let error): throw CollectorOptions.failure(error)
+        case .outputFailed(let status, let message):
+            if let message { throw CommandFailure(status: status, message) }
+            throw ExitCode(status)
+        }
+    }
+
+    /// How a --watch loop ended.
+    enum WatchEnd: Sendable {
+        case finished
+        case storeFailed(StoreError)
+        case outputFailed(status: Int32, message: String?)
+    }
+
+    /// The run's status, with the last stderr line of up to `stderrLines` failed jobs.
+    static func read(_ store: JobStore, stderrLines: Int) throws(StoreError) -> RunStatus {
+        let history = RunHistory(try store.snapshot())
+        var status = RunStatus(history)
+        let wanted = Array(status.stderrToRead.prefix(stderrLines))
+        let tails = try store.outputTails(
+            of: wanted.map { ($0.job, $0.attempt) }, .stderr, lastBytes: stderrTailBytes)
+        for (entry, tail) in zip(wanted, tails) {
+            status.failed[entry.index].lastStderrLine = Format.lastLine(of: tail)
+        }
+        return status
+    }
+}

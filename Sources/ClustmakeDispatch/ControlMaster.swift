@@ -1,0 +1,139 @@
+import ClustmakeModel
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// One ssh master connection to a host (`ssh -M -N`), which the host's sessions multiplex over: a host costs one
+/// key exchange, not one per job, and its sshd sees one connection (`MaxStartups` is never tripped by the run).
+///
+/// A host with more slots than ``sessionsPerMaster`` gets more masters (sshd's `MaxSessions` defaults to 10).
+/// The socket lives in the run directory under a name derived from how ssh reaches the host, so a run started
+/// again after the executor was killed finds a master that outlived it (still carrying the old sessions and their
+/// tunnels) and uses it instead of opening a second connection whose `-R` ports would collide.
+final class ControlMaster {
+    /// Sessions one master carries at most (OpenSSH's default `MaxSessions`).
+    static let sessionsPerMaster = 10
+    /// How long a master may take to connect.
+    static let connectTimeout = 10
+
+    let host: Host
+    let controlPath: String
+    private(set) var process: SpawnedProcess?
+    /// Started by an earlier run (found alive at start); not our child.
+    private(set) var adopted = false
+    private(set) var startedAt = 0.0
+    /// Why the last start failed.
+    private(set) var failure: String?
+
+    enum State { case down, connecting, up }
+    private(set) var state = State.down
+
+    init(host: Host, controlPath: String) {
+        self.host = host
+        self.controlPath = controlPath
+    }
+
+    private var baseArguments: [String] {
+        var arguments = ["ssh"]
+        if let config = host.sshConfig { arguments += ["-F", config] }
+        arguments += ["-n", "-o", "BatchMode=yes", "-o", "ConnectTimeout=\(Self.connectTimeout)"]
+        if let port = host.port { arguments += ["-p", String(port)] }
+        return arguments + host.sshOptions
+    }
+
+    /// Whether a master answers on the socket now (`ssh -O check`).
+    private func check(scratch: String) -> Bool {
+        let arguments = baseArguments + ["-o", "ControlPath=\(controlPath)", "-O", "check", host.destination]
+        guard let child = try? SpawnedProcess(arguments, scratch: scratch) else { return false }
+        let status = child.wait()
+        _ = child.finishOutput()
+        return status.code == 0
+    }
+
+    private var socketExists: Bool {
+        var info = stat()
+        return lstat(controlPath, &info) == 0 && info.st_mode & S_IFMT == S_IFSOCK
+    }
+
+    /// Starts connecting (or adopts a live master found on the socket). Poll with ``poll(now:)``.
+    func start(now: Double, scratch: String) {
+        failure = nil
+        if socketExists {
+            if check(scratch: scratch) {
+                adopted = true
+                state = .up
+                return
+            }
+            unlink(controlPath)
+        }
+        let arguments =
+            baseArguments + [
+                "-o", "ControlMaster=yes", "-o", "ControlPath=\(controlPath)", "-o", "ControlPersist=no",
+                "-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=6", "-N", host.destination,
+            ]
+        do {
+            process = try SpawnedProcess(arguments, scratch: scratch)
+            adopted = false
+            startedAt = now
+            state = .connecting
+        } catch {
+            failure = error.message
+            state = .down
+        }
+    }
+
+    /// Advances a connecting master; notices a master that died.
+    /// - Returns: `true` when the state changed.
+    @discardableResult
+    func poll(now: Double) -> Bool {
+        switch state {
+        case .down: return false
+        case .connecting:
+            if let process, let status = process.poll() {
+                failure = describe(status, output: process.finishOutput())
+                self.process = nil
+                state = .down
+                return true
+            }
+            if socketExists {
+                state = .up
+                return true
+            }
+            if now - startedAt > Double(Self.connectTimeout + 5) {
+                stop()
+                failure = "the ssh connection to \(host.name) did not come up within \(Self.connectTimeout + 5) s"
+                return true
+            }
+            return false
+        case .up:
+            guard let process, let status = process.poll() else { return false }
+            failure = describe(status, output: process.finishOutput())
+            self.process = nil
+            state = .down
+            return true
+        }
+    }
+
+    private func describe(_ status: ExitStatus, output: String) -> String {
+        "ssh to \(host.name) \(status)" + (lastLine(output).map { ": \($0)" } ?? "")
+    }
+
+    /// Closes the master (its sessions end with it).
+    func stop() {
+        if let process {
+            process.signalGroup(SIGTERM)
+            _ = process.wait()
+            _ = process.finishOutput()
+            self.process = nil
+        } else if adopted && state == .up {
+            let arguments = baseArguments + ["-o", "ControlPath=\(controlPath)", "-O", "exit", host.destination]
+            if let child = try? SpawnedProcess(arguments, scratch: "/tmp") {
+                _ = child.wait()
+                _ = child.finishOutput()
+            }
+        }
+        adopted = false
+        state = .down
+    }
+}

@@ -1,0 +1,665 @@
+import ClustmakeJSON
+import ClustmakeModel
+import ClustmakePlanner
+import ClustmakeRedis
+import ClustmakeScheduler
+import ClustmakeScripts
+import ClustmakeStore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Executes a plan: pushes the graph, reads what is done already, opens one ssh master per host, and runs the
+/// ``ClustmakeScheduler/Scheduler``'s decisions (job lines, probes, stops) until the run is over.
+///
+/// Blocking: call ``run()`` on a thread of its own (never on Swift's cooperative pool); it talks to redis
+/// (hiredis blocks) and waits in `poll(2)`. SIGINT, SIGTERM and SIGHUP during a run cancel it: the running lines
+/// are stopped (their workers record their jobs interrupted), and ``run()`` returns a report whose exit status is
+/// 130. A second signal kills the lines at once.
+public final class Dispatcher {
+    /// One running job line.
+    private struct Session {
+        var dispatch: Dispatch
+        var process: SpawnedProcess
+        var startedAt: Double
+        var remote: Bool
+        /// Consecutive lease checks that found one of its jobs lost (its host stopped answering).
+        var lostChecks = 0
+        /// Stopped by the executor because its host hung.
+        var hung = false
+        /// When it was sent SIGTERM, if it was.
+        var stoppedAt: Double?
+    }
+
+    private let options: RunOptions
+    private let plan: Plan
+    private var scheduler: Scheduler
+    private let output: RunOutput
+    private var store: JobStore!
+    private var sessions: [Int: Session] = [:]
+    /// For each host, its masters (none for a local host).
+    private var masters: [[ControlMaster]] = []
+    private var probing: Set<Int> = []
+    /// Short helper processes (remote kills), reaped as they end.
+    private var helpers: [SpawnedProcess] = []
+    private var hostFailures: [Int: String] = [:]
+    private var cancelling = false
+    private var forced = false
+    private let startTime: Double
+    private var lastLeaseCheck = 0.0
+    private var lastElsewhereCheck = 0.0
+    private let scratch: String
+    private let token: String
+
+    /// Prepares a run (nothing happens until ``run()``).
+    public init(options: RunOptions) {
+        self.options = options
+        self.plan = options.plan
+        self.scheduler = Scheduler(plan: options.plan, configuration: options.scheduling)
+        self.output = RunOutput(mode: options.output)
+        self.startTime = Self.monotonic()
+        self.scratch = options.directory.path
+        self.token = "clustmake/\(getpid())/\(UInt32.random(in: 0...UInt32.max))"
+    }
+
+    private static func monotonic() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+    }
+
+    private var now: Double { Self.monotonic() - startTime }
+
+    // MARK: - The run
+
+    /// Runs the plan to its end.
+    /// - Returns: The report (summary and exit status).
+    /// - Throws: ``DispatchError`` when redis cannot be reached, the push is refused, or another run of the
+    ///   namespace is running.
+    public func run() throws(DispatchError) -> RunReport {
+        SignalPipe.install()
+        defer { SignalPipe.uninstall() }
+        let pidFile = try claimPidFile()
+        defer { unlink(pidFile) }
+        let namespace = options.settings.namespace
+        do {
+            store = try JobStore(endpoint: options.endpoint, namespace: namespace, commandTimeout: .seconds(30))
+            if options.push {
+                _ = try store.push(plan.graph, pushedBy: ClustmakeVersion.current)
+            }
+            try store.reapLostJobs()
+        } catch {
+            throw DispatchError(error.description)
+        }
+        let initial = try readInitialStates()
+        let groups = plan.graph.jobs.indices.map { job in
+            plan.graph.jobs[job].nice ?? plan.cluster.hosts[plan.slots[Int(plan.placements[job].slot)].host].nice
+        }
+        scheduler = Scheduler(plan: plan, initial: initial, groups: groups, configuration: options.scheduling)
+        let resumed = initial.filter { $0 == .done }.count
+        let adopted = initial.filter { if case .running = $0 { true } else { false } }.count
+        output.event(
+            "run-started", elapsed: now,
+            text: "running \(plan.graph.count) jobs on \(plan.cluster.hosts.count) host"
+                + (plan.cluster.hosts.count == 1 ? "" : "s") + " (\(plan.slots.count) slots), "
+                + "namespace \(namespace)"
+                + (resumed > 0 ? "; \(resumed) done already" : "")
+                + (adopted > 0 ? "; \(adopted) running elsewhere, waited for" : ""),
+            fields: [
+                ("namespace", .string(namespace)), ("jobs", .int(Int64(plan.graph.count))),
+                ("done", .int(Int64(resumed))), ("adopted", .int(Int64(adopted))),
+            ])
+        connectMasters()
+        perform(scheduler.start(now: now))
+        loop()
+        for helper in helpers {
+            _ = helper.wait()
+            _ = helper.finishOutput()
+        }
+        for hostMasters in masters { for master in hostMasters { master.stop() } }
+        output.clearProgress()
+        return makeReport()
+    }
+
+    private func claimPidFile() throws(DispatchError) -> String {
+        let path = options.directory.pidFile(namespace: options.settings.namespace)
+        if let text = try? readSmallFile(path), let pid = Int32(text.trimmingSpaces()), pid != getpid(),
+            kill(pid, 0) == 0
+        {
+            throw DispatchError(
+                "a run of namespace '\(options.settings.namespace)' is going on already (pid \(pid), \(path)); "
+                    + "wait for it, or stop it with `clustmake cancel --namespace \(options.settings.namespace)`")
+        }
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw DispatchError("cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+        RunOutput.write(descriptor, "\(getpid())\n")
+        close(descriptor)
+        return path
+    }
+
+    private func readInitialStates() throws(DispatchError) -> [InitialJobState] {
+        let states: [String: JobState]
+        do { states = try store.states() } catch { throw DispatchError(error.description) }
+        var initial: [InitialJobState] = []
+        initial.reserveCapacity(plan.graph.count)
+        for job in plan.graph.jobs {
+            switch states[job.id] ?? .notStarted {
+            case .done: initial.append(.done)
+            case .inProgress:
+                let host = (try? store.status(of: job.id))?.host
+                initial.append(
+                    .running(host: host.flatMap { name in plan.cluster.hosts.firstIndex { $0.name == name } }))
+            default: initial.append(.pending)
+            }
+        }
+        return initial
+    }
+
+    /// Opens every remote host's masters, at most 8 handshakes at a time; hosts that do not answer are
+    /// quarantined (and probed again later).
+    private func connectMasters() {
+        masters = plan.cluster.hosts.map { host in
+            guard !host.isLocal, host.processors > 0 else { return [] }
+            let count = (host.processors + ControlMaster.sessionsPerMaster - 1) / ControlMaster.sessionsPerMaster
+            return (0..<count).map { index in
+                let base = options.directory.controlPath(for: host)
+                return ControlMaster(host: host, controlPath: index == 0 ? base : base + "-\(index)")
+            }
+        }
+        let all = masters.flatMap { $0 }
+        var next = 0
+        var connecting: [ControlMaster] = []
+        while next < all.count || !connecting.isEmpty {
+            while connecting.count < 8 && next < all.count {
+                all[next].start(now: now, scratch: scratch)
+                if all[next].state == .connecting { connecting.append(all[next]) }
+                next += 1
+            }
+            _ = SignalPipe.wait(milliseconds: 5)
+            for master in connecting { master.poll(now: now) }
+            connecting.removeAll { $0.state != .connecting }
+        }
+        for (host, hostMasters) in masters.enumerated() {
+            if let broken = hostMasters.first(where: { $0.state != .up }) {
+                let reason = broken.failure ?? "ssh to \(plan.cluster.hosts[host].name) failed"
+                hostFailures[host] = reason
+                perform(scheduler.hostFailed(host, reason: reason, now: now))
+            }
+        }
+    }
+
+    private func loop() {
+        while scheduler.stopReason == nil || !sessions.isEmpty {
+            var timeout: Int32 = sessions.isEmpty ? 200 : 50
+            if let deadline = scheduler.nextDeadline {
+                timeout = min(timeout, Int32(max(0, (deadline - now) * 1000)) + 1)
+            }
+            for signal in SignalPipe.wait(milliseconds: timeout) where SignalPipe.stopSignals.contains(signal) {
+                cancel()
+            }
+            reapSessions()
+            watchMasters()
+            perform(scheduler.tick(now: now))
+            let time = now
+            if time - lastLeaseCheck >= options.leaseCheckInterval {
+                lastLeaseCheck = time
+                checkLeases()
+            }
+            if time - lastElsewhereCheck >= 1 {
+                lastElsewhereCheck = time
+                checkElsewhere()
+            }
+            enforceStops()
+            output.progress(scheduler, elapsed: now, eta: eta)
+        }
+    }
+
+    private func cancel() {
+        if cancelling {
+            // A second signal: kill the lines at once.
+            forced = true
+            for session in sessions.values { session.process.signalGroup(SIGKILL) }
+            return
+        }
+        cancelling = true
+        output.event(
+            "run-cancelling", elapsed: now,
+            text: "stopping: no more jobs start; stopping \(sessions.count) running lines (again to kill them)")
+        perform(scheduler.cancel(now: now))
+    }
+
+    /// Lines being stopped: a remote line whose worker did not end within 5 s gets SIGTERM locally (closing the
+    /// session, which the worker takes as a hang-up); any line still there after the grace time gets SIGKILL.
+    private func enforceStops() {
+        let time = now
+        helpers.removeAll { helper in
+            guard helper.poll() != nil else { return false }
+            _ = helper.finishOutput()
+            return true
+        }
+        for session in sessions.values {
+            guard let stopped = session.stoppedAt else { continue }
+            if session.remote && time - stopped > 5 { session.process.signalGroup(SIGTERM) }
+            if time - stopped > options.killGrace { session.process.signalGroup(SIGKILL) }
+        }
+    }
+
+    /// Sends SIGTERM to the worker of a remote line on its host (its pid from the attempt in redis), over the
+    /// host's master: the worker stops its job's process group and records the attempt interrupted, while its
+    /// tunnel still works. Returns whether a worker was found.
+    private func stopRemoteWorker(_ session: Session) -> Bool {
+        let host = plan.cluster.hosts[session.dispatch.host]
+        for job in session.dispatch.jobs {
+            let id = plan.graph.jobs[Int(job)].id
+            guard let status = try? store.status(of: id), status.state == .inProgress, status.host == host.name,
+                status.currentAttempt > 0,
+                let attempt = try? store.attempt(of: id, number: status.currentAttempt),
+                attempt.state == .running, let pid = attempt.workerPID, pid > 1
+            else { continue }
+            var arguments = ["ssh"]
+            if let config = host.sshConfig { arguments += ["-F", config] }
+            arguments += ["-n", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10"]
+            if let path = masterPath(host: session.dispatch.host, instance: plan.slots[session.dispatch.slot].instance)
+            {
+                arguments += JobLine.controlOptions(path: path)
+            }
+            if let port = host.port { arguments += ["-p", String(port)] }
+            arguments += host.sshOptions + [host.destination, "kill", "-TERM", String(pid)]
+            if let helper = try? SpawnedProcess(arguments, scratch: scratch) { helpers.append(helper) }
+            return true
+        }
+        return false
+    }
+
+    private func eta() -> Double? {
+        var remaining = 0.0
+        for job in 0..<plan.graph.count {
+            switch scheduler.phases[job] {
+            case .waiting, .ready, .running, .elsewhere: remaining += plan.costs[job]
+            default: break
+            }
+        }
+        let capacity = plan.cluster.hosts.enumerated().reduce(0.0) { total, entry in
+            scheduler.hosts[entry.offset].status == .up
+                ? total + Double(entry.element.processors) * entry.element.speed : total
+        }
+        return capacity > 0 ? remaining / capacity : nil
+    }
+
+    // MARK: - Actions
+
+    private func perform(_ actions: [SchedulerAction]) {
+        var pending = actions
+        while !pending.isEmpty {
+            let action = pending.removeFirst()
+            switch action {
+            case .dispatch(let dispatch):
+                pending += start(dispatch)
+            case .recordBlocked(let jobs, let dependency):
+                recordBlocked(jobs, dependency: dependency)
+            case .recordLost(let job, let reason):
+                // Recorded failed in redis too, so that its dependents are found blocked there.
+                _ = try? store.abandon(plan.graph.jobs[Int(job)].id, reason: reason)
+                output.event(
+                    "job-failed", elapsed: now, text: "\(plan.graph.jobs[Int(job)].id) failed: \(reason)",
+                    fields: [("job", .string(plan.graph.jobs[Int(job)].id)), ("reason", .string(reason))])
+            case .quarantine(let host, let reason, let probeAt):
+                hostFailures[host] = reason
+                output.event(
+                    "host-quarantined", elapsed: now,
+                    text: "host \(hostName(host)) failed (\(reason)); probing it again in "
+                        + RunReport.seconds(max(0, probeAt - now)),
+                    fields: [("host", .string(hostName(host))), ("reason", .string(reason))])
+            case .probe(let host):
+                startProbe(host)
+            case .restore(let host):
+                output.event(
+                    "host-restored", elapsed: now, text: "host \(hostName(host)) answers again",
+                    fields: [("host", .string(hostName(host)))])
+            case .stop(let ids):
+                for id in ids {
+                    guard var session = sessions[id] else { continue }
+                    if !session.remote || !stopRemoteWorker(session) { session.process.signalGroup(SIGTERM) }
+                    session.stoppedAt = now
+                    sessions[id] = session
+                }
+            case .finish(_):
+                break
+            }
+        }
+    }
+
+    private func hostName(_ host: Int) -> String { plan.cluster.hosts[host].name }
+
+    private func masterPath(host: Int, instance: Int) -> String? {
+        let hostMasters = masters[host]
+        guard !hostMasters.isEmpty else { return nil }
+        return hostMasters[min(instance / ControlMaster.sessionsPerMaster, hostMasters.count - 1)].controlPath
+    }
+
+    /// Starts a line; returns the scheduler's answer when it cannot start (a host failure, reported at once).
+    private func start(_ dispatch: Dispatch) -> [SchedulerAction] {
+        let slot = plan.slots[dispatch.slot]
+        let host = plan.cluster.hosts[dispatch.host]
+        var connection: [String] = []
+        if !host.isLocal {
+            let index = min(slot.instance / ControlMaster.sessionsPerMaster, masters[dispatch.host].count - 1)
+            let master = masters[dispatch.host][index]
+            master.poll(now: now)
+            guard master.state == .up else {
+                let reason = master.failure ?? "the ssh connection to \(host.name) broke"
+                running(dispatch, reason)
+                return scheduler.dispatchEnded(
+                    dispatch.id, outcomes: dispatch.jobs.map { _ in .hostLost(reason: reason) }, now: now)
+            }
+            connection = JobLine.controlOptions(path: master.controlPath)
+        }
+        let line = JobLine(
+            plan: plan, jobs: dispatch.jobs, slot: dispatch.slot, settings: options.settings,
+            connectionOptions: connection)
+        do {
+            let process = try SpawnedProcess(
+                line.argv, scratch: scratch, environment: host.isLocal ? options.localEnvironment : [:])
+            sessions[dispatch.id] = Session(
+                dispatch: dispatch, process: process, startedAt: now, remote: line.isRemote)
+            running(dispatch, nil)
+            return []
+        } catch {
+            running(dispatch, error.message)
+            return scheduler.dispatchEnded(
+                dispatch.id, outcomes: dispatch.jobs.map { _ in .hostLost(reason: error.message) }, now: now)
+        }
+    }
+
+    private func ids(_ jobs: [Int32]) -> [String] { jobs.map { plan.graph.jobs[Int($0)].id } }
+
+    private func running(_ dispatch: Dispatch, _ failure: String?) {
+        guard failure == nil else { return }
+        let names = ids(dispatch.jobs)
+        let shown = names.count <= 3 ? names.joined(separator: " ") : "\(names[0]) and \(names.count - 1) more"
+        output.event(
+            "line-started", elapsed: now,
+            text: "started \(shown) on \(hostName(dispatch.host)) slot \(plan.slots[dispatch.slot].instance)",
+            fields: [
+                ("jobs", .array(names.map(JSONValue.string))), ("host", .string(hostName(dispatch.host))),
+                ("slot", .int(Int64(plan.slots[dispatch.slot].instance))),
+            ])
+    }
+
+    /// Records jobs blocked in redis: taking the lease of a job with a failed or blocked dependency records it
+    /// blocked atomically, with a `job-blocked` event (the same step as a worker's).
+    private func recordBlocked(_ jobs: [Int32], dependency: Int32) {
+        let request = LeaseRequest(
+            token: token, ttl: .seconds(5), host: "clustmake", nodename: "clustmake", workerPID: Int(getpid()),
+            workerVersion: ClustmakeVersion.current)
+        var recorded = 0
+        for job in jobs {
+            let id = plan.graph.jobs[Int(job)].id
+            switch try? store.acquire(id, more: false, request: request) {
+            case .blocked: recorded += 1
+            case .started(let lease):
+                // Not expected (a dependency is failed); give the lease back without running anything.
+                let time = UTCTime.now()
+                _ = try? store.finish(
+                    lease,
+                    AttemptResult(
+                        state: .interrupted, reason: "started by mistake while recording blocked jobs",
+                        started: time, ended: time, wallTime: 0))
+            default: break
+            }
+        }
+        let names = ids(jobs)
+        output.event(
+            "jobs-blocked", elapsed: now,
+            text: "\(names.count) job\(names.count == 1 ? "" : "s") blocked by \(plan.graph.jobs[Int(dependency)].id): "
+                + names.prefix(5).joined(separator: ", ") + (names.count > 5 ? ", …" : ""),
+            fields: [
+                ("jobs", .array(names.map(JSONValue.string))),
+                ("dependency", .string(plan.graph.jobs[Int(dependency)].id)), ("recorded", .int(Int64(recorded))),
+            ])
+    }
+
+    // MARK: - Lines ending
+
+    private func reapSessions() {
+        for (id, session) in sessions {
+            guard let status = session.process.poll() else { continue }
+            sessions[id] = nil
+            let text = session.process.finishOutput()
+            let outcomes = outcomes(of: session, status: status, output: text)
+            let actions = scheduler.dispatchEnded(id, outcomes: outcomes, now: now)
+            report(session, outcomes)
+            perform(actions)
+        }
+    }
+
+    private func report(_ session: Session, _ outcomes: [JobOutcome]) {
+        let host = hostName(session.dispatch.host)
+        var done: [String] = []
+        for (job, outcome) in zip(session.dispatch.jobs, outcomes) {
+            let id = plan.graph.jobs[Int(job)].id
+            switch outcome {
+            case .done: done.append(id)
+            case .failed(let reason):
+                let retry = scheduler.phases[Int(job)] != .failed
+                output.event(
+                    "job-failed", elapsed: now,
+                    text: "\(id) failed on \(host): \(reason)" + (retry ? " (trying again)" : ""),
+                    fields: [("job", .string(id)), ("host", .string(host)), ("reason", .string(reason))])
+            case .hostLost(let reason):
+                output.event(
+                    "job-requeued", elapsed: now, text: "\(id) lost its host \(host) (\(reason)); running it elsewhere",
+                    fields: [("job", .string(id)), ("host", .string(host)), ("reason", .string(reason))])
+            case .interrupted:
+                output.event(
+                    "job-interrupted", elapsed: now, text: "\(id) interrupted on \(host)",
+                    fields: [("job", .string(id)), ("host", .string(host))])
+            case .runningElsewhere:
+                output.event(
+                    "job-elsewhere", elapsed: now, text: "\(id) is running under another worker; waiting for it",
+                    fields: [("job", .string(id))])
+            case .blocked, .notRun: break
+            }
+        }
+        if !done.isEmpty {
+            let shown = done.count <= 3 ? done.joined(separator: " ") : "\(done[0]) and \(done.count - 1) more"
+            output.event(
+                "jobs-done", elapsed: now, text: "done \(shown) on \(host)",
+                fields: [("jobs", .array(done.map(JSONValue.string))), ("host", .string(host))])
+        }
+    }
+
+    /// What the line's exit status and redis say about each of its jobs.
+    ///
+    /// The worker runs a line's jobs in order and stops at the first whose status is not 0, exiting with it. So
+    /// for a line of several jobs the jobs before the first that is not done in redis are done, the status
+    /// applies to that one, and the rest did not run.
+    private func outcomes(of session: Session, status: ExitStatus, output text: String) -> [JobOutcome] {
+        let jobs = session.dispatch.jobs
+        if status.code == 0 && status.signal == nil { return jobs.map { _ in .done } }
+        let statuses = jobs.map { try? store.status(of: plan.graph.jobs[Int($0)].id) }
+        let firstNotDone = statuses.firstIndex { $0?.state != .done } ?? jobs.count
+        let exit = status.signal == nil ? status.code : -1
+        let isRemote = session.remote
+        let detail = lastLine(text).map { ": \($0)" } ?? ""
+        let applied: JobOutcome
+        if cancelling {
+            applied = .interrupted
+        } else if session.hung {
+            applied = .hostLost(reason: "no heartbeat within the lease: the host stopped answering")
+        } else {
+            switch exit {
+            case 113:
+                var reason = "the command failed (worker exit 113)"
+                if firstNotDone < jobs.count, let status = statuses[firstNotDone], status.currentAttempt > 0,
+                    let attempt = try? store.attempt(
+                        of: plan.graph.jobs[Int(jobs[firstNotDone])].id, number: status.currentAttempt),
+                    let recorded = attempt.reason
+                {
+                    reason = recorded
+                }
+                applied = .failed(reason: reason)
+            case 115: applied = .blocked
+            case 116: applied = .notRun
+            case 117, 124: applied = .runningElsewhere
+            case 255 where isRemote: applied = .hostLost(reason: "ssh exited 255\(detail)")
+            default:
+                let name = WorkerExit.name(exit)
+                applied = .hostLost(reason: "\(status)\(name.map { " (\($0))" } ?? "")\(detail)")
+            }
+        }
+        var result: [JobOutcome] = []
+        for index in jobs.indices {
+            if index < firstNotDone {
+                result.append(.done)
+            } else if index == firstNotDone {
+                result.append(applied)
+            } else {
+                result.append(cancelling ? .interrupted : .notRun)
+            }
+        }
+        return result
+    }
+
+    // MARK: - Watching hosts and leases
+
+    private func watchMasters() {
+        for (host, hostMasters) in masters.enumerated() where !probing.contains(host) {
+            for master in hostMasters where master.state == .up {
+                if master.poll(now: now), master.state == .down {
+                    let reason = master.failure ?? "the ssh connection to \(hostName(host)) broke"
+                    perform(scheduler.hostFailed(host, reason: reason, now: now))
+                }
+            }
+        }
+        for host in probing {
+            let hostMasters = masters[host]
+            for master in hostMasters where master.state == .connecting { master.poll(now: now) }
+            guard !hostMasters.contains(where: { $0.state == .connecting }) else { continue }
+            probing.remove(host)
+            let ok = hostMasters.allSatisfy { $0.state == .up }
+            if !ok {
+                hostFailures[host] = hostMasters.compactMap(\.failure).first ?? hostFailures[host]
+                for master in hostMasters where master.state == .up { master.stop() }
+            }
+            perform(scheduler.probeEnded(host: host, succeeded: ok, now: now))
+        }
+    }
+
+    /// A probe re-establishes the host's masters; it succeeds when they are up.
+    private func startProbe(_ host: Int) {
+        let hostMasters = masters[host]
+        if hostMasters.isEmpty {
+            perform(scheduler.probeEnded(host: host, succeeded: true, now: now))
+            return
+        }
+        for master in hostMasters where master.state != .up { master.start(now: now, scratch: scratch) }
+        probing.insert(host)
+    }
+
+    /// A job whose lease expired while its line still runs means its host stopped answering: after two checks in
+    /// a row, the line is killed and its job runs elsewhere.
+    private func checkLeases() {
+        for (id, var session) in sessions where session.remote && !session.hung && session.stoppedAt == nil {
+            var lost = false
+            for job in session.dispatch.jobs {
+                if (try? store.status(of: plan.graph.jobs[Int(job)].id))?.state == .lost { lost = true }
+            }
+            session.lostChecks = lost ? session.lostChecks + 1 : 0
+            if session.lostChecks >= 2 {
+                session.hung = true
+                session.process.signalGroup(SIGKILL)
+            }
+            sessions[id] = session
+        }
+    }
+
+    /// Jobs another worker runs: their end, from redis.
+    private func checkElsewhere() {
+        for job in 0..<plan.graph.count where scheduler.phases[job] == .elsewhere {
+            let id = plan.graph.jobs[job].id
+            guard let status = try? store.status(of: id) else { continue }
+            let outcome: ElsewhereOutcome
+            switch status.state {
+            case .inProgress: continue
+            case .done: outcome = .done
+            case .failed: outcome = .failed(reason: status.reason ?? "failed")
+            case .blocked: outcome = .blocked
+            case .notStarted, .lost, .interrupted: outcome = .lost
+            }
+            if outcome == .done {
+                output.event(
+                    "jobs-done", elapsed: now, text: "done \(id) (under an earlier worker)",
+                    fields: [("jobs", .array([.string(id)])), ("host", .string(status.host ?? ""))])
+            }
+            perform(scheduler.elsewhereEnded(Int32(job), outcome, now: now))
+        }
+    }
+
+    // MARK: - The report
+
+    private func makeReport() -> RunReport {
+        var failures: [RunReport.Failure] = []
+        for job in 0..<plan.graph.count where scheduler.phases[job] == .failed {
+            let id = plan.graph.jobs[job].id
+            var reason = scheduler.failureReasons[Int32(job)] ?? "failed"
+            var host = scheduler.lastHost[Int32(job)].map(hostName)
+            var last: String?
+            if let status = try? store.status(of: id), status.state == .failed, status.currentAttempt > 0,
+                let attempt = try? store.attempt(of: id, number: status.currentAttempt)
+            {
+                if let recorded = attempt.reason { reason = recorded }
+                host = attempt.host
+                if let bytes = try? store.output(of: id, attempt: status.currentAttempt, .stderr) {
+                    last = lastLine(String(decoding: bytes, as: UTF8.self))
+                }
+            }
+            failures.append(RunReport.Failure(job: id, host: host, reason: reason, lastStderrLine: last))
+        }
+        let report = RunReport(
+            namespace: options.settings.namespace, stopReason: scheduler.stopReason ?? .cancelled,
+            counts: scheduler.jobCounts, total: plan.graph.count, wallTime: now, failures: failures,
+            hostFailures: hostFailures.sorted { $0.key < $1.key }.map { (hostName($0.key), $0.value) })
+        let counts = report.counts
+        output.event(
+            "run-finished", elapsed: now, text: "run over",
+            fields: [
+                ("exit", .int(Int64(report.exitStatus))), ("done", .int(Int64(counts.done))),
+                ("failed", .int(Int64(counts.failed))), ("blocked", .int(Int64(counts.blocked))),
+                ("interrupted", .int(Int64(counts.interrupted))), ("total", .int(Int64(report.total))),
+                ("wall_time_ms", .int(Int64((report.wallTime * 1000).rounded()))),
+            ])
+        return report
+    }
+}
+
+/// The names of the worker's exit statuses (docs/worker.md), for messages.
+enum WorkerExit {
+    static func name(_ status: Int32) -> String? {
+        switch status {
+        case 114: "worker internal error"
+        case 118: "redis unreachable through the tunnel"
+        case 119: "schema mismatch: install the matching compmake on the host"
+        case 120: "unknown namespace or job"
+        case 121: "bad worker arguments"
+        case 122: "redis refused the worker's login"
+        case 123: "worker interrupted"
+        case 126: "the worker cannot be executed on the host"
+        case 127: "the worker is not installed on the host"
+        default: nil
+        }
+    }
+}
+
+/// Reads a small text file.
+func readSmallFile(_ path: String) throws -> String {
+    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+    guard descriptor >= 0 else { throw DispatchError("cannot open \(path)") }
+    defer { close(descriptor) }
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+    return String(decoding: buffer.prefix(max(0, count)), as: UTF8.self)
+}

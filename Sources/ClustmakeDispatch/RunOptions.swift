@@ -1,0 +1,46 @@
+public import ClustmakePlanner
+public import ClustmakeRedis
+public import ClustmakeScheduler
+public import ClustmakeScripts
+
+/// Everything a run needs: the plan, what the job lines tell the workers, where redis is, how to schedule, how
+/// to report.
+public struct RunOptions: Sendable {
+    /// The plan: graph, cluster, slots, priorities.
+    public var plan: Plan
+    /// The namespace, redis address as the job lines carry it, `more` and `wait`.
+    public var settings: WorkerSettings
+    /// redis as this machine reaches it (with its password, never shown).
+    public var endpoint: RedisEndpoint
+    /// How the scheduler behaves (keep going or halt, bundling, host losses, probes, following the plan).
+    public var scheduling: Scheduler.Configuration
+    /// How events are reported.
+    public var output: RunOutputMode
+    /// The private directory for control sockets and the pid file.
+    public var directory: RunDirectory
+    /// Push the graph to the namespace before running (false when it was pushed already).
+    public var push: Bool
+    /// Seconds between checks for jobs whose lease expired while their line runs (a hung host).
+    public var leaseCheckInterval: Double
+    /// Seconds between SIGTERM and SIGKILL when stopping the running lines.
+    public var killGrace: Double
+    /// Environment variables for the workers this machine runs (local hosts), e.g.
+    /// `CLUSTMAKE_REDIS_PASSWORD_FILE` for the embedded redis.
+    public var localEnvironment: [String: String] = [:]
+
+    public init(
+        plan: Plan, settings: WorkerSettings, endpoint: RedisEndpoint,
+        scheduling: Scheduler.Configuration = Scheduler.Configuration(), output: RunOutputMode = .plain,
+        directory: RunDirectory, push: Bool = true, leaseCheckInterval: Double = 2, killGrace: Double = 15
+    ) {
+        self.plan = plan
+        self.settings = settings
+        self.endpoint = endpoint
+        self.scheduling = scheduling
+        self.output = output
+        self.directory = directory
+        self.push = push
+        self.leaseCheckInterval = leaseCheckInterval
+        self.killGrace = killGrace
+    }
+}

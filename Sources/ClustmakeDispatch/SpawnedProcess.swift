@@ -1,0 +1,177 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A child process of the executor: ssh sessions, ssh masters, local workers.
+///
+/// Started with `posix_spawn` directly rather than swift-subprocess: the dispatch loop is one dedicated thread
+/// that reaps its children itself (`waitpid` per pid, never `-1`, so other children of the process are left
+/// alone), and every child needs the same few settings, none of which need a pipe:
+/// - standard input from /dev/null; standard output and error into an unlinked temporary file, read once the
+///   child ended (ssh's own message, the worker's last line), so no pipe can fill up or hang a wait when a
+///   ControlMaster or a daemon outlives the session;
+/// - no inherited descriptor but 0, 1, 2 (hiredis opens sockets without close-on-exec);
+/// - an empty signal mask and default actions for SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGCHLD and SIGQUIT (a Swift
+///   process's threads block most signals, and children inherit the mask: ssh and the worker would otherwise
+///   ignore the signals the executor sends them);
+/// - a process group of its own, so that Ctrl-C on the terminal reaches only the executor, which stops the
+///   children itself, and so that a whole group (ssh or a worker and what it started) can be signalled.
+struct SpawnedProcess {
+    let pid: pid_t
+    /// The descriptor of the child's (unlinked) output file.
+    let output: Int32
+
+    /// Spawns `arguments` (the program looked up in `PATH` when it has no `/`).
+    /// - Parameter scratch: A private directory for the output file.
+    /// - Throws: ``DispatchError`` when the output file cannot be made or the program cannot be started.
+    init(_ arguments: [String], scratch: String, environment extra: [String: String] = [:]) throws(DispatchError) {
+        var template = Array((scratch + "/out.XXXXXX").utf8CString)
+        let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard descriptor >= 0 else {
+            throw DispatchError("cannot create an output file in \(scratch): \(String(cString: strerror(errno)))")
+        }
+        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+        _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, descriptor, 1)
+        posix_spawn_file_actions_adddup2(&actions, descriptor, 2)
+        if let closeFrom = Self.closeFromAction { _ = closeFrom(&actions, 3) }
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGCHLD, SIGQUIT] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(
+            &attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
+
+        var cArguments: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { for pointer in cArguments { free(pointer) } }
+        var pid: pid_t = 0
+        let status: Int32
+        if extra.isEmpty {
+            status = cArguments.withUnsafeMutableBufferPointer { buffer in
+                posix_spawnp(&pid, arguments[0], &actions, &attributes, buffer.baseAddress!, environ)
+            }
+        } else {
+            var entries: [UnsafeMutablePointer<CChar>?] = []
+            var index = 0
+            while let entry = environ[index] {
+                let text = String(cString: entry)
+                let name = text.split(separator: "=", maxSplits: 1).first.map(String.init) ?? text
+                if extra[name] == nil { entries.append(strdup(entry)) }
+                index += 1
+            }
+            for (name, value) in extra.sorted(by: { $0.key < $1.key }) { entries.append(strdup("\(name)=\(value)")) }
+            entries.append(nil)
+            defer { for pointer in entries { free(pointer) } }
+            status = cArguments.withUnsafeMutableBufferPointer { buffer in
+                entries.withUnsafeMutableBufferPointer { environment in
+                    posix_spawnp(
+                        &pid, arguments[0], &actions, &attributes, buffer.baseAddress!, environment.baseAddress!)
+                }
+            }
+        }
+        guard status == 0 else {
+            close(descriptor)
+            throw DispatchError("cannot start \(arguments[0]): \(String(cString: strerror(status)))")
+        }
+        self.pid = pid
+        self.output = descriptor
+    }
+
+    /// The child's exit, if it ended (reaped); `nil` while it runs.
+    func poll() -> ExitStatus? {
+        var status: Int32 = 0
+        let result = waitpid(pid, &status, WNOHANG)
+        if result == pid { return ExitStatus(raw: status) }
+        if result < 0 && errno == ECHILD { return ExitStatus(code: 255, signal: nil) }
+        return nil
+    }
+
+    /// Waits for the child to end.
+    func wait() -> ExitStatus {
+        var status: Int32 = 0
+        while true {
+            let result = waitpid(pid, &status, 0)
+            if result == pid { return ExitStatus(raw: status) }
+            if result < 0 && errno != EINTR { return ExitStatus(code: 255, signal: nil) }
+        }
+    }
+
+    /// Sends `signal` to the child's process group.
+    func signalGroup(_ signal: Int32) {
+        _ = kill(-pid, signal)
+    }
+
+    /// The last `limit` bytes the child wrote, as text; closes the file.
+    func finishOutput(limit: Int = 4096) -> String {
+        defer { close(output) }
+        let size = lseek(output, 0, SEEK_END)
+        guard size > 0 else { return "" }
+        let start = max(0, Int(size) - limit)
+        var buffer = [UInt8](repeating: 0, count: Int(size) - start)
+        let count = buffer.withUnsafeMutableBytes { pread(output, $0.baseAddress, $0.count, off_t(start)) }
+        return String(decoding: buffer.prefix(max(0, count)), as: UTF8.self)
+    }
+
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), looked up at run time: the Glibc module does
+    /// not import it (it is declared only with `_GNU_SOURCE`).
+    private static let closeFromAction:
+        (
+            @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+        )? = {
+            guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+            return unsafeBitCast(
+                symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+        }()
+}
+
+/// How a child ended: an exit code, or a signal.
+struct ExitStatus: Sendable, Hashable, CustomStringConvertible {
+    var code: Int32
+    var signal: Int32?
+
+    init(code: Int32, signal: Int32?) {
+        self.code = code
+        self.signal = signal
+    }
+
+    init(raw: Int32) {
+        if raw & 0x7f == 0 {
+            code = (raw >> 8) & 0xff
+            signal = nil
+        } else {
+            code = 128 + (raw & 0x7f)
+            signal = raw & 0x7f
+        }
+    }
+
+    var description: String { signal.map { "killed by signal \($0)" } ?? "exited with status \(code)" }
+}
+
+/// The last non-empty line of a text.
+func lastLine(_ text: String) -> String? {
+    text.split(whereSeparator: \.isNewline).last.map { String($0).trimmingSpaces() }
+}
+
+extension String {
+    func trimmingSpaces() -> String {
+        var scalars = Substring(self)
+        while let first = scalars.first, first == " " || first == "\t" || first == "\r" {
+            scalars = scalars.dropFirst()
+        }
+        while let last = scalars.last, last == " " || last == "\t" || last == "\r" { scalars = scalars.dropLast() }
+        return String(scalars)
+    }
+}

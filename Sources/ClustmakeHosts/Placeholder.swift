@@ -1,2 +1,0 @@
-// placeholder: replaced by the module's first real file
-enum ClustmakeHostsPlaceholder {}

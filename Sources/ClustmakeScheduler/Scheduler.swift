@@ -1,0 +1,608 @@
+import ClustmakeModel
+public import ClustmakePlanner
+
+/// Decides what a run does next: which jobs go to which free slot, what a failed job or a failed host means, when
+/// the run is over. A value type with no I/O and no clock (postgres-nio's `ConnectionStateMachine` pattern): the
+/// executor reports events (a dispatch ended, a probe answered, time passed, cancel) and carries out the
+/// ``SchedulerAction``s returned.
+///
+/// Rules (docs/run.md):
+/// - A job is ready when all its dependencies are done; ready jobs go to free slots in planner priority (the
+///   planned start), on the planned slot when it is free, else on the least busy host that is up. With
+///   ``Configuration/followPlan`` each slot runs its planned sequence in order, as the host scripts do.
+/// - A job failure (``JobOutcome/failed(reason:)``) is retried `retries` times; then the job is failed and its
+///   dependents, transitively, blocked. The run goes on, or with ``Configuration/haltOnFailure`` dispatches nothing
+///   more and ends when the running lines end.
+/// - A host failure (``JobOutcome/hostLost(reason:)``) is not the job's: the job runs again on another host (it
+///   fails after losing ``Configuration/maximumHostLosses`` hosts); the host is quarantined and probed again with
+///   exponential backoff. When every host has failed more than ``Configuration/probesBeforeGivingUp`` probes and
+///   nothing runs, the run ends with ``StopReason/noHostsLeft``.
+public struct Scheduler: Sendable {
+    /// How the run behaves.
+    public struct Configuration: Sendable, Hashable {
+        /// Stop dispatching at the first job that fails for good (`--halt-on-failure`); default: keep going.
+        public var haltOnFailure: Bool
+        /// A job that lost this many hosts fails.
+        public var maximumHostLosses: Int
+        /// How short jobs are grouped into one line.
+        public var bundle: BundlePolicy
+        /// With ``BundlePolicy/auto``: the estimated seconds one line should take at least.
+        public var bundleTarget: Double
+        /// The most jobs in one line.
+        public var maximumBundle: Int
+        /// Seconds from a host's failure to its first probe; doubled after each failed probe.
+        public var probeDelay: Double
+        /// The longest wait between probes.
+        public var maximumProbeDelay: Double
+        /// A host whose failures (its quarantine and the failed probes since) exceed this is given up on.
+        public var probesBeforeGivingUp: Int
+        /// Run each slot's planned sequence in order (`clustmake run --plan DIR`).
+        public var followPlan: Bool
+
+        public init(
+            haltOnFailure: Bool = false, maximumHostLosses: Int = 3, bundle: BundlePolicy = .off,
+            bundleTarget: Double = 0.5, maximumBundle: Int = 64, probeDelay: Double = 1, maximumProbeDelay: Double = 30,
+            probesBeforeGivingUp: Int = 3, followPlan: Bool = false
+        ) {
+            self.haltOnFailure = haltOnFailure
+            self.maximumHostLosses = max(1, maximumHostLosses)
+            self.bundle = bundle
+            self.bundleTarget = bundleTarget
+            self.maximumBundle = max(1, maximumBundle)
+            self.probeDelay = probeDelay
+            self.maximumProbeDelay = maximumProbeDelay
+            self.probesBeforeGivingUp = probesBeforeGivingUp
+            self.followPlan = followPlan
+        }
+    }
+
+    /// Where a job stands in this run.
+    public enum JobPhase: Sendable, Hashable {
+        /// Some dependency is not done.
+        case waiting
+        /// Its dependencies are done; it waits for a slot.
+        case ready
+        /// A dispatch of this run runs it.
+        case running
+        /// A worker of another run (or another executor) runs it; the executor watches redis for its end.
+        case elsewhere
+        case done
+        case failed
+        case blocked
+        /// The run was cancelled while it ran.
+        case interrupted
+    }
+
+    /// Whether a host is used.
+    public enum HostStatus: Sendable, Hashable {
+        case up
+        /// Failed; probed at ``Scheduler/HostState/probeAt``.
+        case quarantined
+        /// A probe is running.
+        case probing
+    }
+
+    /// One host's state.
+    public struct HostState: Sendable, Hashable {
+        public internal(set) var status: HostStatus = .up
+        /// Failures since it last ran a job to its end: the quarantine and each failed probe.
+        public internal(set) var failures = 0
+        /// When to probe it next (quarantined hosts).
+        public internal(set) var probeAt = 0.0
+        /// Lines running on it now.
+        public internal(set) var busy = 0
+        /// Its slots (indices in ``ClustmakePlanner/Plan/slots``).
+        public let slots: [Int]
+        /// The last failure's reason.
+        public internal(set) var lastFailure: String?
+        /// Free slots, highest index first (taken from the end).
+        var free: [Int]
+
+        init(slots: [Int]) {
+            self.slots = slots
+            free = slots.reversed()
+        }
+    }
+
+    public let plan: Plan
+    public let configuration: Configuration
+    /// Each job's phase, by index in the graph.
+    public private(set) var phases: [JobPhase]
+    /// Each host's state, by index in the cluster.
+    public private(set) var hosts: [HostState]
+    /// The dispatches running now, by id.
+    public private(set) var running: [Int: Dispatch] = [:]
+    /// Why each failed job failed (the last reason).
+    public private(set) var failureReasons: [Int32: String] = [:]
+    /// The failed job that blocked each blocked job.
+    public private(set) var blockedBy: [Int32: Int32] = [:]
+    /// The host each job last ran on (a dispatch of this run).
+    public private(set) var lastHost: [Int32: Int] = [:]
+    /// Why the run ended, once it has.
+    public private(set) var stopReason: StopReason?
+
+    private let groups: [Int]
+    private var unmet: [Int32]
+    private var failures: [Int32]
+    private var lostHosts: [[Int]]
+    private var homeless: [Bool]
+    private var pointers: [Int]
+    private var queue = ReadyQueue()
+    private var nextDispatchID = 1
+    private var halting: Int32?
+    private var cancelling = false
+    private var counts = Counts()
+
+    /// How many jobs are in each phase.
+    public struct Counts: Sendable, Hashable {
+        public var waiting = 0
+        public var ready = 0
+        public var running = 0
+        public var elsewhere = 0
+        public var done = 0
+        public var failed = 0
+        public var blocked = 0
+        public var interrupted = 0
+
+        subscript(phase: JobPhase) -> Int {
+            get {
+                switch phase {
+                case .waiting: waiting
+                case .ready: ready
+                case .running: running
+                case .elsewhere: elsewhere
+                case .done: done
+                case .failed: failed
+                case .blocked: blocked
+                case .interrupted: interrupted
+                }
+            }
+            set {
+                switch phase {
+                case .waiting: waiting = newValue
+                case .ready: ready = newValue
+                case .running: running = newValue
+                case .elsewhere: elsewhere = newValue
+                case .done: done = newValue
+                case .failed: failed = newValue
+                case .blocked: blocked = newValue
+                case .interrupted: interrupted = newValue
+                }
+            }
+        }
+    }
+
+    /// The number of jobs in each phase.
+    public var jobCounts: Counts { counts }
+
+    /// A scheduler for `plan`.
+    /// - Parameters:
+    ///   - plan: The plan: its graph, cluster, slots, costs (for bundling), placements (the priority: earlier
+    ///     planned start first, and the preferred slot) and sequences (with ``Configuration/followPlan``).
+    ///   - initial: Each job's state in redis when the run starts, by index; all pending when empty.
+    ///   - groups: Jobs bundle only with jobs of the same group (e.g. the same nice level); one group when empty.
+    ///   - configuration: How the run behaves.
+    public init(
+        plan: Plan, initial: [InitialJobState] = [], groups: [Int] = [], configuration: Configuration = Configuration()
+    ) {
+        self.plan = plan
+        self.configuration = configuration
+        let count = plan.graph.count
+        self.groups = groups.count == count ? groups : []
+        phases = Array(repeating: .waiting, count: count)
+        unmet = Array(repeating: 0, count: count)
+        failures = Array(repeating: 0, count: count)
+        lostHosts = Array(repeating: [], count: count)
+        homeless = Array(repeating: false, count: count)
+        pointers = Array(repeating: 0, count: plan.slots.count)
+        var slotsByHost = Array(repeating: [Int](), count: plan.cluster.hosts.count)
+        for (index, slot) in plan.slots.enumerated() { slotsByHost[slot.host].append(index) }
+        hosts = slotsByHost.map(HostState.init(slots:))
+        for job in 0..<count {
+            switch initial.count == count ? initial[job] : .pending {
+            case .pending: phases[job] = .waiting
+            case .done: phases[job] = .done
+            case .running: phases[job] = .elsewhere
+            }
+            counts[phases[job]] += 1
+        }
+        let known = phases
+        for job in 0..<count where known[job] == .waiting {
+            unmet[job] = Int32(plan.graph.predecessors[job].filter { known[Int($0)] != .done }.count)
+        }
+        for job in 0..<count where phases[job] == .waiting && unmet[job] == 0 {
+            makeReady(Int32(job))
+        }
+    }
+
+    // MARK: - Events
+
+    /// Starts the run: the first dispatches (or the end, when nothing is left to do).
+    public mutating func start(now: Double) -> [SchedulerAction] {
+        var actions = dispatchAvailable()
+        actions += finishIfOver()
+        return actions
+    }
+
+    /// A dispatch ended.
+    /// - Parameters:
+    ///   - id: The dispatch's id.
+    ///   - outcomes: One outcome per job of the dispatch, in its order (missing ones count as ``JobOutcome/notRun``).
+    ///   - now: The clock.
+    public mutating func dispatchEnded(_ id: Int, outcomes: [JobOutcome], now: Double) -> [SchedulerAction] {
+        guard let dispatch = running.removeValue(forKey: id) else { return [] }
+        var actions: [SchedulerAction] = []
+        let host = dispatch.host
+        hosts[host].busy -= 1
+        hosts[host].free.append(dispatch.slot)
+        hosts[host].free.sort(by: >)
+        var hostFailure: String?
+        var healthy = false
+        for (position, job) in dispatch.jobs.enumerated() {
+            let outcome = position < outcomes.count ? outcomes[position] : .notRun
+            guard phases[Int(job)] == .running else { continue }
+            switch outcome {
+            case .done:
+                healthy = true
+                complete(job)
+            case .failed(let reason):
+                healthy = true
+                actions += jobFailed(job, reason: reason)
+            case .blocked:
+                healthy = true
+                actions += block(job, by: nil)
+            case .notRun:
+                requeue(job)
+            case .runningElsewhere:
+                setPhase(job, .elsewhere)
+            case .interrupted:
+                setPhase(job, .interrupted)
+            case .hostLost(let reason):
+                hostFailure = reason
+                lostHosts[Int(job)].append(host)
+                if lostHosts[Int(job)].count >= configuration.maximumHostLosses {
+                    let text =
+                        "lost \(lostHosts[Int(job)].count) hosts (\(hostNames(lostHosts[Int(job)]))); last: \(reason)"
+                    actions.append(.recordLost(job: job, reason: text))
+                    actions += fail(job, reason: text)
+                } else {
+                    requeue(job)
+                }
+            }
+        }
+        if let reason = hostFailure {
+            actions += quarantine(host, reason: reason, now: now)
+        } else if healthy {
+            hosts[host].failures = 0
+        }
+        actions += dispatchAvailable()
+        actions += finishIfOver()
+        return actions
+    }
+
+    /// A job that another worker was running (``InitialJobState/running(host:)`` or
+    /// ``JobOutcome/runningElsewhere``) ended.
+    public mutating func elsewhereEnded(_ job: Int32, _ outcome: ElsewhereOutcome, now: Double) -> [SchedulerAction] {
+        guard phases[Int(job)] == .elsewhere else { return [] }
+        var actions: [SchedulerAction] = []
+        switch outcome {
+        case .done: complete(job)
+        case .failed(let reason): actions += jobFailed(job, reason: reason)
+        case .blocked: actions += block(job, by: nil)
+        case .lost: requeue(job)
+        }
+        actions += dispatchAvailable()
+        actions += finishIfOver()
+        return actions
+    }
+
+    /// A probe of a quarantined host ended.
+    public mutating func probeEnded(host: Int, succeeded: Bool, now: Double) -> [SchedulerAction] {
+        guard hosts[host].status == .probing else { return [] }
+        var actions: [SchedulerAction] = []
+        if succeeded {
+            hosts[host].status = .up
+            actions.append(.restore(host: host))
+            actions += dispatchAvailable()
+        } else {
+            hosts[host].failures += 1
+            hosts[host].status = .quarantined
+            hosts[host].probeAt = now + probeDelay(failures: hosts[host].failures)
+        }
+        actions += finishIfOver()
+        return actions
+    }
+
+    /// Time passed: probes that are due.
+    public mutating func tick(now: Double) -> [SchedulerAction] {
+        guard stopReason == nil else { return [] }
+        var actions: [SchedulerAction] = []
+        for host in hosts.indices where hosts[host].status == .quarantined && hosts[host].probeAt <= now {
+            hosts[host].status = .probing
+            actions.append(.probe(host: host))
+        }
+        return actions
+    }
+
+    /// The next time ``tick(now:)`` has something to do, if any.
+    public var nextDeadline: Double? {
+        guard stopReason == nil else { return nil }
+        return hosts.filter { $0.status == .quarantined }.map(\.probeAt).min()
+    }
+
+    /// Cancels the run: nothing more is dispatched, running lines are stopped, and the run ends once they have.
+    public mutating func cancel(now: Double) -> [SchedulerAction] {
+        guard stopReason == nil else { return [] }
+        cancelling = true
+        var actions: [SchedulerAction] = []
+        if !running.isEmpty { actions.append(.stop(dispatches: running.keys.sorted())) }
+        actions += finishIfOver()
+        return actions
+    }
+
+    /// Takes a host out of use (the executor found it failed outside a dispatch, e.g. its connection broke).
+    public mutating func hostFailed(_ host: Int, reason: String, now: Double) -> [SchedulerAction] {
+        var actions = quarantine(host, reason: reason, now: now)
+        actions += finishIfOver()
+        return actions
+    }
+
+    // MARK: - Internals
+
+    private func hostNames(_ indices: [Int]) -> String {
+        indices.map { plan.cluster.hosts[$0].name }.joined(separator: ", ")
+    }
+
+    private func probeDelay(failures: Int) -> Double {
+        var delay = configuration.probeDelay
+        var count = 1
+        while count < failures && delay < configuration.maximumProbeDelay {
+            delay *= 2
+            count += 1
+        }
+        return min(delay, configuration.maximumProbeDelay)
+    }
+
+    private mutating func setPhase(_ job: Int32, _ phase: JobPhase) {
+        counts[phases[Int(job)]] -= 1
+        phases[Int(job)] = phase
+        counts[phase] += 1
+    }
+
+    private mutating func makeReady(_ job: Int32) {
+        setPhase(job, .ready)
+        if configuration.followPlan && !homeless[Int(job)] {
+            let slot = Int(plan.placements[Int(job)].slot)
+            if hosts[plan.slots[slot].host].status == .up { return }
+            homeless[Int(job)] = true
+        }
+        queue.push(job, priority: plan.placements[Int(job)].start)
+    }
+
+    private mutating func requeue(_ job: Int32) {
+        homeless[Int(job)] = true
+        makeReady(job)
+    }
+
+    private mutating func complete(_ job: Int32) {
+        setPhase(job, .done)
+        for successor in plan.graph.successors[Int(job)] where phases[Int(successor)] == .waiting {
+            unmet[Int(successor)] -= 1
+            if unmet[Int(successor)] == 0 { makeReady(successor) }
+        }
+    }
+
+    private mutating func jobFailed(_ job: Int32, reason: String) -> [SchedulerAction] {
+        failures[Int(job)] += 1
+        if Int(failures[Int(job)]) <= plan.graph.jobs[Int(job)].retries {
+            requeue(job)
+            return []
+        }
+        return fail(job, reason: reason)
+    }
+
+    private mutating func fail(_ job: Int32, reason: String) -> [SchedulerAction] {
+        setPhase(job, .failed)
+        failureReasons[job] = reason
+        if configuration.haltOnFailure && halting == nil { halting = job }
+        return blockDependents(of: job)
+    }
+
+    private mutating func block(_ job: Int32, by dependency: Int32?) -> [SchedulerAction] {
+        setPhase(job, .blocked)
+        if let dependency { blockedBy[job] = dependency }
+        return blockDependents(of: job)
+    }
+
+    /// Blocks every job downstream of `job` that has not run, each listed after the job through which it was
+    /// found (so each has a failed or blocked dependency when it is recorded).
+    private mutating func blockDependents(of job: Int32) -> [SchedulerAction] {
+        var order: [Int32] = []
+        var stack: [Int32] = [job]
+        let root = blockedBy[job] ?? job
+        while let current = stack.popLast() {
+            for successor in plan.graph.successors[Int(current)] {
+                let phase = phases[Int(successor)]
+                guard phase == .waiting || phase == .ready else { continue }
+                setPhase(successor, .blocked)
+                blockedBy[successor] = root
+                order.append(successor)
+                stack.append(successor)
+            }
+        }
+        return order.isEmpty ? [] : [.recordBlocked(jobs: order, dependency: job)]
+    }
+
+    private mutating func quarantine(_ host: Int, reason: String, now: Double) -> [SchedulerAction] {
+        hosts[host].lastFailure = reason
+        guard hosts[host].status == .up else { return [] }
+        hosts[host].status = .quarantined
+        hosts[host].failures += 1
+        hosts[host].probeAt = now + probeDelay(failures: hosts[host].failures)
+        if configuration.followPlan {
+            // Jobs waiting for this host's slots may run anywhere now.
+            for slot in hosts[host].slots {
+                for job in plan.sequences[slot].dropFirst(pointers[slot])
+                where phases[Int(job)] == .ready && !homeless[Int(job)] {
+                    homeless[Int(job)] = true
+                    queue.push(job, priority: plan.placements[Int(job)].start)
+                }
+            }
+        }
+        return [.quarantine(host: host, reason: reason, probeAt: hosts[host].probeAt)]
+    }
+
+    private func isGivenUp(_ host: Int) -> Bool {
+        hosts[host].status != .up && hosts[host].failures > configuration.probesBeforeGivingUp
+    }
+
+    private mutating func finishIfOver() -> [SchedulerAction] {
+        guard stopReason == nil, running.isEmpty else { return [] }
+        var reason: StopReason?
+        if cancelling {
+            reason = .cancelled
+        } else if let job = halting {
+            reason = .halted(job: job)
+        } else if counts.waiting + counts.ready + counts.elsewhere == 0 {
+            reason = .finished
+        } else if counts.elsewhere == 0 && hosts.indices.allSatisfy(isGivenUp) {
+            reason = .noHostsLeft
+        }
+        guard let reason else { return [] }
+        stopReason = reason
+        return [.finish(reason)]
+    }
+
+    // MARK: - Dispatching
+
+    private var freeSlotCount: Int {
+        hosts.reduce(0) { $0 + ($1.status == .up ? $1.free.count : 0) }
+    }
+
+    private mutating func dispatchAvailable() -> [SchedulerAction] {
+        guard halting == nil, !cancelling, stopReason == nil else { return [] }
+        var actions: [SchedulerAction] = []
+        if configuration.followPlan {
+            for host in hosts.indices where hosts[host].status == .up {
+                for slot in hosts[host].free.reversed() {
+                    let sequence = plan.sequences[slot]
+                    while pointers[slot] < sequence.count {
+                        let job = sequence[pointers[slot]]
+                        let phase = phases[Int(job)]
+                        if (phase == .waiting || phase == .ready) && !homeless[Int(job)] { break }
+                        pointers[slot] += 1
+                    }
+                    guard pointers[slot] < sequence.count else { continue }
+                    let first = sequence[pointers[slot]]
+                    guard phases[Int(first)] == .ready else { continue }
+                    var jobs = [first]
+                    let limit = bundleLimit(for: first, host: host)
+                    var next = pointers[slot] + 1
+                    while jobs.count < limit && next < sequence.count {
+                        let job = sequence[next]
+                        guard phases[Int(job)] == .ready, !homeless[Int(job)], sameGroup(job, first),
+                            bundleLimit(for: job, host: host) > 1
+                        else { break }
+                        jobs.append(job)
+                        next += 1
+                    }
+                    pointers[slot] = next
+                    actions.append(.dispatch(start(jobs, slot: slot, host: host)))
+                }
+            }
+        }
+        var deferred: [Int32] = []
+        while freeSlotCount > 0, let job = queue.pop() {
+            guard phases[Int(job)] == .ready, !configuration.followPlan || homeless[Int(job)] else { continue }
+            guard let (slot, host) = chooseSlot(for: job) else {
+                deferred.append(job)
+                continue
+            }
+            var jobs = [job]
+            let limit = bundleLimit(for: job, host: host)
+            var skipped: [Int32] = []
+            var inspected = 0
+            while jobs.count < limit && inspected < 2 * limit, let candidate = queue.pop() {
+                inspected += 1
+                guard phases[Int(candidate)] == .ready, !configuration.followPlan || homeless[Int(candidate)],
+                    !jobs.contains(candidate)
+                else { continue }
+                if sameGroup(candidate, job) && bundleLimit(for: candidate, host: host) > 1
+                    && !excluded(candidate, from: host)
+                {
+                    jobs.append(candidate)
+                } else {
+                    skipped.append(candidate)
+                }
+            }
+            for job in skipped { queue.push(job, priority: plan.placements[Int(job)].start) }
+            actions.append(.dispatch(start(jobs, slot: slot, host: host)))
+        }
+        for job in deferred { queue.push(job, priority: plan.placements[Int(job)].start) }
+        return actions
+    }
+
+    private func sameGroup(_ a: Int32, _ b: Int32) -> Bool {
+        groups.isEmpty || groups[Int(a)] == groups[Int(b)]
+    }
+
+    /// How many jobs one line starting with `job` may hold on `host`: the policy's size, but never so many that
+    /// free slots stay idle while one line holds several ready jobs.
+    private func bundleLimit(for job: Int32, host: Int) -> Int {
+        var limit: Int
+        switch configuration.bundle {
+        case .off: return 1
+        case .fixed(let size): limit = max(1, size)
+        case .auto:
+            let seconds = plan.costs[Int(job)] / max(plan.cluster.hosts[host].speed, 1e-9)
+            guard seconds < configuration.bundleTarget else { return 1 }
+            limit = Int((configuration.bundleTarget / max(seconds, 1e-6)).rounded(.down))
+        }
+        limit = min(limit, configuration.maximumBundle)
+        let spread = (counts.ready + freeSlotCount - 1) / max(1, freeSlotCount)
+        return max(1, min(limit, spread))
+    }
+
+    private func excluded(_ job: Int32, from host: Int) -> Bool {
+        let lost = lostHosts[Int(job)]
+        guard lost.contains(host) else { return false }
+        // Only while some other usable host remains.
+        return hosts.indices.contains { $0 != host && hosts[$0].status == .up && !lost.contains($0) }
+    }
+
+    private func chooseSlot(for job: Int32) -> (slot: Int, host: Int)? {
+        let planned = Int(plan.placements[Int(job)].slot)
+        let plannedHost = plan.slots[planned].host
+        if hosts[plannedHost].status == .up && hosts[plannedHost].free.contains(planned)
+            && !excluded(job, from: plannedHost)
+        {
+            return (planned, plannedHost)
+        }
+        var best: Int?
+        var bestLoad = Double.infinity
+        for host in hosts.indices where hosts[host].status == .up && !hosts[host].free.isEmpty {
+            guard !excluded(job, from: host) else { continue }
+            let load = Double(hosts[host].busy) / Double(max(1, hosts[host].slots.count))
+            let faster = best.map { plan.cluster.hosts[host].speed > plan.cluster.hosts[$0].speed } ?? false
+            if load < bestLoad || (load == bestLoad && faster) {
+                best = host
+                bestLoad = load
+            }
+        }
+        guard let host = best, let slot = hosts[host].free.last else { return nil }
+        return (slot, host)
+    }
+
+    private mutating func start(_ jobs: [Int32], slot: Int, host: Int) -> Dispatch {
+        if let position = hosts[host].free.firstIndex(of: slot) { hosts[host].free.remove(at: position) }
+        hosts[host].busy += 1
+        for job in jobs {
+            setPhase(job, .running)
+            lastHost[job] = host
+        }
+        let dispatch = Dispatch(id: nextDispatchID, slot: slot, host: host, jobs: jobs)
+        nextDispatchID += 1
+        running[dispatch.id] = dispatch
+        return dispatch
+    }
+}

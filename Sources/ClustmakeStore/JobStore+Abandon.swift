@@ -1,0 +1,29 @@
+import ClustmakeRedis
+
+extension JobStore {
+    /// What ``abandon(_:reason:)`` did.
+    public enum AbandonOutcome: Sendable, Hashable {
+        /// The job is recorded failed, with the reason; its dependents will find it failed and be blocked.
+        case recorded
+        /// The job is done after all: nothing changed.
+        case alreadyDone
+        /// A live worker holds the job's lease: nothing changed.
+        case running
+    }
+
+    /// Records that the executor gave up on a job without a failed attempt of its own (it lost too many hosts):
+    /// atomically, the job becomes `failed` with `reason` and a `job-abandoned` event is published. A job in
+    /// progress whose lease expired is recorded lost first.
+    /// - Throws: ``StoreError`` with code ``StoreError/Code/unknownJob``, or when redis fails.
+    public func abandon(_ id: String, reason: String) throws(StoreError) -> AbandonOutcome {
+        let reply = try evaluate(
+            StoreScripts.abandon, [RedisArgument(id), RedisArgument(reason), RedisArgument(UTCTime.now().iso8601)],
+            "recording job '\(id)' failed")
+        switch reply.string {
+        case "failed": return .recorded
+        case "done": return .alreadyDone
+        case "running": return .running
+        default: throw StoreError(.redis, "unexpected reply when recording job '\(id)' failed: \(reply)")
+        }
+    }
+}

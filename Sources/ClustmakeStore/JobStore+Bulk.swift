@@ -1,0 +1,400 @@
+import ClustmakeJSON
+import ClustmakeModel
+import ClustmakeRedis
+
+/// Bulk reads for the collector: a whole namespace in a few dozen pipelined round trips, and the output tails of
+/// many attempts at once.
+///
+/// A namespace of 100,000 attempts holds millions of hash fields. The snapshot reads them with `HMGET` of the
+/// fields it keeps (the server's cheapest way), builds each batch's commands only when it sends them, and decodes
+/// each reply positionally into typed values, numbers and times straight from their bytes, without a field
+/// dictionary per record.
+extension JobStore {
+    /// How many commands one round trip of a bulk read sends.
+    static let bulkBatchSize = 2000
+
+    /// Reads everything recorded in the namespace: metadata, jobs with their states, attempts and hosts.
+    ///
+    /// Round trips: one for the namespace's keys, one per ``bulkBatchSize`` commands (two per job, one per
+    /// attempt), one for the leases of jobs in progress and one for the hosts: about 150 for 100,000 attempts.
+    /// - Returns: The snapshot (see ``NamespaceSnapshot`` on consistency while workers run).
+    /// - Throws: ``StoreError`` for an unknown namespace, another schema, a corrupt record, or when redis fails.
+    public func snapshot() throws(StoreError) -> NamespaceSnapshot {
+        let readAt = UTCTime.now()
+        let first = try bulkPipeline(
+            [
+                ["GET", RedisArgument(keys.schema)], ["HGETALL", RedisArgument(keys.meta)],
+                ["ZRANGE", RedisArgument(keys.jobs), "0", "-1"], ["HGETALL", RedisArgument(keys.states)],
+                ["SMEMBERS", RedisArgument(keys.hosts)],
+            ], "reading the namespace")
+        guard let version = try text(first[0], "the schema version at \(keys.schema)") else {
+            throw unknownNamespace()
+        }
+        guard version == String(StoreSchema.version) else { throw schemaMismatch(found: version) }
+        let metadata = RunMetadata(namespace: namespace, fields: try dictionary(first[1], keys.meta))
+        let ids = try strings(first[2], "the job list at \(keys.jobs)")
+        let stateOf = try dictionary(first[3], keys.states)
+        let hostNames = try strings(first[4], "the hosts at \(keys.hosts)").sorted()
+
+        // Jobs: the definition's fields, then the status's, for each.
+        var jobs: [NamespaceSnapshot.Job] = []
+        jobs.reserveCapacity(ids.count)
+        let definitionFields = Self.snapshotJobFields.map { RedisArgument($0) }
+        let statusFields = Self.snapshotStatusFields.map { RedisArgument($0) }
+        var definition: [RedisReply] = []
+        let keys = keys
+        try prefetchedPipeline(count: ids.count * 2, "reading the jobs") { offset in
+            offset % 2 == 0
+                ? ["HMGET", RedisArgument(keys.job(ids[offset / 2]))] + definitionFields
+                : ["HMGET", RedisArgument(keys.status(ids[offset / 2]))] + statusFields
+        } each: { (offset, reply) throws(StoreError) in
+            guard case .array(let values) = reply else {
+                throw StoreError(.redis, "reading the jobs: expected an array from redis, got \(reply)")
+            }
+            if offset % 2 == 0 {
+                definition = values
+            } else {
+                let id = ids[offset / 2]
+                if let job = try decodeJob(id: id, state: stateOf[id], definition: definition, status: values) {
+                    jobs.append(job)
+                }
+            }
+        }
+
+        // The leases of jobs in progress: without one, a job is lost.
+        let inProgress = jobs.indices.filter { jobs[$0].status.state == .inProgress }
+        if !inProgress.isEmpty {
+            try bulkPipeline(count: inProgress.count * 2, "reading the leases") { offset in
+                [offset % 2 == 0 ? "GET" : "PTTL", RedisArgument(keys.lease(jobs[inProgress[offset / 2]].id))]
+            } each: { (offset, reply) throws(StoreError) in
+                let index = inProgress[offset / 2]
+                var status = jobs[index].status
+                if offset % 2 == 0 {
+                    status.leaseHolder = try text(reply, "the lease of job '\(status.id)'")
+                    if status.leaseHolder == nil { status.state = .lost }
+                } else if status.leaseHolder != nil {
+                    status.leaseRemaining = reply.integer.flatMap { $0 >= 0 ? Duration.milliseconds($0) : nil }
+                }
+                jobs[index].status = status
+            }
+        }
+
+        // Attempts 1 … attempts of every job.
+        var owners: [Int32] = []
+        var numbers: [Int32] = []
+        owners.reserveCapacity(jobs.count)
+        numbers.reserveCapacity(jobs.count)
+        for (index, job) in jobs.enumerated() where job.status.attempts > 0 {
+            for number in 1...job.status.attempts {
+                owners.append(Int32(index))
+                numbers.append(Int32(number))
+            }
+        }
+        var attempts = [[NamespaceSnapshot.Attempt]](repeating: [], count: jobs.count)
+        let attemptFields = Self.snapshotAttemptFields.map { RedisArgument($0) }
+        let jobIDs = jobs.map(\.id)
+        try prefetchedPipeline(count: owners.count, "reading the attempts") { [owners, numbers] offset in
+            ["HMGET", RedisArgument(keys.attempt(jobIDs[Int(owners[offset])], Int(numbers[offset])))] + attemptFields
+        } each: { (offset, reply) throws(StoreError) in
+            guard case .array(let values) = reply else {
+                throw StoreError(.redis, "reading the attempts: expected an array from redis, got \(reply)")
+            }
+            if let attempt = Self.decodeAttempt(values) { attempts[Int(owners[offset])].append(attempt) }
+        }
+
+        var hosts: [HostRecord] = []
+        if !hostNames.isEmpty {
+            let replies = try bulkPipeline(
+                hostNames.map { ["HGETALL", RedisArgument(keys.host($0))] }, "reading the host records")
+            for (name, reply) in zip(hostNames, replies) {
+                hosts.append(HostRecord(nickname: name, fields: try dictionary(reply, keys.host(name))))
+            }
+        }
+        return NamespaceSnapshot(
+            namespace: namespace, metadata: metadata, jobs: jobs, attempts: attempts, hosts: hosts, readAt: readAt)
+    }
+
+    /// The last bytes of the output of many attempts, read with `GETRANGE` (so a 64 KiB tail costs `lastBytes`).
+    /// - Parameters:
+    ///   - attempts: The attempts, as job id and attempt number.
+    ///   - channel: stdout or stderr.
+    ///   - lastBytes: How many bytes to read from the end of each, at most; positive.
+    /// - Returns: The bytes of each attempt, in the order asked; empty when the attempt recorded none.
+    /// - Throws: ``StoreError`` for an unknown namespace, another schema, or when redis fails.
+    public func outputTails(
+        of attempts: [(job: String, attempt: Int)], _ channel: OutputChannel, lastBytes: Int
+    ) throws(StoreError) -> [[UInt8]] {
+        try checkSchema()
+        guard !attempts.isEmpty else { return [] }
+        let start = RedisArgument(-max(1, lastBytes))
+        let replies = try bulkPipeline(
+            attempts.map { ["GETRANGE", RedisArgument(keys.output($0.job, $0.attempt, channel)), start, "-1"] },
+            "reading the \(channel) of \(attempts.count) attempts")
+        return replies.map { $0.bytes ?? [] }
+    }
+
+    // MARK: - The fields read
+
+    /// The definition fields the snapshot reads, in order.
+    static let snapshotJobFields = ["index", "shell", "argv", "deps", "tags", "cost", "retries", "timeout"]
+    /// The status fields the snapshot reads, in order: every field of `compmake:{NS}:status:ID`.
+    static let snapshotStatusFields = [
+        "attempts", "attempt", "start_seq", "host", "updated", "reason", "blocked_by", "done_seq", "done_attempt",
+    ]
+    /// The attempt fields the snapshot reads, in order (``NamespaceSnapshot/Attempt``'s properties).
+    static let snapshotAttemptFields = [
+        "attempt", "state", "host", "nodename", "worker_version", "started", "ended", "lost_at", "wall_time",
+        "user_cpu", "system_cpu", "max_rss", "exit_status", "signal", "timed_out", "reason", "stdout_bytes",
+        "stderr_bytes", "stdout_log", "stderr_log", "superseded", "stale",
+    ]
+
+    // MARK: - Decoding
+
+    /// Decodes one job; `nil` when it was removed since the job list was read.
+    private func decodeJob(
+        id: String, state stateText: String?, definition: [RedisReply], status: [RedisReply]
+    ) throws(StoreError) -> NamespaceSnapshot.Job? {
+        func string(_ index: Int) -> String? { BulkDecoding.string(definition, index) }
+        guard let indexText = string(0) else { return nil }
+        func corrupt(_ field: String, _ problem: String) -> StoreError {
+            StoreError(
+                .corruptRecord,
+                "the job definition at \(keys.job(id)) has a bad '\(field)' field: \(problem). Push the graph again "
+                    + "(clustmake push) to rewrite it.")
+        }
+        func list(_ index: Int, _ field: String) throws(StoreError) -> [String] {
+            guard let text = string(index) else { return [] }
+            guard let list = BulkDecoding.stringArray(text) else { throw corrupt(field, "it is not a JSON list") }
+            return list
+        }
+        guard let index = Int(indexText) else { throw corrupt("index", "'\(indexText)' is not a whole number") }
+        let command: Job.Command
+        if let line = string(1) {
+            command = .shell(line)
+        } else if string(2) != nil {
+            command = .argv(try list(2, "argv"))
+        } else {
+            throw corrupt("shell", "the job has neither 'shell' nor 'argv'")
+        }
+        let text = stateText ?? JobState.notStarted.rawValue
+        guard let state = JobState(rawValue: text) else {
+            throw StoreError(.corruptRecord, "job '\(id)' has the unknown state '\(text)' in \(keys.states)")
+        }
+        var fields: [String: String] = [:]
+        for (offset, name) in Self.snapshotStatusFields.enumerated() {
+            if let value = BulkDecoding.string(status, offset) { fields[name] = value }
+        }
+        return NamespaceSnapshot.Job(
+            id: id, index: index, command: command, deps: try list(3, "deps"), tags: try list(4, "tags"),
+            cost: string(5).flatMap { Double($0) } ?? Job.defaultCost, retries: string(6).flatMap { Int($0) } ?? 0,
+            timeout: string(7).flatMap { Double($0) },
+            status: JobStatus(id: id, state: state, fields: fields, leaseHolder: nil, leaseRemaining: nil))
+    }
+
+    /// Decodes one attempt from the values of ``snapshotAttemptFields``; `nil` when it has no record.
+    private static func decodeAttempt(_ values: [RedisReply]) -> NamespaceSnapshot.Attempt? {
+        typealias D = BulkDecoding
+        guard values.count == snapshotAttemptFields.count, let number = D.integer(values, 0) else { return nil }
+        return NamespaceSnapshot.Attempt(
+            number: number, state: D.string(values, 1).flatMap(AttemptState.init(rawValue:)) ?? .running,
+            host: D.string(values, 2) ?? "", nodename: D.string(values, 3), workerVersion: D.string(values, 4),
+            started: D.time(values, 5), ended: D.time(values, 6), lostAt: D.time(values, 7),
+            wallTime: D.number(values, 8), userCPU: D.number(values, 9), systemCPU: D.number(values, 10),
+            maxRSS: D.integer(values, 11).flatMap { UInt64(exactly: $0) }, exitStatus: D.integer(values, 12),
+            signal: D.integer(values, 13), timedOut: D.integer(values, 14) == 1, reason: D.string(values, 15),
+            stdoutBytes: D.integer(values, 16), stderrBytes: D.integer(values, 17), stdoutLog: D.string(values, 18),
+            stderrLog: D.string(values, 19), superseded: D.string(values, 20), stale: D.string(values, 21))
+    }
+
+    // MARK: - Plumbing
+
+    /// Runs `commands` in pipelines of ``batchSize`` and returns every reply; throws on the first error reply.
+    func bulkPipeline(_ commands: [[RedisArgument]], _ doing: String) throws(StoreError) -> [RedisReply] {
+        var replies: [RedisReply] = []
+        replies.reserveCapacity(commands.count)
+        try bulkPipeline(count: commands.count, doing) {
+            commands[$0]
+        } each: { (_, reply) throws(StoreError) in
+            replies.append(reply)
+        }
+        return replies
+    }
+
+    /// Sends `count` commands, built by `command` one batch of ``bulkBatchSize`` at a time, and hands each reply
+    /// to `each` with its command's offset as it comes (so that a batch's commands and replies are freed before
+    /// the next batch); throws on the first error reply.
+    func bulkPipeline(
+        count: Int, _ doing: String, command: (Int) -> [RedisArgument],
+        each: (Int, RedisReply) throws(StoreError) -> Void
+    ) throws(StoreError) {
+        var start = 0
+        while start < count {
+            let end = min(start + Self.bulkBatchSize, count)
+            let batch: [RedisReply]
+            do {
+                batch = try connection.pipeline((start..<end).map(command))
+            } catch {
+                throw StoreError.wrapping(error, "\(doing) in namespace '\(namespace)'")
+            }
+            for (offset, reply) in batch.enumerated() {
+                if case .error(let message) = reply {
+                    throw StoreError.wrapping(
+                        RedisError(.server, "redis replied with an error: \(message)", serverMessage: message),
+                        "\(doing) in namespace '\(namespace)'")
+                }
+                try each(start + offset, reply)
+            }
+            start = end
+        }
+    }
+
+    /// A flat `HGETALL` reply as a dictionary of UTF-8 strings, decoded without intermediate arrays.
+    func dictionary(_ reply: RedisReply, _ what: @autoclosure () -> String) throws(StoreError) -> [String: String] {
+        guard case .array(let elements) = reply else {
+            throw StoreError(.redis, "\(what()): expected an array from redis, got \(reply)")
+        }
+        guard elements.count % 2 == 0 else {
+            throw StoreError(.redis, "\(what()): expected field, value pairs, got \(elements.count) strings")
+        }
+        var result: [String: String] = [:]
+        result.reserveCapacity(elements.count / 2)
+        var index = 0
+        while index < elements.count {
+            guard case .bulk(let name) = elements[index], case .bulk(let value) = elements[index + 1] else {
+                throw StoreError(.corruptRecord, "\(what()): expected text, got \(elements[index])")
+            }
+            result[String(decoding: name, as: UTF8.self)] = String(decoding: value, as: UTF8.self)
+            index += 2
+        }
+        return result
+    }
+}
+
+/// Values of `HMGET` replies, decoded from their bytes: the store writes numbers and times in fixed forms
+/// (docs/redis-schema.md), which are parsed here without building strings; anything else falls back to the
+/// general parsers.
+enum BulkDecoding {
+    static func bytes(_ values: [RedisReply], _ index: Int) -> [UInt8]? {
+        guard index < values.count, case .bulk(let bytes) = values[index] else { return nil }
+        return bytes
+    }
+
+    static func string(_ values: [RedisReply], _ index: Int) -> String? {
+        bytes(values, index).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// A whole number: `-?[0-9]+`.
+    static func integer(_ values: [RedisReply], _ index: Int) -> Int? {
+        guard let bytes = bytes(values, index), !bytes.isEmpty, bytes.count <= 18 else { return nil }
+        var value = 0
+        var negative = false
+        for (position, byte) in bytes.enumerated() {
+            if position == 0 && byte == UInt8(ascii: "-") && bytes.count > 1 {
+                negative = true
+                continue
+            }
+            guard byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") else { return nil }
+            value = value * 10 + Int(byte - UInt8(ascii: "0"))
+        }
+        return negative ? -value : value
+    }
+
+    /// A number: `-?[0-9]+(\.[0-9]+)?` exactly (the integer of all its digits over a power of ten, both exact
+    /// doubles, so the one division rounds correctly), anything else through `Double(String)`.
+    static func number(_ values: [RedisReply], _ index: Int) -> Double? {
+        guard let bytes = bytes(values, index), !bytes.isEmpty else { return nil }
+        var digits: Int64 = 0
+        var count = 0
+        var scale = 0
+        var seenPoint = false
+        var negative = false
+        for (position, byte) in bytes.enumerated() {
+            if byte == UInt8(ascii: "-") && position == 0 {
+                negative = true
+            } else if byte == UInt8(ascii: ".") && !seenPoint {
+                seenPoint = true
+            } else if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") && count < 15 {
+                digits = digits * 10 + Int64(byte - UInt8(ascii: "0"))
+                count += 1
+                if seenPoint { scale += 1 }
+            } else {
+                return Double(String(decoding: bytes, as: UTF8.self))
+            }
+        }
+        guard count > 0 else { return nil }
+        var divisor = 1.0
+        for _ in 0..<scale { divisor *= 10 }
+        return (negative ? -1 : 1) * Double(digits) / divisor
+    }
+
+    /// An instant as the store writes it, `YYYY-MM-DDTHH:MM:SS.mmmZ`; other forms through ``UTCTime/init(iso8601:)``.
+    static func time(_ values: [RedisReply], _ index: Int) -> UTCTime? {
+        guard let bytes = bytes(values, index) else { return nil }
+        guard bytes.count == 24, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
+            bytes[10] == UInt8(ascii: "T"), bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
+            bytes[19] == UInt8(ascii: "."), bytes[23] == UInt8(ascii: "Z")
+        else {
+            return UTCTime(iso8601: String(decoding: bytes, as: UTF8.self))
+        }
+        func number(_ range: Range<Int>) -> Int? {
+            var value = 0
+            for index in range {
+                let byte = bytes[index]
+                guard byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") else { return nil }
+                value = value * 10 + Int(byte - UInt8(ascii: "0"))
+            }
+            return value
+        }
+        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
+            let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
+            let millis = number(20..<23), (1...12).contains(month), (1...31).contains(day)
+        else { return UTCTime(iso8601: String(decoding: bytes, as: UTF8.self)) }
+        // Days from 1970-01-01 to the civil date (Howard Hinnant's days_from_civil).
+        let shifted = month <= 2 ? year - 1 : year
+        let era = (shifted >= 0 ? shifted : shifted - 399) / 400
+        let yearOfEra = shifted - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        let days = era * 146_097 + dayOfEra - 719_468
+        let seconds = days * 86400 + hour * 3600 + minute * 60 + second
+        return UTCTime(secondsSince1970: Double(seconds) + Double(millis) / 1000)
+    }
+
+    /// A JSON array of strings, as the store writes `deps`, `tags` and `argv`; quickly when no string has an
+    /// escape, else through the JSON parser. `nil` when it is not such an array.
+    static func stringArray(_ text: String) -> [String]? {
+        var text = text
+        return text.withUTF8 { bytes -> [String]? in
+            guard bytes.first == UInt8(ascii: "["), bytes.last == UInt8(ascii: "]") else { return nil }
+            guard !bytes.contains(UInt8(ascii: "\\")) else { return nil }
+            var result: [String] = []
+            var position = 1
+            while position < bytes.count - 1 {
+                let byte = bytes[position]
+                if byte == UInt8(ascii: "\"") {
+                    var close = position + 1
+                    while close < bytes.count - 1 && bytes[close] != UInt8(ascii: "\"") { close += 1 }
+                    guard close < bytes.count - 1 else { return nil }
+                    result.append(
+                        String(decoding: UnsafeBufferPointer(rebasing: bytes[(position + 1)..<close]), as: UTF8.self))
+                    position = close + 1
+                } else if byte == UInt8(ascii: ",") || byte == UInt8(ascii: " ") {
+                    position += 1
+                } else {
+                    return nil
+                }
+            }
+            return result
+        } ?? parsedStringArray(text)
+    }
+
+    private static func parsedStringArray(_ text: String) -> [String]? {
+        guard let value = try? JSONValue.parse(text), let array = value.arrayValue else { return nil }
+        var result: [String] = []
+        for element in array {
+            guard let string = element.stringValue else { return nil }
+            result.append(string)
+        }
+        return result
+    }
+}

@@ -1,0 +1,57 @@
+import ClustmakeCollector
+import ClustmakeModel
+import ClustmakeStore
+import Testing
+
+@Suite struct LearnedCostsTests {
+    /// Earlier runs: p1 ran 3 times (10, 20 s ok; 90 s failed), p2 once (40 s) on a host of speed 2, q1 lost.
+    static let history = RunHistory(
+        namespace: "earlier", now: Histories.t0 + 1000,
+        jobs: [
+            Histories.job("p1", tags: ["mProject"], doneAttempt: 3), Histories.job("p2", tags: ["mProject", "extra"]),
+            Histories.job("q1", state: .lost, tags: ["mDiff"]),
+        ],
+        attempts: [
+            Histories.attempt(0, 1, on: "slow", from: 0, to: 10),
+            Histories.attempt(0, 2, on: "slow", from: 10, to: 100, .failed),
+            Histories.attempt(0, 3, on: "slow", from: 100, to: 120),
+            Histories.attempt(1, 1, on: "fast", from: 0, to: 40),
+            Histories.attempt(2, 1, on: "slow", from: 0, to: 5, .lost),
+        ])
+
+    static func graph() throws -> JobGraph {
+        try JobGraph(jobs: [
+            Job(id: "p1", command: .shell("true"), cost: 7),
+            Job(id: "p3", command: .shell("true"), cost: 7, tags: ["other", "mProject"]),
+            Job(id: "q2", command: .shell("true"), cost: 7, tags: ["mDiff"]),
+            Job(id: "new", command: .shell("true"), cost: 7),
+        ])
+    }
+
+    @Test("a job seen before takes the median of its successful runtimes, at speed 1")
+    func ownMedian() throws {
+        let learned = LearnedCosts(graph: try Self.graph(), history: Self.history, speeds: ["fast": 2, "slow": 1])
+        #expect(learned.costs["p1"] == 15)
+        #expect(learned.samples == 3)
+    }
+
+    @Test("a new job takes the median of its first tag that has samples; others keep their declared cost")
+    func tagMedian() throws {
+        let learned = LearnedCosts(graph: try Self.graph(), history: Self.history, speeds: ["fast": 2, "slow": 1])
+        // mProject samples: 10, 20 (p1) and 80 (p2: 40 s at speed 2).
+        #expect(learned.costs["p3"] == 20)
+        #expect(learned.costs["q2"] == nil)  // q1 was lost: no sample
+        #expect(learned.costs["new"] == nil)
+        #expect(learned.fromJob == 1)
+        #expect(learned.fromTag == 1)
+        #expect(learned.declared == 2)
+    }
+
+    @Test("hosts the cluster does not know count as speed 1")
+    func unknownHosts() throws {
+        let learned = LearnedCosts(graph: try Self.graph(), history: Self.history)
+        #expect(learned.costs["p3"] == 20)  // 10, 20, 40
+        #expect(RunStatistics.median(ofSorted: [1, 2, 3, 4]) == 2.5)
+        #expect(RunStatistics.median(ofSorted: []) == nil)
+    }
+}

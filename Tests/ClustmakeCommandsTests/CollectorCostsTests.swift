@@ -1,0 +1,108 @@
+import ClustmakeJSON
+import ClustmakeStore
+import ClustmakeTestSupport
+import Foundation
+import Testing
+
+/// `clustmake plan` learning job costs from earlier runs recorded in redis (`--costs-from NS`, and the plan's own
+/// namespace by default).
+@Suite struct CollectorCostsTests {
+    /// The known run's graph as a file, with every declared cost 99, and two jobs it never ran: `bench` tagged
+    /// `cpu` (build took 2 s, test 3 s: median 2.5) and `other`.
+    static func graphFile(_ fixture: CollectorFixture, namespace: String) throws -> String {
+        let path = fixture.path("jobs.json")
+        try """
+        {"namespace": "\(namespace)", "jobs": [
+          {"id": "fetch", "command": "true", "cost": 99},
+          {"id": "build", "command": "true", "deps": ["fetch"], "cost": 99},
+          {"id": "test", "command": "true", "deps": ["build"], "cost": 99, "tags": ["cpu"]},
+          {"id": "bench", "command": "true", "cost": 99, "tags": ["io-bound", "cpu"]},
+          {"id": "other", "command": "true", "cost": 99}
+        ]}
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    static func fixture() throws -> CollectorFixture {
+        let fixture = try CollectorFixture(namespace: "known")
+        try fixture.store.push(try FixedHistory.graph(namespace: "known"), pushedBy: "test")
+        try FixedHistory(store: fixture.store, redis: try fixture.server.connect()).recordKnownRun()
+        return fixture
+    }
+
+    /// The cost of each job in DIR/plan.json.
+    static func costs(_ directory: String) throws -> [String: Double] {
+        let plan = try JSONValue.parse(contentsOfFile: directory + "/plan.json")
+        var costs: [String: Double] = [:]
+        for job in plan["jobs"]?.arrayValue ?? [] {
+            if let id = job["id"]?.stringValue, let cost = job["cost"]?.doubleValue { costs[id] = cost }
+        }
+        return costs
+    }
+
+    static let learned: [String: Double] = ["fetch": 2, "build": 2, "test": 3, "bench": 2.5, "other": 99]
+
+    @Test("--costs-from NS: a job's median successful runtime, else its tag's, else the declared cost")
+    func explicit() throws {
+        let fixture = try Self.fixture()
+        let file = try Self.graphFile(fixture, namespace: "next")
+        let result = try Tool.built(
+            "clustmake",
+            ["plan", file, "--costs-from", "known", "--redis", fixture.url, "-o", fixture.path("plan")])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("costs from earlier runs of namespace 'known': 3 jobs from their own runs, 1"))
+        #expect(try Self.costs(fixture.path("plan")) == Self.learned)
+    }
+
+    @Test("by default the plan's own namespace's history is used when its redis answers; --no-history turns it off")
+    func byDefault() throws {
+        let fixture = try Self.fixture()
+        let file = try Self.graphFile(fixture, namespace: "known")
+        let result = try Tool.built("clustmake", ["plan", file, "--redis", fixture.url, "-o", fixture.path("plan")])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr == "")
+        #expect(try Self.costs(fixture.path("plan")) == Self.learned)
+        let declared = try Tool.built(
+            "clustmake", ["plan", file, "--redis", fixture.url, "--no-history", "-o", fixture.path("plan2")])
+        #expect(declared.status == 0, "\(declared.stderr)")
+        #expect(try Self.costs(fixture.path("plan2")).values.allSatisfy { $0 == 99 })
+        // --costs FILE entries win over the history.
+        try #"{"fetch": 7}"#.write(toFile: fixture.path("costs.json"), atomically: true, encoding: .utf8)
+        let both = try Tool.built(
+            "clustmake",
+            ["plan", file, "--redis", fixture.url, "--costs", fixture.path("costs.json"), "-o", fixture.path("plan3")])
+        #expect(both.status == 0, "\(both.stderr)")
+        #expect(try Self.costs(fixture.path("plan3"))["fetch"] == 7)
+        #expect(try Self.costs(fixture.path("plan3"))["build"] == 2)
+    }
+
+    @Test("without a reachable redis the default plans at once with the declared costs, saying why with -v")
+    func unreachable() throws {
+        let fixture = try CollectorFixture(namespace: "known")
+        let file = try Self.graphFile(fixture, namespace: "known")
+        let start = Date()
+        let result = try Tool.built(
+            "clustmake",
+            [
+                "plan", file, "--redis", "redis://10.255.255.1:6379/0", "-v", "-o", fixture.path("p"),
+            ])
+        #expect(Date().timeIntervalSince(start) < 5)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("planning with the declared costs"))
+        #expect(try Self.costs(fixture.path("p")).values.allSatisfy { $0 == 99 })
+        let refused = try Tool.built(
+            "clustmake", ["plan", file, "--redis", "redis://127.0.0.1:1/0", "-o", fixture.path("q")])
+        #expect(refused.status == 0)
+        #expect(refused.stderr == "")
+        // Asked for explicitly, a missing history is an error.
+        let explicit = try Tool.built(
+            "clustmake",
+            ["plan", file, "--costs-from", "known", "--redis", "redis://127.0.0.1:1/0", "-o", fixture.path("r")])
+        #expect(explicit.status == 1)
+        let unknown = try Tool.built(
+            "clustmake",
+            ["plan", file, "--costs-from", "nothing", "--redis", fixture.url, "-o", fixture.path("s")])
+        #expect(unknown.status == 2)
+        #expect(unknown.stderr.contains("namespace 'nothing' does not exist"))
+    }
+}

@@ -1,0 +1,177 @@
+import ClustmakeModel
+import ClustmakeStore
+import ClustmakeTestSupport
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `clustmake run` when hosts fail, when the executor is killed, and when the run is cancelled.
+@Suite struct RunFailureTests {
+    /// `count` independent jobs `j0…` that each sleep `seconds`, and `tail` depending on all of them.
+    static func sleepers(_ count: Int, seconds: Double) -> String {
+        var text = "jobs:\n"
+        for index in 0..<count { text += "  - {id: j\(index), command: \"sleep \(seconds)\", cost: \(seconds)}\n" }
+        text += "  - {id: tail, command: \"true\", deps: [\((0..<count).map { "j\($0)" }.joined(separator: ", "))]}\n"
+        return text
+    }
+
+    @Test("a host killed in the middle: its jobs run on the other hosts, nothing runs twice, the run succeeds")
+    func killedHost() throws {
+        let fixture = try RunFixture()
+        let graph = try fixture.graphFile(Self.sleepers(30, seconds: 1))
+        let run = try fixture.start(
+            [
+                "run", graph, "--cluster", try fixture.clusterFile(), "--redis", fixture.redisURL, "--namespace",
+                fixture.ns("kill"),
+            ])
+        let store = try fixture.store("kill")
+        let started = try fixture.waitUntil(.seconds(30)) {
+            let states = (try? store.states()) ?? [:]
+            return states.keys.contains { id in
+                states[id] == .inProgress && (try? store.status(of: id))?.host == "h2"
+            }
+        }
+        try #require(started, "no job started on h2")
+        try fixture.cluster.kill(host: "h2")
+        // It comes back a moment later: a probe finds it and it is used again.
+        usleep(1_500_000)
+        try fixture.cluster.revive(host: "h2")
+        let result = try run.wait(timeout: .seconds(120))
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr.suffix(4000))")
+        #expect(result.stderr.contains("host h2 failed"))
+        let record = try RunRecord(store: store)
+        record.expectEveryJobDoneOnce()
+        record.expectDependencyOrder()
+        let lostOnH2 = record.attempts.values.flatMap { $0 }.filter { $0.host == "h2" && $0.state != .succeeded }
+        #expect(!lostOnH2.isEmpty, "the killed host's attempts are recorded lost")
+        #expect(result.stdout.contains("host h2 failed"))
+        #expect(result.stderr.contains("host h2 answers again"), "\(result.stderr.suffix(3000))")
+    }
+
+    @Test("the executor killed with SIGKILL: running it again adopts the running jobs and starts nothing twice")
+    func resumeAfterSIGKILL() throws {
+        let fixture = try RunFixture()
+        let graph = try fixture.graphFile(Self.sleepers(9, seconds: 1.5))
+        let arguments = [
+            "run", graph, "--cluster", try fixture.clusterFile(processors: 1), "--redis", fixture.redisURL,
+            "--namespace", fixture.ns("resume"),
+        ]
+        let first = try fixture.start(arguments)
+        let store = try fixture.store("resume")
+        let midway = try fixture.waitUntil(.seconds(30)) {
+            let states = (try? store.states()) ?? [:]
+            return states.values.contains(.done) && states.values.contains(.inProgress)
+        }
+        try #require(midway, "the run never got half way")
+        first.signal(SIGKILL)
+        _ = try first.wait(timeout: .seconds(10))
+        let runningAtKill = try store.states().filter { $0.value == .inProgress }.count
+        #expect(runningAtKill > 0)
+        let second = try fixture.run(arguments, timeout: .seconds(120))
+        #expect(second.status == 0, "\(second.stdout)\n\(second.stderr.suffix(3000))")
+        #expect(second.stderr.contains("done already"))
+        let record = try RunRecord(store: store)
+        record.expectEveryJobDoneOnce()
+        record.expectDependencyOrder()
+        #expect(record.attempts.values.allSatisfy { $0.count == 1 }, "no job was started twice")
+    }
+
+    @Test("clustmake cancel stops the running jobs on every host, records them interrupted, and the run exits 130")
+    func cancel() throws {
+        let fixture = try RunFixture()
+        let graph = try fixture.graphFile(Self.sleepers(8, seconds: 60))
+        let run = try fixture.start(
+            [
+                "run", graph, "--cluster", try fixture.clusterFile(), "--redis", fixture.redisURL, "--namespace",
+                fixture.ns("cancel"),
+            ])
+        let store = try fixture.store("cancel")
+        let busy = try fixture.waitUntil(.seconds(30)) {
+            ((try? store.states()) ?? [:]).values.filter { $0 == .inProgress }.count == 6
+        }
+        try #require(busy, "six jobs never ran at once")
+        let cancel = try fixture.run(["cancel", "--namespace", fixture.ns("cancel")])
+        #expect(cancel.status == 0, "\(cancel.stdout)\n\(cancel.stderr)")
+        let result = try run.wait(timeout: .seconds(60))
+        #expect(result.status == 130, "\(result.stdout)\n\(result.stderr.suffix(3000))")
+        #expect(result.stdout.contains("cancelled"))
+        let states = try store.states()
+        #expect(states.values.filter { $0 == .interrupted }.count == 6, "\(states)")
+        #expect(!states.values.contains(.inProgress) && !states.values.contains(.lost), "\(states)")
+        // Nothing is left running on the hosts.
+        for host in fixture.cluster.hostNames {
+            let gone = try fixture.waitUntil(.seconds(10)) {
+                try fixture.cluster.pids(host: host).allSatisfy { pid in
+                    (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.hasPrefix("sleep") != true
+                }
+            }
+            #expect(gone, "a job is still running on \(host)")
+        }
+    }
+
+    @Test("SIGINT (Ctrl-C) stops the run the same way")
+    func interrupt() throws {
+        let fixture = try RunFixture(hosts: 1)
+        let graph = try fixture.graphFile(Self.sleepers(3, seconds: 60))
+        let run = try fixture.start(["run", graph, "--redis", fixture.redisURL, "--namespace", fixture.ns("sigint")])
+        let store = try fixture.store("sigint")
+        let busy = try fixture.waitUntil(.seconds(30)) {
+            ((try? store.states()) ?? [:]).values.contains(.inProgress)
+        }
+        try #require(busy)
+        usleep(300_000)
+        run.signal(SIGINT)
+        let result = try run.wait(timeout: .seconds(60))
+        #expect(result.status == 130, "\(result.stdout)\n\(result.stderr)")
+        let states = try store.states()
+        #expect(states.values.contains(.interrupted))
+        #expect(!states.values.contains(.inProgress), "\(states)")
+    }
+
+    @Test("a hung host (no heartbeat within the lease): its job runs elsewhere, and its late result is not recorded")
+    func hungHost() throws {
+        let fixture = try RunFixture()
+        let graph = try fixture.graphFile(
+            """
+            jobs:
+              - {id: slow, command: "sleep 2", cost: 10}
+              - {id: after, command: "true", deps: [slow]}
+            """)
+        let run = try fixture.start(
+            [
+                "run", graph, "--cluster", try fixture.clusterFile(processors: 1), "--redis", fixture.redisURL,
+                "--namespace", fixture.ns("hung"),
+            ])
+        let store = try fixture.store("hung")
+        var hungHost = ""
+        let started = try fixture.waitUntil(.seconds(30)) {
+            guard let status = try? store.status(of: "slow"), status.state == .inProgress else { return false }
+            hungHost = status.host ?? ""
+            return true
+        }
+        try #require(started)
+        // Freeze the worker on its host: it stops renewing its lease, as on a host that hangs.
+        let workers = try fixture.cluster.pids(host: hungHost).filter { pid in
+            (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.hasPrefix("compmake") == true
+        }
+        try #require(!workers.isEmpty)
+        for pid in workers { kill(pid, SIGSTOP) }
+        let result = try run.wait(timeout: .seconds(90))
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr.suffix(3000))")
+        #expect(result.stderr.contains("no heartbeat"))
+        // The frozen worker wakes up and tries to record its attempt: it does not count.
+        for pid in workers { kill(pid, SIGCONT) }
+        _ = try fixture.waitUntil(.seconds(10)) {
+            try store.attempts(of: "slow").allSatisfy { $0.state != .running }
+        }
+        let attempts = try store.attempts(of: "slow")
+        #expect(
+            attempts.filter { $0.state == .succeeded && $0.superseded == nil }.count == 1, "\(attempts.map(\.fields))")
+        #expect(attempts.first?.host == hungHost)
+        #expect(attempts.last?.host != hungHost)
+        #expect(try store.state(of: "slow") == .done)
+    }
+}

@@ -1,0 +1,82 @@
+import ClustmakeJSON
+import ClustmakeModel
+import ClustmakeStore
+import ClustmakeTestSupport
+import Foundation
+import Testing
+
+/// Reviewed plans: `clustmake run --plan DIR`, and the plan's own scripts, which record the same things.
+@Suite struct RunPlanTests {
+    static let graph = """
+        jobs:
+          - {id: a, command: "sleep 0.2", cost: 2}
+          - {id: b, command: "sleep 0.1", cost: 1}
+          - {id: c, command: "true", deps: [a], cost: 1}
+          - {id: d, command: "true", deps: [a, b], cost: 3}
+          - {id: e, command: "true", deps: [c, d], cost: 1}
+          - {id: f, command: "sleep 0.1", cost: 1}
+        """
+
+    @Test("run --plan DIR runs every job on its planned host, and refuses a plan of another graph")
+    func runReviewedPlan() throws {
+        let fixture = try RunFixture()
+        let jobs = try fixture.graphFile(Self.graph)
+        let cluster = try fixture.clusterFile(processors: 1)
+        let directory = fixture.directory + "/plan"
+        let planned = try fixture.run(
+            [
+                "plan", jobs, "--cluster", cluster, "--redis", fixture.redisURL, "--namespace", fixture.ns("reviewed"),
+                "-o",
+                directory,
+            ])
+        try #require(planned.status == 0, "\(planned.stderr)")
+        let result = try fixture.run([
+            "run", jobs, "--cluster", cluster, "--plan", directory, "--redis", fixture.redisURL,
+        ])
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        let record = try RunRecord(store: try fixture.store("reviewed"))
+        record.expectEveryJobDoneOnce()
+        record.expectDependencyOrder()
+        let plan = try JSONValue.parse(contentsOfFile: directory + "/plan.json")
+        for job in plan["jobs"]?.arrayValue ?? [] {
+            let id = try #require(job["id"]?.stringValue)
+            let ran = record.attempts[id, default: []].first { $0.state == .succeeded }?.host
+            #expect(ran == job["host"]?.stringValue, "\(id)")
+        }
+
+        let changed = try fixture.graphFile(Self.graph.replacingOccurrences(of: "sleep 0.1", with: "sleep 0.3"))
+        let refused = try fixture.run(
+            ["run", changed, "--cluster", cluster, "--plan", directory, "--redis", fixture.redisURL])
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("the job graph changed since the plan was written"))
+    }
+
+    @Test("sh run-all.sh of a written plan, host scripts started in reverse order, records every job once in order")
+    func hostScriptsInReverseOrder() throws {
+        let fixture = try RunFixture()
+        let jobs = try fixture.graphFile(Self.graph)
+        let cluster = try fixture.clusterFile(processors: 1)
+        let directory = fixture.directory + "/plan"
+        let pushed = try fixture.run(["push", jobs, "--redis", fixture.redisURL, "--namespace", fixture.ns("scripts")])
+        try #require(pushed.status == 0, "\(pushed.stderr)")
+        let planned = try fixture.run(
+            [
+                "plan", jobs, "--cluster", cluster, "--redis", fixture.redisURL, "--namespace", fixture.ns("scripts"),
+                "-o",
+                directory,
+            ])
+        try #require(planned.status == 0, "\(planned.stderr)")
+        var scripts: [SSHTestCluster.RunningCommand] = []
+        for host in fixture.cluster.hostNames.reversed() {
+            scripts.append(try fixture.cluster.start(["sh", directory + "/hosts/\(host).sh"]))
+            usleep(300_000)
+        }
+        for script in scripts {
+            let result = try script.wait(timeout: .seconds(60))
+            #expect(result.status == 0, "\(result.stderr)")
+        }
+        let record = try RunRecord(store: try fixture.store("scripts"))
+        record.expectEveryJobDoneOnce()
+        record.expectDependencyOrder()
+    }
+}

@@ -1,0 +1,99 @@
+import ClustmakeModel
+import ClustmakeStore
+import ClustmakeTestSupport
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `clustmake run` end to end: real redis, real sshd on network-namespace hosts reached through the reverse
+/// tunnel only, the built clustmake and compmake (docs/run.md, docs/testing.md).
+@Suite struct RunTests {
+    @Test("a WfCommons workflow runs as scaled sleeps across three hosts: every job once, after its dependencies")
+    func workflowAcrossHosts() throws {
+        let fixture = try RunFixture()
+        let workflow = "/work/shared/data/workflows/epigenomics-1000.json"
+        let result = try fixture.run(
+            [
+                "run", workflow, "--time-scale", "0.0002", "--cluster", try fixture.clusterFile(),
+                "--redis", fixture.redisURL, "--namespace", fixture.ns("wf"),
+            ], timeout: .seconds(120))
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr.suffix(3000))")
+        #expect(result.stdout.contains("finished"))
+        let record = try RunRecord(store: try fixture.store("wf"))
+        record.expectEveryJobDoneOnce()
+        record.expectDependencyOrder()
+        #expect(record.hostsUsed == ["h1", "h2", "h3"])
+    }
+
+    @Test("a failing job blocks its dependents, the rest runs, the exit status is 1 and the summary names it")
+    func failingJobBlocksDependents() throws {
+        let fixture = try RunFixture()
+        let graph = try fixture.graphFile(
+            """
+            jobs:
+              - {id: a, command: "echo broken input >&2; exit 3"}
+              - {id: b, command: "true", deps: [a]}
+              - {id: c, command: "true", deps: [b]}
+              - {id: d, command: "sleep 0.2"}
+              - {id: e, command: "true", deps: [d]}
+            """)
+        let result = try fixture.run(
+            [
+                "run", graph, "--cluster", try fixture.clusterFile(), "--redis", fixture.redisURL, "--namespace",
+                fixture.ns("fail"),
+            ])
+        #expect(result.status == 1, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("1 failed"))
+        #expect(result.stdout.contains("2 blocked"))
+        #expect(result.stdout.contains("failed: a on h"))
+        #expect(result.stdout.contains("stderr: broken input"))
+        let store = try fixture.store("fail")
+        let states = try store.states()
+        #expect(states == ["a": .failed, "b": .blocked, "c": .blocked, "d": .done, "e": .done])
+        #expect(try store.attempts(of: "b").isEmpty && store.attempts(of: "c").isEmpty, "blocked jobs never started")
+        #expect(try store.attempts(of: "a").count == 1)
+        #expect(try store.status(of: "c").blockedBy == "b")
+    }
+
+    @Test("without a cluster file the jobs run on this machine, and a second run finds them done")
+    func localRunAndResumeWhenDone() throws {
+        let fixture = try RunFixture(hosts: 1)
+        let graph = try fixture.graphFile(
+            """
+            jobs:
+              - {id: a, command: "echo a"}
+              - {id: b, command: "echo b", deps: [a]}
+              - {id: c, command: "echo c", deps: [a]}
+              - {id: d, command: "echo d", deps: [b, c]}
+            """)
+        let first = try fixture.run([
+            "run", graph, "--redis", fixture.redisURL, "--namespace", fixture.ns("local"), "--json",
+        ])
+        #expect(first.status == 0, "\(first.stdout)\n\(first.stderr)")
+        let events = first.stdout.split(separator: "\n")
+        #expect(events.first?.contains(#""event":"run-started""#) == true)
+        #expect(events.last?.contains(#""event":"run-finished""#) == true)
+        let record = try RunRecord(store: try fixture.store("local"))
+        record.expectEveryJobDoneOnce()
+        record.expectDependencyOrder()
+        #expect(record.hostsUsed == ["localhost"])
+        let second = try fixture.run(["run", graph, "--redis", fixture.redisURL, "--namespace", fixture.ns("local")])
+        #expect(second.status == 0)
+        #expect(second.stderr.contains("4 done already"))
+        #expect(try RunRecord(store: try fixture.store("local")).attempts.values.allSatisfy { $0.count == 1 })
+    }
+
+    @Test("bad input exits 2 with one message")
+    func badInput() throws {
+        let fixture = try RunFixture(hosts: 1)
+        let graph = try fixture.graphFile("jobs:\n  - {id: a, command: x, deps: [nope]}\n")
+        let result = try fixture.run(["run", graph, "--redis", fixture.redisURL])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("nope"))
+        let bundle = try fixture.run(["run", graph, "--redis", fixture.redisURL, "--bundle", "lots"])
+        #expect(bundle.status == 2)
+    }
+}

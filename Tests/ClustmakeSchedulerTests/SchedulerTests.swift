@@ -1,0 +1,271 @@
+import ClustmakeModel
+import ClustmakePlanner
+import ClustmakeScheduler
+import PropertyBased
+import Testing
+
+@Suite struct SchedulerTests {
+    // MARK: - Properties over random runs
+
+    @Test("random runs with failures and host losses keep every rule and end with every job settled")
+    func randomRunsKeepTheRules() async {
+        await propertyCheck(count: 300, input: zip(Gen.int(in: 0...1_000_000), Gen.int(in: 0...3))) { input in
+            let (seed, mode) = input
+            var random = SplitMix(state: UInt64(seed))
+            let graph = Fixtures.randomGraph(jobs: Int.random(in: 1...60, using: &random), random: &random)
+            let slots = (0..<Int.random(in: 1...4, using: &random)).map { _ in Int.random(in: 1...3, using: &random) }
+            let plan = Fixtures.plan(graph, slots)
+            let configuration = Scheduler.Configuration(
+                bundle: mode == 1 ? .fixed(4) : mode == 2 ? .auto : .off, bundleTarget: 3, probeDelay: 1,
+                probesBeforeGivingUp: 1000, followPlan: mode == 3)
+            var simulation = Simulation(Scheduler(plan: plan, configuration: configuration), seed: UInt64(seed))
+            simulation.failureRate = 0.1
+            simulation.hostLossRate = 0.05
+            simulation.probeFailureRate = 0.3
+            simulation.run()
+            #expect(simulation.problems.isEmpty, "seed \(seed) mode \(mode): \(simulation.problems)")
+            #expect(simulation.finished == .finished, "seed \(seed) mode \(mode)")
+            let scheduler = simulation.scheduler
+            for job in 0..<graph.count {
+                let phase = scheduler.phases[job]
+                #expect([.done, .failed, .blocked].contains(phase), "job \(job) ended \(phase)")
+                #expect(simulation.doneCount[Int32(job), default: 0] == (phase == .done ? 1 : 0))
+                if phase == .blocked {
+                    // Blocked only downstream of a failed or blocked dependency.
+                    #expect(
+                        graph.predecessors[job].contains {
+                            [.failed, .blocked].contains(scheduler.phases[Int($0)])
+                        })
+                }
+            }
+        }
+    }
+
+    @Test("without failures every job runs exactly once", arguments: [BundlePolicy.off, .fixed(3), .auto])
+    func exactlyOnce(bundle: BundlePolicy) {
+        for seed in 0..<50 {
+            var random = SplitMix(state: UInt64(seed))
+            let graph = Fixtures.randomGraph(jobs: 80, random: &random, cost: 0.01)
+            let plan = Fixtures.plan(graph, [2, 2, 1])
+            var simulation = Simulation(
+                Scheduler(plan: plan, configuration: .init(bundle: bundle)), seed: UInt64(seed))
+            simulation.run()
+            #expect(simulation.problems.isEmpty)
+            #expect(simulation.finished == .finished)
+            #expect(simulation.dispatchCount.values.allSatisfy { $0 == 1 })
+            #expect(simulation.dispatchCount.count == graph.count)
+            if bundle != .off { #expect(simulation.bundleSizes.contains { $0 > 1 }, "seed \(seed)") }
+        }
+    }
+
+    // MARK: - Job failures
+
+    @Test("a failed job blocks its dependents, transitively, and the rest goes on")
+    func failureBlocksDependents() {
+        let graph = Fixtures.graph([("a", []), ("b", ["a"]), ("c", ["b"]), ("d", []), ("e", ["d"])])
+        var scheduler = Scheduler(plan: Fixtures.plan(graph, [1]))
+        var actions = scheduler.start(now: 0)
+        var dispatches = actions.compactMap(\.dispatch)
+        #expect(dispatches.count == 1)
+        var ran: [String] = []
+        while let dispatch = dispatches.first {
+            let id = graph.jobs[Int(dispatch.jobs[0])].id
+            ran.append(id)
+            actions = scheduler.dispatchEnded(
+                dispatch.id, outcomes: [id == "a" ? .failed(reason: "exited with status 1") : .done], now: 1)
+            if id == "a" {
+                #expect(actions.contains(.recordBlocked(jobs: [1, 2], dependency: 0)))
+            }
+            dispatches = actions.compactMap(\.dispatch)
+        }
+        #expect(Set(ran) == ["a", "d", "e"])
+        #expect(scheduler.phases == [.failed, .blocked, .blocked, .done, .done])
+        #expect(actions.last == .finish(.finished))
+        #expect(scheduler.failureReasons[0] == "exited with status 1")
+        #expect(scheduler.blockedBy[2] == 0)
+    }
+
+    @Test("a failed job is tried again as many times as its retries")
+    func retries() {
+        let graph = Fixtures.graph([("a", []), ("b", ["a"])], retries: 2)
+        var scheduler = Scheduler(plan: Fixtures.plan(graph, [1]))
+        var dispatch = scheduler.start(now: 0).compactMap(\.dispatch).first!
+        for _ in 0..<2 {
+            let next = scheduler.dispatchEnded(dispatch.id, outcomes: [.failed(reason: "x")], now: 1)
+            dispatch = next.compactMap(\.dispatch).first!
+            #expect(dispatch.jobs == [0])
+        }
+        let last = scheduler.dispatchEnded(dispatch.id, outcomes: [.failed(reason: "x")], now: 1)
+        #expect(last.contains(.recordBlocked(jobs: [1], dependency: 0)))
+        #expect(last.last == .finish(.finished))
+    }
+
+    @Test("halt on failure dispatches nothing more and ends when the running lines end")
+    func haltOnFailure() {
+        let graph = Fixtures.graph([("a", []), ("b", []), ("c", []), ("d", [])])
+        var scheduler = Scheduler(plan: Fixtures.plan(graph, [2]), configuration: .init(haltOnFailure: true))
+        let first = scheduler.start(now: 0).compactMap(\.dispatch)
+        #expect(first.count == 2)
+        let afterFailure = scheduler.dispatchEnded(first[0].id, outcomes: [.failed(reason: "x")], now: 1)
+        #expect(afterFailure.compactMap(\.dispatch).isEmpty)
+        let end = scheduler.dispatchEnded(first[1].id, outcomes: [.done], now: 2)
+        #expect(end == [.finish(.halted(job: first[0].jobs[0]))])
+    }
+
+    // MARK: - Host failures
+
+    @Test("a host failure requeues the job on another host and quarantines the host until a probe answers")
+    func hostFailureRequeues() {
+        let graph = Fixtures.graph([("a", []), ("b", [])])
+        var scheduler = Scheduler(plan: Fixtures.plan(graph, [1, 1]))
+        let first = scheduler.start(now: 0).compactMap(\.dispatch)
+        #expect(Set(first.map(\.host)) == [0, 1])
+        let lost = first[0]
+        let actions = scheduler.dispatchEnded(lost.id, outcomes: [.hostLost(reason: "ssh exited 255")], now: 10)
+        #expect(actions.contains(.quarantine(host: lost.host, reason: "ssh exited 255", probeAt: 11)))
+        #expect(actions.compactMap(\.dispatch).isEmpty, "the other host is busy; the failed one is out")
+        let other = scheduler.dispatchEnded(first[1].id, outcomes: [.done], now: 10.5)
+        let retry = other.compactMap(\.dispatch)
+        #expect(retry.count == 1 && retry[0].jobs == lost.jobs && retry[0].host != lost.host)
+        #expect(scheduler.tick(now: 10.9).isEmpty)
+        #expect(scheduler.tick(now: 11) == [.probe(host: lost.host)])
+        #expect(scheduler.probeEnded(host: lost.host, succeeded: true, now: 11.1) == [.restore(host: lost.host)])
+        #expect(scheduler.hosts[lost.host].status == .up)
+        #expect(scheduler.dispatchEnded(retry[0].id, outcomes: [.done], now: 12) == [.finish(.finished)])
+    }
+
+    @Test("probes back off exponentially")
+    func backoff() {
+        let graph = Fixtures.graph([("a", [])])
+        var scheduler = Scheduler(
+            plan: Fixtures.plan(graph, [1, 1]), configuration: .init(probeDelay: 1, maximumProbeDelay: 4))
+        let dispatch = scheduler.start(now: 0).compactMap(\.dispatch)[0]
+        _ = scheduler.dispatchEnded(dispatch.id, outcomes: [.hostLost(reason: "x")], now: 0)
+        var expected = [1.0, 3, 7, 11]
+        var now = 0.0
+        while let deadline = scheduler.nextDeadline, !expected.isEmpty {
+            #expect(deadline == expected.removeFirst())
+            now = deadline
+            #expect(scheduler.tick(now: now) == [.probe(host: dispatch.host)])
+            _ = scheduler.probeEnded(host: dispatch.host, succeeded: false, now: now)
+        }
+    }
+
+    @Test("a job that lost too many hosts fails with that reason")
+    func tooManyHostLosses() {
+        let graph = Fixtures.graph([("a", []), ("b", ["a"])])
+        var scheduler = Scheduler(
+            plan: Fixtures.plan(graph, [1, 1, 1, 1]), configuration: .init(maximumHostLosses: 2))
+        var dispatch = scheduler.start(now: 0).compactMap(\.dispatch)[0]
+        var actions = scheduler.dispatchEnded(dispatch.id, outcomes: [.hostLost(reason: "ssh exited 255")], now: 1)
+        dispatch = actions.compactMap(\.dispatch)[0]
+        actions = scheduler.dispatchEnded(dispatch.id, outcomes: [.hostLost(reason: "ssh exited 255")], now: 2)
+        #expect(scheduler.phases == [.failed, .blocked])
+        #expect(
+            actions.contains {
+                if case .recordLost(0, let reason) = $0 { reason.hasPrefix("lost 2 hosts") } else { false }
+            })
+        #expect(actions.last == .finish(.finished))
+    }
+
+    @Test("when every host has failed and none answers, the run stops")
+    func noHostsLeft() {
+        let graph = Fixtures.graph([("a", []), ("b", [])])
+        var scheduler = Scheduler(
+            plan: Fixtures.plan(graph, [1]), configuration: .init(probeDelay: 1, probesBeforeGivingUp: 2))
+        let dispatch = scheduler.start(now: 0).compactMap(\.dispatch)[0]
+        _ = scheduler.dispatchEnded(dispatch.id, outcomes: [.hostLost(reason: "x")], now: 0)
+        var last: [SchedulerAction] = []
+        while let deadline = scheduler.nextDeadline {
+            #expect(scheduler.tick(now: deadline) == [.probe(host: 0)])
+            last = scheduler.probeEnded(host: 0, succeeded: false, now: deadline)
+        }
+        #expect(last == [.finish(.noHostsLeft)])
+        #expect(scheduler.stopReason == .noHostsLeft)
+    }
+
+    // MARK: - Resume and cancel
+
+    @Test("resuming skips done jobs and waits for jobs running elsewhere instead of starting them")
+    func resume() {
+        let graph = Fixtures.graph([("a", []), ("b", []), ("c", ["a", "b"]), ("d", [])])
+        var scheduler = Scheduler(
+            plan: Fixtures.plan(graph, [2]), initial: [.done, .running(host: 0), .pending, .pending])
+        let first = scheduler.start(now: 0).compactMap(\.dispatch)
+        #expect(first.map(\.jobs) == [[3]])
+        #expect(scheduler.phases[1] == .elsewhere)
+        let next = scheduler.elsewhereEnded(1, .done, now: 1)
+        #expect(next.compactMap(\.dispatch).map(\.jobs) == [[2]])
+    }
+
+    @Test("a lease held elsewhere is waited for; a lost one runs again")
+    func runningElsewhere() {
+        let graph = Fixtures.graph([("a", [])])
+        var scheduler = Scheduler(plan: Fixtures.plan(graph, [1]))
+        let dispatch = scheduler.start(now: 0).compactMap(\.dispatch)[0]
+        #expect(scheduler.dispatchEnded(dispatch.id, outcomes: [.runningElsewhere], now: 1).isEmpty)
+        let again = scheduler.elsewhereEnded(0, .lost, now: 2).compactMap(\.dispatch)
+        #expect(again.map(\.jobs) == [[0]])
+    }
+
+    @Test("cancel stops every running line and ends once they have ended")
+    func cancel() {
+        let graph = Fixtures.graph([("a", []), ("b", []), ("c", [])])
+        var scheduler = Scheduler(plan: Fixtures.plan(graph, [2]))
+        let first = scheduler.start(now: 0).compactMap(\.dispatch)
+        #expect(scheduler.cancel(now: 1) == [.stop(dispatches: first.map(\.id).sorted())])
+        #expect(scheduler.dispatchEnded(first[0].id, outcomes: [.interrupted], now: 2).isEmpty)
+        #expect(scheduler.dispatchEnded(first[1].id, outcomes: [.interrupted], now: 2) == [.finish(.cancelled)])
+        #expect(scheduler.jobCounts.interrupted == 2)
+    }
+
+    // MARK: - Plans and bundles
+
+    @Test("following a plan runs each slot's sequence in planned order")
+    func followPlan() {
+        var random = SplitMix(state: 7)
+        let graph = Fixtures.randomGraph(jobs: 40, random: &random)
+        let plan = Fixtures.plan(graph, [2, 1])
+        var simulation = Simulation(Scheduler(plan: plan, configuration: .init(followPlan: true)), seed: 7)
+        var order: [Int: [Int32]] = [:]
+        var scheduler = simulation.scheduler
+        var pending = scheduler.start(now: 0).compactMap(\.dispatch)
+        while !pending.isEmpty {
+            let dispatch = pending.removeFirst()
+            order[dispatch.slot, default: []] += dispatch.jobs
+            pending += scheduler.dispatchEnded(dispatch.id, outcomes: [.done], now: 0).compactMap(\.dispatch)
+        }
+        for slot in plan.slots.indices {
+            #expect(order[slot, default: []] == plan.sequences[slot])
+        }
+        simulation.scheduler = scheduler
+    }
+
+    @Test("auto bundling groups short jobs, never more than the free slots can share, and leaves long jobs alone")
+    func autoBundles() {
+        let short = Fixtures.graph((0..<100).map { ("s\($0)", []) }, cost: 0.001)
+        var scheduler = Scheduler(plan: Fixtures.plan(short, [2, 2]), configuration: .init(bundle: .auto))
+        let lines = scheduler.start(now: 0).compactMap(\.dispatch)
+        #expect(lines.count == 4)
+        #expect(lines.map(\.jobs.count) == [25, 25, 25, 25])
+        let long = Fixtures.graph((0..<10).map { ("l\($0)", []) }, cost: 5)
+        var other = Scheduler(plan: Fixtures.plan(long, [2, 2]), configuration: .init(bundle: .auto))
+        #expect(other.start(now: 0).compactMap(\.dispatch).allSatisfy { $0.jobs.count == 1 })
+    }
+
+    @Test("a bundle stopped by a failure runs the jobs after it again, without counting them failed")
+    func bundleStopped() {
+        let graph = Fixtures.graph([("a", []), ("b", []), ("c", [])], cost: 0)
+        var scheduler = Scheduler(plan: Fixtures.plan(graph, [1]), configuration: .init(bundle: .fixed(3)))
+        let line = scheduler.start(now: 0).compactMap(\.dispatch)[0]
+        #expect(line.jobs.count == 3)
+        let next = scheduler.dispatchEnded(line.id, outcomes: [.done, .failed(reason: "x"), .notRun], now: 1)
+        #expect(next.compactMap(\.dispatch).map(\.jobs) == [[line.jobs[2]]])
+    }
+}
+
+extension SchedulerAction {
+    var dispatch: Dispatch? {
+        if case .dispatch(let dispatch) = self { dispatch } else { nil }
+    }
+}

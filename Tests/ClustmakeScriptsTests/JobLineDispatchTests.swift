@@ -1,0 +1,37 @@
+import ClustmakeModel
+import ClustmakeScripts
+import Testing
+
+/// The job line as `clustmake run` dispatches it: the script's line plus the master's control options and, for a
+/// bundle, several job ids.
+@Suite struct JobLineDispatchTests {
+    static let settings = WorkerSettings(namespace: "demo", redis: .tcp(host: "redisdb", port: 6379))
+
+    @Test("a dispatched line is the script's line with the control options after the batch options")
+    func controlOptions() {
+        let host = Host(name: "n1", port: 2222, sshConfig: "/etc/cfg", sshOptions: ["-o", "Compression=yes"])
+        let script = JobLine(jobID: "a", nice: 10, host: host, instance: 1, settings: Self.settings)
+        let dispatched = JobLine(
+            jobIDs: ["a"], nice: 10, host: host, instance: 1, settings: Self.settings,
+            connectionOptions: JobLine.controlOptions(path: "/tmp/clustmake-0/cm-1"))
+        #expect(
+            dispatched.argv
+                == ["ssh", "-F", "/etc/cfg"] + JobLine.batchOptions
+                + ["-o", "ControlMaster=no", "-o", "ControlPath=/tmp/clustmake-0/cm-1"]
+                + Array(script.argv.dropFirst(3 + JobLine.batchOptions.count)))
+        #expect(dispatched.command == script.command)
+    }
+
+    @Test("a bundle names every job after wait=, in order")
+    func bundle() {
+        let line = JobLine(
+            jobIDs: ["a", "b", "c"], nice: 5, host: Host(name: "n1"), instance: 0, settings: Self.settings)
+        #expect(Array(line.command.suffix(5)) == ["more=False", "wait=86400", "a", "b", "c"])
+        #expect(line.shellLine.hasSuffix("make_single more=False wait=86400 a b c"))
+        let local = JobLine(
+            jobIDs: ["x", "y"], nice: 0, host: Host(name: "here", isLocal: true), instance: 0, settings: Self.settings,
+            connectionOptions: ["-o", "ignored"])
+        #expect(local.argv == local.command)
+        #expect(local.argv.suffix(2) == ["x", "y"])
+    }
+}

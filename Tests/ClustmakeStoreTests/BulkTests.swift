@@ -1,0 +1,145 @@
+import ClustmakeModel
+import ClustmakeRedis
+import Testing
+
+@testable import ClustmakeStore
+
+@Suite struct BulkTests {
+    @Test("a snapshot holds what the one-job reads return: jobs, states, statuses, attempts, hosts, metadata")
+    func matchesSingleReads() throws {
+        let fixture = try Fixture()
+        try fixture.push([
+            job("a", "echo a", cost: 2), job("b", deps: ["a"]), job("c", "false"), job("d", deps: ["c"]),
+            Job(id: "e", command: .argv(["printf", "%s\n", "x y"]), tags: ["t1", "t \"2\""]), job("f"),
+        ])
+        let store = fixture.store
+        try run(store, "a")
+        try run(store, "b")
+        try run(store, "c", .failed)
+        _ = try store.acquire("d", more: false, request: request())  // blocked by c
+        try run(store, "e", .failed)
+        try run(store, "e")
+        let held = try lease(store.acquire("f", more: false, request: request("h2")))
+
+        let snapshot = try fixture.another().snapshot()
+        #expect(snapshot.namespace == "ns")
+        #expect(snapshot.metadata == (try store.metadata()))
+        #expect(snapshot.jobs.map(\.id) == (try store.jobIDs()))
+        for stored in try store.jobs() {
+            let job = try #require(snapshot.jobs.first { $0.id == stored.job.id })
+            #expect(job.index == stored.index)
+            #expect(job.command == stored.job.command)
+            #expect(job.deps == stored.job.deps)
+            #expect(job.tags == stored.job.tags)
+            #expect(job.cost == stored.job.cost)
+            let status = try store.status(of: stored.job.id)
+            #expect(job.status.state == status.state)
+            #expect(job.status.fields == status.fields)
+            #expect(job.status.leaseHolder == status.leaseHolder)
+        }
+        #expect(snapshot.jobs.map(\.status.state) == [.done, .done, .failed, .blocked, .done, .inProgress])
+        #expect(snapshot.jobs[5].status.leaseHolder == held.request.token)
+        #expect(snapshot.jobs[5].status.leaseRemaining != nil)
+        for (index, job) in snapshot.jobs.enumerated() {
+            let records = try store.attempts(of: job.id)
+            #expect(snapshot.attempts[index].count == records.count)
+            for (attempt, record) in zip(snapshot.attempts[index], records) {
+                #expect(attempt.number == record.number)
+                #expect(attempt.state == record.state)
+                #expect(attempt.host == record.host)
+                #expect(attempt.nodename == record.nodename)
+                #expect(attempt.started == record.started)
+                #expect(attempt.ended == record.ended)
+                #expect(attempt.wallTime == record.wallTime)
+                #expect(attempt.userCPU == record.userCPU)
+                #expect(attempt.systemCPU == record.systemCPU)
+                #expect(attempt.maxRSS == record.maxRSS)
+                #expect(attempt.exitStatus == record.exitStatus)
+                #expect(attempt.reason == record.reason)
+                #expect(attempt.stdoutBytes == record.stdoutBytes)
+            }
+        }
+        #expect(snapshot.attemptCount == 6)
+        #expect(snapshot.hosts == (try store.hosts()))
+    }
+
+    @Test("a job in progress whose lease expired is lost in the snapshot, as states() reports it")
+    func lost() throws {
+        let fixture = try Fixture()
+        try fixture.push([job("a")])
+        _ = try lease(fixture.store.acquire("a", more: false, request: request(ttl: .milliseconds(1))))
+        while try fixture.store.states()["a"] != .lost {}
+        let snapshot = try fixture.store.snapshot()
+        #expect(snapshot.jobs[0].status.state == .lost)
+        #expect(snapshot.jobs[0].status.leaseHolder == nil)
+        #expect(snapshot.attempts[0].map(\.state) == [.running])
+    }
+
+    @Test("an unknown namespace or another schema version is reported as by the other reads")
+    func errors() throws {
+        let fixture = try Fixture()
+        let unknown = #expect(throws: StoreError.self) { try fixture.store.snapshot() }
+        #expect(unknown?.code == .unknownNamespace)
+        try fixture.push([job("a")])
+        _ = try fixture.redis().command("SET", "compmake:{ns}:schema", "99")
+        let mismatch = #expect(throws: StoreError.self) { try fixture.store.snapshot() }
+        #expect(mismatch?.code == .schemaMismatch)
+    }
+
+    @Test("reads spanning many round trips keep every reply with its command")
+    func manyBatches() throws {
+        let fixture = try Fixture()
+        let count = JobStore.bulkBatchSize + 150
+        try fixture.push((0..<count).map { job("j\($0)", "echo \($0)", cost: Double($0)) })
+        for index in 0..<count where index % 3 == 0 { try run(fixture.store, "j\(index)") }
+        let snapshot = try fixture.another().snapshot()
+        #expect(snapshot.jobs.count == count)
+        #expect(
+            snapshot.jobs.enumerated().allSatisfy { $0.element.id == "j\($0.offset)" && $0.element.index == $0.offset })
+        #expect(snapshot.jobs.enumerated().allSatisfy { $0.element.cost == Double($0.offset) })
+        #expect(snapshot.attemptCount == (count + 2) / 3)
+        #expect(snapshot.attempts.enumerated().allSatisfy { $0.element.count == ($0.offset % 3 == 0 ? 1 : 0) })
+        // The store's connection is usable again after the prefetching thread is done with it.
+        #expect(try fixture.store.state(of: "j0") == .done)
+    }
+
+    @Test("output tails: the last bytes of each attempt's stream, empty when there is none")
+    func tails() throws {
+        let fixture = try Fixture()
+        try fixture.push([job("a"), job("b")])
+        let store = fixture.store
+        let held = try lease(store.acquire("a", more: false, request: request()))
+        var outcome = result(.failed)
+        outcome.stderrTail = Array("line one\nline two\n".utf8)
+        _ = try store.finish(held, outcome)
+        let tails = try store.outputTails(of: [("a", 1), ("b", 1), ("a", 2)], .stderr, lastBytes: 9)
+        #expect(tails == [Array("line two\n".utf8), [], []])
+        #expect(try store.outputTails(of: [], .stdout, lastBytes: 10).isEmpty)
+    }
+
+    @Test("numbers and times decode from their bytes exactly as the general parsers read them")
+    func decoding() {
+        func values(_ texts: [String?]) -> [RedisReply] { texts.map { $0.map { .bulk(Array($0.utf8)) } ?? .null } }
+        let numbers = ["0.012345", "12", "-3.5", "1e-05", "0.1", "123456.654321", "abc", ""]
+        let decoded = values(numbers)
+        for (index, text) in numbers.enumerated() {
+            #expect(BulkDecoding.number(decoded, index) == Double(text), "\(text)")
+        }
+        #expect(BulkDecoding.integer(values(["42", "-7", "4.5", ""]), 0) == 42)
+        #expect(BulkDecoding.integer(values(["42", "-7", "4.5", ""]), 1) == -7)
+        #expect(BulkDecoding.integer(values(["42", "-7", "4.5", ""]), 2) == nil)
+        #expect(BulkDecoding.integer(values([nil]), 0) == nil)
+        let times = [
+            "2025-03-01T12:00:05.250Z", "1970-01-01T00:00:00.000Z", "2024-02-29T23:59:59.999Z", "1999-12-31T23:59:59Z",
+            "2025-13-01T00:00:00.000Z",
+        ]
+        for (index, text) in times.enumerated() {
+            #expect(BulkDecoding.time(values(times), index) == UTCTime(iso8601: text), "\(text)")
+        }
+        #expect(BulkDecoding.stringArray(#"["a","b c"]"#) == ["a", "b c"])
+        #expect(BulkDecoding.stringArray(#"["q\"uote", "é"]"#) == ["q\"uote", "é"])
+        #expect(BulkDecoding.stringArray("[]") == [])
+        #expect(BulkDecoding.stringArray("[1]") == nil)
+        #expect(BulkDecoding.stringArray("nope") == nil)
+    }
+}

@@ -1,0 +1,241 @@
+#!/usr/bin/env python3
+"""clustmake run against GNU parallel over the same ssh hosts, and a WfCommons workflow's makespan.
+
+Builds 4 hosts as Linux network namespaces reached by ssh through `ProxyCommand ip netns exec NS sshd -i`
+(as the integration tests do, docs/testing.md), starts a redis-server on loopback, and prints side by side:
+
+1. 1,000 no-op jobs on 4 hosts x 2 slots:
+   - clustmake run --bundle off (one job per ssh line) and --bundle auto (short jobs grouped),
+   - GNU parallel -M --ssh "ssh -F CFG" -S 2/h1,...,2/h4 true (one ssh per job over ControlMaster),
+   with jobs per second and the ratios;
+2. a WfCommons workflow (../shared/data/workflows) run as scaled sleeps on the same cluster: the actual makespan
+   over the planned makespan and over the lower bound.
+
+Needs root (network namespaces), openssh-server, redis-server, GNU parallel (`apt-get install -y parallel`), and a
+release build: swift build -c release (or --build DIR for another build directory).
+
+    sudo python3 bench/run-vs-parallel.py [--build .build/release] [--jobs 1000] [--workflow epigenomics-1000]
+"""
+
+import argparse
+import json
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+USER = "clustmake-test"
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run(args, **kw):
+    return subprocess.run(args, check=True, **kw)
+
+
+def ensure_user():
+    try:
+        pwd.getpwnam(USER)
+    except KeyError:
+        run(["useradd", "--system", "--create-home", "--home-dir", "/var/lib/clustmake-test", "--shell", "/bin/sh",
+             "--password", "*", USER])
+
+
+class Cluster:
+    """Hosts h1..hN as network namespaces behind sshd -i (cf. Sources/ClustmakeTestSupport/SSHTestCluster)."""
+
+    def __init__(self, hosts):
+        ensure_user()
+        os.makedirs("/run/sshd", exist_ok=True)
+        self.dir = tempfile.mkdtemp(prefix="cmkb.", dir="/tmp")
+        os.chmod(self.dir, 0o711)
+        self.hosts = [f"h{i + 1}" for i in range(hosts)]
+        self.prefix = f"cmkb-{os.getpid()}"
+        d = self.dir
+        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", f"{d}/host_key"])
+        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", f"{d}/id_ed25519"])
+        shutil.copy(f"{d}/id_ed25519.pub", f"{d}/authorized_keys")
+        os.chmod(f"{d}/authorized_keys", 0o644)
+        host_pub = open(f"{d}/host_key.pub").read().strip()
+        with open(f"{d}/known_hosts", "w") as f:
+            for h in self.hosts:
+                f.write(f"{self.prefix}-{h} {host_pub}\n")
+        config = []
+        user = pwd.getpwnam(USER)
+        for h in self.hosts:
+            ns = f"{self.prefix}-{h}"
+            run(["ip", "netns", "add", ns])
+            run(["ip", "-n", ns, "link", "set", "lo", "up"])
+            work = f"{d}/work-{h}"
+            os.makedirs(work)
+            os.chown(work, user.pw_uid, user.pw_gid)
+            with open(f"{d}/sshd_config.{h}", "w") as f:
+                f.write(f"""HostKey {d}/host_key
+AuthorizedKeysFile {d}/authorized_keys
+AllowUsers {USER}
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+AllowTcpForwarding yes
+PermitListen any
+PermitTTY no
+MaxSessions 256
+MaxStartups 256
+PidFile none
+LogLevel ERROR
+SetEnv HOME={work}
+""")
+            config.append(f"""Host {h}
+    HostName {ns}
+    User {USER}
+    ProxyCommand ip netns exec {ns} /usr/sbin/sshd -i -f {d}/sshd_config.{h} -E {d}/sshd.{h}.log
+    IdentityFile {d}/id_ed25519
+    IdentitiesOnly yes
+    IdentityAgent none
+    UserKnownHostsFile {d}/known_hosts
+    GlobalKnownHostsFile /dev/null
+    StrictHostKeyChecking yes
+    CheckHostIP no
+    BatchMode yes
+    ConnectTimeout 10
+    LogLevel ERROR
+""")
+        self.ssh_config = f"{d}/ssh_config"
+        with open(self.ssh_config, "w") as f:
+            f.write("\n".join(config))
+
+    def cluster_file(self, worker, processors):
+        path = f"{self.dir}/cluster.yaml"
+        with open(path, "w") as f:
+            f.write("hosts:\n")
+            for h in self.hosts:
+                f.write(f'  {h}: {{host: {h}, processors: {processors}, ssh_config: "{self.ssh_config}", '
+                        f'worker: "{worker}"}}\n')
+        return path
+
+    def close(self):
+        for h in self.hosts:
+            ns = f"{self.prefix}-{h}"
+            pids = subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True).stdout.split()
+            for pid in pids:
+                try:
+                    os.kill(int(pid), 9)
+                except OSError:
+                    pass
+            subprocess.run(["ip", "netns", "delete", ns])
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Redis:
+    def __init__(self, directory):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        self.port = s.getsockname()[1]
+        s.close()
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", directory], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(100):
+            if subprocess.run(["redis-cli", "-p", str(self.port), "PING"], capture_output=True).returncode == 0:
+                return
+            time.sleep(0.05)
+        raise SystemExit("redis-server did not start")
+
+    def close(self):
+        self.proc.terminate()
+        self.proc.wait()
+
+
+def timed(args, env=None):
+    start = time.monotonic()
+    result = subprocess.run(args, capture_output=True, text=True, env=env)
+    return time.monotonic() - start, result
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--build", default=os.path.join(ROOT, ".build", "release"))
+    parser.add_argument("--jobs", type=int, default=1000)
+    parser.add_argument("--hosts", type=int, default=4)
+    parser.add_argument("--slots", type=int, default=2)
+    parser.add_argument("--workflow", default="epigenomics-1000")
+    parser.add_argument("--time-scale", type=float, default=0.001)
+    args = parser.parse_args()
+    clustmake = os.path.join(os.path.abspath(args.build), "clustmake")
+    compmake = os.path.join(os.path.abspath(args.build), "compmake")
+    for tool in (clustmake, compmake):
+        if not os.access(tool, os.X_OK):
+            raise SystemExit(f"{tool} is missing: build with swift build -c release (or give --build)")
+    if shutil.which("parallel") is None:
+        raise SystemExit("GNU parallel is missing: apt-get install -y parallel")
+    if os.getuid() != 0:
+        raise SystemExit("run as root: the hosts are network namespaces")
+
+    cluster = Cluster(args.hosts)
+    redis = Redis(cluster.dir)
+    try:
+        cfile = cluster.cluster_file(compmake, args.slots)
+        jobs = os.path.join(cluster.dir, "noop.json")
+        with open(jobs, "w") as f:
+            json.dump({"jobs": [{"id": f"n{i}", "command": "true", "cost": 0.001} for i in range(args.jobs)]}, f)
+        url = f"redis://127.0.0.1:{redis.port}"
+        rows = []
+        for label, bundle in (("clustmake run --bundle off", "off"), ("clustmake run --bundle auto", "auto")):
+            ns = f"noop-{bundle}"
+            seconds, result = timed([clustmake, "run", jobs, "--cluster", cfile, "--redis", url, "--namespace", ns,
+                                     "--bundle", bundle, "--no-check", "--json"])
+            if result.returncode != 0:
+                print(result.stdout[-2000:], result.stderr[-2000:], file=sys.stderr)
+                raise SystemExit(f"{label} failed with {result.returncode}")
+            lines = sum(1 for line in result.stdout.splitlines() if '"event":"line-started"' in line)
+            rows.append((label, seconds, lines))
+        slots = ",".join(f"{args.slots}/{h}" for h in cluster.hosts)
+        seq = "\n".join(str(i) for i in range(args.jobs)) + "\n"
+        start = time.monotonic()
+        result = subprocess.run(["parallel", "-M", "--ssh", f"ssh -F {cluster.ssh_config}", "-S", slots, "true"],
+                                input=seq, capture_output=True, text=True)
+        seconds = time.monotonic() - start
+        if result.returncode != 0:
+            raise SystemExit(f"GNU parallel failed: {result.stderr[-2000:]}")
+        rows.append((f'parallel -M --ssh "ssh -F CFG" -S {slots} true', seconds, args.jobs))
+        parallel_rate = args.jobs / rows[-1][1]
+
+        print(f"\n{args.jobs} no-op jobs on {args.hosts} namespace hosts x {args.slots} slots "
+              f"(ssh through ProxyCommand sshd -i; every run includes connecting)")
+        print(f"{'command':64} {'seconds':>8} {'ssh lines':>9} {'jobs/s':>8} {'vs parallel':>11}")
+        for label, seconds, lines in rows:
+            rate = args.jobs / seconds
+            print(f"{label:64} {seconds:8.2f} {lines:9d} {rate:8.1f} {rate / parallel_rate:10.2f}x")
+
+        # A workflow as scaled sleeps: actual makespan against the plan's.
+        workflow = os.path.join(ROOT, "..", "shared", "data", "workflows", args.workflow + ".json")
+        plan_dir = os.path.join(cluster.dir, "plan")
+        run([clustmake, "plan", workflow, "--time-scale", str(args.time_scale), "--cluster", cfile, "--redis", url,
+             "-o", plan_dir], capture_output=True)
+        plan = json.load(open(os.path.join(plan_dir, "plan.json")))
+        seconds, result = timed([clustmake, "run", workflow, "--time-scale", str(args.time_scale), "--cluster", cfile,
+                                 "--redis", url, "--namespace", "wf", "--no-check", "--json"])
+        if result.returncode != 0:
+            print(result.stderr[-2000:], file=sys.stderr)
+            raise SystemExit("the workflow run failed")
+        events = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+        first = min(e["elapsed_ms"] for e in events if e["event"] == "line-started")
+        last = max(e["elapsed_ms"] for e in events if e["event"] == "jobs-done")
+        actual = (last - first) / 1000
+        print(f"\n{args.workflow} ({len(plan['jobs'])} jobs) as sleeps x {args.time_scale} on "
+              f"{args.hosts} x {args.slots} slots, bundling auto")
+        print(f"  planned makespan {plan['makespan']:.2f} s, lower bound {plan['lower_bound']:.2f} s")
+        print(f"  actual makespan  {actual:.2f} s (first start to last end; whole command {seconds:.2f} s)")
+        print(f"  actual / planned {actual / plan['makespan']:.2f}, actual / lower bound "
+              f"{actual / plan['lower_bound']:.2f}")
+    finally:
+        redis.close()
+        cluster.close()
+
+
+if __name__ == "__main__":
+    main()
