@@ -232,9 +232,10 @@ private typealias Host = ClustmakeModel.Host
         }
     }
 
-    /// Polls `condition` every 50 ms for up to 10 s.
+    /// Polls `condition` every 50 ms for up to 60 s (generous: the other suites may keep both cores busy).
     private func waitFor(_ what: String, _ condition: () -> Bool) async throws {
-        for _ in 0..<200 {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
             if condition() { return }
             try await Task.sleep(for: .milliseconds(50))
         }
