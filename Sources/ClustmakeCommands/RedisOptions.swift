@@ -92,32 +92,9 @@ public struct RedisOptions: ParsableArguments {
     /// - Returns: What `body` returns.
     /// - Throws: What `body` throws.
     public static func onDedicatedThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            let work = ThreadWork { continuation.resume(with: Result { try body() }) }
-            let context = Unmanaged.passRetained(work).toOpaque()
-            var thread = pthread_t()
-            let status = pthread_create(
-                &thread, nil,
-                { context in
-                    Unmanaged<ThreadWork>.fromOpaque(context!).takeRetainedValue().run()
-                    return nil
-                }, context)
-            if status == 0 {
-                pthread_detach(thread)
-            } else {
-                Unmanaged<ThreadWork>.fromOpaque(context).release()
-                continuation.resume(
-                    throwing: CommandFailure(status: 1, "cannot start a thread: \(String(cString: strerror(status)))"))
-            }
+        switch await DedicatedThread.run({ Result { try body() } }) {
+        case .success(let result): return try result.get()
+        case .failure(let failure): throw CommandFailure(status: 1, failure.description)
         }
     }
-}
-
-/// A closure handed to exactly one new thread.
-///
-/// `@unchecked Sendable`: the thread that creates it gives it away before the new thread starts and never touches
-/// it again, so it is only ever used by one thread.
-private final class ThreadWork: @unchecked Sendable {
-    let run: () -> Void
-    init(_ run: @escaping () -> Void) { self.run = run }
 }
