@@ -109,7 +109,7 @@ let package = Package(
         .testTarget(
             name: "ClustmakeScriptsTests",
             dependencies: [
-                "ClustmakeScripts", "ClustmakePlanner", "ClustmakeModel", "ClustmakeJSON",
+                "ClustmakeScripts", "ClustmakePlanner", "ClustmakeModel", "ClustmakeJSON", "ClustmakeTestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             exclude: ["Snapshots"]),

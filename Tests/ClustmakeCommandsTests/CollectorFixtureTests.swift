@@ -156,40 +156,9 @@ enum CollectorSnapshot {
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("Snapshots").appendingPathComponent("collector").path
 
-    static var recording: Bool { ProcessInfo.processInfo.environment["CLUSTMAKE_RECORD_SNAPSHOTS"] == "1" }
-
     /// Compares `actual` with the snapshot `name`, or records it.
     static func check(_ actual: String, named name: String, sourceLocation: SourceLocation = #_sourceLocation) {
-        let path = directory + "/" + name
-        if recording {
-            do {
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-                try actual.write(toFile: path, atomically: true, encoding: .utf8)
-            } catch {
-                Issue.record("cannot record snapshot \(path): \(error)", sourceLocation: sourceLocation)
-            }
-            return
-        }
-        guard let expected = try? String(contentsOfFile: path, encoding: .utf8) else {
-            Issue.record(
-                "no snapshot \(path); run the tests with CLUSTMAKE_RECORD_SNAPSHOTS=1 to record it.",
-                sourceLocation: sourceLocation)
-            return
-        }
-        if actual != expected {
-            let actualLines = actual.split(separator: "\n", omittingEmptySubsequences: false)
-            let expectedLines = expected.split(separator: "\n", omittingEmptySubsequences: false)
-            let line =
-                zip(actualLines, expectedLines).enumerated().first { $0.element.0 != $0.element.1 }?.offset
-                ?? min(actualLines.count, expectedLines.count)
-            Issue.record(
-                """
-                \(name) differs from its snapshot at line \(line + 1):
-                  expected: \(line < expectedLines.count ? String(expectedLines[line]) : "<end>")
-                  actual:   \(line < actualLines.count ? String(actualLines[line]) : "<end>")
-                Re-record with CLUSTMAKE_RECORD_SNAPSHOTS=1 if the change is intended.
-                """, sourceLocation: sourceLocation)
-        }
+        SnapshotFile.check(actual, path: directory + "/" + name, sourceLocation: sourceLocation)
     }
 
     /// `text` with the moment it was read (which changes from run to run) replaced by `READ-AT`.
