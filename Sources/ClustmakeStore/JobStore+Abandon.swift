@@ -26,4 +26,21 @@ extension JobStore {
         default: throw StoreError(.redis, "unexpected reply when recording job '\(id)' failed: \(reply)")
         }
     }
+
+    /// Declares attempt `attempt` of job `id`, running on `host`, lost at once, with `reason`, and releases its
+    /// lease, so that the job can start elsewhere without waiting for the lease to expire. For an executor that saw
+    /// the host fail. Nothing changes unless that attempt, on that host, still owns the job.
+    /// - Returns: Whether the attempt was declared lost.
+    /// - Throws: ``StoreError`` when redis fails or the namespace is unknown.
+    @discardableResult
+    public func revokeLease(of id: String, attempt: Int, host: String, reason: String) throws(StoreError) -> Bool {
+        let reply = try evaluate(
+            StoreScripts.revoke,
+            [
+                RedisArgument(id), RedisArgument(String(attempt)), RedisArgument(host), RedisArgument(reason),
+                RedisArgument(UTCTime.now().iso8601),
+            ],
+            "declaring attempt \(attempt) of job '\(id)' lost")
+        return reply.string == "lost"
+    }
 }

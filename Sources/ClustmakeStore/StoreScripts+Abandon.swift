@@ -21,4 +21,24 @@ extension StoreScripts {
             event({'event', 'job-abandoned', 'time', now, 'job', id, 'reason', reason})
             return 'failed'
             """
+
+    /// Declares an attempt lost before its lease expires: the executor saw the attempt's host fail (its ssh
+    /// session ended with 255, its master connection broke), so the job can run elsewhere at once. Only that
+    /// attempt, on that host, while it still owns the job; a worker that is in fact alive and renews before any
+    /// other attempt starts takes the job back (`renew` replies 2), and one that renews later finds its lease lost
+    /// and stops its job.
+    ///
+    /// `ARGV`: schema, id, attempt, host, reason, now. Reply: `lost`, or `unchanged`.
+    static let revoke =
+        prelude + """
+            local problem = namespace_problem()
+            if problem then return redis.error_reply(problem) end
+            local id, attempt, host, reason, now = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+            if redis.call('HGET', P .. 'states', id) ~= 'in-progress' then return 'unchanged' end
+            if redis.call('HGET', P .. 'status:' .. id, 'attempt') ~= attempt then return 'unchanged' end
+            if redis.call('HGET', P .. 'attempt:' .. id .. ':' .. attempt, 'host') ~= host then return 'unchanged' end
+            redis.call('DEL', P .. 'lease:' .. id)
+            lose(id, now, reason)
+            return 'lost'
+            """
 }

@@ -33,17 +33,18 @@ enum StoreScripts {
           if not text then return {} end
           return cjson.decode(text)
         end
-        local function lose(id, now)
+        local function lose(id, now, reason)
           local status = P .. 'status:' .. id
           local attempt = redis.call('HGET', status, 'attempt')
           redis.call('HSET', P .. 'states', id, 'lost')
           redis.call('SREM', P .. 'running', id)
           redis.call('HSET', status, 'reason',
-            'its worker stopped renewing the lease (killed, or its host or network failed)', 'updated', now)
+            reason or 'its worker stopped renewing the lease (killed, or its host or network failed)', 'updated', now)
           if attempt then
             local record = P .. 'attempt:' .. id .. ':' .. attempt
             if redis.call('HGET', record, 'state') == 'running' then
               redis.call('HSET', record, 'state', 'lost', 'lost_at', now)
+              if reason then redis.call('HSET', record, 'reason', reason) end
             end
             local host = redis.call('HGET', record, 'host')
             if host then redis.call('HINCRBY', P .. 'host:' .. host, 'lost', 1) end

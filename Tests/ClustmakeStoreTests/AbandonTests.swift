@@ -32,3 +32,58 @@ import Testing
         #expect(throws: StoreError.self) { try fixture.store.abandon("nope", reason: "x") }
     }
 }
+
+@Suite struct RevokeTests {
+    @Test("a revoked attempt is lost at once with the reason; the job starts again without waiting for its lease")
+    func revoked() throws {
+        let fixture = try Fixture()
+        try fixture.push([job("a")])
+        let first = try lease(fixture.store.acquire("a", more: false, request: request("h1")))
+        // Another host cannot take it while the lease lives.
+        guard case .held = try fixture.store.acquire("a", more: false, request: request("h2")) else {
+            Issue.record("a should be held")
+            return
+        }
+        #expect(
+            try fixture.store.revokeLease(of: "a", attempt: first.attempt, host: "h1", reason: "its host h1 failed"))
+        let status = try fixture.store.status(of: "a")
+        #expect(status.state == .lost && status.reason == "its host h1 failed")
+        let attempt = try #require(try fixture.store.attempt(of: "a", number: first.attempt))
+        #expect(attempt.state == .lost && attempt.reason == "its host h1 failed")
+        #expect(try fixture.store.events().map(\.name).last == "job-lost")
+        let second = try lease(fixture.store.acquire("a", more: false, request: request("h2")))
+        #expect(second.attempt == first.attempt + 1)
+        // The first worker, alive after all, finds its lease gone, and its late result does not count.
+        #expect(try fixture.store.renew(first) == .lost)
+        guard case .superseded = try fixture.store.finish(first, result(.succeeded)) else {
+            Issue.record("the revoked attempt's result should be superseded")
+            return
+        }
+        #expect(try fixture.store.state(of: "a") == .inProgress)
+    }
+
+    @Test("a worker that renews before another attempt starts takes its job back")
+    func reclaimed() throws {
+        let fixture = try Fixture()
+        try fixture.push([job("a")])
+        let first = try lease(fixture.store.acquire("a", more: false, request: request("h1")))
+        #expect(try fixture.store.revokeLease(of: "a", attempt: first.attempt, host: "h1", reason: "ssh exited 255"))
+        #expect(try fixture.store.renew(first) == .reclaimed)
+        #expect(try fixture.store.state(of: "a") == .inProgress)
+    }
+
+    @Test("only that attempt on that host while it owns the job: anything else is left as it is")
+    func leftAlone() throws {
+        let fixture = try Fixture()
+        try fixture.push([job("a"), job("b")])
+        let a = try lease(fixture.store.acquire("a", more: false, request: request("h1")))
+        #expect(try !fixture.store.revokeLease(of: "a", attempt: a.attempt, host: "h2", reason: "x"))
+        #expect(try !fixture.store.revokeLease(of: "a", attempt: a.attempt + 1, host: "h1", reason: "x"))
+        #expect(try fixture.store.state(of: "a") == .inProgress)
+        _ = try fixture.store.finish(a, result(.succeeded))
+        #expect(try !fixture.store.revokeLease(of: "a", attempt: a.attempt, host: "h1", reason: "x"))
+        #expect(try fixture.store.state(of: "a") == .done)
+        #expect(try !fixture.store.revokeLease(of: "b", attempt: 1, host: "h1", reason: "x"))
+        #expect(try fixture.store.state(of: "b") == .notStarted)
+    }
+}
