@@ -1,11 +1,17 @@
 import ClustmakeModel
+import ClustmakeScripts
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
 /// One ssh master connection to a host (`ssh -M -N`), which the host's sessions multiplex over: a host costs one
-/// key exchange, not one per job, and its sshd sees one connection (`MaxStartups` is never tripped by the run).
+/// key exchange, not one per job.
+///
+/// sshd drops new connections beyond its `MaxStartups` unauthenticated ones before saying a word (ssh reports
+/// `kex_exchange_identification: Connection closed by remote host`), and other users' logins count too. A master
+/// refused that way is tried again after a short, growing, jittered delay (``maximumRefusals`` times) before it
+/// counts as failed; the executor also opens a host's masters one at a time (`Dispatcher`).
 ///
 /// A host with more slots than ``sessionsPerMaster`` gets more masters (sshd's `MaxSessions` defaults to 10).
 /// The socket lives in the run directory under a name derived from how ssh reaches the host, so a run started
@@ -26,8 +32,19 @@ final class ControlMaster {
     /// Why the last start failed.
     private(set) var failure: String?
 
-    enum State { case down, connecting, up }
+    /// How often a handshake refused before login is tried again.
+    static let maximumRefusals = JobLine.refusalRetries
+
+    /// `retrying`: refused before login, waiting to try again (still undecided, like `connecting`).
+    enum State { case down, connecting, retrying, up }
     private(set) var state = State.down
+    /// Handshakes refused before login since ``start(now:scratch:)``.
+    private(set) var refusals = 0
+    private var retryAt = 0.0
+    private var scratch = "/tmp"
+
+    /// Connecting, or waiting to try again: not yet up or down.
+    var isPending: Bool { state == .connecting || state == .retrying }
 
     init(host: Host, controlPath: String) {
         self.host = host
@@ -59,6 +76,15 @@ final class ControlMaster {
     /// Starts connecting (or adopts a live master found on the socket). Poll with ``poll(now:)``.
     func start(now: Double, scratch: String) {
         failure = nil
+        refusals = 0
+        self.scratch = scratch
+        launch(now: now)
+    }
+
+    /// Forgets why the last start failed (a probe starts over).
+    func clearFailure() { failure = nil }
+
+    private func launch(now: Double) {
         if socketExists {
             if check(scratch: scratch) {
                 adopted = true
@@ -89,10 +115,21 @@ final class ControlMaster {
     func poll(now: Double) -> Bool {
         switch state {
         case .down: return false
+        case .retrying:
+            guard now >= retryAt else { return false }
+            launch(now: now)
+            return state != .connecting
         case .connecting:
             if let process, let status = process.poll() {
-                failure = describe(status, output: process.finishOutput())
+                let output = process.finishOutput()
+                failure = describe(status, output: output)
                 self.process = nil
+                if JobLine.refusedBeforeLogin(output) && refusals < Self.maximumRefusals {
+                    refusals += 1
+                    retryAt = now + JobLine.refusalDelay(retry: refusals)
+                    state = .retrying
+                    return false
+                }
                 state = .down
                 return true
             }
@@ -121,6 +158,7 @@ final class ControlMaster {
 
     /// Closes the master (its sessions end with it).
     func stop() {
+        if state == .retrying { state = .down }
         if let process {
             process.signalGroup(SIGTERM)
             _ = process.wait()

@@ -51,6 +51,8 @@ public final class Dispatcher {
     private var lastElsewhereCheck = 0.0
     private let scratch: String
     private let token: String
+    /// The redis password and a newline, written to each remote line's standard input (nil without a password).
+    private let passwordLine: [UInt8]?
 
     /// Prepares a run (nothing happens until ``run()``).
     public init(options: RunOptions) {
@@ -61,6 +63,7 @@ public final class Dispatcher {
         self.startTime = Self.monotonic()
         self.scratch = options.directory.path
         self.token = "clustmake/\(getpid())/\(UInt32.random(in: 0...UInt32.max))"
+        self.passwordLine = options.endpoint.password.map { Array(($0 + "\n").utf8) }
     }
 
     private static func monotonic() -> Double {
@@ -158,8 +161,9 @@ public final class Dispatcher {
         return initial
     }
 
-    /// Opens every remote host's masters, at most 8 handshakes at a time; hosts that do not answer are
-    /// quarantined (and probed again later).
+    /// Opens every remote host's masters: at most 8 handshakes at a time in all and one at a time per host, so a
+    /// run adds at most one unauthenticated connection to a host's sshd (its `MaxStartups`); hosts that do not
+    /// answer are quarantined (and probed again later).
     private func connectMasters() {
         masters = plan.cluster.hosts.map { host in
             guard !host.isLocal, host.processors > 0 else { return [] }
@@ -169,22 +173,36 @@ public final class Dispatcher {
                 return ControlMaster(host: host, controlPath: index == 0 ? base : base + "-\(index)")
             }
         }
-        let all = masters.flatMap { $0 }
-        var next = 0
-        var connecting: [ControlMaster] = []
-        while next < all.count || !connecting.isEmpty {
-            while connecting.count < 8 && next < all.count {
-                all[next].start(now: now, scratch: scratch)
-                if all[next].state == .connecting { connecting.append(all[next]) }
-                next += 1
+        // Per host, the index of its next master to open; a host stops at its first master that fails.
+        var next = masters.map { _ in 0 }
+        var failed = Set<Int>()
+        while true {
+            var pending = 0
+            for hostMasters in masters { for master in hostMasters where master.isPending { pending += 1 } }
+            for host in masters.indices where !failed.contains(host) && next[host] < masters[host].count {
+                let previous = next[host] > 0 ? masters[host][next[host] - 1] : nil
+                if let previous, previous.isPending { continue }
+                if let previous, previous.state != .up {
+                    failed.insert(host)
+                    continue
+                }
+                guard pending < 8 else { break }
+                masters[host][next[host]].start(now: now, scratch: scratch)
+                if masters[host][next[host]].isPending { pending += 1 }
+                next[host] += 1
             }
+            let opening = masters.indices.contains { host in
+                masters[host].contains(where: \.isPending)
+                    || (!failed.contains(host) && next[host] < masters[host].count)
+            }
+            guard opening else { break }
             _ = SignalPipe.wait(milliseconds: 5)
-            for master in connecting { master.poll(now: now) }
-            connecting.removeAll { $0.state != .connecting }
+            for hostMasters in masters { for master in hostMasters where master.isPending { master.poll(now: now) } }
         }
         for (host, hostMasters) in masters.enumerated() {
             if let broken = hostMasters.first(where: { $0.state != .up }) {
                 let reason = broken.failure ?? "ssh to \(plan.cluster.hosts[host].name) failed"
+                for master in hostMasters where master.state == .up { master.stop() }
                 hostFailures[host] = reason
                 perform(scheduler.hostFailed(host, reason: reason, now: now))
             }
@@ -357,12 +375,16 @@ public final class Dispatcher {
             }
             connection = JobLine.controlOptions(path: master.controlPath)
         }
+        // A remote worker gets the redis password over its ssh session's standard input; a local one from
+        // options.localEnvironment.
+        let password = host.isLocal ? nil : passwordLine
         let line = JobLine(
             plan: plan, jobs: dispatch.jobs, slot: dispatch.slot, settings: options.settings,
-            connectionOptions: connection)
+            connectionOptions: connection, passwordOnStdin: password != nil)
         do {
             let process = try SpawnedProcess(
-                line.argv, scratch: scratch, environment: host.isLocal ? options.localEnvironment : [:])
+                line.argv, scratch: scratch, environment: host.isLocal ? options.localEnvironment : [:],
+                input: password)
             sessions[dispatch.id] = Session(
                 dispatch: dispatch, process: process, startedAt: now, remote: line.isRemote)
             running(dispatch, nil)
@@ -430,10 +452,26 @@ public final class Dispatcher {
             sessions[id] = nil
             let text = session.process.finishOutput()
             let outcomes = outcomes(of: session, status: status, output: text)
+            for (job, outcome) in zip(session.dispatch.jobs, outcomes) {
+                if case .hostLost(let reason) = outcome { revokeAttempt(job, host: session.dispatch.host, reason) }
+            }
             let actions = scheduler.dispatchEnded(id, outcomes: outcomes, now: now)
             report(session, outcomes)
             perform(actions)
         }
+    }
+
+    /// A job whose line ended with a host failure: its attempt there, if it still holds the job, is declared lost
+    /// now, so that the job can start on another slot at once rather than when the lease expires (a worker still
+    /// alive on the host finds its lease gone at its next renewal and stops the job).
+    private func revokeAttempt(_ job: Int32, host: Int, _ reason: String) {
+        let id = plan.graph.jobs[Int(job)].id
+        let name = hostName(host)
+        guard let status = try? store.status(of: id), status.state == .inProgress || status.state == .lost,
+            status.host == name, status.currentAttempt > 0
+        else { return }
+        _ = try? store.revokeLease(
+            of: id, attempt: status.currentAttempt, host: name, reason: "its host \(name) failed: \(reason)")
     }
 
     private func report(_ session: Session, _ outcomes: [JobOutcome]) {
@@ -537,8 +575,15 @@ public final class Dispatcher {
         }
         for host in probing {
             let hostMasters = masters[host]
-            for master in hostMasters where master.state == .connecting { master.poll(now: now) }
-            guard !hostMasters.contains(where: { $0.state == .connecting }) else { continue }
+            for master in hostMasters where master.isPending { master.poll(now: now) }
+            guard !hostMasters.contains(where: \.isPending) else { continue }
+            // One handshake at a time: the next master once the one before it is up.
+            if hostMasters.allSatisfy({ $0.state == .up || $0.failure == nil }),
+                let waiting = hostMasters.first(where: { $0.state == .down })
+            {
+                waiting.start(now: now, scratch: scratch)
+                if waiting.isPending { continue }
+            }
             probing.remove(host)
             let ok = hostMasters.allSatisfy { $0.state == .up }
             if !ok {
@@ -549,14 +594,15 @@ public final class Dispatcher {
         }
     }
 
-    /// A probe re-establishes the host's masters; it succeeds when they are up.
+    /// A probe re-establishes the host's masters, one after the other; it succeeds when they are all up.
     private func startProbe(_ host: Int) {
         let hostMasters = masters[host]
-        if hostMasters.isEmpty {
+        guard let first = hostMasters.first(where: { $0.state != .up }) else {
             perform(scheduler.probeEnded(host: host, succeeded: true, now: now))
             return
         }
-        for master in hostMasters where master.state != .up { master.start(now: now, scratch: scratch) }
+        for master in hostMasters where master.state != .up { master.clearFailure() }
+        first.start(now: now, scratch: scratch)
         probing.insert(host)
     }
 

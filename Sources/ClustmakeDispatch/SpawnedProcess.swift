@@ -7,7 +7,8 @@
 /// Started with `posix_spawn` directly rather than swift-subprocess: the dispatch loop is one dedicated thread
 /// that reaps its children itself (`waitpid` per pid, never `-1`, so other children of the process are left
 /// alone), and every child needs the same few settings, none of which need a pipe:
-/// - standard input from /dev/null; standard output and error into an unlinked temporary file, read once the
+/// - standard input from /dev/null, or from a pipe already holding a few bytes (the redis password line of a job
+///   line that reads it there) and closed behind them; standard output and error into an unlinked temporary file, read once the
 ///   child ended (ssh's own message, the worker's last line), so no pipe can fill up or hang a wait when a
 ///   ControlMaster or a daemon outlives the session;
 /// - no inherited descriptor but 0, 1, 2 (hiredis opens sockets without close-on-exec);
@@ -22,9 +23,15 @@ struct SpawnedProcess {
     let output: Int32
 
     /// Spawns `arguments` (the program looked up in `PATH` when it has no `/`).
-    /// - Parameter scratch: A private directory for the output file.
+    /// - Parameters:
+    ///   - scratch: A private directory for the output file.
+    ///   - extra: Environment variables to set or replace.
+    ///   - input: What the child reads on standard input, then end of file (at most a pipe's buffer, 4 KiB
+    ///     guaranteed, so writing it never blocks); `nil` for /dev/null.
     /// - Throws: ``DispatchError`` when the output file cannot be made or the program cannot be started.
-    init(_ arguments: [String], scratch: String, environment extra: [String: String] = [:]) throws(DispatchError) {
+    init(
+        _ arguments: [String], scratch: String, environment extra: [String: String] = [:], input: [UInt8]? = nil
+    ) throws(DispatchError) {
         var template = Array((scratch + "/out.XXXXXX").utf8CString)
         let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard descriptor >= 0 else {
@@ -33,10 +40,34 @@ struct SpawnedProcess {
         template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
         _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
 
+        var inputPipe: [Int32] = [-1, -1]
+        if let input {
+            precondition(input.count <= 4096, "standard input of a spawned process is at most 4 KiB")
+            // Close-on-exec at once; children also close everything above 2 (closeFromAction).
+            guard pipe(&inputPipe) == 0 else {
+                close(descriptor)
+                throw DispatchError("cannot create a pipe: \(String(cString: strerror(errno)))")
+            }
+            _ = fcntl(inputPipe[0], F_SETFD, FD_CLOEXEC)
+            _ = fcntl(inputPipe[1], F_SETFD, FD_CLOEXEC)
+            let written = input.withUnsafeBytes { write(inputPipe[1], $0.baseAddress, $0.count) }
+            close(inputPipe[1])
+            guard written == input.count else {
+                close(inputPipe[0])
+                close(descriptor)
+                throw DispatchError("cannot write to a pipe: \(String(cString: strerror(errno)))")
+            }
+        }
+        defer { if inputPipe[0] >= 0 { close(inputPipe[0]) } }
+
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if inputPipe[0] >= 0 {
+            posix_spawn_file_actions_adddup2(&actions, inputPipe[0], 0)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
         posix_spawn_file_actions_adddup2(&actions, descriptor, 1)
         posix_spawn_file_actions_adddup2(&actions, descriptor, 2)
         if let closeFrom = Self.closeFromAction { _ = closeFrom(&actions, 3) }

@@ -18,7 +18,7 @@ enum RemoteShell {
         var argv = ["ssh"]
         if let config = host.sshConfig { argv += ["-F", config] }
         argv += ["-o", "ConnectTimeout=\(settings.connectTimeout)"] + overrides
-        argv += stdin ? JobLine.batchOptions.filter { $0 != "-n" } : JobLine.batchOptions
+        argv += stdin ? JobLine.unattendedOptions : JobLine.batchOptions
         argv += settings.connectionOptions(host)
         if let port = host.port { argv += ["-p", String(port)] }
         argv += host.sshOptions

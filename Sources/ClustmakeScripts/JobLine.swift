@@ -29,9 +29,15 @@ public struct JobLine: Sendable, Hashable {
 
     /// The options that make every ssh of a job line unattended, after `-F CFG`: no stdin, no prompts, no
     /// worker without its redis tunnel, a bounded connection time.
-    public static let batchOptions = [
-        "-n", "-o", "BatchMode=yes", "-o", "ExitOnForwardFailure=yes", "-o", "ConnectTimeout=10",
+    public static let batchOptions = ["-n"] + unattendedOptions
+
+    /// ``batchOptions`` but `-n`: for a line whose standard input carries the redis password.
+    public static let unattendedOptions = [
+        "-o", "BatchMode=yes", "-o", "ExitOnForwardFailure=yes", "-o", "ConnectTimeout=10",
     ]
+
+    /// The worker option that makes it read the redis password from the first line of its standard input.
+    public static let passwordOnStdinOption = "--redis_password_stdin"
 
     /// Builds the line for job `jobID` on slot `instance` of `host`.
     /// - Parameters:
@@ -49,8 +55,12 @@ public struct JobLine: Sendable, Hashable {
     ///
     /// The worker runs the jobs in order and stops at the first that does not end with status 0 (docs/worker.md);
     /// an executor reads each job's outcome back from redis. `connectionOptions` go right after
-    /// ``batchOptions`` (before the host's own options), e.g. ``controlOptions(path:)``; they are the only
-    /// difference between a dispatched line and a script's.
+    /// ``batchOptions`` (before the host's own options), e.g. ``controlOptions(path:)``.
+    ///
+    /// With `passwordOnStdin`, a remote line drops ssh's `-n` and the worker gets ``passwordOnStdinOption``: whoever
+    /// runs the line writes the redis password and a newline to its standard input, and the password crosses to
+    /// the host inside the encrypted session, never on a command line or in a file there. These two are the only
+    /// differences between a dispatched line and a script's.
     /// - Parameters:
     ///   - jobIDs: The jobs' ids (at least one).
     ///   - nice: The nice level.
@@ -58,17 +68,22 @@ public struct JobLine: Sendable, Hashable {
     ///   - instance: The slot's instance number on the host.
     ///   - settings: The namespace, redis address, `more` and `wait` of the run.
     ///   - connectionOptions: More ssh options (ignored for a local host).
+    ///   - passwordOnStdin: The redis password comes on standard input (ignored for a local host).
     public init(
         jobIDs: [String], nice: Int, host: Host, instance: Int, settings: WorkerSettings,
-        connectionOptions: [String] = []
+        connectionOptions: [String] = [], passwordOnStdin: Bool = false
     ) {
         let tunnelPort = host.tunnelPort(instance: instance)
         // A local worker reaches redis directly; a remote one through its slot's tunnel.
         let redisHost = host.isLocal ? settings.redis.description : "localhost:\(tunnelPort)"
+        let stdinPassword = passwordOnStdin && !host.isLocal
         let command =
             [
                 "nice", "-n", String(nice), host.worker, "--hostname=\(host.name)", "--db=redis",
-                "--redis_host=\(redisHost)", "--save_progress=False", "--slave", settings.namespace, "make_single",
+                "--redis_host=\(redisHost)",
+            ] + (stdinPassword ? [Self.passwordOnStdinOption] : [])
+            + [
+                "--save_progress=False", "--slave", settings.namespace, "make_single",
                 settings.more ? "more=True" : "more=False", "wait=\(settings.waitSeconds)",
             ] + jobIDs
         self.command = command
@@ -79,13 +94,29 @@ public struct JobLine: Sendable, Hashable {
         }
         var argv = ["ssh"]
         if let config = host.sshConfig { argv += ["-F", config] }
-        argv += Self.batchOptions
+        argv += stdinPassword ? Self.unattendedOptions : Self.batchOptions
         argv += connectionOptions
         if let port = host.port { argv += ["-p", String(port)] }
         argv += host.sshOptions
         argv += [host.destination, "-R", "\(tunnelPort):\(settings.redis.tunnelTarget)"]
         argv += command.map(ShellQuote.quote)
         self.argv = argv
+    }
+
+    /// How often a connection that sshd dropped before the key exchange (``refusedBeforeLogin(_:)``) is tried
+    /// again, after 0.25 s, 0.5 s, 1 s, 2 s (each up to half as long again, at random).
+    public static let refusalRetries = 4
+
+    /// The delay before try `retry` (from 1) of a connection sshd dropped before the key exchange.
+    public static func refusalDelay(retry: Int) -> Double {
+        0.25 * Double(1 << max(0, min(retry - 1, 8))) * Double.random(in: 1...1.5)
+    }
+
+    /// Whether ssh's messages say the server closed the connection before the key exchange began. That is what
+    /// sshd does to connections beyond its `MaxStartups` unauthenticated ones (other users' logins count too), so
+    /// such a connection is worth trying again after a moment; a refused TCP connection or a timeout is not that.
+    public static func refusedBeforeLogin(_ sshOutput: String) -> Bool {
+        sshOutput.contains("kex_exchange_identification") || sshOutput.contains("ssh_exchange_identification")
     }
 
     /// The ssh options that make a session go through the ControlMaster listening at `path` (started by the
@@ -103,13 +134,18 @@ public struct JobLine: Sendable, Hashable {
     ///   - slot: The slot's index in ``ClustmakePlanner/Plan/slots``.
     ///   - settings: The namespace, redis address, `more` and `wait` of the run.
     ///   - connectionOptions: More ssh options (``controlOptions(path:)``).
-    public init(plan: Plan, jobs: [Int32], slot: Int, settings: WorkerSettings, connectionOptions: [String] = []) {
+    ///   - passwordOnStdin: The redis password comes on standard input (remote hosts).
+    public init(
+        plan: Plan, jobs: [Int32], slot: Int, settings: WorkerSettings, connectionOptions: [String] = [],
+        passwordOnStdin: Bool = false
+    ) {
         let place = plan.slots[slot]
         let host = plan.cluster.hosts[place.host]
         let first = plan.graph.jobs[Int(jobs[0])]
         self.init(
             jobIDs: jobs.map { plan.graph.jobs[Int($0)].id }, nice: first.nice ?? host.nice, host: host,
-            instance: place.instance, settings: settings, connectionOptions: connectionOptions)
+            instance: place.instance, settings: settings, connectionOptions: connectionOptions,
+            passwordOnStdin: passwordOnStdin)
     }
 
     /// Builds the line for job `job` of `plan`, on the slot the plan gives it.

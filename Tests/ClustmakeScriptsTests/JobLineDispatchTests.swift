@@ -34,4 +34,27 @@ import Testing
         #expect(local.argv == local.command)
         #expect(local.argv.suffix(2) == ["x", "y"])
     }
+
+    @Test("a line that takes the password on stdin drops ssh's -n and adds --redis_password_stdin, nothing else")
+    func passwordOnStdin() {
+        let host = Host(name: "n1")
+        let script = JobLine(jobID: "a", nice: 10, host: host, instance: 0, settings: Self.settings)
+        let line = JobLine(
+            jobIDs: ["a"], nice: 10, host: host, instance: 0, settings: Self.settings, passwordOnStdin: true)
+        let sshPart = Array(line.argv.prefix { $0 != "n1" })
+        #expect(sshPart == ["ssh"] + JobLine.unattendedOptions)
+        #expect(sshPart == Array(script.argv.prefix { $0 != "n1" }).filter { $0 != "-n" })
+        #expect(
+            line.argv.filter { $0 != JobLine.passwordOnStdinOption }
+                == script.argv.enumerated().filter { $0.offset != 1 }.map(\.element))
+        #expect(
+            line.shellLine.hasSuffix(
+                "compmake --hostname=n1 --db=redis --redis_host=localhost:13000 --redis_password_stdin "
+                    + "--save_progress=False --slave demo make_single more=False wait=86400 a"))
+        // A local worker reads its password elsewhere (the executor's environment).
+        let local = Host(name: "here", isLocal: true)
+        #expect(
+            JobLine(jobIDs: ["a"], nice: 0, host: local, instance: 0, settings: Self.settings, passwordOnStdin: true)
+                == JobLine(jobID: "a", nice: 0, host: local, instance: 0, settings: Self.settings))
+    }
 }
