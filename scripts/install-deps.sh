@@ -6,6 +6,7 @@ packages=(
     redis-server redis-tools                    # the store; tests start their own servers
     shellcheck dash bash                        # generated scripts are checked with these
     openssh-server openssh-client iproute2      # test hosts: network namespaces reached through sshd -i
+    netcat-openbsd                              # nc: a test host's listening sshd (MaxStartups tests)
     python3 parallel                            # benchmarks (bench/run-vs-parallel.py runs GNU parallel)
     chromium                                    # the collector's HTML report is opened headless in tests
 )

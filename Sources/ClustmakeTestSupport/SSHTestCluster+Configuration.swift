@@ -63,7 +63,7 @@ extension SSHTestCluster {
 
     /// `program` itself when it has a slash, else the first executable of that name in `PATH` and the system
     /// directories.
-    private static func locate(_ program: String, package: String, role: String) throws(SSHTestClusterError)
+    static func locate(_ program: String, package: String, role: String) throws(SSHTestClusterError)
         -> String
     {
         if program.contains("/") {

@@ -107,6 +107,8 @@ public final class SSHTestCluster: Sendable {
         /// The namespace's inode while it exists (the host is up).
         var inode: ino_t?
         var master: RunningCommand?
+        /// A listening sshd started with ``startListeningSSHD(host:settings:timeout:)``.
+        var daemon: RunningCommand?
     }
     private struct State: Sendable {
         var hosts: [String: HostState]
@@ -223,13 +225,14 @@ public final class SSHTestCluster: Sendable {
     /// - Throws: ``SSHTestClusterError`` (`.unknownHost`).
     public func kill(host: String) throws(SSHTestClusterError) {
         try checkHost(host)
-        let (inode, master) = state.withLock { state in
+        let (inode, master, daemon) = state.withLock { state in
             let previous = state.hosts[host]
             state.hosts[host] = HostState()
-            return (previous?.inode, previous?.master)
+            return (previous?.inode, previous?.master, previous?.daemon)
         }
         if let inode { Self.deleteNamespace(layout.namespace(host), inode: inode, ip: tools.ip) }
         if let master { Self.stop(master, controlPath: layout.controlPath(host)) }
+        if let daemon { _ = try? daemon.wait(timeout: .seconds(5)) }
     }
 
     /// Brings a killed host back: a fresh namespace of the same name with its loopback up, the same keys,
@@ -298,6 +301,65 @@ public final class SSHTestCluster: Sendable {
         if let master { Self.stop(master, controlPath: layout.controlPath(host)) }
     }
 
+    // MARK: - A listening sshd
+
+    /// Starts a listening sshd (`sshd -D`) inside `host`'s namespace on its loopback, port 22, as a real machine
+    /// runs one, so that the limits of a daemon apply (`MaxStartups` drops connections beyond it before the key
+    /// exchange, `LoginGraceTime`); returns the path of an ssh client configuration in which `host` is reached
+    /// through it (`ProxyCommand ip netns exec NS nc 127.0.0.1 22`) and every other host as in ``sshConfigPath``.
+    ///
+    /// The daemon lives in the namespace: ``kill(host:)`` and ``shutdown()`` end it with the host.
+    /// - Parameters:
+    ///   - host: A host name of this cluster.
+    ///   - settings: sshd_config lines that replace the host's lines of the same keywords, e.g.
+    ///     `["MaxStartups 1"]`.
+    ///   - timeout: How long to wait for the daemon to accept connections.
+    /// - Throws: ``SSHTestClusterError``: `.unknownHost`, `.missingPrerequisite` without `nc` (Debian package
+    ///   netcat-openbsd), `.setupFailed` when the daemon exits or does not listen in time (with its log).
+    @discardableResult
+    public func startListeningSSHD(host: String, settings: [String] = [], timeout: Duration = .seconds(10))
+        throws(SSHTestClusterError) -> String
+    {
+        try checkHost(host)
+        let netcat = try Self.locate(
+            "nc", package: "netcat-openbsd", role: "nc, to reach a listening sshd inside a host's namespace")
+        let layout = self.layout
+        let namespace = layout.namespace(host)
+        let configuration = layout.directory + "/sshd_config.\(host).listening"
+        // The host's configuration without the keywords `settings` set (sshd keeps the first value of most
+        // keywords but the last of some, MaxStartups among them), then `settings`.
+        let keyword = { (line: Substring) in line.split(separator: " ").first.map { $0.lowercased() } ?? "" }
+        let replaced = Set(settings.map { keyword(Substring($0)) })
+        let base = Self.sshdConfiguration(layout, host: host).split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !replaced.contains(keyword($0)) }
+        try Self.writeFile(
+            (base + ["# The listening sshd of test host \(host)."] + settings.map { Substring($0) }
+                + ["ListenAddress 127.0.0.1:22", ""]).joined(separator: "\n"),
+            to: configuration, mode: 0o644)
+        let client = layout.directory + "/ssh_config.\(host).listening"
+        try Self.writeFile(
+            "# Test host \(host) through its listening sshd; first values win, the rest as in ssh_config.\n"
+                + "Host \(host)\n    ProxyCommand \(tools.ip) netns exec \(namespace) \(netcat) 127.0.0.1 22\n\n"
+                + Self.sshConfiguration(layout, hostNames: hostNames),
+            to: client, mode: 0o644)
+        let daemon = try start([
+            tools.ip, "netns", "exec", namespace, tools.sshd, "-D", "-f", configuration, "-E", layout.sshdLog(host),
+        ])
+        state.withLock { $0.hosts[host]?.daemon = daemon }
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while true {
+            let probe = try Self.runTool([tools.ip, "netns", "exec", namespace, netcat, "-z", "127.0.0.1", "22"])
+            if probe.succeeded { return client }
+            if daemon.hasExited || clock.now >= deadline {
+                throw SSHTestClusterError(
+                    .setupFailed, "the listening sshd of \(host) did not come up: \(Self.shellLine(daemon.arguments))",
+                    details: sshdLogTail(of: host))
+            }
+            RedisServer.sleep(.milliseconds(20))
+        }
+    }
+
     // MARK: - Shutting down
 
     /// Stops the ControlMasters, kills every process in every namespace, deletes the namespaces and removes
@@ -314,6 +376,7 @@ public final class SSHTestCluster: Sendable {
         for (host, hostState) in hosts {
             if let inode = hostState.inode { Self.deleteNamespace(layout.namespace(host), inode: inode, ip: tools.ip) }
             if let master = hostState.master { Self.stop(master, controlPath: layout.controlPath(host)) }
+            if let daemon = hostState.daemon { _ = try? daemon.wait(timeout: .seconds(5)) }
         }
         try? FileManager.default.removeItem(atPath: directory)
     }

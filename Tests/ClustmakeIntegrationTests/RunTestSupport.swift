@@ -25,6 +25,13 @@ final class RunFixture {
         return directory.path
     }()
 
+    /// A WfCommons instance of the workflows beside the repository (`../shared/data/workflows/NAME`).
+    static func sharedWorkflow(_ name: String) -> String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("shared/data/workflows/\(name)").path
+    }
+
     static var clustmake: String { buildDirectory + "/clustmake" }
     static var compmake: String { buildDirectory + "/compmake" }
 

@@ -1,4 +1,6 @@
+import ClustmakeHosts
 import ClustmakeModel
+import ClustmakeRedis
 import ClustmakeStore
 import ClustmakeTestSupport
 import Foundation
@@ -14,7 +16,7 @@ import Testing
     @Test("a WfCommons workflow runs as scaled sleeps across three hosts: every job once, after its dependencies")
     func workflowAcrossHosts() throws {
         let fixture = try RunFixture()
-        let workflow = "/work/shared/data/workflows/epigenomics-1000.json"
+        let workflow = RunFixture.sharedWorkflow("epigenomics-1000.json")
         let result = try fixture.run(
             [
                 "run", workflow, "--time-scale", "0.0002", "--cluster", try fixture.clusterFile(),
@@ -84,6 +86,46 @@ import Testing
         #expect(second.status == 0)
         #expect(second.stderr.contains("4 done already"))
         #expect(try RunRecord(store: try fixture.store("local")).attempts.values.allSatisfy { $0.count == 1 })
+    }
+
+    @Test("with the embedded redis, remote workers get its password over their ssh session, never from a file")
+    func embeddedRedisOnRemoteHosts() throws {
+        let fixture = try RunFixture()
+        let directory = fixture.directory + "/embedded"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let clustmake = ["/usr/bin/env", "-C", directory, RunFixture.clustmake]
+        // However the test ends, the embedded redis it starts is stopped.
+        defer { _ = try? fixture.cluster.start(clustmake + ["redis", "stop"]).wait(timeout: .seconds(30)) }
+        let graph = try fixture.graphFile(
+            """
+            jobs:
+              - {id: a, command: "echo a"}
+              - {id: b, command: "sleep 0.3", deps: [a]}
+              - {id: c, command: "sleep 0.3", deps: [a]}
+              - {id: d, command: "sleep 0.3", deps: [a]}
+              - {id: e, command: "echo e", deps: [b, c, d]}
+            """)
+        let result = try fixture.cluster.start(
+            clustmake + ["run", graph, "--cluster", try fixture.clusterFile(), "--namespace", "embedded"]
+        ).wait(timeout: .seconds(90))
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr.suffix(3000))")
+
+        let local = try LocalRedis(stateDirectory: directory + "/.clustmake")
+        let password = try String(contentsOfFile: local.passwordFile, encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let store = try JobStore(
+            endpoint: RedisEndpoint(unixSocket: local.socketPath, password: password), namespace: "embedded")
+        let record = try RunRecord(store: store)
+        record.expectEveryJobDoneOnce()
+        record.expectDependencyOrder()
+        #expect(record.hostsUsed.isSubset(of: ["h1", "h2", "h3"]) && !record.hostsUsed.isEmpty)
+        // The hosts have no password anywhere a worker would look: it came over the session.
+        for host in fixture.cluster.hostNames {
+            let look = try fixture.cluster.run(
+                host: host,
+                "test -e ~/.config/clustmake/redis-password && echo file; echo \"auth=${REDISCLI_AUTH:-none}\"")
+            #expect(look.stdout == "auth=none\n", "\(look.stdout)")
+        }
     }
 
     @Test("bad input exits 2 with one message")

@@ -1,0 +1,290 @@
+import ClustmakeModel
+import ClustmakeStore
+import ClustmakeTestSupport
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `clustmake run` recovering: retried jobs, --halt-on-failure, a master connection that breaks while its host
+/// stays up, a host that dies under the default lease, and a host whose sshd drops connections beyond
+/// `MaxStartups`.
+@Suite struct RunRecoveryTests {
+    @Test("a job with retries fails once and then succeeds; one that keeps failing fails after its retries")
+    func retries() throws {
+        let fixture = try RunFixture(hosts: 2)
+        // The test user writes its marker here (every host sees this machine's files).
+        let markers = fixture.directory + "/markers"
+        try FileManager.default.createDirectory(atPath: markers, withIntermediateDirectories: true)
+        chmod(markers, 0o777)
+        let graph = try fixture.graphFile(
+            """
+            jobs:
+              - {id: flaky, retries: 2, command: "test -e \(markers)/flaky || { touch \(markers)/flaky; exit 4; }"}
+              - {id: after-flaky, command: "true", deps: [flaky]}
+              - {id: broken, retries: 1, command: "echo still broken >&2; exit 5"}
+              - {id: after-broken, command: "true", deps: [broken]}
+            """)
+        let result = try fixture.run(
+            [
+                "run", graph, "--cluster", try fixture.clusterFile(), "--redis", fixture.redisURL, "--namespace",
+                fixture.ns("retries"),
+            ])
+        #expect(result.status == 1, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stderr.contains("flaky failed on"), "\(result.stderr)")
+        #expect(result.stderr.contains("(trying again)"))
+        #expect(result.stdout.contains("failed: broken on h"))
+        #expect(result.stdout.contains("stderr: still broken"))
+        let store = try fixture.store("retries")
+        #expect(
+            try store.states() == ["flaky": .done, "after-flaky": .done, "broken": .failed, "after-broken": .blocked])
+        #expect(try store.attempts(of: "flaky").map(\.state) == [.failed, .succeeded])
+        #expect(try store.attempts(of: "broken").map(\.state) == [.failed, .failed], "retried once, then failed")
+        #expect(try store.attempts(of: "after-broken").isEmpty)
+    }
+
+    @Test("--halt-on-failure: nothing starts after a failure, the running job ends, the rest stays not started")
+    func haltOnFailure() throws {
+        let fixture = try RunFixture(hosts: 1)
+        var text = """
+            jobs:
+              - {id: bad, command: "exit 3", cost: 100}
+              - {id: slow, command: "sleep 2", cost: 90}
+
+            """
+        for index in 0..<6 { text += "  - {id: rest\(index), command: \"true\", cost: 1}\n" }
+        let graph = try fixture.graphFile(text)
+        let result = try fixture.run(
+            [
+                "run", graph, "--cluster", try fixture.clusterFile(processors: 2), "--redis", fixture.redisURL,
+                "--namespace", fixture.ns("halt"), "--halt-on-failure", "--bundle", "off",
+            ])
+        #expect(result.status == 1, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("halted after a failure (--halt-on-failure)"), "\(result.stdout)")
+        let store = try fixture.store("halt")
+        let states = try store.states()
+        #expect(states["bad"] == .failed)
+        #expect(states["slow"] == .done, "the line running when bad failed was left to end")
+        for index in 0..<6 {
+            #expect(
+                states["rest\(index)"] == .notStarted, "rest\(index) is \(String(describing: states["rest\(index)"]))")
+            #expect(try store.attempts(of: "rest\(index)").isEmpty)
+        }
+    }
+
+    @Test(
+        "a master connection killed while its host stays up: its jobs run again, a probe reconnects, the host works on")
+    func masterBroken() throws {
+        let fixture = try RunFixture(hosts: 2)
+        let graph = try fixture.graphFile(RunFailureTests.sleepers(16, seconds: 1))
+        let run = try fixture.start(
+            [
+                "run", graph, "--cluster", try fixture.clusterFile(), "--redis", fixture.redisURL, "--namespace",
+                fixture.ns("master"), "--bundle", "off",
+            ])
+        let store = try fixture.store("master")
+        let busy = try fixture.waitUntil(.seconds(30)) {
+            let states = (try? store.states()) ?? [:]
+            return states.keys.contains { id in
+                states[id] == .inProgress && (try? store.status(of: id))?.host == "h1"
+            }
+        }
+        try #require(busy, "no job started on h1")
+        let masters = Self.children(of: run.pid).filter { pid in
+            let words = Self.commandLine(pid)
+            return words.contains("ControlMaster=yes") && words.last == "h1"
+        }
+        try #require(masters.count == 1, "the run's master for h1: \(masters)")
+        kill(masters[0], SIGKILL)
+        let result = try run.wait(timeout: .seconds(120))
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr.suffix(3000))")
+        #expect(result.stderr.contains("host h1 failed"), "\(result.stderr.suffix(3000))")
+        #expect(result.stderr.contains("host h1 answers again"), "\(result.stderr.suffix(3000))")
+        let record = try RunRecord(store: store)
+        record.expectEveryJobDoneOnce()
+        record.expectDependencyOrder()
+        // h1 ran jobs again after it came back.
+        let restoredAt = try #require(
+            result.stderr.split(separator: "\n").first { $0.contains("host h1 answers again") })
+        #expect(!restoredAt.isEmpty)
+        let succeededOnH1 = record.attempts.values.flatMap { $0 }.filter { $0.host == "h1" && $0.state == .succeeded }
+        let brokenOnH1 = record.attempts.values.flatMap { $0 }.filter { $0.host == "h1" && $0.state != .succeeded }
+        #expect(!brokenOnH1.isEmpty, "the jobs the broken master carried ended without success")
+        let lastBroken = brokenOnH1.compactMap { $0.fields["start_seq"].flatMap(Int.init) }.max() ?? 0
+        #expect(
+            succeededOnH1.contains { ($0.fields["start_seq"].flatMap(Int.init) ?? 0) > lastBroken },
+            "h1 was used again after the probe")
+    }
+
+    @Test("a host that dies: its job starts elsewhere at once, not when its 30 s lease expires")
+    func deadHostUnderDefaultLease() throws {
+        let fixture = try RunFixture(hosts: 2)
+        // The worker itself, with its default lease of 30 s.
+        let cluster = try fixture.cluster.writeClusterFile(
+            to: fixture.directory + "/cluster-default-lease.yaml", processors: 1, worker: RunFixture.compmake)
+        let graph = try fixture.graphFile(
+            """
+            jobs:
+              - {id: a, command: "sleep 4", cost: 4}
+              - {id: b, command: "sleep 4", cost: 4}
+              - {id: tail, command: "true", deps: [a, b]}
+            """)
+        let run = try fixture.start(
+            ["run", graph, "--cluster", cluster, "--redis", fixture.redisURL, "--namespace", fixture.ns("dead")])
+        let store = try fixture.store("dead")
+        var victim = ""
+        let started = try fixture.waitUntil(.seconds(30)) {
+            for id in ["a", "b"] {
+                if let status = try? store.status(of: id), status.state == .inProgress, status.host == "h2" {
+                    victim = id
+                    return true
+                }
+            }
+            return false
+        }
+        try #require(started, "no job started on h2")
+        let killedAt = ContinuousClock.now
+        try fixture.cluster.kill(host: "h2")
+        let result = try run.wait(timeout: .seconds(120))
+        let afterKill = ContinuousClock.now - killedAt
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr.suffix(3000))")
+        // Two sleeps of 4 s one after the other on h1, and the tail: far less than the lease's 30 s.
+        #expect(afterKill < .seconds(20), "the run took \(afterKill) after the kill")
+        let attempts = try store.attempts(of: victim)
+        #expect(attempts.first?.host == "h2" && attempts.first?.state == .lost, "\(attempts.map(\.fields))")
+        #expect(attempts.first?.reason?.hasPrefix("its host h2 failed") == true, "\(attempts.map(\.fields))")
+        #expect(attempts.last?.host == "h1" && attempts.last?.state == .succeeded)
+        let record = try RunRecord(store: store)
+        record.expectEveryJobDoneOnce()
+        record.expectDependencyOrder()
+    }
+
+    @Test("a host whose sshd drops connections beyond MaxStartups 1: its masters open one at a time, none is lost")
+    func maxStartups() throws {
+        let fixture = try RunFixture(hosts: 1)
+        let config = try fixture.cluster.startListeningSSHD(host: "h1", settings: ["MaxStartups 1"])
+        // The limit is real: connections opened together are dropped before the key exchange.
+        let together = try fixture.cluster.runConcurrently(
+            (0..<8).map { _ in ["ssh", "-F", config, "-n", "h1", "true"] }, timeout: .seconds(60))
+        #expect(
+            together.contains { $0.status == 255 && $0.stderr.contains("kex_exchange_identification") },
+            "\(together.map { "\($0.status) \($0.stderr)" })\n\(fixture.cluster.sshdLogTail(of: "h1", lines: 60))")
+        // 30 slots: three masters (10 sessions each), all to one sshd.
+        let cluster = fixture.directory + "/cluster-maxstartups.yaml"
+        try """
+        hosts:
+          h1: {host: h1, processors: 30, ssh_config: "\(config)", worker: "\(fixture.worker)"}
+        """.write(toFile: cluster, atomically: true, encoding: .utf8)
+        let graph = try fixture.graphFile(RunFailureTests.sleepers(45, seconds: 1))
+        let result = try fixture.run(
+            [
+                "run", graph, "--cluster", cluster, "--redis", fixture.redisURL, "--namespace", fixture.ns("startups"),
+                "--bundle", "off",
+            ], timeout: .seconds(120))
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr.suffix(3000))")
+        #expect(!result.stderr.contains("host h1 failed"), "\(result.stderr.suffix(3000))")
+        let record = try RunRecord(store: try fixture.store("startups"))
+        record.expectEveryJobDoneOnce()
+        record.expectDependencyOrder()
+        // Every slot ran a line, those of the second and third masters (slots 10 to 29) too.
+        let slots = Set(
+            result.stderr.split(separator: "\n").compactMap { line -> Int? in
+                guard let range = line.range(of: " on h1 slot ") else { return nil }
+                return Int(line[range.upperBound...].prefix { $0.isNumber })
+            })
+        #expect(slots == Set(0..<30), "\(slots.sorted())")
+    }
+
+    @Test("a login dropped because another one is pending (MaxStartups) is tried again, by the check and the run")
+    func droppedLoginRetried() throws {
+        let fixture = try RunFixture(hosts: 1)
+        let config = try fixture.cluster.startListeningSSHD(host: "h1", settings: ["MaxStartups 1"])
+        let cluster = fixture.directory + "/cluster-busy.yaml"
+        try """
+        hosts:
+          h1: {host: h1, processors: 2, ssh_config: "\(config)", worker: "\(fixture.worker)"}
+        """.write(toFile: cluster, atomically: true, encoding: .utf8)
+        let graph = try fixture.graphFile(RunFailureTests.sleepers(4, seconds: 0.2))
+        // With the check, the check's connection is dropped first; without it, the first master's.
+        for (index, extra) in [[], ["--no-check"]].enumerated() {
+            // Someone else's login that has not authenticated yet: sshd drops every other connection meanwhile.
+            let pending = try Self.pendingLogin(fixture.cluster, host: "h1")
+            defer {
+                pending.signal(SIGKILL)
+                _ = try? pending.wait(timeout: .seconds(5))
+            }
+            let drops = Self.count("past MaxStartups", in: fixture.cluster, host: "h1")
+            let namespace = fixture.ns("busy\(index)")
+            let run = try fixture.start(
+                ["run", graph, "--cluster", cluster, "--redis", fixture.redisURL, "--namespace", namespace] + extra)
+            usleep(1_000_000)
+            pending.signal(SIGKILL)
+            let result = try run.wait(timeout: .seconds(90))
+            #expect(result.status == 0, "\(extra): \(result.stdout)\n\(result.stderr.suffix(3000))")
+            #expect(
+                !result.stderr.contains("left out") && !result.stderr.contains("host h1 failed"),
+                "\(extra): \(result.stderr)")
+            #expect(
+                Self.count("past MaxStartups", in: fixture.cluster, host: "h1") > drops,
+                "\(extra): a connection was dropped and tried again")
+            let record = try RunRecord(store: try fixture.store("busy\(index)"))
+            record.expectEveryJobDoneOnce()
+        }
+    }
+
+    /// An unauthenticated connection to `host`'s listening sshd, held open (`nc`, silent) until killed; started
+    /// again while sshd drops it (a connection of its own still counts for a moment after it closed).
+    static func pendingLogin(_ cluster: SSHTestCluster, host: String) throws -> SSHTestCluster.RunningCommand {
+        for _ in 0..<50 {
+            let connections = count("Connection from", in: cluster, host: host)
+            let drops = count("past MaxStartups", in: cluster, host: host)
+            let holder = try cluster.start([
+                "ip", "netns", "exec", try cluster.namespace(of: host), "nc", "127.0.0.1", "22",
+            ])
+            let deadline = ContinuousClock.now + .seconds(5)
+            while ContinuousClock.now < deadline {
+                if count("past MaxStartups", in: cluster, host: host) > drops { break }
+                if count("Connection from", in: cluster, host: host) > connections {
+                    // Not the late log line of an earlier connection: no drop since, a moment later.
+                    usleep(200_000)
+                    if count("past MaxStartups", in: cluster, host: host) == drops { return holder }
+                    break
+                }
+                usleep(20_000)
+            }
+            holder.signal(SIGKILL)
+            _ = try? holder.wait(timeout: .seconds(5))
+            usleep(100_000)
+        }
+        Issue.record("no connection to \(host)'s sshd stayed open")
+        throw CancellationError()
+    }
+
+    /// How often `text` occurs in `host`'s sshd log.
+    static func count(_ text: String, in cluster: SSHTestCluster, host: String) -> Int {
+        let log = (try? String(contentsOfFile: cluster.sshdLogPath(of: host), encoding: .utf8)) ?? ""
+        return log.components(separatedBy: text).count - 1
+    }
+
+    // MARK: - Processes
+
+    /// The processes whose parent is `parent`.
+    static func children(of parent: pid_t) -> [pid_t] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(pid_t.init).filter { pid in
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { return false }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 1 && pid_t(fields[1]) == parent
+        }
+    }
+
+    /// A process's argument vector.
+    static func commandLine(_ pid: pid_t) -> [String] {
+        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return [] }
+        return data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+    }
+}
