@@ -45,6 +45,39 @@ import Testing
         #expect(try store.attempts(of: "after-broken").isEmpty)
     }
 
+    @Test("a job past its timeout is killed on its host and recorded timed out; its dependent is blocked")
+    func timeout() throws {
+        let fixture = try RunFixture(hosts: 1)
+        let graph = try fixture.graphFile(
+            """
+            jobs:
+              - {id: endless, command: "echo started; sleep 60", timeout: 1}
+              - {id: after, command: "true", deps: [endless]}
+            """)
+        let started = ContinuousClock.now
+        let result = try fixture.run(
+            [
+                "run", graph, "--cluster", try fixture.clusterFile(), "--redis", fixture.redisURL, "--namespace",
+                fixture.ns("timeout"),
+            ])
+        #expect(ContinuousClock.now - started < .seconds(30), "the 60 s sleep was not stopped")
+        #expect(result.status == 1, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("failed: endless on h1"), "\(result.stdout)")
+        #expect(result.stdout.contains("timed out"), "\(result.stdout)")
+        let store = try fixture.store("timeout")
+        #expect(try store.states() == ["endless": .failed, "after": .blocked])
+        let attempt = try #require(try store.attempts(of: "endless").first)
+        #expect(attempt.fields["timed_out"] == "1", "\(attempt.fields)")
+        #expect(attempt.reason?.hasPrefix("timed out after 1 s") == true, "\(attempt.fields)")
+        // Nothing of it is left on the host.
+        let gone = try fixture.waitUntil(.seconds(10)) {
+            try fixture.cluster.pids(host: "h1").allSatisfy { pid in
+                (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.hasPrefix("sleep") != true
+            }
+        }
+        #expect(gone, "the job's sleep still runs on h1")
+    }
+
     @Test("--halt-on-failure: nothing starts after a failure, the running job ends, the rest stays not started")
     func haltOnFailure() throws {
         let fixture = try RunFixture(hosts: 1)
