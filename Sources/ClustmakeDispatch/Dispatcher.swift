@@ -380,7 +380,7 @@ public final class Dispatcher {
         let password = host.isLocal ? nil : passwordLine
         let line = JobLine(
             plan: plan, jobs: dispatch.jobs, slot: dispatch.slot, settings: options.settings,
-            connectionOptions: connection, passwordOnStdin: password != nil)
+            connectionOptions: connection, passwordOnStdin: password != nil, redisUser: options.endpoint.username)
         do {
             let process = try SpawnedProcess(
                 line.argv, scratch: scratch, environment: host.isLocal ? options.localEnvironment : [:],

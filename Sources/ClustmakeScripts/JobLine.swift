@@ -59,8 +59,8 @@ public struct JobLine: Sendable, Hashable {
     ///
     /// With `passwordOnStdin`, a remote line drops ssh's `-n` and the worker gets ``passwordOnStdinOption``: whoever
     /// runs the line writes the redis password and a newline to its standard input, and the password crosses to
-    /// the host inside the encrypted session, never on a command line or in a file there. These two are the only
-    /// differences between a dispatched line and a script's.
+    /// the host inside the encrypted session, never on a command line or in a file there. With `redisUser` the
+    /// worker logs in as that ACL user. These are the only differences between a dispatched line and a script's.
     /// - Parameters:
     ///   - jobIDs: The jobs' ids (at least one).
     ///   - nice: The nice level.
@@ -69,9 +69,10 @@ public struct JobLine: Sendable, Hashable {
     ///   - settings: The namespace, redis address, `more` and `wait` of the run.
     ///   - connectionOptions: More ssh options (ignored for a local host).
     ///   - passwordOnStdin: The redis password comes on standard input (ignored for a local host).
+    ///   - redisUser: The redis ACL user the worker logs in as (`--redis_user=NAME`), `nil` for the default user.
     public init(
         jobIDs: [String], nice: Int, host: Host, instance: Int, settings: WorkerSettings,
-        connectionOptions: [String] = [], passwordOnStdin: Bool = false
+        connectionOptions: [String] = [], passwordOnStdin: Bool = false, redisUser: String? = nil
     ) {
         let tunnelPort = host.tunnelPort(instance: instance)
         // A local worker reaches redis directly; a remote one through its slot's tunnel.
@@ -81,7 +82,7 @@ public struct JobLine: Sendable, Hashable {
             [
                 "nice", "-n", String(nice), host.worker, "--hostname=\(host.name)", "--db=redis",
                 "--redis_host=\(redisHost)",
-            ] + (stdinPassword ? [Self.passwordOnStdinOption] : [])
+            ] + (redisUser.map { ["--redis_user=\($0)"] } ?? []) + (stdinPassword ? [Self.passwordOnStdinOption] : [])
             + [
                 "--save_progress=False", "--slave", settings.namespace, "make_single",
                 settings.more ? "more=True" : "more=False", "wait=\(settings.waitSeconds)",
@@ -135,9 +136,10 @@ public struct JobLine: Sendable, Hashable {
     ///   - settings: The namespace, redis address, `more` and `wait` of the run.
     ///   - connectionOptions: More ssh options (``controlOptions(path:)``).
     ///   - passwordOnStdin: The redis password comes on standard input (remote hosts).
+    ///   - redisUser: The redis ACL user, `nil` for the default user.
     public init(
         plan: Plan, jobs: [Int32], slot: Int, settings: WorkerSettings, connectionOptions: [String] = [],
-        passwordOnStdin: Bool = false
+        passwordOnStdin: Bool = false, redisUser: String? = nil
     ) {
         let place = plan.slots[slot]
         let host = plan.cluster.hosts[place.host]
@@ -145,7 +147,7 @@ public struct JobLine: Sendable, Hashable {
         self.init(
             jobIDs: jobs.map { plan.graph.jobs[Int($0)].id }, nice: first.nice ?? host.nice, host: host,
             instance: place.instance, settings: settings, connectionOptions: connectionOptions,
-            passwordOnStdin: passwordOnStdin)
+            passwordOnStdin: passwordOnStdin, redisUser: redisUser)
     }
 
     /// Builds the line for job `job` of `plan`, on the slot the plan gives it.

@@ -35,8 +35,8 @@ final class RunFixture {
     static var clustmake: String { buildDirectory + "/clustmake" }
     static var compmake: String { buildDirectory + "/compmake" }
 
-    init(hosts: Int = 3) throws {
-        redis = try RedisServer()
+    init(hosts: Int = 3, redis options: RedisServer.Options = RedisServer.Options()) throws {
+        redis = try RedisServer(options)
         cluster = try SSHTestCluster(hosts: hosts)
         directory = cluster.directory + "/run"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

@@ -128,6 +128,32 @@ import Testing
         }
     }
 
+    @Test("a redis ACL user and its password reach the remote workers: --redis_user on the line, the password on stdin")
+    func aclUserOnRemoteHosts() throws {
+        let fixture = try RunFixture(
+            hosts: 2,
+            redis: RedisServer.Options(
+                password: "default-secret", users: [RedisServer.User(name: "alice", password: "alice-secret")]))
+        let graph = try fixture.graphFile(
+            """
+            jobs:
+              - {id: a, command: "true"}
+              - {id: b, command: "true", deps: [a]}
+              - {id: c, command: "true", deps: [a]}
+            """)
+        let result = try fixture.cluster.start(
+            [
+                "/usr/bin/env", "REDISCLI_AUTH=alice-secret", RunFixture.clustmake, "run", graph, "--cluster",
+                try fixture.clusterFile(), "--redis", "redis://alice:@127.0.0.1:\(fixture.redis.port)", "--namespace",
+                "acl", "--bundle", "off",
+            ]
+        ).wait(timeout: .seconds(90))
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr.suffix(3000))")
+        let record = try RunRecord(store: try JobStore(connection: try fixture.redis.connect(), namespace: "acl"))
+        record.expectEveryJobDoneOnce()
+        #expect(!record.hostsUsed.isEmpty && record.hostsUsed.isSubset(of: ["h1", "h2"]))
+    }
+
     @Test("bad input exits 2 with one message")
     func badInput() throws {
         let fixture = try RunFixture(hosts: 1)

@@ -51,6 +51,12 @@ import Testing
             line.shellLine.hasSuffix(
                 "compmake --hostname=n1 --db=redis --redis_host=localhost:13000 --redis_password_stdin "
                     + "--save_progress=False --slave demo make_single more=False wait=86400 a"))
+        let user = JobLine(
+            jobIDs: ["a"], nice: 10, host: host, instance: 0, settings: Self.settings, passwordOnStdin: true,
+            redisUser: "alice")
+        #expect(
+            user.shellLine.contains(
+                "--redis_host=localhost:13000 --redis_user=alice --redis_password_stdin --save_progress=False"))
         // A local worker reads its password elsewhere (the executor's environment).
         let local = Host(name: "here", isLocal: true)
         #expect(
