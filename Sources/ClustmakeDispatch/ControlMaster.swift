@@ -40,6 +40,7 @@ final class ControlMaster {
     private(set) var state = State.down
     /// Handshakes refused before login since ``start(now:scratch:)``.
     private(set) var refusals = 0
+    private var allowedRefusals = ControlMaster.maximumRefusals
     private var retryAt = 0.0
     private var scratch = "/tmp"
 
@@ -74,9 +75,12 @@ final class ControlMaster {
     }
 
     /// Starts connecting (or adopts a live master found on the socket). Poll with ``poll(now:)``.
-    func start(now: Double, scratch: String) {
+    /// - Parameter retries: How often a handshake refused before login is tried again (fewer for a probe of a
+    ///   host that failed: a host behind a jump host that is down looks the same to ssh).
+    func start(now: Double, scratch: String, retries: Int = ControlMaster.maximumRefusals) {
         failure = nil
         refusals = 0
+        allowedRefusals = retries
         self.scratch = scratch
         launch(now: now)
     }
@@ -124,7 +128,7 @@ final class ControlMaster {
                 let output = process.finishOutput()
                 failure = describe(status, output: output)
                 self.process = nil
-                if JobLine.refusedBeforeLogin(output) && refusals < Self.maximumRefusals {
+                if JobLine.refusedBeforeLogin(output) && refusals < allowedRefusals {
                     refusals += 1
                     retryAt = now + JobLine.refusalDelay(retry: refusals)
                     state = .retrying

@@ -581,7 +581,7 @@ public final class Dispatcher {
             if hostMasters.allSatisfy({ $0.state == .up || $0.failure == nil }),
                 let waiting = hostMasters.first(where: { $0.state == .down })
             {
-                waiting.start(now: now, scratch: scratch)
+                waiting.start(now: now, scratch: scratch, retries: 1)
                 if waiting.isPending { continue }
             }
             probing.remove(host)
@@ -602,7 +602,7 @@ public final class Dispatcher {
             return
         }
         for master in hostMasters where master.state != .up { master.clearFailure() }
-        first.start(now: now, scratch: scratch)
+        first.start(now: now, scratch: scratch, retries: 1)
         probing.insert(host)
     }
 
@@ -657,7 +657,12 @@ public final class Dispatcher {
             if let status = try? store.status(of: id), status.state == .failed, status.currentAttempt > 0,
                 let attempt = try? store.attempt(of: id, number: status.currentAttempt)
             {
-                if let recorded = attempt.reason { reason = recorded }
+                // A failed attempt says why; a job given up on (it lost too many hosts) has its reason on the job.
+                if attempt.state == .failed, let recorded = attempt.reason {
+                    reason = recorded
+                } else if let recorded = status.reason {
+                    reason = recorded
+                }
                 host = attempt.host
                 if let bytes = try? store.output(of: id, attempt: status.currentAttempt, .stderr) {
                     last = lastLine(String(decoding: bytes, as: UTF8.self))

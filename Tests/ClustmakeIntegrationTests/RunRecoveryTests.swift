@@ -151,6 +151,68 @@ import Testing
             "h1 was used again after the probe")
     }
 
+    @Test("a job whose worker dies on every host it tries fails after --max-host-losses hosts; the rest is done")
+    func tooManyHostsLost() throws {
+        let fixture = try RunFixture(hosts: 3)
+        let graph = try fixture.graphFile(
+            """
+            jobs:
+              - {id: killer, command: "kill -KILL $PPID; sleep 5"}
+              - {id: after-killer, command: "true", deps: [killer]}
+              - {id: fine, command: "sleep 0.5"}
+              - {id: after-fine, command: "true", deps: [fine]}
+            """)
+        let result = try fixture.run(
+            [
+                "run", graph, "--cluster", try fixture.clusterFile(processors: 1), "--redis", fixture.redisURL,
+                "--namespace", fixture.ns("losses"), "--max-host-losses", "2", "--bundle", "off",
+            ], timeout: .seconds(120))
+        #expect(result.status == 1, "\(result.stdout)\n\(result.stderr.suffix(3000))")
+        #expect(result.stdout.contains("failed: killer"), "\(result.stdout)")
+        #expect(result.stdout.contains("lost 2 hosts"), "\(result.stdout)")
+        let store = try fixture.store("losses")
+        #expect(
+            try store.states() == ["killer": .failed, "after-killer": .blocked, "fine": .done, "after-fine": .done])
+        #expect(try store.status(of: "killer").reason?.hasPrefix("lost 2 hosts") == true)
+        let attempts = try store.attempts(of: "killer")
+        #expect(attempts.count == 2 && Set(attempts.map(\.host)).count == 2, "\(attempts.map(\.fields))")
+        #expect(attempts.allSatisfy { $0.state == .lost }, "\(attempts.map(\.fields))")
+        #expect(try store.attempts(of: "after-killer").isEmpty)
+    }
+
+    @Test("every host dies: probes give up, the run stops with a clear message, and nothing is left in progress")
+    func noHostLeft() throws {
+        let fixture = try RunFixture(hosts: 2)
+        let graph = try fixture.graphFile(
+            """
+            jobs:
+              - {id: quick, command: "true"}
+              - {id: long1, command: "sleep 60", deps: [quick]}
+              - {id: long2, command: "sleep 60", deps: [quick]}
+              - {id: last, command: "true", deps: [long1, long2]}
+            """)
+        let run = try fixture.start(
+            [
+                "run", graph, "--cluster", try fixture.clusterFile(processors: 1), "--redis", fixture.redisURL,
+                "--namespace", fixture.ns("nohost"), "--probe-delay", "0.2", "--bundle", "off",
+            ])
+        let store = try fixture.store("nohost")
+        let busy = try fixture.waitUntil(.seconds(30)) {
+            ((try? store.states()) ?? [:]).values.filter { $0 == .inProgress }.count == 2
+        }
+        try #require(busy, "the two long jobs never ran at once")
+        try fixture.cluster.kill(host: "h1")
+        try fixture.cluster.kill(host: "h2")
+        let result = try run.wait(timeout: .seconds(90))
+        #expect(result.status == 1, "\(result.stdout)\n\(result.stderr.suffix(3000))")
+        #expect(result.stdout.contains("no host is left"), "\(result.stdout)")
+        let states = try store.states()
+        #expect(states["quick"] == .done)
+        #expect(states["long1"] == .lost && states["long2"] == .lost, "\(states)")
+        #expect(states["last"] == .notStarted)
+        #expect(try store.attempts(of: "last").isEmpty)
+    }
+
     @Test("a host that dies: its job starts elsewhere at once, not when its 30 s lease expires")
     func deadHostUnderDefaultLease() throws {
         let fixture = try RunFixture(hosts: 2)
