@@ -7,6 +7,7 @@ packages=(
     shellcheck dash bash                        # generated scripts are checked with these
     openssh-server openssh-client iproute2      # test hosts: network namespaces reached through sshd -i
     netcat-openbsd                              # nc: a test host's listening sshd (MaxStartups tests)
+    bsdutils                                    # script(1): clustmake run on a pseudo-terminal in tests
     python3 parallel                            # benchmarks (bench/run-vs-parallel.py runs GNU parallel)
     chromium                                    # the collector's HTML report is opened headless in tests
 )

@@ -154,6 +154,28 @@ import Testing
         #expect(!record.hostsUsed.isEmpty && record.hostsUsed.isSubset(of: ["h1", "h2"]))
     }
 
+    @Test("on a terminal: a live progress line (done, running, busy slots per host, elapsed, ETA), events above it")
+    func progressOnTerminal() throws {
+        let fixture = try RunFixture(hosts: 1)
+        let graph = try fixture.graphFile(RunFailureTests.sleepers(6, seconds: 0.6))
+        let command = [
+            RunFixture.clustmake, "run", graph, "--cluster", try fixture.clusterFile(), "--redis", fixture.redisURL,
+            "--namespace", fixture.ns("tty"), "--bundle", "off",
+        ].map { "'\($0)'" }.joined(separator: " ")
+        // util-linux script(1) runs the command on a pseudo-terminal and copies what it wrote.
+        let result = try fixture.cluster.start(["script", "-qefc", command, "/dev/null"]).wait(timeout: .seconds(90))
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        let screen = result.stdout
+        #expect(screen.contains("\r\u{1B}[K"), "the progress line is redrawn in place")
+        let progress = screen.components(separatedBy: "\r\u{1B}[K").filter { $0.contains(" done, ") }
+        #expect(!progress.isEmpty, "\(screen)")
+        #expect(progress.contains { $0.contains("running | h1 2/2 | 0:0") && $0.contains("ETA") }, "\(progress)")
+        #expect(progress.contains { $0.hasPrefix("7/7 done") } || screen.contains("7 done"), "\(progress)")
+        // Events are whole lines above it, and the summary ends the output.
+        #expect(screen.contains("clustmake: [0:00] running 7 jobs on 1 host (2 slots)"), "\(screen)")
+        #expect(screen.contains("finished: 7 jobs, 7 done"), "\(screen)")
+    }
+
     @Test("bad input exits 2 with one message")
     func badInput() throws {
         let fixture = try RunFixture(hosts: 1)
