@@ -90,7 +90,7 @@ extension JobStore {
                 numbers.append(Int32(number))
             }
         }
-        var attempts = [[NamespaceSnapshot.Attempt]](repeating: [], count: jobs.count)
+        var attempts = [[AttemptRecord]](repeating: [], count: jobs.count)
         let attemptFields = Self.snapshotAttemptFields.map { RedisArgument($0) }
         let jobIDs = jobs.map(\.id)
         try prefetchedPipeline(count: owners.count, "reading the attempts") { [owners, numbers] offset in
@@ -99,7 +99,9 @@ extension JobStore {
             guard case .array(let values) = reply else {
                 throw StoreError(.redis, "reading the attempts: expected an array from redis, got \(reply)")
             }
-            if let attempt = Self.decodeAttempt(values) { attempts[Int(owners[offset])].append(attempt) }
+            if let attempt = Self.decodeAttempt(job: jobIDs[Int(owners[offset])], values) {
+                attempts[Int(owners[offset])].append(attempt)
+            }
         }
 
         var hosts: [HostRecord] = []
@@ -141,12 +143,8 @@ extension JobStore {
     static let snapshotStatusFields = [
         "attempts", "attempt", "start_seq", "host", "updated", "reason", "blocked_by", "done_seq", "done_attempt",
     ]
-    /// The attempt fields the snapshot reads, in order (``NamespaceSnapshot/Attempt``'s properties).
-    static let snapshotAttemptFields = [
-        "attempt", "state", "host", "nodename", "worker_version", "started", "ended", "lost_at", "wall_time",
-        "user_cpu", "system_cpu", "max_rss", "exit_status", "signal", "timed_out", "reason", "stdout_bytes",
-        "stderr_bytes", "stdout_log", "stderr_log", "superseded", "stale",
-    ]
+    /// The attempt fields the snapshot reads, in order (``AttemptRecord/Field``).
+    static let snapshotAttemptFields = AttemptRecord.Field.allCases.map(\.name)
 
     // MARK: - Decoding
 
@@ -191,19 +189,10 @@ extension JobStore {
             status: JobStatus(id: id, state: state, fields: fields, leaseHolder: nil, leaseRemaining: nil))
     }
 
-    /// Decodes one attempt from the values of ``snapshotAttemptFields``; `nil` when it has no record.
-    private static func decodeAttempt(_ values: [RedisReply]) -> NamespaceSnapshot.Attempt? {
-        typealias D = BulkDecoding
-        guard values.count == snapshotAttemptFields.count, let number = D.integer(values, 0) else { return nil }
-        return NamespaceSnapshot.Attempt(
-            number: number, state: D.string(values, 1).flatMap(AttemptState.init(rawValue:)) ?? .running,
-            host: D.string(values, 2) ?? "", nodename: D.string(values, 3), workerVersion: D.string(values, 4),
-            started: D.time(values, 5), ended: D.time(values, 6), lostAt: D.time(values, 7),
-            wallTime: D.number(values, 8), userCPU: D.number(values, 9), systemCPU: D.number(values, 10),
-            maxRSS: D.integer(values, 11).flatMap { UInt64(exactly: $0) }, exitStatus: D.integer(values, 12),
-            signal: D.integer(values, 13), timedOut: D.integer(values, 14) == 1, reason: D.string(values, 15),
-            stdoutBytes: D.integer(values, 16), stderrBytes: D.integer(values, 17), stdoutLog: D.string(values, 18),
-            stderrLog: D.string(values, 19), superseded: D.string(values, 20), stale: D.string(values, 21))
+    /// Decodes one attempt of job `job` from the values of ``snapshotAttemptFields``; `nil` when it has no record.
+    private static func decodeAttempt(job: String, _ values: [RedisReply]) -> AttemptRecord? {
+        guard values.count == snapshotAttemptFields.count, BulkDecoding.integer(values, 0) != nil else { return nil }
+        return AttemptRecord(job: job, SnapshotFields(values: values))
     }
 
     // MARK: - Plumbing
@@ -268,6 +257,16 @@ extension JobStore {
         }
         return result
     }
+}
+
+/// The values of one `HMGET` of ``JobStore/snapshotAttemptFields``.
+struct SnapshotFields: AttemptFieldSource {
+    let values: [RedisReply]
+
+    func string(_ field: AttemptRecord.Field) -> String? { BulkDecoding.string(values, field.rawValue) }
+    func integer(_ field: AttemptRecord.Field) -> Int? { BulkDecoding.integer(values, field.rawValue) }
+    func number(_ field: AttemptRecord.Field) -> Double? { BulkDecoding.number(values, field.rawValue) }
+    func time(_ field: AttemptRecord.Field) -> UTCTime? { BulkDecoding.time(values, field.rawValue) }
 }
 
 /// Values of `HMGET` replies, decoded from their bytes: the store writes numbers and times in fixed forms
