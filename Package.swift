@@ -37,6 +37,7 @@ let package = Package(
 
         // Pure core.
         .target(name: "ClustmakeModel"),
+        .target(name: "ClustmakeSystem"),
         .target(name: "ClustmakePlanner", dependencies: ["ClustmakeModel"]),
         .target(name: "ClustmakeScheduler", dependencies: ["ClustmakeModel", "ClustmakePlanner"]),
         .target(
@@ -56,7 +57,7 @@ let package = Package(
             dependencies: ["ClustmakeModel", "ClustmakeRedis", "ClustmakeJSON"]),
         .target(
             name: "ClustmakeWorker",
-            dependencies: ["ClustmakeModel", "ClustmakeStore", "ClustmakeRedis", "ClustmakeJSON"]),
+            dependencies: ["ClustmakeModel", "ClustmakeStore", "ClustmakeRedis", "ClustmakeJSON", "ClustmakeSystem"]),
 
         .target(
             name: "ClustmakeCollector",
@@ -73,7 +74,7 @@ let package = Package(
             name: "ClustmakeDispatch",
             dependencies: [
                 "ClustmakeModel", "ClustmakePlanner", "ClustmakeScheduler", "ClustmakeScripts", "ClustmakeStore",
-                "ClustmakeRedis", "ClustmakeHosts", "ClustmakeJSON",
+                "ClustmakeRedis", "ClustmakeHosts", "ClustmakeJSON", "ClustmakeSystem",
             ]),
 
         // Commands and executables.

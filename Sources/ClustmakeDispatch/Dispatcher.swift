@@ -5,6 +5,7 @@ import ClustmakeRedis
 import ClustmakeScheduler
 import ClustmakeScripts
 import ClustmakeStore
+import ClustmakeSystem
 
 #if canImport(Glibc)
     import Glibc

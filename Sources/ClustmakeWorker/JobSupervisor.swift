@@ -1,4 +1,5 @@
 import ClustmakeStore
+import ClustmakeSystem
 
 #if canImport(Glibc)
     import Glibc
@@ -168,7 +169,7 @@ struct JobSupervisor {
             var descriptors: [pollfd] = []
             if outRead >= 0 { descriptors.append(pollfd(fd: outRead, events: Int16(POLLIN), revents: 0)) }
             if errRead >= 0 { descriptors.append(pollfd(fd: errRead, events: Int16(POLLIN), revents: 0)) }
-            descriptors.append(pollfd(fd: SignalRelay.readEnd, events: Int16(POLLIN), revents: 0))
+            descriptors.append(pollfd(fd: SignalPipe.readEnd, events: Int16(POLLIN), revents: 0))
             for descriptor in watchSession { descriptors.append(pollfd(fd: descriptor, events: 0, revents: 0)) }
 
             var wake = clock.now + .seconds(1)  // re-check the child at least every second
@@ -187,7 +188,7 @@ struct JobSupervisor {
                         drain(&outRead, &report.stdout, &stdoutLog)
                     } else if entry.fd == errRead {
                         drain(&errRead, &report.stderr, &stderrLog)
-                    } else if entry.fd == SignalRelay.readEnd {
+                    } else if entry.fd == SignalPipe.readEnd {
                         continue
                     } else if entry.revents & Int16(POLLHUP | POLLERR) != 0 {
                         // The worker's own stdout or stderr hung up: the ssh session (or whoever ran the worker)
@@ -201,7 +202,7 @@ struct JobSupervisor {
                     }
                 }
             }
-            for number in SignalRelay.drain() {
+            for number in SignalPipe.drain() {
                 if number == SIGCHLD {
                     reap()
                 } else if reaped {

@@ -1,6 +1,7 @@
 import ClustmakeModel
 import ClustmakeRedis
 import ClustmakeStore
+import ClustmakeSystem
 
 #if canImport(Glibc)
     import Glibc
@@ -101,8 +102,8 @@ final class Worker {
     private func waitForEvents(
         about jobs: Set<String>, after lastEventID: String, until deadline: ContinuousClock.Instant
     ) throws(WorkerError) {
-        SignalRelay.exitOnStop = true
-        defer { SignalRelay.exitOnStop = false }
+        SignalPipe.exitOnStop = true
+        defer { SignalPipe.exitOnStop = false }
         try checkStopBeforeLease()
         let recheck = min(deadline, clock.now + .seconds(Self.waitRecheck))
         var last = lastEventID
@@ -296,7 +297,7 @@ final class Worker {
     }
 
     private func pendingStop() -> Int32? {
-        SignalRelay.drain().first { $0 != SIGCHLD }
+        SignalPipe.drain().first { $0 != SIGCHLD }
     }
 
     /// Whether the worker's stdout or stderr pipe hung up (its ssh session is gone).

@@ -1,5 +1,6 @@
 import ClustmakeModel
 import ClustmakeStore
+import ClustmakeSystem
 
 #if canImport(Glibc)
     import Glibc
@@ -16,7 +17,9 @@ public enum WorkerMain {
         for descriptor: Int32 in 0...2 where fcntl(descriptor, F_GETFD) == -1 {
             _ = open("/dev/null", O_RDWR)
         }
-        SignalRelay.install()
+        SignalPipe.install(
+            exitStatus: WorkerExitStatus.interrupted,
+            exitMessage: "compmake: interrupted while no job was running; nothing was run\n")
         let status = run(arguments: Array(CommandLine.arguments.dropFirst()))
         exit(status)
     }
