@@ -91,7 +91,7 @@ let package = Package(
         .executableTarget(name: "compmake", dependencies: ["ClustmakeWorker"]),
 
         // Test support: real servers started by the tests (not a product).
-        .target(name: "ClustmakeTestSupport", dependencies: ["ClustmakeRedis"]),
+        .target(name: "ClustmakeTestSupport", dependencies: ["ClustmakeRedis", "ClustmakeStore", "ClustmakeModel"]),
 
         .testTarget(
             name: "ClustmakeJSONTests",

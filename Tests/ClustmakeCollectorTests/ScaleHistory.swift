@@ -1,5 +1,6 @@
 import ClustmakeModel
 import ClustmakeStore
+import ClustmakeTestSupport
 
 /// A large run recorded with fixed times: `hosts` hosts of `lanes` lanes each run their jobs back to back; every
 /// tenth job fails once and then succeeds, so `attempts` attempts come from about `attempts / 1.1` jobs. Job `i`

@@ -25,8 +25,10 @@ import Testing
 
     static func fixture() throws -> CollectorFixture {
         let fixture = try CollectorFixture(namespace: "known")
-        try fixture.store.push(try FixedHistory.graph(namespace: "known"), pushedBy: "test")
-        try FixedHistory(store: fixture.store, redis: try fixture.server.connect()).recordKnownRun()
+        try fixture.store.push(try KnownHistory.graph(), pushedBy: "test")
+        try KnownHistory.record(
+            with: HistoryWriter(
+                store: fixture.store, redis: try fixture.server.connect(), logDirectory: "/var/log/clustmake"))
         return fixture
     }
 

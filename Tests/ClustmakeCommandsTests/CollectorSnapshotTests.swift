@@ -10,8 +10,10 @@ import Testing
 @Suite struct CollectorSnapshotTests {
     static func fixture() throws -> CollectorFixture {
         let fixture = try CollectorFixture(namespace: "known")
-        try fixture.store.push(try FixedHistory.graph(namespace: "known"), pushedBy: "test")
-        try FixedHistory(store: fixture.store, redis: try fixture.server.connect()).recordKnownRun()
+        try fixture.store.push(try KnownHistory.graph(), pushedBy: "test")
+        try KnownHistory.record(
+            with: HistoryWriter(
+                store: fixture.store, redis: try fixture.server.connect(), logDirectory: "/var/log/clustmake"))
         return fixture
     }
 
@@ -139,7 +141,7 @@ import Testing
             .trimmingCharacters(in: .whitespacesAndNewlines)
         let endpoint = try RedisEndpoint(parsing: "unix://" + state + "/redis.sock").withPassword(password)
         let store = try JobStore(endpoint: endpoint, namespace: "known")
-        try store.push(try FixedHistory.graph(namespace: "known"), pushedBy: "test")
+        try store.push(try KnownHistory.graph(), pushedBy: "test")
         let status = try Tool.built("clustmake", ["status", "--namespace", "known"], in: directory)
         #expect(status.status == 0, "\(status.stderr)")
         #expect(status.stdout.contains("jobs 8:  not-started 8"))
