@@ -103,4 +103,24 @@ enum PlannedRunFile {
         }
         return plan
     }
+
+    /// The plan `clustmake run` kept with the namespace (`compmake:{NS}:plan`, docs/redis-schema.md), or `nil`
+    /// when there is none or it cannot be used (said on standard error: the rest of the output does not need it).
+    static func stored(_ document: [UInt8]?, key: String, namespace: String) -> PlannedRun? {
+        guard let document else { return nil }
+        do throws(InputError) {
+            let json: JSONValue
+            do { json = try JSONValue.parse(document, source: key) } catch {
+                throw InputError(.unreadable, "it is not JSON: \(error.message)", file: key)
+            }
+            let plan = try PlannedRun(json: json, file: key)
+            guard plan.namespace == namespace else { return nil }
+            return plan
+        } catch {
+            CommandLineTool.writeError(
+                "clustmake: warning: the run's plan in \(key) cannot be read (\(error.message)); showing the run "
+                    + "without it (pass --plan DIR to compare with a plan directory)")
+            return nil
+        }
+    }
 }

@@ -11,8 +11,9 @@ struct ReportCommand: AsyncParsableCommand {
         discussion: """
             The page needs no network and no other file: open it in any browser, mail it, archive it. It has a \
             summary; a timeline with one row per host lane and one bar per attempt, coloured by outcome, with the \
-            critical path taken outlined (wheel to zoom, drag to pan, hover for details); with --plan the planned \
-            schedule on the same time axis; per-host utilisation; the slowest jobs and the failures. Timelines are \
+            critical path taken outlined (wheel to zoom, drag to pan, hover for details); the planned schedule on \
+            the same time axis (the plan clustmake run kept in redis, or --plan DIR); per-host utilisation; the \
+            slowest jobs and the failures. Timelines are \
             drawn on canvases, so 100,000 attempts stay usable. See docs/collector.md.
             """)
 
@@ -20,7 +21,8 @@ struct ReportCommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "The run's plan directory (it holds plan.json), to draw the plan against what happened.",
+            "The run's plan directory (it holds plan.json), to draw the plan against what happened (default: the plan "
+                + "clustmake run kept in redis).",
             valueName: "dir"))
     var plan: String?
 
@@ -31,7 +33,8 @@ struct ReportCommand: AsyncParsableCommand {
         let planned = try plan.map { path throws(InputError) in
             try PlannedRunFile.load(path, namespace: options.namespace)
         }
-        let (history, status) = try await options.withStore { store throws(StoreError) in
+        let wantsStored = planned == nil
+        let (history, status, stored, key) = try await options.withStore { store throws(StoreError) in
             let history = RunHistory(try store.snapshot())
             var status = RunStatus(history)
             let wanted = Array(status.stderrToRead.prefix(ReportPage.failureLimit))
@@ -40,15 +43,16 @@ struct ReportCommand: AsyncParsableCommand {
             for (entry, tail) in zip(wanted, tails) {
                 status.failed[entry.index].lastStderrLine = Format.lastLine(of: tail)
             }
-            return (history, status)
+            return (history, status, wantsStored ? try store.plan() : nil, store.planKey)
         }
-        let statistics = RunStatistics(history, plan: planned)
+        let plannedRun = planned ?? PlannedRunFile.stored(stored, key: key, namespace: options.namespace)
+        let statistics = RunStatistics(history, plan: plannedRun)
         let failures = status.failed.map {
             ReportPage.Failure(
                 job: $0.job, state: $0.state.rawValue, attempt: $0.attempt, host: $0.host, reason: $0.reason,
                 lastStderrLine: $0.lastStderrLine)
         }
-        let page = ReportPage(history: history, statistics: statistics, plan: planned, failures: failures)
+        let page = ReportPage(history: history, statistics: statistics, plan: plannedRun, failures: failures)
         let file = try OutputFile.create(output)
         do {
             try page.write { bytes in try file.write(bytes) }
@@ -61,7 +65,7 @@ struct ReportCommand: AsyncParsableCommand {
         try stdout.write(
             "Wrote \(output) (\(Format.bytes(UInt64(file.count)))): \(history.jobs.count) jobs, "
                 + "\(history.attempts.count) attempts on \(statistics.hosts.count) hosts"
-                + (planned == nil ? "" : ", against the plan") + ". Open it in a browser.\n")
+                + (plannedRun == nil ? "" : ", against the plan") + ". Open it in a browser.\n")
         try stdout.close()
     }
 }

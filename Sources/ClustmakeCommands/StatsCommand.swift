@@ -12,7 +12,8 @@ struct StatsCommand: AsyncParsableCommand {
             For the run: wall time, cumulative job wall time and CPU time, badput (time in attempts that failed, \
             were interrupted or lost), attempts and retries. Per host: jobs, attempts, busy time, utilisation, \
             failures. Per job: queue delay, runtime, CPU, peak RSS; the slowest jobs; figures per tag. The critical \
-            path actually taken, and with --plan the planned one, the planned makespan and its lower bound. \
+            path actually taken, and the planned one, the planned makespan and its lower bound (the plan `clustmake run` \
+            kept in redis, or --plan DIR). \
             Everything is read from redis. See docs/collector.md.
             """)
 
@@ -20,7 +21,8 @@ struct StatsCommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "The run's plan directory (it holds plan.json), to compare the plan with what happened.",
+            "The run's plan directory (it holds plan.json), to compare the plan with what happened (default: the plan "
+                + "clustmake run kept in redis).",
             valueName: "dir"))
     var plan: String?
 
@@ -34,9 +36,13 @@ struct StatsCommand: AsyncParsableCommand {
         let planned = try plan.map { path throws(InputError) in
             try PlannedRunFile.load(path, namespace: options.namespace)
         }
-        let snapshot = try await options.withStore { store throws(StoreError) in try store.snapshot() }
+        let wantsStored = planned == nil
+        let (snapshot, stored, key) = try await options.withStore { store throws(StoreError) in
+            (try store.snapshot(), wantsStored ? try store.plan() : nil, store.planKey)
+        }
         let history = RunHistory(snapshot)
-        let statistics = RunStatistics(history, plan: planned)
+        let plannedRun = planned ?? PlannedRunFile.stored(stored, key: key, namespace: options.namespace)
+        let statistics = RunStatistics(history, plan: plannedRun)
         let output = OutputFile.standardOutput()
         if json {
             try statistics.writeJSON(history) { bytes in try output.write(bytes) }

@@ -96,6 +96,7 @@ public final class Dispatcher {
         } catch {
             throw DispatchError(error.description)
         }
+        keepPlan()
         let initial = try readInitialStates()
         let groups = plan.graph.jobs.indices.map { job in
             plan.graph.jobs[job].nice ?? plan.cluster.hosts[plan.slots[Int(plan.placements[job].slot)].host].nice
@@ -124,6 +125,29 @@ public final class Dispatcher {
         for hostMasters in masters { for master in hostMasters { master.stop() } }
         output.clearProgress()
         return makeReport()
+    }
+
+    /// Keeps the plan this run follows in redis (plan.json's document), so that `clustmake stats` and `report`
+    /// compare the run with it without a plan directory. A plan too large to keep is said so and left out.
+    private func keepPlan() {
+        let settings = options.settings
+        do {
+            let writer = try ScriptWriter(
+                plan: plan,
+                options: ScriptOptions(
+                    namespace: settings.namespace, redis: settings.redis, more: settings.more,
+                    waitSeconds: settings.waitSeconds))
+            let document = writer.planJSON(limit: JobStore.maximumPlanBytes)
+            try store.storePlan(document)
+            if document == nil {
+                output.event(
+                    "plan-not-kept", elapsed: now,
+                    text: "the plan is larger than redis keeps (\(JobStore.maximumPlanBytes >> 20) MiB); "
+                        + "compare with it through `clustmake plan -o DIR` and `clustmake stats --plan DIR`")
+            }
+        } catch {
+            output.event("plan-not-kept", elapsed: now, text: "the plan was not kept in redis: \(error)")
+        }
     }
 
     private func claimPidFile() throws(DispatchError) -> String {

@@ -27,6 +27,8 @@ struct StoreKeys: Sendable {
     var events: String { prefix + "events" }
     /// SET: the nicknames of hosts that ran jobs.
     var hosts: String { prefix + "hosts" }
+    /// STRING: the plan `clustmake run` last ran the namespace with (plan.json, format `clustmake-plan/1`).
+    var plan: String { prefix + "plan" }
 
     /// HASH: one job's definition.
     func job(_ id: String) -> String { prefix + "job:" + id }

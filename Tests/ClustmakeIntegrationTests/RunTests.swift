@@ -82,6 +82,19 @@ import Testing
         record.expectEveryJobDoneOnce()
         record.expectDependencyOrder()
         #expect(record.hostsUsed == ["localhost"])
+        // The plan the run followed is kept in redis: stats and report compare with it without --plan.
+        let stats = try fixture.run(["stats", "--redis", fixture.redisURL, "--namespace", fixture.ns("local")])
+        #expect(stats.status == 0, "\(stats.stderr)")
+        #expect(stats.stdout.contains(" planned"), "\(stats.stdout)")
+        let statsJSON = try fixture.run([
+            "stats", "--redis", fixture.redisURL, "--namespace", fixture.ns("local"), "--json",
+        ])
+        #expect(statsJSON.stdout.contains(#""critical_path_planned""#), "\(statsJSON.stdout.prefix(2000))")
+        let report = try fixture.run([
+            "report", "--redis", fixture.redisURL, "--namespace", fixture.ns("local"), "-o",
+            fixture.directory + "/report.html",
+        ])
+        #expect(report.stdout.contains(", against the plan."), "\(report.stdout)\(report.stderr)")
         let second = try fixture.run(["run", graph, "--redis", fixture.redisURL, "--namespace", fixture.ns("local")])
         #expect(second.status == 0)
         #expect(second.stderr.contains("4 done already"))

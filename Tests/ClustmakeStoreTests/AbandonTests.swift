@@ -87,3 +87,22 @@ import Testing
         #expect(try fixture.store.state(of: "b") == .notStarted)
     }
 }
+
+@Suite struct StoredPlanTests {
+    @Test("the run's plan is kept with the namespace, replaced by the next run's, removed with nil, bounded in size")
+    func roundTrip() throws {
+        let fixture = try Fixture()
+        #expect(throws: StoreError.self) { try fixture.store.storePlan(Array("{}".utf8)) }
+        try fixture.push([job("a")])
+        #expect(try fixture.store.plan() == nil)
+        try fixture.store.storePlan(Array(#"{"format":"clustmake-plan/1"}"#.utf8))
+        #expect(try fixture.store.plan() == Array(#"{"format":"clustmake-plan/1"}"#.utf8))
+        try fixture.store.storePlan(Array("second".utf8))
+        #expect(try fixture.store.plan() == Array("second".utf8))
+        try fixture.store.storePlan(nil)
+        #expect(try fixture.store.plan() == nil)
+        let tooLarge = [UInt8](repeating: 32, count: JobStore.maximumPlanBytes + 1)
+        #expect(throws: StoreError.self) { try fixture.store.storePlan(tooLarge) }
+        #expect(fixture.store.planKey.hasSuffix(":plan") && fixture.store.planKey.contains("{"))
+    }
+}
