@@ -38,7 +38,7 @@ final class ControlMaster {
     /// `retrying`: refused before login, waiting to try again (still undecided, like `connecting`).
     enum State { case down, connecting, retrying, up }
     private(set) var state = State.down
-    /// Handshakes refused before login since ``start(now:scratch:)``.
+    /// Handshakes refused before login since ``start(now:scratch:retries:)``.
     private(set) var refusals = 0
     private var allowedRefusals = ControlMaster.maximumRefusals
     private var retryAt = 0.0
