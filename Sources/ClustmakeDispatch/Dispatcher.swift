@@ -41,7 +41,10 @@ public final class Dispatcher {
     private var sessions: [Int: Session] = [:]
     /// For each host, its masters (none for a local host).
     private var masters: [[ControlMaster]] = []
-    private var probing: Set<Int> = []
+    /// Hosts whose masters are being opened, and whether it is their first connection (else a probe).
+    private var opening: [Int: Bool] = [:]
+    /// At most this many ssh handshakes at a time, in all (one at a time per host).
+    private static let handshakes = 8
     /// Short helper processes (remote kills), reaped as they end.
     private var helpers: [SpawnedProcess] = []
     private var hostFailures: [Int: String] = [:]
@@ -101,7 +104,10 @@ public final class Dispatcher {
         let groups = plan.graph.jobs.indices.map { job in
             plan.graph.jobs[job].nice ?? plan.cluster.hosts[plan.slots[Int(plan.placements[job].slot)].host].nice
         }
-        scheduler = Scheduler(plan: plan, initial: initial, groups: groups, configuration: options.scheduling)
+        createMasters()
+        scheduler = Scheduler(
+            plan: plan, initial: initial, groups: groups, connecting: Set(opening.keys),
+            configuration: options.scheduling)
         let resumed = initial.filter { $0 == .done }.count
         let adopted = initial.filter { if case .running = $0 { true } else { false } }.count
         output.event(
@@ -115,7 +121,6 @@ public final class Dispatcher {
                 ("namespace", .string(namespace)), ("jobs", .int(Int64(plan.graph.count))),
                 ("done", .int(Int64(resumed))), ("adopted", .int(Int64(adopted))),
             ])
-        connectMasters()
         perform(scheduler.start(now: now))
         loop()
         for helper in helpers {
@@ -186,10 +191,10 @@ public final class Dispatcher {
         return initial
     }
 
-    /// Opens every remote host's masters: at most 8 handshakes at a time in all and one at a time per host, so a
-    /// run adds at most one unauthenticated connection to a host's sshd (its `MaxStartups`); hosts that do not
-    /// answer are quarantined (and probed again later).
-    private func connectMasters() {
+    /// Makes every remote host's masters (one per 10 slots) and marks the hosts as making their first
+    /// connection: ``openMasters()`` opens them while the run goes on, and each host gets lines once its masters
+    /// are up, so a slow or distant host delays nobody else.
+    private func createMasters() {
         masters = plan.cluster.hosts.map { host in
             guard !host.isLocal, host.processors > 0 else { return [] }
             let count = (host.processors + ControlMaster.sessionsPerMaster - 1) / ControlMaster.sessionsPerMaster
@@ -198,45 +203,12 @@ public final class Dispatcher {
                 return ControlMaster(host: host, controlPath: index == 0 ? base : base + "-\(index)")
             }
         }
-        // Per host, the index of its next master to open; a host stops at its first master that fails.
-        var next = masters.map { _ in 0 }
-        var failed = Set<Int>()
-        while true {
-            var pending = 0
-            for hostMasters in masters { for master in hostMasters where master.isPending { pending += 1 } }
-            for host in masters.indices where !failed.contains(host) && next[host] < masters[host].count {
-                let previous = next[host] > 0 ? masters[host][next[host] - 1] : nil
-                if let previous, previous.isPending { continue }
-                if let previous, previous.state != .up {
-                    failed.insert(host)
-                    continue
-                }
-                guard pending < 8 else { break }
-                masters[host][next[host]].start(now: now, scratch: scratch)
-                if masters[host][next[host]].isPending { pending += 1 }
-                next[host] += 1
-            }
-            let opening = masters.indices.contains { host in
-                masters[host].contains(where: \.isPending)
-                    || (!failed.contains(host) && next[host] < masters[host].count)
-            }
-            guard opening else { break }
-            _ = SignalPipe.wait(milliseconds: 5)
-            for hostMasters in masters { for master in hostMasters where master.isPending { master.poll(now: now) } }
-        }
-        for (host, hostMasters) in masters.enumerated() {
-            if let broken = hostMasters.first(where: { $0.state != .up }) {
-                let reason = broken.failure ?? "ssh to \(plan.cluster.hosts[host].name) failed"
-                for master in hostMasters where master.state == .up { master.stop() }
-                hostFailures[host] = reason
-                perform(scheduler.hostFailed(host, reason: reason, now: now))
-            }
-        }
+        for host in masters.indices where !masters[host].isEmpty { opening[host] = true }
     }
 
     private func loop() {
         while scheduler.stopReason == nil || !sessions.isEmpty {
-            var timeout: Int32 = sessions.isEmpty ? 200 : 50
+            var timeout: Int32 = opening.isEmpty ? (sessions.isEmpty ? 200 : 50) : 5
             if let deadline = scheduler.nextDeadline {
                 timeout = min(timeout, Int32(max(0, (deadline - now) * 1000)) + 1)
             }
@@ -245,6 +217,7 @@ public final class Dispatcher {
             }
             reapSessions()
             watchMasters()
+            openMasters()
             perform(scheduler.tick(now: now))
             let time = now
             if time - lastLeaseCheck >= options.leaseCheckInterval {
@@ -589,8 +562,9 @@ public final class Dispatcher {
 
     // MARK: - Watching hosts and leases
 
+    /// Notices masters that died: their host is taken out of use (and probed later).
     private func watchMasters() {
-        for (host, hostMasters) in masters.enumerated() where !probing.contains(host) {
+        for (host, hostMasters) in masters.enumerated() where opening[host] == nil {
             for master in hostMasters where master.state == .up {
                 if master.poll(now: now), master.state == .down {
                     let reason = master.failure ?? "the ssh connection to \(hostName(host)) broke"
@@ -598,37 +572,73 @@ public final class Dispatcher {
                 }
             }
         }
-        for host in probing {
+    }
+
+    /// Advances the hosts whose masters are being opened (first connections and probes): one handshake at a time
+    /// per host, so a run adds at most one unauthenticated connection to a host's sshd (its `MaxStartups`), and at
+    /// most ``handshakes`` at a time in all. A host is done when all its masters are up, or at its first master
+    /// that fails.
+    private func openMasters() {
+        guard !opening.isEmpty else { return }
+        var pending = 0
+        for host in opening.keys {
+            for master in masters[host] where master.isPending {
+                master.poll(now: now)
+                if master.isPending { pending += 1 }
+            }
+        }
+        for host in opening.keys.sorted() {
             let hostMasters = masters[host]
-            for master in hostMasters where master.isPending { master.poll(now: now) }
             guard !hostMasters.contains(where: \.isPending) else { continue }
-            // One handshake at a time: the next master once the one before it is up.
-            if hostMasters.allSatisfy({ $0.state == .up || $0.failure == nil }),
-                let waiting = hostMasters.first(where: { $0.state == .down })
-            {
-                waiting.start(now: now, scratch: scratch, retries: 1)
-                if waiting.isPending { continue }
+            let failed = hostMasters.first { $0.state == .down && $0.failure != nil }
+            if failed == nil, let next = hostMasters.first(where: { $0.state == .down }) {
+                guard pending < Self.handshakes else { continue }
+                // A probe of a failed host tries a dropped login again once (a host down behind a jump host
+                // looks the same to ssh); a first connection, as often as a master does.
+                next.start(now: now, scratch: scratch, retries: opening[host]! ? ControlMaster.maximumRefusals : 1)
+                if next.isPending {
+                    pending += 1
+                    continue
+                }
+                if next.state != .up { opened(host, failure: next.failure ?? "ssh to \(hostName(host)) failed") }
+                continue
             }
-            probing.remove(host)
-            let ok = hostMasters.allSatisfy { $0.state == .up }
-            if !ok {
-                hostFailures[host] = hostMasters.compactMap(\.failure).first ?? hostFailures[host]
-                for master in hostMasters where master.state == .up { master.stop() }
+            opened(host, failure: failed.map { $0.failure ?? "ssh to \(hostName(host)) failed" })
+        }
+    }
+
+    /// A host's masters are all up (`failure` nil), or one failed: the scheduler is told.
+    private func opened(_ host: Int, failure: String?) {
+        guard let first = opening.removeValue(forKey: host) else { return }
+        if let failure {
+            hostFailures[host] = failure
+            for master in masters[host] where master.state == .up { master.stop() }
+        }
+        if first {
+            if failure == nil {
+                output.event(
+                    "host-connected", elapsed: now,
+                    text: "connected to \(hostName(host)) (\(masters[host].count) ssh master"
+                        + (masters[host].count == 1 ? ")" : "s)"),
+                    fields: [("host", .string(hostName(host)))])
+                perform(scheduler.connected(host, now: now))
+            } else if let failure {
+                perform(scheduler.hostFailed(host, reason: failure, now: now))
             }
-            perform(scheduler.probeEnded(host: host, succeeded: ok, now: now))
+        } else {
+            perform(scheduler.probeEnded(host: host, succeeded: failure == nil, now: now))
         }
     }
 
     /// A probe re-establishes the host's masters, one after the other; it succeeds when they are all up.
     private func startProbe(_ host: Int) {
         let hostMasters = masters[host]
-        guard let first = hostMasters.first(where: { $0.state != .up }) else {
+        guard hostMasters.contains(where: { $0.state != .up }) else {
             perform(scheduler.probeEnded(host: host, succeeded: true, now: now))
             return
         }
         for master in hostMasters where master.state != .up { master.clearFailure() }
-        first.start(now: now, scratch: scratch, retries: 1)
-        probing.insert(host)
+        opening[host] = false
     }
 
     /// A job whose lease expired while its line still runs means its host stopped answering: after two checks in

@@ -61,7 +61,7 @@ final class RunOutput {
         if counts.blocked > 0 { line += ", \(counts.blocked) blocked" }
         let hosts = scheduler.plan.cluster.hosts.indices.map { index -> String in
             let state = scheduler.hosts[index]
-            let mark = state.status == .up ? "" : "!"
+            let mark = state.status == .up ? "" : state.status == .connecting ? "~" : "!"
             return "\(scheduler.plan.cluster.hosts[index].name)\(mark) \(state.busy)/\(state.slots.count)"
         }
         line += " | " + hosts.prefix(6).joined(separator: " ") + (hosts.count > 6 ? " …" : "")

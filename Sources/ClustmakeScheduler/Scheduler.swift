@@ -17,6 +17,8 @@ public import ClustmakePlanner
 ///   fails after losing ``Configuration/maximumHostLosses`` hosts); the host is quarantined and probed again with
 ///   exponential backoff. When every host has failed more than ``Configuration/probesBeforeGivingUp`` probes and
 ///   nothing runs, the run ends with ``StopReason/noHostsLeft``.
+/// - A host still making its first connection (``HostStatus/connecting``) gets no line until ``connected(_:now:)``;
+///   jobs planned on it count on it meanwhile. Its failure is a host failure like any other.
 public struct Scheduler: Sendable {
     /// How the run behaves.
     public struct Configuration: Sendable, Hashable {
@@ -76,6 +78,9 @@ public struct Scheduler: Sendable {
     /// Whether a host is used.
     public enum HostStatus: Sendable, Hashable {
         case up
+        /// Its first connection is being made: no lines yet, but jobs planned there wait for it (``connected(_:now:)``
+        /// or ``hostFailed(_:reason:now:)`` tells how it went).
+        case connecting
         /// Failed; probed at ``Scheduler/HostState/probeAt``.
         case quarantined
         /// A probe is running.
@@ -97,6 +102,9 @@ public struct Scheduler: Sendable {
         public internal(set) var lastFailure: String?
         /// Free slots, highest index first (taken from the end).
         var free: [Int]
+
+        /// Up, or making its first connection: jobs may count on it.
+        var isUsable: Bool { status == .up || status == .connecting }
 
         init(slots: [Int]) {
             self.slots = slots
@@ -182,8 +190,15 @@ public struct Scheduler: Sendable {
     ///   - initial: Each job's state in redis when the run starts, by index; all pending when empty.
     ///   - groups: Jobs bundle only with jobs of the same group (e.g. the same nice level); one group when empty.
     ///   - configuration: How the run behaves.
+    /// - Parameters:
+    ///   - plan: The plan.
+    ///   - initial: Each job's state in redis when the run starts (all pending when empty).
+    ///   - groups: Each job's nice level: only jobs of one group share a line.
+    ///   - connecting: Hosts whose connection is still being made; the others are up.
+    ///   - configuration: How the run behaves.
     public init(
-        plan: Plan, initial: [InitialJobState] = [], groups: [Int] = [], configuration: Configuration = Configuration()
+        plan: Plan, initial: [InitialJobState] = [], groups: [Int] = [], connecting: Set<Int> = [],
+        configuration: Configuration = Configuration()
     ) {
         self.plan = plan
         self.configuration = configuration
@@ -198,6 +213,7 @@ public struct Scheduler: Sendable {
         var slotsByHost = Array(repeating: [Int](), count: plan.cluster.hosts.count)
         for (index, slot) in plan.slots.enumerated() { slotsByHost[slot.host].append(index) }
         hosts = slotsByHost.map(HostState.init(slots:))
+        for host in connecting where hosts.indices.contains(host) { hosts[host].status = .connecting }
         for job in 0..<count {
             switch initial.count == count ? initial[job] : .pending {
             case .pending: phases[job] = .waiting
@@ -340,7 +356,17 @@ public struct Scheduler: Sendable {
         return actions
     }
 
-    /// Takes a host out of use (the executor found it failed outside a dispatch, e.g. its connection broke).
+    /// A host's first connection is made: it gets lines from now on.
+    public mutating func connected(_ host: Int, now: Double) -> [SchedulerAction] {
+        guard hosts[host].status == .connecting else { return [] }
+        hosts[host].status = .up
+        var actions = dispatchAvailable()
+        actions += finishIfOver()
+        return actions
+    }
+
+    /// Takes a host out of use (the executor found it failed outside a dispatch: its connection broke, or its first
+    /// connection could not be made).
     public mutating func hostFailed(_ host: Int, reason: String, now: Double) -> [SchedulerAction] {
         var actions = quarantine(host, reason: reason, now: now)
         actions += finishIfOver()
@@ -373,7 +399,7 @@ public struct Scheduler: Sendable {
         setPhase(job, .ready)
         if configuration.followPlan && !homeless[Int(job)] {
             let slot = Int(plan.placements[Int(job)].slot)
-            if hosts[plan.slots[slot].host].status == .up { return }
+            if hosts[plan.slots[slot].host].isUsable { return }
             homeless[Int(job)] = true
         }
         queue.push(job, priority: plan.placements[Int(job)].start)
@@ -435,7 +461,7 @@ public struct Scheduler: Sendable {
 
     private mutating func quarantine(_ host: Int, reason: String, now: Double) -> [SchedulerAction] {
         hosts[host].lastFailure = reason
-        guard hosts[host].status == .up else { return [] }
+        guard hosts[host].isUsable else { return [] }
         hosts[host].status = .quarantined
         hosts[host].failures += 1
         hosts[host].probeAt = now + probeDelay(failures: hosts[host].failures)
@@ -567,7 +593,7 @@ public struct Scheduler: Sendable {
         let lost = lostHosts[Int(job)]
         guard lost.contains(host) else { return false }
         // Only while some other usable host remains.
-        return hosts.indices.contains { $0 != host && hosts[$0].status == .up && !lost.contains($0) }
+        return hosts.indices.contains { $0 != host && hosts[$0].isUsable && !lost.contains($0) }
     }
 
     private func chooseSlot(for job: Int32) -> (slot: Int, host: Int)? {

@@ -332,6 +332,51 @@ import Testing
         }
     }
 
+    @Test("a host slow to connect joins the run when it answers; the other hosts do not wait for it")
+    func slowHostJoinsLater() throws {
+        let fixture = try RunFixture(hosts: 3)
+        // h3 answers ssh 3 s late: its ProxyCommand sleeps first (ssh keeps the first ProxyCommand it reads).
+        let original = try String(contentsOfFile: fixture.cluster.sshConfigPath, encoding: .utf8)
+        let proxy = try #require(
+            original.components(separatedBy: "\nHost h3\n").last?.split(separator: "\n")
+                .first { $0.contains("ProxyCommand") }?.replacingOccurrences(of: "ProxyCommand", with: "")
+                .trimmingCharacters(in: .whitespaces))
+        let config = fixture.directory + "/ssh_config.slow"
+        try "Host h3\n    ProxyCommand sh -c 'sleep 3; exec \(proxy)'\n\n\(original)".write(
+            toFile: config, atomically: true, encoding: .utf8)
+        var cluster = "hosts:\n"
+        for host in fixture.cluster.hostNames {
+            cluster +=
+                "  \(host): {host: \(host), processors: 2, ssh_config: \"\(config)\", worker: \"\(fixture.worker)\"}\n"
+        }
+        let clusterFile = fixture.directory + "/cluster-slow.yaml"
+        try cluster.write(toFile: clusterFile, atomically: true, encoding: .utf8)
+        let graph = try fixture.graphFile(RunFailureTests.sleepers(24, seconds: 1))
+        let result = try fixture.run(
+            [
+                "run", graph, "--cluster", clusterFile, "--redis", fixture.redisURL, "--namespace", fixture.ns("slow"),
+                "--bundle", "off", "--no-check", "--json",
+            ], timeout: .seconds(120))
+        #expect(result.status == 0, "\(result.stdout.suffix(3000))\n\(result.stderr.suffix(3000))")
+        let events = result.stdout.split(separator: "\n").compactMap { line in
+            try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+        }
+        func elapsed(_ event: [String: Any]) -> Double { Double(event["elapsed_ms"] as? Int ?? 0) / 1000 }
+        let connected = Dictionary(
+            events.filter { $0["event"] as? String == "host-connected" }.map {
+                ($0["host"] as? String ?? "", elapsed($0))
+            },
+            uniquingKeysWith: { first, _ in first })
+        let firstLine = events.first { $0["event"] as? String == "line-started" }.map(elapsed)
+        let h3 = try #require(connected["h3"], "\(connected)")
+        #expect(h3 >= 3, "h3 answered after its 3 s delay: \(connected)")
+        #expect((connected["h1"] ?? 99) < h3 && (connected["h2"] ?? 99) < h3, "\(connected)")
+        #expect((firstLine ?? 99) < h3 - 1, "jobs started \(firstLine ?? -1) s in, before h3 answered at \(h3) s")
+        let record = try RunRecord(store: try fixture.store("slow"))
+        record.expectEveryJobDoneOnce()
+        #expect(record.hostsUsed == ["h1", "h2", "h3"], "h3 ran jobs once it joined")
+    }
+
     /// An unauthenticated connection to `host`'s listening sshd, held open (`nc`, silent) until killed; started
     /// again while sshd drops it (a connection of its own still counts for a moment after it closed).
     static func pendingLogin(_ cluster: SSHTestCluster, host: String) throws -> SSHTestCluster.RunningCommand {

@@ -184,6 +184,70 @@ import Testing
         #expect(scheduler.stopReason == .noHostsLeft)
     }
 
+    // MARK: - Hosts joining
+
+    @Test("a host still connecting gets no line; it gets lines once connected, and the others do not wait for it")
+    func connectingHost() {
+        let graph = Fixtures.graph((0..<6).map { ("j\($0)", []) })
+        var scheduler = Scheduler(plan: Fixtures.plan(graph, [2, 2]), connecting: [1])
+        #expect(scheduler.hosts[1].status == .connecting)
+        let first = scheduler.start(now: 0).compactMap(\.dispatch)
+        #expect(first.count == 2 && first.allSatisfy { $0.host == 0 })
+        let joined = scheduler.connected(1, now: 1).compactMap(\.dispatch)
+        #expect(joined.count == 2 && joined.allSatisfy { $0.host == 1 })
+        #expect(scheduler.connected(1, now: 2).isEmpty, "connected twice changes nothing")
+    }
+
+    @Test("a host whose first connection fails is quarantined and probed like a failed host")
+    func connectingHostFails() {
+        let graph = Fixtures.graph([("a", []), ("b", [])])
+        var scheduler = Scheduler(plan: Fixtures.plan(graph, [1, 1]), connecting: [0, 1])
+        #expect(scheduler.start(now: 0).isEmpty)
+        let actions = scheduler.hostFailed(1, reason: "ssh to h1 exited with status 255", now: 0)
+        #expect(actions == [.quarantine(host: 1, reason: "ssh to h1 exited with status 255", probeAt: 1)])
+        #expect(scheduler.connected(0, now: 0.5).compactMap(\.dispatch).count == 1)
+        #expect(scheduler.tick(now: 1) == [.probe(host: 1)])
+        #expect(scheduler.probeEnded(host: 1, succeeded: true, now: 1.2).compactMap(\.dispatch).count == 1)
+    }
+
+    @Test("following a plan, jobs planned on a connecting host wait for it; if it fails they run elsewhere")
+    func connectingHostFollowingPlan() {
+        let graph = Fixtures.graph([("a", []), ("b", []), ("c", []), ("d", [])])
+        let plan = Fixtures.plan(graph, [1, 1])
+        let onSecond = Set(graph.jobs.indices.filter { plan.slots[Int(plan.placements[$0].slot)].host == 1 })
+        #expect(!onSecond.isEmpty)
+        var waiting = Scheduler(plan: plan, connecting: [1], configuration: .init(followPlan: true))
+        var ran = waiting.start(now: 0).compactMap(\.dispatch)
+        #expect(ran.allSatisfy { $0.host == 0 })
+        while let dispatch = ran.first {
+            ran.removeFirst()
+            ran += waiting.dispatchEnded(dispatch.id, outcomes: [.done], now: 1).compactMap(\.dispatch)
+            #expect(ran.allSatisfy { $0.host == 0 })
+        }
+        #expect(onSecond.allSatisfy { waiting.phases[$0] == .ready }, "they wait for their host")
+        var second = waiting.connected(1, now: 2).compactMap(\.dispatch)
+        var ranOnSecond: Set<Int> = []
+        while let dispatch = second.first {
+            second.removeFirst()
+            #expect(dispatch.host == 1)
+            ranOnSecond.formUnion(dispatch.jobs.map(Int.init))
+            second += waiting.dispatchEnded(dispatch.id, outcomes: [.done], now: 3).compactMap(\.dispatch)
+        }
+        #expect(ranOnSecond == onSecond, "each ran on its planned host once it connected")
+
+        var failing = Scheduler(plan: plan, connecting: [1], configuration: .init(followPlan: true))
+        var lines = failing.start(now: 0).compactMap(\.dispatch)
+        let moved = failing.hostFailed(1, reason: "ssh failed", now: 0)
+        #expect(moved.contains { if case .quarantine(host: 1, _, _) = $0 { true } else { false } })
+        lines += moved.compactMap(\.dispatch)
+        while let dispatch = lines.first {
+            lines.removeFirst()
+            #expect(dispatch.host == 0)
+            lines += failing.dispatchEnded(dispatch.id, outcomes: [.done], now: 1).compactMap(\.dispatch)
+        }
+        #expect(failing.phases.allSatisfy { $0 == .done }, "the first host ran its jobs and the moved ones")
+    }
+
     // MARK: - Resume and cancel
 
     @Test("resuming skips done jobs and waits for jobs running elsewhere instead of starting them")
