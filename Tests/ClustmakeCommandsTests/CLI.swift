@@ -19,30 +19,17 @@ struct CLI {
     /// Runs `executable` with `arguments` in `directory`, with standard input from /dev/null.
     static func run(_ arguments: [String], executable: String = "clustmake", in directory: URL? = nil) throws -> Result
     {
+        // Tool.run, without its usual minute: some commands here plan large graphs.
+        try Tool.run(built(executable), arguments, directory: directory, timeout: 600)
+    }
+
+    /// The path of the built `executable`, or an error saying to build it.
+    static func built(_ executable: String) throws -> String {
         let path = productsDirectory.appendingPathComponent(executable).path
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw CLIError("\(path) is not built; run 'swift build --build-tests' before 'swift test'")
         }
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "clustmake-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        let out = scratch.appendingPathComponent("stdout")
-        let err = scratch.appendingPathComponent("stderr")
-        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
-        try process.run()
-        process.waitUntilExit()
-        return Result(
-            status: process.terminationStatus, stdout: try String(contentsOf: out, encoding: .utf8),
-            stderr: try String(contentsOf: err, encoding: .utf8))
+        return path
     }
 
     /// A new empty directory, removed by the caller.

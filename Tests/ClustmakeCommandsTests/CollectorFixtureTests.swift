@@ -66,11 +66,7 @@ enum CollectorSnapshot {
 
 /// Runs a program found on the PATH, failing with the Debian package to install when it is missing.
 enum Tool {
-    struct Result {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
+    typealias Result = CLI.Result
 
     static func path(_ name: String, package: String) throws -> String {
         for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
@@ -83,11 +79,7 @@ enum Tool {
     /// Runs the built `clustmake` or `compmake` in `directory`. The child's environment has no `REDISCLI_AUTH`:
     /// tests that run in the same process may set it for a moment.
     static func built(_ executable: String, _ arguments: [String], in directory: URL? = nil) throws -> Result {
-        let path = CLI.productsDirectory.appendingPathComponent(executable).path
-        guard FileManager.default.isExecutableFile(atPath: path) else {
-            throw CLIError("\(path) is not built; run 'swift build --build-tests' before 'swift test'")
-        }
-        return try run(path, arguments, removing: ["REDISCLI_AUTH"], directory: directory)
+        try run(CLI.built(executable), arguments, removing: ["REDISCLI_AUTH"], directory: directory)
     }
 
     /// Runs `program` with `arguments` (stdin from `input`, or /dev/null), killing it after `timeout` seconds.
