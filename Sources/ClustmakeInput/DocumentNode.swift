@@ -36,3 +36,13 @@ protocol DocumentNode {
     var integer: Int? { get }
     var bool: Bool? { get }
 }
+
+extension NodeKind {
+    /// A JSON integer as a whole number, or a JSON real that is one (`3.0`, `1e3`): both formats' nodes take
+    /// numbers by this one rule.
+    static func wholeNumber(integer: Int64?, real: Double?) -> Int? {
+        if let integer { return Int(exactly: integer) }
+        if let real, real == real.rounded(), abs(real) < 1e15 { return Int(real) }
+        return nil
+    }
+}

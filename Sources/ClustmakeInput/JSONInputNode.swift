@@ -33,10 +33,6 @@ struct JSONInputNode: DocumentNode {
 
     var string: String? { node.string }
     var double: Double? { node.double }
-    var integer: Int? {
-        if let value = node.int { return Int(exactly: value) }
-        if let value = node.double, value == value.rounded(), abs(value) < 1e15 { return Int(value) }
-        return nil
-    }
+    var integer: Int? { NodeKind.wholeNumber(integer: node.int, real: node.double) }
     var bool: Bool? { node.bool }
 }

@@ -23,10 +23,6 @@ struct JSONValueNode: DocumentNode {
     var elements: [JSONValueNode] { value.arrayValue?.map(JSONValueNode.init) ?? [] }
     var string: String? { value.stringValue }
     var double: Double? { value.doubleValue }
-    var integer: Int? {
-        if let number = value.intValue { return Int(exactly: number) }
-        if let number = value.doubleValue, number == number.rounded(), abs(number) < 1e15 { return Int(number) }
-        return nil
-    }
+    var integer: Int? { NodeKind.wholeNumber(integer: value.intValue, real: value.doubleValue) }
     var bool: Bool? { value.boolValue }
 }
