@@ -31,8 +31,10 @@ import Testing
         return growths.min() ?? 0
     }
 
-    /// 1 MB per 2,000 rounds: about 500 bytes a round. Each round allocates several kilobytes.
-    static let limit = 1 << 20
+    /// 4 MB per 2,000 rounds: about 2 kB a round, while each round allocates several kilobytes (a leak adds
+    /// 10 MB or more per 2,000 rounds). The resident set is the whole test process's, and other suites allocate
+    /// meanwhile: 1 MB was seen exceeded once with no leak.
+    static let limit = 4 << 20
 
     @Test("parsing and serializing 10,000 times does not grow memory")
     func parseAndSerialize() throws {
