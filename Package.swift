@@ -91,7 +91,9 @@ let package = Package(
         .executableTarget(name: "compmake", dependencies: ["ClustmakeWorker"]),
 
         // Test support: real servers started by the tests (not a product).
-        .target(name: "ClustmakeTestSupport", dependencies: ["ClustmakeRedis", "ClustmakeStore", "ClustmakeModel"]),
+        .target(
+            name: "ClustmakeTestSupport",
+            dependencies: ["ClustmakeRedis", "ClustmakeStore", "ClustmakeModel", "ClustmakeSystem"]),
 
         .testTarget(
             name: "ClustmakeJSONTests",
@@ -111,7 +113,7 @@ let package = Package(
             name: "ClustmakeScriptsTests",
             dependencies: [
                 "ClustmakeScripts", "ClustmakePlanner", "ClustmakeModel", "ClustmakeJSON", "ClustmakeTestSupport",
-                .product(name: "PropertyBased", package: "swift-property-based"),
+                "ClustmakeSystem", .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             exclude: ["Snapshots"]),
         .testTarget(
@@ -121,7 +123,7 @@ let package = Package(
             name: "ClustmakeWorkerTests",
             dependencies: [
                 "ClustmakeWorker", "ClustmakeStore", "ClustmakeModel", "ClustmakeRedis", "ClustmakeJSON",
-                "ClustmakeTestSupport",
+                "ClustmakeTestSupport", "ClustmakeSystem",
             ]),
         .testTarget(
             name: "ClustmakeCollectorTests",

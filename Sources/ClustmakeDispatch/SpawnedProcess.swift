@@ -1,20 +1,20 @@
+import ClustmakeSystem
+
 #if canImport(Glibc)
     import Glibc
 #endif
 
 /// A child process of the executor: ssh sessions, ssh masters, local workers.
 ///
-/// Started with `posix_spawn` directly rather than swift-subprocess: the dispatch loop is one dedicated thread
-/// that reaps its children itself (`waitpid` per pid, never `-1`, so other children of the process are left
-/// alone), and every child needs the same few settings, none of which need a pipe:
+/// Started with ``ClustmakeSystem/Spawn`` (no inherited descriptor but 0, 1, 2; an empty signal mask and default
+/// signal actions, so that ssh and the worker react to the signals the executor sends them) rather than
+/// swift-subprocess: the dispatch loop is one dedicated thread that reaps its children itself (`waitpid` per pid,
+/// never `-1`, so other children of the process are left alone), and every child needs the same few settings:
 /// - standard input from /dev/null, or from a pipe already holding a few bytes (the redis password line of a job
-///   line that reads it there) and closed behind them; standard output and error into an unlinked temporary file, read once the
-///   child ended (ssh's own message, the worker's last line), so no pipe can fill up or hang a wait when a
-///   ControlMaster or a daemon outlives the session;
-/// - no inherited descriptor but 0, 1, 2 (hiredis opens sockets without close-on-exec);
-/// - an empty signal mask and default actions for SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGCHLD and SIGQUIT (a Swift
-///   process's threads block most signals, and children inherit the mask: ssh and the worker would otherwise
-///   ignore the signals the executor sends them);
+///   line that reads it there) and closed behind them;
+/// - standard output and error into an unlinked temporary file, read once the child ended (ssh's own message, the
+///   worker's last line), so no pipe can fill up or hang a wait when a ControlMaster or a daemon outlives the
+///   session;
 /// - a process group of its own, so that Ctrl-C on the terminal reaches only the executor, which stops the
 ///   children itself, and so that a whole group (ssh or a worker and what it started) can be signalled.
 struct SpawnedProcess {
@@ -60,64 +60,16 @@ struct SpawnedProcess {
         }
         defer { if inputPipe[0] >= 0 { close(inputPipe[0]) } }
 
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        if inputPipe[0] >= 0 {
-            posix_spawn_file_actions_adddup2(&actions, inputPipe[0], 0)
-        } else {
-            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        }
-        posix_spawn_file_actions_adddup2(&actions, descriptor, 1)
-        posix_spawn_file_actions_adddup2(&actions, descriptor, 2)
-        if let closeFrom = Self.closeFromAction { _ = closeFrom(&actions, 3) }
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGCHLD, SIGQUIT] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(
-            &attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
-
-        var cArguments: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        defer { for pointer in cArguments { free(pointer) } }
-        var pid: pid_t = 0
-        let status: Int32
-        if extra.isEmpty {
-            status = cArguments.withUnsafeMutableBufferPointer { buffer in
-                posix_spawnp(&pid, arguments[0], &actions, &attributes, buffer.baseAddress!, environ)
-            }
-        } else {
-            var entries: [UnsafeMutablePointer<CChar>?] = []
-            var index = 0
-            while let entry = environ[index] {
-                let text = String(cString: entry)
-                let name = text.split(separator: "=", maxSplits: 1).first.map(String.init) ?? text
-                if extra[name] == nil { entries.append(strdup(entry)) }
-                index += 1
-            }
-            for (name, value) in extra.sorted(by: { $0.key < $1.key }) { entries.append(strdup("\(name)=\(value)")) }
-            entries.append(nil)
-            defer { for pointer in entries { free(pointer) } }
-            status = cArguments.withUnsafeMutableBufferPointer { buffer in
-                entries.withUnsafeMutableBufferPointer { environment in
-                    posix_spawnp(
-                        &pid, arguments[0], &actions, &attributes, buffer.baseAddress!, environment.baseAddress!)
-                }
-            }
-        }
-        guard status == 0 else {
+        switch Spawn.process(
+            arguments, standardInput: inputPipe[0] >= 0 ? .descriptor(inputPipe[0]) : .null,
+            standardOutput: .descriptor(descriptor), standardError: .descriptor(descriptor),
+            environment: extra.isEmpty ? nil : Spawn.environment(setting: extra), newProcessGroup: true)
+        {
+        case .success(let pid): self.pid = pid
+        case .failure(let error):
             close(descriptor)
-            throw DispatchError("cannot start \(arguments[0]): \(String(cString: strerror(status)))")
+            throw DispatchError("cannot start \(arguments[0]): \(error)")
         }
-        self.pid = pid
         self.output = descriptor
     }
 
@@ -155,17 +107,6 @@ struct SpawnedProcess {
         let count = buffer.withUnsafeMutableBytes { pread(output, $0.baseAddress, $0.count, off_t(start)) }
         return String(decoding: buffer.prefix(max(0, count)), as: UTF8.self)
     }
-
-    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), looked up at run time: the Glibc module does
-    /// not import it (it is declared only with `_GNU_SOURCE`).
-    private static let closeFromAction:
-        (
-            @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-        )? = {
-            guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return nil }
-            return unsafeBitCast(
-                symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
-        }()
 }
 
 /// How a child ended: an exit code, or a signal.

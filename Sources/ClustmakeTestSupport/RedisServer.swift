@@ -1,4 +1,5 @@
 import ClustmakeRedis
+import ClustmakeSystem
 import Foundation
 import Glibc
 import Synchronization
@@ -273,8 +274,8 @@ public final class RedisServer: Sendable {
     private static func launch(executable: String, arguments: [String], outputFile: String) throws(RedisServerError)
         -> pid_t
     {
-        switch ChildProcess.spawn(
-            [executable] + arguments, standardOutput: .appending(outputFile), standardError: .standardOutput)
+        switch Spawn.process(
+            [executable] + arguments, standardOutput: .file(outputFile, append: true), standardError: .standardOutput)
         {
         case .success(let pid):
             return pid

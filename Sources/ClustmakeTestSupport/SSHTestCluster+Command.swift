@@ -1,3 +1,4 @@
+import ClustmakeSystem
 import Glibc
 import Synchronization
 
@@ -219,7 +220,7 @@ extension SSHTestCluster {
         }
 
         let started = ContinuousClock().now
-        let spawned = ChildProcess.spawn(
+        let spawned = Spawn.process(
             arguments, standardOutput: .descriptor(stdoutDescriptor), standardError: .descriptor(stderrDescriptor),
             newProcessGroup: true)
         let pid: pid_t

@@ -1,5 +1,6 @@
 import ClustmakeModel
 import ClustmakePlanner
+import ClustmakeSystem
 import ClustmakeTestSupport
 import Foundation
 import Testing
@@ -171,39 +172,15 @@ enum Shell {
         var arguments = ["/usr/bin/env"]
         if let directory { arguments += ["-C", directory] }
         arguments += argv
-        let variables = ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { "\($0.key)=\($0.value)" }
-
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, output + "/stdout", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 2, output + "/stderr", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var none = sigset_t()
-        sigemptyset(&none)
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        posix_spawnattr_setsigdefault(&attributes, &all)
         // Its own process group, so that a test that fails half-way can still stop everything it started.
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(
-            &attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
-
-        var cArguments = arguments.map { strdup($0) } + [nil]
-        var cVariables = variables.map { strdup($0) } + [nil]
-        defer {
-            for pointer in cArguments { free(pointer) }
-            for pointer in cVariables { free(pointer) }
+        switch Spawn.process(
+            arguments, standardOutput: .file(output + "/stdout", append: false),
+            standardError: .file(output + "/stderr", append: false),
+            environment: Spawn.environment(setting: environment), newProcessGroup: true)
+        {
+        case .success(let pid): return Child(pid)
+        case .failure(let error): throw POSIXError(POSIXErrorCode(rawValue: error.code) ?? .EIO)
         }
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, arguments[0], &actions, &attributes, &cArguments, &cVariables)
-        guard result == 0 else { throw POSIXError(POSIXErrorCode(rawValue: result) ?? .EIO) }
-        return Child(pid)
     }
 }
 

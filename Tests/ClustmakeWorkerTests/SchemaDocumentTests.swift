@@ -1,6 +1,7 @@
 import ClustmakeModel
 import ClustmakeRedis
 import ClustmakeStore
+import ClustmakeSystem
 import ClustmakeTestSupport
 import Foundation
 import Testing
@@ -160,17 +161,12 @@ import Testing
 func redisCLI(_ port: Int, _ arguments: [String]) throws -> String {
     let output = "/tmp/clustmake-redis-cli-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
     defer { unlink(output) }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
     let argv = ["redis-cli", "-p", String(port), "--no-raw"] + arguments
-    var cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-    defer { for pointer in cArguments { free(pointer) } }
-    var pid: pid_t = 0
-    let status = posix_spawnp(&pid, "redis-cli", &actions, nil, &cArguments, environ)
-    guard status == 0 else { throw POSIXError(POSIXErrorCode(rawValue: status) ?? .ENOENT) }
+    let pid: pid_t
+    switch Spawn.process(argv, standardOutput: .file(output, append: false), standardError: .descriptor(2)) {
+    case .success(let child): pid = child
+    case .failure(let error): throw POSIXError(POSIXErrorCode(rawValue: error.code) ?? .ENOENT)
+    }
     var exit: Int32 = 0
     waitpid(pid, &exit, 0)
     let text = try String(contentsOfFile: output, encoding: .utf8)

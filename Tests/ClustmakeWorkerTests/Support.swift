@@ -1,6 +1,7 @@
 import ClustmakeModel
 import ClustmakeRedis
 import ClustmakeStore
+import ClustmakeSystem
 import ClustmakeTestSupport
 import Foundation
 import Testing
@@ -115,53 +116,25 @@ final class WorkerProcess {
         stderrFile = "\(directory)/worker-\(tag).err"
         var inputPipe: [Int32] = [-1, -1]
         var outputPipe: [Int32] = [-1, -1]
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        if let standardInput {
+        if standardInput != nil {
             guard pipe(&inputPipe) == 0 else { throw POSIXError(.EMFILE) }
-            posix_spawn_file_actions_adddup2(&actions, inputPipe[0], 0)
-            posix_spawn_file_actions_addclose(&actions, inputPipe[1])
-            _ = standardInput
-        } else {
-            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         }
         if stdoutPipe {
             guard pipe(&outputPipe) == 0 else { throw POSIXError(.EMFILE) }
-            posix_spawn_file_actions_adddup2(&actions, outputPipe[1], 1)
-            posix_spawn_file_actions_addclose(&actions, outputPipe[0])
-        } else {
-            posix_spawn_file_actions_addopen(&actions, 1, stdoutFile, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         }
-        posix_spawn_file_actions_addopen(&actions, 2, stderrFile, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for number in [SIGPIPE, SIGINT, SIGTERM, SIGHUP] { sigaddset(&defaults, number) }
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
-        var merged = ProcessInfo.processInfo.environment
-        merged["REDISCLI_AUTH"] = nil
-        merged["HOME"] = directory  // no stray ~/.config/clustmake/redis-password
-        merged["XDG_CONFIG_HOME"] = nil
-        for (name, value) in environment { merged[name] = value }
-        let argv = [Self.executable] + arguments
-        let envp = merged.map { "\($0.key)=\($0.value)" }
-        var cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        var cEnvironment: [UnsafeMutablePointer<CChar>?] = envp.map { strdup($0) } + [nil]
-        defer {
-            for pointer in cArguments { free(pointer) }
-            for pointer in cEnvironment { free(pointer) }
+        // HOME here: no stray ~/.config/clustmake/redis-password; the test's own variables win.
+        let settings = ["HOME": directory].merging(environment) { $1 }
+        let spawned = Spawn.process(
+            [Self.executable] + arguments,
+            standardInput: standardInput == nil ? .null : .descriptor(inputPipe[0]),
+            standardOutput: stdoutPipe ? .descriptor(outputPipe[1]) : .file(stdoutFile, append: false),
+            standardError: .file(stderrFile, append: false),
+            environment: Spawn.environment(setting: settings, removing: ["REDISCLI_AUTH", "XDG_CONFIG_HOME"]))
+        let pid: pid_t
+        switch spawned {
+        case .success(let child): pid = child
+        case .failure(let error): throw POSIXError(POSIXErrorCode(rawValue: error.code) ?? .ENOENT)
         }
-        var pid: pid_t = 0
-        let status = posix_spawn(&pid, Self.executable, &actions, &attributes, &cArguments, &cEnvironment)
-        guard status == 0 else { throw POSIXError(POSIXErrorCode(rawValue: status) ?? .ENOENT) }
         self.pid = pid
         if let standardInput {
             close(inputPipe[0])
