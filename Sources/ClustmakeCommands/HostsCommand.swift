@@ -226,7 +226,7 @@ extension HostsCommand {
 
     static func seconds(_ duration: Duration) -> Double {
         let (seconds, attoseconds) = duration.components
-        return (Double(seconds) + Double(attoseconds) / 1e18 * 1000).rounded() / 1000
+        return Double(seconds) + Double(attoseconds) / 1e18
     }
 }
 

@@ -101,3 +101,13 @@ import Testing
                 .password == "inline")
     }
 }
+
+@Suite struct HostsCommandFormatTests {
+    @Test("check durations of a second and more keep their seconds (2.35 s is 2350 ms, shown 2.35 s)")
+    func durations() {
+        #expect(HostsCommand.seconds(.milliseconds(2350)) == 2.35)
+        #expect(HostsCommand.seconds(.milliseconds(26)) == 0.026)
+        #expect(CheckSeconds.text(.milliseconds(2350)) == "2.35 s")
+        #expect(CheckSeconds.text(.milliseconds(350)) == "0.35 s")
+    }
+}
