@@ -111,7 +111,7 @@ enum PlannedRunFile {
         do throws(InputError) {
             let json: JSONValue
             do { json = try JSONValue.parse(document, source: key) } catch {
-                throw InputError(.unreadable, "it is not JSON: \(error.message)", file: key)
+                throw InputError(.unreadable, error.message, file: key)
             }
             let plan = try PlannedRun(json: json, file: key)
             guard plan.namespace == namespace else { return nil }

@@ -95,8 +95,9 @@ public struct JobGraphLoader: Sendable {
 
     static func inputError(_ error: JSONError, file: String) -> InputError {
         let code: InputError.Code = error.code == .invalidUTF8 ? .encoding : .syntax
+        // The JSON module's messages say what is wrong ("invalid JSON: …", "empty input: …") as they are.
         return InputError(
-            code, "invalid JSON: \(error.message)", fix: error.hint ?? "Correct the JSON syntax at this place.",
-            file: file, line: error.line, column: error.column)
+            code, error.message, fix: error.hint ?? "Correct the JSON syntax at this place.", file: file,
+            line: error.line, column: error.column)
     }
 }

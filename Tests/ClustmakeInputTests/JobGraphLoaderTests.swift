@@ -109,6 +109,9 @@ import Testing
         #expect(error.line == 2)
         #expect(error.column != nil)
         #expect(error.description.hasPrefix("jobs.json:2:"))
+        #expect(error.message.hasPrefix("invalid JSON: expected ',' or '}'"), "\(error.message)")
+        let cut = try #require(failure("{\"jobs\": ["))
+        #expect(cut.message == "invalid JSON: the input ends where a value should follow", "said once")
     }
 
     @Test("a YAML error names the line and column of the offending value")
