@@ -35,7 +35,8 @@ public final class Dispatcher {
 
     private let options: RunOptions
     private let plan: Plan
-    private var scheduler: Scheduler
+    /// Made by ``run()`` once the jobs' states in redis are known.
+    private var scheduler: Scheduler!
     private let output: RunOutput
     private var store: JobStore!
     private var sessions: [Int: Session] = [:]
@@ -62,7 +63,6 @@ public final class Dispatcher {
     public init(options: RunOptions) {
         self.options = options
         self.plan = options.plan
-        self.scheduler = Scheduler(plan: options.plan, configuration: options.scheduling)
         self.output = RunOutput(mode: options.output)
         self.startTime = Self.monotonic()
         self.scratch = options.directory.path
@@ -176,19 +176,17 @@ public final class Dispatcher {
     private func readInitialStates() throws(DispatchError) -> [InitialJobState] {
         let states: [String: JobState]
         do { states = try store.states() } catch { throw DispatchError(error.description) }
-        var initial: [InitialJobState] = []
-        initial.reserveCapacity(plan.graph.count)
-        for job in plan.graph.jobs {
-            switch states[job.id] ?? .notStarted {
-            case .done: initial.append(.done)
+        let running = plan.graph.jobs.indices.filter { states[plan.graph.jobs[$0].id] == .inProgress }
+        let hosts = Dictionary(
+            zip(running, statuses(running.map(Int32.init)).map { $0?.host }), uniquingKeysWith: { first, _ in first })
+        return plan.graph.jobs.indices.map { job in
+            switch states[plan.graph.jobs[job].id] ?? .notStarted {
+            case .done: .done
             case .inProgress:
-                let host = (try? store.status(of: job.id))?.host
-                initial.append(
-                    .running(host: host.flatMap { name in plan.cluster.hosts.firstIndex { $0.name == name } }))
-            default: initial.append(.pending)
+                .running(host: hosts[job]?.flatMap { name in plan.cluster.hosts.firstIndex { $0.name == name } })
+            default: .pending
             }
         }
-        return initial
     }
 
     /// Makes every remote host's masters (one per 10 slots) and marks the hosts as making their first
@@ -449,9 +447,14 @@ public final class Dispatcher {
             guard let status = session.process.poll() else { continue }
             sessions[id] = nil
             let text = session.process.finishOutput()
-            let outcomes = outcomes(of: session, status: status, output: text)
-            for (job, outcome) in zip(session.dispatch.jobs, outcomes) {
-                if case .hostLost(let reason) = outcome { revokeAttempt(job, host: session.dispatch.host, reason) }
+            // A line that did not end with 0: its jobs' states, read once, say what became of each.
+            let succeeded = status.code == 0 && status.signal == nil
+            let statuses = succeeded ? [] : self.statuses(session.dispatch.jobs)
+            let outcomes = outcomes(of: session, status: status, output: text, statuses: statuses)
+            for (index, outcome) in outcomes.enumerated() {
+                if case .hostLost(let reason) = outcome, let status = statuses[index] {
+                    revokeAttempt(status, host: session.dispatch.host, reason)
+                }
             }
             let actions = scheduler.dispatchEnded(id, outcomes: outcomes, now: now)
             report(session, outcomes)
@@ -462,14 +465,20 @@ public final class Dispatcher {
     /// A job whose line ended with a host failure: its attempt there, if it still holds the job, is declared lost
     /// now, so that the job can start on another slot at once rather than when the lease expires (a worker still
     /// alive on the host finds its lease gone at its next renewal and stops the job).
-    private func revokeAttempt(_ job: Int32, host: Int, _ reason: String) {
-        let id = plan.graph.jobs[Int(job)].id
+    private func revokeAttempt(_ status: JobStatus, host: Int, _ reason: String) {
         let name = hostName(host)
-        guard let status = try? store.status(of: id), status.state == .inProgress || status.state == .lost,
-            status.host == name, status.currentAttempt > 0
+        guard status.state == .inProgress || status.state == .lost, status.host == name, status.currentAttempt > 0
         else { return }
         _ = try? store.revokeLease(
-            of: id, attempt: status.currentAttempt, host: name, reason: "its host \(name) failed: \(reason)")
+            of: status.id, attempt: status.currentAttempt, host: name, reason: "its host \(name) failed: \(reason)")
+    }
+
+    /// The statuses of `jobs` in one round trip (`nil` each when redis cannot say).
+    private func statuses(_ jobs: [Int32]) -> [JobStatus?] {
+        guard let read = try? store.statuses(of: jobs.map { plan.graph.jobs[Int($0)].id }) else {
+            return jobs.map { _ in nil }
+        }
+        return read
     }
 
     private func report(_ session: Session, _ outcomes: [JobOutcome]) {
@@ -513,10 +522,11 @@ public final class Dispatcher {
     /// The worker runs a line's jobs in order and stops at the first whose status is not 0, exiting with it. So
     /// for a line of several jobs the jobs before the first that is not done in redis are done, the status
     /// applies to that one, and the rest did not run.
-    private func outcomes(of session: Session, status: ExitStatus, output text: String) -> [JobOutcome] {
+    private func outcomes(
+        of session: Session, status: ExitStatus, output text: String, statuses: [JobStatus?]
+    ) -> [JobOutcome] {
         let jobs = session.dispatch.jobs
         if status.code == 0 && status.signal == nil { return jobs.map { _ in .done } }
-        let statuses = jobs.map { try? store.status(of: plan.graph.jobs[Int($0)].id) }
         let firstNotDone = statuses.firstIndex { $0?.state != .done } ?? jobs.count
         let exit = status.signal == nil ? status.code : -1
         let isRemote = session.remote
@@ -644,11 +654,13 @@ public final class Dispatcher {
     /// A job whose lease expired while its line still runs means its host stopped answering: after two checks in
     /// a row, the line is killed and its job runs elsewhere.
     private func checkLeases() {
-        for (id, var session) in sessions where session.remote && !session.hung && session.stoppedAt == nil {
-            var lost = false
-            for job in session.dispatch.jobs {
-                if (try? store.status(of: plan.graph.jobs[Int(job)].id))?.state == .lost { lost = true }
-            }
+        let watched = sessions.filter { $0.value.remote && !$0.value.hung && $0.value.stoppedAt == nil }
+        guard !watched.isEmpty else { return }
+        let jobs = watched.values.flatMap(\.dispatch.jobs)
+        var lostJobs = Set<Int32>()
+        for (job, status) in zip(jobs, statuses(jobs)) where status?.state == .lost { lostJobs.insert(job) }
+        for (id, var session) in watched {
+            let lost = session.dispatch.jobs.contains(where: lostJobs.contains)
             session.lostChecks = lost ? session.lostChecks + 1 : 0
             if session.lostChecks >= 2 {
                 session.hung = true
@@ -660,9 +672,11 @@ public final class Dispatcher {
 
     /// Jobs another worker runs: their end, from redis.
     private func checkElsewhere() {
-        for job in 0..<plan.graph.count where scheduler.phases[job] == .elsewhere {
-            let id = plan.graph.jobs[job].id
-            guard let status = try? store.status(of: id) else { continue }
+        guard scheduler.jobCounts.elsewhere > 0 else { return }
+        let jobs = (0..<plan.graph.count).filter { scheduler.phases[$0] == .elsewhere }.map(Int32.init)
+        for (job, read) in zip(jobs, statuses(jobs)) {
+            let id = plan.graph.jobs[Int(job)].id
+            guard let status = read else { continue }
             let outcome: ElsewhereOutcome
             switch status.state {
             case .inProgress: continue
@@ -676,7 +690,7 @@ public final class Dispatcher {
                     "jobs-done", elapsed: now, text: "done \(id) (under an earlier worker)",
                     fields: [("jobs", .array([.string(id)])), ("host", .string(status.host ?? ""))])
             }
-            perform(scheduler.elsewhereEnded(Int32(job), outcome, now: now))
+            perform(scheduler.elsewhereEnded(job, outcome, now: now))
         }
     }
 

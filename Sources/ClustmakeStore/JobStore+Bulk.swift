@@ -27,10 +27,7 @@ extension JobStore {
                 ["ZRANGE", RedisArgument(keys.jobs), "0", "-1"], ["HGETALL", RedisArgument(keys.states)],
                 ["SMEMBERS", RedisArgument(keys.hosts)],
             ], "reading the namespace")
-        guard let version = try text(first[0], "the schema version at \(keys.schema)") else {
-            throw unknownNamespace()
-        }
-        guard version == String(StoreSchema.version) else { throw schemaMismatch(found: version) }
+        try checkSchema(found: try text(first[0], "the schema version at \(keys.schema)"))
         let metadata = RunMetadata(namespace: namespace, fields: try dictionary(first[1], keys.meta))
         let ids = try strings(first[2], "the job list at \(keys.jobs)")
         let stateOf = try dictionary(first[3], keys.states)

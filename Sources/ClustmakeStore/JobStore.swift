@@ -84,7 +84,12 @@ public final class JobStore {
     /// - Throws: ``StoreError`` with code ``StoreError/Code/unknownNamespace`` or
     ///   ``StoreError/Code/schemaMismatch``, or when redis fails.
     public func checkSchema() throws(StoreError) {
-        guard let found = try schemaVersion() else { throw unknownNamespace() }
+        try checkSchema(found: try schemaVersion())
+    }
+
+    /// Checks a schema version read along with other commands (`GET` of the schema key in the same pipeline).
+    func checkSchema(found: String?) throws(StoreError) {
+        guard let found else { throw unknownNamespace() }
         guard found == String(StoreSchema.version) else { throw schemaMismatch(found: found) }
     }
 
@@ -185,25 +190,51 @@ public final class JobStore {
     /// - Parameter id: The job's id.
     /// - Throws: ``StoreError`` with code ``StoreError/Code/unknownJob``, or as ``states()``.
     public func status(of id: String) throws(StoreError) -> JobStatus {
-        try checkSchema()
-        let replies = try pipeline(
-            [
+        try statuses(of: [id])[0]
+    }
+
+    /// Several jobs' states and bookkeeping, in one round trip (with the schema check).
+    /// - Parameter ids: The jobs' ids.
+    /// - Returns: Their statuses, in the order of `ids`.
+    /// - Throws: ``StoreError`` with code ``StoreError/Code/unknownJob`` for the first id that is no job, or as
+    ///   ``states()``.
+    public func statuses(of ids: [String]) throws(StoreError) -> [JobStatus] {
+        guard !ids.isEmpty else {
+            try checkSchema()
+            return []
+        }
+        var commands: [[RedisArgument]] = [["GET", RedisArgument(keys.schema)]]
+        commands.reserveCapacity(1 + ids.count * 4)
+        for id in ids {
+            commands += [
                 ["HGET", RedisArgument(keys.states), RedisArgument(id)],
                 ["HGETALL", RedisArgument(keys.status(id))],
                 ["GET", RedisArgument(keys.lease(id))],
                 ["PTTL", RedisArgument(keys.lease(id))],
-            ], "reading the state of job '\(id)'")
-        guard let stateText = try text(replies[0], "the state of job '\(id)'") else { throw unknownJob(id) }
-        guard var state = JobState(rawValue: stateText) else {
-            throw StoreError(.corruptRecord, "job '\(id)' has the unknown state '\(stateText)' in \(keys.states)")
+            ]
         }
-        let fields = try pairs(replies[1], "the status at \(keys.status(id))")
-        let holder = try text(replies[2], "the lease of job '\(id)'")
-        if state == .inProgress && holder == nil { state = .lost }
-        let ttl = replies[3].integer.flatMap { $0 >= 0 ? Duration.milliseconds($0) : nil }
-        return JobStatus(
-            id: id, state: state, fields: Dictionary(fields, uniquingKeysWith: { $1 }), leaseHolder: holder,
-            leaseRemaining: ttl)
+        let replies = try pipeline(
+            commands, ids.count == 1 ? "reading the state of job '\(ids[0])'" : "reading the state of \(ids.count) jobs"
+        )
+        try checkSchema(found: try text(replies[0], "the schema version at \(keys.schema)"))
+        var result: [JobStatus] = []
+        result.reserveCapacity(ids.count)
+        for (index, id) in ids.enumerated() {
+            let base = 1 + index * 4
+            guard let stateText = try text(replies[base], "the state of job '\(id)'") else { throw unknownJob(id) }
+            guard var state = JobState(rawValue: stateText) else {
+                throw StoreError(.corruptRecord, "job '\(id)' has the unknown state '\(stateText)' in \(keys.states)")
+            }
+            let fields = try pairs(replies[base + 1], "the status at \(keys.status(id))")
+            let holder = try text(replies[base + 2], "the lease of job '\(id)'")
+            if state == .inProgress && holder == nil { state = .lost }
+            let ttl = replies[base + 3].integer.flatMap { $0 >= 0 ? Duration.milliseconds($0) : nil }
+            result.append(
+                JobStatus(
+                    id: id, state: state, fields: Dictionary(fields, uniquingKeysWith: { $1 }), leaseHolder: holder,
+                    leaseRemaining: ttl))
+        }
+        return result
     }
 
     /// Records as ``JobState/lost`` every job in progress whose lease expired (their workers were killed or cut

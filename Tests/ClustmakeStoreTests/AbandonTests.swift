@@ -106,3 +106,20 @@ import Testing
         #expect(fixture.store.planKey.hasSuffix(":plan") && fixture.store.planKey.contains("{"))
     }
 }
+
+@Suite struct BulkStatusTests {
+    @Test("statuses of several jobs come back in order, as status(of:) reads each; an unknown job is an error")
+    func statuses() throws {
+        let fixture = try Fixture()
+        try fixture.push([job("a"), job("b"), job("c")])
+        let lease = try lease(fixture.store.acquire("b", more: false, request: request("h1")))
+        let read = try fixture.store.statuses(of: ["c", "b", "a"])
+        #expect(read.map(\.id) == ["c", "b", "a"])
+        #expect(read.map(\.state) == [.notStarted, .inProgress, .notStarted])
+        let single = try fixture.store.status(of: "b")
+        #expect(read[1].fields == single.fields && read[1].leaseHolder == single.leaseHolder)
+        #expect(read[1].host == "h1" && read[1].currentAttempt == lease.attempt)
+        #expect(throws: StoreError.self) { try fixture.store.statuses(of: ["a", "nope"]) }
+        #expect(try fixture.store.statuses(of: []).isEmpty)
+    }
+}
