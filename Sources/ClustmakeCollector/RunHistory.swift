@@ -223,11 +223,4 @@ public struct Attempt: Sendable, Hashable {
         case .running: false
         }
     }
-
-    /// Start, then job, then attempt number.
-    public static func startOrder(_ lhs: Attempt, _ rhs: Attempt) -> Bool {
-        if lhs.start != rhs.start { return lhs.start < rhs.start }
-        if lhs.job != rhs.job { return lhs.job < rhs.job }
-        return lhs.number < rhs.number
-    }
 }

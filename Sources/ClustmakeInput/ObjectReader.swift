@@ -34,11 +34,6 @@ struct ObjectReader<Node: DocumentNode> {
             code, message, fix: fix, file: file, line: location?.line, column: location?.column, subject: subject)
     }
 
-    func has(_ key: String) -> Bool {
-        guard let value = node.member(key) else { return false }
-        return value.kind != .null
-    }
-
     func required(_ key: String, example: String) throws(InputError) -> Node {
         guard let value = node.member(key), value.kind != .null else {
             throw error(.missingKey, "the key '\(key)' is missing.", fix: "Add it, for example \(example).")

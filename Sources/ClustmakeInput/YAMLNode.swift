@@ -4,6 +4,13 @@ import Yams
 /// A Yams node seen through ``DocumentNode``.
 struct YAMLNode: DocumentNode {
     let node: Node
+    /// Worked out once: it takes up to four scalar conversions, and every typed read asks for it.
+    let kind: NodeKind
+
+    init(node: Node) {
+        self.node = node
+        self.kind = Self.kind(of: node)
+    }
 
     /// Parses YAML text.
     /// - Throws: ``InputError`` with the line and column of the first syntax error, or of a repeated key.
@@ -42,7 +49,7 @@ struct YAMLNode: DocumentNode {
         }
     }
 
-    var kind: NodeKind {
+    private static func kind(of node: Node) -> NodeKind {
         switch node {
         case .mapping: return .object
         case .sequence: return .array

@@ -5,7 +5,7 @@ public struct Adjacency: Sendable, Hashable {
     public let offsets: [Int32]
     public let targets: [Int32]
 
-    /// Builds the lists from per-node neighbour counts and a fill closure.
+    /// Wraps lists already laid out: `offsets` has one entry per node and a last one, `targets` the neighbours.
     init(offsets: [Int32], targets: [Int32]) {
         self.offsets = offsets
         self.targets = targets

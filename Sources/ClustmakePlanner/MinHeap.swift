@@ -45,27 +45,25 @@ struct MinHeap: Sendable {
         let last = entries.removeLast()
         if !entries.isEmpty {
             entries.withUnsafeMutableBufferPointer { heap in
-                MinHeap.siftDown(last, from: 0, in: heap, base: 0, count: heap.count)
+                MinHeap.siftDown(last, in: heap)
             }
         }
         return first
     }
 
-    /// Places `entry` at `position` of the heap stored in `heap[base..<base + count]` and moves it down to where it
-    /// belongs.
+    /// Places `entry` at the root of `heap` and moves it down to where it belongs.
     @inline(__always)
-    static func siftDown(
-        _ entry: HeapEntry, from position: Int, in heap: UnsafeMutableBufferPointer<HeapEntry>, base: Int, count: Int
-    ) {
-        var parent = position
+    static func siftDown(_ entry: HeapEntry, in heap: UnsafeMutableBufferPointer<HeapEntry>) {
+        let count = heap.count
+        var parent = 0
         while true {
             var child = 2 * parent + 1
             if child >= count { break }
-            if child + 1 < count, heap[base + child + 1].precedes(heap[base + child]) { child += 1 }
-            guard heap[base + child].precedes(entry) else { break }
-            heap[base + parent] = heap[base + child]
+            if child + 1 < count, heap[child + 1].precedes(heap[child]) { child += 1 }
+            guard heap[child].precedes(entry) else { break }
+            heap[parent] = heap[child]
             parent = child
         }
-        heap[base + parent] = entry
+        heap[parent] = entry
     }
 }

@@ -185,7 +185,6 @@ struct HiredisFailure: Error {
         self.init(kind: context.pointee.err, text: text, errno: errno)
     }
 
-    var isIO: Bool { kind == REDIS_ERR_IO }
     var isEOF: Bool { kind == REDIS_ERR_EOF }
     var isProtocol: Bool { kind == REDIS_ERR_PROTOCOL }
     var isOutOfMemory: Bool { kind == REDIS_ERR_OOM }

@@ -18,14 +18,11 @@ enum StandardError {
     }
 }
 
-/// `pipe(2)` with both ends close-on-exec (and, if asked, non-blocking). The worker is single-threaded, so no
-/// other thread can spawn between `pipe` and `fcntl`.
-func makePipe(nonBlocking: Bool = false) -> (read: Int32, write: Int32)? {
+/// `pipe(2)` with both ends close-on-exec. The worker is single-threaded, so no other thread can spawn between
+/// `pipe` and `fcntl`.
+func makePipe() -> (read: Int32, write: Int32)? {
     var ends: [Int32] = [-1, -1]
     guard pipe(&ends) == 0 else { return nil }
-    for end in ends {
-        _ = fcntl(end, F_SETFD, FD_CLOEXEC)
-        if nonBlocking { _ = fcntl(end, F_SETFL, O_NONBLOCK) }
-    }
+    for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
     return (ends[0], ends[1])
 }
