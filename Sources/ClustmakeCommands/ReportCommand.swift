@@ -36,13 +36,7 @@ struct ReportCommand: AsyncParsableCommand {
         let wantsStored = planned == nil
         let (history, status, stored, key) = try await options.withStore { store throws(StoreError) in
             let history = RunHistory(try store.snapshot())
-            var status = RunStatus(history)
-            let wanted = Array(status.stderrToRead.prefix(ReportPage.failureLimit))
-            let tails = try store.outputTails(
-                of: wanted.map { ($0.job, $0.attempt) }, .stderr, lastBytes: StatusCommand.stderrTailBytes)
-            for (entry, tail) in zip(wanted, tails) {
-                status.failed[entry.index].lastStderrLine = Format.lastLine(of: tail)
-            }
+            let status = try StatusCommand.status(of: history, in: store, stderrLines: ReportPage.failureLimit)
             return (history, status, wantsStored ? try store.plan() : nil, store.planKey)
         }
         let plannedRun = planned ?? PlannedRunFile.stored(stored, key: key, namespace: options.namespace)

@@ -111,7 +111,11 @@ struct StatusCommand: AsyncParsableCommand {
 
     /// The run's status, with the last stderr line of up to `stderrLines` failed jobs.
     static func read(_ store: JobStore, stderrLines: Int) throws(StoreError) -> RunStatus {
-        let history = RunHistory(try store.snapshot())
+        try status(of: RunHistory(try store.snapshot()), in: store, stderrLines: stderrLines)
+    }
+
+    /// The status of a history read already, with the last stderr line of up to `stderrLines` failed jobs.
+    static func status(of history: RunHistory, in store: JobStore, stderrLines: Int) throws(StoreError) -> RunStatus {
         var status = RunStatus(history)
         let wanted = Array(status.stderrToRead.prefix(stderrLines))
         let tails = try store.outputTails(
