@@ -207,19 +207,11 @@ struct RunCommand: AsyncParsableCommand {
         guard !noCheck, !remote.isEmpty else { return cluster }
         let checker = try HostChecker(redis: endpoint)
         let checks = await checker.check(remote)
-        var usable = Dictionary(
-            cluster.hosts.filter { !$0.isLocal && !remote.contains($0) }.map { ($0.name, $0) },
-            uniquingKeysWith: { first, _ in first })
-        for check in checks {
-            if check.passed, let host = check.usableHost {
-                usable[host.name] = host
-            } else {
-                let problems = check.failures.map(\.description).joined(separator: "; ")
-                CommandLineTool.writeError("clustmake: host \(check.host.name) left out of the run: \(problems)")
-            }
+        for check in checks where check.usableHost == nil {
+            let problems = check.failures.map(\.description).joined(separator: "; ")
+            CommandLineTool.writeError("clustmake: host \(check.host.name) left out of the run: \(problems)")
         }
-        var checked = cluster
-        checked.hosts = cluster.hosts.compactMap { $0.isLocal ? $0 : usable[$0.name] }
+        let checked = HostCheck.usableCluster(cluster, checks: checks)
         guard !checked.hosts.isEmpty else {
             throw CommandFailure(
                 status: 1, "no host passed the check; see the messages above, or `clustmake hosts check`")

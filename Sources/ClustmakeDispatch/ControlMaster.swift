@@ -60,6 +60,9 @@ final class ControlMaster {
         return arguments + host.sshOptions
     }
 
+    /// Whether a master (this one, or one an earlier run left) answers on the socket now.
+    func answers(scratch: String) -> Bool { socketExists && check(scratch: scratch) }
+
     /// Whether a master answers on the socket now (`ssh -O check`).
     private func check(scratch: String) -> Bool {
         let arguments = baseArguments + ["-o", "ControlPath=\(controlPath)", "-O", "check", host.destination]

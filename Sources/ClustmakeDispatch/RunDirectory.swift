@@ -61,14 +61,6 @@ public struct RunDirectory: Sendable, Hashable {
     /// Whether an ssh master of an earlier run still answers for `host` (a run killed before it could close it):
     /// the next run uses it, with the tunnels it holds.
     public func hasLiveMaster(for host: Host) -> Bool {
-        let path = controlPath(for: host)
-        var info = stat()
-        guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFSOCK else { return false }
-        var arguments = ["ssh"]
-        if let config = host.sshConfig { arguments += ["-F", config] }
-        arguments += ["-n", "-o", "BatchMode=yes", "-o", "ControlPath=\(path)", "-O", "check", host.destination]
-        guard let child = try? SpawnedProcess(arguments, scratch: self.path) else { return false }
-        defer { _ = child.finishOutput() }
-        return child.wait().code == 0
+        ControlMaster(host: host, controlPath: controlPath(for: host)).answers(scratch: path)
     }
 }

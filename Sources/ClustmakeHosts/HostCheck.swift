@@ -112,13 +112,15 @@ public struct HostCheck: Sendable, Hashable {
 }
 
 extension HostCheck {
-    /// The cluster made of the hosts that passed, each with the worker to use (``usableHost``), in the cluster's
-    /// order, with the cluster's redis settings.
+    /// The cluster without the hosts that failed their check, each host that passed with the worker to use
+    /// (``usableHost``), hosts that were not checked as they are; in the cluster's order, with its redis settings.
     /// - Parameters:
     ///   - cluster: The cluster that was checked.
     ///   - checks: The checks of its hosts (from ``HostChecker``).
     public static func usableCluster(_ cluster: Cluster, checks: [HostCheck]) -> Cluster {
         let byName = Dictionary(checks.map { ($0.host.name, $0) }, uniquingKeysWith: { first, _ in first })
-        return Cluster(hosts: cluster.hosts.compactMap { byName[$0.name]?.usableHost }, redis: cluster.redis)
+        return Cluster(
+            hosts: cluster.hosts.compactMap { host in byName[host.name].map(\.usableHost) ?? host },
+            redis: cluster.redis)
     }
 }
