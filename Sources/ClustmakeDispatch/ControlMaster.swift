@@ -53,11 +53,7 @@ final class ControlMaster {
     }
 
     private var baseArguments: [String] {
-        var arguments = ["ssh"]
-        if let config = host.sshConfig { arguments += ["-F", config] }
-        arguments += ["-n", "-o", "BatchMode=yes", "-o", "ConnectTimeout=\(Self.connectTimeout)"]
-        if let port = host.port { arguments += ["-p", String(port)] }
-        return arguments + host.sshOptions
+        JobLine.ssh(host, options: ["-n", "-o", "BatchMode=yes", "-o", "ConnectTimeout=\(Self.connectTimeout)"])
     }
 
     /// Whether a master (this one, or one an earlier run left) answers on the socket now.

@@ -273,15 +273,13 @@ public final class Dispatcher {
                 let attempt = try? store.attempt(of: id, number: status.currentAttempt),
                 attempt.state == .running, let pid = attempt.workerPID, pid > 1
             else { continue }
-            var arguments = ["ssh"]
-            if let config = host.sshConfig { arguments += ["-F", config] }
-            arguments += ["-n", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10"]
-            if let path = masterPath(host: session.dispatch.host, instance: plan.slots[session.dispatch.slot].instance)
-            {
-                arguments += JobLine.controlOptions(path: path)
-            }
-            if let port = host.port { arguments += ["-p", String(port)] }
-            arguments += host.sshOptions + [host.destination, "kill", "-TERM", String(pid)]
+            let master = masterPath(host: session.dispatch.host, instance: plan.slots[session.dispatch.slot].instance)
+            let arguments =
+                JobLine.ssh(
+                    host,
+                    options: ["-n", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10"]
+                        + (master.map(JobLine.controlOptions(path:)) ?? []))
+                + [host.destination, "kill", "-TERM", String(pid)]
             if let helper = try? SpawnedProcess(arguments, scratch: scratch) { helpers.append(helper) }
             return true
         }

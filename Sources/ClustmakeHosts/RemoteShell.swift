@@ -15,13 +15,10 @@ enum RemoteShell {
         forwards: [String] = []
     ) -> [String] {
         if host.isLocal { return ["/bin/sh", "-c", script] }
-        var argv = ["ssh"]
-        if let config = host.sshConfig { argv += ["-F", config] }
-        argv += ["-o", "ConnectTimeout=\(settings.connectTimeout)"] + overrides
-        argv += stdin ? JobLine.unattendedOptions : JobLine.batchOptions
-        argv += settings.connectionOptions(host)
-        if let port = host.port { argv += ["-p", String(port)] }
-        argv += host.sshOptions
+        var argv = JobLine.ssh(
+            host,
+            options: ["-o", "ConnectTimeout=\(settings.connectTimeout)"] + overrides
+                + (stdin ? JobLine.unattendedOptions : JobLine.batchOptions) + settings.connectionOptions(host))
         argv.append(host.destination)
         for forward in forwards { argv += ["-R", forward] }
         // ssh joins the words after the host with spaces for the remote shell: quote the script once for it.

@@ -93,15 +93,22 @@ public struct JobLine: Sendable, Hashable {
             argv = command
             return
         }
-        var argv = ["ssh"]
-        if let config = host.sshConfig { argv += ["-F", config] }
-        argv += stdinPassword ? Self.unattendedOptions : Self.batchOptions
-        argv += connectionOptions
-        if let port = host.port { argv += ["-p", String(port)] }
-        argv += host.sshOptions
+        var argv = Self.ssh(
+            host, options: (stdinPassword ? Self.unattendedOptions : Self.batchOptions) + connectionOptions)
         argv += [host.destination, "-R", "\(tunnelPort):\(settings.redis.tunnelTarget)"]
         argv += command.map(ShellQuote.quote)
         self.argv = argv
+    }
+
+    /// `ssh [-F CFG] OPTIONS… [-p PORT] [ssh_options…]`: how everything clustmake runs over ssh (job lines, masters,
+    /// checks, installs, remote kills) reaches `host`, up to its destination. `options` come before the host's own,
+    /// so they win where both set one (ssh keeps the first value).
+    public static func ssh(_ host: Host, options: [String]) -> [String] {
+        var argv = ["ssh"]
+        if let config = host.sshConfig { argv += ["-F", config] }
+        argv += options
+        if let port = host.port { argv += ["-p", String(port)] }
+        return argv + host.sshOptions
     }
 
     /// How often a connection that sshd dropped before the key exchange (``refusedBeforeLogin(_:)``) is tried
