@@ -138,16 +138,9 @@ public struct HostChecker: Sendable {
             overrides: ["-o", "ExitOnForwardFailure=no", "-o", "LogLevel=INFO"], stdin: password != nil,
             forwards: forwards)
         let input: ProcessInput = password.map { .bytes(Array(($0 + "\n").utf8)) } ?? .none
-        var result: ProcessResult
+        let result: ProcessResult
         do {
-            result = try await ProcessRunner.run(arguments, input: input, timeout: options.timeout)
-            // Dropped before the key exchange (sshd's MaxStartups, other logins at the same moment): again.
-            var retry = 0
-            while result.status == 255 && JobLine.refusedBeforeLogin(result.stderr) && retry < JobLine.refusalRetries {
-                retry += 1
-                try? await Task.sleep(for: .seconds(JobLine.refusalDelay(retry: retry)))
-                result = try await ProcessRunner.run(arguments, input: input, timeout: options.timeout)
-            }
+            result = try await ProcessRunner.runSSH(arguments, input: input, timeout: options.timeout)
         } catch {
             var findings = [HostCheck.Finding(.ssh, .failed, error.message, fix: error.fix)]
             findings += HostCheck.Item.allCases.dropFirst().map { HostCheck.Finding($0, .skipped, "not checked") }

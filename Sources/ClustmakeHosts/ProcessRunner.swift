@@ -1,3 +1,4 @@
+import ClustmakeScripts
 import Subprocess
 import SystemPackage
 
@@ -49,6 +50,22 @@ enum ProcessRunner {
     ///   - timeout: How long it may run.
     /// - Returns: How it ended and what it wrote.
     /// - Throws: ``HostsError`` (``HostsError/Code/process``) when it cannot be started.
+    /// Runs an ssh command line like ``run(_:input:timeout:)``, again when sshd dropped the connection before the
+    /// key exchange (`MaxStartups`, other logins at the same moment: ``ClustmakeScripts/JobLine/refusedBeforeLogin(_:)``),
+    /// after ``ClustmakeScripts/JobLine/refusalDelay(retry:)``, up to ``ClustmakeScripts/JobLine/refusalRetries`` times.
+    static func runSSH(
+        _ arguments: [String], input: ProcessInput = .none, timeout: Duration
+    ) async throws(HostsError) -> ProcessResult {
+        var result = try await run(arguments, input: input, timeout: timeout)
+        var retry = 0
+        while result.status == 255 && JobLine.refusedBeforeLogin(result.stderr) && retry < JobLine.refusalRetries {
+            retry += 1
+            try? await Task.sleep(for: .seconds(JobLine.refusalDelay(retry: retry)))
+            result = try await run(arguments, input: input, timeout: timeout)
+        }
+        return result
+    }
+
     static func run(
         _ arguments: [String], input: ProcessInput = .none, timeout: Duration
     ) async throws(HostsError) -> ProcessResult {

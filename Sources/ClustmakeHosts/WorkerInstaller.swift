@@ -106,7 +106,7 @@ public struct WorkerInstaller: Sendable {
         let arguments = RemoteShell.arguments(host: host, script: script, settings: ssh, stdin: true)
         let result: ProcessResult
         do {
-            result = try await ProcessRunner.run(arguments, input: .file(binary), timeout: timeout)
+            result = try await ProcessRunner.runSSH(arguments, input: .file(binary), timeout: timeout)
         } catch {
             return WorkerInstall(host: host, failure: error.message, fix: error.fix)
         }
