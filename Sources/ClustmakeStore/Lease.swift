@@ -30,7 +30,8 @@ public struct LeaseRequest: Sendable, Hashable {
 /// A lease a worker holds on a job: it alone runs the job's attempt ``attempt`` until it releases the lease with
 /// ``JobStore/finish(_:_:)`` or stops renewing it.
 public struct Lease: Sendable, Hashable {
-    /// The job's definition, read in the same atomic step as the lease was taken.
+    /// The job's definition, read in the same atomic step as the lease was taken (without its dependents, which a
+    /// worker does not need: ``StoredJob/dependents`` is empty; ``JobStore/job(_:)`` reads them).
     public var job: StoredJob
     /// The attempt's number, from 1.
     public var attempt: Int

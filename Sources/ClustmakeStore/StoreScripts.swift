@@ -97,9 +97,17 @@ enum StoreScripts {
             local status = P .. 'status:' .. id
             local lease = P .. 'lease:' .. id
             local state = redis.call('HGET', P .. 'states', id) or 'not-started'
+            -- The job's definition for the worker, without its dependents (a long list for a fan-in root,
+            -- which the worker never needs).
             local function started(attempt, seq)
               local reply = {'started', attempt, seq}
-              for _, value in ipairs(redis.call('HGETALL', job)) do reply[#reply + 1] = value end
+              local fields = redis.call('HGETALL', job)
+              for i = 1, #fields, 2 do
+                if fields[i] ~= 'dependents' then
+                  reply[#reply + 1] = fields[i]
+                  reply[#reply + 1] = fields[i + 1]
+                end
+              end
               return reply
             end
             if state == 'in-progress' then
