@@ -123,12 +123,7 @@ extension JobStore {
             case .failure(let error): throw StoreError.wrapping(error, "\(doing) in namespace '\(namespace)'")
             }
             for (offset, reply) in replies.enumerated() {
-                if case .error(let message) = reply {
-                    throw StoreError.wrapping(
-                        RedisError(.server, "redis replied with an error: \(message)", serverMessage: message),
-                        "\(doing) in namespace '\(namespace)'")
-                }
-                try each(batch * Self.bulkBatchSize + offset, reply)
+                try each(batch * Self.bulkBatchSize + offset, try checked(reply, doing))
             }
         }
     }

@@ -206,32 +206,12 @@ extension JobStore {
         return replies
     }
 
-    /// Sends `count` commands, built by `command` one batch of ``bulkBatchSize`` at a time, and hands each reply
-    /// to `each` with its command's offset as it comes (so that a batch's commands and replies are freed before
-    /// the next batch); throws on the first error reply.
+    /// ``pipeline(count:batchSize:_:command:each:)`` in batches of ``bulkBatchSize``.
     func bulkPipeline(
         count: Int, _ doing: String, command: (Int) -> [RedisArgument],
         each: (Int, RedisReply) throws(StoreError) -> Void
     ) throws(StoreError) {
-        var start = 0
-        while start < count {
-            let end = min(start + Self.bulkBatchSize, count)
-            let batch: [RedisReply]
-            do {
-                batch = try connection.pipeline((start..<end).map(command))
-            } catch {
-                throw StoreError.wrapping(error, "\(doing) in namespace '\(namespace)'")
-            }
-            for (offset, reply) in batch.enumerated() {
-                if case .error(let message) = reply {
-                    throw StoreError.wrapping(
-                        RedisError(.server, "redis replied with an error: \(message)", serverMessage: message),
-                        "\(doing) in namespace '\(namespace)'")
-                }
-                try each(start + offset, reply)
-            }
-            start = end
-        }
+        try pipeline(count: count, batchSize: Self.bulkBatchSize, doing, command: command, each: each)
     }
 
     /// A flat `HGETALL` reply as a dictionary of UTF-8 strings, decoded without intermediate arrays.

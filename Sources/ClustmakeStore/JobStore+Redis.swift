@@ -17,26 +17,45 @@ extension JobStore {
     func pipeline(_ commands: [[RedisArgument]], _ doing: String) throws(StoreError) -> [RedisReply] {
         var replies: [RedisReply] = []
         replies.reserveCapacity(commands.count)
+        try pipeline(count: commands.count, batchSize: Self.batchSize, doing) {
+            commands[$0]
+        } each: { (_, reply) throws(StoreError) in
+            replies.append(reply)
+        }
+        return replies
+    }
+
+    /// Sends `count` commands, built by `command` one batch of `batchSize` at a time, and hands each reply to
+    /// `each` with its command's offset as it comes (so that a batch's commands and replies are freed before the
+    /// next batch); throws on the first error reply.
+    func pipeline(
+        count: Int, batchSize: Int, _ doing: String, command: (Int) -> [RedisArgument],
+        each: (Int, RedisReply) throws(StoreError) -> Void
+    ) throws(StoreError) {
         var start = 0
-        while start < commands.count {
-            let end = min(start + Self.batchSize, commands.count)
+        while start < count {
+            let end = min(start + batchSize, count)
             let batch: [RedisReply]
             do {
-                batch = try connection.pipeline(Array(commands[start..<end]))
+                batch = try connection.pipeline((start..<end).map(command))
             } catch {
                 throw StoreError.wrapping(error, "\(doing) in namespace '\(namespace)'")
             }
-            for reply in batch {
-                if case .error(let message) = reply {
-                    throw StoreError.wrapping(
-                        RedisError.init(.server, "redis replied with an error: \(message)", serverMessage: message),
-                        "\(doing) in namespace '\(namespace)'")
-                }
+            for (offset, reply) in batch.enumerated() {
+                try each(start + offset, try checked(reply, doing))
             }
-            replies += batch
             start = end
         }
-        return replies
+    }
+
+    /// `reply`, or the error it is turned into when redis replied with one.
+    func checked(_ reply: RedisReply, _ doing: String) throws(StoreError) -> RedisReply {
+        if case .error(let message) = reply {
+            throw StoreError.wrapping(
+                RedisError(.server, "redis replied with an error: \(message)", serverMessage: message),
+                "\(doing) in namespace '\(namespace)'")
+        }
+        return reply
     }
 
     /// Runs a script of ``StoreScripts`` with the schema key and version prepended to its arguments, turning the
