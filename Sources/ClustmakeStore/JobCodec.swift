@@ -58,6 +58,14 @@ enum JobCodec {
         return hash.finalizeHex()
     }
 
+    /// The error for a job definition at `key` whose `field` is wrong.
+    static func corrupt(_ key: String, _ field: String, _ problem: String) -> StoreError {
+        StoreError(
+            .corruptRecord,
+            "the job definition at \(key) has a bad '\(field)' field: \(problem). Push the graph again "
+                + "(clustmake push) to rewrite it.")
+    }
+
     /// Decodes a job's hash.
     /// - Parameters:
     ///   - fields: The hash's fields (`HGETALL`).
@@ -65,12 +73,7 @@ enum JobCodec {
     /// - Returns: The job, its index in the graph, and its dependents.
     /// - Throws: ``StoreError`` with code ``StoreError/Code/corruptRecord`` naming the key and field.
     static func decode(_ fields: [String: String], key: String) throws(StoreError) -> StoredJob {
-        func corrupt(_ field: String, _ problem: String) -> StoreError {
-            StoreError(
-                .corruptRecord,
-                "the job definition at \(key) has a bad '\(field)' field: \(problem). Push the graph again "
-                    + "(clustmake push) to rewrite it.")
-        }
+        func corrupt(_ field: String, _ problem: String) -> StoreError { Self.corrupt(key, field, problem) }
         func required(_ field: String) throws(StoreError) -> String {
             guard let value = fields[field] else { throw corrupt(field, "it is missing") }
             return value

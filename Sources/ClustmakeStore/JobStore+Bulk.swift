@@ -152,10 +152,7 @@ extension JobStore {
         func string(_ index: Int) -> String? { BulkDecoding.string(definition, index) }
         guard let indexText = string(0) else { return nil }
         func corrupt(_ field: String, _ problem: String) -> StoreError {
-            StoreError(
-                .corruptRecord,
-                "the job definition at \(keys.job(id)) has a bad '\(field)' field: \(problem). Push the graph again "
-                    + "(clustmake push) to rewrite it.")
+            JobCodec.corrupt(keys.job(id), field, problem)
         }
         func list(_ index: Int, _ field: String) throws(StoreError) -> [String] {
             guard let text = string(index) else { return [] }

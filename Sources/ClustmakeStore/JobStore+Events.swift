@@ -26,8 +26,7 @@ extension JobStore {
     /// - Throws: ``StoreError`` when redis fails.
     public func waitForEvents(after id: String, timeout: Duration, count: Int = 100) throws(StoreError) -> [StoreEvent]
     {
-        let (seconds, attoseconds) = timeout.components
-        let milliseconds = max(1, seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+        let milliseconds = Self.milliseconds(timeout)
         let reply = try command(
             [
                 "XREAD", "COUNT", RedisArgument(count), "BLOCK", RedisArgument(milliseconds), "STREAMS",
