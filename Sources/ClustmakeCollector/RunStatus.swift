@@ -61,7 +61,8 @@ public struct RunStatus: Sendable {
         var states: [JobState: Int] = [:]
         for job in history.jobs { states[job.state, default: 0] += 1 }
         self.states = states
-        let lanes = Lanes(history)
+        // Lanes only label running attempts: not worked out for a run that is over.
+        let lanes = history.attempts.contains { $0.outcome == .running } ? Lanes(history) : nil
         var latest = [Int?](repeating: nil, count: history.jobs.count)
         var running: [Running] = []
         for (index, attempt) in history.attempts.enumerated() {
@@ -72,7 +73,7 @@ public struct RunStatus: Sendable {
                 running.append(
                     Running(
                         job: history.jobs[attempt.job].id, attempt: attempt.number, host: attempt.host,
-                        lane: Lanes.label(host: attempt.host, lane: lanes.lane[index]), started: attempt.start,
+                        lane: Lanes.label(host: attempt.host, lane: lanes?.lane[index] ?? 0), started: attempt.start,
                         elapsed: max(0, history.now - attempt.start)))
             }
         }
