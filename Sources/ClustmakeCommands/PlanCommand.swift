@@ -36,14 +36,7 @@ struct PlanCommand: AsyncParsableCommand {
             "Use the templates in this directory instead of the built-in ones (by file name).", valueName: "dir"))
     var templates: String?
 
-    @Flag(help: "Run jobs again even when they are done (make_single more=True).")
-    var more = false
-
-    @Option(
-        help: ArgumentHelp(
-            "How long a worker waits for dependencies that run on other hosts, e.g. 3600, 90m, 24h.",
-            valueName: "duration"))
-    var wait = "24h"
+    @OptionGroup(title: "Job lines") var jobLines: JobLineOptions
 
     @Option(
         help: ArgumentHelp(
@@ -51,15 +44,7 @@ struct PlanCommand: AsyncParsableCommand {
             valueName: "file"))
     var costs: String?
 
-    @Option(
-        help: ArgumentHelp(
-            "Learn job costs from the runs recorded in this namespace: the median runtime of earlier successful "
-                + "attempts (default: the plan's own namespace, when its redis answers).",
-            valueName: "ns"))
-    var costsFrom: String?
-
-    @Flag(help: "Plan with the declared costs (and --costs) only: do not read earlier runs from redis.")
-    var noHistory = false
+    @OptionGroup(title: "Learned costs") var history: HistoryOptions
 
     @Option(
         help:
@@ -70,18 +55,6 @@ struct PlanCommand: AsyncParsableCommand {
     @Flag(help: "Show the plan as a table on the terminal instead of writing the directory.")
     var print = false
 
-    func validate() throws {
-        if let costsFrom, let problem = JobID.problem(with: costsFrom) {
-            throw ValidationError("--costs-from '\(costsFrom)' is not a valid namespace: \(problem).")
-        }
-        if costsFrom != nil && noHistory {
-            throw ValidationError("--costs-from and --no-history contradict each other.")
-        }
-        guard let seconds = Quantity.seconds(wait), seconds >= 0, seconds < 1e9 else {
-            throw ValidationError("--wait must be a duration such as 3600, 90m or 24h, not '\(wait)'.")
-        }
-    }
-
     func run() async throws {
         var timer = StepTimer(logger: logging.logger(label: "clustmake.plan"))
         let graph = try graph.load()
@@ -89,18 +62,18 @@ struct PlanCommand: AsyncParsableCommand {
         let cluster = try cluster.load()
         let redisAddress = try redisAddress(cluster: cluster)
         var costMap: [String: Double] = [:]
-        if !noHistory {
+        if !history.noHistory {
             costMap = try await HistoryCosts.learn(
-                graph: graph, cluster: cluster, namespace: costsFrom ?? self.graph.namespace(for: graph), url: redis,
-                explicit: costsFrom != nil, logger: timer.logger)
+                graph: graph, cluster: cluster, namespace: history.costsFrom ?? self.graph.namespace(for: graph),
+                url: redis, explicit: history.costsFrom != nil, logger: timer.logger)
         }
         costMap.merge(try costs.map(loadCosts) ?? [:]) { $1 }
         timer.done("read the cluster", ["cluster.hosts": "\(cluster.hosts.count)", "costs": "\(costMap.count)"])
         let plan = Planner(costs: costMap, strategy: planner).plan(graph, on: cluster)
         timer.done("planned", ["plan.makespan": "\(plan.makespan)", "plan.lower_bound": "\(plan.lowerBound)"])
         let options = ScriptOptions(
-            namespace: self.graph.namespace(for: graph), redis: redisAddress, more: more,
-            waitSeconds: Int(Quantity.seconds(wait)!.rounded(.up)))
+            namespace: self.graph.namespace(for: graph), redis: redisAddress, more: jobLines.more,
+            waitSeconds: jobLines.waitSeconds)
         let scriptTemplates = try templates.map(ScriptTemplates.init(overridingWith:)) ?? .builtIn
         let writer = try ScriptWriter(plan: plan, options: options, templates: scriptTemplates)
         timer.done("checked the script settings")

@@ -16,7 +16,8 @@ public struct RedisOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
             "The redis server: redis://[user:password@]host:port/db or unix:///path/to/socket. "
-                + "Default: the cluster file's redis url, else localhost:6379.",
+                + "Default: the cluster file's redis url; else (but for push) this directory's embedded redis, which "
+                + "run starts (clustmake redis); else localhost:6379.",
             valueName: "url"))
     public var redis: String?
 

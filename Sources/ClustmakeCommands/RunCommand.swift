@@ -38,13 +38,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("A job that lost this many hosts fails.", valueName: "n"))
     var maxHostLosses = 3
 
-    @Flag(help: "Run jobs again even when they are done (make_single more=True).")
-    var more = false
-
-    @Option(
-        help: ArgumentHelp(
-            "How long a worker waits for dependencies, e.g. 3600, 90m, 24h.", valueName: "duration"))
-    var wait = "24h"
+    @OptionGroup(title: "Job lines") var jobLines: JobLineOptions
 
     @Flag(help: "Print one JSON object per event on standard output.")
     var json = false
@@ -55,14 +49,7 @@ struct RunCommand: AsyncParsableCommand {
                 + "the cluster changed since it was written.", valueName: "dir"))
     var plan: String?
 
-    @Option(
-        help: ArgumentHelp(
-            "Plan with the median runtimes of this namespace's earlier runs (default: the run's own namespace, when it has any).",
-            valueName: "namespace"))
-    var costsFrom: String?
-
-    @Flag(help: "Plan with the declared costs only, not those learned from earlier runs.")
-    var noHistory = false
+    @OptionGroup(title: "Learned costs") var history: HistoryOptions
 
     @Flag(help: "Skip the check of the hosts (ssh, worker version, redis through the tunnel) before running.")
     var noCheck = false
@@ -81,9 +68,6 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func validate() throws {
-        guard let seconds = Quantity.seconds(wait), seconds >= 0, seconds < 1e9 else {
-            throw ValidationError("--wait must be a duration such as 3600, 90m or 24h, not '\(wait)'.")
-        }
         _ = try bundlePolicy()
         guard maxHostLosses >= 1 else { throw ValidationError("--max-host-losses must be at least 1.") }
     }
@@ -130,15 +114,15 @@ struct RunCommand: AsyncParsableCommand {
                 status: 1, "a host of the reviewed plan failed its check; the plan cannot run as planned")
         }
         var costMap: [String: Double] = [:]
-        if reviewed == nil && !noHistory {
+        if reviewed == nil && !history.noHistory {
             costMap = try await HistoryCosts.learn(
-                graph: graph, cluster: cluster, namespace: costsFrom ?? namespace, endpoint: target.endpoint,
-                explicit: costsFrom != nil, logger: logging.logger(label: "clustmake.run"))
+                graph: graph, cluster: cluster, namespace: history.costsFrom ?? namespace, endpoint: target.endpoint,
+                explicit: history.costsFrom != nil, logger: logging.logger(label: "clustmake.run"))
         }
         let plan = reviewed?.plan ?? Planner(costs: costMap).plan(graph, on: cluster)
         let settings = WorkerSettings(
-            namespace: namespace, redis: target.address, more: reviewed?.more ?? more,
-            waitSeconds: reviewed?.waitSeconds ?? Int(Quantity.seconds(wait)!.rounded(.up)))
+            namespace: namespace, redis: target.address, more: reviewed?.more ?? jobLines.more,
+            waitSeconds: reviewed?.waitSeconds ?? jobLines.waitSeconds)
         let scheduling = Scheduler.Configuration(
             haltOnFailure: onFailure == .haltOnFailure, maximumHostLosses: maxHostLosses,
             bundle: try bundlePolicy(), probeDelay: probeDelay, followPlan: reviewed != nil)

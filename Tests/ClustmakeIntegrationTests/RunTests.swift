@@ -198,5 +198,12 @@ import Testing
         #expect(result.stderr.contains("nope"))
         let bundle = try fixture.run(["run", graph, "--redis", fixture.redisURL, "--bundle", "lots"])
         #expect(bundle.status == 2)
+        // plan's and run's shared options are checked the same way by both.
+        for command in ["run", "plan"] {
+            let costs = try fixture.run([command, graph, "--redis", fixture.redisURL, "--costs-from", "no good"])
+            #expect(costs.status == 2 && costs.stderr.contains("is not a valid namespace"), "\(costs.stderr)")
+            let wait = try fixture.run([command, graph, "--wait", "soon"])
+            #expect(wait.status == 2 && wait.stderr.contains("--wait must be a duration"), "\(wait.stderr)")
+        }
     }
 }
