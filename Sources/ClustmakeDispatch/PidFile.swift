@@ -13,9 +13,7 @@ struct PidFile {
     /// - Parameter namespace: The run's namespace, for the message.
     /// - Throws: ``DispatchError`` when another run holds it, or it cannot be written.
     static func claim(_ path: String, namespace: String) throws(DispatchError) -> PidFile {
-        if let text = try? readSmallFile(path), let pid = Int32(text.trimmingSpaces()), pid != getpid(),
-            kill(pid, 0) == 0
-        {
+        if let text = try? readSmallFile(path), let pid = Self.pid(in: text), pid != getpid(), kill(pid, 0) == 0 {
             throw DispatchError(
                 "a run of namespace '\(namespace)' is going on already (pid \(pid), \(path)); "
                     + "wait for it, or stop it with `clustmake cancel --namespace \(namespace)`")
@@ -27,6 +25,11 @@ struct PidFile {
         RunOutput.write(descriptor, "\(getpid())\n")
         close(descriptor)
         return PidFile(path: path)
+    }
+
+    /// The pid a pid file holds (`PID` and a newline), if it holds one.
+    static func pid(in text: String) -> Int32? {
+        text.split(whereSeparator: \.isWhitespace).first.flatMap { Int32($0) }.flatMap { $0 > 0 ? $0 : nil }
     }
 
     /// Removes the file (the run is over).
