@@ -4,7 +4,7 @@ import ClustmakeModel
 /// watched, and opened again when the scheduler probes a failed host.
 ///
 /// It owns the masters and says what happened (``Event``); the executor tells the scheduler. A host is opening
-/// from its creation (its first connection) or from ``startProbe(_:now:)`` until all its masters are up or one
+/// from its creation (its first connection) or from ``startProbe(_:)`` until all its masters are up or one
 /// failed. One handshake at a time per host, so a run adds at most one unauthenticated connection to a host's sshd
 /// (its `MaxStartups`), and at most ``handshakes`` at a time in all.
 final class MasterPool {

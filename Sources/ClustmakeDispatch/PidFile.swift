@@ -13,7 +13,7 @@ struct PidFile {
     /// - Parameter namespace: The run's namespace, for the message.
     /// - Throws: ``DispatchError`` when another run holds it, or it cannot be written.
     static func claim(_ path: String, namespace: String) throws(DispatchError) -> PidFile {
-        if let text = try? readSmallFile(path), let pid = Self.pid(in: text), pid != getpid(), kill(pid, 0) == 0 {
+        if let text = try? Self.contents(of: path), let pid = Self.pid(in: text), pid != getpid(), kill(pid, 0) == 0 {
             throw DispatchError(
                 "a run of namespace '\(namespace)' is going on already (pid \(pid), \(path)); "
                     + "wait for it, or stop it with `clustmake cancel --namespace \(namespace)`")
@@ -36,14 +36,14 @@ struct PidFile {
     func release() {
         unlink(path)
     }
-}
 
-/// Reads a small text file.
-func readSmallFile(_ path: String) throws(DispatchError) -> String {
-    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-    guard descriptor >= 0 else { throw DispatchError("cannot open \(path)") }
-    defer { close(descriptor) }
-    var buffer = [UInt8](repeating: 0, count: 4096)
-    let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-    return String(decoding: buffer.prefix(max(0, count)), as: UTF8.self)
+    /// Reads a small text file.
+    private static func contents(of path: String) throws(DispatchError) -> String {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw DispatchError("cannot open \(path)") }
+        defer { close(descriptor) }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+        return String(decoding: buffer.prefix(max(0, count)), as: UTF8.self)
+    }
 }

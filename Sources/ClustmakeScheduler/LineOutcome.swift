@@ -1,4 +1,4 @@
-public import ClustmakeModel
+import ClustmakeModel
 
 /// How a job line's process ended: an exit status, or a signal.
 public enum LineExit: Sendable, Hashable, CustomStringConvertible {
@@ -28,7 +28,8 @@ public enum LineExit: Sendable, Hashable, CustomStringConvertible {
 /// one (``statusJob``), and the rest did not run (or were interrupted, when the run is cancelling).
 ///
 /// Pure: the one store read it needs, the reason recorded for the failed attempt of ``statusJob`` when the worker
-/// exited 113 (``needsRecordedReason``), is made by the executor and passed to ``outcomes(recordedReason:)``.
+/// exited 113 (``needsRecordedReason``), is made by the executor and passed to
+/// ``outcomes(count:recordedReason:)``.
 public struct LineOutcome: Sendable, Hashable {
     /// How the line's process ended.
     public var exit: LineExit
@@ -69,15 +70,13 @@ public struct LineOutcome: Sendable, Hashable {
         doneInRedis.firstIndex(of: false) ?? doneInRedis.count
     }
 
-    /// Whether ``outcomes(recordedReason:)`` uses the reason recorded for the attempt of ``statusJob``: the worker
-    /// said that job failed (113).
+    /// Whether ``outcomes(count:recordedReason:)`` uses the reason recorded for the attempt of ``statusJob``: the
+    /// worker said that job failed (113).
     public var needsRecordedReason: Bool {
-        !exit.succeeded && !cancelling && !hung && exit == .exited(WorkerExitStatus.jobFailed)
-            && statusJob < doneInRedis.count
+        !cancelling && !hung && exit == .exited(WorkerExitStatus.jobFailed) && statusJob < doneInRedis.count
     }
 
-    /// The outcome of each job of the line, in order (as many as ``doneInRedis`` has, for a line that did not
-    /// succeed; `count` for one that did).
+    /// The outcome of each job of the line, in order.
     /// - Parameters:
     ///   - count: The number of jobs of the line.
     ///   - recordedReason: The reason redis recorded for the failed attempt of ``statusJob``, when

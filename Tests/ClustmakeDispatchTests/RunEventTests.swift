@@ -71,7 +71,8 @@ import Testing
         (
             .jobsBlocked(jobs: ["b", "c", "d", "e", "f", "g"], dependency: "a", recorded: 6),
             "6 jobs blocked by a: b, c, d, e, f, …",
-            #"{"event":"jobs-blocked","elapsed_ms":1500,"jobs":["b","c","d","e","f","g"],"dependency":"a","recorded":6}"#
+            #"{"event":"jobs-blocked","elapsed_ms":1500,"jobs":["b","c","d","e","f","g"],"dependency":"a","#
+                + #""recorded":6}"#
         ),
         (
             .jobsBlocked(jobs: ["b"], dependency: "a", recorded: 0), "1 job blocked by a: b",
@@ -102,7 +103,8 @@ import Testing
             .runFinished(
                 exit: 1, counts: Scheduler.Counts(done: 4, failed: 1, blocked: 1), total: 6, wallTime: 5.0004),
             "run over",
-            #"{"event":"run-finished","elapsed_ms":1500,"exit":1,"done":4,"failed":1,"blocked":1,"interrupted":0,"total":6,"wall_time_ms":5000}"#
+            #"{"event":"run-finished","elapsed_ms":1500,"exit":1,"done":4,"failed":1,"blocked":1,"interrupted":0,"#
+                + #""total":6,"wall_time_ms":5000}"#
         ),
     ]
 

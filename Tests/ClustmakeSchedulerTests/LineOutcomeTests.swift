@@ -100,9 +100,7 @@ import Testing
         #expect(!cancelled.needsRecordedReason)
     }
 
-    @Test(
-        "in a line of several jobs, those before the first not done are done, the status is that one's, the rest did not run"
-    )
+    @Test("in a line of several jobs: done up to the first not done, the status is that one's, the rest not run")
     func multiJobLine() {
         let failed = LineOutcome(exit: .exited(113), doneInRedis: [true, true, false, false], remote: true)
         #expect(failed.statusJob == 2 && failed.needsRecordedReason)
