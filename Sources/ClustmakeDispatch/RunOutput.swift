@@ -134,11 +134,20 @@ final class RunOutput {
         jobs.count <= 3 ? jobs.joined(separator: " ") : "\(jobs[0]) and \(jobs.count - 1) more"
     }
 
-    /// The live progress line (terminal only; at most 10 times a second unless `force`).
-    func progress(_ scheduler: Scheduler, elapsed: Double, eta estimate: () -> Double?, force: Bool = false) {
-        guard mode == .terminal, force || elapsed - lastProgress >= 0.1 else { return }
-        let eta = estimate()
+    /// Shows the live progress line (terminal only; at most 10 times a second, and only when it changed).
+    func progress(_ scheduler: Scheduler, elapsed: Double, eta estimate: () -> Double?) {
+        guard mode == .terminal, elapsed - lastProgress >= 0.1 else { return }
         lastProgress = elapsed
+        let line = Self.progressLine(scheduler, elapsed: elapsed, eta: estimate())
+        guard line != lastLine || !progressShown else { return }
+        lastLine = line
+        Self.write(2, "\r\u{1B}[K" + line)
+        progressShown = true
+    }
+
+    /// The progress line: jobs done, running, failed and blocked; busy slots of the first six hosts (`~` still
+    /// connecting, `!` out of use); elapsed time and the estimate of what is left.
+    static func progressLine(_ scheduler: Scheduler, elapsed: Double, eta: Double?) -> String {
         let counts = scheduler.jobCounts
         let total = scheduler.plan.graph.count
         var line = "\(counts.done)/\(total) done, \(counts.running + counts.elsewhere) running"
@@ -150,12 +159,9 @@ final class RunOutput {
             return "\(scheduler.plan.cluster.hosts[index].name)\(mark) \(state.busy)/\(state.slots.count)"
         }
         line += " | " + hosts.prefix(6).joined(separator: " ") + (hosts.count > 6 ? " …" : "")
-        line += " | \(Self.clock(elapsed))"
-        if let eta { line += ", ETA \(Self.clock(eta))" }
-        guard line != lastLine || !progressShown else { return }
-        lastLine = line
-        Self.write(2, "\r\u{1B}[K" + line)
-        progressShown = true
+        line += " | \(clock(elapsed))"
+        if let eta { line += ", ETA \(clock(eta))" }
+        return line
     }
 
     func clearProgress() {

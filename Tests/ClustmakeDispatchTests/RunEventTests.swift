@@ -1,3 +1,5 @@
+import ClustmakeModel
+import ClustmakePlanner
 import Testing
 
 @testable import ClustmakeDispatch
@@ -126,5 +128,26 @@ import Testing
         #expect(RunOutput.clock(65.4) == "1:05")
         #expect(RunOutput.clock(3600 + 65) == "1:01:05")
         #expect(RunOutput.clock(-3) == "0:00")
+    }
+}
+
+@Suite struct ProgressLineTests {
+    @Test("the progress line counts jobs, shows each host's busy slots and marks hosts still connecting")
+    func progressLine() throws {
+        let graph = try JobGraph(jobs: [
+            Job(id: "a", command: .shell("true")), Job(id: "b", command: .shell("true")),
+            Job(id: "c", command: .shell("true"), deps: ["a", "b"]),
+        ])
+        let plan = Planner().plan(
+            graph, on: Cluster(hosts: [Host(name: "h1", processors: 2), Host(name: "h2", processors: 1)]))
+        var scheduler = Scheduler(
+            plan: plan, initial: [.pending, .done, .pending], groups: [10, 10, 10], connecting: [1],
+            configuration: Scheduler.Configuration())
+        #expect(
+            RunOutput.progressLine(scheduler, elapsed: 0, eta: nil) == "1/3 done, 0 running | h1 0/2 h2~ 0/1 | 0:00")
+        _ = scheduler.start(now: 0)
+        #expect(
+            RunOutput.progressLine(scheduler, elapsed: 62, eta: 3661)
+                == "1/3 done, 1 running | h1 1/2 h2~ 0/1 | 1:02, ETA 1:01:01")
     }
 }
