@@ -5,10 +5,6 @@ import ClustmakeScripts
 import ClustmakeStore
 import ClustmakeSystem
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// Executes a plan: pushes the graph, reads what is done already, opens one ssh master per host, and runs the
 /// ``ClustmakeScheduler/Scheduler``'s decisions (job lines, probes, stops) until the run is over.
 ///
