@@ -141,6 +141,11 @@ let package = Package(
             name: "ClustmakeHostsTests",
             dependencies: ["ClustmakeHosts", "ClustmakeModel", "ClustmakeRedis", "ClustmakeTestSupport"]),
         .testTarget(
+            name: "ClustmakeDispatchTests",
+            dependencies: [
+                "ClustmakeDispatch", "ClustmakeScheduler", "ClustmakePlanner", "ClustmakeModel", "ClustmakeJSON",
+            ]),
+        .testTarget(
             name: "ClustmakeIntegrationTests",
             dependencies: [
                 "ClustmakeRedis", "ClustmakeTestSupport", "ClustmakeDispatch", "ClustmakeStore", "ClustmakeModel",

@@ -31,29 +31,123 @@ final class RunOutput {
         self.mode = mode
     }
 
-    /// One event: `text` for people, `fields` for `--json` (with `event` and `elapsed` added).
-    func event(_ name: String, elapsed: Double, text: String, fields: [(String, JSONValue)] = []) {
+    /// Shows one event: a line on standard error, or a JSON object on standard output.
+    func event(_ event: RunEvent, elapsed: Double) {
         switch mode {
         case .json:
-            var object = JSONObject()
-            object["event"] = .string(name)
-            object["elapsed_ms"] = .int(Int64((elapsed * 1000).rounded()))
-            for (key, value) in fields { object[key] = value }
-            Self.write(1, JSONValue.object(object).serialized() + "\n")
+            Self.write(1, Self.json(event, elapsed: elapsed))
         case .plain:
-            Self.write(2, "clustmake: [\(Self.clock(elapsed))] \(text)\n")
+            Self.write(2, Self.line(event, elapsed: elapsed))
         case .terminal:
             clearProgress()
-            Self.write(2, "clustmake: [\(Self.clock(elapsed))] \(text)\n")
+            Self.write(2, Self.line(event, elapsed: elapsed))
             lastProgress = -1
         }
     }
 
-    /// The live progress line (terminal only; at most 10 times a second unless `force`).
-    func progress(_ scheduler: Scheduler, elapsed: Double, eta estimate: () -> Double?, force: Bool = false) {
-        guard mode == .terminal, force || elapsed - lastProgress >= 0.1 else { return }
-        let eta = estimate()
+    /// The event as a line for people: `clustmake: [m:ss] text` and a newline.
+    static func line(_ event: RunEvent, elapsed: Double) -> String {
+        "clustmake: [\(clock(elapsed))] \(text(event))\n"
+    }
+
+    /// The event as one JSON object and a newline: `event`, `elapsed_ms`, then its fields.
+    static func json(_ event: RunEvent, elapsed: Double) -> String {
+        var object = JSONObject()
+        object["event"] = .string(event.name)
+        object["elapsed_ms"] = .int(Int64((elapsed * 1000).rounded()))
+        for (key, value) in fields(event) { object[key] = value }
+        return JSONValue.object(object).serialized() + "\n"
+    }
+
+    /// What people read about the event.
+    static func text(_ event: RunEvent) -> String {
+        switch event {
+        case .runStarted(let namespace, let jobs, let hosts, let slots, let done, let adopted):
+            "running \(jobs) jobs on \(hosts) host" + (hosts == 1 ? "" : "s") + " (\(slots) slots), "
+                + "namespace \(namespace)" + (done > 0 ? "; \(done) done already" : "")
+                + (adopted > 0 ? "; \(adopted) running elsewhere, waited for" : "")
+        case .planTooLarge(let limit):
+            "the plan is larger than redis keeps (\(limit >> 20) MiB); "
+                + "compare with it through `clustmake plan -o DIR` and `clustmake stats --plan DIR`"
+        case .planNotKept(let error): "the plan was not kept in redis: \(error)"
+        case .runCancelling(let lines):
+            "stopping: no more jobs start; stopping \(lines) running lines (again to kill them)"
+        case .lineStarted(let jobs, let host, let slot): "started \(shown(jobs)) on \(host) slot \(slot)"
+        case .jobsDone(let jobs, let host): "done \(shown(jobs)) on \(host)"
+        case .doneElsewhere(let job, _): "done \(job) (under an earlier worker)"
+        case .jobFailed(let job, let host, let reason, let retrying):
+            "\(job) failed on \(host): \(reason)" + (retrying ? " (trying again)" : "")
+        case .jobGivenUp(let job, let reason): "\(job) failed: \(reason)"
+        case .jobRequeued(let job, let host, let reason):
+            "\(job) lost its host \(host) (\(reason)); running it elsewhere"
+        case .jobInterrupted(let job, let host): "\(job) interrupted on \(host)"
+        case .jobElsewhere(let job): "\(job) is running under another worker; waiting for it"
+        case .jobsBlocked(let jobs, let dependency, _):
+            "\(jobs.count) job\(jobs.count == 1 ? "" : "s") blocked by \(dependency): "
+                + jobs.prefix(5).joined(separator: ", ") + (jobs.count > 5 ? ", …" : "")
+        case .hostConnected(let host, let masters):
+            "connected to \(host) (\(masters) ssh master" + (masters == 1 ? ")" : "s)")
+        case .hostQuarantined(let host, let reason, let probeIn):
+            "host \(host) failed (\(reason)); probing it again in " + RunReport.seconds(max(0, probeIn))
+        case .hostRestored(let host): "host \(host) answers again"
+        case .runFinished: "run over"
+        }
+    }
+
+    /// The event's fields in its JSON object (after `event` and `elapsed_ms`).
+    static func fields(_ event: RunEvent) -> [(String, JSONValue)] {
+        switch event {
+        case .runStarted(let namespace, let jobs, _, _, let done, let adopted):
+            [
+                ("namespace", .string(namespace)), ("jobs", .int(Int64(jobs))), ("done", .int(Int64(done))),
+                ("adopted", .int(Int64(adopted))),
+            ]
+        case .planTooLarge, .planNotKept, .runCancelling: []
+        case .lineStarted(let jobs, let host, let slot):
+            [("jobs", .array(jobs.map(JSONValue.string))), ("host", .string(host)), ("slot", .int(Int64(slot)))]
+        case .jobsDone(let jobs, let host): [("jobs", .array(jobs.map(JSONValue.string))), ("host", .string(host))]
+        case .doneElsewhere(let job, let host): [("jobs", .array([.string(job)])), ("host", .string(host))]
+        case .jobFailed(let job, let host, let reason, _), .jobRequeued(let job, let host, let reason):
+            [("job", .string(job)), ("host", .string(host)), ("reason", .string(reason))]
+        case .jobGivenUp(let job, let reason): [("job", .string(job)), ("reason", .string(reason))]
+        case .jobInterrupted(let job, let host): [("job", .string(job)), ("host", .string(host))]
+        case .jobElsewhere(let job): [("job", .string(job))]
+        case .jobsBlocked(let jobs, let dependency, let recorded):
+            [
+                ("jobs", .array(jobs.map(JSONValue.string))), ("dependency", .string(dependency)),
+                ("recorded", .int(Int64(recorded))),
+            ]
+        case .hostConnected(let host, _), .hostRestored(let host): [("host", .string(host))]
+        case .hostQuarantined(let host, let reason, _): [("host", .string(host)), ("reason", .string(reason))]
+        case .runFinished(let exit, let counts, let total, let wallTime):
+            [
+                ("exit", .int(Int64(exit))), ("done", .int(Int64(counts.done))),
+                ("failed", .int(Int64(counts.failed))), ("blocked", .int(Int64(counts.blocked))),
+                ("interrupted", .int(Int64(counts.interrupted))), ("total", .int(Int64(total))),
+                ("wall_time_ms", .int(Int64((wallTime * 1000).rounded()))),
+            ]
+        }
+    }
+
+    /// Up to three job ids, else the first and how many more.
+    private static func shown(_ jobs: [String]) -> String {
+        jobs.count <= 3 ? jobs.joined(separator: " ") : "\(jobs[0]) and \(jobs.count - 1) more"
+    }
+
+    /// Shows the live progress line (terminal only; at most 10 times a second, and only when it changed).
+    func progress(_ scheduler: Scheduler, elapsed: Double, eta estimate: () -> Double?) {
+        guard mode == .terminal, elapsed - lastProgress >= 0.1 else { return }
         lastProgress = elapsed
+        let line = Self.progressLine(scheduler, elapsed: elapsed, eta: estimate())
+        guard line != lastLine || !progressShown else { return }
+        lastLine = line
+        Self.write(2, "\r\u{1B}[K" + line)
+        progressShown = true
+    }
+
+    /// The progress line: jobs done, running, failed and blocked; busy slots of the first six hosts (`~` still
+    /// connecting, `!` out of use); elapsed time and the estimate of what is left.
+    static func progressLine(_ scheduler: Scheduler, elapsed: Double, eta: Double?) -> String {
         let counts = scheduler.jobCounts
         let total = scheduler.plan.graph.count
         var line = "\(counts.done)/\(total) done, \(counts.running + counts.elsewhere) running"
@@ -65,12 +159,9 @@ final class RunOutput {
             return "\(scheduler.plan.cluster.hosts[index].name)\(mark) \(state.busy)/\(state.slots.count)"
         }
         line += " | " + hosts.prefix(6).joined(separator: " ") + (hosts.count > 6 ? " …" : "")
-        line += " | \(Self.clock(elapsed))"
-        if let eta { line += ", ETA \(Self.clock(eta))" }
-        guard line != lastLine || !progressShown else { return }
-        lastLine = line
-        Self.write(2, "\r\u{1B}[K" + line)
-        progressShown = true
+        line += " | \(clock(elapsed))"
+        if let eta { line += ", ETA \(clock(eta))" }
+        return line
     }
 
     func clearProgress() {

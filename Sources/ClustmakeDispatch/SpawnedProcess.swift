@@ -1,3 +1,4 @@
+import ClustmakeScheduler
 import ClustmakeSystem
 
 #if canImport(Glibc)
@@ -129,7 +130,10 @@ struct ExitStatus: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    var description: String { signal.map { "killed by signal \($0)" } ?? "exited with status \(code)" }
+    /// The same, as the scheduler's line classification takes it.
+    var lineExit: LineExit { signal.map { .killed(signal: $0) } ?? .exited(code) }
+
+    var description: String { lineExit.description }
 }
 
 /// The last non-empty line of a text.

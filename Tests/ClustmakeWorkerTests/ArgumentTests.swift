@@ -41,11 +41,4 @@ import Testing
         let error = try #require(throws: WorkerArgumentError.self) { try WorkerArguments(parsing: words) }
         #expect(error.message.contains(expected))
     }
-
-    @Test("every exit status of the table is distinct, and only 0, 113 and 115 are job outcomes")
-    func exitStatuses() {
-        let statuses = WorkerExitStatus.table.map(\.status)
-        #expect(Set(statuses).count == statuses.count)
-        #expect(statuses.filter(WorkerExitStatus.isJobOutcome) == [0, 113, 115])
-    }
 }

@@ -1,0 +1,436 @@
+import ClustmakeModel
+import ClustmakePlanner
+import ClustmakeRedis
+import ClustmakeScheduler
+import ClustmakeScripts
+import ClustmakeStore
+import ClustmakeSystem
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The dispatch loop of a run whose store, scheduler and masters exist: it waits for signals and children, carries
+/// out the scheduler's actions (start lines, record blocked or lost jobs, quarantine and probe hosts, stop lines),
+/// and tells the scheduler what ended, until the run is over.
+///
+/// Deciding is the scheduler's, classifying a line's end is ``ClustmakeScheduler/LineOutcome``'s, the masters are
+/// ``MasterPool``'s and showing events is ``RunOutput``'s; what stays here is acting on them, and the two watches
+/// that need redis (leases of running lines, jobs running under other workers).
+final class RunLoop {
+    /// One running job line.
+    private struct Session {
+        var dispatch: Dispatch
+        var process: SpawnedProcess
+        var remote: Bool
+        /// Consecutive lease checks that found one of its jobs lost (its host stopped answering).
+        var lostChecks = 0
+        /// Stopped by the executor because its host hung.
+        var hung = false
+        /// When it was sent SIGTERM, if it was.
+        var stoppedAt: Double?
+    }
+
+    private let options: RunOptions
+    private let plan: Plan
+    private let store: JobStore
+    private var scheduler: Scheduler
+    private let masters: MasterPool
+    private let output: RunOutput
+    private let clock: RunClock
+    private var sessions: [Int: Session] = [:]
+    /// Short helper processes (remote kills), reaped as they end.
+    private var helpers: [SpawnedProcess] = []
+    /// The last failure of each host that failed, for the report.
+    private var hostFailures: [Int: String] = [:]
+    private var cancelling = false
+    private var lastLeaseCheck = 0.0
+    private var lastElsewhereCheck = 0.0
+    /// The lease token of the executor's own redis steps (recording jobs blocked).
+    private let token: String
+    /// The redis password and a newline, written to each remote line's standard input (nil without a password).
+    private let passwordLine: [UInt8]?
+
+    init(
+        options: RunOptions, store: JobStore, scheduler: Scheduler, masters: MasterPool, output: RunOutput,
+        clock: RunClock
+    ) {
+        self.options = options
+        self.plan = options.plan
+        self.store = store
+        self.scheduler = scheduler
+        self.masters = masters
+        self.output = output
+        self.clock = clock
+        self.token = "clustmake/\(getpid())/\(UInt32.random(in: 0...UInt32.max))"
+        self.passwordLine = options.endpoint.password.map { Array(($0 + "\n").utf8) }
+    }
+
+    private var now: Double { clock.now }
+    private var scratch: String { options.directory.path }
+
+    /// Runs until the scheduler says the run is over and no line is left, then closes the masters.
+    /// - Returns: The report.
+    func run() -> RunReport {
+        perform(scheduler.start(now: now))
+        while scheduler.stopReason == nil || !sessions.isEmpty {
+            step()
+        }
+        for helper in helpers {
+            _ = helper.wait()
+            _ = helper.finishOutput()
+        }
+        masters.stopAll()
+        output.clearProgress()
+        let report = RunReport(
+            namespace: options.settings.namespace, scheduler: scheduler, wallTime: now, hostFailures: hostFailures,
+            recorded: recordedFailures())
+        output.event(
+            .runFinished(
+                exit: report.exitStatus, counts: report.counts, total: report.total, wallTime: report.wallTime),
+            elapsed: now)
+        return report
+    }
+
+    /// One turn: wait for a signal or the next deadline, then reap, watch, open, tick and check.
+    private func step() {
+        var timeout: Int32 = masters.isOpening ? 5 : (sessions.isEmpty ? 200 : 50)
+        if let deadline = scheduler.nextDeadline {
+            timeout = min(timeout, Int32(max(0, (deadline - now) * 1000)) + 1)
+        }
+        for signal in SignalPipe.wait(milliseconds: timeout) where SignalPipe.stopSignals.contains(signal) {
+            cancel()
+        }
+        reapSessions()
+        handle(masters.watch(now: now))
+        handle(masters.open(now: now))
+        perform(scheduler.tick(now: now))
+        let time = now
+        if time - lastLeaseCheck >= options.leaseCheckInterval {
+            lastLeaseCheck = time
+            checkLeases()
+        }
+        if time - lastElsewhereCheck >= 1 {
+            lastElsewhereCheck = time
+            checkElsewhere()
+        }
+        enforceStops()
+        output.progress(scheduler, elapsed: now, eta: eta)
+    }
+
+    private func cancel() {
+        if cancelling {
+            // A second signal: kill the lines at once.
+            for session in sessions.values { session.process.signalGroup(SIGKILL) }
+            return
+        }
+        cancelling = true
+        output.event(.runCancelling(lines: sessions.count), elapsed: now)
+        perform(scheduler.cancel(now: now))
+    }
+
+    /// Lines being stopped: a remote line whose worker did not end within 5 s gets SIGTERM locally (closing the
+    /// session, which the worker takes as a hang-up); any line still there after the grace time gets SIGKILL.
+    private func enforceStops() {
+        let time = now
+        helpers.removeAll { helper in
+            guard helper.poll() != nil else { return false }
+            _ = helper.finishOutput()
+            return true
+        }
+        for session in sessions.values {
+            guard let stopped = session.stoppedAt else { continue }
+            if session.remote && time - stopped > 5 { session.process.signalGroup(SIGTERM) }
+            if time - stopped > options.killGrace { session.process.signalGroup(SIGKILL) }
+        }
+    }
+
+    /// Sends SIGTERM to the worker of a remote line on its host (its pid from the attempt in redis), over the
+    /// host's master: the worker stops its job's process group and records the attempt interrupted, while its
+    /// tunnel still works. Returns whether a worker was found.
+    private func stopRemoteWorker(_ session: Session) -> Bool {
+        let host = plan.cluster.hosts[session.dispatch.host]
+        for job in session.dispatch.jobs {
+            let id = plan.graph.jobs[Int(job)].id
+            guard let status = try? store.status(of: id), status.state == .inProgress, status.host == host.name,
+                status.currentAttempt > 0,
+                let attempt = try? store.attempt(of: id, number: status.currentAttempt),
+                attempt.state == .running, let pid = attempt.workerPID, pid > 1
+            else { continue }
+            let master = masters.controlPath(
+                host: session.dispatch.host, instance: plan.slots[session.dispatch.slot].instance)
+            let arguments =
+                JobLine.ssh(
+                    host,
+                    options: ["-n", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10"]
+                        + (master.map(JobLine.controlOptions(path:)) ?? []))
+                + [host.destination, "kill", "-TERM", String(pid)]
+            if let helper = try? SpawnedProcess(arguments, scratch: scratch) { helpers.append(helper) }
+            return true
+        }
+        return false
+    }
+
+    /// Seconds of work left over the speed of the slots that are up (nil when none is).
+    private func eta() -> Double? {
+        var remaining = 0.0
+        for job in 0..<plan.graph.count {
+            switch scheduler.phases[job] {
+            case .waiting, .ready, .running, .elsewhere: remaining += plan.costs[job]
+            default: break
+            }
+        }
+        let capacity = plan.cluster.hosts.enumerated().reduce(0.0) { total, entry in
+            scheduler.hosts[entry.offset].status == .up
+                ? total + Double(entry.element.processors) * entry.element.speed : total
+        }
+        return capacity > 0 ? remaining / capacity : nil
+    }
+
+    // MARK: - Actions
+
+    private func perform(_ actions: [SchedulerAction]) {
+        var pending = actions
+        while !pending.isEmpty {
+            let action = pending.removeFirst()
+            switch action {
+            case .dispatch(let dispatch):
+                pending += start(dispatch)
+            case .recordBlocked(let jobs, let dependency):
+                recordBlocked(jobs, dependency: dependency)
+            case .recordLost(let job, let reason):
+                // Recorded failed in redis too, so that its dependents are found blocked there.
+                _ = try? store.abandon(id(job), reason: reason)
+                output.event(.jobGivenUp(job: id(job), reason: reason), elapsed: now)
+            case .quarantine(let host, let reason, let probeAt):
+                hostFailures[host] = reason
+                output.event(
+                    .hostQuarantined(host: hostName(host), reason: reason, probeIn: probeAt - now), elapsed: now)
+            case .probe(let host):
+                if let ended = masters.startProbe(host) { handle([ended]) }
+            case .restore(let host):
+                output.event(.hostRestored(host: hostName(host)), elapsed: now)
+            case .stop(let ids):
+                for id in ids {
+                    guard var session = sessions[id] else { continue }
+                    if !session.remote || !stopRemoteWorker(session) { session.process.signalGroup(SIGTERM) }
+                    session.stoppedAt = now
+                    sessions[id] = session
+                }
+            case .finish(_):
+                break
+            }
+        }
+    }
+
+    /// Tells the scheduler what happened to hosts' masters.
+    private func handle(_ events: [MasterPool.Event]) {
+        for event in events {
+            switch event {
+            case .connected(let host, let count):
+                output.event(.hostConnected(host: hostName(host), masters: count), elapsed: now)
+                perform(scheduler.connected(host, now: now))
+            case .connectFailed(let host, let reason):
+                hostFailures[host] = reason
+                perform(scheduler.hostFailed(host, reason: reason, now: now))
+            case .probeEnded(let host, let failure):
+                if let failure { hostFailures[host] = failure }
+                perform(scheduler.probeEnded(host: host, succeeded: failure == nil, now: now))
+            case .broke(let host, let reason):
+                perform(scheduler.hostFailed(host, reason: reason, now: now))
+            }
+        }
+    }
+
+    private func hostName(_ host: Int) -> String { plan.cluster.hosts[host].name }
+
+    private func id(_ job: Int32) -> String { plan.graph.jobs[Int(job)].id }
+
+    /// Starts a line; returns the scheduler's answer when it cannot start (a host failure, reported at once).
+    private func start(_ dispatch: Dispatch) -> [SchedulerAction] {
+        let slot = plan.slots[dispatch.slot]
+        let host = plan.cluster.hosts[dispatch.host]
+        var connection: [String] = []
+        switch masters.connection(host: dispatch.host, instance: slot.instance, now: now) {
+        case .local: break
+        case .master(let controlPath): connection = JobLine.controlOptions(path: controlPath)
+        case .down(let reason):
+            return scheduler.dispatchEnded(
+                dispatch.id, outcomes: dispatch.jobs.map { _ in .hostLost(reason: reason) }, now: now)
+        }
+        // A remote worker gets the redis password over its ssh session's standard input; a local one from
+        // options.localEnvironment.
+        let password = host.isLocal ? nil : passwordLine
+        let line = JobLine(
+            plan: plan, jobs: dispatch.jobs, slot: dispatch.slot, settings: options.settings,
+            connectionOptions: connection, passwordOnStdin: password != nil, redisUser: options.endpoint.username)
+        do {
+            let process = try SpawnedProcess(
+                line.argv, scratch: scratch, environment: host.isLocal ? options.localEnvironment : [:],
+                input: password)
+            sessions[dispatch.id] = Session(dispatch: dispatch, process: process, remote: line.isRemote)
+            output.event(
+                .lineStarted(jobs: dispatch.jobs.map(id), host: host.name, slot: slot.instance), elapsed: now)
+            return []
+        } catch {
+            return scheduler.dispatchEnded(
+                dispatch.id, outcomes: dispatch.jobs.map { _ in .hostLost(reason: error.message) }, now: now)
+        }
+    }
+
+    /// Records jobs blocked in redis: taking the lease of a job with a failed or blocked dependency records it
+    /// blocked atomically, with a `job-blocked` event (the same step as a worker's).
+    private func recordBlocked(_ jobs: [Int32], dependency: Int32) {
+        let request = LeaseRequest(
+            token: token, ttl: .seconds(5), host: "clustmake", nodename: "clustmake", workerPID: Int(getpid()),
+            workerVersion: ClustmakeVersion.current)
+        var recorded = 0
+        for job in jobs {
+            switch try? store.acquire(id(job), more: false, request: request) {
+            case .blocked: recorded += 1
+            case .started(let lease):
+                // Not expected (a dependency is failed); give the lease back without running anything.
+                let time = UTCTime.now()
+                _ = try? store.finish(
+                    lease,
+                    AttemptResult(
+                        state: .interrupted, reason: "started by mistake while recording blocked jobs",
+                        started: time, ended: time, wallTime: 0))
+            default: break
+            }
+        }
+        output.event(
+            .jobsBlocked(jobs: jobs.map(id), dependency: id(dependency), recorded: recorded), elapsed: now)
+    }
+
+    // MARK: - Lines ending
+
+    private func reapSessions() {
+        for (dispatchID, session) in sessions {
+            guard let status = session.process.poll() else { continue }
+            sessions[dispatchID] = nil
+            let text = session.process.finishOutput()
+            // A line that did not end with 0: its jobs' states, read once, say what became of each.
+            let exit = status.lineExit
+            let statuses = exit.succeeded ? [] : self.statuses(session.dispatch.jobs)
+            let line = LineOutcome(
+                exit: exit, doneInRedis: statuses.map { $0?.state == .done }, remote: session.remote,
+                lastOutputLine: lastLine(text), cancelling: cancelling, hung: session.hung)
+            var recordedReason: String?
+            if line.needsRecordedReason, let status = statuses[line.statusJob], status.currentAttempt > 0 {
+                recordedReason = (try? store.attempt(of: status.id, number: status.currentAttempt))?.reason
+            }
+            let outcomes = line.outcomes(count: session.dispatch.jobs.count, recordedReason: recordedReason)
+            for (index, outcome) in outcomes.enumerated() {
+                if case .hostLost(let reason) = outcome, let status = statuses[index] {
+                    revokeAttempt(status, host: session.dispatch.host, reason)
+                }
+            }
+            let actions = scheduler.dispatchEnded(dispatchID, outcomes: outcomes, now: now)
+            report(session.dispatch, outcomes)
+            perform(actions)
+        }
+    }
+
+    /// A job whose line ended with a host failure: its attempt there, if it still holds the job, is declared lost
+    /// now, so that the job can start on another slot at once rather than when the lease expires (a worker still
+    /// alive on the host finds its lease gone at its next renewal and stops the job).
+    private func revokeAttempt(_ status: JobStatus, host: Int, _ reason: String) {
+        let name = hostName(host)
+        guard status.state == .inProgress || status.state == .lost, status.host == name, status.currentAttempt > 0
+        else { return }
+        _ = try? store.revokeLease(
+            of: status.id, attempt: status.currentAttempt, host: name, reason: "its host \(name) failed: \(reason)")
+    }
+
+    /// The statuses of `jobs` in one round trip (`nil` each when redis cannot say).
+    private func statuses(_ jobs: [Int32]) -> [JobStatus?] {
+        guard let read = try? store.statuses(of: jobs.map(id)) else { return jobs.map { _ in nil } }
+        return read
+    }
+
+    /// Shows what became of a line's jobs.
+    private func report(_ dispatch: Dispatch, _ outcomes: [JobOutcome]) {
+        let host = hostName(dispatch.host)
+        var done: [String] = []
+        for (job, outcome) in zip(dispatch.jobs, outcomes) {
+            let id = id(job)
+            switch outcome {
+            case .done: done.append(id)
+            case .failed(let reason):
+                let retrying = scheduler.phases[Int(job)] != .failed
+                output.event(.jobFailed(job: id, host: host, reason: reason, retrying: retrying), elapsed: now)
+            case .hostLost(let reason):
+                output.event(.jobRequeued(job: id, host: host, reason: reason), elapsed: now)
+            case .interrupted:
+                output.event(.jobInterrupted(job: id, host: host), elapsed: now)
+            case .runningElsewhere:
+                output.event(.jobElsewhere(job: id), elapsed: now)
+            case .blocked, .notRun: break
+            }
+        }
+        if !done.isEmpty { output.event(.jobsDone(jobs: done, host: host), elapsed: now) }
+    }
+
+    // MARK: - Watching leases and other workers
+
+    /// A job whose lease expired while its line still runs means its host stopped answering: after two checks in
+    /// a row, the line is killed and its job runs elsewhere.
+    private func checkLeases() {
+        let watched = sessions.filter { $0.value.remote && !$0.value.hung && $0.value.stoppedAt == nil }
+        guard !watched.isEmpty else { return }
+        let jobs = watched.values.flatMap(\.dispatch.jobs)
+        var lostJobs = Set<Int32>()
+        for (job, status) in zip(jobs, statuses(jobs)) where status?.state == .lost { lostJobs.insert(job) }
+        for (dispatchID, var session) in watched {
+            let lost = session.dispatch.jobs.contains(where: lostJobs.contains)
+            session.lostChecks = lost ? session.lostChecks + 1 : 0
+            if session.lostChecks >= 2 {
+                session.hung = true
+                session.process.signalGroup(SIGKILL)
+            }
+            sessions[dispatchID] = session
+        }
+    }
+
+    /// Jobs another worker runs: their end, from redis.
+    private func checkElsewhere() {
+        guard scheduler.jobCounts.elsewhere > 0 else { return }
+        let jobs = (0..<plan.graph.count).filter { scheduler.phases[$0] == .elsewhere }.map(Int32.init)
+        for (job, read) in zip(jobs, statuses(jobs)) {
+            guard let status = read else { continue }
+            let outcome: ElsewhereOutcome
+            switch status.state {
+            case .inProgress: continue
+            case .done: outcome = .done
+            case .failed: outcome = .failed(reason: status.reason ?? "failed")
+            case .blocked: outcome = .blocked
+            case .notStarted, .lost, .interrupted: outcome = .lost
+            }
+            if outcome == .done {
+                output.event(.doneElsewhere(job: id(job), host: status.host ?? ""), elapsed: now)
+            }
+            perform(scheduler.elsewhereEnded(job, outcome, now: now))
+        }
+    }
+
+    // MARK: - The report
+
+    /// What redis recorded about each failed job's last attempt (its reason, host and last stderr line).
+    private func recordedFailures() -> [Int32: RunReport.RecordedFailure] {
+        var recorded: [Int32: RunReport.RecordedFailure] = [:]
+        for job in RunReport.failedJobs(scheduler) {
+            let id = id(job)
+            guard let status = try? store.status(of: id), status.state == .failed, status.currentAttempt > 0,
+                let attempt = try? store.attempt(of: id, number: status.currentAttempt)
+            else { continue }
+            // A failed attempt says why; a job given up on (it lost too many hosts) has its reason on the job.
+            let reason = attempt.state == .failed && attempt.reason != nil ? attempt.reason : status.reason
+            let last = (try? store.output(of: id, attempt: status.currentAttempt, .stderr)).flatMap {
+                lastLine(String(decoding: $0, as: UTF8.self))
+            }
+            recorded[job] = RunReport.RecordedFailure(reason: reason, host: attempt.host, lastStderrLine: last)
+        }
+        return recorded
+    }
+}
