@@ -323,7 +323,7 @@ public final class Dispatcher {
                 output.event(
                     "host-quarantined", elapsed: now,
                     text: "host \(hostName(host)) failed (\(reason)); probing it again in "
-                        + RunReport.seconds(max(0, probeAt - now)),
+                        + Format.seconds(max(0, probeAt - now)),
                     fields: [("host", .string(hostName(host))), ("reason", .string(reason))])
             case .probe(let host):
                 startProbe(host)

@@ -41,10 +41,10 @@ final class RunOutput {
             for (key, value) in fields { object[key] = value }
             Self.write(1, JSONValue.object(object).serialized() + "\n")
         case .plain:
-            Self.write(2, "clustmake: [\(Self.clock(elapsed))] \(text)\n")
+            Self.write(2, "clustmake: [\(Format.clock(elapsed))] \(text)\n")
         case .terminal:
             clearProgress()
-            Self.write(2, "clustmake: [\(Self.clock(elapsed))] \(text)\n")
+            Self.write(2, "clustmake: [\(Format.clock(elapsed))] \(text)\n")
             lastProgress = -1
         }
     }
@@ -65,8 +65,8 @@ final class RunOutput {
             return "\(scheduler.plan.cluster.hosts[index].name)\(mark) \(state.busy)/\(state.slots.count)"
         }
         line += " | " + hosts.prefix(6).joined(separator: " ") + (hosts.count > 6 ? " …" : "")
-        line += " | \(Self.clock(elapsed))"
-        if let eta { line += ", ETA \(Self.clock(eta))" }
+        line += " | \(Format.clock(elapsed))"
+        if let eta { line += ", ETA \(Format.clock(eta))" }
         guard line != lastLine || !progressShown else { return }
         lastLine = line
         Self.write(2, "\r\u{1B}[K" + line)
@@ -78,15 +78,6 @@ final class RunOutput {
             Self.write(2, "\r\u{1B}[K")
             progressShown = false
         }
-    }
-
-    /// `m:ss` or `h:mm:ss`.
-    static func clock(_ seconds: Double) -> String {
-        let total = Int(max(0, seconds).rounded())
-        let (hours, minutes, secs) = (total / 3600, total / 60 % 60, total % 60)
-        let mm = minutes < 10 && hours > 0 ? "0\(minutes)" : "\(minutes)"
-        let ss = secs < 10 ? "0\(secs)" : "\(secs)"
-        return hours > 0 ? "\(hours):\(mm):\(ss)" : "\(mm):\(ss)"
     }
 
     static func write(_ descriptor: Int32, _ text: String) {
