@@ -10,6 +10,7 @@ packages=(
     bsdutils                                    # script(1): clustmake run on a pseudo-terminal in tests
     python3 parallel                            # benchmarks (bench/run-vs-parallel.py runs GNU parallel)
     chromium                                    # the collector's HTML report is opened headless in tests
+    nodejs                                      # node --check reads the report page's script (templates/report.js)
 )
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi

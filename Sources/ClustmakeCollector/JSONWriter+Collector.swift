@@ -1,4 +1,5 @@
 import ClustmakeJSON
+import ClustmakeModel
 
 extension JSONWriter {
     /// A member whose value is a string.

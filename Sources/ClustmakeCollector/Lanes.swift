@@ -1,3 +1,5 @@
+import ClustmakeModel
+
 /// Timeline rows for attempts: attempts do not record the slot they ran in, so each host's attempts are packed
 /// into lanes, `HOST/0`, `HOST/1`, …
 ///
@@ -79,43 +81,5 @@ struct LaneEnd: Comparable {
     var lane: Int
     static func < (lhs: LaneEnd, rhs: LaneEnd) -> Bool {
         lhs.end != rhs.end ? lhs.end < rhs.end : lhs.lane < rhs.lane
-    }
-}
-
-/// A binary min-heap.
-struct MinHeap<Element: Comparable> {
-    private var items: [Element] = []
-
-    var isEmpty: Bool { items.isEmpty }
-    var count: Int { items.count }
-    var peek: Element? { items.first }
-
-    mutating func push(_ element: Element) {
-        items.append(element)
-        var child = items.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard items[child] < items[parent] else { break }
-            items.swapAt(child, parent)
-            child = parent
-        }
-    }
-
-    mutating func pop() -> Element? {
-        guard !items.isEmpty else { return nil }
-        items.swapAt(0, items.count - 1)
-        let top = items.removeLast()
-        var parent = 0
-        while true {
-            let left = 2 * parent + 1
-            let right = left + 1
-            var smallest = parent
-            if left < items.count && items[left] < items[smallest] { smallest = left }
-            if right < items.count && items[right] < items[smallest] { smallest = right }
-            if smallest == parent { break }
-            items.swapAt(parent, smallest)
-            parent = smallest
-        }
-        return top
     }
 }

@@ -1,4 +1,5 @@
 import ClustmakeJSON
+import ClustmakeModel
 import ClustmakeStore
 
 /// `clustmake report`: one self-contained HTML page (no network fetches; its content security policy forbids

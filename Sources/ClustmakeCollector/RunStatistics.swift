@@ -171,227 +171,20 @@ public struct RunStatistics: Sendable {
     ///   - plan: The plan it ran, to compare with.
     public init(_ history: RunHistory, plan: PlannedRun? = nil) {
         namespace = history.namespace
-        let now = history.now
-        let attempts = history.attempts
         let byJob = history.attemptsByJob()
         lanes = Lanes(history)
         timings = AttemptTimings(history, byJob: byJob)
+        let planned = Self.plannedJobs(plan)
 
-        // The run.
-        run.jobs = history.jobs.count
-        for job in history.jobs { run.states[job.state, default: 0] += 1 }
-        run.attempts = attempts.count
-        run.retries = attempts.count - byJob.jobsWithAttempts
-        run.start = history.start
-        run.end = history.end
-        run.wallTime = max(0, (run.end ?? 0) - (run.start ?? 0))
-        for attempt in attempts {
-            run.outcomes[attempt.outcome, default: 0] += 1
-            let duration = attempt.duration(now: now)
-            run.cumulativeWallTime += duration
-            run.userCPU += attempt.userCPU ?? 0
-            run.systemCPU += attempt.systemCPU ?? 0
-            if attempt.isBad { run.badput += duration }
-            if attempt.isGood { run.goodput += duration }
-        }
-
-        // Jobs.
-        var planned: [String: PlannedRun.Job] = [:]
-        if let plan {
-            planned.reserveCapacity(plan.jobs.count)
-            for job in plan.jobs { planned[job.id] = job }
-        }
-        jobs.reserveCapacity(history.jobs.count)
-        for (index, record) in history.jobs.enumerated() {
-            var job = Job(index: index)
-            let mine = byJob[index]
-            job.attempts = mine.count
-            if let first = mine.first { job.queueDelay = timings.queueDelay(first, in: history) }
-            let deciding =
-                record.doneAttempt.flatMap { number in mine.first { attempts[$0].number == number } } ?? mine.last
-            if let deciding {
-                job.attempt = deciding
-                job.runtime = attempts[deciding].duration(now: now)
-                job.cpu = attempts[deciding].cpu
-                job.host = attempts[deciding].host
-            }
-            for attempt in mine {
-                job.totalTime += attempts[attempt].duration(now: now)
-                if let rss = attempts[attempt].maxRSS { job.peakRSS = max(job.peakRSS ?? 0, rss) }
-            }
-            if let entry = planned[record.id] {
-                job.plannedHost = entry.host
-                job.plannedStart = entry.start
-                job.plannedEnd = entry.end
-            }
-            jobs.append(job)
-        }
+        run = Self.run(history, byJob: byJob)
+        jobs = Self.jobs(history, byJob: byJob, timings: timings, planned: planned)
         slowest = Self.slowest(jobs, count: Self.slowestCount)
-
-        // Hosts.
-        var hostIndex: [String: Int] = [:]
-        for name in lanes.hosts {
-            hostIndex[name] = hosts.count
-            hosts.append(Host(name: name, lanes: lanes.counts[name] ?? 0))
-        }
-        var hostJobs = [Set<Int>](repeating: [], count: hosts.count)
-        for attempt in attempts {
-            guard let index = hostIndex[attempt.host] else { continue }
-            hosts[index].attempts += 1
-            hosts[index].outcomes[attempt.outcome, default: 0] += 1
-            hosts[index].busy += attempt.duration(now: now)
-            hostJobs[index].insert(attempt.job)
-        }
-        for index in hosts.indices { hosts[index].jobs = hostJobs[index].count }
-        if let plan {
-            for host in plan.hosts where hostIndex[host.name] == nil && host.slots > 0 {
-                hostIndex[host.name] = hosts.count
-                hosts.append(Host(name: host.name))
-            }
-            for host in plan.hosts {
-                guard let index = hostIndex[host.name] else { continue }
-                hosts[index].plannedSlots = host.slots
-                hosts[index].plannedJobs = 0
-                hosts[index].plannedBusy = 0
-            }
-            for job in plan.jobs {
-                guard let index = hostIndex[job.host] else { continue }
-                hosts[index].plannedJobs = (hosts[index].plannedJobs ?? 0) + 1
-                hosts[index].plannedBusy = (hosts[index].plannedBusy ?? 0) + max(0, job.end - job.start)
-            }
-        }
-        var capacity = 0
-        var busy = 0.0
-        for index in hosts.indices {
-            let slots = hosts[index].plannedSlots ?? hosts[index].lanes
-            capacity += slots
-            busy += hosts[index].busy
-            if run.wallTime > 0 && slots > 0 {
-                hosts[index].utilisation = hosts[index].busy / (Double(slots) * run.wallTime)
-            }
-        }
-        run.capacity = capacity
-        if run.wallTime > 0 && capacity > 0 { run.utilisation = busy / (Double(capacity) * run.wallTime) }
-
-        // The longest chain by measured runtimes, and the measured lower bound.
-        var chain = [Double](repeating: 0, count: history.jobs.count)
-        for job in Self.topologicalOrder(history.jobs) {
-            let own = jobs[job].runtime ?? 0
-            var longest = 0.0
-            for dep in history.jobs[job].deps { longest = max(longest, chain[dep]) }
-            chain[job] = own + longest
-            run.longestChain = max(run.longestChain, chain[job])
-        }
-        run.measuredLowerBound = max(run.longestChain, capacity > 0 ? run.goodput / Double(capacity) : 0)
-
-        // The critical path actually taken: back from the attempt that ended last, each step to whichever ended
-        // last before it started (within the clock tolerance) of what released it (a dependency or an earlier
-        // attempt of its job, see AttemptTimings) and the attempt before it in its lane (its slot was busy).
-        var lanePrevious = [Int?](repeating: nil, count: attempts.count)
-        var lastInLane: [String: Int] = [:]
-        for index in attempts.indices {
-            let key = Lanes.label(host: attempts[index].host, lane: lanes.lane[index])
-            lanePrevious[index] = lastInLane[key]
-            lastInLane[key] = index
-        }
-        if var current = attempts.indices.max(by: {
-            let left = attempts[$0].end(now: now)
-            let right = attempts[$1].end(now: now)
-            return left != right ? left < right : $0 < $1
-        }) {
-            var path: [(attempt: Int, link: Step.Link?)] = []
-            var seen: Set<Int> = [current]
-            while true {
-                path.append((current, nil))
-                var next: (index: Int, link: Step.Link)?
-                if let released = timings.releasedBy[current] {
-                    next = (released, attempts[released].job == attempts[current].job ? .retry : .dependency)
-                }
-                if let previous = lanePrevious[current],
-                    attempts[previous].end(now: now) <= attempts[current].start + AttemptTimings.clockTolerance,
-                    next.map({ attempts[previous].end(now: now) > attempts[$0.index].end(now: now) }) ?? true
-                {
-                    next = (previous, .lane)
-                }
-                guard let next, !seen.contains(next.index) else { break }
-                path[path.count - 1].link = next.link
-                seen.insert(next.index)
-                current = next.index
-            }
-            path.reverse()
-            var previousEnd = run.start ?? 0
-            for step in path {
-                criticalPath.append(
-                    Step(
-                        attempt: step.attempt, link: step.link, wait: max(0, attempts[step.attempt].start - previousEnd)
-                    ))
-                previousEnd = attempts[step.attempt].end(now: now)
-            }
-        }
-
-        // Tags.
-        var tagIndex: [String: Int] = [:]
-        var tagRuntimes: [[Double]] = []
-        for (index, record) in history.jobs.enumerated() {
-            for name in record.tags.count < 2 ? record.tags : Array(Set(record.tags)) {
-                let tag: Int
-                if let known = tagIndex[name] {
-                    tag = known
-                } else {
-                    tag = tags.count
-                    tagIndex[name] = tag
-                    tags.append(Tag(name: name))
-                    tagRuntimes.append([])
-                }
-                tags[tag].jobs += 1
-                for attempt in byJob[index] {
-                    let record = attempts[attempt]
-                    let duration = record.duration(now: now)
-                    tags[tag].attempts += 1
-                    tags[tag].totalTime += duration
-                    if record.isGood { tagRuntimes[tag].append(duration) }
-                    if record.outcome == .failed || record.outcome == .interrupted || record.outcome == .lost {
-                        tags[tag].failures += 1
-                    }
-                }
-            }
-        }
-        for tag in tags.indices {
-            let runtimes = tagRuntimes[tag].sorted()
-            tags[tag].succeeded = runtimes.count
-            guard !runtimes.isEmpty else { continue }
-            tags[tag].minimum = runtimes.first
-            tags[tag].maximum = runtimes.last
-            tags[tag].median = Self.median(ofSorted: runtimes)
-            tags[tag].mean = runtimes.reduce(0, +) / Double(runtimes.count)
-        }
-        tags.sort { $0.name < $1.name }
-
-        // Planned against actual.
-        if let plan {
-            var comparison = PlanComparison(
-                makespan: plan.makespan, lowerBound: plan.lowerBound, criticalPath: plan.criticalPath,
-                criticalPathPlanned: 0, criticalPathMeasured: 0)
-            var indexByID: [String: Int] = [:]
-            for (index, job) in history.jobs.enumerated() { indexByID[job.id] = index }
-            for id in plan.criticalPath {
-                if let entry = planned[id] { comparison.criticalPathPlanned += max(0, entry.end - entry.start) }
-                if let index = indexByID[id], let runtime = jobs[index].runtime {
-                    comparison.criticalPathMeasured? += runtime
-                } else {
-                    comparison.criticalPathMeasured = nil
-                }
-            }
-            for job in plan.jobs {
-                guard let index = indexByID[job.id] else {
-                    comparison.missingFromRun += 1
-                    continue
-                }
-                if let host = jobs[index].host, host != job.host { comparison.movedJobs += 1 }
-            }
-            comparison.missingFromPlan = history.jobs.count - (plan.jobs.count - comparison.missingFromRun)
-            self.plan = comparison
-        }
+        hosts = Self.hosts(history, lanes: lanes, plan: plan)
+        measureUtilisation()
+        measureLongestChain(history)
+        criticalPath = Self.criticalPath(history, lanes: lanes, timings: timings, runStart: run.start)
+        tags = Self.tags(history, byJob: byJob)
+        self.plan = plan.map { Self.comparison($0, history: history, jobs: jobs, planned: planned) }
     }
 
     /// The indices of the `count` jobs with the longest runtimes, longest first (ties: graph order), selected
@@ -410,27 +203,6 @@ public struct RunStatistics: Sendable {
             if chosen.count > count { chosen.removeLast() }
         }
         return chosen.map(\.index)
-    }
-
-    /// The jobs in an order where every job comes after its dependencies (Kahn's algorithm; jobs on a cycle, which
-    /// a pushed graph cannot have, are left out).
-    static func topologicalOrder(_ jobs: [JobRecord]) -> [Int] {
-        var waiting = jobs.map { $0.deps.count }
-        var dependents = [[Int]](repeating: [], count: jobs.count)
-        for (index, job) in jobs.enumerated() {
-            for dep in job.deps { dependents[dep].append(index) }
-        }
-        var order = jobs.indices.filter { waiting[$0] == 0 }
-        order.reserveCapacity(jobs.count)
-        var head = 0
-        while head < order.count {
-            for next in dependents[order[head]] {
-                waiting[next] -= 1
-                if waiting[next] == 0 { order.append(next) }
-            }
-            head += 1
-        }
-        return order
     }
 
     /// The median of sorted values (the mean of the two middle ones for an even count).

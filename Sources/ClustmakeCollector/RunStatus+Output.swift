@@ -1,4 +1,5 @@
 import ClustmakeJSON
+import ClustmakeModel
 import ClustmakeStore
 
 extension RunStatus {

@@ -1,3 +1,5 @@
+import ClustmakeModel
+
 /// A table for the terminal: a header row and aligned columns, two spaces apart, each line indented.
 public struct TextTable: Sendable {
     /// How a column's cells line up.

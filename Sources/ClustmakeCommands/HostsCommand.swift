@@ -247,7 +247,7 @@ struct InstallOutcome {
         return before.map { check in
             if let install = installed[check.host.name] {
                 if let path = install.path, checked[check.host.name]?[.worker].status == .passed {
-                    return (check.host, .installed, "\(path) (\(CheckSeconds.text(install.duration)))")
+                    return (check.host, .installed, "\(path) (\(Format.seconds(install.duration)))")
                 }
                 let why =
                     install.failure ?? checked[check.host.name]?[.worker].detail ?? "the check after the copy failed"
@@ -273,7 +273,7 @@ struct InstallOutcome {
         }
         let count = { (state: State) in rows.filter { $0.state == state }.count }
         text +=
-            "\nCopied \(installer.binary) (\(ByteCount.text(installer.byteCount)), version \(installer.version)) "
+            "\nCopied \(installer.binary) (\(Format.bytes(installer.byteCount)), version \(installer.version)) "
             + "to \(count(.installed)) of \(rows.count) host\(rows.count == 1 ? "" : "s"); "
             + "\(count(.upToDate)) had it already"
         let bad = count(.failed) + count(.unreachable)
@@ -294,9 +294,4 @@ struct InstallOutcome {
                 }),
         ]
     }
-}
-
-/// `0.35 s`.
-enum CheckSeconds {
-    static func text(_ duration: Duration) -> String { "\(String(format2: HostsCommand.seconds(duration))) s" }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ClustmakeModel
 import Logging
 
 /// How much clustmake tells on stderr about what it does.
@@ -31,7 +32,7 @@ struct StepTimer {
         let seconds = Double((now - last).components.attoseconds) / 1e18 + Double((now - last).components.seconds)
         last = now
         var metadata = metadata
-        metadata["seconds"] = "\(String(format2: seconds))"
+        metadata["seconds"] = "\(Format.fixed(seconds, 2))"
         logger.debug("\(step)", metadata: metadata)
     }
 }

@@ -137,8 +137,8 @@ struct PlanCommand: AsyncParsableCommand {
         return """
             Planned \(plan.graph.count) jobs on \(hosts) host\(hosts == 1 ? "" : "s") (\(plan.slots.count) slots), \
             namespace \(namespace).
-            Estimated makespan \(DurationText.text(plan.makespan)), lower bound \(DurationText.text(plan.lowerBound)) \
-            (\(String(format2: ratio))x).
+            Estimated makespan \(Format.duration(plan.makespan)), lower bound \(Format.duration(plan.lowerBound)) \
+            (\(Format.fixed(ratio, 2))x).
             Wrote \(written.path)/: \(written.files.count) files. Review \(written.path)/summary.txt and \
             \(written.path)/hosts/, then run: sh \(written.path)/run-all.sh
             """ + (written.leftover.map { "\nThe previous plan could not be removed: delete \($0)." } ?? "")
@@ -146,21 +146,3 @@ struct PlanCommand: AsyncParsableCommand {
 }
 
 extension Planner.Strategy: ExpressibleByArgument {}
-
-extension String {
-    /// A number with two decimals, without Foundation.
-    init(format2 value: Double) {
-        let hundredths = Int64((value * 100).rounded())
-        let fraction = abs(hundredths % 100)
-        self = "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
-    }
-}
-
-/// Durations as people read them.
-enum DurationText {
-    static func text(_ seconds: Double) -> String {
-        if seconds < 120 { return "\(String(format2: seconds)) s" }
-        if seconds < 7200 { return "\(String(format2: seconds / 60)) min" }
-        return "\(String(format2: seconds / 3600)) h"
-    }
-}

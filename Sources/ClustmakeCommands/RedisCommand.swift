@@ -83,9 +83,9 @@ struct RedisCommand: AsyncParsableCommand {
             if status.running {
                 var facts = ["pid \(status.pid ?? 0)"]
                 if let version = status.version { facts.append("redis \(version)") }
-                if let uptime = status.uptimeSeconds { facts.append("up \(DurationText.text(Double(uptime)))") }
+                if let uptime = status.uptimeSeconds { facts.append("up \(Format.duration(Double(uptime)))") }
                 if let keys = status.keys { facts.append("\(keys) key\(keys == 1 ? "" : "s")") }
-                if let memory = status.usedMemoryBytes { facts.append("\(ByteCount.text(memory)) used") }
+                if let memory = status.usedMemoryBytes { facts.append("\(Format.bytes(memory)) used") }
                 print("redis runs: \(facts.joined(separator: ", ")).")
                 print("Socket \(status.socketPath); password in \(local.passwordFile); data in \(status.directory).")
                 return

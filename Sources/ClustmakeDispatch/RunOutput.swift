@@ -47,7 +47,7 @@ final class RunOutput {
 
     /// The event as a line for people: `clustmake: [m:ss] text` and a newline.
     static func line(_ event: RunEvent, elapsed: Double) -> String {
-        "clustmake: [\(clock(elapsed))] \(text(event))\n"
+        "clustmake: [\(Format.clock(elapsed))] \(text(event))\n"
     }
 
     /// The event as one JSON object and a newline: `event`, `elapsed_ms`, then its fields.
@@ -88,7 +88,7 @@ final class RunOutput {
         case .hostConnected(let host, let masters):
             "connected to \(host) (\(masters) ssh master" + (masters == 1 ? ")" : "s)")
         case .hostQuarantined(let host, let reason, let probeIn):
-            "host \(host) failed (\(reason)); probing it again in " + RunReport.seconds(max(0, probeIn))
+            "host \(host) failed (\(reason)); probing it again in " + Format.seconds(max(0, probeIn))
         case .hostRestored(let host): "host \(host) answers again"
         case .runFinished: "run over"
         }
@@ -159,8 +159,8 @@ final class RunOutput {
             return "\(scheduler.plan.cluster.hosts[index].name)\(mark) \(state.busy)/\(state.slots.count)"
         }
         line += " | " + hosts.prefix(6).joined(separator: " ") + (hosts.count > 6 ? " …" : "")
-        line += " | \(clock(elapsed))"
-        if let eta { line += ", ETA \(clock(eta))" }
+        line += " | \(Format.clock(elapsed))"
+        if let eta { line += ", ETA \(Format.clock(eta))" }
         return line
     }
 
@@ -169,15 +169,6 @@ final class RunOutput {
             Self.write(2, "\r\u{1B}[K")
             progressShown = false
         }
-    }
-
-    /// `m:ss` or `h:mm:ss`.
-    static func clock(_ seconds: Double) -> String {
-        let total = Int(max(0, seconds).rounded())
-        let (hours, minutes, secs) = (total / 3600, total / 60 % 60, total % 60)
-        let mm = minutes < 10 && hours > 0 ? "0\(minutes)" : "\(minutes)"
-        let ss = secs < 10 ? "0\(secs)" : "\(secs)"
-        return hours > 0 ? "\(hours):\(mm):\(ss)" : "\(mm):\(ss)"
     }
 
     static func write(_ descriptor: Int32, _ text: String) {

@@ -1,3 +1,4 @@
+import ClustmakeModel
 public import ClustmakeScheduler
 
 /// How a run ended: what the summary shows and the exit status.
@@ -48,7 +49,7 @@ public struct RunReport: Sendable {
         }
         lines.append(
             "clustmake: run \(namespace) \(how): \(total) jobs, \(states.joined(separator: ", ")) in "
-                + "\(RunOutput.clock(wallTime)) (\(Self.seconds(wallTime)))")
+                + "\(Format.clock(wallTime)) (\(Format.seconds(wallTime)))")
         for failure in failures.prefix(10) {
             var line = "  failed: \(failure.job)"
             if let host = failure.host { line += " on \(host)" }
@@ -64,10 +65,5 @@ public struct RunReport: Sendable {
                     + "run again with the same namespace to retry what is not done.")
         }
         return lines.joined(separator: "\n") + "\n"
-    }
-
-    static func seconds(_ value: Double) -> String {
-        let tenths = Int((value * 10).rounded())
-        return "\(tenths / 10).\(tenths % 10) s"
     }
 }

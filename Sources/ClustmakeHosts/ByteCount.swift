@@ -1,19 +1,5 @@
-/// Byte counts as people read them: `512 B`, `12.0 KiB`, `75.9 GiB`.
+/// Byte counts as people write them (``ClustmakeModel/Format/bytes(_:)`` writes them).
 public enum ByteCount {
-    /// `bytes` in the largest binary unit that keeps the number at least 1, with one decimal.
-    public static func text(_ bytes: Int64) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
-        guard bytes >= 1024 else { return "\(bytes) B" }
-        var value = Double(bytes)
-        var unit = 0
-        while value >= 1024 && unit < units.count - 1 {
-            value /= 1024
-            unit += 1
-        }
-        let tenths = Int64((value * 10).rounded())
-        return "\(tenths / 10).\(tenths % 10) \(units[unit])"
-    }
-
     /// Reads `500M`, `1G`, `2.5GiB`, `10k`, `1024` (bytes): a number and an optional binary unit K, M, G, T or P
     /// (powers of 1024), with or without `i`, `B` or `iB`, in any case.
     /// - Returns: The number of bytes, or `nil` for anything else or a negative number.

@@ -40,7 +40,7 @@ struct CheckAnalysis {
         if host.isLocal { return HostCheck.Finding(.ssh, .passed, "local host: jobs run on this machine without ssh") }
         return HostCheck.Finding(
             .ssh, .passed,
-            "\(host.destination) answered in \(Self.seconds(result.duration)) (ConnectTimeout "
+            "\(host.destination) answered in \(Format.seconds(result.duration)) (ConnectTimeout "
                 + "\(options.ssh.connectTimeout) s)")
     }
 
@@ -49,7 +49,7 @@ struct CheckAnalysis {
         if result.timedOut {
             return HostCheck.Finding(
                 .ssh, .failed,
-                "\(what) did not finish within \(Self.seconds(options.timeout)); it was stopped"
+                "\(what) did not finish within \(Format.seconds(options.timeout)); it was stopped"
                     + Self.suffix(messages), fix: host.isLocal ? nil : "Check that the host is up and answers ssh.")
         }
         let ending = result.signal.map { "was killed by signal \($0)" } ?? "exited with status \(result.status ?? -1)"
@@ -219,8 +219,8 @@ struct CheckAnalysis {
                 .disk, .failed,
                 "df -Pk \(directory) printed no usable line: \(Self.clip(report.dfLines.joined(separator: " / ")))")
         }
-        let free = ByteCount.text(space.availableBytes)
-        let required = ByteCount.text(options.minimumFreeBytes)
+        let free = Format.bytes(space.availableBytes)
+        let required = Format.bytes(options.minimumFreeBytes)
         if space.availableBytes >= options.minimumFreeBytes {
             return HostCheck.Finding(.disk, .passed, "\(free) free in \(directory) (at least \(required) required)")
         }
@@ -234,7 +234,7 @@ struct CheckAnalysis {
 
     /// ` (the check did not finish within 40 s)` or ssh's last words, for findings of an interrupted check.
     private var incomplete: String {
-        if result.timedOut { return " (it did not finish within \(Self.seconds(options.timeout)))" }
+        if result.timedOut { return " (it did not finish within \(Format.seconds(options.timeout)))" }
         return Self.suffix(messages)
     }
 
@@ -264,12 +264,5 @@ struct CheckAnalysis {
     /// At most 300 characters of `text`.
     static func clip(_ text: String) -> String {
         text.count > 300 ? String(text.prefix(297)) + "…" : text
-    }
-
-    /// `0.12 s`.
-    static func seconds(_ duration: Duration) -> String {
-        let (seconds, attoseconds) = duration.components
-        let hundredths = seconds * 100 + attoseconds / 10_000_000_000_000_000
-        return "\(hundredths / 100).\(hundredths % 100 < 10 ? "0" : "")\(hundredths % 100) s"
     }
 }

@@ -192,7 +192,7 @@ extension LocalRedis {
                 throw HostsError(
                     .redisStart,
                     "redis-server (pid \(pid)) did not answer on \(socketPath) within "
-                        + CheckAnalysis.seconds(timeout),
+                        + Format.seconds(timeout),
                     fix: "Read \(logFile).", cause: last)
             }
             try? await Task.sleep(for: .milliseconds(20))

@@ -1,3 +1,4 @@
+import ClustmakeModel
 public import ClustmakeRedis
 
 #if canImport(Glibc)
@@ -140,7 +141,7 @@ public struct LocalRedis: Sendable {
         }
         guard let pid else {
             throw HostsError(
-                .redisStart, "redis-server did not write \(pidFile) within \(CheckAnalysis.seconds(timeout))",
+                .redisStart, "redis-server did not write \(pidFile) within \(Format.seconds(timeout))",
                 fix: "Read \(logFile).", cause: logTail())
         }
         try await waitUntilAnswering(endpoint, pid: pid, timeout: deadline - clock.now)
@@ -207,7 +208,7 @@ public struct LocalRedis: Sendable {
             if clock.now >= deadline {
                 throw HostsError(
                     .redisUnreachable,
-                    "redis-server (pid \(pid)) did not exit within \(CheckAnalysis.seconds(timeout))",
+                    "redis-server (pid \(pid)) did not exit within \(Format.seconds(timeout))",
                     fix: "kill \(pid)", cause: logTail())
             }
             if !terminated && clock.now >= deadline - timeout / 2 {

@@ -122,7 +122,7 @@ public struct WorkerInstaller: Sendable {
                 in: " "))
         let place = host.isLocal ? "this machine" : host.destination
         if result.timedOut {
-            install.failure = "copying to \(place) did not finish within \(CheckAnalysis.seconds(timeout))"
+            install.failure = "copying to \(place) did not finish within \(Format.seconds(timeout))"
         } else if values["begin"] == nil {
             install.failure =
                 host.isLocal || result.status != 255

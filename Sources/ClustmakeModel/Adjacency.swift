@@ -21,8 +21,9 @@ public struct Adjacency: Sendable, Hashable {
         Int(offsets[node + 1] - offsets[node])
     }
 
-    /// The same edges, reversed.
-    func reversed(nodeCount: Int) -> Adjacency {
+    /// The same edges, reversed: node `t` lists `n` once for each time `n` lists `t`, in increasing `n`.
+    /// - Parameter nodeCount: The number of nodes.
+    public func reversed(nodeCount: Int) -> Adjacency {
         var counts = [Int32](repeating: 0, count: nodeCount + 1)
         for target in targets { counts[Int(target) + 1] += 1 }
         for index in 0..<nodeCount { counts[index + 1] += counts[index] }

@@ -107,29 +107,15 @@ public struct JobGraph: Sendable {
         indexByID[id].map(Int.init)
     }
 
-    /// Kahn's algorithm with a FIFO seeded in input order, so the order is deterministic.
+    /// ``Adjacency/topologicalOrder(successors:)``, or the error naming a cycle when there is one.
     private static func topologicalOrder(
         jobs: [Job], predecessors: Adjacency, successors: Adjacency
     ) throws(InputError) -> [Int32] {
-        let count = jobs.count
-        var remaining = [Int32](repeating: 0, count: count)
-        var order = [Int32]()
-        order.reserveCapacity(count)
-        for node in 0..<count {
-            remaining[node] = Int32(predecessors.degree(node))
-            if remaining[node] == 0 { order.append(Int32(node)) }
-        }
-        var head = 0
-        while head < order.count {
-            let node = Int(order[head])
-            head += 1
-            for next in successors[node] {
-                remaining[Int(next)] -= 1
-                if remaining[Int(next)] == 0 { order.append(next) }
-            }
-        }
-        if order.count < count {
-            let cycle = findCycle(remaining: remaining, predecessors: predecessors)
+        let order = predecessors.topologicalOrder(successors: successors)
+        if order.count < jobs.count {
+            var ordered = [Bool](repeating: false, count: jobs.count)
+            for node in order { ordered[Int(node)] = true }
+            let cycle = findCycle(ordered: ordered, predecessors: predecessors)
             let path = cycle.map { "'\(jobs[Int($0)].id)'" }.joined(separator: " -> ")
             throw InputError(
                 .cycle, "the dependencies form a cycle: \(path) (each job depends on the one after it).",
@@ -140,15 +126,15 @@ public struct JobGraph: Sendable {
 
     /// A cycle among the nodes Kahn's algorithm could not order, as a closed path `a, b, …, a` where each node
     /// depends on the next.
-    private static func findCycle(remaining: [Int32], predecessors: Adjacency) -> [Int32] {
+    private static func findCycle(ordered: [Bool], predecessors: Adjacency) -> [Int32] {
         // Every unordered node has an unordered predecessor, so walking predecessors must revisit a node.
-        guard var node = remaining.firstIndex(where: { $0 > 0 }) else { return [] }
+        guard var node = ordered.firstIndex(of: false) else { return [] }
         var seenAt = [Int: Int]()
         var walk = [Int32]()
         while seenAt[node] == nil {
             seenAt[node] = walk.count
             walk.append(Int32(node))
-            node = Int(predecessors[node].first { remaining[Int($0)] > 0 }!)
+            node = Int(predecessors[node].first { !ordered[Int($0)] }!)
         }
         var cycle = Array(walk[seenAt[node]!...])
         cycle.append(Int32(node))

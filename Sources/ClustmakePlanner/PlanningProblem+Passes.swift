@@ -56,8 +56,8 @@ extension PlanningProblem {
         let unblocks = reversed ? predecessors : successors
         var remaining = [Int32](repeating: 0, count: count)
         var readyAt = [Double](repeating: 0, count: count)
-        var ready = MinHeap(capacity: count)
-        var pending = MinHeap(capacity: count)
+        var ready = MinHeap<HeapEntry>(capacity: count)
+        var pending = MinHeap<HeapEntry>(capacity: count)
         for job in 0..<count {
             remaining[job] = Int32(waitsFor.degree(job))
             if remaining[job] == 0 { ready.push(HeapEntry(key: key[job], tie: tie[job], item: Int32(job))) }
@@ -68,12 +68,13 @@ extension PlanningProblem {
         unblocks.offsets.withUnsafeBufferPointer { offsets in
             unblocks.targets.withUnsafeBufferPointer { targets in
                 while schedule.decisions.count < count {
-                    while let next = pending.top, next.key <= now {
-                        let job = Int(pending.pop().item)
+                    while let next = pending.peek, next.key <= now {
+                        _ = pending.pop()
+                        let job = Int(next.item)
                         ready.push(HeapEntry(key: key[job], tie: tie[job], item: Int32(job)))
                     }
                     if ready.isEmpty {
-                        guard let next = pending.top else { break }  // unreachable for an acyclic graph
+                        guard let next = pending.peek else { break }  // unreachable for an acyclic graph
                         now = next.key
                         continue
                     }
@@ -82,7 +83,8 @@ extension PlanningProblem {
                         now = free
                         continue
                     }
-                    let job = Int(ready.pop().item)
+                    guard let entry = ready.pop() else { break }  // not empty: checked above
+                    let job = Int(entry.item)
                     let choice = pool.choose(cost: costs[job], notBefore: now)
                     pool.occupy(choice)
                     schedule.place(job, slot: choice.slot, start: choice.start, end: choice.end)

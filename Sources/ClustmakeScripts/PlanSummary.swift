@@ -39,35 +39,36 @@ public struct PlanSummary: Sendable {
                 + "(\(Format.count(plan.slots.count, "slot")))")
         lines.append("namespace: \(namespace)")
         lines.append("")
-        lines.append("makespan:    \(Format.seconds(plan.makespan))")
-        lines.append("lower bound: \(Format.seconds(plan.lowerBound))")
+        lines.append("makespan:    \(Format.secondsAndDuration(plan.makespan))")
+        lines.append("lower bound: \(Format.secondsAndDuration(plan.lowerBound))")
         if plan.lowerBound > 0 {
             let ratio = plan.makespan / plan.lowerBound
             lines.append(
-                "ratio:       \(Format.fixed(ratio, digits: 2)) (no plan can finish sooner than the lower bound)")
+                "ratio:       \(Format.fixed(ratio, 2)) (no plan can finish sooner than the lower bound)")
         } else {
             lines.append("ratio:       - (the lower bound is 0)")
         }
         lines.append("")
         let nameWidth = max(4, hosts.map(\.name.count).max() ?? 0)
         lines.append(
-            Format.pad("host", nameWidth) + "  " + Format.pad("slots", 5, right: true) + "  "
-                + Format.pad("jobs", 8, right: true) + "  " + Format.pad("busy", 20, right: true) + "  "
-                + Format.pad("utilisation", 11, right: true))
+            Format.padRight("host", nameWidth) + "  " + Format.padLeft("slots", 5) + "  "
+                + Format.padLeft("jobs", 8) + "  " + Format.padLeft("busy", 20) + "  "
+                + Format.padLeft("utilisation", 11))
         for (index, host) in hosts.enumerated() {
             let capacity = Double(slotCounts[index]) * plan.makespan
             let utilisation = capacity > 0 ? Format.percent(busy[index] / capacity) : "-"
             lines.append(
-                Format.pad(host.name, nameWidth) + "  " + Format.pad(String(slotCounts[index]), 5, right: true) + "  "
-                    + Format.pad(String(jobCounts[index]), 8, right: true) + "  "
-                    + Format.pad(Format.seconds(busy[index]), 20, right: true) + "  "
-                    + Format.pad(utilisation, 11, right: true))
+                Format.padRight(host.name, nameWidth) + "  " + Format.padLeft(String(slotCounts[index]), 5) + "  "
+                    + Format.padLeft(String(jobCounts[index]), 8) + "  "
+                    + Format.padLeft(Format.secondsAndDuration(busy[index]), 20) + "  "
+                    + Format.padLeft(utilisation, 11))
         }
         lines.append("")
         let path = plan.criticalPath.map { Int($0) }
         let pathCost = path.reduce(0.0) { $0 + plan.costs[$1] }
         lines.append(
-            "critical path: \(Format.count(path.count, "job")), \(Format.seconds(pathCost)) of work (cost at speed 1)")
+            "critical path: \(Format.count(path.count, "job")), \(Format.secondsAndDuration(pathCost)) of work (cost at speed 1)"
+        )
         let keep = max(2, maximumPathIDs)
         if path.count > keep {
             let head = keep / 2

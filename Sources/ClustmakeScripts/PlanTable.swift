@@ -39,35 +39,36 @@ public struct PlanTable: Sendable {
                     + (value.isLocal ? " (this machine)" : ""))
             guard jobs > 0 else { continue }
             lines.append(
-                "  " + Format.pad("slot", 4, right: true) + "  " + Format.pad("order", 7, right: true) + "  "
-                    + Format.pad("job", idWidth) + "  " + Format.pad("start", 9, right: true) + "  "
-                    + Format.pad("end", 9, right: true))
+                "  " + Format.padLeft("slot", 4) + "  " + Format.padLeft("order", 7) + "  "
+                    + Format.padRight("job", idWidth) + "  " + Format.padLeft("start", 9) + "  "
+                    + Format.padLeft("end", 9))
             for slotIndex in slotsByHost[host] {
                 let sequence = plan.sequences[slotIndex]
                 let instance = String(plan.slots[slotIndex].instance)
                 func row(_ order: Int) -> String {
                     let job = Int(sequence[order])
                     let placement = plan.placements[job]
-                    return "  " + Format.pad(instance, 4, right: true) + "  "
-                        + Format.pad(String(order), 7, right: true)
-                        + "  " + Format.pad(plan.graph.jobs[job].id, idWidth) + "  "
-                        + Format.pad(Format.duration(placement.start), 9, right: true) + "  "
-                        + Format.pad(Format.duration(placement.end), 9, right: true)
+                    return "  " + Format.padLeft(instance, 4) + "  "
+                        + Format.padLeft(String(order), 7)
+                        + "  " + Format.padRight(plan.graph.jobs[job].id, idWidth) + "  "
+                        + Format.padLeft(Format.duration(placement.start, style: .compact), 9) + "  "
+                        + Format.padLeft(Format.duration(placement.end, style: .compact), 9)
                 }
                 if sequence.count <= rows {
                     for order in sequence.indices { lines.append(row(order)) }
                 } else {
                     for order in 0..<head { lines.append(row(order)) }
                     lines.append(
-                        "  " + Format.pad(instance, 4, right: true) + "  " + Format.pad("…", 7, right: true) + "  "
+                        "  " + Format.padLeft(instance, 4) + "  " + Format.padLeft("…", 7) + "  "
                             + "… \(sequence.count - head - tail) more jobs …")
                     for order in (sequence.count - tail)..<sequence.count { lines.append(row(order)) }
                 }
             }
         }
         lines.append("")
-        var last = "makespan \(Format.seconds(plan.makespan)), lower bound \(Format.seconds(plan.lowerBound))"
-        if plan.lowerBound > 0 { last += ", ratio \(Format.fixed(plan.makespan / plan.lowerBound, digits: 2))" }
+        var last =
+            "makespan \(Format.secondsAndDuration(plan.makespan)), lower bound \(Format.secondsAndDuration(plan.lowerBound))"
+        if plan.lowerBound > 0 { last += ", ratio \(Format.fixed(plan.makespan / plan.lowerBound, 2))" }
         lines.append(last)
         return lines.joined(separator: "\n") + "\n"
     }

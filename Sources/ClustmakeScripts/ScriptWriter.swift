@@ -71,7 +71,8 @@ public struct ScriptWriter: Sendable {
             var context: [String: Any] = [
                 "index": slot.instance, "jobCount": sequence.count, "jobsText": Format.count(sequence.count, "job"),
                 "hasJobs": !sequence.isEmpty,
-                "estimatedEnd": Format.duration(sequence.last.map { plan.placements[Int($0)].end } ?? 0),
+                "estimatedEnd": Format.duration(
+                    sequence.last.map { plan.placements[Int($0)].end } ?? 0, style: .compact),
                 "jobLines": sequence.isEmpty ? "" : JobPattern.slotMarker(slot.instance),
             ]
             if !hostValue.isLocal { context["tunnelPort"] = hostValue.tunnelPort(instance: slot.instance) }
@@ -139,7 +140,8 @@ public struct ScriptWriter: Sendable {
         [
             "namespace": settings.namespace, "redis": settings.redis.description, "graphHash": graphHash,
             "clusterHash": clusterHash, "more": settings.more, "waitSeconds": settings.waitSeconds,
-            "makespan": Format.duration(plan.makespan), "lowerBound": Format.duration(plan.lowerBound),
+            "makespan": Format.duration(plan.makespan, style: .compact),
+            "lowerBound": Format.duration(plan.lowerBound, style: .compact),
         ]
     }
 

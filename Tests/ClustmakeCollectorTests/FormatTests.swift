@@ -1,35 +1,8 @@
 import ClustmakeCollector
+import ClustmakeModel
 import Testing
 
 @Suite struct FormatTests {
-    @Test(
-        "fixed decimals round half away from zero",
-        arguments: [
-            (2.5, 2, "2.50"), (0.125, 2, "0.13"), (-1.005, 1, "-1.0"), (1234.5678, 3, "1234.568"), (0, 0, "0"),
-            (-0.0001, 2, "0.00"), (.nan, 2, "-"),
-        ])
-    func fixed(value: Double, digits: Int, expected: String) {
-        #expect(Format.fixed(value, digits) == expected)
-    }
-
-    @Test(
-        "durations for people",
-        arguments: [
-            (0.25, "0.25 s"), (59.994, "59.99 s"), (65, "1m 05s"), (3599.4, "59m 59s"), (7380, "2h 03m"),
-            (90000, "1d 01h"),
-        ])
-    func duration(seconds: Double, expected: String) {
-        #expect(Format.duration(seconds) == expected)
-    }
-
-    @Test("sizes in powers of 1024")
-    func bytes() {
-        #expect(Format.bytes(512) == "512 B")
-        #expect(Format.bytes(4096) == "4.0 KiB")
-        #expect(Format.bytes(4_194_304) == "4.0 MiB")
-        #expect(Format.bytes(1_610_612_736) == "1.5 GiB")
-    }
-
     @Test("output lines are made safe for a terminal: no escape sequences, carriage returns or bidi overrides")
     func printable() {
         #expect(Format.printable("ok\u{1B}[31mred\u{1B}[0m") == "ok?[31mred?[0m")

@@ -107,7 +107,7 @@ import Testing
     func durations() {
         #expect(HostsCommand.seconds(.milliseconds(2350)) == 2.35)
         #expect(HostsCommand.seconds(.milliseconds(26)) == 0.026)
-        #expect(CheckSeconds.text(.milliseconds(2350)) == "2.35 s")
-        #expect(CheckSeconds.text(.milliseconds(350)) == "0.35 s")
+        #expect(Format.seconds(Duration.milliseconds(2350)) == "2.35 s")
+        #expect(Format.seconds(Duration.milliseconds(350)) == "0.35 s")
     }
 }

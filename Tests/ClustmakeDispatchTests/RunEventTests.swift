@@ -124,10 +124,10 @@ import Testing
 
     @Test("the elapsed time reads m:ss, or h:mm:ss past an hour")
     func clock() {
-        #expect(RunOutput.clock(0) == "0:00")
-        #expect(RunOutput.clock(65.4) == "1:05")
-        #expect(RunOutput.clock(3600 + 65) == "1:01:05")
-        #expect(RunOutput.clock(-3) == "0:00")
+        #expect(Format.clock(0) == "0:00")
+        #expect(Format.clock(65.4) == "1:05")
+        #expect(Format.clock(3600 + 65) == "1:01:05")
+        #expect(Format.clock(-3) == "0:00")
     }
 }
 

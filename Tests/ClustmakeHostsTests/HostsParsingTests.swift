@@ -46,11 +46,11 @@ import Testing
 
     @Test("byte counts read and print in binary units")
     func byteCounts() {
-        #expect(ByteCount.text(512) == "512 B")
-        #expect(ByteCount.text(1536) == "1.5 KiB")
-        #expect(ByteCount.text(1 << 30) == "1.0 GiB")
-        #expect(ByteCount.text(81_478_852_608) == "75.9 GiB")
-        #expect(ByteCount.text(1 << 60) == "1.0 EiB")
+        #expect(Format.bytes(512) == "512 B")
+        #expect(Format.bytes(1536) == "1.5 KiB")
+        #expect(Format.bytes(1 << 30) == "1.0 GiB")
+        #expect(Format.bytes(81_478_852_608) == "75.9 GiB")
+        #expect(Format.bytes(1 << 60) == "1.0 EiB")
         #expect(ByteCount.parse("1G") == 1 << 30)
         #expect(ByteCount.parse("2.5GiB") == 5 << 29)
         #expect(ByteCount.parse("500m") == 500 << 20)
