@@ -113,7 +113,8 @@ enum DaemonProcess {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         for entry in entries {
             guard let pid = pid_t(entry), pid != own else { continue }
-            let links = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(entry)/fd")) ?? [])
+            let links =
+                ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(entry)/fd")) ?? [])
                 .map { "/proc/\(entry)/fd/\($0)" } + ["/proc/\(entry)/cwd"]
             let holds = links.contains { link in
                 guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: link) else {

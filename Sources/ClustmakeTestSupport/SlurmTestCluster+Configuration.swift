@@ -18,7 +18,8 @@ extension SlurmTestCluster {
                 slurmctld: try DaemonProcess.locate("slurmctld", package: "slurmctld", role: "the SLURM controller"),
                 slurmd: try DaemonProcess.locate("slurmd", package: "slurmd", role: "the SLURM node daemon"),
                 sinfo: try DaemonProcess.locate("sinfo", package: "slurm-client", role: client),
-                env: try DaemonProcess.locate("env", package: "coreutils", role: "env, to run commands with SLURM_CONF"))
+                env: try DaemonProcess.locate("env", package: "coreutils", role: "env, to run commands with SLURM_CONF")
+            )
         }
     }
 

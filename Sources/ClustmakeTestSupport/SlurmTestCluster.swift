@@ -257,7 +257,8 @@ public final class SlurmTestCluster: Sendable {
             throw TestServiceError(
                 .commandFailed, "squeue exited with status \(result.status)", details: result.stderr + "\n" + logTail())
         }
-        return result.output.split(separator: "\n").compactMap { line in
+        // stdout, not the trimmed output: a pending job's empty node list ends its line with a tab.
+        return result.stdout.split(separator: "\n").compactMap { line in
             let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
             guard fields.count == 5, let id = Int(fields[0]) else { return nil }
             return QueuedJob(id: id, name: fields[1], state: fields[2], reason: fields[3], nodes: fields[4])
