@@ -1,5 +1,6 @@
 import ClustmakeTestSupport
 import Foundation
+import Glibc
 import Testing
 
 /// The SLURM test cluster itself: start-up, batch jobs, the queue, cancelling, allocations, dependencies and
@@ -136,5 +137,24 @@ import Testing
         let steps = try cluster.run(["salloc", "--nodes=2", "--exclusive", "sh", "-c", script])
         try #require(steps.succeeded, "\(steps.stderr)\n\(cluster.logTail())")
         #expect(steps.output.split(separator: "\n") == ["n[1-2] 2(x2)", "relative n2", "named n1"])
+    }
+
+    @Test("removeStale stops what a dead test process left: processes holding files in its directory")
+    func removeStale() throws {
+        let cluster = try SlurmTestCluster()
+        let gone = try cluster.start(["true"])
+        _ = try gone.wait(timeout: .seconds(30))
+        let stale = "/tmp/clustmake-slurm.stale\(getpid())"
+        try FileManager.default.createDirectory(atPath: stale, withIntermediateDirectories: false)
+        try "\(gone.pid)\n".write(toFile: stale + "/owner.pid", atomically: true, encoding: .utf8)
+        let holder = try cluster.start(["sh", "-c", "exec 3<\(stale)/owner.pid; exec sleep 300"])
+        try TestWait.until("the holder opens the file", timeout: .seconds(30)) {
+            (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(holder.pid)/fd"))?.contains("3") ?? false
+        }
+        #expect(SlurmTestCluster.removeStale() == [stale])
+        #expect(try holder.wait(timeout: .seconds(30)).signal == SIGKILL)
+        #expect(!FileManager.default.fileExists(atPath: stale))
+        // A live process's cluster stays.
+        #expect(FileManager.default.fileExists(atPath: cluster.configurationPath))
     }
 }
