@@ -142,18 +142,16 @@ enum DaemonProcess {
     }
 
     /// SIGKILLs every process holding files under `directory` until none is left (at most 10 s: a dying
-    /// slurmstepd may still be reaping its job).
+    /// slurmstepd may still be reaping its job, and processes may fork meanwhile).
     static func killProcesses(holdingFilesUnder directory: String) {
         let clock = ContinuousClock()
         let deadline = clock.now + .seconds(10)
         while clock.now < deadline {
             let pids = processes(holdingFilesUnder: directory)
             if pids.isEmpty { return }
-            for pid in pids {
-                Glibc.kill(pid, SIGKILL)
-                var status: Int32 = 0
-                _ = waitpid(pid, &status, WNOHANG)
-            }
+            // Not reaped here: a killed child of this process belongs to whoever started it (a RunningCommand
+            // reads its status), and a zombie holds no files, so it is not found again.
+            for pid in pids { Glibc.kill(pid, SIGKILL) }
             RedisServer.sleep(.milliseconds(20))
         }
     }
