@@ -7,11 +7,11 @@ import Synchronization
 /// service goes away if they have not run.
 ///
 /// ```swift
-/// @Test("an at job runs to the end") func atJob() throws {
+/// @Test("an at job runs to the end") func atJob() async throws {
 ///     let at = try AtService()
 ///     let job = try at.enqueue(file: "/tmp/x/job.sh")           // at -f /tmp/x/job.sh now
-///     try TestWait.forFile("/tmp/x/out", endingWith: "end", timeout: .seconds(60))
-///     try at.waitUntilDone(job, timeout: .seconds(60))
+///     try await TestWait.forFile("/tmp/x/out", endingWith: "end", timeout: .seconds(60))
+///     try await at.waitUntilDone(job, timeout: .seconds(60))
 /// }
 /// ```
 ///
@@ -133,9 +133,9 @@ public final class AtService: Sendable {
     ///   - number: A job number.
     ///   - timeout: The bound.
     /// - Throws: ``TestServiceError`` (`.timedOut`, with the jobs still listed).
-    public func waitUntilDone(_ number: Int, timeout: Duration) throws(TestServiceError) {
+    public func waitUntilDone(_ number: Int, timeout: Duration) async throws(TestServiceError) {
         var last: [Job] = []
-        try TestWait.until(
+        try await TestWait.until(
             "at job \(number) is over", timeout: timeout, interval: .milliseconds(200), details: { "atq: \(last)" }
         ) { () throws(TestServiceError) in
             last = try jobs()

@@ -7,10 +7,10 @@ import Synchronization
 /// user's crontab, between marker lines, removed when the service goes away.
 ///
 /// ```swift
-/// @Test("cron runs the entry") func cronRuns() throws {
+/// @Test("cron runs the entry") func cronRuns() async throws {
 ///     let cron = try CronService()
 ///     try cron.installBlock("cmk-\(getpid())-a", lines: ["* * * * * /bin/date >> /tmp/x/ran"])
-///     try TestWait.forFile("/tmp/x/ran", timeout: .seconds(150))   // cron fires at minute boundaries
+///     try await TestWait.forFile("/tmp/x/ran", timeout: .seconds(150))   // cron fires at minute boundaries
 /// }   // the block leaves the crontab, cron stops if the test started it
 /// ```
 ///

@@ -91,7 +91,7 @@ struct MachineDaemon: Sendable, Hashable {
         }
         var exited = false
         do throws(TestServiceError) {
-            try TestWait.until(
+            try TestWait.blockingUntil(
                 "\(name) (pid \(pid)) writes \(pidFile)", timeout: timeout, interval: .milliseconds(20),
                 details: { DaemonProcess.tail(output, lines: 30) }
             ) { () throws(TestServiceError) in

@@ -7,12 +7,12 @@ import Synchronization
 /// temporary directory, stopped with the test.
 ///
 /// ```swift
-/// @Test("a batch job runs on the node") func batch() throws {
+/// @Test("a batch job runs on the node") func batch() async throws {
 ///     let cluster = try SlurmTestCluster()
 ///     let id = try cluster.submit(["--wrap", "echo $SLURMD_NODENAME > \(cluster.directory)/out"])
-///     let text = try TestWait.forFile(cluster.directory + "/out", timeout: .seconds(60))
+///     let text = try await TestWait.forFile(cluster.directory + "/out", timeout: .seconds(60))
 ///     #expect(text == cluster.nodeName + "\n")
-///     try cluster.waitUntilGone([id], timeout: .seconds(60))
+///     try await cluster.waitUntilGone([id], timeout: .seconds(60))
 /// }   // jobs, daemons and files go away with `cluster`
 /// ```
 ///
@@ -33,7 +33,8 @@ import Synchronization
 /// ``Options/startupTimeout``) until `sinfo` shows every node idle; a daemon that exits or a node that does
 /// not come up fails with the tails of every log.
 ///
-/// The methods block (spawning, polling); call them from test code. If the test process dies without running
+/// `init`, `run`, `shutdown` and the queries block while their commands run (about a second to start, less to
+/// stop); the waits are `async` (``TestWait``). If the test process dies without running
 /// `deinit`, the next cluster made by any process stops what it left (``removeStale()``).
 public final class SlurmTestCluster: Sendable {
     /// How a command ended and what it printed (the same type the ssh test cluster returns).
@@ -303,9 +304,9 @@ public final class SlurmTestCluster: Sendable {
     ///   - ids: Job ids.
     ///   - timeout: The bound.
     /// - Throws: ``TestServiceError`` (`.timedOut`, with the queue and the logs).
-    public func waitUntilGone(_ ids: [Int], timeout: Duration) throws(TestServiceError) {
+    public func waitUntilGone(_ ids: [Int], timeout: Duration) async throws(TestServiceError) {
         var last: [QueuedJob] = []
-        try TestWait.until(
+        try await TestWait.until(
             "jobs \(ids) leave the queue of \(clusterName)", timeout: timeout, interval: .milliseconds(200),
             details: { "queue: \(last)\n" + self.logTail() }
         ) { () throws(TestServiceError) in
@@ -325,9 +326,9 @@ public final class SlurmTestCluster: Sendable {
     @discardableResult
     public func waitForJob(
         _ id: Int, _ what: String, timeout: Duration, _ condition: (QueuedJob?) -> Bool
-    ) throws(TestServiceError) -> QueuedJob? {
+    ) async throws(TestServiceError) -> QueuedJob? {
         var last: [QueuedJob] = []
-        return try TestWait.value(
+        return try await TestWait.value(
             "job \(id) of \(clusterName) \(what)", timeout: timeout, interval: .milliseconds(200),
             details: { "queue: \(last)\n" + self.logTail() }
         ) { () throws(TestServiceError) -> QueuedJob?? in
@@ -340,8 +341,15 @@ public final class SlurmTestCluster: Sendable {
     /// Waits until every node is idle: after start-up, or when the jobs of a test are over.
     /// - Parameter timeout: The bound.
     /// - Throws: ``TestServiceError`` (`.timedOut`, with the node states and the logs).
-    public func waitUntilIdle(timeout: Duration) throws(TestServiceError) {
-        try Self.waitUntilIdle(layout, tools: tools, timeout: timeout) { [] }
+    public func waitUntilIdle(timeout: Duration) async throws(TestServiceError) {
+        var last: [String: String] = [:]
+        try await TestWait.until(
+            "every node of \(clusterName) idle", timeout: timeout, interval: .milliseconds(200),
+            details: { "nodes: \(last)\n" + self.logTail() }
+        ) { () throws(TestServiceError) in
+            last = try nodeStates()
+            return nodeNames.allSatisfy { last[$0] == "idle" }
+        }
     }
 
     /// The last lines of munged's, slurmctld's and every slurmd's log (slurmstepd writes to its node's), for
@@ -366,16 +374,18 @@ public final class SlurmTestCluster: Sendable {
             return state.shutDown ? nil : state.daemons
         }
         guard let daemons else { return }
-        if daemons.contains(where: { $0.label == "slurmctld" && !DaemonProcess.hasExited($0.pid) }) {
+        // Reaped once here: a daemon that exited on its own is not signalled (its pid may be reused).
+        let running = daemons.filter { !DaemonProcess.hasExited($0.pid) }
+        if running.contains(where: { $0.label == "slurmctld" }) {
             if let cancelled = try? run(["scancel", "--partition=\(partition)"], timeout: .seconds(30)),
                 cancelled.succeeded
             {
-                _ = try? TestWait.until("the queue empties", timeout: .seconds(20), interval: .milliseconds(200)) {
-                    () throws(TestServiceError) in try queue().isEmpty
-                }
+                _ = try? TestWait.blockingUntil(
+                    "the queue empties", timeout: .seconds(20), interval: .milliseconds(200)
+                ) { () throws(TestServiceError) in try queue().isEmpty }
             }
         }
-        for daemon in daemons.reversed() { DaemonProcess.terminate(daemon.pid) }
+        for daemon in running.reversed() { DaemonProcess.terminate(daemon.pid) }
         DaemonProcess.killProcesses(holdingFilesUnder: directory)
         try? FileManager.default.removeItem(atPath: directory)
     }
@@ -425,7 +435,7 @@ public final class SlurmTestCluster: Sendable {
                     "--seed-file=\(layout.directory)/munged.seed",
                 ], output: layout.mungeOutput, environment: environment)
             daemons.append(("munged", munged))
-            try TestWait.until(
+            try TestWait.blockingUntil(
                 "munged listens on \(layout.mungeSocket)", timeout: max(deadline - clock.now, .zero),
                 interval: .milliseconds(20), details: { logTail(layout, lines: 30) }
             ) { () throws(TestServiceError) in
@@ -456,7 +466,7 @@ public final class SlurmTestCluster: Sendable {
         _ layout: Layout, tools: Tools, timeout: Duration, daemons: () -> [(label: String, pid: pid_t)]
     ) throws(TestServiceError) {
         var last = "(sinfo not run yet)"
-        try TestWait.until(
+        try TestWait.blockingUntil(
             "every node of SLURM test cluster \(layout.clusterName) (\(layout.nodeNames.joined(separator: ", "))) "
                 + "idle", timeout: timeout, interval: .milliseconds(200),
             details: { "last sinfo: \(last)\n" + logTail(layout, lines: 30) }

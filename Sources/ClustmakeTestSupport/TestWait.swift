@@ -4,12 +4,16 @@ import Foundation
 /// idle, a job leaving the queue, a file written by a cron or at job.
 ///
 /// ```swift
-/// let text = try TestWait.forFile(directory + "/done", timeout: .seconds(150))
-/// try TestWait.until("job \(id) leaves the queue", timeout: .seconds(60)) { try cluster.queue().isEmpty }
+/// let text = try await TestWait.forFile(directory + "/done", timeout: .seconds(150))
+/// try await TestWait.until("the queue empties", timeout: .seconds(60)) { try cluster.queue().isEmpty }
 /// ```
 ///
 /// Always a condition, never a sleep that must be long enough: the machine may be loaded, so give bounds
 /// generously; a passing test costs only the time the condition takes.
+///
+/// The waits are `async` and sleep with `Task.sleep` between polls, so a test waiting a minute for cron does
+/// not hold one of the few threads of Swift's cooperative pool, on which every other test runs; only each
+/// poll (reading a file, running `squeue`) blocks, briefly.
 public enum TestWait {
     /// Polls `condition` until it returns a value.
     /// - Parameters:
@@ -25,6 +29,26 @@ public enum TestWait {
     public static func value<T>(
         _ what: String, timeout: Duration, interval: Duration = .milliseconds(100), details: () -> String = { "" },
         _ condition: () throws(TestServiceError) -> T?
+    ) async throws(TestServiceError) -> T {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while true {
+            if let value = try condition() { return value }
+            guard clock.now < deadline else {
+                throw TestServiceError(.timedOut, "\(what): not within \(timeout)", details: details())
+            }
+            do { try await Task.sleep(for: interval) } catch {
+                throw TestServiceError(.timedOut, "\(what): the test was cancelled while waiting", details: details())
+            }
+        }
+    }
+
+    /// ``value(_:timeout:interval:details:_:)`` blocking its thread between polls: only for the harness's own
+    /// short waits inside synchronous set-up and shutdown (a daemon's socket, a node registering).
+    @discardableResult
+    static func blockingValue<T>(
+        _ what: String, timeout: Duration, interval: Duration, details: () -> String,
+        _ condition: () throws(TestServiceError) -> T?
     ) throws(TestServiceError) -> T {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
@@ -34,6 +58,16 @@ public enum TestWait {
                 throw TestServiceError(.timedOut, "\(what): not within \(timeout)", details: details())
             }
             RedisServer.sleep(interval)
+        }
+    }
+
+    /// ``until(_:timeout:interval:details:_:)`` blocking its thread between polls, for the harness's own waits.
+    static func blockingUntil(
+        _ what: String, timeout: Duration, interval: Duration, details: () -> String = { "" },
+        _ condition: () throws(TestServiceError) -> Bool
+    ) throws(TestServiceError) {
+        try blockingValue(what, timeout: timeout, interval: interval, details: details) {
+            () throws(TestServiceError) in try condition() ? true : nil
         }
     }
 
@@ -48,8 +82,8 @@ public enum TestWait {
     public static func until(
         _ what: String, timeout: Duration, interval: Duration = .milliseconds(100), details: () -> String = { "" },
         _ condition: () throws(TestServiceError) -> Bool
-    ) throws(TestServiceError) {
-        try value(what, timeout: timeout, interval: interval, details: details) { () throws(TestServiceError) in
+    ) async throws(TestServiceError) {
+        try await value(what, timeout: timeout, interval: interval, details: details) { () throws(TestServiceError) in
             try condition() ? true : nil
         }
     }
@@ -67,9 +101,9 @@ public enum TestWait {
     @discardableResult
     public static func forFile(
         _ path: String, endingWith suffix: String? = nil, timeout: Duration, details: () -> String = { "" }
-    ) throws(TestServiceError) -> String {
+    ) async throws(TestServiceError) -> String {
         var seen: String?
-        return try value(
+        return try await value(
             suffix.map { "\(path) ends with '\($0)'" } ?? "\(path) exists", timeout: timeout,
             details: {
                 let text = seen.map { "--- \(path) so far ---\n\($0)" } ?? "(\(path) does not exist)"

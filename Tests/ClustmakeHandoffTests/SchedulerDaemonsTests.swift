@@ -8,7 +8,7 @@ import Testing
 /// test checks that the daemons this process started stop with the last service.
 @Suite(.serialized) struct SchedulerDaemonsTests {
     @Test("an at job runs to the end, and atq no longer lists it")
-    func atJobRuns() throws {
+    func atJobRuns() async throws {
         let directory = try ScratchDirectory()
         let at = try AtService()
         #expect(at.daemonPid != nil)
@@ -17,14 +17,14 @@ import Testing
         try "echo start > \(output)\nsleep 1\necho end >> \(output)\n".write(
             toFile: script, atomically: true, encoding: .utf8)
         let job = try at.enqueue(file: script)
-        let text = try TestWait.forFile(output, endingWith: "end", timeout: .seconds(120))
+        let text = try await TestWait.forFile(output, endingWith: "end", timeout: .seconds(120))
         #expect(text == "start\nend\n")
-        try at.waitUntilDone(job, timeout: .seconds(60))
+        try await at.waitUntilDone(job, timeout: .seconds(60))
         #expect(try at.jobs().isEmpty)
     }
 
     @Test("a later at job is listed and removed; at jobs another service queued stay")
-    func atJobRemoved() throws {
+    func atJobRemoved() async throws {
         let directory = try ScratchDirectory()
         let script = directory.path + "/job.sh"
         try "touch \(directory.path)/ran\n".write(toFile: script, atomically: true, encoding: .utf8)
@@ -50,7 +50,7 @@ import Testing
     }
 
     @Test("a crontab block is installed, replaced and removed, other entries untouched, and cron runs it")
-    func cronBlock() throws {
+    func cronBlock() async throws {
         let directory = try ScratchDirectory()
         let cron = try CronService()
         #expect(cron.daemonPid != nil)
@@ -73,7 +73,7 @@ import Testing
         #expect(!installed.contains("/bin/false"))
 
         // cron reads crontabs and starts entries at minute boundaries.
-        try TestWait.forFile(directory.path + "/ran", timeout: .seconds(150))
+        try await TestWait.forFile(directory.path + "/ran", timeout: .seconds(150))
         try cron.removeBlock(mine)
         #expect(try cron.crontab() == withOther)
         try cron.removeBlock(other)
@@ -81,7 +81,7 @@ import Testing
     }
 
     @Test("an unbalanced marker is refused and the crontab left as it was")
-    func unbalancedMarker() throws {
+    func unbalancedMarker() async throws {
         let cron = try CronService()
         let original = try cron.crontab()
         let id = "clustmake-test-unbalanced-\(getpid())"
@@ -94,7 +94,7 @@ import Testing
     }
 
     @Test("cron and atd that this process started stop with the last service")
-    func daemonsStop() throws {
+    func daemonsStop() async throws {
         var started: [pid_t] = []
         do {
             let cron = try CronService()
