@@ -76,7 +76,8 @@ extension SlurmTestCluster {
         return short
     }
 
-    /// The processors this process may run on (`nproc`).
+    /// The machine's online processors (`getconf _NPROCESSORS_ONLN`: what `nproc` prints unless an affinity
+    /// mask or `OMP_NUM_THREADS` restricts it).
     static func processorCount() -> Int {
         max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     }

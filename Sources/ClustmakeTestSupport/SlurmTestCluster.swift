@@ -44,7 +44,7 @@ public final class SlurmTestCluster: Sendable {
 
     /// How to build the cluster.
     public struct Options: Sendable {
-        /// CPUs of each node, or `nil` for this machine's processor count (`nproc`).
+        /// CPUs of each node, or `nil` for the machine's online processors (`getconf _NPROCESSORS_ONLN`).
         public var cpusPerNode: Int?
         /// How long to wait for every node to be idle.
         public var startupTimeout: Duration
