@@ -151,6 +151,7 @@ let package = Package(
                 "ClustmakeRedis", "ClustmakeTestSupport", "ClustmakeDispatch", "ClustmakeStore", "ClustmakeModel",
                 "ClustmakeHosts", "ClustmakeScheduler", "ClustmakeJSON",
             ]),
+        .testTarget(name: "ClustmakeHandoffTests", dependencies: ["ClustmakeTestSupport"]),
         .testTarget(
             name: "ClustmakeCommandsTests",
             dependencies: [

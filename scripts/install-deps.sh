@@ -11,6 +11,8 @@ packages=(
     python3 parallel                            # benchmarks (bench/run-vs-parallel.py runs GNU parallel)
     chromium                                    # the collector's HTML report is opened headless in tests
     nodejs                                      # node --check reads the report page's script (templates/report.js)
+    slurmctld slurmd slurm-client munge         # hand-off tests: a real SLURM per test (SlurmTestCluster)
+    cron at                                     # hand-off tests: crontab blocks and at jobs (CronService, AtService)
 )
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi

@@ -1,0 +1,235 @@
+import ClustmakeSystem
+import Foundation
+import Glibc
+
+/// Starting, finding and stopping the daemons the SLURM, cron and at harnesses run (munged, slurmctld, slurmd,
+/// cron, atd), and the files and ports they need.
+enum DaemonProcess {
+    /// `program` itself when it has a slash, else the first executable of that name in `PATH` and the system
+    /// directories (`/usr/sbin` too: the daemons live there and root's `PATH` may lack it).
+    /// - Parameters:
+    ///   - program: A name or a path.
+    ///   - package: The Debian package that installs it, for the message.
+    ///   - role: What the tests need it for: `"the SLURM controller"`.
+    static func locate(_ program: String, package: String, role: String) throws(TestServiceError) -> String {
+        if program.contains("/") {
+            guard access(program, X_OK) == 0 else {
+                throw missing("\(program) is not installed", package: package, role: role)
+            }
+            return program
+        }
+        let searchPath = ProcessInfo.processInfo.environment["PATH"] ?? ""
+        let directories =
+            searchPath.split(separator: ":").map(String.init) + ["/usr/sbin", "/usr/bin", "/sbin", "/bin"]
+        for directory in directories where !directory.isEmpty {
+            let candidate = directory + "/" + program
+            if access(candidate, X_OK) == 0 { return candidate }
+        }
+        throw missing(
+            "\(program) is not installed (looked in PATH=\(searchPath) and /usr/sbin, /usr/bin, /sbin, /bin)",
+            package: package, role: role)
+    }
+
+    private static func missing(_ problem: String, package: String, role: String) -> TestServiceError {
+        TestServiceError(
+            .missingPrerequisite,
+            "\(problem). The SLURM, cron and at tests need \(role): install the Debian package \(package) "
+                + "(apt-get install \(package); scripts/install-deps.sh installs everything the tests need).")
+    }
+
+    /// Throws `.notPermitted` unless this process runs as root: slurmd starts jobs as their users, and cron and
+    /// atd are the machine's daemons.
+    static func requireRoot(_ what: String) throws(TestServiceError) {
+        guard geteuid() == 0 else {
+            throw TestServiceError(
+                .notPermitted,
+                "\(what) needs root (user id 0, this process runs as \(geteuid())): run the tests as root, as CI "
+                    + "does, e.g. sudo swift test --filter ClustmakeHandoffTests")
+        }
+    }
+
+    /// Spawns a daemon in the foreground, in a process group of its own, stdin from /dev/null, stdout and
+    /// stderr appended to `output`.
+    static func launch(_ arguments: [String], output: String, environment: [String]? = nil)
+        throws(TestServiceError) -> pid_t
+    {
+        switch Spawn.process(
+            arguments, standardOutput: .file(output, append: true), standardError: .standardOutput,
+            environment: environment, newProcessGroup: true)
+        {
+        case .success(let pid): return pid
+        case .failure(let error):
+            throw TestServiceError(.setupFailed, "cannot start \(SSHTestCluster.shellLine(arguments)): \(error)")
+        }
+    }
+
+    /// Whether our child `pid` has exited; reaps it if so.
+    static func hasExited(_ pid: pid_t) -> Bool {
+        var status: Int32 = 0
+        var result: pid_t
+        repeat { result = waitpid(pid, &status, WNOHANG) } while result == -1 && errno == EINTR
+        return result == pid || (result == -1 && errno == ECHILD)
+    }
+
+    /// Sends `signal` to our child `pid`, waits up to `grace` for it to exit, then SIGKILLs and reaps it.
+    static func terminate(_ pid: pid_t, signal: Int32 = SIGTERM, grace: Duration = .seconds(10)) {
+        Glibc.kill(pid, signal)
+        let clock = ContinuousClock()
+        let deadline = clock.now + grace
+        while clock.now < deadline {
+            if hasExited(pid) { return }
+            RedisServer.sleep(.milliseconds(10))
+        }
+        Glibc.kill(pid, SIGKILL)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    }
+
+    /// Whether `pid` is a live process (not a zombie) whose command name is `name`: how a daemon's pid file is
+    /// checked, since a stale file may name a dead or reused pid.
+    static func isRunning(_ pid: pid_t, named name: String) -> Bool {
+        guard pid > 0, let stat = FileManager.default.contents(atPath: "/proc/\(pid)/stat") else { return false }
+        // "PID (COMM) STATE …": COMM may hold spaces and parentheses, so split at the last ')'.
+        let text = String(decoding: stat, as: UTF8.self)
+        guard let open = text.firstIndex(of: "("), let close = text.lastIndex(of: ")") else { return false }
+        let command = text[text.index(after: open)..<close]
+        let state = text[text.index(after: close)...].trimmingCharacters(in: .whitespaces).first
+        return command == name && state != "Z" && state != "X"
+    }
+
+    /// The pid in the pid file at `path`, if the file holds one.
+    static func pid(inFile path: String) -> pid_t? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        return pid_t(SSHTestCluster.trimmingTrailingWhitespace(String(decoding: data, as: UTF8.self)))
+    }
+
+    /// The processes other than this one that hold an open file, a socket bound in, or a working directory
+    /// under `directory`: what a daemon left running there (slurmstepd keeps the slurmd log open).
+    static func processes(holdingFilesUnder directory: String) -> [pid_t] {
+        let prefix = directory.hasSuffix("/") ? directory : directory + "/"
+        let inodes = socketInodes(under: prefix)
+        let own = getpid()
+        var found: [pid_t] = []
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        for entry in entries {
+            guard let pid = pid_t(entry), pid != own else { continue }
+            let links =
+                ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(entry)/fd")) ?? [])
+                .map { "/proc/\(entry)/fd/\($0)" } + ["/proc/\(entry)/cwd"]
+            let holds = links.contains { link in
+                guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: link) else {
+                    return false
+                }
+                if target.hasPrefix(prefix) || target + "/" == prefix { return true }
+                guard target.hasPrefix("socket:["), target.hasSuffix("]") else { return false }
+                return inodes.contains(String(target.dropFirst("socket:[".count).dropLast()))
+            }
+            if holds { found.append(pid) }
+        }
+        return found.sorted()
+    }
+
+    /// Inodes of the unix sockets bound to a path under `prefix` (/proc/net/unix: the last column is the path).
+    private static func socketInodes(under prefix: String) -> Set<String> {
+        guard let data = FileManager.default.contents(atPath: "/proc/net/unix") else { return [] }
+        var inodes: Set<String> = []
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n").dropFirst() {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count >= 8, fields[7].hasPrefix(prefix) else { continue }
+            inodes.insert(String(fields[6]))
+        }
+        return inodes
+    }
+
+    /// SIGKILLs every process holding files under `directory` until none is left (at most 10 s: a dying
+    /// slurmstepd may still be reaping its job, and processes may fork meanwhile).
+    static func killProcesses(holdingFilesUnder directory: String) {
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(10)
+        while clock.now < deadline {
+            let pids = processes(holdingFilesUnder: directory)
+            if pids.isEmpty { return }
+            // Not reaped here: a killed child of this process belongs to whoever started it (a RunningCommand
+            // reads its status), and a zombie holds no files, so it is not found again.
+            for pid in pids { Glibc.kill(pid, SIGKILL) }
+            RedisServer.sleep(.milliseconds(20))
+        }
+    }
+
+    /// A fresh directory `/tmp/PREFIX.XXXXXX` (always /tmp and short: unix socket paths must fit in 108 bytes),
+    /// with mode `mode`.
+    static func makeTemporaryDirectory(prefix: String, mode: mode_t = 0o755) throws(TestServiceError) -> String {
+        var template = Array("/tmp/\(prefix).XXXXXX".utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) != nil }
+        guard made else {
+            throw TestServiceError(
+                .setupFailed, "cannot create a temporary directory in /tmp: \(String(cString: strerror(errno)))")
+        }
+        let path = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        chmod(path, mode)
+        return path
+    }
+
+    /// Creates `path` with `mode` (not widened by the umask) and writes `bytes` into it.
+    static func writeFile(_ bytes: [UInt8], to path: String, mode: mode_t) throws(TestServiceError) {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw TestServiceError(.setupFailed, "cannot create \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(descriptor) }
+        var offset = 0
+        while offset < bytes.count {
+            let count = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else {
+                throw TestServiceError(.setupFailed, "cannot write \(path): \(String(cString: strerror(errno)))")
+            }
+            offset += count
+        }
+        guard fchmod(descriptor, mode) == 0 else {
+            throw TestServiceError(.setupFailed, "cannot chmod \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Writes `text` to `path` with `mode`.
+    static func writeFile(_ text: String, to path: String, mode: mode_t = 0o644) throws(TestServiceError) {
+        try writeFile(Array(text.utf8), to: path, mode: mode)
+    }
+
+    /// The last `lines` lines of the file at `path` under a heading naming it, or a note that it is missing.
+    static func tail(_ path: String, lines: Int) -> String {
+        guard let data = FileManager.default.contents(atPath: path) else { return "--- \(path) ---\n(no file)" }
+        let text = SSHTestCluster.trimmingTrailingWhitespace(String(decoding: data, as: UTF8.self))
+        let kept = text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines)
+        return "--- \(path) ---\n" + kept.joined(separator: "\n")
+    }
+
+    /// A TCP port on 127.0.0.1 that was free a moment ago (bind port 0, read it back, close).
+    static func freePort() throws(TestServiceError) -> Int {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard descriptor >= 0 else {
+            throw TestServiceError(.setupFailed, "socket() failed: \(String(cString: strerror(errno)))")
+        }
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
+                bind(descriptor, generic, length) == 0 && getsockname(descriptor, generic, &length) == 0
+            }
+        }
+        guard bound else {
+            throw TestServiceError(
+                .setupFailed, "cannot bind a free port on 127.0.0.1: \(String(cString: strerror(errno)))")
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Whether process `pid` exists (zombies included).
+    static func isAlive(_ pid: pid_t) -> Bool {
+        Glibc.kill(pid, 0) == 0 || errno != ESRCH
+    }
+}
