@@ -136,7 +136,7 @@ struct WfCommonsDecoder<Node: DocumentNode> {
             }
             id = name
             record = task
-            if let category = task.member("category")?.string { tags = [category] }
+            tags = [task.member("category")?.string ?? Self.category(ofName: name)]
         }
         let runtime = record.member("runtimeInSeconds")?.double ?? record.member("runtime")?.double
         if let runtime, !(runtime >= 0 && runtime.isFinite) {
@@ -148,7 +148,9 @@ struct WfCommonsDecoder<Node: DocumentNode> {
         if let timeScale {
             cost = (runtime ?? 0) * timeScale
             command = .argv(["sleep", Self.seconds(cost)])
-        } else if let line = Self.shellLine(record.member("command") ?? task.member("command"), task: task) {
+        } else if let line = Self.shellLine(
+            record.member("command") ?? task.member("command"), task: task, shape: shape)
+        {
             command = .shell(line)
         } else {
             throw failure(
@@ -162,6 +164,13 @@ struct WfCommonsDecoder<Node: DocumentNode> {
         }
         if let memory = Self.memoryInBytes(record) { job.memory = memory }
         return job
+    }
+
+    /// The category of a 1.0–1.1 task, which has none, as WfCommons' migration to 1.2 derives it from the name:
+    /// what comes before `_ID` ("blastall_ID000002" → "blastall"), else before the first `_`.
+    static func category(ofName name: String) -> String {
+        if let marker = name.firstRange(of: "_ID") { return String(name[..<marker.lowerBound]) }
+        return String(name.prefix { $0 != "_" })
     }
 
     /// The names (or ids) in a `parents` list.
@@ -183,12 +192,21 @@ struct WfCommonsDecoder<Node: DocumentNode> {
     }
 
     /// The command as WfCommons' translators run it: `program` and every argument joined with single spaces
-    /// into one line for `sh -c`. Instances of WfFormat 1.0–1.1 have no `command`, only the task's `arguments`
-    /// (starting with the program). Nil when there is nothing to run.
-    static func shellLine(_ command: Node?, task: Node) -> String? {
+    /// into one line for `sh -c`. Instances of WfFormat 1.0–1.1 have no `command`, only the task's `arguments`;
+    /// their program is the task's category, as WfCommons' migration to 1.2 makes it. Nil when there is nothing
+    /// to run.
+    static func shellLine(_ command: Node?, task: Node, shape: WfFormatVersion.Shape) -> String? {
         var words = [String]()
-        if let program = command?.member("program")?.string, !program.isEmpty { words.append(program) }
-        let arguments = command?.member("arguments") ?? (command == nil ? task.member("arguments") : nil)
+        let arguments: Node?
+        if let command {
+            if let program = command.member("program")?.string, !program.isEmpty { words.append(program) }
+            arguments = command.member("arguments")
+        } else if shape == .jobs, let list = task.member("arguments"), let name = task.member("name")?.string {
+            words.append(task.member("category")?.string ?? category(ofName: name))
+            arguments = list
+        } else {
+            return nil
+        }
         for argument in arguments?.elements ?? [] {
             if let text = argument.string {
                 words.append(text)

@@ -185,18 +185,22 @@ import Testing
         }
     }
 
-    @Test("WfFormat 1.0: workflow.jobs, the command is the task's arguments")
+    @Test("WfFormat 1.0: workflow.jobs, the command is the category (from the name) and the task's arguments")
     func version10() throws {
         let text = """
             {"schemaVersion": "1.0", "workflow": {"makespan": 2, "executedAt": "x", "jobs": [
-              {"name": "a", "type": "compute", "runtime": 1, "parents": [], "arguments": ["./a", "1"]},
-              {"name": "b", "type": "compute", "runtime": 1, "parents": ["a"], "arguments": ["./b", ">", "out"]}
+              {"name": "individuals_ID0000002", "type": "compute", "runtime": 1, "parents": [],
+               "arguments": ["ALL.chr1.vcf", "1", "1001"]},
+              {"name": "b", "type": "compute", "runtime": 1, "parents": ["individuals_ID0000002"],
+               "arguments": ["./b", ">", "out"]}
             ]}}
             """
         let (graph, source) = try loadDescribed(text)
         #expect(source == "WfCommons instance, WfFormat 1.0 (workflow.jobs, parents by name)")
-        #expect(graph.jobs[0].command == .shell("./a 1") && graph.jobs[1].command == .shell("./b > out"))
-        #expect(graph.jobs[1].deps == ["a"])
+        #expect(graph.jobs[0].command == .shell("individuals ALL.chr1.vcf 1 1001"))
+        #expect(graph.jobs[1].command == .shell("b ./b > out"))
+        #expect(graph.jobs[1].deps == ["individuals_ID0000002"])
+        #expect(graph.jobs[0].tags == ["individuals"] && graph.jobs[1].tags == ["b"])
     }
 
     @Test("YAML instances are read the same way")
