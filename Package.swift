@@ -102,7 +102,8 @@ let package = Package(
         .testTarget(
             name: "ClustmakeModelTests",
             dependencies: ["ClustmakeModel", .product(name: "PropertyBased", package: "swift-property-based")]),
-        .testTarget(name: "ClustmakeInputTests", dependencies: ["ClustmakeInput", "ClustmakeModel"]),
+        .testTarget(
+            name: "ClustmakeInputTests", dependencies: ["ClustmakeInput", "ClustmakeModel"], exclude: ["Fixtures"]),
         .testTarget(
             name: "ClustmakePlannerTests",
             dependencies: [

@@ -33,6 +33,12 @@ struct GraphOptions: ParsableArguments {
         try JobGraphLoader(timeScale: timeScale).load(path: jobs)
     }
 
+    /// Loads and validates the graph, and says how the file was read (its format; a WfCommons instance's
+    /// WfFormat version) for `-v`.
+    func loadDescribed() throws(InputError) -> (graph: JobGraph, source: String) {
+        try JobGraphLoader(timeScale: timeScale).loadDescribed(path: jobs)
+    }
+
     /// The namespace to use: the option, the graph's own, the graph file's name, or "default".
     func namespace(for graph: JobGraph) -> String {
         if let namespace { return namespace }

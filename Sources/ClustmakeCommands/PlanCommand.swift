@@ -57,8 +57,10 @@ struct PlanCommand: AsyncParsableCommand {
 
     func run() async throws {
         var timer = StepTimer(logger: logging.logger(label: "clustmake.plan"))
-        let graph = try graph.load()
-        timer.done("read the job graph", ["graph.jobs": "\(graph.count)", "graph.edges": "\(graph.edgeCount)"])
+        let (graph, source) = try graph.loadDescribed()
+        timer.done(
+            "read the job graph",
+            ["graph.format": "\(source)", "graph.jobs": "\(graph.count)", "graph.edges": "\(graph.edgeCount)"])
         let cluster = try cluster.load()
         let redisAddress = try redisAddress(cluster: cluster)
         var costMap: [String: Double] = [:]

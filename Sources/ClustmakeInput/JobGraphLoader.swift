@@ -21,43 +21,76 @@ public struct JobGraphLoader: Sendable {
     /// Loads and validates the graph at `path` ("-" reads standard input).
     /// - Throws: ``InputError`` naming the file and the line and column or the job of the first problem.
     public func load(path: String) throws(InputError) -> JobGraph {
-        try load(bytes: InputFile.read(path), file: path).graph
+        try loadDescribed(path: path).graph
+    }
+
+    /// Loads and validates the graph at `path` ("-" reads standard input), and says how the file was read:
+    /// "clustmake YAML", or a WfCommons instance's WfFormat version and shape ("WfCommons instance, WfFormat 1.4
+    /// (workflow.tasks, parents by name)"), for `-v`.
+    /// - Throws: ``InputError`` naming the file and the line and column or the job of the first problem.
+    public func loadDescribed(path: String) throws(InputError) -> (graph: JobGraph, source: String) {
+        let loaded = try loadDetailed(bytes: InputFile.read(path), file: path)
+        return (loaded.graph, loaded.source)
     }
 
     /// Loads and validates a graph from the bytes of a file named `file` (used for messages and to pick the
     /// format by extension).
     public func load(bytes: [UInt8], file: String) throws(InputError) -> (graph: JobGraph, format: Format) {
-        let decoded: (namespace: String?, jobs: [Job])
-        let format: Format
+        let loaded = try loadDetailed(bytes: bytes, file: file)
+        return (loaded.graph, loaded.format)
+    }
+
+    /// Loads a graph and says how it was read (see ``loadDescribed(path:)``).
+    func loadDetailed(
+        bytes: [UInt8], file: String
+    ) throws(InputError) -> (graph: JobGraph, format: Format, source: String) {
+        let decoded: Decoded
         if Self.isJSON(bytes, file: file) {
-            (decoded, format) = try decodeJSON(bytes, file: file)
+            decoded = try decodeJSON(bytes, file: file)
         } else {
             let root = try YAMLNode.parse(InputFile.text(bytes, file: file), file: file)
             if WfCommonsDecoder<YAMLNode>.looksLikeWfCommons(root) {
-                format = .wfcommons
-                decoded = try WfCommonsDecoder(file: file, timeScale: timeScale).decode(root)
+                let instance = try WfCommonsDecoder(file: file, timeScale: timeScale).decode(root)
+                decoded = Decoded(jobs: instance.jobs, format: .wfcommons, version: instance.version)
             } else {
-                format = .nativeYAML
-                decoded = try NativeGraphDecoder(file: file).decode(root)
+                let native = try NativeGraphDecoder(file: file).decode(root)
+                decoded = Decoded(namespace: native.namespace, jobs: native.jobs, format: .nativeYAML)
             }
         }
-        if timeScale != nil, format != .wfcommons {
+        if timeScale != nil, decoded.format != .wfcommons {
             throw InputError(
                 .invalidValue, "--time-scale applies to WfCommons workflow instances only.",
                 fix: "Drop --time-scale, or give a WfCommons instance.", file: file)
         }
         do {
-            return (try JobGraph(namespace: decoded.namespace, jobs: decoded.jobs), format)
+            let graph = try JobGraph(namespace: decoded.namespace, jobs: decoded.jobs)
+            return (graph, decoded.format, decoded.source)
         } catch {
             throw error.inFile(file)
         }
     }
 
+    /// What a decoder read from a file, before the graph's checks.
+    private struct Decoded {
+        var namespace: String?
+        var jobs: [Job]
+        var format: Format
+        /// The WfFormat version of a WfCommons instance.
+        var version: WfFormatVersion?
+
+        /// How the file was read, for `-v`.
+        var source: String {
+            switch format {
+            case .nativeJSON: "clustmake JSON"
+            case .nativeYAML: "clustmake YAML"
+            case .wfcommons: version?.summary ?? "WfCommons instance"
+            }
+        }
+    }
+
     /// Decodes a JSON graph. The `jobs` array of a native graph is streamed, one job at a time, so a graph of a
     /// million jobs never exists as a whole JSON tree (that would take over a gigabyte).
-    private func decodeJSON(
-        _ bytes: [UInt8], file: String
-    ) throws(InputError) -> (decoded: (namespace: String?, jobs: [Job]), format: Format) {
+    private func decodeJSON(_ bytes: [UInt8], file: String) throws(InputError) -> Decoded {
         let decoder = NativeGraphDecoder<JSONInputNode>(file: file)
         var jobs = [Job]()
         let rest: JSONValue
@@ -74,14 +107,16 @@ public struct JobGraphLoader: Sendable {
         }
         let root = JSONValueNode(value: rest)
         if jobs.isEmpty, WfCommonsDecoder<JSONValueNode>.looksLikeWfCommons(root) {
-            return (try WfCommonsDecoder(file: file, timeScale: timeScale).decode(root), .wfcommons)
+            let instance = try WfCommonsDecoder(file: file, timeScale: timeScale).decode(root)
+            return Decoded(jobs: instance.jobs, format: .wfcommons, version: instance.version)
         }
         if jobs.isEmpty {
             // Nothing was streamed: the checks on the whole document say what is missing or wrong.
-            return (try NativeGraphDecoder<JSONValueNode>(file: file).decode(root), .nativeJSON)
+            let native = try NativeGraphDecoder<JSONValueNode>(file: file).decode(root)
+            return Decoded(namespace: native.namespace, jobs: native.jobs, format: .nativeJSON)
         }
         let (namespace, _) = try NativeGraphDecoder<JSONValueNode>(file: file).decodeTop(root)
-        return ((namespace, jobs), .nativeJSON)
+        return Decoded(namespace: namespace, jobs: jobs, format: .nativeJSON)
     }
 
     /// JSON by extension (.json), YAML by extension (.yaml, .yml), else JSON when the text starts with `{`.
