@@ -33,35 +33,33 @@ let package = Package(
 
         // Wrappers.
         .target(name: "ClustmakeJSON", dependencies: ["CJansson"]),
-        .target(name: "ClustmakeRedis", dependencies: ["CHiredis"]),
+        .target(name: "ClustmakeRedis", dependencies: ["CHiredis", "ClustmakeModel"]),
 
         // Pure core.
         .target(name: "ClustmakeModel"),
-        .target(name: "ClustmakeSystem"),
         .target(name: "ClustmakePlanner", dependencies: ["ClustmakeModel"]),
         .target(name: "ClustmakeScheduler", dependencies: ["ClustmakeModel", "ClustmakePlanner"]),
         .target(
             name: "ClustmakeScripts",
             dependencies: [
-                "ClustmakeModel", "ClustmakePlanner", "ClustmakeJSON", "ClustmakeRedis",
+                "ClustmakeModel", "ClustmakePlanner", "ClustmakeJSON",
                 .product(name: "Mustache", package: "swift-mustache"),
             ]),
 
+        .target(name: "ClustmakeCollector", dependencies: ["ClustmakeModel", "ClustmakeJSON"]),
+
         // Edges.
+        .target(name: "ClustmakeSystem", dependencies: ["ClustmakeModel"]),
         .target(
             name: "ClustmakeInput",
             dependencies: ["ClustmakeModel", "ClustmakeJSON", .product(name: "Yams", package: "Yams")]),
 
         .target(
             name: "ClustmakeStore",
-            dependencies: ["ClustmakeModel", "ClustmakeRedis", "ClustmakeJSON"]),
+            dependencies: ["ClustmakeModel", "ClustmakeRedis", "ClustmakeJSON", "ClustmakeSystem"]),
         .target(
             name: "ClustmakeWorker",
             dependencies: ["ClustmakeModel", "ClustmakeStore", "ClustmakeRedis", "ClustmakeJSON", "ClustmakeSystem"]),
-
-        .target(
-            name: "ClustmakeCollector",
-            dependencies: ["ClustmakeModel", "ClustmakeStore", "ClustmakeRedis", "ClustmakeJSON"]),
 
         .target(
             name: "ClustmakeHosts",
@@ -118,7 +116,9 @@ let package = Package(
             exclude: ["Snapshots"]),
         .testTarget(
             name: "ClustmakeStoreTests",
-            dependencies: ["ClustmakeStore", "ClustmakeModel", "ClustmakeRedis", "ClustmakeTestSupport"]),
+            dependencies: [
+                "ClustmakeStore", "ClustmakeModel", "ClustmakeRedis", "ClustmakeSystem", "ClustmakeTestSupport",
+            ]),
         .testTarget(
             name: "ClustmakeWorkerTests",
             dependencies: [

@@ -1,4 +1,4 @@
-import ClustmakeStore
+import ClustmakeModel
 
 /// Numbers, durations, sizes and times as the collector prints them, without Foundation.
 public enum Format {

@@ -1,5 +1,5 @@
 import ClustmakeJSON
-import ClustmakeStore
+import ClustmakeModel
 
 /// `clustmake report`: one self-contained HTML page (no network fetches; its content security policy forbids
 /// them) with a summary, a timeline with one row per host lane and one bar per attempt coloured by outcome, the

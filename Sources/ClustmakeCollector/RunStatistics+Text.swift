@@ -1,4 +1,4 @@
-import ClustmakeStore
+import ClustmakeModel
 
 extension RunStatistics {
     /// How many jobs the text lists one by one before it summarises instead (``text(_:allJobs:)``).

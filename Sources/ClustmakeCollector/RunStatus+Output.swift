@@ -1,5 +1,5 @@
 import ClustmakeJSON
-import ClustmakeStore
+import ClustmakeModel
 
 extension RunStatus {
     /// The format name of `clustmake status --json`.
