@@ -52,7 +52,10 @@ let package = Package(
         .target(name: "ClustmakeSystem", dependencies: ["ClustmakeModel"]),
         .target(
             name: "ClustmakeInput",
-            dependencies: ["ClustmakeModel", "ClustmakeJSON", .product(name: "Yams", package: "Yams")]),
+            dependencies: [
+                "ClustmakeModel", "ClustmakeJSON", "ClustmakeScripts", "ClustmakeSystem",
+                .product(name: "Yams", package: "Yams"),
+            ]),
 
         .target(
             name: "ClustmakeStore",
@@ -79,7 +82,7 @@ let package = Package(
         .target(
             name: "ClustmakeCommands",
             dependencies: [
-                "ClustmakeModel", "ClustmakeInput", "ClustmakePlanner", "ClustmakeScripts",
+                "ClustmakeSystem", "ClustmakeModel", "ClustmakeInput", "ClustmakePlanner", "ClustmakeScripts",
                 "ClustmakeJSON", "ClustmakeRedis", "ClustmakeStore", "ClustmakeWorker", "ClustmakeCollector",
                 "ClustmakeScheduler", "ClustmakeHosts", "ClustmakeDispatch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -111,7 +114,8 @@ let package = Package(
             name: "ClustmakeScriptsTests",
             dependencies: [
                 "ClustmakeScripts", "ClustmakePlanner", "ClustmakeModel", "ClustmakeJSON", "ClustmakeTestSupport",
-                "ClustmakeSystem", .product(name: "PropertyBased", package: "swift-property-based"),
+                "ClustmakeSystem", "ClustmakeInput", "ClustmakeCommands",
+                .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             exclude: ["Snapshots"]),
         .testTarget(
