@@ -31,12 +31,15 @@ let package = Package(
             name: "CJansson", pkgConfig: "jansson",
             providers: [.apt(["libjansson-dev"]), .brew(["jansson"])]),
 
+        // The layers are docs/architecture.md's; ClustmakeArchitectureTests checks this manifest and the imports
+        // against it. The model: values every layer shares; imports nothing.
+        .target(name: "ClustmakeModel"),
+
         // Wrappers.
         .target(name: "ClustmakeJSON", dependencies: ["CJansson"]),
         .target(name: "ClustmakeRedis", dependencies: ["CHiredis", "ClustmakeModel"]),
 
         // Pure core.
-        .target(name: "ClustmakeModel"),
         .target(name: "ClustmakePlanner", dependencies: ["ClustmakeModel"]),
         .target(name: "ClustmakeScheduler", dependencies: ["ClustmakeModel", "ClustmakePlanner"]),
         .target(
@@ -62,7 +65,7 @@ let package = Package(
             dependencies: ["ClustmakeModel", "ClustmakeRedis", "ClustmakeJSON", "ClustmakeSystem"]),
         .target(
             name: "ClustmakeWorker",
-            dependencies: ["ClustmakeModel", "ClustmakeStore", "ClustmakeRedis", "ClustmakeJSON", "ClustmakeSystem"]),
+            dependencies: ["ClustmakeModel", "ClustmakeStore", "ClustmakeRedis", "ClustmakeSystem"]),
 
         .target(
             name: "ClustmakeHosts",
@@ -75,7 +78,7 @@ let package = Package(
             name: "ClustmakeDispatch",
             dependencies: [
                 "ClustmakeModel", "ClustmakePlanner", "ClustmakeScheduler", "ClustmakeScripts", "ClustmakeStore",
-                "ClustmakeRedis", "ClustmakeHosts", "ClustmakeJSON", "ClustmakeSystem",
+                "ClustmakeRedis", "ClustmakeJSON", "ClustmakeSystem",
             ]),
 
         // Commands and executables.
@@ -83,7 +86,7 @@ let package = Package(
             name: "ClustmakeCommands",
             dependencies: [
                 "ClustmakeSystem", "ClustmakeModel", "ClustmakeInput", "ClustmakePlanner", "ClustmakeScripts",
-                "ClustmakeJSON", "ClustmakeRedis", "ClustmakeStore", "ClustmakeWorker", "ClustmakeCollector",
+                "ClustmakeJSON", "ClustmakeRedis", "ClustmakeStore", "ClustmakeCollector",
                 "ClustmakeScheduler", "ClustmakeHosts", "ClustmakeDispatch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -126,8 +129,8 @@ let package = Package(
         .testTarget(
             name: "ClustmakeWorkerTests",
             dependencies: [
-                "ClustmakeWorker", "ClustmakeStore", "ClustmakeModel", "ClustmakeRedis", "ClustmakeJSON",
-                "ClustmakeTestSupport", "ClustmakeSystem",
+                "ClustmakeWorker", "ClustmakeStore", "ClustmakeModel", "ClustmakeRedis", "ClustmakeTestSupport",
+                "ClustmakeSystem",
             ]),
         .testTarget(
             name: "ClustmakeCollectorTests",
@@ -143,13 +146,14 @@ let package = Package(
             ]),
         .testTarget(
             name: "ClustmakeHostsTests",
-            dependencies: ["ClustmakeHosts", "ClustmakeModel", "ClustmakeRedis", "ClustmakeTestSupport"]),
+            dependencies: ["ClustmakeHosts", "ClustmakeModel", "ClustmakeRedis"]),
         .testTarget(
             name: "ClustmakeIntegrationTests",
             dependencies: [
-                "ClustmakeRedis", "ClustmakeTestSupport", "ClustmakeDispatch", "ClustmakeStore", "ClustmakeModel",
-                "ClustmakeHosts", "ClustmakeScheduler", "ClustmakeJSON",
+                "ClustmakeRedis", "ClustmakeTestSupport", "ClustmakeStore", "ClustmakeModel",
+                "ClustmakeHosts", "ClustmakeJSON",
             ]),
+        .testTarget(name: "ClustmakeArchitectureTests"),
         .testTarget(
             name: "ClustmakeCommandsTests",
             dependencies: [

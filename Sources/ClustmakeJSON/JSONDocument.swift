@@ -1,4 +1,4 @@
-import CJansson
+internal import CJansson
 
 /// A parsed JSON document kept in jansson's memory, read through ``JSONNode`` views.
 ///

@@ -1,4 +1,4 @@
-import CJansson
+internal import CJansson
 
 extension JSONValue {
     /// Parses one JSON value from UTF-8 bytes.
