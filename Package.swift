@@ -154,6 +154,7 @@ let package = Package(
                 "ClustmakeHosts", "ClustmakeJSON",
             ]),
         .testTarget(name: "ClustmakeArchitectureTests"),
+        .testTarget(name: "ClustmakeSystemTests", dependencies: ["ClustmakeSystem", "ClustmakeModel"]),
         .testTarget(
             name: "ClustmakeCommandsTests",
             dependencies: [

@@ -41,6 +41,9 @@ extension PlanDirectory {
                     .io, "cannot \(failure.operation) it.",
                     fix: fix ?? "Check the free space and permissions of the directory.", file: failure.path,
                     cause: failure.cause)
+            case .invalidFilePath(let file):
+                throw ScriptError(
+                    .invalidPlan, "the plan directory would hold a file outside it: '\(file)'.", file: path)
             case .contents(let cause as ScriptError):
                 throw cause
             case .contents(let cause):

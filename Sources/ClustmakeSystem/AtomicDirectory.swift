@@ -45,6 +45,9 @@ public struct AtomicDirectory: Sendable {
     public enum Failure: Error {
         /// The path names no directory that can be written (empty, `.`, `..`, `/`).
         case invalidName
+        /// A file's relative path is empty, absolute, or has an empty, `.` or `..` component, so it could land
+        /// outside the directory.
+        case invalidFilePath(String)
         /// The path exists and is not a directory of this kind (``FileSystem/Kind/directory`` without the marker
         /// and not empty), so it is not replaced.
         case inUse(FileSystem.Kind)
@@ -66,6 +69,12 @@ public struct AtomicDirectory: Sendable {
         while target.count > 1 && target.hasSuffix("/") { target.removeLast() }
         let (parent, name) = Self.split(target)
         guard !name.isEmpty, name != ".", name != "..", name != "/" else { throw .invalidName }
+        for file in files {
+            let components = file.path.split(separator: "/", omittingEmptySubsequences: false)
+            guard !file.path.isEmpty, !components.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) else {
+                throw .invalidFilePath(file.path)
+            }
+        }
         let existing = try checkTarget(target)
         let temporary: String
         do {
