@@ -31,37 +31,41 @@ let package = Package(
             name: "CJansson", pkgConfig: "jansson",
             providers: [.apt(["libjansson-dev"]), .brew(["jansson"])]),
 
+        // The layers are docs/architecture.md's; ClustmakeArchitectureTests checks this manifest and the imports
+        // against it. The model: values every layer shares; imports nothing.
+        .target(name: "ClustmakeModel"),
+
         // Wrappers.
         .target(name: "ClustmakeJSON", dependencies: ["CJansson"]),
-        .target(name: "ClustmakeRedis", dependencies: ["CHiredis"]),
+        .target(name: "ClustmakeRedis", dependencies: ["CHiredis", "ClustmakeModel"]),
 
         // Pure core.
-        .target(name: "ClustmakeModel"),
-        .target(name: "ClustmakeSystem"),
         .target(name: "ClustmakePlanner", dependencies: ["ClustmakeModel"]),
         .target(name: "ClustmakeScheduler", dependencies: ["ClustmakeModel", "ClustmakePlanner"]),
         .target(
             name: "ClustmakeScripts",
             dependencies: [
-                "ClustmakeModel", "ClustmakePlanner", "ClustmakeJSON", "ClustmakeRedis",
+                "ClustmakeModel", "ClustmakePlanner", "ClustmakeJSON",
                 .product(name: "Mustache", package: "swift-mustache"),
             ]),
 
+        .target(name: "ClustmakeCollector", dependencies: ["ClustmakeModel", "ClustmakeJSON"]),
+
         // Edges.
+        .target(name: "ClustmakeSystem", dependencies: ["ClustmakeModel"]),
         .target(
             name: "ClustmakeInput",
-            dependencies: ["ClustmakeModel", "ClustmakeJSON", .product(name: "Yams", package: "Yams")]),
+            dependencies: [
+                "ClustmakeModel", "ClustmakeJSON", "ClustmakeScripts", "ClustmakeSystem",
+                .product(name: "Yams", package: "Yams"),
+            ]),
 
         .target(
             name: "ClustmakeStore",
-            dependencies: ["ClustmakeModel", "ClustmakeRedis", "ClustmakeJSON"]),
+            dependencies: ["ClustmakeModel", "ClustmakeRedis", "ClustmakeJSON", "ClustmakeSystem"]),
         .target(
             name: "ClustmakeWorker",
-            dependencies: ["ClustmakeModel", "ClustmakeStore", "ClustmakeRedis", "ClustmakeJSON", "ClustmakeSystem"]),
-
-        .target(
-            name: "ClustmakeCollector",
-            dependencies: ["ClustmakeModel", "ClustmakeStore", "ClustmakeRedis", "ClustmakeJSON"]),
+            dependencies: ["ClustmakeModel", "ClustmakeStore", "ClustmakeRedis", "ClustmakeSystem"]),
 
         .target(
             name: "ClustmakeHosts",
@@ -74,15 +78,15 @@ let package = Package(
             name: "ClustmakeDispatch",
             dependencies: [
                 "ClustmakeModel", "ClustmakePlanner", "ClustmakeScheduler", "ClustmakeScripts", "ClustmakeStore",
-                "ClustmakeRedis", "ClustmakeHosts", "ClustmakeJSON", "ClustmakeSystem",
+                "ClustmakeRedis", "ClustmakeJSON", "ClustmakeSystem",
             ]),
 
         // Commands and executables.
         .target(
             name: "ClustmakeCommands",
             dependencies: [
-                "ClustmakeModel", "ClustmakeInput", "ClustmakePlanner", "ClustmakeScripts",
-                "ClustmakeJSON", "ClustmakeRedis", "ClustmakeStore", "ClustmakeWorker", "ClustmakeCollector",
+                "ClustmakeSystem", "ClustmakeModel", "ClustmakeInput", "ClustmakePlanner", "ClustmakeScripts",
+                "ClustmakeJSON", "ClustmakeRedis", "ClustmakeStore", "ClustmakeCollector",
                 "ClustmakeScheduler", "ClustmakeHosts", "ClustmakeDispatch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -114,17 +118,20 @@ let package = Package(
             name: "ClustmakeScriptsTests",
             dependencies: [
                 "ClustmakeScripts", "ClustmakePlanner", "ClustmakeModel", "ClustmakeJSON", "ClustmakeTestSupport",
-                "ClustmakeSystem", .product(name: "PropertyBased", package: "swift-property-based"),
+                "ClustmakeSystem", "ClustmakeInput", "ClustmakeCommands",
+                .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             exclude: ["Snapshots"]),
         .testTarget(
             name: "ClustmakeStoreTests",
-            dependencies: ["ClustmakeStore", "ClustmakeModel", "ClustmakeRedis", "ClustmakeTestSupport"]),
+            dependencies: [
+                "ClustmakeStore", "ClustmakeModel", "ClustmakeRedis", "ClustmakeSystem", "ClustmakeTestSupport",
+            ]),
         .testTarget(
             name: "ClustmakeWorkerTests",
             dependencies: [
-                "ClustmakeWorker", "ClustmakeStore", "ClustmakeModel", "ClustmakeRedis", "ClustmakeJSON",
-                "ClustmakeTestSupport", "ClustmakeSystem",
+                "ClustmakeWorker", "ClustmakeStore", "ClustmakeModel", "ClustmakeRedis", "ClustmakeTestSupport",
+                "ClustmakeSystem",
             ]),
         .testTarget(
             name: "ClustmakeCollectorTests",
@@ -140,7 +147,7 @@ let package = Package(
             ]),
         .testTarget(
             name: "ClustmakeHostsTests",
-            dependencies: ["ClustmakeHosts", "ClustmakeModel", "ClustmakeRedis", "ClustmakeTestSupport"]),
+            dependencies: ["ClustmakeHosts", "ClustmakeModel", "ClustmakeRedis"]),
         .testTarget(
             name: "ClustmakeDispatchTests",
             dependencies: [
@@ -149,10 +156,12 @@ let package = Package(
         .testTarget(
             name: "ClustmakeIntegrationTests",
             dependencies: [
-                "ClustmakeRedis", "ClustmakeTestSupport", "ClustmakeDispatch", "ClustmakeStore", "ClustmakeModel",
-                "ClustmakeHosts", "ClustmakeScheduler", "ClustmakeJSON",
+                "ClustmakeRedis", "ClustmakeTestSupport", "ClustmakeStore", "ClustmakeModel",
+                "ClustmakeHosts", "ClustmakeJSON",
             ]),
         .testTarget(name: "ClustmakeHandoffTests", dependencies: ["ClustmakeTestSupport"]),
+        .testTarget(name: "ClustmakeArchitectureTests"),
+        .testTarget(name: "ClustmakeSystemTests", dependencies: ["ClustmakeSystem", "ClustmakeModel"]),
         .testTarget(
             name: "ClustmakeCommandsTests",
             dependencies: [

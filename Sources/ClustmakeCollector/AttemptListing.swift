@@ -1,6 +1,5 @@
 import ClustmakeJSON
 import ClustmakeModel
-import ClustmakeStore
 
 /// Every attempt of a run in one of four formats (`clustmake results`; docs/collector.md has the columns): JSON,
 /// TSV, GNU parallel's `--joblog` and Nextflow's trace.

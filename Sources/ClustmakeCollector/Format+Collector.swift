@@ -1,5 +1,4 @@
 import ClustmakeModel
-import ClustmakeStore
 
 /// Times and terminal-safe text as the collector prints them (numbers, durations and sizes are the model's).
 extension Format {

@@ -1,6 +1,5 @@
 import ClustmakeJSON
 import ClustmakeModel
-import ClustmakeStore
 
 /// `clustmake report`: one self-contained HTML page (no network fetches; its content security policy forbids
 /// them) with a summary, a timeline with one row per host lane and one bar per attempt coloured by outcome, the

@@ -1,5 +1,4 @@
-import ClustmakeModel
-public import ClustmakeStore
+public import ClustmakeModel
 
 extension RunHistory {
     /// The history recorded in a snapshot of the store.
@@ -8,7 +7,7 @@ extension RunHistory {
     /// while its job is in progress with it as the current attempt; otherwise (its lease expired and nobody has
     /// recorded it lost yet) it is lost. A lost attempt ends when it was found lost (`lost_at`), else at its host's
     /// last sign of life, else at its start.
-    /// - Parameter snapshot: What ``ClustmakeStore/JobStore/snapshot()`` read.
+    /// - Parameter snapshot: What the store's `JobStore.snapshot()` read.
     public init(_ snapshot: NamespaceSnapshot) {
         var indexByID: [String: Int] = [:]
         indexByID.reserveCapacity(snapshot.jobs.count)

@@ -1,7 +1,7 @@
-public import ClustmakeStore
+public import ClustmakeModel
 
 /// What the collector knows about a run: every job and every attempt, as plain values with times in seconds since
-/// 1970. Built from a ``ClustmakeStore/NamespaceSnapshot`` (``init(_:)``) or directly (tests); everything the
+/// 1970. Built from a ``ClustmakeModel/NamespaceSnapshot`` (``init(_:)``) or directly (tests); everything the
 /// collector computes is a pure function of it.
 public struct RunHistory: Sendable {
     /// The namespace.
@@ -137,7 +137,7 @@ public struct Attempt: Sendable, Hashable {
     public var job: Int
     /// The attempt's number, from 1.
     public var number: Int
-    /// How it went; ``ClustmakeStore/AttemptState/running`` while it runs.
+    /// How it went; ``ClustmakeModel/AttemptState/running`` while it runs.
     public var outcome: AttemptState
     /// Whether its outcome counted for the job: `false` when another attempt took the job over while it ran
     /// (superseded) or its success was not up to date (stale).

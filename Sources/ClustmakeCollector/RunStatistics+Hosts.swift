@@ -1,5 +1,4 @@
 import ClustmakeModel
-import ClustmakeStore
 
 extension RunStatistics {
     /// Every host's figures, by nickname: the hosts of the timeline, then the plan's hosts with slots that ran

@@ -1,5 +1,5 @@
 import ClustmakeJSON
-import ClustmakeStore
+import ClustmakeModel
 
 extension RunStatistics {
     /// The format name of `clustmake stats --json`.

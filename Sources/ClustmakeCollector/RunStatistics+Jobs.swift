@@ -1,5 +1,4 @@
 import ClustmakeModel
-import ClustmakeStore
 
 extension RunStatistics {
     /// The plan's jobs by id (none without a plan).

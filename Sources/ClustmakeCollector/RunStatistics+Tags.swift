@@ -1,5 +1,4 @@
 import ClustmakeModel
-import ClustmakeStore
 
 extension RunStatistics {
     /// The figures of every tag, by name: jobs, attempts, failures, and the spread of the wall times of the

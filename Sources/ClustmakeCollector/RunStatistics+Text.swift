@@ -1,5 +1,4 @@
 import ClustmakeModel
-import ClustmakeStore
 
 extension RunStatistics {
     /// How many jobs the text lists one by one before it summarises instead (``text(_:allJobs:)``).

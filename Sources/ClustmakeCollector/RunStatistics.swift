@@ -1,4 +1,4 @@
-public import ClustmakeStore
+public import ClustmakeModel
 
 /// The statistics of a run, as `clustmake stats` reports them (docs/collector.md defines each figure): for the run,
 /// per host, per job and per tag; the critical path actually taken; and, given the plan, planned against actual.

@@ -1,6 +1,5 @@
 import ClustmakeJSON
 import ClustmakeModel
-import ClustmakeStore
 
 extension RunStatus {
     /// The format name of `clustmake status --json`.

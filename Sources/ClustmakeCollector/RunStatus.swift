@@ -1,4 +1,4 @@
-public import ClustmakeStore
+public import ClustmakeModel
 
 /// Where a run stands (`clustmake status`): jobs by state; the running jobs with their host, lane and elapsed
 /// time; the failed, lost and interrupted jobs with their reason; the blocked jobs with the failure that blocks them.

@@ -1,39 +1,25 @@
+import ClustmakeJSON
 import ClustmakeModel
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
-/// Reading input files, with messages that say what went wrong.
+/// Reading input files (through the one reader, ``ClustmakeJSON/FileContents``), with messages that say what went
+/// wrong.
 enum InputFile {
     /// The whole file at `path`, or standard input for "-".
     static func read(_ path: String) throws(InputError) -> [UInt8] {
-        let descriptor = path == "-" ? 0 : open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            let reason = String(cString: strerror(errno))
-            throw InputError(.unreadable, "cannot open the file: \(reason).", fix: "Check the path.", file: path)
-        }
-        defer { if descriptor != 0 { close(descriptor) } }
-        var info = stat()
-        if fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
-            throw InputError(.unreadable, "this is a directory, not a file.", fix: "Name the file itself.", file: path)
-        }
-        var bytes = [UInt8]()
-        if info.st_size > 0 { bytes.reserveCapacity(Int(info.st_size) + 1) }
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                let reason = String(cString: strerror(errno))
-                throw InputError(.unreadable, "cannot read the file: \(reason).", file: path)
+        do {
+            return path == "-" ? try FileContents.standardInput() : try FileContents.bytes(atPath: path)
+        } catch {
+            switch error.step {
+            case .open:
+                throw InputError(
+                    .unreadable, "cannot open the file: \(error.reason).", fix: "Check the path.", file: path)
+            case .read where error.isDirectory:
+                throw InputError(
+                    .unreadable, "this is a directory, not a file.", fix: "Name the file itself.", file: path)
+            case .read:
+                throw InputError(.unreadable, "cannot read the file: \(error.reason).", file: path)
             }
-            if count == 0 { break }
-            bytes.append(contentsOf: chunk[0..<count])
         }
-        return bytes
     }
 
     /// The bytes as text, or an error at the line and column of the first byte that is not UTF-8.

@@ -6,33 +6,70 @@
     import Darwin
 #endif
 
-/// Whole-file reads with errors worded for JSON loading.
-enum FileContents {
-    /// The bytes of the file at `path`: one buffer sized by `fstat`, then more reads in case the
-    /// file grew or is a pipe.
-    ///
-    /// - Throws: ``JSONError`` with code ``JSONError/Code/io`` naming the file and the system's reason.
-    static func bytes(atPath path: String) throws(JSONError) -> [UInt8] {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw failure(path, "cannot open", errno) }
-        defer { close(descriptor) }
+/// The project's one whole-file reader: the JSON wrapper needs it (``JSONDocument/init(contentsOfFile:)``,
+/// ``JSONValue/parse(contentsOfFile:)``) and is the lowest layer that does, so the input loaders, the template
+/// directory and the edges read files through it too, each wording the ``Failure`` for its own errors.
+public enum FileContents {
+    /// Reading failed: ``step`` says whether opening or reading, ``errno`` why (`EISDIR` for a directory).
+    public struct Failure: Error, Sendable, Hashable {
+        /// Where reading stopped.
+        public enum Step: Sendable, Hashable {
+            /// The file could not be opened.
+            case open
+            /// The file was opened but could not be read (a directory gives `EISDIR`).
+            case read
+        }
 
+        public var step: Step
+        /// The file, as given.
+        public var path: String
+        /// The system's error number.
+        public var errno: Int32
+
+        /// The system's text for ``errno``: `No such file or directory`.
+        public var reason: String { String(cString: strerror(errno)) }
+        /// The text and the number: `No such file or directory (errno 2)`.
+        public var cause: String { "\(reason) (errno \(errno))" }
+        /// Whether the path is a directory.
+        public var isDirectory: Bool { errno == EISDIR }
+    }
+
+    /// The bytes of the file at `path`: one buffer sized by `fstat`, then more reads in case the file grew or is a
+    /// pipe.
+    /// - Parameters:
+    ///   - path: The file.
+    ///   - limit: The most bytes to read; the rest of a longer file is left unread.
+    /// - Throws: ``Failure``.
+    public static func bytes(atPath path: String, limit: Int = .max) throws(Failure) -> [UInt8] {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw Failure(step: .open, path: path, errno: errno) }
+        defer { close(descriptor) }
+        return try bytes(descriptor: descriptor, path: path, limit: limit)
+    }
+
+    /// The bytes of standard input, up to its end.
+    /// - Throws: ``Failure`` naming the file `-`.
+    public static func standardInput() throws(Failure) -> [UInt8] {
+        try bytes(descriptor: 0, path: "-", limit: .max)
+    }
+
+    private static func bytes(descriptor: Int32, path: String, limit: Int) throws(Failure) -> [UInt8] {
         var status = stat()
-        guard fstat(descriptor, &status) == 0 else { throw failure(path, "cannot read", errno) }
-        if (status.st_mode & S_IFMT) == S_IFDIR { throw failure(path, "cannot read", EISDIR) }
+        guard fstat(descriptor, &status) == 0 else { throw Failure(step: .read, path: path, errno: errno) }
+        if (status.st_mode & S_IFMT) == S_IFDIR { throw Failure(step: .read, path: path, errno: EISDIR) }
 
         var readError: Int32 = 0
-        var chunk = max(Int(status.st_size) + 1, 64 * 1024)
+        var chunk = min(max(Int(status.st_size) + 1, 64 * 1024), max(limit, 0))
         var bytes: [UInt8] = []
-        while readError == 0 {
+        while readError == 0 && chunk > 0 {
             let part = [UInt8](unsafeUninitializedCapacity: chunk) { buffer, count in
                 count = readFully(descriptor, into: UnsafeMutableRawBufferPointer(buffer), error: &readError)
             }
             if bytes.isEmpty { bytes = part } else { bytes += part }
             if part.count < chunk { break }
-            chunk = max(chunk, 1 << 20)
+            chunk = min(max(chunk, 1 << 20), limit - bytes.count)
         }
-        if readError != 0 { throw failure(path, "cannot read", readError) }
+        if readError != 0 { throw Failure(step: .read, path: path, errno: readError) }
         return bytes
     }
 
@@ -55,9 +92,25 @@ enum FileContents {
         }
         return total
     }
+}
 
-    private static func failure(_ path: String, _ what: String, _ number: Int32) -> JSONError {
-        let reason = String(cString: strerror(number))
-        return JSONError(code: .io, message: "\(what) the file: \(reason)", source: path, underlying: reason)
+extension JSONError {
+    /// The error for a JSON file that cannot be read: `cannot open the file: …` or `cannot read the file: …`.
+    init(reading failure: FileContents.Failure) {
+        let what = failure.step == .open ? "cannot open" : "cannot read"
+        self.init(
+            code: .io, message: "\(what) the file: \(failure.reason)", source: failure.path,
+            underlying: failure.reason)
+    }
+}
+
+extension JSONError {
+    /// The bytes of a JSON file, or the error for a file that cannot be read.
+    static func reading(_ path: String) throws(JSONError) -> [UInt8] {
+        do {
+            return try FileContents.bytes(atPath: path)
+        } catch {
+            throw JSONError(reading: error)
+        }
     }
 }

@@ -1,4 +1,4 @@
-import CJansson
+internal import CJansson
 
 /// A parsed JSON document kept in jansson's memory, read through ``JSONNode`` views.
 ///
@@ -57,7 +57,7 @@ public final class JSONDocument: @unchecked Sendable {
     /// - Throws: ``JSONError`` with code ``JSONError/Code/io`` if the file cannot be read, or a
     ///   parse error.
     public convenience init(contentsOfFile path: String) throws(JSONError) {
-        try self.init(bytes: FileContents.bytes(atPath: path), source: path)
+        try self.init(bytes: JSONError.reading(path), source: path)
     }
 
     /// Takes ownership of `root`, a new reference (as returned by jansson's load functions).

@@ -1,4 +1,4 @@
-import CJansson
+internal import CJansson
 
 extension JSONError {
     /// Translates jansson's error into a located ``JSONError`` with a plain sentence and a fix.

@@ -1,4 +1,4 @@
-import CJansson
+internal import CJansson
 
 extension JSONNode {
     /// The elements of an array, in order; empty for other kinds.

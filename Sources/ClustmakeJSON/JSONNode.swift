@@ -1,4 +1,4 @@
-import CJansson
+internal import CJansson
 
 /// A value inside a ``JSONDocument``, read in place.
 ///

@@ -72,6 +72,6 @@ public enum JSONStream {
     public static func read(
         contentsOfFile path: String, streamingArray key: String?, forEachElement body: (JSONNode) throws -> Void
     ) throws -> JSONValue {
-        try read(FileContents.bytes(atPath: path), source: path, streamingArray: key, forEachElement: body)
+        try read(JSONError.reading(path), source: path, streamingArray: key, forEachElement: body)
     }
 }

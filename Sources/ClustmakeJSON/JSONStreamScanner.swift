@@ -1,4 +1,4 @@
-import CJansson
+internal import CJansson
 
 /// The structure around a streamed array (`{`, keys, `:`, `,`, `[`, `]`, `}`), scanned by hand;
 /// every value inside it is parsed by jansson.

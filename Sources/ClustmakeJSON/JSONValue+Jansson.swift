@@ -1,4 +1,4 @@
-import CJansson
+internal import CJansson
 
 // Conversions between `JSONValue` and jansson trees. Neither direction lets a `json_t` escape:
 // callers own what `makeJansson()` returns and release it in a `defer`.

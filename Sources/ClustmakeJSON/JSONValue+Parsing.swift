@@ -1,4 +1,4 @@
-import CJansson
+internal import CJansson
 
 extension JSONValue {
     /// Parses one JSON value from UTF-8 bytes.
@@ -36,6 +36,6 @@ extension JSONValue {
     /// - Throws: ``JSONError`` with code ``JSONError/Code/io`` if the file cannot be read, or as
     ///   `parse(_:source:)` does if it is not valid JSON.
     public static func parse(contentsOfFile path: String) throws(JSONError) -> JSONValue {
-        try parse(FileContents.bytes(atPath: path), source: path)
+        try parse(JSONError.reading(path), source: path)
     }
 }

@@ -1,4 +1,4 @@
-import CJansson
+internal import CJansson
 
 #if canImport(Glibc)
     import Glibc

@@ -1,3 +1,4 @@
+import ClustmakeModel
 import Glibc
 
 /// A blocking connection to one redis server over TCP or a unix socket (hiredis underneath).

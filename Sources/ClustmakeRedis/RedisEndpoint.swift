@@ -1,5 +1,8 @@
+public import ClustmakeModel
+
 /// Where a redis server is and how to log in to it: a TCP address or a unix socket, a database
-/// index, and optional credentials.
+/// index, and optional credentials. The value and its parsing are the model's ``ClustmakeModel/RedisLocation``;
+/// this is the connection library's view of it (``location``, ``init(_:)``).
 ///
 /// Parse one from the forms users type with ``init(parsing:)``:
 ///
@@ -16,9 +19,10 @@ public struct RedisEndpoint: Sendable, Hashable, CustomStringConvertible,
     CustomDebugStringConvertible, CustomReflectable
 {
     /// The redis port when none is given.
-    public static let defaultPort = 6379
+    public static let defaultPort = RedisLocation.defaultPort
 
-    /// How to reach the server.
+    /// How to reach the server (the same cases as ``ClustmakeModel/RedisLocation/Address``, kept here so that
+    /// code using an endpoint needs no other import).
     public enum Address: Sendable, Hashable {
         /// A host name or IP address (IPv6 without brackets) and a TCP port.
         case tcp(host: String, port: Int)
@@ -72,6 +76,29 @@ public struct RedisEndpoint: Sendable, Hashable, CustomStringConvertible,
         self.secret = password.map(RedisPassword.init)
     }
 
+    /// The endpoint of a location parsed or built in the model.
+    /// - Parameter location: The address, database and credentials.
+    public init(_ location: RedisLocation) {
+        let address: Address =
+            switch location.address {
+            case .tcp(let host, let port): .tcp(host: host, port: port)
+            case .unix(let path): .unix(path: path)
+            }
+        self.init(
+            address: address, database: location.database, username: location.username,
+            password: location.password)
+    }
+
+    /// The address, database and credentials as the model's value.
+    public var location: RedisLocation {
+        let modelAddress: RedisLocation.Address =
+            switch address {
+            case .tcp(let host, let port): .tcp(host: host, port: port)
+            case .unix(let path): .unix(path: path)
+            }
+        return RedisLocation(address: modelAddress, database: database, username: username, password: password)
+    }
+
     /// The password to send with AUTH, or `nil`. Never printed by this type's descriptions.
     public var password: String? {
         get { secret?.reveal() }
@@ -115,37 +142,6 @@ public struct RedisEndpoint: Sendable, Hashable, CustomStringConvertible,
     ///   Pass `true` only to hand the URL to a trusted process; never log the result.
     /// - Returns: `redis://[user:password@]host:port/db` or `unix://[user:password@]/path[?db=N]`.
     public func url(revealingPassword: Bool = false) -> String {
-        var userinfo = ""
-        if username != nil || secret != nil {
-            let user = username.map(Self.percentEncode) ?? ""
-            let pass = secret.map { revealingPassword ? Self.percentEncode($0.reveal()) : RedisPassword.mask } ?? ""
-            userinfo = "\(user):\(pass)@"
-        }
-        switch address {
-        case .tcp(let host, let port):
-            let shownHost = host.contains(":") ? "[\(host)]" : host
-            return "redis://\(userinfo)\(shownHost):\(port)/\(database)"
-        case .unix(let path):
-            return "unix://\(userinfo)\(path)" + (database != 0 ? "?db=\(database)" : "")
-        }
-    }
-
-    /// Percent-encodes everything but RFC 3986 unreserved characters.
-    static func percentEncode(_ text: String) -> String {
-        var out = ""
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
-                UInt8(ascii: "~"):
-                out.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
-                let hex = Array("0123456789ABCDEF".unicodeScalars)
-                out.unicodeScalars.append("%")
-                out.unicodeScalars.append(hex[Int(byte >> 4)])
-                out.unicodeScalars.append(hex[Int(byte & 0xF)])
-            }
-        }
-        return out
+        location.url(revealingPassword: revealingPassword)
     }
 }

@@ -1,5 +1,4 @@
-import ClustmakeModel
-import ClustmakeRedis
+public import ClustmakeModel
 
 /// Where the workers' redis is, as seen from the machine that runs the scripts: a TCP address or a unix socket.
 ///
@@ -16,18 +15,18 @@ public enum RedisAddress: Sendable, Hashable, CustomStringConvertible {
     public static let `default` = RedisAddress.tcp(host: "localhost", port: 6379)
 
     /// Reads an address from a redis URL (as in a cluster file's `redis: url:` or `--redis`), with the rules of
-    /// ``RedisEndpoint/init(parsing:)``.
+    /// ``ClustmakeModel/RedisLocation/init(parsing:)``.
     ///
     /// Credentials in the URL are dropped (workers get the password elsewhere, never from a script). A database
     /// other than 0 is refused: compmake's job line has no way to pass one.
     /// - Throws: ``ScriptError`` with code ``ScriptError/Code/invalidRedis`` (the message never shows a password).
     public init(parsing text: String) throws(ScriptError) {
-        let endpoint: RedisEndpoint
+        let endpoint: RedisLocation
         do {
-            endpoint = try RedisEndpoint(parsing: text)
+            endpoint = try RedisLocation(parsing: text)
         } catch {
             throw ScriptError(
-                .invalidRedis, error.message, fix: "Write it as one of: \(RedisEndpoint.acceptedForms).")
+                .invalidRedis, error.message, fix: "Write it as one of: \(RedisLocation.acceptedForms).")
         }
         guard endpoint.database == 0 else {
             throw ScriptError(

@@ -16,8 +16,6 @@ extension InputError.Code {
     public static let unsafeValue = InputError.Code("unsafe-value")
     /// A host nickname cannot name a script file, or two hosts share one.
     public static let invalidHostName = InputError.Code("invalid-host-name")
-    /// The redis address cannot be written into a job line.
-    public static let invalidRedis = InputError.Code("invalid-redis")
     /// A writer option is out of range.
     public static let invalidOption = InputError.Code("invalid-option")
     /// The plan is inconsistent (slots, sequences and placements disagree): a planner bug.

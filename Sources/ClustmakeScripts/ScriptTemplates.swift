@@ -35,32 +35,16 @@ public struct ScriptTemplates: Sendable {
         }
     }()
 
-    /// The built-in templates with every `*.mustache` file of `directory` added or put in place of the built-in
-    /// one of the same name.
-    /// - Parameter directory: The user's template directory.
-    /// - Throws: ``ScriptError`` naming the file (and line and column) that cannot be read or parsed.
-    public init(overridingWith directory: String) throws(ScriptError) {
-        let names: [String]
-        do {
-            names = try FileSystem.entries(of: directory).filter { $0.hasSuffix(Self.fileExtension) }
-        } catch {
-            throw ScriptError(
-                .templateUnreadable, "the template directory cannot be read.",
-                fix: "Pass a readable directory of *.mustache files to --templates.", file: directory,
-                cause: error.cause)
-        }
+    /// The built-in templates with the given template files added or put in place of the built-in ones of the same
+    /// name (the last component of each path). Reading them is an edge's work: `init(overridingWith:)`
+    /// (ClustmakeInput) reads a directory's `*.mustache` files and passes them here.
+    /// - Parameter files: The bytes of each template file, by its path (which errors and ``origins`` show).
+    /// - Throws: ``ScriptError`` naming the file (and line and column) that is not UTF-8 or not valid mustache.
+    public init(templateFiles files: [String: [UInt8]]) throws(ScriptError) {
         var texts = DefaultTemplates.files
         var paths: [String: String] = [:]
-        for name in names {
-            let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
-            let bytes: [UInt8]
-            do {
-                bytes = try FileSystem.readFile(path)
-            } catch {
-                throw ScriptError(
-                    .templateUnreadable, "the template cannot be read.", fix: "Make it a readable file.",
-                    file: path, cause: error.cause)
-            }
+        for (path, bytes) in files.sorted(by: { $0.key < $1.key }) {
+            let name = path.split(separator: "/").last.map(String.init) ?? path
             guard let text = String(validating: bytes, as: UTF8.self) else {
                 throw ScriptError(
                     .templateUnreadable, "the template is not UTF-8 text.", fix: "Save it as UTF-8.", file: path)
@@ -70,6 +54,9 @@ public struct ScriptTemplates: Sendable {
         }
         try self.init(texts: texts, origin: { paths[$0] ?? "built-in" })
     }
+
+    /// The suffix of template files.
+    public static let templateFileExtension = fileExtension
 
     /// Parses templates given as text, by file name (`host.sh.mustache`, …); missing ones are built-in.
     /// - Parameters:

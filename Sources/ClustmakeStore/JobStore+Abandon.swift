@@ -1,4 +1,6 @@
+import ClustmakeModel
 import ClustmakeRedis
+import ClustmakeSystem
 
 extension JobStore {
     /// What ``abandon(_:reason:)`` did.

@@ -1,6 +1,7 @@
 import ClustmakeJSON
 import ClustmakeModel
 import ClustmakeRedis
+import ClustmakeSystem
 
 /// Bulk reads for the collector: a whole namespace in a few dozen pipelined round trips, and the output tails of
 /// many attempts at once.
@@ -300,37 +301,10 @@ enum BulkDecoding {
         return (negative ? -1 : 1) * Double(digits) / divisor
     }
 
-    /// An instant as the store writes it, `YYYY-MM-DDTHH:MM:SS.mmmZ`; other forms through ``UTCTime/init(iso8601:)``.
+    /// An instant as the store writes it (`YYYY-MM-DDTHH:MM:SS.mmmZ`), through the model's one parser of stamps,
+    /// straight from the reply's bytes.
     static func time(_ values: [RedisReply], _ index: Int) -> UTCTime? {
-        guard let bytes = bytes(values, index) else { return nil }
-        guard bytes.count == 24, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
-            bytes[10] == UInt8(ascii: "T"), bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
-            bytes[19] == UInt8(ascii: "."), bytes[23] == UInt8(ascii: "Z")
-        else {
-            return UTCTime(iso8601: String(decoding: bytes, as: UTF8.self))
-        }
-        func number(_ range: Range<Int>) -> Int? {
-            var value = 0
-            for index in range {
-                let byte = bytes[index]
-                guard byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") else { return nil }
-                value = value * 10 + Int(byte - UInt8(ascii: "0"))
-            }
-            return value
-        }
-        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
-            let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
-            let millis = number(20..<23), (1...12).contains(month), (1...31).contains(day)
-        else { return UTCTime(iso8601: String(decoding: bytes, as: UTF8.self)) }
-        // Days from 1970-01-01 to the civil date (Howard Hinnant's days_from_civil).
-        let shifted = month <= 2 ? year - 1 : year
-        let era = (shifted >= 0 ? shifted : shifted - 399) / 400
-        let yearOfEra = shifted - era * 400
-        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        let days = era * 146_097 + dayOfEra - 719_468
-        let seconds = days * 86400 + hour * 3600 + minute * 60 + second
-        return UTCTime(secondsSince1970: Double(seconds) + Double(millis) / 1000)
+        bytes(values, index).flatMap { UTCTime(iso8601: $0) }
     }
 
     /// A JSON array of strings, as the store writes `deps`, `tags` and `argv`; quickly when no string has an

@@ -1,4 +1,6 @@
+import ClustmakeModel
 import ClustmakeRedis
+import ClustmakeSystem
 
 /// The worker's side of the store: take a job's lease, keep it, record the attempt.
 extension JobStore {

@@ -1,5 +1,6 @@
 public import ClustmakeModel
 import ClustmakeRedis
+import ClustmakeSystem
 
 /// `clustmake push`: loading a graph into the namespace.
 extension JobStore {

@@ -1,5 +1,6 @@
 public import ClustmakeModel
 public import ClustmakeRedis
+import ClustmakeSystem
 
 /// One namespace of clustmake's redis store: the graph pushed into it, the jobs' states and leases, every
 /// attempt's record and output, the event stream and the hosts that ran jobs.

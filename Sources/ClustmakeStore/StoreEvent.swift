@@ -1,3 +1,5 @@
+public import ClustmakeModel
+
 /// One entry of a namespace's event stream (`compmake:{NS}:events`).
 ///
 /// Names follow compmake's events where they exist: `job-started`, `job-succeeded`, `job-failed`,

@@ -1,3 +1,4 @@
+import ClustmakeModel
 import ClustmakeStore
 import ClustmakeSystem
 

@@ -1,4 +1,5 @@
 import ClustmakeCollector
+import ClustmakeModel
 import ClustmakeStore
 
 /// Histories built by hand for the pure tests: times are seconds after ``t0``.

@@ -1,4 +1,5 @@
 import ClustmakeCollector
+import ClustmakeModel
 import ClustmakeStore
 import Testing
 

@@ -1,5 +1,6 @@
 import ClustmakeCollector
 import ClustmakeJSON
+import ClustmakeModel
 import ClustmakeStore
 import Testing
 

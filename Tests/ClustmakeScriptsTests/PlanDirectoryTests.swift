@@ -1,3 +1,5 @@
+import ClustmakeCommands
+import ClustmakeInput
 import ClustmakeModel
 import ClustmakePlanner
 import ClustmakeScripts

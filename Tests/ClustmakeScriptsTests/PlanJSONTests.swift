@@ -1,3 +1,4 @@
+import ClustmakeCommands
 import ClustmakeJSON
 import ClustmakeModel
 import ClustmakePlanner

@@ -1,3 +1,4 @@
+import ClustmakeCommands
 import ClustmakeModel
 import ClustmakePlanner
 import ClustmakeScripts

@@ -1,3 +1,4 @@
+import ClustmakeInput
 import ClustmakeModel
 import ClustmakePlanner
 import ClustmakeScripts

@@ -1,6 +1,7 @@
 import ClustmakeModel
 import ClustmakeRedis
 import ClustmakeStore
+import ClustmakeSystem
 import ClustmakeTestSupport
 import Testing
 

@@ -1,6 +1,4 @@
-public import ClustmakeModel
-
-/// Everything recorded in one namespace, read at once by ``JobStore/snapshot()``: the run's metadata, every job's
+/// Everything recorded in one namespace, read at once by `JobStore.snapshot()` (ClustmakeStore): the run's metadata, every job's
 /// state and the parts of its definition that describe a run, every attempt, and the hosts. What the collector's
 /// commands (status, stats, results, report) read.
 ///
@@ -9,7 +7,7 @@ public import ClustmakeModel
 /// never the reverse). Read again for a settled view.
 public struct NamespaceSnapshot: Sendable {
     /// One job: its state and bookkeeping, and the parts of its definition a run's statistics need (read the whole
-    /// definition with ``JobStore/job(_:)``).
+    /// definition with `JobStore.job(_:)`).
     public struct Job: Sendable, Hashable {
         /// The job's id.
         public var id: String
@@ -47,7 +45,7 @@ public struct NamespaceSnapshot: Sendable {
     }
 
     /// One attempt: its record's typed fields (``AttemptRecord/fields`` is empty; read one attempt whole with
-    /// ``JobStore/attempt(of:number:)``).
+    /// `JobStore.attempt(of:number:)`).
     public typealias Attempt = AttemptRecord
 
     /// The namespace.
@@ -62,6 +60,19 @@ public struct NamespaceSnapshot: Sendable {
     public var hosts: [HostRecord]
     /// When the snapshot was taken (this machine's clock).
     public var readAt: UTCTime
+
+    /// A snapshot from its parts.
+    public init(
+        namespace: String, metadata: RunMetadata, jobs: [Job], attempts: [[Attempt]], hosts: [HostRecord],
+        readAt: UTCTime
+    ) {
+        self.namespace = namespace
+        self.metadata = metadata
+        self.jobs = jobs
+        self.attempts = attempts
+        self.hosts = hosts
+        self.readAt = readAt
+    }
 
     /// How many attempts the snapshot holds.
     public var attemptCount: Int { attempts.reduce(0) { $0 + $1.count } }

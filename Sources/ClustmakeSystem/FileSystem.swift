@@ -1,27 +1,38 @@
-internal import Foundation
-
 #if canImport(Glibc)
-    internal import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-    internal import Darwin
+    import Darwin
 #endif
 
-/// The few file operations the plan directory needs, over POSIX calls so that every step can be fsync'ed and
-/// every failure reported with its errno.
-enum FileSystem {
-    /// A system call failed; `path` is the file it was about.
-    struct Failure: Error {
-        var operation: String
-        var path: String
-        var errno: Int32
+/// The file operations of the edges that write directories (``AtomicDirectory``), over POSIX calls so that every
+/// step can be fsync'ed and every failure reported with its errno and the system's text. No Foundation.
+public enum FileSystem {
+    /// A system call failed; ``path`` is the file it was about.
+    public struct Failure: Error, Sendable, Hashable, CustomStringConvertible {
+        /// What was being done, as a verb phrase (`create`, `sync`, `remove`).
+        public var operation: String
+        /// The file or directory it was done to.
+        public var path: String
+        /// The system's error number.
+        public var errno: Int32
 
-        var cause: String { "\(String(cString: strerror(errno))) (errno \(errno))" }
+        public init(operation: String, path: String, errno: Int32) {
+            self.operation = operation
+            self.path = path
+            self.errno = errno
+        }
+
+        /// The system's text for ``errno`` and the number: `Permission denied (errno 13)`.
+        public var cause: String { "\(String(cString: strerror(errno))) (errno \(errno))" }
+
+        public var description: String { "cannot \(operation) \(path): \(cause)" }
     }
 
-    enum Kind { case missing, file, directory, symbolicLink, other }
+    /// What is at a path.
+    public enum Kind: Sendable { case missing, file, directory, symbolicLink, other }
 
     /// What is at `path`, without following a final symbolic link.
-    static func kind(of path: String) throws(Failure) -> Kind {
+    public static func kind(of path: String) throws(Failure) -> Kind {
         var info = stat()
         if lstat(path, &info) != 0 {
             if errno == ENOENT { return .missing }
@@ -36,7 +47,7 @@ enum FileSystem {
     }
 
     /// The names in directory `path`, without `.` and `..`, sorted.
-    static func entries(of path: String) throws(Failure) -> [String] {
+    public static func entries(of path: String) throws(Failure) -> [String] {
         guard let directory = opendir(path) else { throw Failure(operation: "list", path: path, errno: errno) }
         defer { closedir(directory) }
         var names: [String] = []
@@ -49,26 +60,8 @@ enum FileSystem {
         return names.sorted()
     }
 
-    /// The whole content of the file at `path`.
-    static func readFile(_ path: String) throws(Failure) -> [UInt8] {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw Failure(operation: "open", path: path, errno: errno) }
-        defer { close(descriptor) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw Failure(operation: "read", path: path, errno: errno)
-            }
-            if count == 0 { return bytes }
-            bytes.append(contentsOf: chunk[..<count])
-        }
-    }
-
     /// Creates a new directory next to `path` named `.NAME.tmp-XXXXXX` (`NAME` being `path`'s last component).
-    static func makeTemporarySibling(of path: String, parent: String, name: String) throws(Failure) -> String {
+    public static func makeTemporarySibling(of path: String, parent: String, name: String) throws(Failure) -> String {
         var template = Array("\(parent)/.\(name).tmp-XXXXXX".utf8CString)
         let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
         guard made != nil else {
@@ -85,23 +78,26 @@ enum FileSystem {
     }
 
     /// Creates directory `path` (its parent must exist).
-    static func makeDirectory(_ path: String, mode: mode_t = 0o755) throws(Failure) {
-        guard mkdir(path, mode) == 0 else { throw Failure(operation: "create directory", path: path, errno: errno) }
+    public static func makeDirectory(_ path: String, mode: UInt32 = 0o755) throws(Failure) {
+        guard mkdir(path, mode_t(mode)) == 0 else {
+            throw Failure(operation: "create directory", path: path, errno: errno)
+        }
     }
 
     /// An open file that is being written; ``finish()`` flushes, fsyncs and closes it.
-    final class Output {
-        let path: String
+    public final class Output {
+        /// The file being written.
+        public let path: String
         private var descriptor: Int32
         private var buffer: [UInt8] = []
         private static let flushSize = 1 << 20
 
         /// Creates the file (which must not exist) with `mode`, regardless of the umask.
-        init(creating path: String, mode: mode_t) throws(Failure) {
+        public init(creating path: String, mode: UInt32) throws(Failure) {
             self.path = path
-            descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+            descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode_t(mode))
             guard descriptor >= 0 else { throw Failure(operation: "create", path: path, errno: errno) }
-            guard fchmod(descriptor, mode) == 0 else {
+            guard fchmod(descriptor, mode_t(mode)) == 0 else {
                 let error = Failure(operation: "set the mode of", path: path, errno: errno)
                 close(descriptor)
                 descriptor = -1
@@ -114,16 +110,19 @@ enum FileSystem {
             if descriptor >= 0 { close(descriptor) }
         }
 
-        func append(_ bytes: some Collection<UInt8>) throws(Failure) {
+        /// Adds bytes, writing them out once a megabyte is buffered.
+        public func append(_ bytes: some Collection<UInt8>) throws(Failure) {
             buffer.append(contentsOf: bytes)
             if buffer.count >= Self.flushSize { try flush() }
         }
 
-        func append(_ text: String) throws(Failure) {
+        /// Adds the UTF-8 bytes of `text`.
+        public func append(_ text: String) throws(Failure) {
             try append(text.utf8)
         }
 
-        func flush() throws(Failure) {
+        /// Writes out what is buffered.
+        public func flush() throws(Failure) {
             var offset = 0
             while offset < buffer.count {
                 let count = buffer.withUnsafeBytes { write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
@@ -137,7 +136,7 @@ enum FileSystem {
         }
 
         /// Writes what is buffered, fsyncs and closes the file.
-        func finish() throws(Failure) {
+        public func finish() throws(Failure) {
             try flush()
             guard fsync(descriptor) == 0 else { throw Failure(operation: "sync", path: path, errno: errno) }
             let closed = close(descriptor)
@@ -147,14 +146,14 @@ enum FileSystem {
     }
 
     /// Writes `bytes` to a new file at `path` and fsyncs it.
-    static func writeFile(_ bytes: [UInt8], to path: String, mode: mode_t) throws(Failure) {
+    public static func writeFile(_ bytes: [UInt8], to path: String, mode: UInt32) throws(Failure) {
         let output = try Output(creating: path, mode: mode)
         try output.append(bytes)
         try output.finish()
     }
 
     /// Flushes a directory's entries to disk.
-    static func syncDirectory(_ path: String) throws(Failure) {
+    public static func syncDirectory(_ path: String) throws(Failure) {
         let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard descriptor >= 0 else { throw Failure(operation: "open", path: path, errno: errno) }
         defer { close(descriptor) }
@@ -162,7 +161,7 @@ enum FileSystem {
     }
 
     /// Renames `from` to `to` (replacing `to` only if it is an empty directory or absent).
-    static func rename(_ from: String, to: String) throws(Failure) {
+    public static func rename(_ from: String, to: String) throws(Failure) {
         #if canImport(Glibc)
             let renamed = Glibc.rename(from, to)
         #else
@@ -173,7 +172,7 @@ enum FileSystem {
 
     /// Swaps two existing paths in one step (Linux `renameat2(RENAME_EXCHANGE)`).
     /// - Returns: `false` when the system or the file system cannot do it (the caller falls back to two renames).
-    static func exchange(_ first: String, _ second: String) throws(Failure) -> Bool {
+    public static func exchange(_ first: String, _ second: String) throws(Failure) -> Bool {
         #if os(Linux)
             typealias RenameAt2 =
                 @convention(c) (
@@ -190,15 +189,21 @@ enum FileSystem {
         #endif
     }
 
-    /// Removes `path` and everything below it; a missing path is not an error.
-    static func removeTree(_ path: String) throws(Failure) {
-        do {
-            if try kind(of: path) == .missing { return }
-            try FileManager.default.removeItem(atPath: path)
-        } catch let failure as Failure {
-            throw failure
-        } catch {
-            throw Failure(operation: "remove", path: path, errno: EIO)
+    /// Removes `path` and everything below it (without following symbolic links); a missing path is not an
+    /// error. A failure names the entry that could not be removed and keeps the system's errno.
+    public static func removeTree(_ path: String) throws(Failure) {
+        switch try kind(of: path) {
+        case .missing:
+            return
+        case .directory:
+            for name in try entries(of: path) { try removeTree(path + "/" + name) }
+            guard rmdir(path) == 0 || errno == ENOENT else {
+                throw Failure(operation: "remove", path: path, errno: errno)
+            }
+        case .file, .symbolicLink, .other:
+            guard unlink(path) == 0 || errno == ENOENT else {
+                throw Failure(operation: "remove", path: path, errno: errno)
+            }
         }
     }
 }

@@ -17,14 +17,18 @@ public struct RunMetadata: Sendable, Hashable {
     /// Every field of the hash, as stored.
     public var fields: [String: String]
 
-    init(namespace: String, fields: [String: String]) {
+    /// A value from its parts.
+    public init(
+        namespace: String, fingerprint: String?, jobCount: Int, created: UTCTime?, pushed: UTCTime?, pushes: Int,
+        pushedBy: String?, fields: [String: String]
+    ) {
         self.namespace = namespace
-        self.fingerprint = fields["fingerprint"]
-        self.jobCount = fields["jobs"].flatMap { Int($0) } ?? 0
-        self.created = fields["created"].flatMap { UTCTime(iso8601: $0) }
-        self.pushed = fields["pushed"].flatMap { UTCTime(iso8601: $0) }
-        self.pushes = fields["pushes"].flatMap { Int($0) } ?? 0
-        self.pushedBy = fields["pushed_by"]
+        self.fingerprint = fingerprint
+        self.jobCount = jobCount
+        self.created = created
+        self.pushed = pushed
+        self.pushes = pushes
+        self.pushedBy = pushedBy
         self.fields = fields
     }
 }
@@ -56,16 +60,21 @@ public struct JobStatus: Sendable, Hashable {
     /// Every field of the status hash, as stored.
     public var fields: [String: String]
 
-    init(id: String, state: JobState, fields: [String: String], leaseHolder: String?, leaseRemaining: Duration?) {
+    /// A value from its parts.
+    public init(
+        id: String, state: JobState, attempts: Int, currentAttempt: Int, doneAttempt: Int?, reason: String?,
+        blockedBy: String?, host: String?, updated: UTCTime?, leaseHolder: String?, leaseRemaining: Duration?,
+        fields: [String: String]
+    ) {
         self.id = id
         self.state = state
-        self.attempts = fields["attempts"].flatMap { Int($0) } ?? 0
-        self.currentAttempt = fields["attempt"].flatMap { Int($0) } ?? 0
-        self.doneAttempt = state == .done ? fields["done_attempt"].flatMap { Int($0) } : nil
-        self.reason = fields["reason"]
-        self.blockedBy = state == .blocked ? fields["blocked_by"] : nil
-        self.host = fields["host"]
-        self.updated = fields["updated"].flatMap { UTCTime(iso8601: $0) }
+        self.attempts = attempts
+        self.currentAttempt = currentAttempt
+        self.doneAttempt = doneAttempt
+        self.reason = reason
+        self.blockedBy = blockedBy
+        self.host = host
+        self.updated = updated
         self.leaseHolder = leaseHolder
         self.leaseRemaining = leaseRemaining
         self.fields = fields
@@ -89,18 +98,21 @@ public struct HostRecord: Sendable, Hashable {
     /// Every field of the hash, as stored.
     public var fields: [String: String]
 
-    init(nickname: String, fields: [String: String]) {
-        func count(_ name: String) -> Int { fields[name].flatMap { Int($0) } ?? 0 }
+    /// A value from its parts.
+    public init(
+        nickname: String, nodename: String?, workerVersion: String?, firstSeen: UTCTime?, lastSeen: UTCTime?,
+        started: Int, succeeded: Int, failed: Int, interrupted: Int, lost: Int, fields: [String: String]
+    ) {
         self.nickname = nickname
-        self.nodename = fields["nodename"]
-        self.workerVersion = fields["worker_version"]
-        self.firstSeen = fields["first_seen"].flatMap { UTCTime(iso8601: $0) }
-        self.lastSeen = fields["last_seen"].flatMap { UTCTime(iso8601: $0) }
-        self.started = count("started")
-        self.succeeded = count("succeeded")
-        self.failed = count("failed")
-        self.interrupted = count("interrupted")
-        self.lost = count("lost")
+        self.nodename = nodename
+        self.workerVersion = workerVersion
+        self.firstSeen = firstSeen
+        self.lastSeen = lastSeen
+        self.started = started
+        self.succeeded = succeeded
+        self.failed = failed
+        self.interrupted = interrupted
+        self.lost = lost
         self.fields = fields
     }
 }
