@@ -54,7 +54,7 @@ let package = Package(
 
         .target(
             name: "ClustmakeStore",
-            dependencies: ["ClustmakeModel", "ClustmakeRedis", "ClustmakeJSON"]),
+            dependencies: ["ClustmakeModel", "ClustmakeRedis", "ClustmakeJSON", "ClustmakeSystem"]),
         .target(
             name: "ClustmakeWorker",
             dependencies: ["ClustmakeModel", "ClustmakeStore", "ClustmakeRedis", "ClustmakeJSON", "ClustmakeSystem"]),
@@ -66,7 +66,7 @@ let package = Package(
         .target(
             name: "ClustmakeHosts",
             dependencies: [
-                "ClustmakeModel", "ClustmakeRedis", "ClustmakeScripts",
+                "ClustmakeModel", "ClustmakeRedis", "ClustmakeScripts", "ClustmakeSystem",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]),
@@ -83,7 +83,7 @@ let package = Package(
             dependencies: [
                 "ClustmakeModel", "ClustmakeInput", "ClustmakePlanner", "ClustmakeScripts",
                 "ClustmakeJSON", "ClustmakeRedis", "ClustmakeStore", "ClustmakeWorker", "ClustmakeCollector",
-                "ClustmakeScheduler", "ClustmakeHosts", "ClustmakeDispatch",
+                "ClustmakeScheduler", "ClustmakeHosts", "ClustmakeDispatch", "ClustmakeSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -99,6 +99,7 @@ let package = Package(
             name: "ClustmakeJSONTests",
             dependencies: ["ClustmakeJSON", .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "ClustmakeRedisTests", dependencies: ["ClustmakeRedis", "ClustmakeTestSupport"]),
+        .testTarget(name: "ClustmakeSystemTests", dependencies: ["ClustmakeSystem"]),
         .testTarget(
             name: "ClustmakeModelTests",
             dependencies: ["ClustmakeModel", .product(name: "PropertyBased", package: "swift-property-based")]),

@@ -6,6 +6,7 @@ import ClustmakeJSON
 import ClustmakeModel
 import ClustmakeRedis
 import ClustmakeStore
+import ClustmakeSystem
 
 /// Which run the collector's commands read: its namespace and where its redis is.
 struct CollectorOptions: ParsableArguments {
@@ -34,17 +35,13 @@ struct CollectorOptions: ParsableArguments {
     ) async throws -> T {
         let endpoint = try self.endpoint()
         let namespace = self.namespace
-        let outcome = try await RedisOptions.onDedicatedThread { () -> Result<T, StoreError> in
-            do throws(StoreError) {
+        do {
+            return try await DedicatedThread.run { () throws(StoreError) -> T in
                 let store = try JobStore(endpoint: endpoint, namespace: namespace, commandTimeout: commandTimeout)
-                return .success(try body(store))
-            } catch {
-                return .failure(error)
+                return try body(store)
             }
-        }
-        switch outcome {
-        case .success(let value): return value
-        case .failure(let error): throw Self.failure(error)
+        } catch {
+            throw Self.failure(error)
         }
     }
 

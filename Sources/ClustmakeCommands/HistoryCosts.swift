@@ -3,6 +3,7 @@ import ClustmakeHosts
 import ClustmakeModel
 import ClustmakeRedis
 import ClustmakeStore
+import ClustmakeSystem
 import Logging
 
 #if canImport(Glibc)
@@ -50,14 +51,16 @@ enum HistoryCosts {
         graph: JobGraph, cluster: Cluster, namespace: String, endpoint: RedisEndpoint, explicit: Bool, logger: Logger
     ) async throws -> [String: Double] {
         let timeout = explicit ? explicitConnectTimeout : defaultConnectTimeout
-        let outcome = try await RedisOptions.onDedicatedThread { () -> Result<RunHistory, StoreError> in
-            do throws(StoreError) {
-                let store = try JobStore(
-                    endpoint: endpoint, namespace: namespace, connectTimeout: timeout, commandTimeout: .seconds(60))
-                return .success(RunHistory(try store.snapshot()))
-            } catch {
-                return .failure(error)
-            }
+        let outcome: Result<RunHistory, StoreError>
+        do {
+            outcome = .success(
+                try await DedicatedThread.run { () throws(StoreError) -> RunHistory in
+                    let store = try JobStore(
+                        endpoint: endpoint, namespace: namespace, connectTimeout: timeout, commandTimeout: .seconds(60))
+                    return RunHistory(try store.snapshot())
+                })
+        } catch {
+            outcome = .failure(error)
         }
         let history: RunHistory
         switch outcome {

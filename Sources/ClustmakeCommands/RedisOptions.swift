@@ -84,18 +84,4 @@ public struct RedisOptions: ParsableArguments {
             throw InputError(.unreadable, error.message + ".", subject: subject)
         }
     }
-
-    /// Runs `body` on a thread of its own and returns its result.
-    ///
-    /// Redis calls block (hiredis), and blocking calls must never run on Swift's cooperative pool, which has one
-    /// thread per core: open the connection inside `body` and use it there only.
-    /// - Parameter body: The blocking work.
-    /// - Returns: What `body` returns.
-    /// - Throws: What `body` throws.
-    public static func onDedicatedThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        switch await DedicatedThread.run({ Result { try body() } }) {
-        case .success(let result): return try result.get()
-        case .failure(let failure): throw CommandFailure(status: 1, failure.description)
-        }
-    }
 }

@@ -7,6 +7,7 @@ import ClustmakePlanner
 import ClustmakeRedis
 import ClustmakeScheduler
 import ClustmakeScripts
+import ClustmakeSystem
 
 /// `clustmake run`: push the graph, plan it and execute it over ssh (or locally), surviving failures.
 struct RunCommand: AsyncParsableCommand {
@@ -131,24 +132,20 @@ struct RunCommand: AsyncParsableCommand {
             output: json ? .json : .automatic, directory: directory)
         options.localEnvironment = target.localEnvironment
         let runOptions = options
-        let outcome = try await RedisOptions.onDedicatedThread { () -> Result<RunReport, DispatchError> in
-            do throws(DispatchError) {
-                return .success(try Dispatcher(options: runOptions).run())
-            } catch {
-                return .failure(error)
+        let report: RunReport
+        do {
+            report = try await DedicatedThread.run { () throws(DispatchError) -> RunReport in
+                try Dispatcher(options: runOptions).run()
             }
-        }
-        switch outcome {
-        case .success(let report):
-            if json {
-                CommandLineTool.writeError(report.summary)
-            } else {
-                print(report.summary, terminator: "")
-            }
-            if report.exitStatus != 0 { throw ExitCode(report.exitStatus) }
-        case .failure(let error):
+        } catch {
             throw CommandFailure(status: 1, error.message)
         }
+        if json {
+            CommandLineTool.writeError(report.summary)
+        } else {
+            print(report.summary, terminator: "")
+        }
+        if report.exitStatus != 0 { throw ExitCode(report.exitStatus) }
     }
 
     /// Where the run's redis is: --redis or the cluster file's, else clustmake's embedded redis (started if
