@@ -19,8 +19,6 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
-        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
-        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // C bridges: only ClustmakeJSON imports CJansson, only ClustmakeRedis imports CHiredis.
@@ -67,8 +65,6 @@ let package = Package(
             name: "ClustmakeHosts",
             dependencies: [
                 "ClustmakeModel", "ClustmakeRedis", "ClustmakeScripts", "ClustmakeSystem",
-                .product(name: "Subprocess", package: "swift-subprocess"),
-                .product(name: "SystemPackage", package: "swift-system"),
             ]),
         .target(
             name: "ClustmakeDispatch",
