@@ -36,7 +36,8 @@ struct PushCommand: AsyncParsableCommand {
         let namespace = self.graph.namespace(for: graph)
         var settings = Cluster.Redis()
         if let cluster { settings = try ClusterLoader().load(path: cluster).redis }
-        let endpoint = try redis.endpoint(default: settings.url, defaultPasswordFile: settings.passwordFile)
+        let endpoint = try await RedisResolver(redis, cluster: settings, clusterFile: cluster)
+            .resolve(embedded: .start).endpoint
         let force = force
         let dryRun = dryRun
         let report: PushReport

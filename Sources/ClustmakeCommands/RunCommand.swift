@@ -100,7 +100,9 @@ struct RunCommand: AsyncParsableCommand {
             }
             namespace = reviewed.namespace
         }
-        let target = try await redisTarget(cluster: given)
+        // The job lines name `target.address`; local workers read the embedded redis's password from its file.
+        let target = try await RedisResolver(redis, cluster: given.redis, clusterFile: cluster.cluster)
+            .resolve(embedded: .start)
         if let reviewed, target.address.description != reviewed.redis {
             throw InputError(
                 .invalidValue,
@@ -130,7 +132,9 @@ struct RunCommand: AsyncParsableCommand {
         var options = RunOptions(
             plan: plan, settings: settings, endpoint: target.endpoint, scheduling: scheduling,
             output: json ? .json : .automatic, directory: directory)
-        options.localEnvironment = target.localEnvironment
+        if let passwordFile = target.embeddedPasswordFile {
+            options.localEnvironment = ["CLUSTMAKE_REDIS_PASSWORD_FILE": passwordFile]
+        }
         let runOptions = options
         let report: RunReport
         do {
@@ -146,34 +150,6 @@ struct RunCommand: AsyncParsableCommand {
             print(report.summary, terminator: "")
         }
         if report.exitStatus != 0 { throw ExitCode(report.exitStatus) }
-    }
-
-    /// Where the run's redis is: --redis or the cluster file's, else clustmake's embedded redis (started if
-    /// needed), whose password local workers read from its file.
-    private func redisTarget(cluster: Cluster) async throws -> (
-        endpoint: RedisEndpoint, address: RedisAddress, localEnvironment: [String: String]
-    ) {
-        if let url = redis.redis ?? cluster.redis.url {
-            let endpoint = try redis.endpoint(
-                default: cluster.redis.url, defaultPasswordFile: cluster.redis.passwordFile)
-            do {
-                return (endpoint, try RedisAddress(parsing: url), [:])
-            } catch {
-                var located = error
-                located.subject = redis.redis == nil ? "redis url" : "--redis"
-                throw located
-            }
-        }
-        do {
-            let local = try LocalRedis()
-            let running = try await local.ensureRunning()
-            return (
-                running.endpoint, .unix(path: local.socketPath),
-                ["CLUSTMAKE_REDIS_PASSWORD_FILE": local.passwordFile]
-            )
-        } catch {
-            throw CommandFailure(status: 1, "cannot start the embedded redis: \(error)")
-        }
     }
 
     /// The cluster with the hosts that pass the pre-run check (ssh, worker version, redis through the tunnel),

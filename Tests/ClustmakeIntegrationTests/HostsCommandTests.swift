@@ -179,6 +179,52 @@ import Testing
         #expect(stop.stdout == "Stopped redis; its data stays in \(directory)/.clustmake/redis.\n")
         #expect(try await Clustmake.run(["redis", "status"], in: directory).status == 3)
     }
+
+    @Test("without a redis address, push and run use this directory's embedded redis, and status and plan read it")
+    func embeddedRedisForEveryCommand() async throws {
+        let directory = try Clustmake.temporaryDirectory(prefix: "clustmake-resolver")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        defer {
+            if let pid = try? String(contentsOfFile: directory + "/.clustmake/redis/redis.pid", encoding: .utf8),
+                let number = Int32(pid.trimmingCharacters(in: .whitespacesAndNewlines))
+            {
+                kill(number, SIGTERM)
+            }
+        }
+        try #"{"jobs": [{"id": "a", "command": "true"}, {"id": "b", "command": "true", "deps": ["a"]}]}"#.write(
+            toFile: directory + "/jobs.json", atomically: true, encoding: .utf8)
+        let socket = "unix://:***@\(directory)/.clustmake/redis/redis.sock"
+
+        // push starts the embedded redis (it used to push to localhost:6379 instead).
+        let push = try await Clustmake.run(["push", "jobs.json", "--namespace", "resolved"], in: directory)
+        #expect(push.status == 0, "\(push.stderr)")
+        #expect(push.stdout.contains("namespace 'resolved' at \(socket)"), "\(push.stdout)")
+
+        // run finds the same server, and the graph it pushed there already.
+        let run = try await Clustmake.run(["run", "jobs.json", "--namespace", "resolved"], in: directory)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+
+        // The collector reads it.
+        let status = try await Clustmake.run(["status", "--namespace", "resolved", "--json"], in: directory)
+        #expect(status.status == 0, "\(status.stderr)")
+        let json = try JSONValue.parse(Array(status.stdout.utf8))
+        #expect(json["states"]?["done"]?.intValue == 2, "\(status.stdout)")
+
+        // plan learns from it: an explicit --costs-from is an error when redis cannot be read.
+        let plan = try await Clustmake.run(
+            ["plan", "jobs.json", "--costs-from", "resolved", "--print", "-v"], in: directory)
+        #expect(plan.status == 0, "\(plan.stderr)")
+        #expect(plan.stderr.contains("costs from earlier runs of namespace 'resolved': 2 jobs"), "\(plan.stderr)")
+
+        // A password file alone means localhost:6379, not the embedded redis: accepted by plan too.
+        let password = try Self.passwordFile("pw", in: directory)
+        let lone = try await Clustmake.run(
+            ["plan", "jobs.json", "--redis-password-file", password, "--print"], in: directory)
+        #expect(lone.status == 0, "\(lone.stderr)")
+
+        let stop = try await Clustmake.run(["redis", "stop"], in: directory)
+        #expect(stop.status == 0)
+    }
 }
 
 /// Runs the built `clustmake`.
