@@ -30,18 +30,29 @@ import Testing
         }
     }
 
-    @Test("blocking work on many threads at once does not hold up the cooperative pool")
-    func blockingWorkLeavesThePool() async {
-        // More sleepers than the pool has threads: on the pool they would run in turns.
-        let sleepers = 16
-        let clock = ContinuousClock()
-        let started = clock.now
-        await withTaskGroup(of: Void.self) { group in
-            for _ in 0..<sleepers {
-                group.addTask { await DedicatedThread.run { () -> Void in _ = usleep(200_000) } }
+    @Test("blocking bodies run all at once, each on a thread of its own, however narrow the cooperative pool")
+    func bodiesRunTogether() async {
+        // A barrier: every body blocks until all have arrived. On the cooperative pool (one thread per core) no more
+        // than a core's worth could arrive, and they would time out.
+        let count = 16
+        let arrived = Arrivals()
+        let results = await withTaskGroup(of: Bool.self) { group in
+            for _ in 0..<count {
+                group.addTask {
+                    await DedicatedThread.run { () -> Bool in
+                        arrived.count.add(1, ordering: .relaxed)
+                        let deadline = ContinuousClock.now + .seconds(30)
+                        while arrived.count.load(ordering: .relaxed) < count {
+                            if ContinuousClock.now > deadline { return false }
+                            usleep(1000)
+                        }
+                        return true
+                    }
+                }
             }
+            return await group.reduce(into: []) { $0.append($1) }
         }
-        #expect(clock.now - started < .milliseconds(200 * sleepers / 2))
+        #expect(results == Array(repeating: true, count: count))
     }
 
     @Test("a started thread runs its work, and join waits for it to end")
@@ -71,4 +82,9 @@ import Testing
     func failureText() {
         #expect(DedicatedThread.Failure(code: EAGAIN).description.hasPrefix("cannot start a thread: "))
     }
+}
+
+/// How many bodies reached the barrier, shared by all of them.
+private final class Arrivals: Sendable {
+    let count = Atomic(0)
 }
