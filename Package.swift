@@ -141,13 +141,14 @@ let package = Package(
             name: "ClustmakeIntegrationTests",
             dependencies: [
                 "ClustmakeRedis", "ClustmakeTestSupport", "ClustmakeDispatch", "ClustmakeStore", "ClustmakeModel",
-                "ClustmakeHosts", "ClustmakeScheduler", "ClustmakeJSON",
+                "ClustmakeHosts", "ClustmakeScheduler", "ClustmakeJSON", "ClustmakeSystem",
             ]),
         .testTarget(
             name: "ClustmakeCommandsTests",
             dependencies: [
                 "ClustmakeCommands", "ClustmakeJSON", "ClustmakeModel", "ClustmakeRedis", "ClustmakeStore",
-                "ClustmakeTestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "ClustmakeSystem", "ClustmakeTestSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             exclude: ["Snapshots"]),
     ]

@@ -37,7 +37,7 @@ enum ProcessInput: Sendable {
 /// clustmake has one process runner, ``ClustmakeSystem/Spawn``, and this is it seen from async code. Spawn is
 /// `posix_spawn` with the settings every child needs (standard input from /dev/null or a file, no descriptor but
 /// 0, 1 and 2 inherited, an empty signal mask and default signal actions, a process group of its own); output goes
-/// to unlinked scratch files (``ClustmakeSystem/OutputFile``); ``ClustmakeSystem/Spawn/run(_:standardInput:standardOutput:standardError:timeout:grace:)``
+/// to unlinked scratch files (``ClustmakeSystem/OutputFile``); ``ClustmakeSystem/Spawn/run(_:standardInput:standardOutput:standardError:environment:workingDirectory:timeout:grace:)``
 /// waits on a thread of its own (a pidfd, so the end is seen at once) and stops the group on timeout or
 /// cancellation. It was chosen over swift-subprocess, which this runner used before, because the executor's
 /// dispatch loop spawns and reaps thousands of job lines a second from one poll loop on one dedicated thread

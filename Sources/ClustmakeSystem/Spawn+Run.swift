@@ -5,7 +5,8 @@ import Synchronization
 #endif
 
 extension Spawn {
-    /// How a child started by ``run(_:standardInput:standardOutput:standardError:timeout:grace:)`` ended.
+    /// How a child started by ``run(_:standardInput:standardOutput:standardError:environment:workingDirectory:timeout:grace:)``
+    /// ended.
     public struct Ending: Sendable, Hashable {
         /// The exit status, when it exited.
         public var status: Int32?
@@ -38,20 +39,23 @@ extension Spawn {
     ///
     /// When `timeout` passes, or the calling task is cancelled, the group gets `SIGTERM`, and `SIGKILL` after
     /// `grace` if the program is still there; the program is always reaped before this returns, so no child is left
-    /// behind. Everything else is ``process(_:standardInput:standardOutput:standardError:environment:newProcessGroup:)``'s.
+    /// behind. Everything else is ``process(_:standardInput:standardOutput:standardError:environment:newProcessGroup:workingDirectory:)``'s.
     /// - Parameters:
     ///   - arguments: The program (looked up in `PATH` when it has no `/`) and its arguments.
+    ///   - environment: `NAME=value` entries, or `nil` for this process's environment.
+    ///   - workingDirectory: Its working directory, or `nil` for this process's.
     ///   - timeout: How long it may run.
     ///   - grace: How long it has to end after `SIGTERM`.
     /// - Returns: How it ended.
     /// - Throws: ``SpawnError`` when it cannot be started.
     public static func run(
         _ arguments: [String], standardInput: Source = .null, standardOutput: Sink, standardError: Sink,
-        timeout: Duration, grace: Duration = .milliseconds(500)
+        environment: [String]? = nil, workingDirectory: String? = nil, timeout: Duration,
+        grace: Duration = .milliseconds(500)
     ) async throws(SpawnError) -> Ending {
         let pid = try process(
             arguments, standardInput: standardInput, standardOutput: standardOutput, standardError: standardError,
-            newProcessGroup: true
+            environment: environment, newProcessGroup: true, workingDirectory: workingDirectory
         ).get()
         let stop = StopRequest()
         return await withTaskCancellationHandler {
@@ -63,8 +67,11 @@ extension Spawn {
         }
     }
 
-    /// Waits for `pid` (blocking), stopping its process group when `timeout` passes or `stopRequested` says so.
-    static func wait(
+    /// Waits for `pid`, a child started in a process group of its own, stopping the group when `timeout` passes or
+    /// `stopRequested` says so (`SIGTERM`, then `SIGKILL` after `grace`). It blocks: call it from a thread of its own,
+    /// or from synchronous code that may block (a test).
+    /// - Returns: How the child ended.
+    public static func wait(
         for pid: pid_t, timeout: Duration, grace: Duration, stopRequested: () -> Bool
     ) -> Ending {
         let clock = ContinuousClock()

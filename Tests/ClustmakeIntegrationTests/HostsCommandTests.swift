@@ -2,6 +2,7 @@ import ClustmakeHosts
 import ClustmakeJSON
 import ClustmakeModel
 import ClustmakeRedis
+import ClustmakeSystem
 import ClustmakeTestSupport
 import Foundation
 import Testing
@@ -236,37 +237,24 @@ enum Clustmake {
     }
 
     /// Runs `clustmake arguments` in `directory` with standard input from /dev/null; output through files. Waits
-    /// without blocking a thread of the cooperative pool (the other tests' checks run there meanwhile).
+    /// without blocking a thread of the cooperative pool (the other tests' checks run there meanwhile), with
+    /// ``ClustmakeSystem/Spawn``, clustmake's one process runner.
     static func run(_ arguments: [String], in directory: String? = nil) async throws -> Result {
         let path = HostsFixture.products + "/clustmake"
         try #require(
             FileManager.default.isExecutableFile(atPath: path),
             "\(path) is not built; run 'swift build --build-tests' before 'swift test'")
-        let scratch = URL(fileURLWithPath: try temporaryDirectory(prefix: "clustmake-cli"))
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        let out = scratch.appendingPathComponent("stdout")
-        let err = scratch.appendingPathComponent("stderr")
-        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            process.terminationHandler = { _ in continuation.resume() }
-            do {
-                try process.run()
-            } catch {
-                process.terminationHandler = nil
-                continuation.resume()
-            }
+        let output = try OutputFile.create("clustmake-cli-stdout", in: ["/tmp"]).get()
+        defer { close(output) }
+        let errors = try OutputFile.create("clustmake-cli-stderr", in: ["/tmp"]).get()
+        defer { close(errors) }
+        let ending = try await Spawn.run(
+            [path] + arguments, standardOutput: .descriptor(output), standardError: .descriptor(errors),
+            workingDirectory: directory, timeout: .seconds(600))
+        func text(_ descriptor: Int32) -> String {
+            String(decoding: OutputFile.head(descriptor, limit: Int.max), as: UTF8.self)
         }
-        return Result(
-            status: process.terminationStatus, stdout: try String(contentsOf: out, encoding: .utf8),
-            stderr: try String(contentsOf: err, encoding: .utf8))
+        return Result(status: ending.status ?? ending.signal ?? -1, stdout: text(output), stderr: text(errors))
     }
 
     /// A new directory `/tmp/PREFIX.XXXXXX`; the caller removes it.

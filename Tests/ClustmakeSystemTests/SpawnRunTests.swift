@@ -26,6 +26,18 @@ import Testing
         #expect(text(output) == "out\nerr\n")
     }
 
+    @Test("a program runs in the working directory and with the environment it is given")
+    func directoryAndEnvironment() async throws {
+        let output = try scratch()
+        defer { close(output) }
+        let ending = try await Spawn.run(
+            ["/bin/sh", "-c", "pwd; echo \"$CLUSTMAKE_SPAWN_TEST\""], standardOutput: .descriptor(output),
+            standardError: .descriptor(2), environment: Spawn.environment(setting: ["CLUSTMAKE_SPAWN_TEST": "x y"]),
+            workingDirectory: "/usr", timeout: .seconds(60))
+        #expect(ending == Spawn.Ending(status: 0))
+        #expect(text(output) == "/usr\nx y\n")
+    }
+
     @Test("a program that outlives its time gets SIGTERM with its whole process group")
     func timeout() async throws {
         let output = try scratch()
