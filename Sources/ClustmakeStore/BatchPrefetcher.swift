@@ -26,7 +26,10 @@ final class BatchPrefetcher: @unchecked Sendable {
     private let command: @Sendable (Int) -> [RedisArgument]
     private let state = Mutex(State())
     private let ready = DispatchSemaphore(value: 0)
-    private let free = DispatchSemaphore(value: BatchPrefetcher.lookahead)
+    /// Room for more batches. Made empty and signalled ``lookahead`` times in `init`: libdispatch traps when a
+    /// semaphore is freed holding less than its initial value, which a prefetcher finished early (a decoding error,
+    /// a caller that stops) does, since its thread took room that no reader gave back.
+    private let free = DispatchSemaphore(value: 0)
     private var thread: DedicatedThread?
 
     /// A prefetcher of `count` commands, built by `command`, in pipelines of `batchSize`.
@@ -37,6 +40,7 @@ final class BatchPrefetcher: @unchecked Sendable {
         self.count = count
         self.batchSize = batchSize
         self.command = command
+        for _ in 0..<Self.lookahead { free.signal() }
     }
 
     /// How many batches there are.
