@@ -37,9 +37,10 @@ public enum OutputFile {
 
     /// At most the last `limit` bytes of the file.
     public static func tail(_ descriptor: Int32, limit: Int) -> [UInt8] {
-        let size = lseek(descriptor, 0, SEEK_END)
+        let size = Int(lseek(descriptor, 0, SEEK_END))
         guard size > 0 else { return [] }
-        return read(descriptor, from: max(0, Int(size) - limit), limit: limit)
+        // Exactly what is there: one `pread` for a short output (the executor reads one per job line).
+        return read(descriptor, from: max(0, size - limit), limit: min(size, limit))
     }
 
     private static func read(_ descriptor: Int32, from start: Int, limit: Int) -> [UInt8] {
