@@ -19,8 +19,6 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
-        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
-        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // C bridges: only ClustmakeJSON imports CJansson, only ClustmakeRedis imports CHiredis.
@@ -70,9 +68,7 @@ let package = Package(
         .target(
             name: "ClustmakeHosts",
             dependencies: [
-                "ClustmakeModel", "ClustmakeRedis", "ClustmakeScripts",
-                .product(name: "Subprocess", package: "swift-subprocess"),
-                .product(name: "SystemPackage", package: "swift-system"),
+                "ClustmakeModel", "ClustmakeRedis", "ClustmakeScripts", "ClustmakeSystem",
             ]),
         .target(
             name: "ClustmakeDispatch",
@@ -157,7 +153,7 @@ let package = Package(
             name: "ClustmakeIntegrationTests",
             dependencies: [
                 "ClustmakeRedis", "ClustmakeTestSupport", "ClustmakeStore", "ClustmakeModel",
-                "ClustmakeHosts", "ClustmakeJSON",
+                "ClustmakeHosts", "ClustmakeJSON", "ClustmakeSystem",
             ]),
         .testTarget(name: "ClustmakeHandoffTests", dependencies: ["ClustmakeTestSupport"]),
         .testTarget(name: "ClustmakeArchitectureTests"),
@@ -166,7 +162,8 @@ let package = Package(
             name: "ClustmakeCommandsTests",
             dependencies: [
                 "ClustmakeCommands", "ClustmakeJSON", "ClustmakeModel", "ClustmakeRedis", "ClustmakeStore",
-                "ClustmakeTestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "ClustmakeSystem", "ClustmakeTestSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             exclude: ["Snapshots"]),
     ]

@@ -1,11 +1,11 @@
 import ArgumentParser
 import ClustmakeCollector
-import ClustmakeHosts
 import ClustmakeInput
 import ClustmakeJSON
 import ClustmakeModel
 import ClustmakeRedis
 import ClustmakeStore
+import ClustmakeSystem
 
 /// Which run the collector's commands read: its namespace and where its redis is.
 struct CollectorOptions: ParsableArguments {
@@ -32,33 +32,24 @@ struct CollectorOptions: ParsableArguments {
     func withStore<T: Sendable>(
         commandTimeout: Duration = .seconds(60), _ body: @escaping @Sendable (JobStore) throws(StoreError) -> T
     ) async throws -> T {
-        let endpoint = try self.endpoint()
+        let endpoint = try await self.endpoint()
         let namespace = self.namespace
-        let outcome = try await RedisOptions.onDedicatedThread { () -> Result<T, StoreError> in
-            do throws(StoreError) {
+        do {
+            return try await DedicatedThread.run { () throws(StoreError) -> T in
                 let store = try JobStore(endpoint: endpoint, namespace: namespace, commandTimeout: commandTimeout)
-                return .success(try body(store))
-            } catch {
-                return .failure(error)
+                return try body(store)
             }
-        }
-        switch outcome {
-        case .success(let value): return value
-        case .failure(let error): throw Self.failure(error)
+        } catch {
+            throw Self.failure(error)
         }
     }
 
-    /// Where the run's redis is: `--redis`, else the cluster file's redis url, else this directory's embedded redis
-    /// (what `clustmake run` starts without a redis address) when it was ever started here, else `localhost:6379`.
-    func endpoint() throws -> RedisEndpoint {
+    /// Where the run's redis is (``RedisResolver``; the embedded redis when it was ever started here).
+    func endpoint() async throws -> RedisEndpoint {
         var settings = Cluster.Redis()
         if let cluster { settings = try ClusterLoader().load(path: cluster).redis }
-        if redis.redis == nil && redis.redisPasswordFile == nil && settings.url == nil,
-            let local = try? LocalRedis(), let endpoint = try? local.endpoint()
-        {
-            return endpoint
-        }
-        return try redis.endpoint(default: settings.url, defaultPasswordFile: settings.passwordFile)
+        return try await RedisResolver(redis, cluster: settings, clusterFile: cluster).resolve(embedded: .ifPresent)
+            .endpoint
     }
 
     /// A store error as the collector's commands report it.

@@ -1,13 +1,9 @@
 import ClustmakeCollector
-import ClustmakeHosts
 import ClustmakeModel
 import ClustmakeRedis
 import ClustmakeStore
+import ClustmakeSystem
 import Logging
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// Job costs learned from a namespace's earlier runs, for `clustmake plan` (``LearnedCosts`` has the rule).
 enum HistoryCosts {
@@ -23,18 +19,18 @@ enum HistoryCosts {
     ///   - cluster: The cluster (its host speeds turn runtimes into costs at speed 1; its redis settings are the
     ///     defaults).
     ///   - namespace: The namespace whose runs to learn from.
-    ///   - url: The redis URL given on the command line, if any.
+    ///   - redis: Where redis is (``RedisResolver``: the embedded redis is read when it was ever started here).
     ///   - explicit: Whether the user asked for it (`--costs-from`): then any failure is an error; otherwise it is
     ///     logged (debug) and the declared costs are kept.
     ///   - logger: Where to log.
     /// - Throws: With `explicit` only: ``ClustmakeModel/InputError`` (bad address, unknown namespace),
     ///   ``CommandFailure`` (redis unreachable or refusing).
     static func learn(
-        graph: JobGraph, cluster: Cluster, namespace: String, url: String?, explicit: Bool, logger: Logger
+        graph: JobGraph, cluster: Cluster, namespace: String, redis: RedisResolver, explicit: Bool, logger: Logger
     ) async throws -> [String: Double] {
         let endpoint: RedisEndpoint
         do {
-            endpoint = try self.endpoint(url: url, cluster: cluster)
+            endpoint = try await redis.resolve(embedded: .ifPresent).endpoint
         } catch {
             if explicit { throw error }
             logger.debug("planning with the declared costs: \(error)")
@@ -50,14 +46,16 @@ enum HistoryCosts {
         graph: JobGraph, cluster: Cluster, namespace: String, endpoint: RedisEndpoint, explicit: Bool, logger: Logger
     ) async throws -> [String: Double] {
         let timeout = explicit ? explicitConnectTimeout : defaultConnectTimeout
-        let outcome = try await RedisOptions.onDedicatedThread { () -> Result<RunHistory, StoreError> in
-            do throws(StoreError) {
-                let store = try JobStore(
-                    endpoint: endpoint, namespace: namespace, connectTimeout: timeout, commandTimeout: .seconds(60))
-                return .success(RunHistory(try store.snapshot()))
-            } catch {
-                return .failure(error)
-            }
+        let outcome: Result<RunHistory, StoreError>
+        do {
+            outcome = .success(
+                try await DedicatedThread.run { () throws(StoreError) -> RunHistory in
+                    let store = try JobStore(
+                        endpoint: endpoint, namespace: namespace, connectTimeout: timeout, commandTimeout: .seconds(60))
+                    return RunHistory(try store.snapshot())
+                })
+        } catch {
+            outcome = .failure(error)
         }
         let history: RunHistory
         switch outcome {
@@ -79,36 +77,5 @@ enum HistoryCosts {
             + "\(learned.fromTag) from their tag's, \(learned.declared) declared (\(learned.samples) attempts read)"
         if explicit { logger.notice("\(message)") } else { logger.debug("\(message)") }
         return learned.costs
-    }
-
-    /// Where the history is: `url`, else the cluster file's redis url, else this directory's embedded redis when it
-    /// was ever started here, else `localhost:6379`; the password from the cluster file's `password_file`, else the
-    /// URL, else `REDISCLI_AUTH`.
-    static func endpoint(url: String?, cluster: Cluster) throws(InputError) -> RedisEndpoint {
-        // Runs started without a redis address record into this directory's embedded redis.
-        if url == nil && cluster.redis.url == nil, let local = try? LocalRedis(), let endpoint = try? local.endpoint() {
-            return endpoint
-        }
-        var endpoint: RedisEndpoint
-        do {
-            endpoint = try RedisEndpoint(parsing: url ?? cluster.redis.url ?? "localhost:6379")
-        } catch {
-            throw InputError(
-                .invalidValue, error.message, fix: "Write it as one of: \(RedisEndpoint.acceptedForms).",
-                subject: url != nil ? "--redis" : "redis url")
-        }
-        if let file = cluster.redis.passwordFile {
-            do {
-                return endpoint.withPassword(try RedisPasswordFile.read(file))
-            } catch {
-                throw InputError(.unreadable, error.message + ".", subject: "redis password_file")
-            }
-        }
-        if endpoint.password == nil, let value = getenv(RedisOptions.passwordVariable).map({ String(cString: $0) }),
-            !value.isEmpty
-        {
-            endpoint = endpoint.withPassword(value)
-        }
-        return endpoint
     }
 }

@@ -52,7 +52,9 @@ struct HostsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let cluster = try cluster.load()
-            let (endpoint, embedded) = try await HostsCommand.redisEndpoint(redis, cluster: cluster)
+            let target = try await RedisResolver(redis, cluster: cluster.redis, clusterFile: self.cluster.cluster)
+                .resolve(embedded: .start)
+            let (endpoint, embedded) = (target.endpoint, target.isEmbedded)
             let options = HostChecker.Options(
                 ssh: checks.ssh, timeout: .seconds(timeout), minimumFreeBytes: ByteCount.parse(minFree)!)
             let checker: HostChecker
@@ -144,23 +146,6 @@ struct HostsOptions: ParsableArguments {
 }
 
 extension HostsCommand {
-    /// The redis the hosts' workers must reach: --redis or the cluster file's, else the embedded one (started if
-    /// needed, as `clustmake run` does; then `embedded` is true).
-    static func redisEndpoint(
-        _ redis: RedisOptions, cluster: Cluster
-    ) async throws -> (endpoint: RedisEndpoint, embedded: Bool) {
-        if redis.redis != nil || cluster.redis.url != nil {
-            let endpoint = try redis.endpoint(
-                default: cluster.redis.url, defaultPasswordFile: cluster.redis.passwordFile)
-            return (endpoint, false)
-        }
-        do {
-            return (try await LocalRedis().ensureRunning().endpoint, true)
-        } catch {
-            throw CommandFailure(status: 1, "cannot start the embedded redis: \(error)")
-        }
-    }
-
     /// One row per host, then what to fix, then a summary.
     static func table(_ checks: [HostCheck], redis: String) -> String {
         var table = TextTable(["HOST", "SSH", "WORKER", "REDIS", "NICE", "DISK", "DETAILS"])

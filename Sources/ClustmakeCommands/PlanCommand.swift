@@ -21,11 +21,9 @@ struct PlanCommand: AsyncParsableCommand {
     @OptionGroup(title: "Cluster") var cluster: ClusterOptions
     @OptionGroup(title: "Output") var logging: LoggingOptions
 
-    @Option(
-        help: ArgumentHelp(
-            "Where the workers' redis is, as seen from this machine (redis://host:port/db or unix:///path). Default: the cluster file's redis url, else localhost:6379.",
-            valueName: "url"))
-    var redis: String?
+    /// Where the workers' redis is, as seen from this machine: written into the job lines, and read for learned
+    /// costs (``RedisResolver``).
+    @OptionGroup(title: "Redis") var redis: RedisOptions
 
     @Option(
         name: [.short, .customLong("output")], help: ArgumentHelp("The plan directory to write.", valueName: "dir"))
@@ -62,12 +60,13 @@ struct PlanCommand: AsyncParsableCommand {
             "read the job graph",
             ["graph.format": "\(source)", "graph.jobs": "\(graph.count)", "graph.edges": "\(graph.edgeCount)"])
         let cluster = try cluster.load()
-        let redisAddress = try redisAddress(cluster: cluster)
+        let resolver = RedisResolver(redis, cluster: cluster.redis, clusterFile: self.cluster.cluster)
+        let redisAddress = try resolver.scriptAddress()
         var costMap: [String: Double] = [:]
         if !history.noHistory {
             costMap = try await HistoryCosts.learn(
                 graph: graph, cluster: cluster, namespace: history.costsFrom ?? self.graph.namespace(for: graph),
-                url: redis, explicit: history.costsFrom != nil, logger: timer.logger)
+                redis: resolver, explicit: history.costsFrom != nil, logger: timer.logger)
         }
         costMap.merge(try costs.map(loadCosts) ?? [:]) { $1 }
         timer.done("read the cluster", ["cluster.hosts": "\(cluster.hosts.count)", "costs": "\(costMap.count)"])
@@ -86,24 +85,6 @@ struct PlanCommand: AsyncParsableCommand {
         let written = try PlanDirectory(path: output).write(writer)
         timer.done("wrote the plan directory", ["files": "\(written.files.count)", "bytes": "\(written.bytes)"])
         Swift.print(report(plan: plan, written: written, namespace: writer.settings.namespace))
-    }
-
-    /// The redis address written into the scripts: --redis, else the cluster file's, else localhost:6379.
-    /// A password in the URL is accepted (for commands that connect) but never written anywhere.
-    private func redisAddress(cluster: Cluster) throws(InputError) -> RedisAddress {
-        guard let url = redis ?? cluster.redis.url else { return .default }
-        do {
-            return try RedisAddress(parsing: url)
-        } catch {
-            var located = error
-            if redis == nil {
-                located.file = self.cluster.cluster
-                located.subject = "redis url"
-            } else {
-                located.subject = "--redis"
-            }
-            throw located
-        }
     }
 
     /// Reads a cost map: a JSON object of job id to seconds.

@@ -3,6 +3,7 @@ import ClustmakeInput
 import ClustmakeModel
 import ClustmakeRedis
 import ClustmakeStore
+import ClustmakeSystem
 
 /// `clustmake push`: load a job graph into redis, where the workers read it.
 struct PushCommand: AsyncParsableCommand {
@@ -35,24 +36,20 @@ struct PushCommand: AsyncParsableCommand {
         let namespace = self.graph.namespace(for: graph)
         var settings = Cluster.Redis()
         if let cluster { settings = try ClusterLoader().load(path: cluster).redis }
-        let endpoint = try redis.endpoint(default: settings.url, defaultPasswordFile: settings.passwordFile)
+        let endpoint = try await RedisResolver(redis, cluster: settings, clusterFile: cluster)
+            .resolve(embedded: .start).endpoint
         let force = force
         let dryRun = dryRun
-        let outcome = try await RedisOptions.onDedicatedThread { () -> Result<PushReport, StoreError> in
-            do throws(StoreError) {
+        let report: PushReport
+        do {
+            report = try await DedicatedThread.run { () throws(StoreError) -> PushReport in
                 let store = try JobStore(endpoint: endpoint, namespace: namespace)
-                return .success(
-                    try store.push(graph, force: force, dryRun: dryRun, pushedBy: ClustmakeVersion.current))
-            } catch {
-                return .failure(error)
+                return try store.push(graph, force: force, dryRun: dryRun, pushedBy: ClustmakeVersion.current)
             }
-        }
-        switch outcome {
-        case .success(let report):
-            print(Self.describe(report, at: endpoint, dryRun: dryRun), terminator: "")
-        case .failure(let error):
+        } catch {
             throw CommandFailure(status: 1, Self.message(error, namespace: namespace))
         }
+        print(Self.describe(report, at: endpoint, dryRun: dryRun), terminator: "")
     }
 
     /// The report, one line per kind of change.

@@ -7,6 +7,7 @@ import ClustmakePlanner
 import ClustmakeRedis
 import ClustmakeScheduler
 import ClustmakeScripts
+import ClustmakeSystem
 
 /// `clustmake run`: push the graph, plan it and execute it over ssh (or locally), surviving failures.
 struct RunCommand: AsyncParsableCommand {
@@ -99,7 +100,9 @@ struct RunCommand: AsyncParsableCommand {
             }
             namespace = reviewed.namespace
         }
-        let target = try await redisTarget(cluster: given)
+        // The job lines name `target.address`; local workers read the embedded redis's password from its file.
+        let target = try await RedisResolver(redis, cluster: given.redis, clusterFile: cluster.cluster)
+            .resolve(embedded: .start)
         if let reviewed, target.address.description != reviewed.redis {
             throw InputError(
                 .invalidValue,
@@ -129,54 +132,24 @@ struct RunCommand: AsyncParsableCommand {
         var options = RunOptions(
             plan: plan, settings: settings, endpoint: target.endpoint, scheduling: scheduling,
             output: json ? .json : .automatic, directory: directory)
-        options.localEnvironment = target.localEnvironment
-        let runOptions = options
-        let outcome = try await RedisOptions.onDedicatedThread { () -> Result<RunReport, DispatchError> in
-            do throws(DispatchError) {
-                return .success(try Dispatcher(options: runOptions).run())
-            } catch {
-                return .failure(error)
-            }
+        if let passwordFile = target.embeddedPasswordFile {
+            options.localEnvironment = ["CLUSTMAKE_REDIS_PASSWORD_FILE": passwordFile]
         }
-        switch outcome {
-        case .success(let report):
-            if json {
-                CommandLineTool.writeError(report.summary)
-            } else {
-                print(report.summary, terminator: "")
+        let runOptions = options
+        let report: RunReport
+        do {
+            report = try await DedicatedThread.run { () throws(DispatchError) -> RunReport in
+                try Dispatcher(options: runOptions).run()
             }
-            if report.exitStatus != 0 { throw ExitCode(report.exitStatus) }
-        case .failure(let error):
+        } catch {
             throw CommandFailure(status: 1, error.message)
         }
-    }
-
-    /// Where the run's redis is: --redis or the cluster file's, else clustmake's embedded redis (started if
-    /// needed), whose password local workers read from its file.
-    private func redisTarget(cluster: Cluster) async throws -> (
-        endpoint: RedisEndpoint, address: RedisAddress, localEnvironment: [String: String]
-    ) {
-        if let url = redis.redis ?? cluster.redis.url {
-            let endpoint = try redis.endpoint(
-                default: cluster.redis.url, defaultPasswordFile: cluster.redis.passwordFile)
-            do {
-                return (endpoint, try RedisAddress(parsing: url), [:])
-            } catch {
-                var located = error
-                located.subject = redis.redis == nil ? "redis url" : "--redis"
-                throw located
-            }
+        if json {
+            CommandLineTool.writeError(report.summary)
+        } else {
+            print(report.summary, terminator: "")
         }
-        do {
-            let local = try LocalRedis()
-            let running = try await local.ensureRunning()
-            return (
-                running.endpoint, .unix(path: local.socketPath),
-                ["CLUSTMAKE_REDIS_PASSWORD_FILE": local.passwordFile]
-            )
-        } catch {
-            throw CommandFailure(status: 1, "cannot start the embedded redis: \(error)")
-        }
+        if report.exitStatus != 0 { throw ExitCode(report.exitStatus) }
     }
 
     /// The cluster with the hosts that pass the pre-run check (ssh, worker version, redis through the tunnel),

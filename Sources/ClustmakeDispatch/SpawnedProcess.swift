@@ -13,9 +13,9 @@ import ClustmakeSystem
 /// never `-1`, so other children of the process are left alone), and every child needs the same few settings:
 /// - standard input from /dev/null, or from a pipe already holding a few bytes (the redis password line of a job
 ///   line that reads it there) and closed behind them;
-/// - standard output and error into an unlinked temporary file, read once the child ended (ssh's own message, the
-///   worker's last line), so no pipe can fill up or hang a wait when a ControlMaster or a daemon outlives the
-///   session;
+/// - standard output and error into an unlinked temporary file (``ClustmakeSystem/OutputFile``), read once the child
+///   ended (ssh's own message, the worker's last line), so no pipe can fill up or hang a wait when a ControlMaster
+///   or a daemon outlives the session;
 /// - a process group of its own, so that Ctrl-C on the terminal reaches only the executor, which stops the
 ///   children itself, and so that a whole group (ssh or a worker and what it started) can be signalled.
 struct SpawnedProcess {
@@ -33,13 +33,11 @@ struct SpawnedProcess {
     init(
         _ arguments: [String], scratch: String, environment extra: [String: String] = [:], input: [UInt8]? = nil
     ) throws(DispatchError) {
-        var template = Array((scratch + "/out.XXXXXX").utf8CString)
-        let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard descriptor >= 0 else {
-            throw DispatchError("cannot create an output file in \(scratch): \(String(cString: strerror(errno)))")
+        let descriptor: Int32
+        switch OutputFile.create("out", in: [scratch]) {
+        case .success(let value): descriptor = value
+        case .failure(let error): throw DispatchError("cannot create an output file in \(scratch): \(error)")
         }
-        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
-        _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
 
         var inputPipe: [Int32] = [-1, -1]
         if let input {
@@ -101,12 +99,7 @@ struct SpawnedProcess {
     /// The last `limit` bytes the child wrote, as text; closes the file.
     func finishOutput(limit: Int = 4096) -> String {
         defer { close(output) }
-        let size = lseek(output, 0, SEEK_END)
-        guard size > 0 else { return "" }
-        let start = max(0, Int(size) - limit)
-        var buffer = [UInt8](repeating: 0, count: Int(size) - start)
-        let count = buffer.withUnsafeMutableBytes { pread(output, $0.baseAddress, $0.count, off_t(start)) }
-        return String(decoding: buffer.prefix(max(0, count)), as: UTF8.self)
+        return String(decoding: OutputFile.tail(output, limit: limit), as: UTF8.self)
     }
 }
 

@@ -1,5 +1,6 @@
 import ClustmakeModel
 import ClustmakeRedis
+import ClustmakeSystem
 
 #if canImport(Glibc)
     import Glibc
@@ -203,7 +204,7 @@ extension LocalRedis {
     func ask(_ endpoint: RedisEndpoint, _ command: [String]) async -> Result<String, HostsError> {
         do throws(HostsError) {
             return .success(
-                try await BlockingWork.run { () throws(HostsError) -> String in
+                try await DedicatedThread.run { () throws(HostsError) -> String in
                     do throws(RedisError) {
                         let connection = try RedisConnection(
                             endpoint: endpoint, connectTimeout: .seconds(2), commandTimeout: .seconds(10))

@@ -1,5 +1,6 @@
 import ClustmakeModel
 public import ClustmakeRedis
+import ClustmakeSystem
 
 #if canImport(Glibc)
     import Glibc
@@ -116,7 +117,7 @@ public struct LocalRedis: Sendable {
     /// - Throws: ``HostsError``: ``HostsError/Code/redisServerMissing`` (naming the Debian package),
     ///   ``HostsError/Code/stateDirectory``, ``HostsError/Code/redisStart`` (with the log's tail).
     public func ensureRunning(timeout: Duration = .seconds(20)) async throws(HostsError) -> Running {
-        let lock = try await BlockingWork.run { () throws(HostsError) in try self.lock() }
+        let lock = try await DedicatedThread.run { () throws(HostsError) in try self.lock() }
         defer { close(lock) }
         try prepareFiles()
         let endpoint = try self.endpoint()
@@ -191,7 +192,7 @@ public struct LocalRedis: Sendable {
     public func stop(timeout: Duration = .seconds(20)) async throws(HostsError) -> Bool {
         var info = stat()
         guard stat(directory, &info) == 0 else { return false }
-        let lock = try await BlockingWork.run { () throws(HostsError) in try self.lock() }
+        let lock = try await DedicatedThread.run { () throws(HostsError) in try self.lock() }
         defer { close(lock) }
         guard let pid = livePID() else {
             unlink(pidFile)

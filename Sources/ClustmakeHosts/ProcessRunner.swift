@@ -1,6 +1,5 @@
 import ClustmakeScripts
-import Subprocess
-import SystemPackage
+import ClustmakeSystem
 
 #if canImport(Glibc)
     import Glibc
@@ -32,24 +31,27 @@ enum ProcessInput: Sendable {
     case file(String)
 }
 
-/// Runs a program to completion with a time limit, through swift-subprocess.
+/// Runs a program to completion with a time limit: ssh for hosts check and install, `redis-server` for the embedded
+/// redis, `sh` in the tests.
 ///
-/// No pipes: standard input is `/dev/null`, an unlinked scratch file or a real file, and standard output and error
-/// go to unlinked scratch files read once the program ended. So a write can never raise `SIGPIPE` in this
-/// process, and nothing that outlives the program (a ControlMaster ssh leaves in the background, a daemon started
-/// by a remote command) can hold a pipe open and make the wait hang. The program runs in a process group of its
-/// own; when its time is up the group gets `SIGTERM`, and the program `SIGKILL` half a second later.
+/// clustmake has one process runner, ``ClustmakeSystem/Spawn``, and this is it seen from async code. Spawn is
+/// `posix_spawn` with the settings every child needs (standard input from /dev/null or a file, no descriptor but
+/// 0, 1 and 2 inherited, an empty signal mask and default signal actions, a process group of its own); output goes
+/// to unlinked scratch files (``ClustmakeSystem/OutputFile``); ``ClustmakeSystem/Spawn/run(_:standardInput:standardOutput:standardError:environment:workingDirectory:timeout:grace:)``
+/// waits on a thread of its own (a pidfd, so the end is seen at once) and stops the group on timeout or
+/// cancellation. It was chosen over swift-subprocess, which this runner used before, because the executor's
+/// dispatch loop spawns and reaps thousands of job lines a second from one poll loop on one dedicated thread
+/// (bench/run-vs-parallel.py measures it): a synchronous spawn it reaps itself (`waitpid` per pid) costs a system
+/// call or two per line, where swift-subprocess needs an async task, its own pipes and its own monitoring per
+/// child. swift-subprocess's safety properties are kept here: no pipes (so no pipe can fill up, hang a wait when a
+/// ControlMaster or a daemon outlives the program, or raise `SIGPIPE` in this process), no inherited descriptors,
+/// process groups signalled, output capped (``outputLimit``), a time limit.
+///
+/// When the time is up the group gets `SIGTERM`, and `SIGKILL` half a second later if it is still there.
 enum ProcessRunner {
     /// The most bytes of each output stream kept.
     static let outputLimit = 1 << 20
 
-    /// Runs `arguments` and waits for it, or for `timeout`.
-    /// - Parameters:
-    ///   - arguments: The program (looked up in `PATH` when it has no `/`) and its arguments.
-    ///   - input: Its standard input.
-    ///   - timeout: How long it may run.
-    /// - Returns: How it ended and what it wrote.
-    /// - Throws: ``HostsError`` (``HostsError/Code/process``) when it cannot be started.
     /// Runs an ssh command line like ``run(_:input:timeout:)``, again when sshd dropped the connection before the
     /// key exchange (`MaxStartups`, other logins at the same moment: ``ClustmakeScripts/JobLine/refusedBeforeLogin(_:)``),
     /// after ``ClustmakeScripts/JobLine/refusalDelay(retry:)``, up to ``ClustmakeScripts/JobLine/refusalRetries`` times.
@@ -66,6 +68,14 @@ enum ProcessRunner {
         return result
     }
 
+    /// Runs `arguments` and waits for it, or for `timeout`.
+    /// - Parameters:
+    ///   - arguments: The program (looked up in `PATH` when it has no `/`) and its arguments.
+    ///   - input: Its standard input.
+    ///   - timeout: How long it may run.
+    /// - Returns: How it ended and what it wrote.
+    /// - Throws: ``HostsError`` (``HostsError/Code/process``) when it cannot be started, or when the calling task
+    ///   was cancelled (the program was stopped and reaped).
     static func run(
         _ arguments: [String], input: ProcessInput = .none, timeout: Duration
     ) async throws(HostsError) -> ProcessResult {
@@ -75,105 +85,53 @@ enum ProcessRunner {
         let stderr = try memoryFile("stderr")
         defer { close(stderr) }
         let stdin = try inputDescriptor(input)
-        defer { close(stdin) }
-
-        var options = PlatformOptions()
-        options.processGroupID = 0
-        options.teardownSequence = [
-            .gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: .milliseconds(500))
-        ]
-        let executable: Executable = program.contains("/") ? .path(FilePath(program)) : .name(program)
-        let configuration = Configuration(
-            executable: executable, arguments: Arguments(Array(arguments.dropFirst())), platformOptions: options)
+        defer { if stdin >= 0 { close(stdin) } }
 
         let clock = ContinuousClock()
         let started = clock.now
-        let ending = await withTaskGroup(of: Ending.self) { group in
-            group.addTask {
-                do {
-                    let result = try await Subprocess.run(
-                        configuration,
-                        input: .fileDescriptor(FileDescriptor(rawValue: stdin), closeAfterSpawningProcess: false),
-                        output: .fileDescriptor(FileDescriptor(rawValue: stdout), closeAfterSpawningProcess: false),
-                        error: .fileDescriptor(FileDescriptor(rawValue: stderr), closeAfterSpawningProcess: false))
-                    return .ended(result.terminationStatus)
-                } catch {
-                    return .failed("\(error)")
-                }
-            }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return .timedOut
-            }
-            let first = await group.next() ?? .timedOut
-            group.cancelAll()
-            guard case .timedOut = first else { return first }
-            // The run task now tears the program down; wait for it, so no child is left behind.
-            // (Cancelled, it may also throw rather than return a status: the program was stopped either way.)
-            while let next = await group.next() {
-                if case .ended(let status) = next { return .stopped(status) }
-            }
-            return .timedOut
-        }
-        let duration = clock.now - started
-        var result = ProcessResult(
-            status: nil, signal: nil, stdout: read(stdout), stderr: read(stderr), timedOut: false, duration: duration)
-        switch ending {
-        case .ended(let status), .stopped(let status):
-            switch status {
-            case .exited(let code): result.status = code
-            case .signaled(let signal): result.signal = signal
-            }
-            if case .stopped = ending { result.timedOut = true }
-        case .timedOut:
-            result.timedOut = true
-        case .failed(let message):
-            if Task.isCancelled {
-                throw HostsError(.process, "\(program) was stopped: the caller cancelled the work", cause: message)
-            }
+        let ending: Spawn.Ending
+        do {
+            ending = try await Spawn.run(
+                arguments, standardInput: stdin >= 0 ? .descriptor(stdin) : .null,
+                standardOutput: .descriptor(stdout), standardError: .descriptor(stderr), timeout: timeout)
+        } catch {
             throw HostsError(
                 .process, "cannot run \(program)",
                 fix: program == "ssh" ? "Install the Debian package openssh-client." : nil,
-                cause: message)
+                cause: "\(error) (errno \(error.code))")
         }
-        return result
+        let duration = clock.now - started
+        if ending.cancelled {
+            throw HostsError(.process, "\(program) was stopped: the caller cancelled the work")
+        }
+        return ProcessResult(
+            status: ending.status, signal: ending.signal, stdout: read(stdout), stderr: read(stderr),
+            timedOut: ending.timedOut, duration: duration)
     }
 
-    private enum Ending: Sendable {
-        case ended(TerminationStatus)
-        case stopped(TerminationStatus)
-        case timedOut
-        case failed(String)
-    }
-
-    /// A new unlinked scratch file, mode 0600 and close-on-exec (the child gets it through `dup2`), in `/dev/shm`
-    /// (memory: a password written there never reaches a disk) or else `$TMPDIR` or `/tmp`.
+    /// A new unlinked scratch file (``ClustmakeSystem/OutputFile``) in `/dev/shm` (memory: a password written there
+    /// never reaches a disk), or else `$TMPDIR` or `/tmp`.
     private static func memoryFile(_ name: String) throws(HostsError) -> Int32 {
         var directories = ["/dev/shm"]
         if let temporary = getenv("TMPDIR").map({ String(cString: $0) }), !temporary.isEmpty {
             directories.append(temporary)
         }
         directories.append("/tmp")
-        for directory in directories {
-            var template = Array("\(directory)/clustmake-\(name).XXXXXX".utf8CString)
-            // mkstemp, then close-on-exec: swift-subprocess closes every other descriptor in its children anyway.
-            let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-            guard descriptor >= 0 else { continue }
-            _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
-            template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
-            return descriptor
+        switch OutputFile.create("clustmake-\(name)", in: directories) {
+        case .success(let descriptor): return descriptor
+        case .failure(let error):
+            throw HostsError(
+                .process,
+                "cannot create a scratch file for a child's \(name) in \(directories.joined(separator: ", "))",
+                cause: "\(error) (errno \(error.code))")
         }
-        throw HostsError(
-            .process, "cannot create a scratch file for a child's \(name) in \(directories.joined(separator: ", "))",
-            cause: errorText())
     }
 
+    /// The descriptor to give the child as standard input (the caller closes it), or -1 for /dev/null.
     private static func inputDescriptor(_ input: ProcessInput) throws(HostsError) -> Int32 {
         switch input {
         case .none:
-            let descriptor = open("/dev/null", O_RDONLY | O_CLOEXEC)
-            guard descriptor >= 0 else { throw HostsError(.process, "cannot open /dev/null", cause: errorText()) }
-            return descriptor
+            return -1
         case .bytes(let bytes):
             let descriptor = try memoryFile("stdin")
             var written = 0
@@ -197,16 +155,7 @@ enum ProcessRunner {
 
     /// Up to ``outputLimit`` bytes of an output file, from its start.
     private static func read(_ descriptor: Int32) -> String {
-        lseek(descriptor, 0, SEEK_SET)
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65_536)
-        while bytes.count < outputLimit {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 { break }
-            bytes += buffer[0..<min(count, outputLimit - bytes.count)]
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        String(decoding: OutputFile.head(descriptor, limit: outputLimit), as: UTF8.self)
     }
 
     static func errorText() -> String {

@@ -35,8 +35,7 @@ extension JSONError {
             if !report.isInString { location = input.count }
         case json_error_end_of_input_expected:
             code = .trailingContent
-            message = "invalid JSON: unexpected \(context.found(at: location)) after the end of the top-level value"
-            hint = "Remove it, or put all the values in one array: a JSON document holds exactly one value."
+            (message, hint) = JSONErrorPhrases.trailingContent(found: context.found(at: location))
         case json_error_invalid_syntax:
             code = .syntax
             (message, hint) = context.syntax(at: location)
@@ -44,12 +43,10 @@ extension JSONError {
         case json_error_invalid_utf8:
             code = .invalidUTF8
             location = end
-            message = "the input is not valid UTF-8 (byte 0x\(hex(end < input.count ? input[end] : 0)))"
-            hint = "Save the file as UTF-8."
+            (message, hint) = JSONErrorPhrases.invalidUTF8(byte: end < input.count ? input[end] : 0)
         case json_error_duplicate_key:
             code = .duplicateKey
-            message = "duplicate key \(context.tokenText(from: location)) in an object"
-            hint = "Keep one of them: a key may appear only once in each object."
+            (message, hint) = JSONErrorPhrases.duplicateKey(context.tokenText(from: location))
         case json_error_numeric_overflow:
             code = .numberOutOfRange
             let number = context.tokenText(from: location)
@@ -125,7 +122,7 @@ private struct ErrorContext {
         if input[end - 1] == UInt8(ascii: "\"") { return openingQuote(before: end - 1) ?? end }
         // A long number or bare word: back up over its characters.
         var start = end
-        while start > 0, isWordByte(input[start - 1]) { start -= 1 }
+        while start > 0, JSONErrorPhrases.isWordByte(input[start - 1]) { start -= 1 }
         return start
     }
 
@@ -139,14 +136,9 @@ private struct ErrorContext {
     func found(at location: Int) -> String {
         guard location < input.count else { return "the end of the input" }
         let word = word(at: location)
-        if !word.isEmpty && word.utf8.count >= (report.token?.count ?? 0) { return quoted(word) }
-        if let token = report.token { return quoted(String(decoding: token, as: UTF8.self)) }
-        return quoted(tokenText(from: location))
-    }
-
-    /// `'text'`, or `"text"` if the text holds a `'`.
-    private func quoted(_ text: String) -> String {
-        text.contains("'") ? "\"\(text)\"" : "'\(text)'"
+        if !word.isEmpty && word.utf8.count >= (report.token?.count ?? 0) { return JSONErrorPhrases.quoted(word) }
+        if let token = report.token { return JSONErrorPhrases.quoted(String(decoding: token, as: UTF8.self)) }
+        return JSONErrorPhrases.quoted(tokenText(from: location))
     }
 
     func truncated() -> (String, String?) {
@@ -157,15 +149,9 @@ private struct ErrorContext {
                 "Add the closing '\"', or check whether the file was cut short."
             )
         case "']' expected":
-            return (
-                "invalid JSON: the input ends inside an array",
-                "Check whether the file was cut short; each '[' needs a ']'."
-            )
+            return JSONErrorPhrases.truncated(inside: .array)
         case "'}' expected", "':' expected", "string or '}' expected":
-            return (
-                "invalid JSON: the input ends inside an object",
-                "Check whether the file was cut short; each '{' needs a '}'."
-            )
+            return JSONErrorPhrases.truncated(inside: .object)
         default:
             return ("invalid JSON: the input ends where a value should follow", "Check whether the file was cut short.")
         }
@@ -177,27 +163,24 @@ private struct ErrorContext {
         let message = report.message
         switch message {
         case "']' expected":
-            let hint =
+            let hint: String? =
                 startsValue(at: location)
-                ? "Add a ',' between the elements."
+                ? JSONErrorPhrases.missingCommaHint(in: .array)
                 : token == "}" ? "Close the array with ']' first." : commonHint(token, at: location)
-            return ("invalid JSON: expected ',' or ']' after an array element, found \(found)", hint)
+            return (JSONErrorPhrases.expected(.arraySeparator, found: found), hint)
         case "'}' expected":
-            let hint =
+            let hint: String? =
                 startsValue(at: location)
-                ? "Add a ',' between the members."
+                ? JSONErrorPhrases.missingCommaHint(in: .object)
                 : token == "]" ? "Close the object with '}' first." : commonHint(token, at: location)
-            return ("invalid JSON: expected ',' or '}' after an object member, found \(found)", hint)
+            return (JSONErrorPhrases.expected(.objectSeparator, found: found), hint)
         case "':' expected":
-            return (
-                "invalid JSON: expected ':' after an object key, found \(found)",
-                "Put a ':' between the key and its value."
-            )
+            return (JSONErrorPhrases.expected(.colon, found: found), JSONErrorPhrases.colonHint)
         case "string or '}' expected":
             let hint =
                 commonHint(token, at: location)
-                ?? (token.utf8.first.map(isLetter) == true ? "Put the key in double quotes." : nil)
-            return ("invalid JSON: expected a key in double quotes, found \(found)", hint)
+                ?? (token.utf8.first.map(isLetter) == true ? JSONErrorPhrases.quoteKeyHint : nil)
+            return (JSONErrorPhrases.expected(.key, found: found), hint)
         case "unexpected token":
             return ("invalid JSON: expected a value, found \(found)", commonHint(token, at: location))
         case "invalid token":
@@ -242,10 +225,10 @@ private struct ErrorContext {
 
     /// Hints for mistakes that show in the token alone.
     private func commonHint(_ token: String, at location: Int) -> String? {
-        if token.hasPrefix("'") { return "Use double quotes around strings and keys." }
-        if token.hasPrefix("/") || token.hasPrefix("#") { return "Remove the comment: JSON has none." }
+        if token.hasPrefix("'") { return JSONErrorPhrases.doubleQuotesHint }
+        if token.hasPrefix("/") || token.hasPrefix("#") { return JSONErrorPhrases.commentHint }
         if token == "]" || token == "}", previousNonWhitespace(before: location) == UInt8(ascii: ",") {
-            return "Remove the comma before '\(token)'."
+            return JSONErrorPhrases.trailingCommaHint(before: token)
         }
         return nil
     }
@@ -283,7 +266,7 @@ private struct ErrorContext {
     /// The run of letters, digits and `+-._` starting at `offset` (at most 40 bytes).
     private func word(at offset: Int) -> String {
         var stop = offset
-        while stop < input.count, stop - offset < 40, isWordByte(input[stop]) { stop += 1 }
+        while stop < input.count, stop - offset < 40, JSONErrorPhrases.isWordByte(input[stop]) { stop += 1 }
         return String(decoding: input[min(offset, stop)..<stop], as: UTF8.self)
     }
 
@@ -327,15 +310,4 @@ private func isLetter(_ byte: UInt8) -> Bool {
 
 private func isDigit(_ byte: UInt8) -> Bool {
     (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
-}
-
-private func isWordByte(_ byte: UInt8) -> Bool {
-    isLetter(byte) || isDigit(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "+")
-        || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_")
-}
-
-/// Two upper-case hex digits.
-func hex(_ byte: UInt8) -> String {
-    let digits = Array("0123456789ABCDEF")
-    return String([digits[Int(byte >> 4)], digits[Int(byte & 0xF)]])
 }

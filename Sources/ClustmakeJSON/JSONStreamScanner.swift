@@ -38,9 +38,8 @@ struct JSONStreamScanner {
         }
         skipWhitespace()
         if offset < input.count {
-            throw error(
-                .trailingContent, "invalid JSON: unexpected \(found()) after the end of the top-level value",
-                hint: "Remove it, or put all the values in one array: a JSON document holds exactly one value.")
+            let (message, hint) = JSONErrorPhrases.trailingContent(found: found())
+            throw error(.trailingContent, message, hint: hint)
         }
         return value
     }
@@ -62,20 +61,18 @@ struct JSONStreamScanner {
         while true {
             skipWhitespace()
             guard peek() == UInt8(ascii: "\"") else {
-                throw unexpected("a key in double quotes", inside: "object")
+                throw unexpected(.key, inside: .object)
             }
             let keyStart = offset
             let name = try readValue().stringValue ?? ""
             if object.index(forKey: name) != nil {
                 let keyText = String(decoding: input[keyStart..<offset], as: UTF8.self)
-                throw error(
-                    .duplicateKey, "duplicate key \(keyText) in an object", at: keyStart,
-                    hint: "Keep one of them: a key may appear only once in each object.")
+                let (message, hint) = JSONErrorPhrases.duplicateKey(keyText)
+                throw error(.duplicateKey, message, at: keyStart, hint: hint)
             }
             skipWhitespace()
             guard peek() == UInt8(ascii: ":") else {
-                throw unexpected(
-                    "':' after an object key", inside: "object", hint: "Put a ':' between the key and its value.")
+                throw unexpected(.colon, inside: .object, hint: JSONErrorPhrases.colonHint)
             }
             offset += 1
             skipWhitespace()
@@ -94,7 +91,7 @@ struct JSONStreamScanner {
                 offset += 1
                 return object
             default:
-                throw unexpected("',' or '}' after an object member", inside: "object")
+                throw unexpected(.objectSeparator, inside: .object)
             }
         }
     }
@@ -122,7 +119,7 @@ struct JSONStreamScanner {
                 offset += 1
                 return true
             default:
-                throw unexpected("',' or ']' after an array element", inside: "array")
+                throw unexpected(.arraySeparator, inside: .array)
             }
         }
     }
@@ -147,23 +144,22 @@ struct JSONStreamScanner {
     private func found() -> String {
         guard offset < input.count else { return "the end of the input" }
         var end = offset
-        while end < input.count, end - offset < 40, Self.isWordByte(input[end]) { end += 1 }
+        while end < input.count, end - offset < 40, JSONErrorPhrases.isWordByte(input[end]) { end += 1 }
         if end == offset {
             // One UTF-8 character.
             end += 1
             while end < input.count, input[end] & 0xC0 == 0x80 { end += 1 }
         }
-        let text = String(decoding: input[offset..<end], as: UTF8.self)
-        return text.contains("'") ? "\"\(text)\"" : "'\(text)'"
+        return JSONErrorPhrases.quoted(String(decoding: input[offset..<end], as: UTF8.self))
     }
 
     /// The error for a wrong token here, or for the end of the input inside a `container`.
-    private func unexpected(_ expectation: String, inside container: String, hint: String? = nil) -> JSONError {
+    private func unexpected(
+        _ expectation: JSONErrorPhrases.Expectation, inside container: JSONErrorPhrases.Container, hint: String? = nil
+    ) -> JSONError {
         if offset >= input.count {
-            let closer = container == "array" ? "each '[' needs a ']'" : "each '{' needs a '}'"
-            return error(
-                .truncated, "invalid JSON: the input ends inside an \(container)",
-                hint: "Check whether the file was cut short; \(closer).")
+            let (message, hint) = JSONErrorPhrases.truncated(inside: container)
+            return error(.truncated, message, hint: hint)
         }
         if input[offset] == UInt8(ascii: "\"") {
             // jansson reads a whole token before it checks the grammar, so a broken string here
@@ -178,34 +174,33 @@ struct JSONStreamScanner {
         var bytes = input[offset...].makeIterator()
         var parser = Unicode.UTF8.ForwardParser()
         guard case .valid = parser.parseScalar(from: &bytes) else {
-            return error(
-                .invalidUTF8, "the input is not valid UTF-8 (byte 0x\(hex(input[offset])))",
-                hint: "Save the file as UTF-8.")
+            let (message, hint) = JSONErrorPhrases.invalidUTF8(byte: input[offset])
+            return error(.invalidUTF8, message, hint: hint)
         }
         return error(
-            .syntax, "invalid JSON: expected \(expectation), found \(found())", hint: hint ?? self.hint(container))
+            .syntax, JSONErrorPhrases.expected(expectation, found: found()), hint: hint ?? self.hint(container))
     }
 
     /// The fix for a wrong structural token at `offset`, worded as for errors found by jansson.
-    private func hint(_ container: String) -> String? {
+    private func hint(_ container: JSONErrorPhrases.Container) -> String? {
         let byte = input[offset]
         var before = offset
         while before > 0, JanssonLoader.isJSONWhitespace(input[before - 1]) { before -= 1 }
         if byte == UInt8(ascii: "]") || byte == UInt8(ascii: "}"), before > 0, input[before - 1] == UInt8(ascii: ",") {
-            return "Remove the comma before '\(Character(Unicode.Scalar(byte)))'."
+            return JSONErrorPhrases.trailingCommaHint(before: String(Character(Unicode.Scalar(byte))))
         }
-        if byte == UInt8(ascii: "'") { return "Use double quotes around strings and keys." }
-        if byte == UInt8(ascii: "/") || byte == UInt8(ascii: "#") { return "Remove the comment: JSON has none." }
+        if byte == UInt8(ascii: "'") { return JSONErrorPhrases.doubleQuotesHint }
+        if byte == UInt8(ascii: "/") || byte == UInt8(ascii: "#") { return JSONErrorPhrases.commentHint }
         if before > 0, input[before - 1] == UInt8(ascii: "{") || input[before - 1] == UInt8(ascii: ","),
-            Self.isWordByte(byte)
+            JSONErrorPhrases.isWordByte(byte)
         {
-            return "Put the key in double quotes."
+            return JSONErrorPhrases.quoteKeyHint
         }
         let startsValue =
             byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "[") || byte == UInt8(ascii: "{")
             || byte == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
         if startsValue, before > 0, input[before - 1] != UInt8(ascii: ":") {
-            return container == "array" ? "Add a ',' between the elements." : "Add a ',' between the members."
+            return JSONErrorPhrases.missingCommaHint(in: container)
         }
         return nil
     }
@@ -217,12 +212,5 @@ struct JSONStreamScanner {
         let (line, column) = TextLocation.lineAndColumn(of: location, in: input, textStart: textStart)
         return JSONError(
             code: code, message: message, hint: hint, source: source, line: line, column: column, position: location)
-    }
-
-    private static func isWordByte(_ byte: UInt8) -> Bool {
-        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20)
-            || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
-            || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "+") || byte == UInt8(ascii: ".")
-            || byte == UInt8(ascii: "_")
     }
 }

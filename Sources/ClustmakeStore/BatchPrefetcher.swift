@@ -1,18 +1,16 @@
 import ClustmakeRedis
+import ClustmakeSystem
 import Dispatch
 import Synchronization
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
-/// Runs the round trips of a bulk read on a thread of its own, up to ``lookahead`` batches ahead of the thread
+/// Runs the round trips of a bulk read on a thread of its own (a ``ClustmakeSystem/DedicatedThread``), up to ``lookahead`` batches ahead of the thread
 /// that decodes the replies: redis serves the next batch while this side decodes the last, so on two cores a
 /// bulk read takes about the longer of the two instead of their sum.
 ///
 /// `@unchecked Sendable`: the connection is used by the fetching thread only, from ``start()`` until ``finish()``
-/// returns, and the store's thread, its only other user, waits in ``next()`` and ``finish()`` meanwhile. The
-/// replies and the cancellation flag are behind `state`; the semaphores are thread-safe.
+/// returns, and the store's thread, its only other user, waits in ``next()`` and ``finish()`` meanwhile; `thread`
+/// is touched by the store's thread only. The replies and the cancellation flag are behind `state`; the two
+/// semaphores (replies ready, room for more) are thread-safe.
 final class BatchPrefetcher: @unchecked Sendable {
     /// How many batches the fetching thread may read ahead.
     static let lookahead = 2
@@ -28,9 +26,11 @@ final class BatchPrefetcher: @unchecked Sendable {
     private let command: @Sendable (Int) -> [RedisArgument]
     private let state = Mutex(State())
     private let ready = DispatchSemaphore(value: 0)
-    private let free = DispatchSemaphore(value: BatchPrefetcher.lookahead)
-    private let done = DispatchSemaphore(value: 0)
-    private var started = false
+    /// Room for more batches. Made empty and signalled ``lookahead`` times in `init`: libdispatch traps when a
+    /// semaphore is freed holding less than its initial value, which a prefetcher finished early (a decoding error,
+    /// a caller that stops) does, since its thread took room that no reader gave back.
+    private let free = DispatchSemaphore(value: 0)
+    private var thread: DedicatedThread?
 
     /// A prefetcher of `count` commands, built by `command`, in pipelines of `batchSize`.
     init(
@@ -40,6 +40,7 @@ final class BatchPrefetcher: @unchecked Sendable {
         self.count = count
         self.batchSize = batchSize
         self.command = command
+        for _ in 0..<Self.lookahead { free.signal() }
     }
 
     /// How many batches there are.
@@ -48,21 +49,12 @@ final class BatchPrefetcher: @unchecked Sendable {
     /// Starts the fetching thread.
     /// - Returns: Whether it started (when it did not, read synchronously).
     func start() -> Bool {
-        let context = Unmanaged.passRetained(self).toOpaque()
-        var thread = pthread_t()
-        let status = pthread_create(
-            &thread, nil,
-            { context in
-                Unmanaged<BatchPrefetcher>.fromOpaque(context!).takeRetainedValue().fetchAll()
-                return nil
-            }, context)
-        guard status == 0 else {
-            Unmanaged<BatchPrefetcher>.fromOpaque(context).release()
+        do {
+            thread = try DedicatedThread { self.fetchAll() }
+            return true
+        } catch {
             return false
         }
-        pthread_detach(thread)
-        started = true
-        return true
     }
 
     /// The replies of the next batch, in order, waiting for them if need be.
@@ -76,15 +68,13 @@ final class BatchPrefetcher: @unchecked Sendable {
     /// Stops the fetching thread after the round trip it is in, and waits for it: the connection is the caller's
     /// again when this returns.
     func finish() {
-        guard started else { return }
+        guard let thread = thread.take() else { return }
         state.withLock { $0.cancelled = true }
         free.signal()
-        done.wait()
-        started = false
+        thread.join()
     }
 
     private func fetchAll() {
-        defer { done.signal() }
         for batch in 0..<batchCount {
             free.wait()
             if state.withLock({ $0.cancelled }) { return }

@@ -10,7 +10,12 @@
 /// - an empty signal mask and default actions for SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGCHLD and SIGQUIT (a Swift
 ///   process's threads block most signals, and children inherit the mask and ignored signals: ssh, shells, servers
 ///   and the worker would otherwise not react to the signals they are sent);
-/// - optionally a process group of its own, so that it and its children can be signalled together.
+/// - optionally a process group of its own, so that it and its children can be signalled together;
+/// - optionally another working directory.
+///
+/// It is clustmake's one process runner: ``run(_:standardInput:standardOutput:standardError:environment:workingDirectory:timeout:grace:)``
+/// waits for a child from async code (hosts check and install, the embedded redis, the tests), and the executor
+/// reaps its own from its poll loop.
 public enum Spawn {
     /// Where a child's standard input comes from.
     public enum Source: Sendable {
@@ -38,10 +43,11 @@ public enum Spawn {
     ///   - arguments: The program and its arguments; the program is looked up in `PATH` when it has no `/`.
     ///   - environment: `NAME=value` entries, or `nil` for this process's environment.
     ///   - newProcessGroup: Put the child in a process group of its own.
+    ///   - workingDirectory: The child's working directory, or `nil` for this process's.
     /// - Returns: The child's pid, or the failure.
     public static func process(
         _ arguments: [String], standardInput: Source = .null, standardOutput: Sink, standardError: Sink,
-        environment: [String]? = nil, newProcessGroup: Bool = false
+        environment: [String]? = nil, newProcessGroup: Bool = false, workingDirectory: String? = nil
     ) -> Result<pid_t, SpawnError> {
         guard !arguments.isEmpty else { return .failure(SpawnError(EINVAL)) }
         var actions = posix_spawn_file_actions_t()
@@ -61,6 +67,10 @@ public enum Spawn {
             }
         }
         if let closeFrom = closeFromAction { _ = closeFrom(&actions, 3) }
+        if let workingDirectory {
+            guard let changeDirectory = changeDirectoryAction else { return .failure(SpawnError(ENOSYS)) }
+            _ = changeDirectory(&actions, workingDirectory)
+        }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -100,7 +110,7 @@ public enum Spawn {
     }
 
     /// This process's environment with `setting` set (replacing same-named entries) and `removing` left out, as
-    /// `NAME=value` entries for ``process(_:standardInput:standardOutput:standardError:environment:newProcessGroup:)``.
+    /// `NAME=value` entries for ``process(_:standardInput:standardOutput:standardError:environment:newProcessGroup:workingDirectory:)``.
     public static func environment(setting: [String: String] = [:], removing: [String] = []) -> [String] {
         var entries: [String] = []
         var index = 0
@@ -124,9 +134,21 @@ public enum Spawn {
             return unsafeBitCast(
                 symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
         }()
+
+    /// glibc's `posix_spawn_file_actions_addchdir_np` (2.29+), looked up at run time for the same reason.
+    private static let changeDirectoryAction:
+        (
+            @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
+        )? = {
+            guard let symbol = dlsym(nil, "posix_spawn_file_actions_addchdir_np") else { return nil }
+            return unsafeBitCast(
+                symbol,
+                to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32)
+                    .self)
+        }()
 }
 
-/// Why a child could not be started: an `errno` value with its text.
+/// Why a child could not be started, or its output file made: an `errno` value with its text.
 public struct SpawnError: Error, Sendable, CustomStringConvertible {
     public var code: Int32
     public init(_ code: Int32) { self.code = code }

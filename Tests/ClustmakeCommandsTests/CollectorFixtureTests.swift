@@ -1,6 +1,7 @@
 import ClustmakeModel
 import ClustmakeRedis
 import ClustmakeStore
+import ClustmakeSystem
 import ClustmakeTestSupport
 import Foundation
 import Testing
@@ -82,42 +83,37 @@ enum Tool {
         try run(CLI.built(executable), arguments, removing: ["REDISCLI_AUTH"], directory: directory)
     }
 
-    /// Runs `program` with `arguments` (stdin from `input`, or /dev/null), killing it after `timeout` seconds.
+    /// Runs `program` with `arguments` (stdin from `input`, or /dev/null), stopping it after `timeout` seconds,
+    /// with ``ClustmakeSystem/Spawn`` (clustmake's one process runner) and its output files.
     static func run(
         _ program: String, _ arguments: [String], input: String? = nil, environment: [String: String] = [:],
         removing removed: [String] = [], directory: URL? = nil, timeout: Double = 60
     ) throws -> Result {
-        let scratch = try CLI.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        let out = scratch.appendingPathComponent("stdout")
-        let err = scratch.appendingPathComponent("stderr")
-        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = arguments
-        var merged = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        for name in removed { merged[name] = nil }
-        process.environment = merged
-        process.currentDirectoryURL = directory
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
-        let pipe = Pipe()
-        process.standardInput = input == nil ? FileHandle.nullDevice : pipe
-        try process.run()
+        let output = try OutputFile.create("clustmake-test-stdout", in: [NSTemporaryDirectory()]).get()
+        defer { close(output) }
+        let errors = try OutputFile.create("clustmake-test-stderr", in: [NSTemporaryDirectory()]).get()
+        defer { close(errors) }
+        var standardInput = Spawn.Source.null
+        var inputFile: Int32 = -1
+        defer { if inputFile >= 0 { close(inputFile) } }
         if let input {
-            pipe.fileHandleForWriting.write(Data(input.utf8))
-            try pipe.fileHandleForWriting.close()
+            inputFile = try OutputFile.create("clustmake-test-stdin", in: [NSTemporaryDirectory()]).get()
+            let bytes = Array(input.utf8)
+            guard bytes.withUnsafeBytes({ pwrite(inputFile, $0.baseAddress, $0.count, 0) }) == bytes.count else {
+                throw CLIError("cannot write the standard input of \(program)")
+            }
+            standardInput = .descriptor(inputFile)
         }
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-            throw CLIError("\(program) did not finish within \(timeout) s")
+        let pid = try Spawn.process(
+            [program] + arguments, standardInput: standardInput, standardOutput: .descriptor(output),
+            standardError: .descriptor(errors), environment: Spawn.environment(setting: environment, removing: removed),
+            newProcessGroup: true, workingDirectory: directory?.path
+        ).get()
+        let ending = Spawn.wait(for: pid, timeout: .seconds(timeout), grace: .seconds(5)) { false }
+        if ending.timedOut { throw CLIError("\(program) did not finish within \(timeout) s") }
+        func text(_ descriptor: Int32) -> String {
+            String(decoding: OutputFile.head(descriptor, limit: Int.max), as: UTF8.self)
         }
-        return Result(
-            status: process.terminationStatus, stdout: try String(contentsOf: out, encoding: .utf8),
-            stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+        return Result(status: ending.status ?? ending.signal ?? -1, stdout: text(output), stderr: text(errors))
     }
 }

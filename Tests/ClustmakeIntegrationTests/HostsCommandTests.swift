@@ -2,6 +2,7 @@ import ClustmakeHosts
 import ClustmakeJSON
 import ClustmakeModel
 import ClustmakeRedis
+import ClustmakeSystem
 import ClustmakeTestSupport
 import Foundation
 import Testing
@@ -179,6 +180,52 @@ import Testing
         #expect(stop.stdout == "Stopped redis; its data stays in \(directory)/.clustmake/redis.\n")
         #expect(try await Clustmake.run(["redis", "status"], in: directory).status == 3)
     }
+
+    @Test("without a redis address, push and run use this directory's embedded redis, and status and plan read it")
+    func embeddedRedisForEveryCommand() async throws {
+        let directory = try Clustmake.temporaryDirectory(prefix: "clustmake-resolver")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        defer {
+            if let pid = try? String(contentsOfFile: directory + "/.clustmake/redis/redis.pid", encoding: .utf8),
+                let number = Int32(pid.trimmingCharacters(in: .whitespacesAndNewlines))
+            {
+                kill(number, SIGTERM)
+            }
+        }
+        try #"{"jobs": [{"id": "a", "command": "true"}, {"id": "b", "command": "true", "deps": ["a"]}]}"#.write(
+            toFile: directory + "/jobs.json", atomically: true, encoding: .utf8)
+        let socket = "unix://:***@\(directory)/.clustmake/redis/redis.sock"
+
+        // push starts the embedded redis (it used to push to localhost:6379 instead).
+        let push = try await Clustmake.run(["push", "jobs.json", "--namespace", "resolved"], in: directory)
+        #expect(push.status == 0, "\(push.stderr)")
+        #expect(push.stdout.contains("namespace 'resolved' at \(socket)"), "\(push.stdout)")
+
+        // run finds the same server, and the graph it pushed there already.
+        let run = try await Clustmake.run(["run", "jobs.json", "--namespace", "resolved"], in: directory)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+
+        // The collector reads it.
+        let status = try await Clustmake.run(["status", "--namespace", "resolved", "--json"], in: directory)
+        #expect(status.status == 0, "\(status.stderr)")
+        let json = try JSONValue.parse(Array(status.stdout.utf8))
+        #expect(json["states"]?["done"]?.intValue == 2, "\(status.stdout)")
+
+        // plan learns from it: an explicit --costs-from is an error when redis cannot be read.
+        let plan = try await Clustmake.run(
+            ["plan", "jobs.json", "--costs-from", "resolved", "--print", "-v"], in: directory)
+        #expect(plan.status == 0, "\(plan.stderr)")
+        #expect(plan.stderr.contains("costs from earlier runs of namespace 'resolved': 2 jobs"), "\(plan.stderr)")
+
+        // A password file alone means localhost:6379, not the embedded redis: accepted by plan too.
+        let password = try Self.passwordFile("pw", in: directory)
+        let lone = try await Clustmake.run(
+            ["plan", "jobs.json", "--redis-password-file", password, "--print"], in: directory)
+        #expect(lone.status == 0, "\(lone.stderr)")
+
+        let stop = try await Clustmake.run(["redis", "stop"], in: directory)
+        #expect(stop.status == 0)
+    }
 }
 
 /// Runs the built `clustmake`.
@@ -190,37 +237,24 @@ enum Clustmake {
     }
 
     /// Runs `clustmake arguments` in `directory` with standard input from /dev/null; output through files. Waits
-    /// without blocking a thread of the cooperative pool (the other tests' checks run there meanwhile).
+    /// without blocking a thread of the cooperative pool (the other tests' checks run there meanwhile), with
+    /// ``ClustmakeSystem/Spawn``, clustmake's one process runner.
     static func run(_ arguments: [String], in directory: String? = nil) async throws -> Result {
         let path = HostsFixture.products + "/clustmake"
         try #require(
             FileManager.default.isExecutableFile(atPath: path),
             "\(path) is not built; run 'swift build --build-tests' before 'swift test'")
-        let scratch = URL(fileURLWithPath: try temporaryDirectory(prefix: "clustmake-cli"))
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        let out = scratch.appendingPathComponent("stdout")
-        let err = scratch.appendingPathComponent("stderr")
-        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            process.terminationHandler = { _ in continuation.resume() }
-            do {
-                try process.run()
-            } catch {
-                process.terminationHandler = nil
-                continuation.resume()
-            }
+        let output = try OutputFile.create("clustmake-cli-stdout", in: ["/tmp"]).get()
+        defer { close(output) }
+        let errors = try OutputFile.create("clustmake-cli-stderr", in: ["/tmp"]).get()
+        defer { close(errors) }
+        let ending = try await Spawn.run(
+            [path] + arguments, standardOutput: .descriptor(output), standardError: .descriptor(errors),
+            workingDirectory: directory, timeout: .seconds(600))
+        func text(_ descriptor: Int32) -> String {
+            String(decoding: OutputFile.head(descriptor, limit: Int.max), as: UTF8.self)
         }
-        return Result(
-            status: process.terminationStatus, stdout: try String(contentsOf: out, encoding: .utf8),
-            stderr: try String(contentsOf: err, encoding: .utf8))
+        return Result(status: ending.status ?? ending.signal ?? -1, stdout: text(output), stderr: text(errors))
     }
 
     /// A new directory `/tmp/PREFIX.XXXXXX`; the caller removes it.

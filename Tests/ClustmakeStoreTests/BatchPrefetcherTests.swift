@@ -1,0 +1,42 @@
+import ClustmakeRedis
+import Testing
+
+@testable import ClustmakeStore
+
+/// The bulk reads' prefetcher: round trips on a thread of its own (a DedicatedThread), replies in order.
+@Suite struct BatchPrefetcherTests {
+    @Test("every batch's replies come back in order, the last batch short")
+    func inOrder() throws {
+        let fixture = try Fixture()
+        let connection = try fixture.redis()
+        let prefetcher = BatchPrefetcher(connection: connection, count: 10, batchSize: 4) { index in
+            ["ECHO", RedisArgument("reply \(index)")]
+        }
+        #expect(prefetcher.batchCount == 3)
+        try #require(prefetcher.start())
+        var replies: [String] = []
+        for _ in 0..<prefetcher.batchCount {
+            replies += try prefetcher.next().get().map { $0.string ?? "\($0)" }
+        }
+        prefetcher.finish()
+        #expect(replies == (0..<10).map { "reply \($0)" })
+        // The connection is the caller's again.
+        #expect(try connection.command("PING").string == "PONG")
+    }
+
+    @Test("finishing early stops the thread after its round trip and hands the connection back")
+    func finishEarly() throws {
+        let fixture = try Fixture()
+        let connection = try fixture.redis()
+        let prefetcher = BatchPrefetcher(connection: connection, count: 1000, batchSize: 10) { index in
+            ["ECHO", RedisArgument("\(index)")]
+        }
+        try #require(prefetcher.start())
+        #expect(try prefetcher.next().get().first?.string == "0")
+        prefetcher.finish()
+        // No reply of the abandoned batches is left on the connection: the next command gets its own.
+        #expect(try connection.command("ECHO", "after").string == "after")
+        // Finishing twice, or without a thread, does nothing.
+        prefetcher.finish()
+    }
+}
