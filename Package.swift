@@ -147,7 +147,7 @@ let package = Package(
         .testTarget(
             name: "ClustmakeDispatchTests",
             dependencies: [
-                "ClustmakeDispatch", "ClustmakeScheduler", "ClustmakePlanner", "ClustmakeModel", "ClustmakeJSON",
+                "ClustmakeDispatch", "ClustmakeScheduler", "ClustmakePlanner", "ClustmakeModel",
             ]),
         .testTarget(
             name: "ClustmakeIntegrationTests",
@@ -162,7 +162,7 @@ let package = Package(
             name: "ClustmakeCommandsTests",
             dependencies: [
                 "ClustmakeCommands", "ClustmakeJSON", "ClustmakeModel", "ClustmakeRedis", "ClustmakeStore",
-                "ClustmakeSystem", "ClustmakeTestSupport",
+                "ClustmakeScripts", "ClustmakeSystem", "ClustmakeTestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             exclude: ["Snapshots"]),
