@@ -26,3 +26,26 @@ public struct DirectoryFile: Sendable {
         self.init(path: path, mode: mode) { emit in try emit(bytes) }
     }
 }
+
+/// What writing a directory of ``DirectoryFile``s did (`AtomicDirectory` in ClustmakeSystem, the plan directory).
+public struct WrittenDirectory: Sendable, Hashable {
+    /// The directory, without trailing slashes.
+    public var path: String
+    /// The files written, relative to ``path``, in the order given.
+    public var files: [String]
+    /// The total size of the files, in bytes.
+    public var bytes: Int
+    /// Whether an existing directory was replaced.
+    public var replaced: Bool
+    /// An earlier directory that could not be removed after the swap (the new one is in place); the caller may
+    /// tell the user to delete it.
+    public var leftover: String?
+
+    public init(path: String, files: [String], bytes: Int, replaced: Bool, leftover: String?) {
+        self.path = path
+        self.files = files
+        self.bytes = bytes
+        self.replaced = replaced
+        self.leftover = leftover
+    }
+}

@@ -30,13 +30,38 @@ public struct RedisEndpoint: Sendable, Hashable, CustomStringConvertible,
         case unix(path: String)
     }
 
+    /// The address, database and credentials: the model's value, which this type presents to the connection code.
+    public var location: RedisLocation
+
     /// How to reach the server.
-    public var address: Address
+    public var address: Address {
+        get {
+            switch location.address {
+            case .tcp(let host, let port): .tcp(host: host, port: port)
+            case .unix(let path): .unix(path: path)
+            }
+        }
+        set { location.address = Self.modelAddress(newValue) }
+    }
+
+    private static func modelAddress(_ address: Address) -> RedisLocation.Address {
+        switch address {
+        case .tcp(let host, let port): .tcp(host: host, port: port)
+        case .unix(let path): .unix(path: path)
+        }
+    }
+
     /// The database index selected after connecting (`SELECT`), 0 by default.
-    public var database: Int
+    public var database: Int {
+        get { location.database }
+        set { location.database = newValue }
+    }
+
     /// The ACL user to log in as (`AUTH user password`); `nil` means the default user.
-    public var username: String?
-    private var secret: RedisPassword?
+    public var username: String? {
+        get { location.username }
+        set { location.username = newValue }
+    }
 
     /// Creates a TCP endpoint.
     /// - Parameters:
@@ -70,39 +95,20 @@ public struct RedisEndpoint: Sendable, Hashable, CustomStringConvertible,
     ///   - username: The ACL user, or `nil` for the default user.
     ///   - password: The password, or `nil` to skip AUTH.
     public init(address: Address, database: Int = 0, username: String? = nil, password: String? = nil) {
-        self.address = address
-        self.database = database
-        self.username = username
-        self.secret = password.map(RedisPassword.init)
+        self.location = RedisLocation(
+            address: Self.modelAddress(address), database: database, username: username, password: password)
     }
 
     /// The endpoint of a location parsed or built in the model.
     /// - Parameter location: The address, database and credentials.
     public init(_ location: RedisLocation) {
-        let address: Address =
-            switch location.address {
-            case .tcp(let host, let port): .tcp(host: host, port: port)
-            case .unix(let path): .unix(path: path)
-            }
-        self.init(
-            address: address, database: location.database, username: location.username,
-            password: location.password)
-    }
-
-    /// The address, database and credentials as the model's value.
-    public var location: RedisLocation {
-        let modelAddress: RedisLocation.Address =
-            switch address {
-            case .tcp(let host, let port): .tcp(host: host, port: port)
-            case .unix(let path): .unix(path: path)
-            }
-        return RedisLocation(address: modelAddress, database: database, username: username, password: password)
+        self.location = location
     }
 
     /// The password to send with AUTH, or `nil`. Never printed by this type's descriptions.
     public var password: String? {
-        get { secret?.reveal() }
-        set { secret = newValue.map(RedisPassword.init) }
+        get { location.password }
+        set { location.password = newValue }
     }
 
     /// This endpoint with another password, e.g. one read from a password file or the

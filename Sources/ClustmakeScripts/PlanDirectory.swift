@@ -34,27 +34,7 @@ public struct PlanDirectory: Sendable {
     }
 
     /// What `write(_:)` wrote.
-    public struct Written: Sendable, Hashable {
-        /// The plan directory.
-        public var path: String
-        /// The files written, relative to ``path``, in the order written.
-        public var files: [String]
-        /// The total size of the files, in bytes.
-        public var bytes: Int
-        /// Whether an existing plan directory was replaced.
-        public var replaced: Bool
-        /// A previous plan directory that could not be removed after the swap (the new plan is in place); the
-        /// caller may tell the user to delete it.
-        public var leftover: String?
-
-        public init(path: String, files: [String], bytes: Int, replaced: Bool, leftover: String?) {
-            self.path = path
-            self.files = files
-            self.bytes = bytes
-            self.replaced = replaced
-            self.leftover = leftover
-        }
-    }
+    public typealias Written = WrittenDirectory
 
     /// The files of `writer`'s plan directory, in the order they are listed in ``Written/files``: one script per
     /// host (`hosts/<host>.sh`, mode 0755), `run-all.sh` (0755), `plan.json`, `summary.txt` and the marker (0644).

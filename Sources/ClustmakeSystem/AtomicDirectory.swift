@@ -28,18 +28,7 @@ public struct AtomicDirectory: Sendable {
     }
 
     /// What ``write(_:concurrently:)`` wrote.
-    public struct Written: Sendable, Hashable {
-        /// The directory, without trailing slashes.
-        public var path: String
-        /// The files written, relative to ``path``, in the order given.
-        public var files: [String]
-        /// The total size of the files, in bytes.
-        public var bytes: Int
-        /// Whether an existing directory was replaced.
-        public var replaced: Bool
-        /// An earlier directory that could not be removed after the swap (the new one is in place).
-        public var leftover: String?
-    }
+    public typealias Written = WrittenDirectory
 
     /// Why nothing was written.
     public enum Failure: Error {

@@ -38,9 +38,9 @@ public final class AtService: Sendable {
 
     /// Makes sure atd runs, starting it when it does not.
     /// - Parameter startupTimeout: How long to wait for a started atd to write `/run/atd.pid`.
-    /// - Throws: ``TestServiceError``: `.missingPrerequisite` (Debian package at), `.notPermitted` when not
+    /// - Throws: ``TestHarnessError``: `.missingPrerequisite` (Debian package at), `.notPermitted` when not
     ///   root, `.setupFailed` with atd's output.
-    public init(startupTimeout: Duration = .seconds(30)) throws(TestServiceError) {
+    public init(startupTimeout: Duration = .seconds(30)) throws(TestHarnessError) {
         startedDaemon = try MachineDaemon.atd.acquire(timeout: startupTimeout)
     }
 
@@ -64,10 +64,10 @@ public final class AtService: Sendable {
     ///   - timespec: at's time words: `["now"]`, `["now", "+", "1", "hour"]`, `["23:59"]`.
     ///   - queue: A queue letter (`-q`), or `nil` for at's default `a`.
     /// - Returns: The job number.
-    /// - Throws: ``TestServiceError`` (`.commandFailed`, with at's stderr).
+    /// - Throws: ``TestHarnessError`` (`.commandFailed`, with at's stderr).
     @discardableResult
     public func enqueue(file: String, at timespec: [String] = ["now"], queue: Character? = nil)
-        throws(TestServiceError) -> Int
+        throws(TestHarnessError) -> Int
     {
         try enqueue(["at"] + (queue.map { ["-q", String($0)] } ?? []) + ["-f", file] + timespec)
     }
@@ -77,13 +77,13 @@ public final class AtService: Sendable {
     ///   - file: The script.
     ///   - posixTime: `202612060300`, as `touch -t` takes it.
     /// - Returns: The job number.
-    /// - Throws: ``TestServiceError`` (`.commandFailed`, with at's stderr).
+    /// - Throws: ``TestHarnessError`` (`.commandFailed`, with at's stderr).
     @discardableResult
-    public func enqueue(file: String, posixTime: String) throws(TestServiceError) -> Int {
+    public func enqueue(file: String, posixTime: String) throws(TestHarnessError) -> Int {
         try enqueue(["at", "-f", file, "-t", posixTime])
     }
 
-    private func enqueue(_ arguments: [String]) throws(TestServiceError) -> Int {
+    private func enqueue(_ arguments: [String]) throws(TestHarnessError) -> Int {
         let result = try MachineDaemon.runClient(arguments, package: "at")
         // at prints "job 12 at Sun Dec  6 03:00:00 2026" on stderr (after a warning about /bin/sh).
         let number = result.stderr.split(separator: "\n").lazy.compactMap { line -> Int? in
@@ -92,7 +92,7 @@ public final class AtService: Sendable {
             return Int(words[1])
         }.first
         guard result.succeeded, let number else {
-            throw TestServiceError(
+            throw TestHarnessError(
                 .commandFailed,
                 "\(SSHTestCluster.shellLine(arguments)) exited with status \(result.status) and printed no job number",
                 details: result.stdout + result.stderr)
@@ -102,11 +102,11 @@ public final class AtService: Sendable {
     }
 
     /// The jobs this service queued that atq still lists (waiting, or running with queue `=`).
-    /// - Throws: ``TestServiceError`` (`.commandFailed`) when atq fails.
-    public func jobs() throws(TestServiceError) -> [Job] {
+    /// - Throws: ``TestHarnessError`` (`.commandFailed`) when atq fails.
+    public func jobs() throws(TestHarnessError) -> [Job] {
         let result = try MachineDaemon.runClient(["atq"], package: "at")
         guard result.succeeded else {
-            throw TestServiceError(.commandFailed, "atq exited with status \(result.status)", details: result.stderr)
+            throw TestHarnessError(.commandFailed, "atq exited with status \(result.status)", details: result.stderr)
         }
         let mine = queued.withLock { $0 }
         return Self.parseQueue(result.stdout).filter { mine.contains($0.number) }
@@ -114,16 +114,16 @@ public final class AtService: Sendable {
 
     /// Removes a job this service queued (`atrm N`).
     /// - Parameter number: The job number ``enqueue(file:at:queue:)`` returned.
-    /// - Throws: ``TestServiceError``: `.invalidArgument` for a job this service did not queue (it never
+    /// - Throws: ``TestHarnessError``: `.invalidArgument` for a job this service did not queue (it never
     ///   touches others' jobs), `.commandFailed` from atrm (e.g. the job has run).
-    public func remove(_ number: Int) throws(TestServiceError) {
+    public func remove(_ number: Int) throws(TestHarnessError) {
         guard queued.withLock({ $0.contains(number) }) else {
-            throw TestServiceError(
+            throw TestHarnessError(
                 .invalidArgument, "at job \(number) was not queued by this service; it removes only its own jobs")
         }
         let result = try MachineDaemon.runClient(["atrm", String(number)], package: "at")
         guard result.succeeded, result.stderr.isEmpty else {
-            throw TestServiceError(
+            throw TestHarnessError(
                 .commandFailed, "atrm \(number) exited with status \(result.status)", details: result.stderr)
         }
     }
@@ -132,12 +132,12 @@ public final class AtService: Sendable {
     /// - Parameters:
     ///   - number: A job number.
     ///   - timeout: The bound.
-    /// - Throws: ``TestServiceError`` (`.timedOut`, with the jobs still listed).
-    public func waitUntilDone(_ number: Int, timeout: Duration) async throws(TestServiceError) {
+    /// - Throws: ``TestHarnessError`` (`.timedOut`, with the jobs still listed).
+    public func waitUntilDone(_ number: Int, timeout: Duration) async throws(TestHarnessError) {
         var last: [Job] = []
         try await TestWait.until(
             "at job \(number) is over", timeout: timeout, interval: .milliseconds(200), details: { "atq: \(last)" }
-        ) { () throws(TestServiceError) in
+        ) { () throws(TestHarnessError) in
             last = try jobs()
             return !last.contains { $0.number == number }
         }

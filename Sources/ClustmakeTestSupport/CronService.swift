@@ -37,9 +37,9 @@ public final class CronService: Sendable {
     /// - Parameters:
     ///   - user: The user whose crontab to manage, or `nil` for this process's user.
     ///   - startupTimeout: How long to wait for a started cron to write `/run/crond.pid`.
-    /// - Throws: ``TestServiceError``: `.missingPrerequisite` (Debian package cron), `.notPermitted` when not
+    /// - Throws: ``TestHarnessError``: `.missingPrerequisite` (Debian package cron), `.notPermitted` when not
     ///   root, `.setupFailed` with cron's output.
-    public init(user: String? = nil, startupTimeout: Duration = .seconds(30)) throws(TestServiceError) {
+    public init(user: String? = nil, startupTimeout: Duration = .seconds(30)) throws(TestHarnessError) {
         self.user = user
         startedDaemon = try MachineDaemon.cron.acquire(timeout: startupTimeout)
     }
@@ -55,24 +55,24 @@ public final class CronService: Sendable {
     // MARK: - The crontab
 
     /// The user's crontab (`crontab -l`), or an empty string when the user has none.
-    /// - Throws: ``TestServiceError`` (`.commandFailed`) when crontab fails otherwise.
-    public func crontab() throws(TestServiceError) -> String {
+    /// - Throws: ``TestHarnessError`` (`.commandFailed`) when crontab fails otherwise.
+    public func crontab() throws(TestHarnessError) -> String {
         let result = try MachineDaemon.runClient(["crontab"] + userArguments + ["-l"], package: "cron")
         if result.succeeded { return result.stdout }
         if result.stderr.contains("no crontab for") { return "" }
-        throw TestServiceError(
+        throw TestHarnessError(
             .commandFailed, "crontab -l exited with status \(result.status)", details: result.stderr)
     }
 
     /// Replaces the user's whole crontab (`crontab FILE`). Prefer ``installBlock(_:lines:)``, which keeps
     /// what others installed; use this only to put back what ``crontab()`` returned.
     /// - Parameter text: The new crontab; an empty text removes it (`crontab -r`).
-    /// - Throws: ``TestServiceError`` (`.commandFailed`, with crontab's complaint about a bad line).
-    public func replaceCrontab(with text: String) throws(TestServiceError) {
+    /// - Throws: ``TestHarnessError`` (`.commandFailed`, with crontab's complaint about a bad line).
+    public func replaceCrontab(with text: String) throws(TestHarnessError) {
         if text.allSatisfy(\.isWhitespace) {
             let result = try MachineDaemon.runClient(["crontab"] + userArguments + ["-r"], package: "cron")
             guard result.succeeded || result.stderr.contains("no crontab for") else {
-                throw TestServiceError(
+                throw TestHarnessError(
                     .commandFailed, "crontab -r exited with status \(result.status)", details: result.stderr)
             }
             return
@@ -83,7 +83,7 @@ public final class CronService: Sendable {
         try DaemonProcess.writeFile(text.hasSuffix("\n") ? text : text + "\n", to: file, mode: 0o600)
         let result = try MachineDaemon.runClient(["crontab"] + userArguments + [file], package: "cron")
         guard result.succeeded else {
-            throw TestServiceError(
+            throw TestHarnessError(
                 .commandFailed, "crontab \(file) exited with status \(result.status)",
                 details: result.stderr + "\n--- the crontab ---\n" + text)
         }
@@ -99,15 +99,15 @@ public final class CronService: Sendable {
     /// - Parameters:
     ///   - id: Names the block: letters, digits, `-`, `_`, `.`; unique among tests (include the pid).
     ///   - lines: crontab lines (`MIN HOUR DOM MON DOW COMMAND`, `NAME=value`, comments).
-    /// - Throws: ``TestServiceError``: `.invalidArgument` for a bad id or a line with a newline, or an
+    /// - Throws: ``TestHarnessError``: `.invalidArgument` for a bad id or a line with a newline, or an
     ///   unbalanced marker of `id` already in the crontab; `.commandFailed` from crontab.
-    public func installBlock(_ id: String, lines: [String]) throws(TestServiceError) {
+    public func installBlock(_ id: String, lines: [String]) throws(TestHarnessError) {
         try Self.validate(id: id)
         if let bad = lines.first(where: { $0.contains("\n") || $0.contains("\r") }) {
-            throw TestServiceError(
+            throw TestHarnessError(
                 .invalidArgument, "a crontab line may not hold a line break: \(bad.debugDescription)")
         }
-        try Self.editing.withLock { (_: inout Void) throws(TestServiceError) in
+        try Self.editing.withLock { (_: inout Void) throws(TestHarnessError) in
             var kept = try Self.removing(id, from: try crontab())
             if !kept.isEmpty && !kept.hasSuffix("\n") { kept += "\n" }
             let block = [Self.beginMarker(id)] + lines + [Self.endMarker(id)]
@@ -119,10 +119,10 @@ public final class CronService: Sendable {
     /// Removes block `id` from the user's crontab, leaving every other line as it was; nothing happens when it
     /// is not there.
     /// - Parameter id: The block's name, as given to ``installBlock(_:lines:)``.
-    /// - Throws: ``TestServiceError``: `.invalidArgument` for an unbalanced marker; `.commandFailed` from crontab.
-    public func removeBlock(_ id: String) throws(TestServiceError) {
+    /// - Throws: ``TestHarnessError``: `.invalidArgument` for an unbalanced marker; `.commandFailed` from crontab.
+    public func removeBlock(_ id: String) throws(TestHarnessError) {
         try Self.validate(id: id)
-        try Self.editing.withLock { (_: inout Void) throws(TestServiceError) in
+        try Self.editing.withLock { (_: inout Void) throws(TestHarnessError) in
             let current = try crontab()
             let kept = try Self.removing(id, from: current)
             if kept != current { try replaceCrontab(with: kept) }
@@ -131,7 +131,7 @@ public final class CronService: Sendable {
     }
 
     /// `text` without the lines from block `id`'s begin marker to its end marker.
-    static func removing(_ id: String, from text: String) throws(TestServiceError) -> String {
+    static func removing(_ id: String, from text: String) throws(TestHarnessError) -> String {
         let begin = beginMarker(id)
         let end = endMarker(id)
         var kept: [Substring] = []
@@ -152,19 +152,19 @@ public final class CronService: Sendable {
         return kept.joined(separator: "\n")
     }
 
-    private static func unbalanced(_ id: String, _ text: String) -> TestServiceError {
-        TestServiceError(
+    private static func unbalanced(_ id: String, _ text: String) -> TestHarnessError {
+        TestHarnessError(
             .invalidArgument,
             "the crontab holds an unbalanced marker of block \(id): fix it by hand (crontab -e) before the test "
                 + "writes it again", details: "--- the crontab ---\n" + text)
     }
 
-    private static func validate(id: String) throws(TestServiceError) {
+    private static func validate(id: String) throws(TestHarnessError) {
         let valid =
             !id.isEmpty && id.count <= 100
             && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
         guard valid else {
-            throw TestServiceError(
+            throw TestHarnessError(
                 .invalidArgument, "crontab block id '\(id)' must be 1 to 100 ASCII letters, digits, '-', '_' and '.'")
         }
     }

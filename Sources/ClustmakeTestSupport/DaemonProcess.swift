@@ -5,43 +5,16 @@ import Glibc
 /// Starting, finding and stopping the daemons the SLURM, cron and at harnesses run (munged, slurmctld, slurmd,
 /// cron, atd), and the files and ports they need.
 enum DaemonProcess {
-    /// `program` itself when it has a slash, else the first executable of that name in `PATH` and the system
-    /// directories (`/usr/sbin` too: the daemons live there and root's `PATH` may lack it).
-    /// - Parameters:
-    ///   - program: A name or a path.
-    ///   - package: The Debian package that installs it, for the message.
-    ///   - role: What the tests need it for: `"the SLURM controller"`.
-    static func locate(_ program: String, package: String, role: String) throws(TestServiceError) -> String {
-        if program.contains("/") {
-            guard access(program, X_OK) == 0 else {
-                throw missing("\(program) is not installed", package: package, role: role)
-            }
-            return program
-        }
-        let searchPath = ProcessInfo.processInfo.environment["PATH"] ?? ""
-        let directories =
-            searchPath.split(separator: ":").map(String.init) + ["/usr/sbin", "/usr/bin", "/sbin", "/bin"]
-        for directory in directories where !directory.isEmpty {
-            let candidate = directory + "/" + program
-            if access(candidate, X_OK) == 0 { return candidate }
-        }
-        throw missing(
-            "\(program) is not installed (looked in PATH=\(searchPath) and /usr/sbin, /usr/bin, /sbin, /bin)",
-            package: package, role: role)
-    }
-
-    private static func missing(_ problem: String, package: String, role: String) -> TestServiceError {
-        TestServiceError(
-            .missingPrerequisite,
-            "\(problem). The SLURM, cron and at tests need \(role): install the Debian package \(package) "
-                + "(apt-get install \(package); scripts/install-deps.sh installs everything the tests need).")
+    /// ``Prerequisite/locate(_:package:role:tests:)`` for the SLURM, cron and at tests.
+    static func locate(_ program: String, package: String, role: String) throws(TestHarnessError) -> String {
+        try Prerequisite.locate(program, package: package, role: role, tests: "the SLURM, cron and at tests")
     }
 
     /// Throws `.notPermitted` unless this process runs as root: slurmd starts jobs as their users, and cron and
     /// atd are the machine's daemons.
-    static func requireRoot(_ what: String) throws(TestServiceError) {
+    static func requireRoot(_ what: String) throws(TestHarnessError) {
         guard geteuid() == 0 else {
-            throw TestServiceError(
+            throw TestHarnessError(
                 .notPermitted,
                 "\(what) needs root (user id 0, this process runs as \(geteuid())): run the tests as root, as CI "
                     + "does, e.g. sudo swift test --filter ClustmakeHandoffTests")
@@ -51,7 +24,7 @@ enum DaemonProcess {
     /// Spawns a daemon in the foreground, in a process group of its own, stdin from /dev/null, stdout and
     /// stderr appended to `output`.
     static func launch(_ arguments: [String], output: String, environment: [String]? = nil)
-        throws(TestServiceError) -> pid_t
+        throws(TestHarnessError) -> pid_t
     {
         switch Spawn.process(
             arguments, standardOutput: .file(output, append: true), standardError: .standardOutput,
@@ -59,7 +32,7 @@ enum DaemonProcess {
         {
         case .success(let pid): return pid
         case .failure(let error):
-            throw TestServiceError(.setupFailed, "cannot start \(SSHTestCluster.shellLine(arguments)): \(error)")
+            throw TestHarnessError(.setupFailed, "cannot start \(SSHTestCluster.shellLine(arguments)): \(error)")
         }
     }
 
@@ -158,23 +131,17 @@ enum DaemonProcess {
 
     /// A fresh directory `/tmp/PREFIX.XXXXXX` (always /tmp and short: unix socket paths must fit in 108 bytes),
     /// with mode `mode`.
-    static func makeTemporaryDirectory(prefix: String, mode: mode_t = 0o755) throws(TestServiceError) -> String {
-        var template = Array("/tmp/\(prefix).XXXXXX".utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) != nil }
-        guard made else {
-            throw TestServiceError(
-                .setupFailed, "cannot create a temporary directory in /tmp: \(String(cString: strerror(errno)))")
+    static func makeTemporaryDirectory(prefix: String, mode: mode_t = 0o755) throws(TestHarnessError) -> String {
+        do { return try Prerequisite.temporaryDirectory(prefix: prefix, mode: mode) } catch {
+            throw TestHarnessError(.setupFailed, error.message)
         }
-        let path = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        chmod(path, mode)
-        return path
     }
 
     /// Creates `path` with `mode` (not widened by the umask) and writes `bytes` into it.
-    static func writeFile(_ bytes: [UInt8], to path: String, mode: mode_t) throws(TestServiceError) {
+    static func writeFile(_ bytes: [UInt8], to path: String, mode: mode_t) throws(TestHarnessError) {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
-            throw TestServiceError(.setupFailed, "cannot create \(path): \(String(cString: strerror(errno)))")
+            throw TestHarnessError(.setupFailed, "cannot create \(path): \(String(cString: strerror(errno)))")
         }
         defer { close(descriptor) }
         var offset = 0
@@ -182,17 +149,17 @@ enum DaemonProcess {
             let count = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
             if count < 0 && errno == EINTR { continue }
             guard count > 0 else {
-                throw TestServiceError(.setupFailed, "cannot write \(path): \(String(cString: strerror(errno)))")
+                throw TestHarnessError(.setupFailed, "cannot write \(path): \(String(cString: strerror(errno)))")
             }
             offset += count
         }
         guard fchmod(descriptor, mode) == 0 else {
-            throw TestServiceError(.setupFailed, "cannot chmod \(path): \(String(cString: strerror(errno)))")
+            throw TestHarnessError(.setupFailed, "cannot chmod \(path): \(String(cString: strerror(errno)))")
         }
     }
 
     /// Writes `text` to `path` with `mode`.
-    static func writeFile(_ text: String, to path: String, mode: mode_t = 0o644) throws(TestServiceError) {
+    static func writeFile(_ text: String, to path: String, mode: mode_t = 0o644) throws(TestHarnessError) {
         try writeFile(Array(text.utf8), to: path, mode: mode)
     }
 
@@ -204,28 +171,9 @@ enum DaemonProcess {
         return "--- \(path) ---\n" + kept.joined(separator: "\n")
     }
 
-    /// A TCP port on 127.0.0.1 that was free a moment ago (bind port 0, read it back, close).
-    static func freePort() throws(TestServiceError) -> Int {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard descriptor >= 0 else {
-            throw TestServiceError(.setupFailed, "socket() failed: \(String(cString: strerror(errno)))")
-        }
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
-                bind(descriptor, generic, length) == 0 && getsockname(descriptor, generic, &length) == 0
-            }
-        }
-        guard bound else {
-            throw TestServiceError(
-                .setupFailed, "cannot bind a free port on 127.0.0.1: \(String(cString: strerror(errno)))")
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
+    /// A TCP port on 127.0.0.1 that was free a moment ago (``Prerequisite/freePort()``).
+    static func freePort() throws(TestHarnessError) -> Int {
+        do { return try Prerequisite.freePort() } catch { throw TestHarnessError(.setupFailed, error.message) }
     }
 
     /// Whether process `pid` exists (zombies included).

@@ -41,10 +41,10 @@ struct MachineDaemon: Sendable, Hashable {
     /// Takes a lease: makes sure the daemon runs, starting it (a child of this process) when it does not.
     /// - Parameter timeout: How long to wait for a started daemon to write its pid file.
     /// - Returns: Whether this process started the daemon (now or for an earlier lease still held).
-    /// - Throws: ``TestServiceError``: `.missingPrerequisite` naming the package, `.notPermitted` when not
+    /// - Throws: ``TestHarnessError``: `.missingPrerequisite` naming the package, `.notPermitted` when not
     ///   root, `.setupFailed` with its output when it exits or does not come up.
-    func acquire(timeout: Duration) throws(TestServiceError) -> Bool {
-        try Self.leases.withLock { (leases) throws(TestServiceError) -> Bool in
+    func acquire(timeout: Duration) throws(TestHarnessError) -> Bool {
+        try Self.leases.withLock { (leases) throws(TestHarnessError) -> Bool in
             var lease = leases[name] ?? Lease()
             if let started = lease.started, DaemonProcess.hasExited(started.pid) {
                 try? FileManager.default.removeItem(atPath: started.directory)
@@ -79,7 +79,7 @@ struct MachineDaemon: Sendable, Hashable {
 
     /// Starts the daemon and waits until its pid file names it; `nil` when another process started one first
     /// (ours then exits, finding the pid file locked).
-    private func start(timeout: Duration) throws(TestServiceError) -> (pid: pid_t, directory: String)? {
+    private func start(timeout: Duration) throws(TestHarnessError) -> (pid: pid_t, directory: String)? {
         let binary = try DaemonProcess.locate(name, package: package, role: role)
         try DaemonProcess.requireRoot("starting \(name), a machine-wide daemon,")
         let directory = try DaemonProcess.makeTemporaryDirectory(prefix: "clustmake-\(name)")
@@ -90,11 +90,11 @@ struct MachineDaemon: Sendable, Hashable {
             throw error
         }
         var exited = false
-        do throws(TestServiceError) {
+        do throws(TestHarnessError) {
             try TestWait.blockingUntil(
                 "\(name) (pid \(pid)) writes \(pidFile)", timeout: timeout, interval: .milliseconds(20),
                 details: { DaemonProcess.tail(output, lines: 30) }
-            ) { () throws(TestServiceError) in
+            ) { () throws(TestHarnessError) in
                 if DaemonProcess.pid(inFile: pidFile) == pid && DaemonProcess.isRunning(pid, named: name) {
                     return true
                 }
@@ -102,7 +102,7 @@ struct MachineDaemon: Sendable, Hashable {
                 exited = exited || DaemonProcess.hasExited(pid)
                 if exited && runningPid != nil { return true }
                 if exited {
-                    throw TestServiceError(
+                    throw TestHarnessError(
                         .setupFailed, "\(SSHTestCluster.shellLine([binary] + arguments)) exited during start-up",
                         details: DaemonProcess.tail(output, lines: 30))
                 }
@@ -122,18 +122,18 @@ struct MachineDaemon: Sendable, Hashable {
 
     /// Runs a client command (`crontab`, `at`, `atq`, `atrm`) and waits for it.
     static func runClient(_ arguments: [String], package: String, timeout: Duration = .seconds(60))
-        throws(TestServiceError) -> SSHTestCluster.CommandResult
+        throws(TestHarnessError) -> SSHTestCluster.CommandResult
     {
         guard let program = arguments.first else {
-            throw TestServiceError(.invalidArgument, "no command to run")
+            throw TestHarnessError(.invalidArgument, "no command to run")
         }
         let line =
             [try DaemonProcess.locate(program, package: package, role: "\(program), to manage scheduled jobs")]
             + arguments.dropFirst()
-        do throws(SSHTestClusterError) {
+        do throws(TestHarnessError) {
             return try SSHTestCluster.spawn(line, directory: "/tmp").wait(timeout: timeout)
         } catch {
-            throw TestServiceError(
+            throw TestHarnessError(
                 error.code == .timedOut ? .timedOut : .commandFailed, error.message, details: error.details)
         }
     }

@@ -370,39 +370,16 @@ public final class RedisServer: Sendable {
     }
 
     private static func makeTemporaryDirectory() throws(RedisServerError) -> String {
-        // Always /tmp: a unix socket path must fit in 108 bytes, and $TMPDIR can be long.
-        var template = Array("/tmp/clustmake-redis.XXXXXX".utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) != nil }
-        guard made else {
-            throw RedisServerError(
-                "cannot create a temporary directory in /tmp: \(String(cString: strerror(errno)))", logTail: "")
+        do { return try Prerequisite.temporaryDirectory(prefix: "clustmake-redis", mode: 0o700) } catch {
+            throw RedisServerError(error.message, logTail: "")
         }
-        return String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    /// A TCP port on 127.0.0.1 that was free a moment ago (bind port 0, read it back, close).
+    /// A TCP port on 127.0.0.1 that was free a moment ago (``Prerequisite/freePort()``).
     private static func freePort() throws(RedisServerError) -> Int {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard descriptor >= 0 else {
-            throw RedisServerError("socket() failed: \(String(cString: strerror(errno)))", logTail: "")
+        do { return try Prerequisite.freePort() } catch {
+            throw RedisServerError(error.message, logTail: "", addressInUse: error.addressInUse)
         }
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
-                bind(descriptor, generic, length) == 0 && getsockname(descriptor, generic, &length) == 0
-            }
-        }
-        guard bound else {
-            throw RedisServerError(
-                "cannot bind a free port on 127.0.0.1: \(String(cString: strerror(errno)))", logTail: "",
-                addressInUse: true)
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     static func sleep(_ duration: Duration) {

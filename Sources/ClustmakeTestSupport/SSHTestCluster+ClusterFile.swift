@@ -46,12 +46,12 @@ extension SSHTestCluster {
     ///   - tunnelPortBase: The hosts' `tunnel_port_base`, or `nil` for clustmake's default.
     ///   - redisURL: The `redis: {url: …}` section, or `nil` to leave it out.
     /// - Returns: The file's path.
-    /// - Throws: ``SSHTestClusterError`` (`.setupFailed`) when the file cannot be written.
+    /// - Throws: ``TestHarnessError`` (`.setupFailed`) when the file cannot be written.
     @discardableResult
     public func writeClusterFile(
         to path: String? = nil, processors: Int = 2, worker: String, nice: Int? = nil, tunnelPortBase: Int? = nil,
         redisURL: String? = nil
-    ) throws(SSHTestClusterError) -> String {
+    ) throws(TestHarnessError) -> String {
         let path = path ?? directory + "/cluster.yaml"
         try Self.writeFile(
             clusterYAML(

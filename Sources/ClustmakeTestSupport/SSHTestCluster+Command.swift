@@ -81,8 +81,8 @@ extension SSHTestCluster {
         /// Waits for the command to exit and returns what it printed.
         /// - Parameter timeout: How long to wait; then the process group gets SIGKILL.
         /// - Returns: The exit status and output.
-        /// - Throws: ``SSHTestClusterError`` (`.timedOut`, with the output so far) when it did not exit in time.
-        public func wait(timeout: Duration = .seconds(30)) throws(SSHTestClusterError) -> CommandResult {
+        /// - Throws: ``TestHarnessError`` (`.timedOut`, with the output so far) when it did not exit in time.
+        public func wait(timeout: Duration = .seconds(30)) throws(TestHarnessError) -> CommandResult {
             let clock = ContinuousClock()
             let deadline = clock.now + timeout
             var pause = Duration.microseconds(200)
@@ -91,7 +91,7 @@ extension SSHTestCluster {
                     signal(SIGKILL)
                     while !hasExited { RedisServer.sleep(.milliseconds(1)) }
                     let result = self.result()
-                    throw SSHTestClusterError(
+                    throw TestHarnessError(
                         .timedOut,
                         "\(SSHTestCluster.shellLine(arguments)) did not finish within \(timeout); its process group "
                             + "was killed",
@@ -167,8 +167,8 @@ extension SSHTestCluster {
     /// signal handling; the first argument is looked up in `PATH` when it has no slash.
     /// - Parameter arguments: The program and its arguments.
     /// - Returns: The running command; reap it with ``RunningCommand/wait(timeout:)``.
-    /// - Throws: ``SSHTestClusterError`` (`.commandFailed`) when the program cannot be started.
-    public func start(_ arguments: [String]) throws(SSHTestClusterError) -> RunningCommand {
+    /// - Throws: ``TestHarnessError`` (`.commandFailed`) when the program cannot be started.
+    public func start(_ arguments: [String]) throws(TestHarnessError) -> RunningCommand {
         try Self.spawn(arguments, directory: directory)
     }
 
@@ -179,10 +179,10 @@ extension SSHTestCluster {
     ///   - sshOptions: More ssh options, before the host: `["-R", "13000:127.0.0.1:6379"]`.
     ///   - timeout: How long to wait before killing ssh.
     /// - Returns: The exit status (255 when ssh itself failed) and output.
-    /// - Throws: ``SSHTestClusterError`` when ssh cannot be started or does not finish in time.
+    /// - Throws: ``TestHarnessError`` when ssh cannot be started or does not finish in time.
     public func run(
         host: String, _ command: String, sshOptions: [String] = [], timeout: Duration = .seconds(30)
-    ) throws(SSHTestClusterError) -> CommandResult {
+    ) throws(TestHarnessError) -> CommandResult {
         try start(sshArguments(host: host, options: sshOptions, command: [command])).wait(timeout: timeout)
     }
 
@@ -191,9 +191,9 @@ extension SSHTestCluster {
     ///   - commands: Argument vectors, e.g. from ``sshArguments(host:options:command:)``.
     ///   - timeout: How long to wait for all of them together; then the rest are killed.
     /// - Returns: The results, in the order of `commands`.
-    /// - Throws: ``SSHTestClusterError`` when a command cannot be started or does not finish in time
+    /// - Throws: ``TestHarnessError`` when a command cannot be started or does not finish in time
     ///   (the commands already started are killed and reaped).
-    public func runConcurrently(_ commands: [[String]], timeout: Duration = .seconds(30)) throws(SSHTestClusterError)
+    public func runConcurrently(_ commands: [[String]], timeout: Duration = .seconds(30)) throws(TestHarnessError)
         -> [CommandResult]
     {
         var running: [RunningCommand] = []
@@ -208,9 +208,9 @@ extension SSHTestCluster {
     }
 
     /// Spawns `arguments` with stdout and stderr in unlinked temporary files under `directory`.
-    static func spawn(_ arguments: [String], directory: String) throws(SSHTestClusterError) -> RunningCommand {
+    static func spawn(_ arguments: [String], directory: String) throws(TestHarnessError) -> RunningCommand {
         guard !arguments.isEmpty else {
-            throw SSHTestClusterError(.invalidArgument, "start(_:) needs at least the program to run")
+            throw TestHarnessError(.invalidArgument, "start(_:) needs at least the program to run")
         }
         let stdoutDescriptor = try temporaryFile(in: directory)
         let stderrDescriptor: Int32
@@ -230,7 +230,7 @@ extension SSHTestCluster {
         case .failure(let error):
             close(stdoutDescriptor)
             close(stderrDescriptor)
-            throw SSHTestClusterError(.commandFailed, "cannot start \(shellLine(arguments)): \(error)")
+            throw TestHarnessError(.commandFailed, "cannot start \(shellLine(arguments)): \(error)")
         }
         return RunningCommand(
             arguments: arguments, pid: pid, stdoutDescriptor: stdoutDescriptor, stderrDescriptor: stderrDescriptor,
@@ -239,29 +239,29 @@ extension SSHTestCluster {
 
     /// Runs a setup tool (`ip`, `ssh-keygen`, `useradd`) to completion; stdout and stderr together.
     static func runTool(_ arguments: [String], directory: String = "/tmp", timeout: Duration = .seconds(30))
-        throws(SSHTestClusterError) -> CommandResult
+        throws(TestHarnessError) -> CommandResult
     {
         try spawn(arguments, directory: directory).wait(timeout: timeout)
     }
 
     /// Runs a setup tool and throws `.setupFailed` with its output unless it exits with 0.
     static func runToolChecked(_ arguments: [String], directory: String = "/tmp", what: String)
-        throws(SSHTestClusterError)
+        throws(TestHarnessError)
     {
         let result = try runTool(arguments, directory: directory)
         guard result.succeeded else {
-            throw SSHTestClusterError(
+            throw TestHarnessError(
                 .setupFailed, "\(what) failed: \(shellLine(arguments)) exited with status \(result.status)",
                 details: result.stdout + result.stderr)
         }
     }
 
     /// An open, unlinked, close-on-exec file in `directory`.
-    private static func temporaryFile(in directory: String) throws(SSHTestClusterError) -> Int32 {
+    private static func temporaryFile(in directory: String) throws(TestHarnessError) -> Int32 {
         var template = Array((directory + "/output.XXXXXX").utf8CString)
         let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard descriptor >= 0 else {
-            throw SSHTestClusterError(
+            throw TestHarnessError(
                 .commandFailed, "cannot create a temporary file in \(directory): \(String(cString: strerror(errno)))")
         }
         _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)

@@ -41,19 +41,19 @@ extension SSHTestCluster {
 
     // MARK: - Prerequisites
 
-    static func findTools(_ options: Options) throws(SSHTestClusterError) -> Tools {
+    static func findTools(_ options: Options) throws(TestHarnessError) -> Tools {
         guard options.sshd.hasPrefix("/") else {
-            throw missing(
-                "sshd must be given by absolute path, not '\(options.sshd)'", package: "openssh-server",
-                role: "a real OpenSSH server")
+            throw TestHarnessError(
+                .missingPrerequisite,
+                "sshd must be given by absolute path, not '\(options.sshd)'. The ssh integration tests need a real "
+                    + "OpenSSH server: install the Debian package openssh-server (apt-get install openssh-server; "
+                    + "scripts/install-deps.sh installs everything the tests need).")
         }
-        guard access(options.sshd, X_OK) == 0 else {
-            throw missing("\(options.sshd) is not installed", package: "openssh-server", role: "a real OpenSSH server")
-        }
+        let sshd = try locate(options.sshd, package: "openssh-server", role: "a real OpenSSH server")
         let client = "the OpenSSH client and ssh-keygen"
         let accounts = "useradd and usermod, to create the test user"
         return Tools(
-            sshd: options.sshd,
+            sshd: sshd,
             ssh: try locate(options.ssh, package: "openssh-client", role: client),
             sshKeygen: try locate(options.sshKeygen, package: "openssh-client", role: client),
             ip: try locate(options.ip, package: "iproute2", role: "ip netns, to make each host a network namespace"),
@@ -61,40 +61,15 @@ extension SSHTestCluster {
             usermod: try locate("usermod", package: "passwd", role: accounts))
     }
 
-    /// `program` itself when it has a slash, else the first executable of that name in `PATH` and the system
-    /// directories.
-    static func locate(_ program: String, package: String, role: String) throws(SSHTestClusterError)
-        -> String
-    {
-        if program.contains("/") {
-            guard access(program, X_OK) == 0 else {
-                throw missing("\(program) is not installed", package: package, role: role)
-            }
-            return program
-        }
-        let searchPath = ProcessInfo.processInfo.environment["PATH"] ?? ""
-        let directories =
-            searchPath.split(separator: ":").map(String.init) + ["/usr/sbin", "/usr/bin", "/sbin", "/bin"]
-        for directory in directories where !directory.isEmpty {
-            let candidate = directory + "/" + program
-            if access(candidate, X_OK) == 0 { return candidate }
-        }
-        throw missing(
-            "\(program) is not installed (looked in PATH=\(searchPath) and /usr/sbin, /usr/bin, /sbin, /bin)",
-            package: package, role: role)
-    }
-
-    private static func missing(_ problem: String, package: String, role: String) -> SSHTestClusterError {
-        SSHTestClusterError(
-            .missingPrerequisite,
-            "\(problem). The ssh integration tests need \(role): install the Debian package \(package) "
-                + "(apt-get install \(package); scripts/install-deps.sh installs everything the tests need).")
+    /// ``Prerequisite/locate(_:package:role:tests:)`` for the ssh integration tests.
+    static func locate(_ program: String, package: String, role: String) throws(TestHarnessError) -> String {
+        try Prerequisite.locate(program, package: package, role: role, tests: "the ssh integration tests")
     }
 
     /// Root with `CAP_SYS_ADMIN`: `ip netns add` mounts, and `useradd` writes /etc/passwd.
-    static func checkPrivileges() throws(SSHTestClusterError) {
+    static func checkPrivileges() throws(TestHarnessError) {
         guard geteuid() == 0 else {
-            throw SSHTestClusterError(
+            throw TestHarnessError(
                 .notPermitted,
                 "the ssh integration tests create network namespaces and a test user, which needs root (user id 0, "
                     + "this process runs as \(geteuid())): run them as root, as CI does, e.g. "
@@ -107,7 +82,7 @@ extension SSHTestCluster {
         }
         let sysAdmin: UInt64 = 1 << 21
         if let capabilities, capabilities & sysAdmin == 0 {
-            throw SSHTestClusterError(
+            throw TestHarnessError(
                 .notPermitted,
                 "this process runs as root but without CAP_SYS_ADMIN (CapEff \(String(capabilities, radix: 16))), "
                     + "which ip netns needs: in a container, start it with --cap-add SYS_ADMIN (or --privileged)")
@@ -115,10 +90,10 @@ extension SSHTestCluster {
     }
 
     /// sshd refuses to start without its privilege separation directory, root-owned and not writable by others.
-    static func ensurePrivilegeSeparationDirectory() throws(SSHTestClusterError) {
+    static func ensurePrivilegeSeparationDirectory() throws(TestHarnessError) {
         let path = "/run/sshd"
         if mkdir(path, 0o755) != 0 && errno != EEXIST {
-            throw SSHTestClusterError(
+            throw TestHarnessError(
                 .setupFailed,
                 "cannot create sshd's privilege separation directory \(path): \(String(cString: strerror(errno)))")
         }
@@ -126,7 +101,7 @@ extension SSHTestCluster {
         guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR, info.st_uid == 0,
             info.st_mode & 0o022 == 0
         else {
-            throw SSHTestClusterError(
+            throw TestHarnessError(
                 .setupFailed,
                 "\(path) must be a directory owned by root and not writable by group or others, as sshd requires: "
                     + "rm -rf \(path) && mkdir -m 755 \(path)")
@@ -141,8 +116,8 @@ extension SSHTestCluster {
     /// Creates the test user if missing (`useradd --system`, shell `/bin/sh`, password `*`: no password, yet not
     /// locked, as sshd with `UsePAM no` requires), or repairs its shell, password and home. Idempotent, and
     /// safe when other processes do it at the same time (`useradd` fails for all but one; all then find it).
-    static func ensureUser(_ name: String, home: String, tools: Tools) throws(SSHTestClusterError) -> TestUser {
-        try readyUsers.withLock { (users) throws(SSHTestClusterError) -> TestUser in
+    static func ensureUser(_ name: String, home: String, tools: Tools) throws(TestHarnessError) -> TestUser {
+        try readyUsers.withLock { (users) throws(TestHarnessError) -> TestUser in
             if let user = users[name] { return user }
             try retrying("create the test user \(name)", until: { lookUpUser(name) != nil }) {
                 [
@@ -159,12 +134,12 @@ extension SSHTestCluster {
                 [tools.usermod, "--password", "*", name]
             }
             guard let user = lookUpUser(name) else {
-                throw SSHTestClusterError(.setupFailed, "the test user \(name) vanished while being set up")
+                throw TestHarnessError(.setupFailed, "the test user \(name) vanished while being set up")
             }
             // sshd changes to the home directory and complains on every session's stderr when it is missing.
             if access(user.home, F_OK) != 0 {
                 guard mkdir(user.home, 0o755) == 0 || errno == EEXIST, chown(user.home, user.uid, user.gid) == 0 else {
-                    throw SSHTestClusterError(
+                    throw TestHarnessError(
                         .setupFailed,
                         "cannot create the home directory \(user.home) of the test user \(name): "
                             + String(cString: strerror(errno)))
@@ -179,7 +154,7 @@ extension SSHTestCluster {
     /// process holds the lock on /etc/passwd, or when it did the same work first.
     private static func retrying(
         _ what: String, until done: () -> Bool, command: () -> [String]
-    ) throws(SSHTestClusterError) {
+    ) throws(TestHarnessError) {
         var output = ""
         for attempt in 0..<20 {
             if done() { return }
@@ -189,7 +164,7 @@ extension SSHTestCluster {
                 "\(shellLine(result.arguments)) exited with status \(result.status):\n\(result.stdout)\(result.stderr)"
         }
         if done() { return }
-        throw SSHTestClusterError(.setupFailed, "cannot \(what) after 20 attempts", details: output)
+        throw TestHarnessError(.setupFailed, "cannot \(what) after 20 attempts", details: output)
     }
 
     private static func lookUpUser(_ name: String) -> TestUser? {
@@ -217,7 +192,7 @@ extension SSHTestCluster {
 
     /// Writes keys, sshd and ssh configurations and work directories into `layout.directory`.
     static func writeFiles(_ layout: Layout, hostNames: [String], user: TestUser, tools: Tools)
-        throws(SSHTestClusterError)
+        throws(TestHarnessError)
     {
         try writeFile("\(getpid())\n", to: layout.ownerFile, mode: 0o644)
         for (key, comment) in [(layout.hostKey, "host"), (layout.userKey, "user")] {
@@ -238,7 +213,7 @@ extension SSHTestCluster {
             let work = layout.workDirectory(host)
             try makeDirectory(work, mode: 0o755)
             guard chown(work, user.uid, user.gid) == 0 else {
-                throw SSHTestClusterError(
+                throw TestHarnessError(
                     .setupFailed, "cannot give \(work) to the test user: \(String(cString: strerror(errno)))")
             }
             try writeFile(sshdConfiguration(layout, host: host), to: layout.sshdConfig(host), mode: 0o644)
@@ -323,17 +298,17 @@ extension SSHTestCluster {
         return text
     }
 
-    private static func readPublicKey(_ path: String) throws(SSHTestClusterError) -> String {
+    private static func readPublicKey(_ path: String) throws(TestHarnessError) -> String {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw SSHTestClusterError(.setupFailed, "ssh-keygen wrote no public key at \(path)")
+            throw TestHarnessError(.setupFailed, "ssh-keygen wrote no public key at \(path)")
         }
         return trimmingTrailingWhitespace(String(decoding: data, as: UTF8.self))
     }
 
-    static func writeFile(_ text: String, to path: String, mode: mode_t) throws(SSHTestClusterError) {
+    static func writeFile(_ text: String, to path: String, mode: mode_t) throws(TestHarnessError) {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard descriptor >= 0 else {
-            throw SSHTestClusterError(.setupFailed, "cannot create \(path): \(String(cString: strerror(errno)))")
+            throw TestHarnessError(.setupFailed, "cannot create \(path): \(String(cString: strerror(errno)))")
         }
         defer { close(descriptor) }
         let bytes = Array(text.utf8)
@@ -342,16 +317,16 @@ extension SSHTestCluster {
             let count = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
             if count < 0 && errno == EINTR { continue }
             guard count > 0 else {
-                throw SSHTestClusterError(.setupFailed, "cannot write \(path): \(String(cString: strerror(errno)))")
+                throw TestHarnessError(.setupFailed, "cannot write \(path): \(String(cString: strerror(errno)))")
             }
             offset += count
         }
         fchmod(descriptor, mode)
     }
 
-    private static func makeDirectory(_ path: String, mode: mode_t) throws(SSHTestClusterError) {
+    private static func makeDirectory(_ path: String, mode: mode_t) throws(TestHarnessError) {
         guard mkdir(path, mode) == 0 else {
-            throw SSHTestClusterError(.setupFailed, "cannot create \(path): \(String(cString: strerror(errno)))")
+            throw TestHarnessError(.setupFailed, "cannot create \(path): \(String(cString: strerror(errno)))")
         }
         chmod(path, mode)
     }

@@ -9,14 +9,14 @@ extension SSHTestCluster {
 
     /// Creates namespace `name` with its loopback up (and nothing else) and returns its inode, which
     /// identifies the processes in it even after the name is gone.
-    static func addNamespace(_ name: String, tools: Tools) throws(SSHTestClusterError) -> ino_t {
+    static func addNamespace(_ name: String, tools: Tools) throws(TestHarnessError) -> ino_t {
         try runToolChecked([tools.ip, "netns", "add", name], what: "creating the network namespace \(name)")
-        do throws(SSHTestClusterError) {
+        do throws(TestHarnessError) {
             try runToolChecked(
                 [tools.ip, "-n", name, "link", "set", "lo", "up"], what: "bringing up lo in the namespace \(name)")
             var info = stat()
             guard stat("\(namespaceDirectory)/\(name)", &info) == 0 else {
-                throw SSHTestClusterError(
+                throw TestHarnessError(
                     .setupFailed,
                     "ip netns add made no \(namespaceDirectory)/\(name): \(String(cString: strerror(errno)))")
             }

@@ -123,11 +123,11 @@ public final class SSHTestCluster: Sendable {
     /// - Parameters:
     ///   - hosts: How many hosts, at least 1.
     ///   - options: The test user, timeouts and programs.
-    /// - Throws: ``SSHTestClusterError``: `.missingPrerequisite` naming the Debian package, `.notPermitted`
+    /// - Throws: ``TestHarnessError``: `.missingPrerequisite` naming the Debian package, `.notPermitted`
     ///   when not root, `.setupFailed` with the failing tool's output.
-    public convenience init(hosts: Int = 3, options: Options = Options()) throws(SSHTestClusterError) {
+    public convenience init(hosts: Int = 3, options: Options = Options()) throws(TestHarnessError) {
         guard hosts >= 1 else {
-            throw SSHTestClusterError(.invalidArgument, "a test cluster needs at least 1 host, not \(hosts)")
+            throw TestHarnessError(.invalidArgument, "a test cluster needs at least 1 host, not \(hosts)")
         }
         try self.init(hostNames: (1...hosts).map { "h\($0)" }, options: options)
     }
@@ -137,9 +137,9 @@ public final class SSHTestCluster: Sendable {
     ///   - hostNames: Distinct names of letters, digits, `-` and `_`, starting with a letter (at most 32
     ///     characters): they become ssh aliases, cluster-file keys and parts of namespace names.
     ///   - options: The test user, timeouts and programs.
-    /// - Throws: ``SSHTestClusterError``: `.invalidArgument` for a bad name, `.missingPrerequisite` naming the
+    /// - Throws: ``TestHarnessError``: `.invalidArgument` for a bad name, `.missingPrerequisite` naming the
     ///   Debian package, `.notPermitted` when not root, `.setupFailed` with the failing tool's output.
-    public init(hostNames: [String], options: Options = Options()) throws(SSHTestClusterError) {
+    public init(hostNames: [String], options: Options = Options()) throws(TestHarnessError) {
         try Self.validate(hostNames: hostNames, options: options)
         let tools = try Self.findTools(options)
         try Self.checkPrivileges()
@@ -150,7 +150,7 @@ public final class SSHTestCluster: Sendable {
         let name = "\(Self.namespacePrefix)\(getpid())-\(Self.counter.wrappingAdd(1, ordering: .relaxed).newValue)"
         let directory = try Self.makeTemporaryDirectory()
         var inodes: [String: ino_t] = [:]
-        do throws(SSHTestClusterError) {
+        do throws(TestHarnessError) {
             let layout = Layout(directory: directory, clusterName: name, tools: tools, options: options)
             try Self.writeFiles(layout, hostNames: hostNames, user: user, tools: tools)
             for host in hostNames {
@@ -176,8 +176,8 @@ public final class SSHTestCluster: Sendable {
     // MARK: - Hosts
 
     /// The network namespace of `host`: `cmk-PID-N-HOST`.
-    /// - Throws: ``SSHTestClusterError`` (`.unknownHost`) when `host` is not one of ``hostNames``.
-    public func namespace(of host: String) throws(SSHTestClusterError) -> String {
+    /// - Throws: ``TestHarnessError`` (`.unknownHost`) when `host` is not one of ``hostNames``.
+    public func namespace(of host: String) throws(TestHarnessError) -> String {
         try checkHost(host)
         return layout.namespace(host)
     }
@@ -211,8 +211,8 @@ public final class SSHTestCluster: Sendable {
 
     /// The processes running on `host`: every process in its network namespace (sshd sessions and what they
     /// started), or none when the host is down.
-    /// - Throws: ``SSHTestClusterError`` (`.unknownHost`).
-    public func pids(host: String) throws(SSHTestClusterError) -> [pid_t] {
+    /// - Throws: ``TestHarnessError`` (`.unknownHost`).
+    public func pids(host: String) throws(TestHarnessError) -> [pid_t] {
         try checkHost(host)
         guard let inode = state.withLock({ $0.hosts[host]?.inode }) else { return [] }
         return Self.processes(inNamespace: inode)
@@ -222,8 +222,8 @@ public final class SSHTestCluster: Sendable {
     /// with status 255 ("Cannot open network namespace"), and SIGKILLs every process in it, so running
     /// sessions end with status 255 ("closed by remote host") and their jobs die. Stops its ControlMaster.
     /// Files in its work directory stay. Nothing happens when it is already down.
-    /// - Throws: ``SSHTestClusterError`` (`.unknownHost`).
-    public func kill(host: String) throws(SSHTestClusterError) {
+    /// - Throws: ``TestHarnessError`` (`.unknownHost`).
+    public func kill(host: String) throws(TestHarnessError) {
         try checkHost(host)
         let (inode, master, daemon) = state.withLock { state in
             let previous = state.hosts[host]
@@ -237,13 +237,13 @@ public final class SSHTestCluster: Sendable {
 
     /// Brings a killed host back: a fresh namespace of the same name with its loopback up, the same keys,
     /// configuration and work directory. Nothing happens when it is up.
-    /// - Throws: ``SSHTestClusterError``: `.unknownHost`, or `.setupFailed` when `ip` fails (also after
+    /// - Throws: ``TestHarnessError``: `.unknownHost`, or `.setupFailed` when `ip` fails (also after
     ///   ``shutdown()``).
-    public func revive(host: String) throws(SSHTestClusterError) {
+    public func revive(host: String) throws(TestHarnessError) {
         try checkHost(host)
-        try state.withLock { (state) throws(SSHTestClusterError) in
+        try state.withLock { (state) throws(TestHarnessError) in
             guard !state.shutDown else {
-                throw SSHTestClusterError(.setupFailed, "revive(host: \(host)) after shutdown(): the cluster is gone")
+                throw TestHarnessError(.setupFailed, "revive(host: \(host)) after shutdown(): the cluster is gone")
             }
             guard state.hosts[host]?.inode == nil else { return }
             state.hosts[host] = HostState(inode: try Self.addNamespace(layout.namespace(host), tools: tools))
@@ -258,11 +258,11 @@ public final class SSHTestCluster: Sendable {
     /// - Parameters:
     ///   - host: A host name of this cluster.
     ///   - timeout: How long to wait for the socket.
-    /// - Throws: ``SSHTestClusterError``: `.unknownHost`, or `.commandFailed` with the master's stderr and the
+    /// - Throws: ``TestHarnessError``: `.unknownHost`, or `.commandFailed` with the master's stderr and the
     ///   sshd log when the master exits or does not come up in time.
-    public func startControlMaster(host: String, timeout: Duration = .seconds(10)) throws(SSHTestClusterError) {
+    public func startControlMaster(host: String, timeout: Duration = .seconds(10)) throws(TestHarnessError) {
         try checkHost(host)
-        try state.withLock { (state) throws(SSHTestClusterError) in
+        try state.withLock { (state) throws(TestHarnessError) in
             if let master = state.hosts[host]?.master, !master.hasExited { return }
             let master = try start(
                 sshArguments(
@@ -274,13 +274,13 @@ public final class SSHTestCluster: Sendable {
                 if master.hasExited || clock.now >= deadline {
                     let what: String
                     let stderr: String
-                    do throws(SSHTestClusterError) {
+                    do throws(TestHarnessError) {
                         let result = try master.wait(timeout: .zero)
                         (what, stderr) = ("exited with status \(result.status)", result.stderr)
                     } catch {
                         (what, stderr) = ("did not come up within \(timeout)", error.details)
                     }
-                    throw SSHTestClusterError(
+                    throw TestHarnessError(
                         .commandFailed, "the ControlMaster for \(host) (\(Self.shellLine(master.arguments))) \(what)",
                         details: stderr + "\n" + sshdLogTail(of: host))
                 }
@@ -291,8 +291,8 @@ public final class SSHTestCluster: Sendable {
     }
 
     /// Stops `host`'s ControlMaster (SIGTERM, then SIGKILL after 5 s) and removes its socket.
-    /// - Throws: ``SSHTestClusterError`` (`.unknownHost`).
-    public func stopControlMaster(host: String) throws(SSHTestClusterError) {
+    /// - Throws: ``TestHarnessError`` (`.unknownHost`).
+    public func stopControlMaster(host: String) throws(TestHarnessError) {
         try checkHost(host)
         let master = state.withLock { state in
             defer { state.hosts[host]?.master = nil }
@@ -314,11 +314,11 @@ public final class SSHTestCluster: Sendable {
     ///   - settings: sshd_config lines that replace the host's lines of the same keywords, e.g.
     ///     `["MaxStartups 1"]`.
     ///   - timeout: How long to wait for the daemon to accept connections.
-    /// - Throws: ``SSHTestClusterError``: `.unknownHost`, `.missingPrerequisite` without `nc` (Debian package
+    /// - Throws: ``TestHarnessError``: `.unknownHost`, `.missingPrerequisite` without `nc` (Debian package
     ///   netcat-openbsd), `.setupFailed` when the daemon exits or does not listen in time (with its log).
     @discardableResult
     public func startListeningSSHD(host: String, settings: [String] = [], timeout: Duration = .seconds(10))
-        throws(SSHTestClusterError) -> String
+        throws(TestHarnessError) -> String
     {
         try checkHost(host)
         let netcat = try Self.locate(
@@ -352,7 +352,7 @@ public final class SSHTestCluster: Sendable {
             let probe = try Self.runTool([tools.ip, "netns", "exec", namespace, netcat, "-z", "127.0.0.1", "22"])
             if probe.succeeded { return client }
             if daemon.hasExited || clock.now >= deadline {
-                throw SSHTestClusterError(
+                throw TestHarnessError(
                     .setupFailed, "the listening sshd of \(host) did not come up: \(Self.shellLine(daemon.arguments))",
                     details: sshdLogTail(of: host))
             }
@@ -385,9 +385,9 @@ public final class SSHTestCluster: Sendable {
 
     var layout: Layout { Layout(directory: directory, clusterName: name, tools: tools, options: options) }
 
-    private func checkHost(_ host: String) throws(SSHTestClusterError) {
+    private func checkHost(_ host: String) throws(TestHarnessError) {
         guard hostNames.contains(host) else {
-            throw SSHTestClusterError(
+            throw TestHarnessError(
                 .unknownHost, "'\(host)' is not a host of test cluster \(name); its hosts are \(hostNames)")
         }
     }
@@ -400,41 +400,34 @@ public final class SSHTestCluster: Sendable {
         unlink(controlPath)
     }
 
-    private static func validate(hostNames: [String], options: Options) throws(SSHTestClusterError) {
+    private static func validate(hostNames: [String], options: Options) throws(TestHarnessError) {
         guard !hostNames.isEmpty else {
-            throw SSHTestClusterError(.invalidArgument, "a test cluster needs at least 1 host, not an empty list")
+            throw TestHarnessError(.invalidArgument, "a test cluster needs at least 1 host, not an empty list")
         }
         for host in hostNames {
             let valid =
                 (1...32).contains(host.count) && host.first!.isASCII && host.first!.isLetter
                 && host.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
             guard valid else {
-                throw SSHTestClusterError(
+                throw TestHarnessError(
                     .invalidArgument,
                     "host name '\(host)' cannot name a test host: use 1 to 32 ASCII letters, digits, '-' and '_', "
                         + "starting with a letter (it becomes an ssh alias and part of a namespace name)")
             }
         }
         guard Set(hostNames).count == hostNames.count else {
-            throw SSHTestClusterError(.invalidArgument, "host names must be distinct: \(hostNames)")
+            throw TestHarnessError(.invalidArgument, "host names must be distinct: \(hostNames)")
         }
         guard options.connectTimeoutSeconds >= 1 else {
-            throw SSHTestClusterError(
+            throw TestHarnessError(
                 .invalidArgument, "connectTimeoutSeconds must be at least 1, not \(options.connectTimeoutSeconds)")
         }
     }
 
-    private static func makeTemporaryDirectory() throws(SSHTestClusterError) -> String {
-        // Always /tmp and short: ControlPath sockets must fit in 108 bytes.
-        var template = Array("/tmp/clustmake-ssh.XXXXXX".utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) != nil }
-        guard made else {
-            throw SSHTestClusterError(
-                .setupFailed, "cannot create a temporary directory in /tmp: \(String(cString: strerror(errno)))")
-        }
-        let path = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    private static func makeTemporaryDirectory() throws(TestHarnessError) -> String {
         // The test user must reach its work directory and sshd, running as that user, authorized_keys.
-        chmod(path, 0o711)
-        return path
+        do { return try Prerequisite.temporaryDirectory(prefix: "clustmake-ssh", mode: 0o711) } catch {
+            throw TestHarnessError(.setupFailed, error.message)
+        }
     }
 }

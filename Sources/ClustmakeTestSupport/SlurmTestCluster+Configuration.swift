@@ -11,7 +11,7 @@ extension SlurmTestCluster {
         var sinfo: String
         var env: String
 
-        static func find() throws(TestServiceError) -> Tools {
+        static func find() throws(TestHarnessError) -> Tools {
             let client = "the SLURM client commands (sbatch, squeue, sinfo, …)"
             return Tools(
                 munged: try DaemonProcess.locate("munged", package: "munge", role: "munged, SLURM's authentication"),
@@ -58,17 +58,17 @@ extension SlurmTestCluster {
     // MARK: - The machine
 
     /// This machine's short host name (`hostname -s`): slurmctld compares it with `SlurmctldHost`.
-    static func shortHostName() throws(TestServiceError) -> String {
+    static func shortHostName() throws(TestHarnessError) -> String {
         var buffer = [CChar](repeating: 0, count: 256)
         guard gethostname(&buffer, buffer.count - 1) == 0 else {
-            throw TestServiceError(.setupFailed, "gethostname failed: \(String(cString: strerror(errno)))")
+            throw TestHarnessError(.setupFailed, "gethostname failed: \(String(cString: strerror(errno)))")
         }
         let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         let short = name.split(separator: ".").first.map(String.init) ?? ""
         let valid =
             !short.isEmpty && short.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
         guard valid else {
-            throw TestServiceError(
+            throw TestHarnessError(
                 .setupFailed,
                 "this machine's host name '\(name)' cannot name a SLURM controller and node: give it one of letters, "
                     + "digits and '-' (hostname NAME)")
@@ -93,20 +93,20 @@ extension SlurmTestCluster {
 
     /// Writes the munge key (1024 random bytes, mode 0400, owned by root, which munged runs as), the state and
     /// spool directories, the owner file and `slurm.conf`.
-    static func writeFiles(_ layout: Layout) throws(TestServiceError) {
+    static func writeFiles(_ layout: Layout) throws(TestHarnessError) {
         try DaemonProcess.writeFile("\(getpid())\n", to: layout.ownerFile)
         var key = [UInt8](repeating: 0, count: 1024)
         for offset in stride(from: 0, to: key.count, by: 256) {
             let filled = key.withUnsafeMutableBytes { getentropy($0.baseAddress! + offset, 256) == 0 }
             guard filled else {
-                throw TestServiceError(
+                throw TestHarnessError(
                     .setupFailed, "getentropy failed for the munge key: \(String(cString: strerror(errno)))")
             }
         }
         try DaemonProcess.writeFile(key, to: layout.mungeKey, mode: 0o400)
         for path in [layout.stateDirectory, layout.directory + "/spool"] + layout.nodeNames.map(layout.spoolDirectory) {
             guard mkdir(path, 0o755) == 0 else {
-                throw TestServiceError(.setupFailed, "cannot create \(path): \(String(cString: strerror(errno)))")
+                throw TestHarnessError(.setupFailed, "cannot create \(path): \(String(cString: strerror(errno)))")
             }
         }
         try DaemonProcess.writeFile(configuration(layout), to: layout.configuration)

@@ -127,20 +127,20 @@ public final class SlurmTestCluster: Sendable {
     /// - Parameters:
     ///   - nodes: How many nodes, at least 1.
     ///   - options: CPUs per node, the start-up bound, the partition, more configuration.
-    /// - Throws: ``TestServiceError``: `.missingPrerequisite` naming the Debian package, `.notPermitted` when
+    /// - Throws: ``TestHarnessError``: `.missingPrerequisite` naming the Debian package, `.notPermitted` when
     ///   not root, `.setupFailed` or `.timedOut` with the tails of the daemons' logs.
-    public init(nodes: Int = 1, options: Options = Options()) throws(TestServiceError) {
+    public init(nodes: Int = 1, options: Options = Options()) throws(TestHarnessError) {
         guard nodes >= 1 else {
-            throw TestServiceError(.invalidArgument, "a SLURM test cluster needs at least 1 node, not \(nodes)")
+            throw TestHarnessError(.invalidArgument, "a SLURM test cluster needs at least 1 node, not \(nodes)")
         }
         if let cpus = options.cpusPerNode, cpus < 1 {
-            throw TestServiceError(.invalidArgument, "cpusPerNode must be at least 1, not \(cpus)")
+            throw TestHarnessError(.invalidArgument, "cpusPerNode must be at least 1, not \(cpus)")
         }
         let partitionValid =
             !options.partition.isEmpty
             && options.partition.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
         guard partitionValid else {
-            throw TestServiceError(
+            throw TestHarnessError(
                 .invalidArgument, "partition '\(options.partition)' must be ASCII letters, digits, '-' and '_'")
         }
         let tools = try Tools.find()
@@ -152,14 +152,14 @@ public final class SlurmTestCluster: Sendable {
         let clusterName = "cmk\(getpid())x\(Self.counter.wrappingAdd(1, ordering: .relaxed).newValue)"
         let directory = try DaemonProcess.makeTemporaryDirectory(prefix: "clustmake-slurm")
 
-        var lastError: TestServiceError?
+        var lastError: TestHarnessError?
         for attempt in 1...3 {
-            do throws(TestServiceError) {
+            do throws(TestHarnessError) {
                 let layout = Layout(
                     directory: directory, clusterName: clusterName, hostName: hostName, nodeNames: nodeNames,
                     partition: options.partition, cpusPerNode: cpus,
                     memoryPerNode: max(1, Self.memoryMiB() / nodes), controllerPort: try DaemonProcess.freePort(),
-                    nodePorts: try nodeNames.map { _ throws(TestServiceError) in try DaemonProcess.freePort() },
+                    nodePorts: try nodeNames.map { _ throws(TestHarnessError) in try DaemonProcess.freePort() },
                     extraConfiguration: options.extraConfiguration)
                 if attempt > 1 { try Self.clearDirectory(directory) }
                 try Self.writeFiles(layout)
@@ -183,7 +183,7 @@ public final class SlurmTestCluster: Sendable {
         }
         DaemonProcess.killProcesses(holdingFilesUnder: directory)
         try? FileManager.default.removeItem(atPath: directory)
-        throw lastError ?? TestServiceError(.setupFailed, "the SLURM test cluster did not start")
+        throw lastError ?? TestHarnessError(.setupFailed, "the SLURM test cluster did not start")
     }
 
     deinit { shutdown() }
@@ -196,16 +196,16 @@ public final class SlurmTestCluster: Sendable {
     ///   - arguments: The program and its arguments; SLURM's client commands are looked up by name.
     ///   - timeout: How long to wait; then its process group is killed.
     /// - Returns: The exit status and output.
-    /// - Throws: ``TestServiceError``: `.missingPrerequisite` (`slurm-client`), `.timedOut` with the output so
+    /// - Throws: ``TestHarnessError``: `.missingPrerequisite` (`slurm-client`), `.timedOut` with the output so
     ///   far and the daemons' logs.
-    public func run(_ arguments: [String], timeout: Duration = .seconds(120)) throws(TestServiceError)
+    public func run(_ arguments: [String], timeout: Duration = .seconds(120)) throws(TestHarnessError)
         -> CommandResult
     {
         let command = try start(arguments)
-        do throws(SSHTestClusterError) {
+        do throws(TestHarnessError) {
             return try command.wait(timeout: timeout)
         } catch {
-            throw TestServiceError(.timedOut, error.message, details: error.details + "\n" + logTail())
+            throw TestHarnessError(.timedOut, error.message, details: error.details + "\n" + logTail())
         }
     }
 
@@ -214,10 +214,10 @@ public final class SlurmTestCluster: Sendable {
     /// - Parameter arguments: The program and its arguments.
     /// - Returns: The running command, in its own process group; `wait(timeout:)` reaps it, and dropping it
     ///   kills it.
-    /// - Throws: ``TestServiceError`` when the program cannot be found or started.
-    public func start(_ arguments: [String]) throws(TestServiceError) -> RunningCommand {
+    /// - Throws: ``TestHarnessError`` when the program cannot be found or started.
+    public func start(_ arguments: [String]) throws(TestHarnessError) -> RunningCommand {
         guard let program = arguments.first else {
-            throw TestServiceError(.invalidArgument, "run(_:) and start(_:) need at least the program to run")
+            throw TestHarnessError(.invalidArgument, "run(_:) and start(_:) need at least the program to run")
         }
         let resolved =
             Self.clientCommands.contains(program)
@@ -225,23 +225,23 @@ public final class SlurmTestCluster: Sendable {
                 program, package: "slurm-client", role: "the SLURM client commands (sbatch, squeue, sinfo, …)")
             : program
         let line = [tools.env, "-C", directory, "SLURM_CONF=\(configurationPath)", resolved] + arguments.dropFirst()
-        do throws(SSHTestClusterError) {
+        do throws(TestHarnessError) {
             return try SSHTestCluster.spawn(line, directory: directory)
         } catch {
-            throw TestServiceError(.commandFailed, error.message, details: error.details)
+            throw TestHarnessError(.commandFailed, error.message, details: error.details)
         }
     }
 
     /// Submits a batch job: `sbatch --parsable ARGUMENTS`, and returns its id (`ID` or `ID;CLUSTER` printed).
     /// - Parameter arguments: sbatch's options and the script, or `["--wrap", "shell line"]`.
     /// - Returns: The SLURM job id.
-    /// - Throws: ``TestServiceError`` (`.commandFailed`, with sbatch's stderr and the logs) when sbatch fails.
+    /// - Throws: ``TestHarnessError`` (`.commandFailed`, with sbatch's stderr and the logs) when sbatch fails.
     @discardableResult
-    public func submit(_ arguments: [String]) throws(TestServiceError) -> Int {
+    public func submit(_ arguments: [String]) throws(TestHarnessError) -> Int {
         let result = try run(["sbatch", "--parsable"] + arguments)
         let first = result.output.split(separator: "\n").first?.split(separator: ";").first
         guard result.succeeded, let id = first.flatMap({ Int($0) }) else {
-            throw TestServiceError(
+            throw TestHarnessError(
                 .commandFailed,
                 "\(SSHTestCluster.shellLine(["sbatch", "--parsable"] + arguments)) exited with status "
                     + "\(result.status) and printed '\(result.output)'",
@@ -251,11 +251,11 @@ public final class SlurmTestCluster: Sendable {
     }
 
     /// The jobs `squeue` lists (pending, running, completing), in its order.
-    /// - Throws: ``TestServiceError`` (`.commandFailed`) when squeue fails.
-    public func queue() throws(TestServiceError) -> [QueuedJob] {
+    /// - Throws: ``TestHarnessError`` (`.commandFailed`) when squeue fails.
+    public func queue() throws(TestHarnessError) -> [QueuedJob] {
         let result = try run(["squeue", "--noheader", "--format=%A\t%j\t%T\t%r\t%N"])
         guard result.succeeded else {
-            throw TestServiceError(
+            throw TestHarnessError(
                 .commandFailed, "squeue exited with status \(result.status)", details: result.stderr + "\n" + logTail())
         }
         // stdout, not the trimmed output: a pending job's empty node list ends its line with a tab.
@@ -270,12 +270,12 @@ public final class SlurmTestCluster: Sendable {
     /// `Dependency`, `NodeList`, …), or `nil` once SLURM has forgotten the job (`MinJobAge`, 30 s after it
     /// ended).
     /// - Parameter id: A job id.
-    /// - Throws: ``TestServiceError`` (`.commandFailed`) when scontrol fails for another reason.
-    public func jobFields(_ id: Int) throws(TestServiceError) -> [String: String]? {
+    /// - Throws: ``TestHarnessError`` (`.commandFailed`) when scontrol fails for another reason.
+    public func jobFields(_ id: Int) throws(TestHarnessError) -> [String: String]? {
         let result = try run(["scontrol", "--oneliner", "show", "job", String(id)])
         guard result.succeeded else {
             if result.stderr.contains("Invalid job id") { return nil }
-            throw TestServiceError(
+            throw TestHarnessError(
                 .commandFailed, "scontrol show job \(id) exited with status \(result.status)",
                 details: result.stderr + "\n" + logTail())
         }
@@ -289,11 +289,11 @@ public final class SlurmTestCluster: Sendable {
     }
 
     /// Each node's state as `sinfo` shows it: `idle`, `mixed`, `allocated`, `down`, …
-    /// - Throws: ``TestServiceError`` (`.commandFailed`) when sinfo fails (the controller does not answer).
-    public func nodeStates() throws(TestServiceError) -> [String: String] {
+    /// - Throws: ``TestHarnessError`` (`.commandFailed`) when sinfo fails (the controller does not answer).
+    public func nodeStates() throws(TestHarnessError) -> [String: String] {
         let result = try run(["sinfo", "--noheader", "--Node", "--format=%N %T"])
         guard result.succeeded else {
-            throw TestServiceError(
+            throw TestHarnessError(
                 .commandFailed, "sinfo exited with status \(result.status)", details: result.stderr + "\n" + logTail())
         }
         return Self.parseNodeStates(result.output)
@@ -303,13 +303,13 @@ public final class SlurmTestCluster: Sendable {
     /// - Parameters:
     ///   - ids: Job ids.
     ///   - timeout: The bound.
-    /// - Throws: ``TestServiceError`` (`.timedOut`, with the queue and the logs).
-    public func waitUntilGone(_ ids: [Int], timeout: Duration) async throws(TestServiceError) {
+    /// - Throws: ``TestHarnessError`` (`.timedOut`, with the queue and the logs).
+    public func waitUntilGone(_ ids: [Int], timeout: Duration) async throws(TestHarnessError) {
         var last: [QueuedJob] = []
         try await TestWait.until(
             "jobs \(ids) leave the queue of \(clusterName)", timeout: timeout, interval: .milliseconds(200),
             details: { "queue: \(last)\n" + self.logTail() }
-        ) { () throws(TestServiceError) in
+        ) { () throws(TestHarnessError) in
             last = try queue()
             return !last.contains { ids.contains($0.id) }
         }
@@ -322,16 +322,16 @@ public final class SlurmTestCluster: Sendable {
     ///   - timeout: The bound.
     ///   - condition: Whether the entry is what the test waits for.
     /// - Returns: The entry that satisfied `condition`.
-    /// - Throws: ``TestServiceError`` (`.timedOut`, with the queue and the logs).
+    /// - Throws: ``TestHarnessError`` (`.timedOut`, with the queue and the logs).
     @discardableResult
     public func waitForJob(
         _ id: Int, _ what: String, timeout: Duration, _ condition: (QueuedJob?) -> Bool
-    ) async throws(TestServiceError) -> QueuedJob? {
+    ) async throws(TestHarnessError) -> QueuedJob? {
         var last: [QueuedJob] = []
         return try await TestWait.value(
             "job \(id) of \(clusterName) \(what)", timeout: timeout, interval: .milliseconds(200),
             details: { "queue: \(last)\n" + self.logTail() }
-        ) { () throws(TestServiceError) -> QueuedJob?? in
+        ) { () throws(TestHarnessError) -> QueuedJob?? in
             last = try queue()
             let entry = last.first { $0.id == id }
             return condition(entry) ? .some(entry) : nil
@@ -340,13 +340,13 @@ public final class SlurmTestCluster: Sendable {
 
     /// Waits until every node is idle: after start-up, or when the jobs of a test are over.
     /// - Parameter timeout: The bound.
-    /// - Throws: ``TestServiceError`` (`.timedOut`, with the node states and the logs).
-    public func waitUntilIdle(timeout: Duration) async throws(TestServiceError) {
+    /// - Throws: ``TestHarnessError`` (`.timedOut`, with the node states and the logs).
+    public func waitUntilIdle(timeout: Duration) async throws(TestHarnessError) {
         var last: [String: String] = [:]
         try await TestWait.until(
             "every node of \(clusterName) idle", timeout: timeout, interval: .milliseconds(200),
             details: { "nodes: \(last)\n" + self.logTail() }
-        ) { () throws(TestServiceError) in
+        ) { () throws(TestHarnessError) in
             last = try nodeStates()
             return nodeNames.allSatisfy { last[$0] == "idle" }
         }
@@ -382,7 +382,7 @@ public final class SlurmTestCluster: Sendable {
             {
                 _ = try? TestWait.blockingUntil(
                     "the queue empties", timeout: .seconds(20), interval: .milliseconds(200)
-                ) { () throws(TestServiceError) in try queue().isEmpty }
+                ) { () throws(TestHarnessError) in try queue().isEmpty }
             }
         }
         for daemon in running.reversed() { DaemonProcess.terminate(daemon.pid) }
@@ -421,11 +421,11 @@ public final class SlurmTestCluster: Sendable {
     /// Starts munged, slurmctld and the slurmds, and waits until every node is idle. On failure, stops what
     /// it started.
     private static func startDaemons(_ layout: Layout, tools: Tools, timeout: Duration)
-        throws(TestServiceError) -> [(label: String, pid: pid_t)]
+        throws(TestHarnessError) -> [(label: String, pid: pid_t)]
     {
         var daemons: [(label: String, pid: pid_t)] = []
         let environment = Spawn.environment(setting: ["SLURM_CONF": layout.configuration])
-        do throws(TestServiceError) {
+        do throws(TestHarnessError) {
             let clock = ContinuousClock()
             let deadline = clock.now + timeout
             let munged = try DaemonProcess.launch(
@@ -438,7 +438,7 @@ public final class SlurmTestCluster: Sendable {
             try TestWait.blockingUntil(
                 "munged listens on \(layout.mungeSocket)", timeout: max(deadline - clock.now, .zero),
                 interval: .milliseconds(20), details: { logTail(layout, lines: 30) }
-            ) { () throws(TestServiceError) in
+            ) { () throws(TestHarnessError) in
                 try checkRunning(daemons, layout)
                 return access(layout.mungeSocket, F_OK) == 0
             }
@@ -464,22 +464,22 @@ public final class SlurmTestCluster: Sendable {
     /// Polls `sinfo` until every node of `layout` is idle; fails early when one of `daemons()` exited.
     private static func waitUntilIdle(
         _ layout: Layout, tools: Tools, timeout: Duration, daemons: () -> [(label: String, pid: pid_t)]
-    ) throws(TestServiceError) {
+    ) throws(TestHarnessError) {
         var last = "(sinfo not run yet)"
         try TestWait.blockingUntil(
             "every node of SLURM test cluster \(layout.clusterName) (\(layout.nodeNames.joined(separator: ", "))) "
                 + "idle", timeout: timeout, interval: .milliseconds(200),
             details: { "last sinfo: \(last)\n" + logTail(layout, lines: 30) }
-        ) { () throws(TestServiceError) in
+        ) { () throws(TestHarnessError) in
             try checkRunning(daemons(), layout)
             let arguments = [
                 tools.env, "SLURM_CONF=\(layout.configuration)", tools.sinfo, "--noheader", "--Node", "--format=%N %T",
             ]
             let result: CommandResult
-            do throws(SSHTestClusterError) {
+            do throws(TestHarnessError) {
                 result = try SSHTestCluster.spawn(arguments, directory: layout.directory).wait(timeout: .seconds(60))
             } catch {
-                throw TestServiceError(.setupFailed, error.message, details: error.details)
+                throw TestHarnessError(.setupFailed, error.message, details: error.details)
             }
             last = SSHTestCluster.trimmingTrailingWhitespace(result.stdout + result.stderr)
             guard result.succeeded else { return false }
@@ -490,10 +490,10 @@ public final class SlurmTestCluster: Sendable {
 
     /// Throws `.setupFailed` with the logs when one of `daemons` has exited.
     private static func checkRunning(_ daemons: [(label: String, pid: pid_t)], _ layout: Layout)
-        throws(TestServiceError)
+        throws(TestHarnessError)
     {
         for daemon in daemons where DaemonProcess.hasExited(daemon.pid) {
-            throw TestServiceError(
+            throw TestHarnessError(
                 .setupFailed,
                 "\(daemon.label) of SLURM test cluster \(layout.clusterName) exited during start-up (see its log "
                     + "below; \(layout.configuration) is the configuration)",
@@ -514,11 +514,11 @@ public final class SlurmTestCluster: Sendable {
     }
 
     /// Empties `directory` for another start-up attempt (the owner file is written again).
-    private static func clearDirectory(_ directory: String) throws(TestServiceError) {
+    private static func clearDirectory(_ directory: String) throws(TestHarnessError) {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         for entry in entries {
             do { try FileManager.default.removeItem(atPath: directory + "/" + entry) } catch {
-                throw TestServiceError(.setupFailed, "cannot empty \(directory) for another start: \(error)")
+                throw TestHarnessError(.setupFailed, "cannot empty \(directory) for another start: \(error)")
             }
         }
     }

@@ -23,22 +23,22 @@ public enum TestWait {
     ///   - details: What to show when the bound passes (log tails, the last state seen).
     ///   - condition: Returns the awaited value, or `nil` to poll again.
     /// - Returns: The first value `condition` returned.
-    /// - Throws: ``TestServiceError`` (`.timedOut`, with `details()`) when the bound passes, or what
+    /// - Throws: ``TestHarnessError`` (`.timedOut`, with `details()`) when the bound passes, or what
     ///   `condition` throws.
     @discardableResult
     public static func value<T>(
         _ what: String, timeout: Duration, interval: Duration = .milliseconds(100), details: () -> String = { "" },
-        _ condition: () throws(TestServiceError) -> T?
-    ) async throws(TestServiceError) -> T {
+        _ condition: () throws(TestHarnessError) -> T?
+    ) async throws(TestHarnessError) -> T {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         while true {
             if let value = try condition() { return value }
             guard clock.now < deadline else {
-                throw TestServiceError(.timedOut, "\(what): not within \(timeout)", details: details())
+                throw TestHarnessError(.timedOut, "\(what): not within \(timeout)", details: details())
             }
             do { try await Task.sleep(for: interval) } catch {
-                throw TestServiceError(.timedOut, "\(what): the test was cancelled while waiting", details: details())
+                throw TestHarnessError(.timedOut, "\(what): the test was cancelled while waiting", details: details())
             }
         }
     }
@@ -48,14 +48,14 @@ public enum TestWait {
     @discardableResult
     static func blockingValue<T>(
         _ what: String, timeout: Duration, interval: Duration, details: () -> String,
-        _ condition: () throws(TestServiceError) -> T?
-    ) throws(TestServiceError) -> T {
+        _ condition: () throws(TestHarnessError) -> T?
+    ) throws(TestHarnessError) -> T {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         while true {
             if let value = try condition() { return value }
             guard clock.now < deadline else {
-                throw TestServiceError(.timedOut, "\(what): not within \(timeout)", details: details())
+                throw TestHarnessError(.timedOut, "\(what): not within \(timeout)", details: details())
             }
             RedisServer.sleep(interval)
         }
@@ -64,10 +64,10 @@ public enum TestWait {
     /// ``until(_:timeout:interval:details:_:)`` blocking its thread between polls, for the harness's own waits.
     static func blockingUntil(
         _ what: String, timeout: Duration, interval: Duration, details: () -> String = { "" },
-        _ condition: () throws(TestServiceError) -> Bool
-    ) throws(TestServiceError) {
+        _ condition: () throws(TestHarnessError) -> Bool
+    ) throws(TestHarnessError) {
         try blockingValue(what, timeout: timeout, interval: interval, details: details) {
-            () throws(TestServiceError) in try condition() ? true : nil
+            () throws(TestHarnessError) in try condition() ? true : nil
         }
     }
 
@@ -78,12 +78,12 @@ public enum TestWait {
     ///   - interval: The pause between polls.
     ///   - details: What to show when the bound passes.
     ///   - condition: Whether the awaited state is reached.
-    /// - Throws: ``TestServiceError`` (`.timedOut`) when the bound passes, or what `condition` throws.
+    /// - Throws: ``TestHarnessError`` (`.timedOut`) when the bound passes, or what `condition` throws.
     public static func until(
         _ what: String, timeout: Duration, interval: Duration = .milliseconds(100), details: () -> String = { "" },
-        _ condition: () throws(TestServiceError) -> Bool
-    ) async throws(TestServiceError) {
-        try await value(what, timeout: timeout, interval: interval, details: details) { () throws(TestServiceError) in
+        _ condition: () throws(TestHarnessError) -> Bool
+    ) async throws(TestHarnessError) {
+        try await value(what, timeout: timeout, interval: interval, details: details) { () throws(TestHarnessError) in
             try condition() ? true : nil
         }
     }
@@ -97,11 +97,11 @@ public enum TestWait {
     ///   - timeout: The bound.
     ///   - details: What to show when the bound passes (the daemon's log, the queue).
     /// - Returns: The file's text.
-    /// - Throws: ``TestServiceError`` (`.timedOut`, with the file's text so far) when the bound passes.
+    /// - Throws: ``TestHarnessError`` (`.timedOut`, with the file's text so far) when the bound passes.
     @discardableResult
     public static func forFile(
         _ path: String, endingWith suffix: String? = nil, timeout: Duration, details: () -> String = { "" }
-    ) async throws(TestServiceError) -> String {
+    ) async throws(TestHarnessError) -> String {
         var seen: String?
         return try await value(
             suffix.map { "\(path) ends with '\($0)'" } ?? "\(path) exists", timeout: timeout,

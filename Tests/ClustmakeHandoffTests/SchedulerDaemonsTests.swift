@@ -40,7 +40,7 @@ import Testing
             #expect(listed.allSatisfy { $0.queue == "a" && $0.user == "root" })
             try at.remove(later)
             #expect(try at.jobs().map(\.number) == [kept])
-            #expect(throws: TestServiceError.self) { try at.remove(foreign) }
+            #expect(throws: TestHarnessError.self) { try at.remove(foreign) }
             #expect(try other.jobs().map(\.number) == [foreign])
         }  // the first service goes away: `kept` is removed with it, the other service's job stays
         #expect(try other.jobs().map(\.number) == [foreign])
@@ -88,8 +88,8 @@ import Testing
         let broken = original + CronService.beginMarker(id) + "\n0 0 31 2 * /bin/true\n"
         try cron.replaceCrontab(with: broken)
         defer { try? cron.replaceCrontab(with: original) }
-        #expect(throws: TestServiceError.self) { try cron.installBlock(id, lines: ["0 0 31 2 * /bin/true"]) }
-        #expect(throws: TestServiceError.self) { try cron.removeBlock(id) }
+        #expect(throws: TestHarnessError.self) { try cron.installBlock(id, lines: ["0 0 31 2 * /bin/true"]) }
+        #expect(throws: TestHarnessError.self) { try cron.removeBlock(id) }
         #expect(try cron.crontab() == broken)
     }
 

@@ -167,7 +167,7 @@ import Testing
         #expect(cluster.isUp("h1"))
         let back = try cluster.run(host: "h1", "echo $CLUSTMAKE_TEST_HOST")
         #expect(back.output == "h1", "\(back.stderr)")
-        #expect(throws: SSHTestClusterError.self) { try cluster.kill(host: "h9") }
+        #expect(throws: TestHarnessError.self) { try cluster.kill(host: "h9") }
     }
 
     @Test("shutdown() and deinit leave no namespace, process, ControlMaster or file behind")
@@ -188,7 +188,7 @@ import Testing
         var leftovers = [try occupy(shutDown)]
         shutDown.shutdown()
         shutDown.shutdown()
-        #expect(throws: SSHTestClusterError.self) { try shutDown.revive(host: "h1") }
+        #expect(throws: TestHarnessError.self) { try shutDown.revive(host: "h1") }
         leftovers.append(try { try occupy(try SSHTestCluster(hosts: 2)) }())  // released here: deinit
 
         let namespaces = (try? FileManager.default.contentsOfDirectory(atPath: "/run/netns")) ?? []
@@ -235,7 +235,7 @@ import Testing
             (SSHTestCluster.Options(ip: "no-such-ip"), "iproute2"),
         ])
     func missingPrerequisite(options: SSHTestCluster.Options, package: String) throws {
-        let error = try #require(throws: SSHTestClusterError.self) { try SSHTestCluster(hosts: 1, options: options) }
+        let error = try #require(throws: TestHarnessError.self) { try SSHTestCluster(hosts: 1, options: options) }
         #expect(error.code == .missingPrerequisite)
         #expect(error.message.contains("install the Debian package \(package)"))
     }
@@ -243,10 +243,10 @@ import Testing
     @Test("host names that cannot be ssh aliases or namespace parts are rejected")
     func invalidHostNames() throws {
         for names in [[], ["h 1"], ["1h"], ["a", "a"], ["h/1"], [String(repeating: "h", count: 33)]] {
-            let error = try #require(throws: SSHTestClusterError.self) { try SSHTestCluster(hostNames: names) }
+            let error = try #require(throws: TestHarnessError.self) { try SSHTestCluster(hostNames: names) }
             #expect(error.code == .invalidArgument)
         }
-        #expect(throws: SSHTestClusterError.self) { try SSHTestCluster(hosts: 0) }
+        #expect(throws: TestHarnessError.self) { try SSHTestCluster(hosts: 0) }
     }
 
     @Test("the cluster file and the ssh configuration name every host")

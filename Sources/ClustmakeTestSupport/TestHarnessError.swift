@@ -1,14 +1,14 @@
-/// Why an ``SSHTestCluster`` could not be built or could not do what a test asked, with the output of the
-/// tool that failed.
+/// Why a test harness (an ``SSHTestCluster``, a ``SlurmTestCluster``, ``CronService`` or ``AtService``) could not
+/// start or could not do what a test asked, with the output of the tool that failed or the daemons' log tails.
 ///
-/// The message names the host, namespace, file or tool involved and what to do about it; a missing
+/// The message names the host, namespace, daemon, file or tool involved and what to do about it; a missing
 /// prerequisite names its Debian package:
 ///
 /// ```
 /// missing prerequisite: /usr/sbin/sshd is not installed. The ssh integration tests run a real OpenSSH
 /// server: install the Debian package openssh-server (apt-get install openssh-server).
 /// ```
-public struct SSHTestClusterError: Error, Sendable, CustomStringConvertible {
+public struct TestHarnessError: Error, Sendable, CustomStringConvertible {
     /// What kind of failure this is. Compare with the static members: `error.code == .timedOut`.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: Hashable, Sendable {
@@ -19,19 +19,23 @@ public struct SSHTestClusterError: Error, Sendable, CustomStringConvertible {
         private let base: Base
         private init(_ base: Base) { self.base = base }
 
-        /// A program the cluster needs is not installed (the message names the Debian package).
+        /// A program the harness needs is not installed (the message names the Debian package).
         public static let missingPrerequisite = Code(.missingPrerequisite)
-        /// The process may not create users or network namespaces: not root, or no `CAP_SYS_ADMIN`.
+        /// The process may not do what the harness needs (create users or network namespaces, start daemons that
+        /// run jobs as their users): not root, or no `CAP_SYS_ADMIN`.
         public static let notPermitted = Code(.notPermitted)
-        /// Building the cluster failed: a temporary directory, a key, a namespace or the test user.
+        /// Starting failed: a temporary directory, a key, a namespace, the test user, a configuration, or a daemon
+        /// that exited.
         public static let setupFailed = Code(.setupFailed)
         /// A host name that is not one of the cluster's.
         public static let unknownHost = Code(.unknownHost)
-        /// An argument was out of range: no hosts, a host name that cannot be a namespace or ssh alias.
+        /// An argument was out of range: no hosts or nodes, a host name that cannot be a namespace or ssh alias, a
+        /// crontab marker with a newline.
         public static let invalidArgument = Code(.invalidArgument)
-        /// A command could not be started, or a ControlMaster did not come up.
+        /// A command could not be started or failed (`crontab`, `at`, `sbatch`), or a ControlMaster did not come up.
         public static let commandFailed = Code(.commandFailed)
-        /// A command did not finish in time; it was killed (its whole process group).
+        /// A command did not finish in time (it was killed, its whole process group), or a condition did not hold
+        /// within its bound (a node never idle, a file never written).
         public static let timedOut = Code(.timedOut)
 
         public var description: String {
@@ -51,10 +55,15 @@ public struct SSHTestClusterError: Error, Sendable, CustomStringConvertible {
     public var code: Code
     /// What went wrong and what to do about it.
     public var message: String
-    /// The output of the tool that failed or the tail of an sshd log, or empty.
+    /// The output of the tool that failed, or the tails of the daemons' logs, or empty.
     public var details: String
 
-    init(_ code: Code, _ message: String, details: String = "") {
+    /// Creates an error.
+    /// - Parameters:
+    ///   - code: What kind of failure.
+    ///   - message: What went wrong and what to do about it.
+    ///   - details: The failing command's output or log tails.
+    public init(_ code: Code, _ message: String, details: String = "") {
         self.code = code
         self.message = message
         self.details = details
