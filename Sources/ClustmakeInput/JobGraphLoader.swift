@@ -45,12 +45,10 @@ public struct JobGraphLoader: Sendable {
         bytes: [UInt8], file: String
     ) throws(InputError) -> (graph: JobGraph, format: Format, source: String) {
         let decoded: Decoded
-        var yamlRoot: YAMLNode?
         if Self.isJSON(bytes, file: file) {
             decoded = try decodeJSON(bytes, file: file)
         } else {
             let root = try YAMLNode.parse(InputFile.text(bytes, file: file), file: file)
-            yamlRoot = root
             if WfCommonsDecoder<YAMLNode>.looksLikeWfCommons(root) {
                 let instance = try WfCommonsDecoder(file: file, timeScale: timeScale).decode(root)
                 decoded = Decoded(jobs: instance.jobs, format: .wfcommons, version: instance.version)
@@ -68,8 +66,11 @@ public struct JobGraphLoader: Sendable {
             let graph = try JobGraph(namespace: decoded.namespace, jobs: decoded.jobs)
             return (graph, decoded.format, decoded.source)
         } catch {
-            guard decoded.format == .nativeYAML, let yamlRoot else { throw error.inFile(file) }
-            throw Self.placed(error, root: yamlRoot, namespace: decoded.namespace, jobs: decoded.jobs).inFile(file)
+            // The document is read again only now, to place the error: a graph that loads keeps no YAML tree.
+            guard decoded.format == .nativeYAML,
+                let root = try? YAMLNode.parse(InputFile.text(bytes, file: file), file: file)
+            else { throw error.inFile(file) }
+            throw Self.placed(error, root: root, namespace: decoded.namespace, jobs: decoded.jobs).inFile(file)
         }
     }
 
