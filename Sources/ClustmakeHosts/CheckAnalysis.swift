@@ -255,10 +255,7 @@ struct CheckAnalysis {
 
     /// The tunnel target as the job lines write it.
     private static func target(_ redis: RedisAddress) -> String {
-        switch redis {
-        case .tcp: String(redis.description)
-        case .unix(let path): path
-        }
+        redis.tunnelTarget
     }
 
     /// At most 300 characters of `text`.

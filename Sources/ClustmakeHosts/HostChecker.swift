@@ -61,7 +61,7 @@ public struct HostChecker: Sendable {
     ///   - options: How hosts are checked.
     ///   - version: The worker version hosts must have (this clustmake's by default).
     /// - Throws: ``HostsError`` (``HostsError/Code/invalidRedis``) for a redis address job lines cannot carry: a
-    ///   database other than 0, or a socket path with ':'.
+    ///   socket path with ':'.
     public init(redis: RedisEndpoint?, options: Options = Options(), version: String = ClustmakeVersion.current)
         throws(HostsError)
     {

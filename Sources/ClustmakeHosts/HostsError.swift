@@ -24,7 +24,7 @@ public struct HostsError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let workerBinary = Code("worker-binary")
         /// A program (ssh, sh) could not be started.
         public static let process = Code("process")
-        /// The redis address cannot be reached by workers (a database other than 0, a socket path with ':').
+        /// The redis address cannot be reached by workers (a socket path with ':').
         public static let invalidRedis = Code("invalid-redis")
     }
 

@@ -15,7 +15,9 @@ import Yams
 /// ```
 ///
 /// As in compmake, every type inherits from `default`, a host takes the settings of its `type` (default
-/// `default`) for every key it does not set, and `host` defaults to the nickname.
+/// `default`) for every key it does not set, `host` defaults to the nickname, and the top-level `cluster_nice`
+/// is the `nice` of every host that neither it nor its type sets. YAML merge keys (`<<: *base`) are resolved
+/// first, as YAML 1.1 defines them.
 public struct ClusterLoader: Sendable {
     public init() {}
 
@@ -24,7 +26,7 @@ public struct ClusterLoader: Sendable {
         "host", "username", "processors", "type", "instance", "init", "test", "nice", "port", "ssh_config",
         "ssh_options", "speed", "tunnel_port_base", "worker", "local",
     ]
-    static let topKeys = ["hosts", "types", "redis"]
+    static let topKeys = ["hosts", "types", "redis", "cluster_nice"]
     static let redisKeys = ["url", "password_file"]
 
     /// Loads and validates the cluster file at `path`.
@@ -65,9 +67,12 @@ public struct ClusterLoader: Sendable {
             throw top.error(
                 .emptyGraph, "the cluster has no hosts.", fix: "Add at least one host under 'hosts:'.", at: hostsNode)
         }
+        // compmake's global nice level: the default of every host that sets none (nor does its type).
+        let clusterNice = try top.integer("cluster_nice", in: -20...19)
         var hosts = [Host]()
         for name in names {
-            hosts.append(try decodeHost(name, hostsNode.member(name)!, types: types, file: file))
+            hosts.append(
+                try decodeHost(name, hostsNode.member(name)!, types: types, clusterNice: clusterNice, file: file))
         }
         var redis = Cluster.Redis()
         if let redisNode = root.member("redis"), redisNode.kind != .null {
@@ -81,7 +86,7 @@ public struct ClusterLoader: Sendable {
     }
 
     private func decodeHost(
-        _ name: String, _ node: YAMLNode, types: [String: YAMLNode], file: String
+        _ name: String, _ node: YAMLNode, types: [String: YAMLNode], clusterNice: Int?, file: String
     ) throws(InputError) -> Host {
         let subject = "host '\(name)'"
         let own = try ObjectReader(
@@ -129,7 +134,7 @@ public struct ClusterLoader: Sendable {
         }
         host.processors = try settings.integer("processors", in: 1...4096) ?? 1
         let instance = try settings.integer("instance", in: 0...60000) ?? 0
-        host.nice = try settings.integer("nice", in: -20...19) ?? Host.defaultNice
+        host.nice = try settings.integer("nice", in: -20...19) ?? clusterNice ?? Host.defaultNice
         host.port = try settings.integer("port", in: 1...65535)
         host.sshConfig = try settings.nonEmptyString("ssh_config", example: "ssh_config: ~/.ssh/lab_config")
         host.sshOptions =

@@ -66,8 +66,62 @@ public struct JobGraphLoader: Sendable {
             let graph = try JobGraph(namespace: decoded.namespace, jobs: decoded.jobs)
             return (graph, decoded.format, decoded.source)
         } catch {
-            throw error.inFile(file)
+            // The document is read again only now, to place the error: a graph that loads keeps no YAML tree.
+            guard decoded.format == .nativeYAML,
+                let root = try? YAMLNode.parse(InputFile.text(bytes, file: file), file: file)
+            else { throw error.inFile(file) }
+            throw Self.placed(error, root: root, namespace: decoded.namespace, jobs: decoded.jobs).inFile(file)
         }
+    }
+
+    /// A graph error about a native YAML file, with the line and column of what it is about: the namespace, the
+    /// `id` of a job with an invalid or repeated id, or the entry of `deps` that names no job or the job itself.
+    ///
+    /// ``ClustmakeModel/JobGraph`` checks without positions; this finds the place it stopped at by asking the same
+    /// questions in the same order (every id first, then each job's deps in order), only after it failed.
+    static func placed(_ error: InputError, root: YAMLNode, namespace: String?, jobs: [Job]) -> InputError {
+        var placed = error
+        func place(_ node: YAMLNode?) -> InputError {
+            if let location = node?.location {
+                placed.line = location.line
+                placed.column = location.column
+            }
+            return placed
+        }
+        if error.code == .invalidID, let namespace, JobID.problem(with: namespace) != nil {
+            return place(root.member("namespace"))
+        }
+        let elements = root.member("jobs")?.elements ?? []
+        guard elements.count == jobs.count else { return error }
+        switch error.code {
+        case .invalidID, .duplicateID:
+            var seen = Set<String>()
+            for (position, job) in jobs.enumerated() {
+                let invalid = JobID.problem(with: job.id) != nil
+                if invalid || !seen.insert(job.id).inserted {
+                    guard (error.code == .invalidID) == invalid else { return error }
+                    return place(elements[position].member("id"))
+                }
+            }
+        case .unknownDependency, .cycle:
+            let ids = Set(jobs.map(\.id))
+            for (position, job) in jobs.enumerated() {
+                // The decoder keeps deps as written, so the n-th dep is the n-th element of `deps`.
+                for (offset, dep) in job.deps.enumerated() where !ids.contains(dep) || dep == job.id {
+                    let entries = elements[position].member("deps")?.elements ?? []
+                    return place(offset < entries.count ? entries[offset] : elements[position].member("deps"))
+                }
+            }
+            // A cycle through several jobs: the first job of the path, at its id.
+            if error.code == .cycle, let subject = error.subject,
+                let position = jobs.firstIndex(where: { subject == "job '\($0.id)'" })
+            {
+                return place(elements[position].member("id"))
+            }
+        default:
+            break
+        }
+        return error
     }
 
     /// What a decoder read from a file, before the graph's checks.

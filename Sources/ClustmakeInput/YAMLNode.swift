@@ -12,14 +12,23 @@ struct YAMLNode: DocumentNode {
         self.kind = Self.kind(of: node)
     }
 
-    /// Parses YAML text.
-    /// - Throws: ``InputError`` with the line and column of the first syntax error, or of a repeated key.
-    static func parse(_ text: String, file: String) throws(InputError) -> YAMLNode {
+    /// Parses YAML text, resolving merge keys (`<<: *base`, see ``MergeResolver``).
+    /// - Parameter mergeBudget: How many merged keys may be copied in all.
+    /// - Throws: ``InputError`` with the line and column of the first syntax error, of a repeated key, or of a
+    ///   merge key that names no mapping.
+    static func parse(_ text: String, file: String, mergeBudget: Int = mergeBudget) throws(InputError) -> YAMLNode {
         do {
-            guard let node = try Yams.compose(yaml: text) else {
+            // The parser keeps the document's anchors alive, by which merging knows the nodes that aliases share.
+            let parser = try Parser(yaml: text)
+            guard let node = try parser.singleRoot() else {
                 throw InputError(.syntax, "the file is empty.", fix: "Write the document into it.", file: file)
             }
-            return YAMLNode(node: node)
+            // Only a file that holds "<<" can hold a merge key: the others are not walked.
+            guard text.contains("<<") else { return YAMLNode(node: node) }
+            var merges = MergeResolver(file: file, budget: mergeBudget)
+            let resolved = try merges.resolve(node)
+            withExtendedLifetime(parser) {}
+            return YAMLNode(node: resolved)
         } catch let error as InputError {
             throw error
         } catch let error as YamlError {

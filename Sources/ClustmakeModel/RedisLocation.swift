@@ -5,7 +5,7 @@
 /// Parse one from the forms users type with ``init(parsing:)``:
 ///
 /// ```
-/// redis://[user:password@]host[:port][/db]     redis://:s3cret@10.0.0.5:6380/2
+/// redis://[user[:password]@]host[:port][/db]   redis://:s3cret@10.0.0.5:6380/2, redis://alice@db.lab/3
 /// unix:///path/to/socket[?db=N]                unix:///run/redis/redis.sock?db=1
 /// host:port   host   [::1]:6379   /path/to/socket
 /// ```
@@ -113,16 +113,17 @@ extension InputError.Code {
 extension RedisLocation {
     /// The forms ``init(parsing:)`` accepts, as shown in its error messages.
     public static let acceptedForms =
-        "redis://[user:password@]host[:port][/db], unix://[user:password@]/path/to/socket[?db=N], "
+        "redis://[user[:password]@]host[:port][/db], unix://[user[:password]@]/path/to/socket[?db=N], "
         + "host[:port], [ipv6-address]:port, /path/to/socket, unix:/path/to/socket"
 
     /// Parses an endpoint from a URL or a bare address.
     ///
     /// Accepted forms (see ``acceptedForms``):
-    /// - `redis://[user:password@]host[:port][/db]`: user and password percent-encoded
+    /// - `redis://[user[:password]@]host[:port][/db]`: user and password percent-encoded
     ///   (`%40` for `@`); `redis://:password@host` logs in as the default user;
-    ///   `redis://user:@host` names a user whose password comes later from `RedisEndpoint.withPassword(_:)` or ``password``.
-    /// - `unix:///path/to/socket[?db=N]` and `unix://user:password@/path/to/socket[?db=N]`.
+    ///   `redis://user@host` and `redis://user:@host` name a user whose password is given elsewhere (a password
+    ///   file, `REDISCLI_AUTH`), as RFC 3986 and redis-py read them.
+    /// - `unix:///path/to/socket[?db=N]` and `unix://user[:password]@/path/to/socket[?db=N]`.
     /// - `host:port`, `host` (port 6379), `[::1]:6379`, `[::1]`, an absolute socket path, and `unix:/path`
     ///   (the form of the worker's `--redis_host`).
     ///
@@ -236,19 +237,16 @@ extension RedisLocation {
         return RedisLocation(address: .unix(path: pathPart), database: database, username: username, password: password)
     }
 
-    /// Splits `user:password`, percent-decoding both. An empty part means "not given".
+    /// Splits `user:password` or `user`, percent-decoding both. An empty part means "not given".
+    ///
+    /// Without a colon the userinfo is a user name, as RFC 3986, redis-py and most clients read it (redis-cli
+    /// alone reads it as a password): the password then comes from a password file or `REDISCLI_AUTH`.
     private static func parseUserinfo(
         _ userinfo: String, fail: (String) -> InputError
     ) throws(InputError) -> (String?, String?) {
-        guard let colon = userinfo.firstIndex(of: ":") else {
-            // redis-cli reads "redis://secret@host" as a password, other clients as a user name;
-            // refuse to guess (and never echo it).
-            throw fail(
-                "credentials need a colon: redis://user:password@host, or redis://:password@host for the default user")
-        }
-        guard let user = percentDecode(String(userinfo[..<colon])),
-            let pass = percentDecode(String(userinfo[userinfo.index(after: colon)...]))
-        else {
+        let colon = userinfo.firstIndex(of: ":") ?? userinfo.endIndex
+        let passwordText = colon == userinfo.endIndex ? "" : String(userinfo[userinfo.index(after: colon)...])
+        guard let user = percentDecode(String(userinfo[..<colon])), let pass = percentDecode(passwordText) else {
             throw fail("the credentials contain a bad percent-escape (write %40 for @, %3A for :, %25 for %)")
         }
         return (user.isEmpty ? nil : user, pass.isEmpty ? nil : pass)
@@ -332,7 +330,7 @@ extension RedisLocation {
     /// The input with any password replaced by `***`, for error messages.
     ///
     /// Everything after the first ":" of the userinfo is masked; a userinfo without a colon is
-    /// masked whole (redis-cli would read it as a password).
+    /// masked whole (it names a user, but someone used to redis-cli may have put a password there).
     static func redactCredentials(in input: String) -> String {
         let schemeEnd = input.firstRange(of: "://")
         let authorityStart = schemeEnd?.upperBound ?? input.startIndex

@@ -15,7 +15,9 @@ public import ClustmakePlanner
 /// is quoted for the remote shell in ``argv``, and ``shellLine`` quotes every element of ``argv`` once more for the
 /// local shell. Safe words need neither, so the line reads exactly like compmake's. For a local host
 /// (``Host/isLocal``) the ssh part is dropped and the worker reaches redis directly
-/// (`--redis_host=REDISHOST:REDISPORT`, or `unix:/path` for a socket).
+/// (`--redis_host=REDISHOST:REDISPORT`, or `unix:/path` for a socket). A redis database other than 0 is named in
+/// `--redis_host` (`redis://localhost:TUNNEL/N`, `redis://REDISHOST:REDISPORT/N`, `unix:/path?db=N`); with database 0
+/// the line is compmake's.
 ///
 /// The job's own command never appears (workers read it from redis), nor does any password. This is the only
 /// place that builds the line: the scripts and the executor both use it.
@@ -76,7 +78,7 @@ public struct JobLine: Sendable, Hashable {
     ) {
         let tunnelPort = host.tunnelPort(instance: instance)
         // A local worker reaches redis directly; a remote one through its slot's tunnel.
-        let redisHost = host.isLocal ? settings.redis.description : "localhost:\(tunnelPort)"
+        let redisHost = host.isLocal ? settings.redis.description : settings.redis.tunnelEnd(port: tunnelPort)
         let stdinPassword = passwordOnStdin && !host.isLocal
         let command =
             [

@@ -1,24 +1,41 @@
 public import ClustmakeModel
 
-/// Where the workers' redis is, as seen from the machine that runs the scripts: a TCP address or a unix socket.
+/// Where the workers' redis is, as seen from the machine that runs the scripts: a TCP address or a unix socket,
+/// and the database index.
 ///
-/// Only the address: no database index, user or password. A job line carries it as the target of the reverse
-/// tunnel (`-R PORT:HOST:PORT`, or `-R PORT:/path/to/redis.sock`) or, for a local host, as the worker's
-/// `--redis_host`. Passwords never appear in scripts.
-public enum RedisAddress: Sendable, Hashable, CustomStringConvertible {
-    /// A host name or IP address (IPv6 without brackets) and a TCP port.
-    case tcp(host: String, port: Int)
-    /// The absolute path of a unix domain socket.
-    case unix(path: String)
+/// No user or password: a job line carries the address as the target of the reverse tunnel
+/// (`-R PORT:HOST:PORT`, or `-R PORT:/path/to/redis.sock`) or, for a local host, as the worker's `--redis_host`,
+/// and the database in the worker's `--redis_host` when it is not 0. Passwords never appear in scripts.
+public struct RedisAddress: Sendable, Hashable, CustomStringConvertible {
+    /// A TCP address (IPv6 without brackets) or the absolute path of a unix domain socket.
+    public var address: RedisLocation.Address
+    /// The database index the workers select, 0 by default.
+    public var database: Int
 
-    /// redis on this machine at its default port: `localhost:6379`.
+    /// An address and a database index.
+    public init(address: RedisLocation.Address, database: Int = 0) {
+        self.address = address
+        self.database = database
+    }
+
+    /// A host name or IP address (IPv6 without brackets), a TCP port and a database index.
+    public static func tcp(host: String, port: Int, database: Int = 0) -> RedisAddress {
+        RedisAddress(address: .tcp(host: host, port: port), database: database)
+    }
+
+    /// The absolute path of a unix domain socket and a database index.
+    public static func unix(path: String, database: Int = 0) -> RedisAddress {
+        RedisAddress(address: .unix(path: path), database: database)
+    }
+
+    /// redis on this machine at its default port: `localhost:6379`, database 0.
     public static let `default` = RedisAddress.tcp(host: "localhost", port: 6379)
 
     /// Reads an address from a redis URL (as in a cluster file's `redis: url:` or `--redis`), with the rules of
     /// ``ClustmakeModel/RedisLocation/init(parsing:)``.
     ///
-    /// Credentials in the URL are dropped (workers get the password elsewhere, never from a script). A database
-    /// other than 0 is refused: compmake's job line has no way to pass one.
+    /// Credentials in the URL are dropped (workers get the password elsewhere, never from a script); the
+    /// database index is kept.
     /// - Throws: ``ScriptError`` with code ``ScriptError/Code/invalidRedis`` (the message never shows a password).
     public init(parsing text: String) throws(ScriptError) {
         let endpoint: RedisLocation
@@ -28,38 +45,35 @@ public enum RedisAddress: Sendable, Hashable, CustomStringConvertible {
             throw ScriptError(
                 .invalidRedis, error.message, fix: "Write it as one of: \(RedisLocation.acceptedForms).")
         }
-        guard endpoint.database == 0 else {
+        if case .unix(let path) = endpoint.address, path.contains(":") {
             throw ScriptError(
-                .invalidRedis,
-                "the redis address \(endpoint) selects database \(endpoint.database), which job lines cannot carry.",
-                fix: "Use database 0 for clustmake (compmake's job line cannot select another), e.g. a separate "
-                    + "redis instance.")
+                .invalidRedis, "the socket path '\(path)' contains ':', which ssh's -R option cannot carry.",
+                fix: "Move the socket to a path without ':'.")
         }
-        switch endpoint.address {
+        self.init(address: endpoint.address, database: endpoint.database)
+    }
+
+    /// `host:port` (`[::1]:6379` for IPv6) or `unix:/path/to/socket` for database 0, as compmake wrote it;
+    /// `redis://host:port/N` or `unix:/path/to/socket?db=N` for another database. How plan.json and the scripts'
+    /// comments show it, and what a local worker gets as `--redis_host`.
+    public var description: String {
+        switch address {
         case .tcp(let host, let port):
-            self = .tcp(host: host, port: port)
+            database == 0 ? "\(bracketed(host)):\(port)" : "redis://\(bracketed(host)):\(port)/\(database)"
         case .unix(let path):
-            guard !path.contains(":") else {
-                throw ScriptError(
-                    .invalidRedis, "the socket path '\(path)' contains ':', which ssh's -R option cannot carry.",
-                    fix: "Move the socket to a path without ':'.")
-            }
-            self = .unix(path: path)
+            database == 0 ? "unix:\(path)" : "unix:\(path)?db=\(database)"
         }
     }
 
-    /// `host:port` (`[::1]:6379` for IPv6) or `unix:/path/to/socket`: how plan.json and the scripts' comments
-    /// show it, and what a local worker gets as `--redis_host`.
-    public var description: String {
-        switch self {
-        case .tcp(let host, let port): "\(bracketed(host)):\(port)"
-        case .unix(let path): "unix:\(path)"
-        }
+    /// What a remote worker gets as `--redis_host` when it reaches this redis through the tunnel on `port`:
+    /// `localhost:PORT`, as compmake wrote it, or `redis://localhost:PORT/N` for a database other than 0.
+    public func tunnelEnd(port: Int) -> String {
+        database == 0 ? "localhost:\(port)" : "redis://localhost:\(port)/\(database)"
     }
 
     /// The target of a reverse tunnel to this redis: `host:port` or the socket path.
-    var tunnelTarget: String {
-        switch self {
+    public var tunnelTarget: String {
+        switch address {
         case .tcp(let host, let port): "\(bracketed(host)):\(port)"
         case .unix(let path): path
         }

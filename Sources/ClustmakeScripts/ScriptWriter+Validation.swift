@@ -75,7 +75,7 @@ extension ScriptWriter {
             }
         }
         try checkTunnelPorts(hosts)
-        if case .unix(let path) = settings.redis {
+        if case .unix(let path) = settings.redis.address {
             try checkScriptSafe(path, field: "redis socket path", subject: nil)
         }
     }

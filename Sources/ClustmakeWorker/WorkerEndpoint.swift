@@ -17,20 +17,17 @@ enum WorkerEndpoint {
     static func resolve(_ arguments: WorkerArguments) throws(WorkerError) -> RedisEndpoint {
         var endpoint: RedisEndpoint
         let host = arguments.redisHost
-        if host.hasPrefix("unix:") && !host.hasPrefix("unix://") {
-            let path = String(host.dropFirst("unix:".count))
-            guard path.hasPrefix("/") else {
-                throw WorkerError(
-                    WorkerExitStatus.badArguments,
-                    "--redis_host=\(host): the socket path must be absolute (unix:/path/to/redis.sock)")
-            }
-            endpoint = RedisEndpoint(unixSocket: path)
-        } else {
-            do {
-                endpoint = try RedisEndpoint(parsing: host)
-            } catch {
-                throw WorkerError(WorkerExitStatus.badArguments, "--redis_host: \(error.message)")
-            }
+        if host.hasPrefix("unix:") && !host.hasPrefix("unix:/") {
+            throw WorkerError(
+                WorkerExitStatus.badArguments,
+                "--redis_host=\(host): the socket path must be absolute (unix:/path/to/redis.sock)")
+        }
+        // The one parser of redis addresses: `unix:/path?db=N` and `redis://host:port/N` carry a database, which
+        // every connection of the worker selects.
+        do {
+            endpoint = try RedisEndpoint(parsing: host)
+        } catch {
+            throw WorkerError(WorkerExitStatus.badArguments, "--redis_host: \(error.message)")
         }
         if endpoint.password != nil {
             throw WorkerError(

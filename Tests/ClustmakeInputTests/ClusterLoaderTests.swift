@@ -96,4 +96,109 @@ import Testing
         #expect(error.description.hasPrefix("cluster.yaml:3:5: host 'n1': unknown key 'proccessors'."))
         #expect(error.description.contains("Did you mean 'processors'?"))
     }
+
+    @Test("a merge key (<<: *base) fills a host's settings, and the host's own keys win")
+    func mergeKey() throws {
+        let cluster = try load(
+            """
+            types:
+              big: &base
+                username: alice
+                processors: 4
+                nice: 5
+            hosts:
+              n1:
+                <<: *base
+                host: n1.lab
+                processors: 8
+              n2: {<<: *base}
+            """)
+        let (n1, n2) = (cluster.hosts[0], cluster.hosts[1])
+        #expect(n1.address == "n1.lab" && n1.username == "alice" && n1.processors == 8 && n1.nice == 5)
+        #expect(n2.address == "n2" && n2.username == "alice" && n2.processors == 4 && n2.nice == 5)
+    }
+
+    @Test("a list of merged mappings: an earlier mapping wins over a later one, explicit keys over both")
+    func mergeList() throws {
+        let cluster = try load(
+            """
+            types:
+              fast: &fast {processors: 16, speed: 2}
+              lab: &lab {processors: 2, username: bob, nice: 3}
+            hosts:
+              n1:
+                <<: [*fast, *lab]
+                nice: 7
+            """)
+        let host = cluster.hosts[0]
+        #expect(host.processors == 16 && host.speed == 2 && host.username == "bob" && host.nice == 7)
+    }
+
+    @Test("a bad value that comes through a merge key is reported where it is written")
+    func mergedErrorPlace() throws {
+        let error = try #require(
+            failure(
+                """
+                types:
+                  base: &base
+                    processors: 0
+                hosts:
+                  n1:
+                    <<: *base
+                """))
+        #expect(error.description.hasPrefix("cluster.yaml:3:17: host 'n1': 'processors' is 0"), "\(error)")
+        let unknown = try #require(
+            failure("types:\n  base: &base {proccessors: 2}\nhosts:\n  n1: {<<: *base}\n"))
+        #expect(unknown.code == .unknownKey)
+        #expect(unknown.line == 2 && unknown.column == 16, "\(unknown)")
+    }
+
+    @Test(
+        "a merge key that names no mapping is refused at its value",
+        arguments: [
+            ("hosts:\n  n1:\n    <<: 4\n", 3, 9),
+            // The list the alias names, where it is written (from its anchor).
+            ("a: &a [1]\nhosts:\n  n1:\n    <<: [*a]\n", 1, 4),
+        ])
+    func badMerge(text: String, line: Int, column: Int) throws {
+        let error = try #require(failure(text))
+        #expect(error.code == .wrongType, "\(error)")
+        #expect(error.message.contains("merge key '<<'"), "\(error)")
+        #expect(error.line == line && error.column == column, "\(error)")
+    }
+
+    @Test("a quoted '<<' is an ordinary key, refused as unknown")
+    func quotedMergeKey() throws {
+        let error = try #require(failure("hosts:\n  n1: {'<<': {processors: 2}}\n"))
+        #expect(error.code == .unknownKey && error.message.contains("'<<'"), "\(error)")
+    }
+
+    @Test("nested aliases are resolved once each, not expanded", .timeLimit(.minutes(1)))
+    func aliasBomb() throws {
+        var text = "types:\n  t0: &l0 {a: 1}\n"
+        for level in 1...40 {
+            text += "  t\(level): {ssh_options: &l\(level) [*l\(level - 1), *l\(level - 1)]}\n"
+        }
+        text += "hosts:\n  n1: {<<: *l0, ssh_options: *l40}\n"
+        let error = try #require(failure(text))
+        #expect(error.code == .unknownKey, "\(error)")
+    }
+
+    @Test("compmake's top-level cluster_nice is every host's nice, unless the host or its type sets one")
+    func clusterNice() throws {
+        let cluster = try load(
+            """
+            cluster_nice: 4
+            types:
+              quiet: {nice: 19}
+            hosts:
+              n1: {}
+              n2: {nice: -2}
+              n3: {type: quiet}
+            """)
+        #expect(cluster.hosts.map(\.nice) == [4, -2, 19])
+        #expect(try load("hosts: {n1: {}}").hosts[0].nice == 10)
+        let error = try #require(failure("cluster_nice: 30\nhosts: {n1: {}}\n"))
+        #expect(error.code == .invalidValue && error.line == 1 && error.column == 15, "\(error)")
+    }
 }

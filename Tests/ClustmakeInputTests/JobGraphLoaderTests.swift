@@ -130,6 +130,42 @@ import Testing
         #expect(error.description.hasPrefix("jobs.yaml:4:11: job 'a': 'cost' must be a number"))
     }
 
+    @Test(
+        "a YAML graph's semantic errors name the line and column of what they are about",
+        arguments: [
+            ("jobs:\n  - {id: a, command: x}\n  - {id: 'b c', command: x}\n", InputError.Code.invalidID, 3, 10),
+            ("jobs:\n  - {id: a, command: x}\n  - id: a\n    command: y\n", .duplicateID, 3, 9),
+            ("jobs:\n  - {id: a, command: x}\n  - {id: b, command: x, deps: [a, b]}\n", .cycle, 3, 35),
+            (
+                "jobs:\n  - {id: a, command: x}\n  - id: b\n    command: x\n    deps:\n      - a\n      - alignn\n",
+                .unknownDependency, 7, 9
+            ),
+            ("namespace: 'my ns'\njobs:\n  - {id: a, command: x}\n", .invalidID, 1, 12),
+            ("jobs:\n  - {id: a, command: x, deps: [b]}\n  - {id: b, command: x, deps: [a]}\n", .cycle, 2, 10),
+        ])
+    func yamlGraphErrorPlaces(text: String, code: InputError.Code, line: Int, column: Int) throws {
+        let error = try #require(failure(text, file: "jobs.yaml"))
+        #expect(error.code == code, "\(error)")
+        #expect(error.line == line && error.column == column, "\(error)")
+        #expect(error.description.hasPrefix("jobs.yaml:\(line):\(column): "), "\(error)")
+    }
+
+    @Test("YAML merge keys work in job graphs: shared settings once, a job's own keys win")
+    func yamlMergeKeysInGraphs() throws {
+        let graph = try load(
+            """
+            jobs:
+              - &common {id: a, command: "echo a", cores: 4, retries: 2, tags: [x]}
+              - {<<: *common, id: b, deps: [a], retries: 0}
+              - <<: [{cost: 3, cores: 2}, *common]
+                id: c
+            """, file: "jobs.yaml")
+        #expect(graph.jobs.map(\.id) == ["a", "b", "c"])
+        #expect(graph.jobs[1].cores == 4 && graph.jobs[1].retries == 0 && graph.jobs[1].deps == ["a"])
+        #expect(graph.jobs[2].cores == 2 && graph.jobs[2].cost == 3 && graph.jobs[2].retries == 2)
+        #expect(graph.jobs[2].command == .shell("echo a"))
+    }
+
     @Test("a job error names the job")
     func namesTheJob() throws {
         let error = try #require(failure("{\"jobs\": [{\"id\": \"a\", \"command\": \"x\", \"retries\": -1}]}"))

@@ -233,9 +233,14 @@ import Testing
         #expect(stopped[.ssh].detail == "ssh to h1 did not finish within 1.00 s; it was stopped", "\(stopped[.ssh])")
     }
 
-    @Test("a database other than 0 is refused before any host is checked")
-    func databaseRefused() throws {
-        #expect(throws: HostsError.self) { try HostChecker(redis: RedisEndpoint(host: "localhost", database: 2)) }
+    @Test("a database other than 0 is checked like database 0; a socket path ssh cannot forward is refused first")
+    func databaseChecked() async throws {
+        let redis = try RedisServer()
+        let cluster = try SSHTestCluster(hosts: 1)
+        let checks = try await HostChecker(redis: redis.endpoint.withDatabase(2)).check(
+            Cluster(hosts: HostsFixture.hosts(of: cluster)))
+        #expect(checks.count == 1 && checks[0].passed, "\(checks.map(\.findings))")
+        #expect(throws: HostsError.self) { try HostChecker(redis: RedisEndpoint(unixSocket: "/tmp/a:b.sock")) }
     }
 }
 

@@ -167,6 +167,37 @@ import Testing
         #expect(!record.hostsUsed.isEmpty && record.hostsUsed.isSubset(of: ["h1", "h2"]))
     }
 
+    @Test("a redis database other than 0: remote and local workers select it, and every key of the run is there")
+    func databaseOtherThanZero() throws {
+        let fixture = try RunFixture(hosts: 2)
+        let graph = try fixture.graphFile(
+            """
+            jobs:
+              - {id: a, command: "true"}
+              - {id: b, command: "true", deps: [a]}
+              - {id: c, command: "true", deps: [a]}
+            """)
+        let url = "redis://127.0.0.1:\(fixture.redis.port)/3"
+        let remote = try fixture.run([
+            "run", graph, "--cluster", try fixture.clusterFile(), "--redis", url, "--namespace", fixture.ns("db3"),
+            "--bundle", "off",
+        ])
+        #expect(remote.status == 0, "\(remote.stdout)\n\(remote.stderr.suffix(3000))")
+        let database3 = try fixture.redis.connect(database: 3)
+        let record = try RunRecord(store: try JobStore(connection: database3, namespace: fixture.ns("db3")))
+        record.expectEveryJobDoneOnce()
+        #expect(!record.hostsUsed.isEmpty && record.hostsUsed.isSubset(of: ["h1", "h2"]))
+        // A local worker gets the database in --redis_host as well.
+        let local = try fixture.run(["run", graph, "--redis", url, "--namespace", fixture.ns("db3-local")])
+        #expect(local.status == 0, "\(local.stdout)\n\(local.stderr.suffix(3000))")
+        let localRecord = try RunRecord(store: try JobStore(connection: database3, namespace: fixture.ns("db3-local")))
+        localRecord.expectEveryJobDoneOnce()
+        #expect(localRecord.hostsUsed == ["localhost"])
+        // Nothing of either run went to database 0.
+        #expect(try fixture.redis.connect().command("DBSIZE").expectInteger() == 0)
+        #expect(try database3.command("DBSIZE").expectInteger() > 0)
+    }
+
     @Test("on a terminal: a live progress line (done, running, busy slots per host, elapsed, ETA), events above it")
     func progressOnTerminal() throws {
         let fixture = try RunFixture(hosts: 1)

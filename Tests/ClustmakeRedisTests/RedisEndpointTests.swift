@@ -14,6 +14,8 @@ import Testing
             RedisEndpoint(host: "host", port: 7000, database: 1, username: "alice", password: "pw")
         ),
         ("redis://alice:@host", RedisEndpoint(host: "host", username: "alice")),
+        ("redis://alice@host:6380/3", RedisEndpoint(host: "host", port: 6380, database: 3, username: "alice")),
+        ("unix://bob@/tmp/r.sock?db=2", RedisEndpoint(unixSocket: "/tmp/r.sock", database: 2, username: "bob")),
         (
             "redis://alice:p%40ss%3Aw%2Fo%25rd@host",
             RedisEndpoint(host: "host", username: "alice", password: "p@ss:w/o%rd")
@@ -66,7 +68,6 @@ import Testing
         ("host:port:6379", "IPv6 addresses need brackets"),
         ("host:6379/2", "a database index needs the redis:// scheme"),
         ("user:pw@host", "credentials need the redis:// scheme"),
-        ("redis://alice@host", "credentials need a colon"),
         ("redis://:%zz@host", "bad percent-escape"),
         ("unix://relative/path.sock", "the socket path must be absolute"),
         ("unix://", "the socket path must be absolute"),
@@ -88,7 +89,7 @@ import Testing
         "a password in a malformed URL is not echoed in the error",
         arguments: [
             "redis://alice:Hunter2Secret@host:notaport", "redis://:Hunter2Secret@host:6379/x",
-            "redis://Hunter2Secret@host", "rediss://:Hunter2Secret@host", "user:Hunter2Secret@host",
+            "redis://Hunter2Secret@host:notaport", "rediss://:Hunter2Secret@host", "user:Hunter2Secret@host",
             "unix://bob:Hunter2Secret@/tmp/s.sock?x=1",
         ])
     func parseErrorsRedactPasswords(input: String) throws {

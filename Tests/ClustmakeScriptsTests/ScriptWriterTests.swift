@@ -68,8 +68,11 @@ import Testing
 
         #expect(throws: ScriptError.self) { try ScriptWriter(plan: plan, options: ScriptOptions(namespace: "a b")) }
         #expect(throws: ScriptError.self) { try ScriptWriter(plan: plan, options: ScriptOptions(waitSeconds: -1)) }
+        // A database other than 0 is kept for the workers; the password is dropped.
+        let database4 = try ScriptWriter(plan: plan.changingCluster { $0.redis.url = "redis://:pw@db:6379/4" })
+        #expect(database4.settings.redis == .tcp(host: "db", port: 6379, database: 4))
         let badRedis = try #require(throws: ScriptError.self) {
-            try ScriptWriter(plan: plan.changingCluster { $0.redis.url = "redis://:pw@db:6379/4" })
+            try ScriptWriter(plan: plan.changingCluster { $0.redis.url = "redis://:pw@db:6379/x" })
         }
         #expect(badRedis.code == .invalidRedis)
         #expect(badRedis.subject == "the cluster's redis url")

@@ -1,3 +1,4 @@
+import ClustmakeRedis
 import Testing
 
 @testable import ClustmakeWorker
@@ -22,6 +23,23 @@ import Testing
         ])
         #expect(arguments.hostname == "nodeB" && arguments.namespace == "cmex" && arguments.more)
         #expect(arguments.jobs == ["A", "B"] && arguments.wait == nil)
+    }
+
+    @Test(
+        "--redis_host carries a redis database other than 0 in every form a job line writes",
+        arguments: [
+            ("localhost:13001", RedisEndpoint(host: "localhost", port: 13001)),
+            ("redis://localhost:13001/3", RedisEndpoint(host: "localhost", port: 13001, database: 3)),
+            ("unix:/run/r.sock", RedisEndpoint(unixSocket: "/run/r.sock")),
+            ("unix:/run/r.sock?db=4", RedisEndpoint(unixSocket: "/run/r.sock", database: 4)),
+            ("unix:///run/r.sock?db=2", RedisEndpoint(unixSocket: "/run/r.sock", database: 2)),
+        ])
+    func redisHostDatabase(redisHost: String, expected: RedisEndpoint) throws {
+        var arguments = try WorkerArguments(parsing: ["--redis_host=\(redisHost)", "--slave", "ns", "make_single", "a"])
+        let endpoint = try WorkerEndpoint.resolve(arguments)
+        #expect(endpoint.address == expected.address && endpoint.database == expected.database, "\(endpoint)")
+        arguments.redisHost = "unix:run/r.sock"
+        #expect(throws: WorkerError.self) { try WorkerEndpoint.resolve(arguments) }
     }
 
     @Test(
