@@ -62,13 +62,16 @@ struct RedisCommand: AsyncParsableCommand {
             timeout: timeout, replacesRunning: option != nil, isDefault: isDefault, watcher: watcherCommand())
     }
 
-    /// This executable's `redis watch`, or `nil` when the executable's path cannot be read.
+    /// `clustmake redis watch` of this executable when it is `clustmake`, else of a `clustmake` next to it (a program
+    /// that runs the commands in-process, such as the tests, must not start itself); `nil` when there is none.
     static func watcherCommand() -> [String]? {
         var buffer = [CChar](repeating: 0, count: 4096)
         let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
         guard count > 0 else { return nil }
         let path = String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return [path, "redis", "watch"]
+        let directory = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        let executable = path.hasSuffix("/clustmake") ? path : directory + "/clustmake"
+        return access(executable, X_OK) == 0 ? [executable, "redis", "watch"] : nil
     }
 
     /// Where the embedded redis lives.

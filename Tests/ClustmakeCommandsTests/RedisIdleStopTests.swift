@@ -58,6 +58,21 @@ import Testing
         #expect(RedisCommand.idleTimeout(parsing: text) == nil)
     }
 
+    @Test("the idle timeout: --idle-timeout (even when running), else the variable, else the last start's")
+    func settingPrecedence() throws {
+        let directory = try Directory()
+        let variable = [RedisCommand.idleTimeoutVariable: "5m"]
+        let start = try directory.clustmake(["redis", "start"], environment: variable)
+        #expect(start.stdout.contains("Idle stop: armed, after 5m 00s"), "\(start.stdout)")
+        let replaced = try directory.clustmake(["redis", "start", "--idle-timeout", "7m"], environment: variable)
+        #expect(replaced.stdout.hasPrefix("Already running"))
+        #expect(replaced.stdout.contains("Idle stop: armed, after 7m 00s"), "\(replaced.stdout)")
+        #expect(try directory.clustmake(["redis", "stop"]).status == 0)
+        #expect(try directory.clustmake(["push", try directory.graph(#"{"id": "a", "command": "true"}"#)]).status == 0)
+        let status = try directory.clustmake(["redis", "status"])
+        #expect(status.stdout.contains("Idle stop: armed, after 7m 00s"), "\(status.stdout)")
+    }
+
     @Test("redis start --idle-timeout 2s: status shows the stop armed and when it fires; the server then stops itself")
     func startedServerStopsItself() async throws {
         let directory = try Directory()
@@ -107,9 +122,63 @@ import Testing
         #expect(option.status == 2)
         #expect(option.stderr.contains("--idle-timeout must be a duration such as 600, 10m or 2h, or never"))
         let variable = try directory.clustmake(
-            ["redis", "start"], environment: [RedisCommand.idleTimeoutVariable: "soon"])
+            ["push", try directory.graph(#"{"id": "a", "command": "true"}"#)],
+            environment: [RedisCommand.idleTimeoutVariable: "soon"])
         #expect(variable.status == 2)
         #expect(variable.stderr.contains("CLUSTMAKE_REDIS_IDLE_TIMEOUT: 'soon' is not an idle timeout."))
         #expect(!FileManager.default.fileExists(atPath: directory.url.path + "/.clustmake/redis/redis.pid"))
+    }
+
+    @Test("after redis stop, the collector's commands start the embedded redis again, its data kept")
+    func collectorStartsIt() async throws {
+        let directory = try Directory()
+        let graph = try directory.graph(#"{"id": "a", "command": "true"}"#)
+        #expect(try directory.clustmake(["push", graph]).status == 0)
+        let stop = try directory.clustmake(["redis", "stop"])
+        #expect(stop.stdout.hasPrefix("Stopped redis"))
+        #expect(try directory.clustmake(["redis", "status"]).status == 3)
+
+        for command in [["status"], ["stats"], ["results", "--format", "tsv"]] {
+            _ = try directory.clustmake(["redis", "stop"])
+            let result = try directory.clustmake(command + ["--namespace", "demo"])
+            #expect(result.status == 0, "\(command): \(result.stderr)")
+            #expect(!result.stderr.contains("Is redis-server running"))
+            #expect(try directory.clustmake(["redis", "status"]).status == 0, "\(command) started it")
+        }
+        let status = try directory.clustmake(["status", "--namespace", "demo"])
+        #expect(status.stdout.contains("jobs 1"))
+
+        // Where it cannot be started, the message says why and how to start it.
+        _ = try directory.clustmake(["redis", "stop"])
+        let missing = try directory.clustmake(
+            ["status", "--namespace", "demo"], environment: ["CLUSTMAKE_REDIS_SERVER": "/nonexistent/redis-server"])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("cannot start the embedded redis of this directory"), "\(missing.stderr)")
+        #expect(missing.stderr.contains("redis-server not found at /nonexistent/redis-server"))
+        #expect(missing.stderr.contains("Start it by hand with `clustmake redis start`"))
+    }
+
+    @Test("in-process commands start the watcher from the clustmake next to them, never themselves")
+    func watcherIsClustmake() throws {
+        let watcher = try #require(RedisCommand.watcherCommand())
+        #expect(watcher == [try CLI.built("clustmake"), "redis", "watch"])
+    }
+
+    @Test("a run outlives the idle timeout: the server stays while the run goes, and stops itself after")
+    func runHoldsIt() async throws {
+        let directory = try Directory()
+        // No client is connected between the two jobs' workers, longer than the idle timeout: only the run's hold
+        // keeps the server.
+        let graph = try directory.graph(
+            #"{"id": "a", "command": "sleep 3"}, {"id": "b", "command": "true", "deps": ["a"]}"#)
+        let run = try directory.clustmake(["run", graph], environment: [RedisCommand.idleTimeoutVariable: "1s"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("done b on localhost"), "\(run.stderr)")
+        await #expect(throws: Never.self) {
+            try await directory.waitForRedisStatus(3, what: "the embedded redis stopped itself after the run")
+        }
+        let status = try directory.clustmake(["status", "--namespace", "demo"])
+        #expect(status.status == 0, "\(status.stderr)")
+        #expect(status.stdout.contains("done 2"), "\(status.stdout)")
     }
 }
