@@ -98,7 +98,7 @@ struct RedisCommand: AsyncParsableCommand {
         @Option(
             help: ArgumentHelp(
                 "Stop the server when nothing has used it for this long, e.g. 600, 10m, 2h; never (or 0) keeps it "
-                    + "(default: $CLUSTMAKE_REDIS_IDLE_TIMEOUT, else 10m).",
+                    + "(default: $CLUSTMAKE_REDIS_IDLE_TIMEOUT, else the last start's, else 10m).",
                 valueName: "duration"))
         var idleTimeout: String?
 

@@ -269,6 +269,8 @@ extension LocalRedis {
             Self.sleep(interval)
             polls += 1
             guard let pid = livePID() else {
+                // The directory is gone (removed with its server): nothing to lock, nothing to recreate.
+                if access(directory, F_OK) != 0 { return .serverGone }
                 // Decided under the directory's lock, so that a server started meanwhile finds this watcher either
                 // still watching or gone (and starts another).
                 let lock = try self.lock()

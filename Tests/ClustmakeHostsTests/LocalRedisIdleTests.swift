@@ -1,5 +1,6 @@
 import ClustmakeHosts
 import ClustmakeRedis
+import Foundation
 import Glibc
 import Testing
 
@@ -103,6 +104,20 @@ import Testing
             try await local.stop()
             #expect(try await watcher.value == .serverGone)
         }
+    }
+
+    @Test("a watcher whose server and directory were removed ends without making the directory again")
+    func directoryRemoved() async throws {
+        let state = try TemporaryDirectory()
+        let local = try LocalRedis(stateDirectory: state.path + "/.clustmake", idleStop: .init(timeout: .seconds(600)))
+        let running = try await local.ensureRunning()
+        let watcher = Task { try await local.watchIdle(poll: Self.poll) }
+        try await waitUntil("the watcher has looked") { await local.watchPolls() >= 1 }
+        kill(running.pid, SIGTERM)
+        try await waitUntil("the server exited") { !isRunning(running.pid) }
+        try FileManager.default.removeItem(atPath: state.path + "/.clustmake")
+        #expect(try await watcher.value == .serverGone)
+        #expect(access(state.path + "/.clustmake", F_OK) != 0)
     }
 
     @Test("with the idle timeout never, no watcher watches and the server keeps running")
