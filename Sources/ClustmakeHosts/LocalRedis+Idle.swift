@@ -190,6 +190,8 @@ extension LocalRedis {
         // `sh -c '"$@" &'` starts the watcher in the background and exits at once: the watcher is nobody's child
         // (init reaps it), so neither this command nor a long run keeps a zombie of it, and Spawn (clustmake's one
         // process runner) reaps the shell.
+        // What an earlier watcher last saw is not this one's.
+        unlink(idleWatchFile)
         let arguments =
             ["/bin/sh", "-c", "\"$@\" &", "sh"] + watcher + ["--state-dir", LocalRedis.directoryName(directory)]
         let ending: Spawn.Ending
@@ -256,6 +258,7 @@ extension LocalRedis {
         let watchLock = try Self.openLockFile(idleWatchLockFile)
         defer { close(watchLock) }
         guard flock(watchLock, LOCK_EX | LOCK_NB) == 0 else { return .anotherWatcher }
+        writeWatchState(idleSince: nil, busy: "the watcher has not looked yet", polls: 0)
         var observer = ClientObserver(local: self)
         defer { observer.connection?.close() }
         var idleSince: Double?

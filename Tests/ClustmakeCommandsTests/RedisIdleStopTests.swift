@@ -85,6 +85,11 @@ import Testing
         let log = try String(
             contentsOf: directory.url.appendingPathComponent(".clustmake/redis/idle-watch.log"), encoding: .utf8)
         #expect(log.contains("stopped redis after"))
+
+        // Started again, it has a new watcher: status never shows what the last one saw.
+        let again = try directory.clustmake(["redis", "start"])
+        #expect(again.stdout.contains("Idle stop: armed, after 2.00 s"), "\(again.stdout)")
+        #expect(!again.stdout.contains("stopped after"), "\(again.stdout)")
     }
 
     @Test("while it is idle, redis status says when the idle stop fires")

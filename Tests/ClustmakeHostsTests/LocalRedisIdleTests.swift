@@ -2,6 +2,7 @@ import ClustmakeHosts
 import ClustmakeRedis
 import Foundation
 import Glibc
+import Synchronization
 import Testing
 
 /// The idle stop of the embedded redis: a real `redis-server` per test, watched by ``LocalRedis/watchIdle(poll:)`` in
@@ -84,6 +85,30 @@ import Testing
             }
             #expect(!isRunning(running.pid))
         }
+    }
+
+    @Test("a command's hold waits while the watcher stops the server (it holds in-use exclusively), then gets it")
+    func holdWaitsForAStop() async throws {
+        let state = try TemporaryDirectory()
+        let local = try LocalRedis(stateDirectory: state.path)
+        _ = try await local.hold()  // makes the directory and its in-use file
+        // The watcher's side of a stop: in-use taken exclusively, without waiting.
+        let stopper = open(local.directory + "/in-use", O_RDWR | O_CLOEXEC)
+        try #require(stopper >= 0)
+        defer { close(stopper) }
+        #expect(flock(stopper, LOCK_EX | LOCK_NB) == 0)
+        let held = Mutex(false)
+        let waiting = Task {
+            let hold = try await local.hold()
+            held.withLock { $0 = true }
+            withExtendedLifetime(hold) {}
+        }
+        // Nothing to wait for: the hold must not come while the stop goes on, however long that is.
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(!held.withLock { $0 })
+        flock(stopper, LOCK_UN)
+        try await waiting.value
+        #expect(held.withLock { $0 })
     }
 
     @Test("while it is idle, status says when the idle stop fires")
