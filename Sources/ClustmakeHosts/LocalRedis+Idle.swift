@@ -187,11 +187,11 @@ extension LocalRedis {
     /// Starts `watcher` in the background and waits (up to ten seconds) until it holds its lock, so that
     /// ``status()`` right after a start reports the idle stop armed.
     private func startWatcher(_ watcher: [String]) async throws(HostsError) {
+        // What an earlier watcher last saw is not this one's.
+        unlink(idleWatchFile)
         // `sh -c '"$@" &'` starts the watcher in the background and exits at once: the watcher is nobody's child
         // (init reaps it), so neither this command nor a long run keeps a zombie of it, and Spawn (clustmake's one
         // process runner) reaps the shell.
-        // What an earlier watcher last saw is not this one's.
-        unlink(idleWatchFile)
         let arguments =
             ["/bin/sh", "-c", "\"$@\" &", "sh"] + watcher + ["--state-dir", LocalRedis.directoryName(directory)]
         let ending: Spawn.Ending
@@ -263,22 +263,32 @@ extension LocalRedis {
         defer { observer.connection?.close() }
         var idleSince: Double?
         var polls = 0
+        // Every way out but an error is decided with the directory's lock held, and lets go of the watcher's lock
+        // before that one: a start meanwhile (which holds the directory's lock) finds this watcher either still
+        // watching, or gone and to be replaced.
+        func end(_ end: WatchEnd) -> WatchEnd {
+            flock(watchLock, LOCK_UN)
+            return end
+        }
         while true {
             guard case .some(.some(let timeout)) = recordedIdleTimeout() else {
-                writeWatchState(idleSince: nil, busy: "the idle timeout is never", polls: polls)
-                return .disabled
+                let lock = try self.lock()
+                defer { close(lock) }
+                guard case .some(.some) = recordedIdleTimeout() else {
+                    writeWatchState(idleSince: nil, busy: "the idle timeout is never", polls: polls)
+                    return end(.disabled)
+                }
+                continue
             }
             let interval = poll ?? min(max(timeout / 4, .milliseconds(100)), .seconds(5))
             Self.sleep(interval)
             polls += 1
             guard let pid = livePID() else {
                 // The directory is gone (removed with its server): nothing to lock, nothing to recreate.
-                if access(directory, F_OK) != 0 { return .serverGone }
-                // Decided under the directory's lock, so that a server started meanwhile finds this watcher either
-                // still watching or gone (and starts another).
+                if access(directory, F_OK) != 0 { return end(.serverGone) }
                 let lock = try self.lock()
                 defer { close(lock) }
-                if livePID() == nil { return .serverGone }
+                if livePID() == nil { return end(.serverGone) }
                 continue
             }
             let now = UTCTime.now().secondsSince1970
@@ -302,7 +312,7 @@ extension LocalRedis {
             try shutDown(pid: pid, timeout: .seconds(20))
             let idle = UTCTime.now().secondsSince1970 - since
             writeWatchState(idleSince: nil, busy: "stopped after \(Format.duration(idle)) idle", polls: polls)
-            return .stopped(idleSeconds: idle)
+            return end(.stopped(idleSeconds: idle))
         }
     }
 

@@ -145,6 +145,30 @@ import Testing
         #expect(access(state.path + "/.clustmake", F_OK) != 0)
     }
 
+    @Test("a watcher that finds the idle timeout never while a start switches it on keeps watching")
+    func switchedOnMeanwhile() async throws {
+        let state = try TemporaryDirectory()
+        let local = try LocalRedis(stateDirectory: state.path, idleStop: .never)
+        try await stopping(local) {
+            let running = try await local.ensureRunning()
+            // A start in progress holds the directory's lock while it records the idle timeout.
+            let starter = open(local.directory + "/lock", O_RDWR | O_CLOEXEC)
+            try #require(starter >= 0)
+            defer { close(starter) }
+            #expect(flock(starter, LOCK_EX) == 0)
+            let watcher = Task { try await local.watchIdle(poll: Self.poll) }
+            try await waitUntil("the watcher runs") { await local.status().idleWatch?.watching == true }
+            try "2\n".write(toFile: local.directory + "/idle-timeout", atomically: true, encoding: .utf8)
+            flock(starter, LOCK_UN)
+            let end = try await watcher.value
+            guard case .stopped = end else {
+                Issue.record("the watcher ended with \(end), not a stop")
+                return
+            }
+            #expect(!isRunning(running.pid))
+        }
+    }
+
     @Test("with the idle timeout never, no watcher watches and the server keeps running")
     func never() async throws {
         let state = try TemporaryDirectory()
