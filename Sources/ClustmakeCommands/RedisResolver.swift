@@ -3,6 +3,7 @@ import ClustmakeModel
 import ClustmakeRedis
 import ClustmakeScripts
 import ClustmakeStore
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -15,9 +16,10 @@ import ClustmakeStore
 /// 1. `--redis URL`;
 /// 2. the cluster file's `redis: url:`;
 /// 3. `localhost:6379` when only `--redis-password-file` was given (a password means a server of your own);
-/// 4. this directory's embedded redis (`.clustmake/redis`): the commands that write (run, push, hosts check) start
-///    it if needed; the commands that read (status, stats, results, logs, report, plan's learned costs) use it when
-///    it was ever started here, and `localhost:6379` otherwise (there would be nothing to read);
+/// 4. this directory's embedded redis (`.clustmake/redis`), started if it does not run (it stops itself when idle):
+///    by the commands that write (run, push, hosts check) always; by the commands that read (status, stats,
+///    results, logs, report, plan's learned costs) when it was ever started here, and `localhost:6379` otherwise
+///    (there would be nothing to read). A command that uses it holds it until it exits, so the idle stop waits;
 /// 5. `localhost:6379`.
 ///
 /// The password, for an address from 1 to 3 or 5, is the first of: `--redis-password-file`; a password in
@@ -41,7 +43,8 @@ struct RedisResolver {
     enum EmbeddedUse: Sendable {
         /// Start it if it does not run (run, push, hosts check).
         case start
-        /// Use it if it was ever started here, else `localhost:6379` (the commands that only read).
+        /// Start and use it if it was ever started here (its password file exists), else `localhost:6379` (the
+        /// commands that only read).
         case ifPresent
     }
 
@@ -155,26 +158,37 @@ struct RedisResolver {
     ///   the embedded redis cannot be started.
     func resolve(embedded: EmbeddedUse) async throws -> Target {
         guard source == .embedded else { return try configuredTarget() }
-        switch embedded {
-        case .start:
-            do {
-                let local = try LocalRedis()
-                let running = try await local.ensureRunning()
-                return Target(
-                    endpoint: running.endpoint, address: .unix(path: local.socketPath), source: .embedded,
-                    embeddedPasswordFile: local.passwordFile)
-            } catch {
-                throw CommandFailure(status: 1, "cannot start the embedded redis: \(error)")
-            }
-        case .ifPresent:
-            // Its password file exists once it was started here; a reader needs no server started for it.
-            if let local = try? LocalRedis(), let endpoint = try? local.endpoint() {
-                return Target(
-                    endpoint: endpoint, address: .unix(path: local.socketPath), source: .embedded,
-                    embeddedPasswordFile: local.passwordFile)
-            }
-            return try configuredTarget()
+        let local: LocalRedis
+        do {
+            local = try LocalRedis(idleStop: try RedisCommand.idleStop(option: nil, environment: environment))
+        } catch let error as HostsError {
+            throw CommandFailure(status: 1, "cannot use the embedded redis: \(error)")
         }
+        // Its password file exists once it was started here; a reader needs no server started to read nothing.
+        if embedded == .ifPresent && (try? local.endpoint()) == nil { return try configuredTarget() }
+        do {
+            try await Self.hold(local)
+            let running = try await local.ensureRunning()
+            return Target(
+                endpoint: running.endpoint, address: .unix(path: local.socketPath), source: .embedded,
+                embeddedPasswordFile: local.passwordFile)
+        } catch {
+            throw CommandFailure(
+                status: 1,
+                "cannot start the embedded redis of this directory (\(local.directory)): \(error) "
+                    + "Start it by hand with `clustmake redis start` once that is fixed, or pass --redis URL.")
+        }
+    }
+
+    /// The holds this process keeps on embedded redis servers until it exits (``ClustmakeHosts/LocalRedis/hold()``):
+    /// the idle stop never stops a server while a command that resolved it runs.
+    private static let holds = Mutex<[String: LocalRedis.Hold]>([:])
+
+    /// Holds `local` for the rest of this process, once.
+    private static func hold(_ local: LocalRedis) async throws(HostsError) {
+        if holds.withLock({ $0[local.directory] != nil }) { return }
+        let hold = try await local.hold()
+        holds.withLock { $0[local.directory] = hold }
     }
 
     private func configuredTarget() throws(InputError) -> Target {

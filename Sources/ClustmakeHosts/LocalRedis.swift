@@ -28,6 +28,9 @@ import ClustmakeSystem
 /// | `redis.pid`, `redis.log` | the server's process id and log |
 /// | `appendonlydir/` | the data |
 /// | `lock` | taken while starting or stopping, so two commands never start two servers |
+/// | `idle-timeout` | the server's idle timeout, `never` or seconds (``IdleStop``), written when it starts |
+/// | `idle-watch`, `idle-watch.lock`, `idle-watch.log` | the idle watcher's last look, its lock and its log |
+/// | `in-use` | held shared by every command that uses the server (``hold()``) |
 ///
 /// Every method is safe to call from concurrent commands in the same directory. The blocking parts (redis calls,
 /// the lock) run on threads of their own.
@@ -50,6 +53,8 @@ public struct LocalRedis: Sendable {
     /// The `redis-server` to start; `nil`: `$CLUSTMAKE_REDIS_SERVER`, else `PATH`, `/usr/bin`, `/usr/sbin`,
     /// `/usr/local/bin`.
     public let redisServer: String?
+    /// When a server this value starts stops by itself (``IdleStop``); ``IdleStop/never`` by default.
+    public let idleStop: IdleStop
 
     /// A running server.
     public struct Running: Sendable {
@@ -81,16 +86,20 @@ public struct LocalRedis: Sendable {
         public var usedMemoryBytes: Int64?
         /// Why it does not answer, when it runs but does not.
         public var problem: String?
+        /// Its idle stop, when it runs: the timeout, and what the watcher last saw.
+        public var idleWatch: IdleWatch?
     }
 
     /// Describes the server under `stateDirectory` (nothing is created until ``ensureRunning(timeout:)``).
     /// - Parameters:
     ///   - stateDirectory: clustmake's state directory, `.clustmake` under the working directory by default.
     ///   - redisServer: The `redis-server` binary, or `nil` to look for it.
+    ///   - idleStop: When a server started by ``ensureRunning(timeout:)`` stops by itself, and who watches it.
     /// - Throws: ``HostsError`` (``HostsError/Code/stateDirectory``) when the working directory cannot be read.
-    public init(stateDirectory: String = LocalRedis.defaultStateDirectory, redisServer: String? = nil)
-        throws(HostsError)
-    {
+    public init(
+        stateDirectory: String = LocalRedis.defaultStateDirectory, redisServer: String? = nil,
+        idleStop: IdleStop = .never
+    ) throws(HostsError) {
         var base = stateDirectory
         if !base.hasPrefix("/") {
             var buffer = [CChar](repeating: 0, count: 4096)
@@ -109,9 +118,11 @@ public struct LocalRedis: Sendable {
         logFile = directory + "/redis.log"
         socketPath = Self.socketPath(for: directory)
         self.redisServer = redisServer
+        self.idleStop = idleStop
     }
 
-    /// Starts the server unless it runs already, and waits until it answers.
+    /// Starts the server unless it runs already, and waits until it answers; arms its idle stop (``idleStop``:
+    /// recorded for a server it starts, and a watcher started when one is due and none runs).
     /// - Parameter timeout: How long to wait for it to answer (loading a large data set takes a while).
     /// - Returns: Its endpoint and process id, and whether this call started it.
     /// - Throws: ``HostsError``: ``HostsError/Code/redisServerMissing`` (naming the Debian package),
@@ -124,6 +135,7 @@ public struct LocalRedis: Sendable {
         if let pid = livePID() {
             // Running (perhaps still loading its data): wait for it rather than start a second one.
             try await waitUntilAnswering(endpoint, pid: pid, timeout: timeout)
+            try await armIdleStop(started: false)
             return Running(endpoint: endpoint, pid: pid, started: false)
         }
         let server = try findServer()
@@ -146,6 +158,7 @@ public struct LocalRedis: Sendable {
                 fix: "Read \(logFile).", cause: logTail())
         }
         try await waitUntilAnswering(endpoint, pid: pid, timeout: deadline - clock.now)
+        try await armIdleStop(started: true)
         return Running(endpoint: endpoint, pid: pid, started: true)
     }
 
@@ -171,6 +184,7 @@ public struct LocalRedis: Sendable {
             status.problem = error.message
         case .success(let info):
             status.running = true
+            status.idleWatch = idleWatch()
             let fields = Self.infoFields(info)
             status.version = fields["redis_version"]
             status.uptimeSeconds = fields["uptime_in_seconds"].flatMap { Int($0) }
@@ -198,9 +212,22 @@ public struct LocalRedis: Sendable {
             unlink(pidFile)
             return false
         }
-        if let endpoint = try? endpoint() {
+        try await DedicatedThread.run { () throws(HostsError) in try self.shutDown(pid: pid, timeout: timeout) }
+        return true
+    }
+
+    /// Stops the server `pid` with the directory's lock held: `SHUTDOWN` (which fsyncs the append-only file), else
+    /// `SIGTERM` (the same orderly shutdown) half way through `timeout`; waits for it to exit and removes its pid
+    /// file. It blocks: call it on a thread of its own.
+    /// - Throws: ``HostsError`` (``HostsError/Code/redisUnreachable``) when it does not exit in time.
+    func shutDown(pid: Int32, timeout: Duration) throws(HostsError) {
+        if let endpoint = try? endpoint(),
+            let connection = try? RedisConnection(
+                endpoint: endpoint, connectTimeout: .seconds(2), commandTimeout: .seconds(10))
+        {
             // The server closes the connection instead of answering: the reply is an error either way.
-            _ = await ask(endpoint, ["SHUTDOWN"])
+            _ = try? connection.command("SHUTDOWN")
+            connection.close()
         }
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
@@ -216,9 +243,8 @@ public struct LocalRedis: Sendable {
                 kill(pid, SIGTERM)
                 terminated = true
             }
-            try? await Task.sleep(for: .milliseconds(20))
+            Self.sleep(.milliseconds(20))
         }
         unlink(pidFile)
-        return true
     }
 }

@@ -1,0 +1,226 @@
+import ClustmakeHosts
+import ClustmakeRedis
+import Foundation
+import Glibc
+import Synchronization
+import Testing
+
+/// The idle stop of the embedded redis: a real `redis-server` per test, watched by ``LocalRedis/watchIdle(poll:)`` in
+/// this process (the `clustmake redis watch` process runs the same code; the command tests start that one).
+@Suite struct LocalRedisIdleTests {
+    /// The idle timeout of these tests: short, so they wait for conditions a few seconds at most.
+    static let idleTimeout = Duration.seconds(2)
+    /// How often the watcher looks in these tests.
+    static let poll = Duration.milliseconds(200)
+
+    @Test("a server nothing uses for its idle timeout stops itself, and its data survives the restart")
+    func idleStop() async throws {
+        let state = try TemporaryDirectory()
+        let local = try LocalRedis(stateDirectory: state.path, idleStop: .init(timeout: Self.idleTimeout))
+        try await stopping(local) {
+            let running = try await local.ensureRunning()
+            _ = try withRedisConnection(to: running.endpoint) { try $0.command("SET", "clustmake:test", "kept") }
+            let armed = try #require(await local.status().idleWatch)
+            #expect(armed.timeoutSeconds == 2)
+
+            let end = try await local.watchIdle(poll: Self.poll)
+            guard case .stopped(let idle) = end else {
+                Issue.record("the watcher ended with \(end), not a stop")
+                return
+            }
+            #expect(idle >= 2)
+            #expect(!isRunning(running.pid))
+            #expect(await local.status().running == false)
+
+            let again = try await local.ensureRunning()
+            #expect(again.started)
+            let value = try withRedisConnection(to: again.endpoint) { try $0.command("GET", "clustmake:test").string }
+            #expect(value == "kept")
+        }
+    }
+
+    @Test("a connected client keeps the server running past its idle timeout; it stops once the client leaves")
+    func clientKeepsIt() async throws {
+        let state = try TemporaryDirectory()
+        let local = try LocalRedis(stateDirectory: state.path, idleStop: .init(timeout: Self.idleTimeout))
+        try await stopping(local) {
+            let running = try await local.ensureRunning()
+            let client = try RedisConnection(endpoint: running.endpoint)
+            let watcher = Task { try await local.watchIdle(poll: Self.poll) }
+            // 15 looks 0.2 s apart span 3 s, more than the idle timeout.
+            try await waitUntil("the watcher has looked 15 times") { await local.watchPolls() >= 15 }
+            #expect(isRunning(running.pid))
+            #expect(await local.status().idleWatch?.busy?.contains("connected") == true)
+            #expect(try client.command("PING") == .status("PONG"))
+
+            client.close()
+            let end = try await watcher.value
+            guard case .stopped = end else {
+                Issue.record("the watcher ended with \(end), not a stop")
+                return
+            }
+            #expect(!isRunning(running.pid))
+        }
+    }
+
+    @Test("a command's hold (a run) keeps the server running with no client; it stops once the hold is let go")
+    func holdKeepsIt() async throws {
+        let state = try TemporaryDirectory()
+        let local = try LocalRedis(stateDirectory: state.path, idleStop: .init(timeout: Self.idleTimeout))
+        try await stopping(local) {
+            var hold: LocalRedis.Hold? = try await local.hold()
+            let running = try await local.ensureRunning()
+            let watcher = Task { try await local.watchIdle(poll: Self.poll) }
+            try await waitUntil("the watcher has looked 15 times") { await local.watchPolls() >= 15 }
+            #expect(isRunning(running.pid))
+            #expect(await local.status().idleWatch?.busy == "a clustmake command uses it")
+            #expect(await local.status().idleWatch?.stopsAt == nil)
+
+            withExtendedLifetime(hold) {}
+            hold = nil
+            let end = try await watcher.value
+            guard case .stopped = end else {
+                Issue.record("the watcher ended with \(end), not a stop")
+                return
+            }
+            #expect(!isRunning(running.pid))
+        }
+    }
+
+    @Test("a command's hold waits while the watcher stops the server (it holds in-use exclusively), then gets it")
+    func holdWaitsForAStop() async throws {
+        let state = try TemporaryDirectory()
+        let local = try LocalRedis(stateDirectory: state.path)
+        _ = try await local.hold()  // makes the directory and its in-use file
+        // The watcher's side of a stop: in-use taken exclusively, without waiting.
+        let stopper = open(local.directory + "/in-use", O_RDWR | O_CLOEXEC)
+        try #require(stopper >= 0)
+        defer { close(stopper) }
+        #expect(flock(stopper, LOCK_EX | LOCK_NB) == 0)
+        let held = Mutex(false)
+        let waiting = Task {
+            let hold = try await local.hold()
+            held.withLock { $0 = true }
+            withExtendedLifetime(hold) {}
+        }
+        // Nothing to wait for: the hold must not come while the stop goes on, however long that is.
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(!held.withLock { $0 })
+        flock(stopper, LOCK_UN)
+        try await waiting.value
+        #expect(held.withLock { $0 })
+    }
+
+    @Test("while it is idle, status says when the idle stop fires")
+    func stopsAt() async throws {
+        let state = try TemporaryDirectory()
+        let local = try LocalRedis(stateDirectory: state.path, idleStop: .init(timeout: .seconds(600)))
+        try await stopping(local) {
+            _ = try await local.ensureRunning()
+            let watcher = Task { try await local.watchIdle(poll: Self.poll) }
+            try await waitUntil("the watcher found the server idle") {
+                await local.status().idleWatch?.stopsAt != nil
+            }
+            let watch = try #require(await local.status().idleWatch)
+            let idleSince = try #require(watch.idleSince)
+            #expect(watch.watching)
+            #expect(watch.stopsAt == idleSince + 600)
+            #expect(watch.busy == nil)
+            try await local.stop()
+            #expect(try await watcher.value == .serverGone)
+        }
+    }
+
+    @Test("a watcher whose server and directory were removed ends without making the directory again")
+    func directoryRemoved() async throws {
+        let state = try TemporaryDirectory()
+        let local = try LocalRedis(stateDirectory: state.path + "/.clustmake", idleStop: .init(timeout: .seconds(600)))
+        let running = try await local.ensureRunning()
+        let watcher = Task { try await local.watchIdle(poll: Self.poll) }
+        try await waitUntil("the watcher has looked") { await local.watchPolls() >= 1 }
+        kill(running.pid, SIGTERM)
+        try await waitUntil("the server exited") { !isRunning(running.pid) }
+        try FileManager.default.removeItem(atPath: state.path + "/.clustmake")
+        #expect(try await watcher.value == .serverGone)
+        #expect(access(state.path + "/.clustmake", F_OK) != 0)
+    }
+
+    @Test("a watcher that finds the idle timeout never while a start switches it on keeps watching")
+    func switchedOnMeanwhile() async throws {
+        let state = try TemporaryDirectory()
+        let local = try LocalRedis(stateDirectory: state.path, idleStop: .never)
+        try await stopping(local) {
+            let running = try await local.ensureRunning()
+            // A start in progress holds the directory's lock while it records the idle timeout.
+            let starter = open(local.directory + "/lock", O_RDWR | O_CLOEXEC)
+            try #require(starter >= 0)
+            defer { close(starter) }
+            #expect(flock(starter, LOCK_EX) == 0)
+            let watcher = Task { try await local.watchIdle(poll: Self.poll) }
+            try await waitUntil("the watcher runs") { await local.status().idleWatch?.watching == true }
+            try "2\n".write(toFile: local.directory + "/idle-timeout", atomically: true, encoding: .utf8)
+            flock(starter, LOCK_UN)
+            let end = try await watcher.value
+            guard case .stopped = end else {
+                Issue.record("the watcher ended with \(end), not a stop")
+                return
+            }
+            #expect(!isRunning(running.pid))
+        }
+    }
+
+    @Test("with the idle timeout never, no watcher watches and the server keeps running")
+    func never() async throws {
+        let state = try TemporaryDirectory()
+        let local = try LocalRedis(stateDirectory: state.path, idleStop: .never)
+        try await stopping(local) {
+            let running = try await local.ensureRunning()
+            #expect(try await local.watchIdle(poll: Self.poll) == .disabled)
+            #expect(isRunning(running.pid))
+            let watch = try #require(await local.status().idleWatch)
+            #expect(watch.timeout == nil)
+            #expect(!watch.watching)
+        }
+    }
+
+    @Test("a start with only the default keeps the idle timeout an earlier start recorded; an explicit one replaces it")
+    func recordedSetting() async throws {
+        let state = try TemporaryDirectory()
+        let explicit = try LocalRedis(stateDirectory: state.path, idleStop: .init(timeout: .seconds(30)))
+        try await stopping(explicit) {
+            _ = try await explicit.ensureRunning()
+            try await explicit.stop()
+            let byDefault = try LocalRedis(
+                stateDirectory: state.path, idleStop: .init(timeout: .seconds(600), isDefault: true))
+            _ = try await byDefault.ensureRunning()
+            #expect(await byDefault.status().idleWatch?.timeoutSeconds == 30)
+
+            let replacing = try LocalRedis(
+                stateDirectory: state.path, idleStop: .init(timeout: nil, replacesRunning: true))
+            #expect(try await replacing.ensureRunning().started == false)
+            #expect(await replacing.status().idleWatch?.timeout == nil)
+        }
+    }
+}
+
+extension LocalRedis {
+    /// How many times the watcher has looked, from its state file.
+    func watchPolls() async -> Int { await status().idleWatch?.polls ?? 0 }
+}
+
+/// Waits until `condition` holds, looking every 50 ms, for at most a minute.
+func waitUntil(
+    _ what: String, timeout: Duration = .seconds(60), _ condition: () async throws -> Bool
+) async throws {
+    let clock = ContinuousClock()
+    let deadline = clock.now + timeout
+    while try await !condition() {
+        guard clock.now < deadline else { throw WaitTimeout(what: what) }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+}
+
+struct WaitTimeout: Error, CustomStringConvertible {
+    var what: String
+    var description: String { "gave up waiting until \(what)" }
+}
