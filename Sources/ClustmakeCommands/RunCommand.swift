@@ -123,19 +123,17 @@ struct RunCommand: AsyncParsableCommand {
                 explicit: history.costsFrom != nil, logger: logging.logger(label: "clustmake.run"))
         }
         let plan = reviewed?.plan ?? Planner(costs: costMap).plan(graph, on: cluster)
+        // Local workers read the embedded redis's password from its file (--redis_password_file), as in the plan's
+        // scripts; remote ones get it on standard input.
         let settings = WorkerSettings(
             namespace: namespace, redis: target.address, more: reviewed?.more ?? jobLines.more,
-            waitSeconds: reviewed?.waitSeconds ?? jobLines.waitSeconds)
+            waitSeconds: reviewed?.waitSeconds ?? jobLines.waitSeconds, passwordFile: target.embeddedPasswordFile)
         let scheduling = Scheduler.Configuration(
             haltOnFailure: onFailure == .haltOnFailure, maximumHostLosses: maxHostLosses,
             bundle: try bundlePolicy(), probeDelay: probeDelay, followPlan: reviewed != nil)
-        var options = RunOptions(
+        let runOptions = RunOptions(
             plan: plan, settings: settings, endpoint: target.endpoint, scheduling: scheduling,
             output: json ? .json : .automatic, directory: directory)
-        if let passwordFile = target.embeddedPasswordFile {
-            options.localEnvironment = ["CLUSTMAKE_REDIS_PASSWORD_FILE": passwordFile]
-        }
-        let runOptions = options
         let report: RunReport
         do {
             report = try await DedicatedThread.run { () throws(DispatchError) -> RunReport in
