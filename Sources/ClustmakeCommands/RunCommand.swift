@@ -104,10 +104,16 @@ struct RunCommand: AsyncParsableCommand {
         let target = try await RedisResolver(redis, cluster: given.redis, clusterFile: cluster.cluster)
             .resolve(embedded: .start)
         if let reviewed, target.address.description != reviewed.redis {
+            let here = target.isEmbedded ? " (the embedded redis of this directory)" : ""
+            let fix =
+                reviewed.redis.hasPrefix("unix:") && redis.redis == nil
+                ? "Run it from the directory it was planned in (its embedded redis), give the --redis it was "
+                    + "planned with, or plan again here."
+                : "Run with --redis \(reviewed.redis), or plan again."
             throw InputError(
                 .invalidValue,
-                "the plan's job lines reach redis at \(reviewed.redis), not \(target.address.description).",
-                fix: "Run with --redis \(reviewed.redis), or plan again.", subject: "--redis")
+                "the plan's job lines reach redis at \(reviewed.redis), not \(target.address.description)\(here).",
+                fix: fix, subject: "--redis")
         }
         let directory: RunDirectory
         do { directory = try RunDirectory() } catch { throw CommandFailure(status: 1, error.message) }
