@@ -89,6 +89,15 @@ import Testing
         let reviewed = try await Self.shell("clustmake run examples/hello.yaml --plan plan", in: directory)
         #expect(reviewed.status == 0, "\(reviewed.stdout)\(reviewed.stderr)")
 
+        // From another directory (another embedded redis) the plan is refused, saying where to run it.
+        try FileManager.default.createDirectory(atPath: directory + "/elsewhere", withIntermediateDirectories: true)
+        defer { Self.stopEmbeddedRedis(in: directory + "/elsewhere") }
+        let elsewhere = try await Self.shell(
+            "clustmake run ../examples/hello.yaml --plan ../plan", in: directory + "/elsewhere")
+        #expect(elsewhere.status == 2, "\(elsewhere.stderr)")
+        #expect(elsewhere.stderr.contains("Run it from the directory it was planned in"), "\(elsewhere.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: directory + "/elsewhere/.clustmake"), "no redis started there")
+
         // Run tomorrow: the embedded redis has stopped meanwhile; the scripts start it again, and every job is up
         // to date (nothing runs twice).
         let stop = try await Self.shell("clustmake redis stop", in: directory)
