@@ -191,7 +191,7 @@ def run_clustmake(binary, workflow, slots, workdir, extra=()):
     with open(cluster, "w") as handle:
         handle.write("hosts:\n  node1:\n    host: node1\n    processors: %d\n" % slots)
     outdir = os.path.join(workdir, "plan-%d-%s" % (slots, "-".join(extra) or "best"))
-    command = [binary, "plan", workflow, "--cluster", cluster, "-o", outdir, *extra]
+    command = [binary, "plan", workflow, "--cluster", cluster, "-o", outdir, "--no-push", *extra]
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         raise RuntimeError("%s exited with %d: %s" % (" ".join(command), result.returncode, result.stderr.strip()))

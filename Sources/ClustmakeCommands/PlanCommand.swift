@@ -3,7 +3,10 @@ import ClustmakeInput
 import ClustmakeJSON
 import ClustmakeModel
 import ClustmakePlanner
+import ClustmakeRedis
 import ClustmakeScripts
+import ClustmakeStore
+import ClustmakeSystem
 import Logging
 
 /// `clustmake plan`: plan a job graph onto a cluster and write the per-host scripts for review.
@@ -13,17 +16,25 @@ struct PlanCommand: AsyncParsableCommand {
         abstract: "Plan a job graph onto a cluster and write per-host launch scripts to review.",
         discussion: """
             Writes DIR (default plan/) all at once: hosts/<host>.sh for each host, run-all.sh, plan.json and \
-            summary.txt. Nothing runs: review the scripts, then run 'sh DIR/run-all.sh' (or one host's script by \
-            hand, by cron or by a queue). See docs/plan-directory.md.
+            summary.txt, and pushes the graph into redis (as clustmake push does; --no-push leaves that to you), \
+            where the workers read it. redis is found as clustmake run finds it: by default the embedded redis of \
+            this directory, started if needed. Nothing runs: review the scripts, then run 'sh DIR/run-all.sh' (or \
+            one host's script by hand, by cron or by a queue). See docs/plan-directory.md.
             """)
 
     @OptionGroup(title: "Job graph") var graph: GraphOptions
     @OptionGroup(title: "Cluster") var cluster: ClusterOptions
     @OptionGroup(title: "Output") var logging: LoggingOptions
 
-    /// Where the workers' redis is, as seen from this machine: written into the job lines, and read for learned
-    /// costs (``RedisResolver``).
+    /// Where the workers' redis is, as seen from this machine: written into the job lines, pushed to, and read for
+    /// learned costs (``RedisResolver``).
     @OptionGroup(title: "Redis") var redis: RedisOptions
+
+    @Flag(
+        help: ArgumentHelp(
+            "Write the plan without pushing the graph into redis (nor starting the embedded redis); push it yourself "
+                + "before the scripts run."))
+    var noPush = false
 
     @Option(
         name: [.short, .customLong("output")], help: ArgumentHelp("The plan directory to write.", valueName: "dir"))
@@ -60,21 +71,33 @@ struct PlanCommand: AsyncParsableCommand {
             "read the job graph",
             ["graph.format": "\(source)", "graph.jobs": "\(graph.count)", "graph.edges": "\(graph.edgeCount)"])
         let cluster = try cluster.load()
+        let namespace = self.graph.namespace(for: graph)
         let resolver = RedisResolver(redis, cluster: cluster.redis, clusterFile: self.cluster.cluster)
-        let redisAddress = try resolver.scriptAddress()
+        // The same redis as `clustmake run`'s: the embedded one is started here when the graph is pushed, and only
+        // named otherwise (--print writes no scripts; with --no-push the scripts start it).
+        let pushes = !print && !noPush
+        let target = try await resolver.resolve(embedded: pushes ? .start : .locate)
         var costMap: [String: Double] = [:]
         if !history.noHistory {
-            costMap = try await HistoryCosts.learn(
-                graph: graph, cluster: cluster, namespace: history.costsFrom ?? self.graph.namespace(for: graph),
-                redis: resolver, explicit: history.costsFrom != nil, logger: timer.logger)
+            let costsFrom = history.costsFrom ?? namespace
+            let explicit = history.costsFrom != nil
+            if pushes {
+                costMap = try await HistoryCosts.learn(
+                    graph: graph, cluster: cluster, namespace: costsFrom, endpoint: target.endpoint,
+                    explicit: explicit, logger: timer.logger)
+            } else {
+                costMap = try await HistoryCosts.learn(
+                    graph: graph, cluster: cluster, namespace: costsFrom, redis: resolver, explicit: explicit,
+                    logger: timer.logger)
+            }
         }
         costMap.merge(try costs.map(loadCosts) ?? [:]) { $1 }
         timer.done("read the cluster", ["cluster.hosts": "\(cluster.hosts.count)", "costs": "\(costMap.count)"])
         let plan = Planner(costs: costMap, strategy: planner).plan(graph, on: cluster)
         timer.done("planned", ["plan.makespan": "\(plan.makespan)", "plan.lower_bound": "\(plan.lowerBound)"])
         let options = ScriptOptions(
-            namespace: self.graph.namespace(for: graph), redis: redisAddress, more: jobLines.more,
-            waitSeconds: jobLines.waitSeconds)
+            namespace: namespace, redis: target.address, more: jobLines.more, waitSeconds: jobLines.waitSeconds,
+            passwordFile: target.embeddedPasswordFile, redisStart: Self.redisStart(target))
         let scriptTemplates = try templates.map(ScriptTemplates.init(overridingWith:)) ?? .builtIn
         let writer = try ScriptWriter(plan: plan, options: options, templates: scriptTemplates)
         timer.done("checked the script settings")
@@ -82,9 +105,49 @@ struct PlanCommand: AsyncParsableCommand {
             Swift.print(PlanTable(plan: plan).text, terminator: "")
             return
         }
+        let push = pushes ? GraphPush(graph: graph, namespace: namespace, endpoint: target.endpoint) : nil
+        // Refused pushes (jobs running now, another schema) and an unreachable redis stop the plan before anything
+        // is written; the graph goes in once the directory is in place, so that redis never holds a graph whose
+        // plan could not be written.
+        try await push?.run(dryRun: true)
+        timer.done("checked the push")
         let written = try PlanDirectory(path: output).write(writer)
         timer.done("wrote the plan directory", ["files": "\(written.files.count)", "bytes": "\(written.bytes)"])
-        Swift.print(report(plan: plan, written: written, namespace: writer.settings.namespace))
+        var pushed = ""
+        if let push {
+            do {
+                pushed = try await push.run(dryRun: false)
+            } catch let failure as CommandFailure {
+                throw CommandFailure(
+                    status: failure.status,
+                    "wrote \(written.path)/, but the graph could not be pushed: \(failure.message). Push it before "
+                        + "running the scripts: \(pushCommand(namespace: namespace))")
+            }
+            timer.done("pushed the graph")
+        }
+        Swift.print(report(plan: plan, written: written, namespace: namespace, pushed: pushed), terminator: "")
+    }
+
+    /// `clustmake redis start --state-dir DIR` for the embedded redis, with this `clustmake`'s absolute path (the
+    /// scripts may run from another directory, from cron, with another `PATH`); `nil` for any other redis.
+    private static func redisStart(_ target: RedisResolver.Target) -> [String]? {
+        guard let state = target.embeddedStateDirectory else { return nil }
+        return [WorkerLocation.clustmake() ?? "clustmake", "redis", "start", "--state-dir", state]
+    }
+
+    /// The `clustmake push` that puts this graph where the scripts' workers read it, as the user would type it
+    /// (a password in `--redis` is not shown).
+    private func pushCommand(namespace: String) -> String {
+        var words = ["clustmake", "push", graph.jobs]
+        if let timeScale = graph.timeScale { words += ["--time-scale", "\(timeScale)"] }
+        words += ["--namespace", namespace]
+        if let file = cluster.cluster { words += ["--cluster", file] }
+        if let url = redis.redis {
+            let secret = (try? RedisEndpoint(parsing: url))?.password != nil
+            words += ["--redis", secret ? "URL" : url]
+        }
+        if let file = redis.redisPasswordFile { words += ["--redis-password-file", file] }
+        return ShellQuote.join(words)
     }
 
     /// Reads a cost map: a JSON object of job id to seconds.
@@ -114,18 +177,51 @@ struct PlanCommand: AsyncParsableCommand {
         return costs
     }
 
-    private func report(plan: Plan, written: PlanDirectory.Written, namespace: String) -> String {
+    private func report(plan: Plan, written: PlanDirectory.Written, namespace: String, pushed: String) -> String {
         let hosts = plan.cluster.hosts.count
         let ratio = plan.lowerBound > 0 ? plan.makespan / plan.lowerBound : 1
+        let directory = written.path
+        let scripts = ShellQuote.join(["sh", directory + "/run-all.sh"])
+        let next =
+            noPush
+            ? "push the graph (\(pushCommand(namespace: namespace))), then run: \(scripts)"
+            : "then run: \(scripts)"
         return """
             Planned \(plan.graph.count) jobs on \(hosts) host\(hosts == 1 ? "" : "s") (\(plan.slots.count) slots), \
             namespace \(namespace).
             Estimated makespan \(Format.duration(plan.makespan)), lower bound \(Format.duration(plan.lowerBound)) \
             (\(Format.fixed(ratio, 2))x).
-            Wrote \(written.path)/: \(written.files.count) files. Review \(written.path)/summary.txt and \
-            \(written.path)/hosts/, then run: sh \(written.path)/run-all.sh
-            """ + (written.leftover.map { "\nThe previous plan could not be removed: delete \($0)." } ?? "")
+
+            """ + pushed + (written.leftover.map { "The previous plan could not be removed: delete \($0).\n" } ?? "")
+                + "Wrote \(directory)/: \(written.files.count) files. Review \(directory)/summary.txt and \(directory)/hosts/, "
+                + next + "\n"
     }
 }
 
 extension Planner.Strategy: ExpressibleByArgument {}
+
+/// Pushing the planned graph, as `clustmake push` does (``PushCommand``).
+private struct GraphPush {
+    let graph: JobGraph
+    let namespace: String
+    let endpoint: RedisEndpoint
+
+    /// Pushes, or with `dryRun` checks that the push would be accepted.
+    /// - Returns: ``PushCommand/describe(_:at:dryRun:)`` of what the push did.
+    /// - Throws: ``CommandFailure`` (status 1): redis unreachable, the push refused.
+    @discardableResult
+    func run(dryRun: Bool) async throws -> String {
+        let (graph, namespace, endpoint) = (graph, namespace, endpoint)
+        let report: PushReport
+        do {
+            report = try await DedicatedThread.run { () throws(StoreError) -> PushReport in
+                let store = try JobStore(endpoint: endpoint, namespace: namespace)
+                return try store.push(graph, dryRun: dryRun, pushedBy: ClustmakeVersion.current)
+            }
+        } catch {
+            throw CommandFailure(
+                status: 1, "the graph cannot be pushed: " + PushCommand.message(error, namespace: namespace))
+        }
+        return PushCommand.describe(report, at: endpoint, dryRun: dryRun)
+    }
+}

@@ -17,7 +17,7 @@ public struct RedisOptions: ParsableArguments {
         help: ArgumentHelp(
             "The redis server: redis://[user:password@]host:port/db or unix:///path/to/socket. "
                 + "Default: the cluster file's redis url; else this directory's embedded redis (clustmake redis), "
-                + "which run, push and hosts check start; else localhost:6379 (docs/hosts.md).",
+                + "which run, push, plan and hosts check start; else localhost:6379 (docs/hosts.md).",
             valueName: "url"))
     public var redis: String?
 

@@ -17,8 +17,8 @@ import Synchronization
 /// 2. the cluster file's `redis: url:`;
 /// 3. `localhost:6379` when only `--redis-password-file` was given (a password means a server of your own);
 /// 4. this directory's embedded redis (`.clustmake/redis`), started if it does not run (it stops itself when idle):
-///    by the commands that write (run, push, hosts check) always; by the commands that read (status, stats,
-///    results, logs, report, plan's learned costs) when it was ever started here, and `localhost:6379` otherwise
+///    by the commands that write (run, push, plan, hosts check) always; by the commands that read (status, stats,
+///    results, logs, report, `plan --print`'s learned costs) when it was ever started here, and `localhost:6379` otherwise
 ///    (there would be nothing to read). A command that uses it holds it until it exits, so the idle stop waits;
 /// 5. `localhost:6379`.
 ///
@@ -46,6 +46,8 @@ struct RedisResolver {
         /// Start and use it if it was ever started here (its password file exists), else `localhost:6379` (the
         /// commands that only read).
         case ifPresent
+        /// Name it, running or not, and start nothing (`plan --no-push`: its scripts start it).
+        case locate
     }
 
     /// Where a command connects, and what it writes into job lines.
@@ -58,6 +60,9 @@ struct RedisResolver {
         var source: Source
         /// The embedded redis's password file, when the target is the embedded redis (local workers read it).
         var embeddedPasswordFile: String?
+        /// The embedded redis's state directory (absolute; `clustmake redis start --state-dir DIR` starts it), when
+        /// the target is the embedded redis.
+        var embeddedStateDirectory: String?
 
         /// Whether it is this directory's embedded redis.
         var isEmbedded: Bool { embeddedPasswordFile != nil }
@@ -109,16 +114,6 @@ struct RedisResolver {
         return .embedded
     }
 
-    /// The address job lines name when no server needs to be reached (`clustmake plan` writing scripts): `--redis`,
-    /// else the cluster file's url, else `localhost:6379`.
-    /// - Throws: ``ClustmakeModel/InputError`` naming the option or the cluster file.
-    func scriptAddress() throws(InputError) -> RedisAddress {
-        switch source {
-        case .option, .clusterFile: try parsedAddress()
-        case .passwordOnly, .embedded: .default
-        }
-    }
-
     /// The endpoint of the configured server (rules 1 to 3, or 5 in place of the embedded redis), with its password.
     /// - Throws: ``ClustmakeModel/InputError`` naming the option, for an address that does not parse, a password
     ///   file that cannot be read or that others may read, or both a password file and a password in `--redis`.
@@ -164,14 +159,15 @@ struct RedisResolver {
         } catch let error as HostsError {
             throw CommandFailure(status: 1, "cannot use the embedded redis: \(error)")
         }
+        if embedded == .locate {
+            return Self.embeddedTarget(local, endpoint: RedisEndpoint(unixSocket: local.socketPath, password: nil))
+        }
         // Its password file exists once it was started here; a reader needs no server started to read nothing.
         if embedded == .ifPresent && (try? local.endpoint()) == nil { return try configuredTarget() }
         do {
             try await Self.hold(local)
             let running = try await local.ensureRunning()
-            return Target(
-                endpoint: running.endpoint, address: .unix(path: local.socketPath), source: .embedded,
-                embeddedPasswordFile: local.passwordFile)
+            return Self.embeddedTarget(local, endpoint: running.endpoint)
         } catch {
             throw CommandFailure(
                 status: 1,
@@ -191,6 +187,15 @@ struct RedisResolver {
         holds.withLock { $0[local.directory] = hold }
     }
 
+    private static func embeddedTarget(_ local: LocalRedis, endpoint: RedisEndpoint) -> Target {
+        // LocalRedis keeps its server in STATE/redis.
+        var state = local.directory
+        if state.hasSuffix("/redis") { state.removeLast("/redis".count) }
+        return Target(
+            endpoint: endpoint, address: .unix(path: local.socketPath), source: .embedded,
+            embeddedPasswordFile: local.passwordFile, embeddedStateDirectory: state)
+    }
+
     private func configuredTarget() throws(InputError) -> Target {
         let endpoint = try configuredEndpoint()
         let address: RedisAddress
@@ -198,7 +203,9 @@ struct RedisResolver {
         case .option, .clusterFile: address = try parsedAddress()
         case .passwordOnly, .embedded: address = .default
         }
-        return Target(endpoint: endpoint, address: address, source: source, embeddedPasswordFile: nil)
+        return Target(
+            endpoint: endpoint, address: address, source: source, embeddedPasswordFile: nil,
+            embeddedStateDirectory: nil)
     }
 
     private func parsedAddress() throws(InputError) -> RedisAddress {

@@ -100,15 +100,13 @@ struct RunCommand: AsyncParsableCommand {
             }
             namespace = reviewed.namespace
         }
-        // The job lines name `target.address`; local workers read the embedded redis's password from its file.
-        let target = try await RedisResolver(redis, cluster: given.redis, clusterFile: cluster.cluster)
-            .resolve(embedded: .start)
-        if let reviewed, target.address.description != reviewed.redis {
-            throw InputError(
-                .invalidValue,
-                "the plan's job lines reach redis at \(reviewed.redis), not \(target.address.description).",
-                fix: "Run with --redis \(reviewed.redis), or plan again.", subject: "--redis")
+        let resolver = RedisResolver(redis, cluster: given.redis, clusterFile: cluster.cluster)
+        if let reviewed {
+            // A reviewed plan for another redis is refused before the embedded redis is started for nothing.
+            try await Self.checkRedis(of: reviewed, located: resolver.resolve(embedded: .locate), given: redis.redis)
         }
+        // The job lines name `target.address`; local workers read the embedded redis's password from its file.
+        let target = try await resolver.resolve(embedded: .start)
         let directory: RunDirectory
         do { directory = try RunDirectory() } catch { throw CommandFailure(status: 1, error.message) }
         let cluster = try await checkedCluster(given, redis: target.endpoint, directory: directory)
@@ -123,19 +121,17 @@ struct RunCommand: AsyncParsableCommand {
                 explicit: history.costsFrom != nil, logger: logging.logger(label: "clustmake.run"))
         }
         let plan = reviewed?.plan ?? Planner(costs: costMap).plan(graph, on: cluster)
+        // Local workers read the embedded redis's password from its file (--redis_password_file), as in the plan's
+        // scripts; remote ones get it on standard input.
         let settings = WorkerSettings(
             namespace: namespace, redis: target.address, more: reviewed?.more ?? jobLines.more,
-            waitSeconds: reviewed?.waitSeconds ?? jobLines.waitSeconds)
+            waitSeconds: reviewed?.waitSeconds ?? jobLines.waitSeconds, passwordFile: target.embeddedPasswordFile)
         let scheduling = Scheduler.Configuration(
             haltOnFailure: onFailure == .haltOnFailure, maximumHostLosses: maxHostLosses,
             bundle: try bundlePolicy(), probeDelay: probeDelay, followPlan: reviewed != nil)
-        var options = RunOptions(
+        let runOptions = RunOptions(
             plan: plan, settings: settings, endpoint: target.endpoint, scheduling: scheduling,
             output: json ? .json : .automatic, directory: directory)
-        if let passwordFile = target.embeddedPasswordFile {
-            options.localEnvironment = ["CLUSTMAKE_REDIS_PASSWORD_FILE": passwordFile]
-        }
-        let runOptions = options
         let report: RunReport
         do {
             report = try await DedicatedThread.run { () throws(DispatchError) -> RunReport in
@@ -150,6 +146,24 @@ struct RunCommand: AsyncParsableCommand {
             print(report.summary, terminator: "")
         }
         if report.exitStatus != 0 { throw ExitCode(report.exitStatus) }
+    }
+
+    /// Throws unless the reviewed plan's job lines name the redis this run resolves to (`located`).
+    /// - Parameter given: `--redis`, if given.
+    private static func checkRedis(
+        of reviewed: ReviewedPlan, located: RedisResolver.Target, given: String?
+    ) throws(InputError) {
+        guard located.address.description != reviewed.redis else { return }
+        let here = located.isEmbedded ? " (the embedded redis of this directory)" : ""
+        let fix =
+            reviewed.redis.hasPrefix("unix:") && given == nil
+            ? "Run it from the directory it was planned in (its embedded redis), give the --redis it was planned "
+                + "with, or plan again here."
+            : "Run with --redis \(reviewed.redis), or plan again."
+        throw InputError(
+            .invalidValue,
+            "the plan's job lines reach redis at \(reviewed.redis), not \(located.address.description)\(here).",
+            fix: fix, subject: "--redis")
     }
 
     /// The cluster with the hosts that pass the pre-run check (ssh, worker version, redis through the tunnel),

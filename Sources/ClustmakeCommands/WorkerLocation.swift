@@ -7,13 +7,17 @@ enum WorkerLocation {
     /// The `compmake` next to the running `clustmake`, when there is one (so local plans run this build's worker
     /// and not some other `compmake` on the PATH); else plain `compmake`.
     static func sibling() -> String {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard count > 0 else { return "compmake" }
-        let executable = String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        guard let slash = executable.lastIndex(of: "/") else { return "compmake" }
+        guard let executable = clustmake(), let slash = executable.lastIndex(of: "/") else { return "compmake" }
         let candidate = executable[..<slash] + "/compmake"
         return access(String(candidate), X_OK) == 0 ? String(candidate) : "compmake"
+    }
+
+    /// The absolute path of the running `clustmake`, or `nil` when the system does not say.
+    static func clustmake() -> String? {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard count > 0 else { return nil }
+        return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
 

@@ -31,6 +31,25 @@ enum DefaultTemplates {
 
         host={{{hostWord}}}
         failures=0
+        {{#startsRedis}}
+
+        # redis is clustmake's embedded redis of the directory this plan was made in: it is started here if it stopped
+        # (its data is kept), and stays up for the other hosts' scripts and for clustmake status.
+        if ! {{{redisStart}}} >/dev/null; then
+            echo "clustmake: the embedded redis could not be started (above); no job of host {{{host}}} was run." >&2
+            exit 1
+        fi
+        {{/startsRedis}}
+        {{#hasPasswordFile}}
+
+        # The password stays in {{{passwordFile}}}, never in this script:
+        {{#local}}
+        # each worker reads that file (--redis_password_file on its job line).
+        {{/local}}
+        {{^local}}
+        # each job line reads that file as its standard input, and ssh carries it to the worker (--redis_password_stdin).
+        {{/local}}
+        {{/hasPasswordFile}}
 
         # Reports a failed job on stderr and counts it.
         failed() {

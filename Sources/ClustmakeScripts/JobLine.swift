@@ -15,9 +15,10 @@ public import ClustmakePlanner
 /// is quoted for the remote shell in ``argv``, and ``shellLine`` quotes every element of ``argv`` once more for the
 /// local shell. Safe words need neither, so the line reads exactly like compmake's. For a local host
 /// (``Host/isLocal``) the ssh part is dropped and the worker reaches redis directly
-/// (`--redis_host=REDISHOST:REDISPORT`, or `unix:/path` for a socket). A redis database other than 0 is named in
-/// `--redis_host` (`redis://localhost:TUNNEL/N`, `redis://REDISHOST:REDISPORT/N`, `unix:/path?db=N`); with database 0
-/// the line is compmake's.
+/// (`--redis_host=REDISHOST:REDISPORT`, or `unix:/path` for a socket), reading the password from
+/// ``WorkerSettings/passwordFile`` when there is one (`--redis_password_file=FILE`). A redis database other than 0
+/// is named in `--redis_host` (`redis://localhost:TUNNEL/N`, `redis://REDISHOST:REDISPORT/N`, `unix:/path?db=N`);
+/// with database 0 the line is compmake's.
 ///
 /// The job's own command never appears (workers read it from redis), nor does any password. This is the only
 /// place that builds the line: the scripts and the executor both use it.
@@ -80,11 +81,14 @@ public struct JobLine: Sendable, Hashable {
         // A local worker reaches redis directly; a remote one through its slot's tunnel.
         let redisHost = host.isLocal ? settings.redis.description : settings.redis.tunnelEnd(port: tunnelPort)
         let stdinPassword = passwordOnStdin && !host.isLocal
+        // A local worker reads the password file itself; a remote one cannot (the file is on this machine).
+        let passwordFile = host.isLocal ? settings.passwordFile.map { ["--redis_password_file=\($0)"] } ?? [] : []
         let command =
             [
                 "nice", "-n", String(nice), host.worker, "--hostname=\(host.name)", "--db=redis",
                 "--redis_host=\(redisHost)",
-            ] + (redisUser.map { ["--redis_user=\($0)"] } ?? []) + (stdinPassword ? [Self.passwordOnStdinOption] : [])
+            ] + passwordFile + (redisUser.map { ["--redis_user=\($0)"] } ?? [])
+            + (stdinPassword ? [Self.passwordOnStdinOption] : [])
             + [
                 "--save_progress=False", "--slave", settings.namespace, "make_single",
                 settings.more ? "more=True" : "more=False", "wait=\(settings.waitSeconds)",

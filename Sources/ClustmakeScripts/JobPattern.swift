@@ -107,13 +107,26 @@ enum JobPattern {
 
     /// The job line of a job on `host`'s slot `instance` at nice level `nice`, up to and including the space
     /// before the job id: built by ``JobLine`` itself, so that the line has one definition.
+    /// A remote line whose redis password is in a file on this machine (``WorkerSettings/passwordFile``) tells the
+    /// worker to read it from standard input, as `clustmake run` does, and ``commandSuffix(host:settings:)`` feeds
+    /// it the file.
     static func commandPrefix(nice: Int, host: Host, instance: Int, settings: WorkerSettings) -> [UInt8] {
-        let line = JobLine(jobID: "-", nice: nice, host: host, instance: instance, settings: settings)
+        let line = JobLine(
+            jobIDs: ["-"], nice: nice, host: host, instance: instance, settings: settings,
+            passwordOnStdin: settings.passwordFile != nil)
         var bytes: [UInt8] = []
         for word in line.argv.dropLast() {
             ShellQuote.append(word, to: &bytes)
             bytes.append(UInt8(ascii: " "))
         }
         return bytes
+    }
+
+    /// What follows the job id on a line of `host`: for a remote host whose redis password is in a file on this
+    /// machine, ` <FILE`, the line's standard input, which ssh carries to the worker inside the encrypted session
+    /// (the script names the file, never the password); otherwise nothing.
+    static func commandSuffix(host: Host, settings: WorkerSettings) -> [UInt8] {
+        guard !host.isLocal, let file = settings.passwordFile else { return [] }
+        return Array(" <\(ShellQuote.quote(file))".utf8)
     }
 }

@@ -13,6 +13,12 @@ public struct ScriptOptions: Sendable, Hashable {
     public var more: Bool
     /// Seconds a worker waits for dependencies that run elsewhere (`wait=SECONDS`).
     public var waitSeconds: Int
+    /// The redis password file on the machine that runs the scripts (the embedded redis's), or `nil`: local
+    /// workers are told it, remote ones get it on standard input (``WorkerSettings/passwordFile``).
+    public var passwordFile: String?
+    /// The command that starts the redis when it does not run (`clustmake redis start --state-dir DIR` for the
+    /// embedded redis), run by every host script before its jobs; `nil` for a redis the user runs.
+    public var redisStart: [String]?
 
     /// The namespace when neither the options nor the graph give one.
     public static let defaultNamespace = "default"
@@ -21,12 +27,14 @@ public struct ScriptOptions: Sendable, Hashable {
 
     public init(
         namespace: String? = nil, redis: RedisAddress? = nil, more: Bool = false,
-        waitSeconds: Int = ScriptOptions.defaultWaitSeconds
+        waitSeconds: Int = ScriptOptions.defaultWaitSeconds, passwordFile: String? = nil, redisStart: [String]? = nil
     ) {
         self.namespace = namespace
         self.redis = redis
         self.more = more
         self.waitSeconds = waitSeconds
+        self.passwordFile = passwordFile
+        self.redisStart = redisStart
     }
 
     /// The options with the plan's defaults filled in, checked.
@@ -56,6 +64,7 @@ public struct ScriptOptions: Sendable, Hashable {
             }
         }
         return WorkerSettings(
-            namespace: namespace, redis: redis ?? .default, more: more, waitSeconds: waitSeconds)
+            namespace: namespace, redis: redis ?? .default, more: more, waitSeconds: waitSeconds,
+            passwordFile: passwordFile)
     }
 }

@@ -78,6 +78,9 @@ extension ScriptWriter {
         if case .unix(let path) = settings.redis.address {
             try checkScriptSafe(path, field: "redis socket path", subject: nil)
         }
+        if let passwordFile = settings.passwordFile {
+            try checkScriptSafe(passwordFile, field: "redis password file", subject: nil)
+        }
     }
 
     /// Two host entries for the same machine (same address and ssh port) must not use the same reverse-tunnel

@@ -18,6 +18,8 @@ public struct ScriptWriter: Sendable {
     public let graphHash: String
     /// `Cluster.fingerprint` of the plan's cluster.
     public let clusterHash: String
+    /// The command every host script runs before its jobs to start redis if it does not run (``ScriptOptions``).
+    public let redisStart: [String]?
     /// For each host, the indices in `plan.slots` of its slots, by instance.
     let hostSlots: [[Int]]
 
@@ -34,8 +36,12 @@ public struct ScriptWriter: Sendable {
     {
         let settings = try options.settings(for: plan)
         try Self.validate(plan, settings: settings)
+        for word in options.redisStart ?? [] {
+            try Self.checkScriptSafe(word, field: "redis start command", subject: nil)
+        }
         self.plan = plan
         self.settings = settings
+        self.redisStart = options.redisStart
         self.templates = templates
         self.graphHash = plan.graph.fingerprint
         self.clusterHash = plan.cluster.fingerprint
@@ -90,6 +96,9 @@ public struct ScriptWriter: Sendable {
             "nice": hostValue.nice,
             "slotCount": hostSlots[host].count, "jobCount": jobs, "hasJobs": jobs > 0,
             "scriptFile": hostScriptName(host), "slots": slotContexts,
+            "redisStart": redisStart.map(ShellQuote.join) ?? "", "startsRedis": redisStart != nil,
+            "passwordFile": settings.passwordFile.map(ShellQuote.quote) ?? "",
+            "hasPasswordFile": settings.passwordFile != nil,
         ].merging(commonContext) { first, _ in first }
         let rendered = templates.render(ScriptTemplates.hostFile, context)
         var output: [UInt8] = []
@@ -158,6 +167,7 @@ public struct ScriptWriter: Sendable {
         let slot = plan.slots[slotIndex]
         let host = plan.cluster.hosts[slot.host]
         var prefixes: [Int: [UInt8]] = [:]
+        let suffix = JobPattern.commandSuffix(host: host, settings: settings)
         var first = true
         for (order, job) in plan.sequences[slotIndex].enumerated() {
             let value = plan.graph.jobs[Int(job)]
@@ -181,6 +191,7 @@ public struct ScriptWriter: Sendable {
                     } else {
                         ShellQuote.append(ShellQuote.quote(value.id), to: &output)
                     }
+                    output.append(contentsOf: suffix)
                 case .job: ShellQuote.append(value.id, to: &output)
                 case .order: output.append(contentsOf: String(order).utf8)
                 }

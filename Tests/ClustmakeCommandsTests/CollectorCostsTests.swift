@@ -50,7 +50,7 @@ import Testing
         let file = try Self.graphFile(fixture, namespace: "next")
         let result = try Tool.built(
             "clustmake",
-            ["plan", file, "--costs-from", "known", "--redis", fixture.url, "-o", fixture.path("plan")])
+            ["plan", file, "--no-push", "--costs-from", "known", "--redis", fixture.url, "-o", fixture.path("plan")])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("costs from earlier runs of namespace 'known': 3 jobs from their own runs, 1"))
         #expect(try Self.costs(fixture.path("plan")) == Self.learned)
@@ -60,19 +60,24 @@ import Testing
     func byDefault() throws {
         let fixture = try Self.fixture()
         let file = try Self.graphFile(fixture, namespace: "known")
-        let result = try Tool.built("clustmake", ["plan", file, "--redis", fixture.url, "-o", fixture.path("plan")])
+        let result = try Tool.built(
+            "clustmake", ["plan", file, "--no-push", "--redis", fixture.url, "-o", fixture.path("plan")])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr == "")
         #expect(try Self.costs(fixture.path("plan")) == Self.learned)
         let declared = try Tool.built(
-            "clustmake", ["plan", file, "--redis", fixture.url, "--no-history", "-o", fixture.path("plan2")])
+            "clustmake",
+            ["plan", file, "--no-push", "--redis", fixture.url, "--no-history", "-o", fixture.path("plan2")])
         #expect(declared.status == 0, "\(declared.stderr)")
         #expect(try Self.costs(fixture.path("plan2")).values.allSatisfy { $0 == 99 })
         // --costs FILE entries win over the history.
         try #"{"fetch": 7}"#.write(toFile: fixture.path("costs.json"), atomically: true, encoding: .utf8)
         let both = try Tool.built(
             "clustmake",
-            ["plan", file, "--redis", fixture.url, "--costs", fixture.path("costs.json"), "-o", fixture.path("plan3")])
+            [
+                "plan", file, "--no-push", "--redis", fixture.url, "--costs", fixture.path("costs.json"), "-o",
+                fixture.path("plan3"),
+            ])
         #expect(both.status == 0, "\(both.stderr)")
         #expect(try Self.costs(fixture.path("plan3"))["fetch"] == 7)
         #expect(try Self.costs(fixture.path("plan3"))["build"] == 2)
@@ -86,24 +91,27 @@ import Testing
         let result = try Tool.built(
             "clustmake",
             [
-                "plan", file, "--redis", "redis://10.255.255.1:6379/0", "-v", "-o", fixture.path("p"),
+                "plan", file, "--no-push", "--redis", "redis://10.255.255.1:6379/0", "-v", "-o", fixture.path("p"),
             ])
         #expect(Date().timeIntervalSince(start) < 5)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("planning with the declared costs"))
         #expect(try Self.costs(fixture.path("p")).values.allSatisfy { $0 == 99 })
         let refused = try Tool.built(
-            "clustmake", ["plan", file, "--redis", "redis://127.0.0.1:1/0", "-o", fixture.path("q")])
+            "clustmake", ["plan", file, "--no-push", "--redis", "redis://127.0.0.1:1/0", "-o", fixture.path("q")])
         #expect(refused.status == 0)
         #expect(refused.stderr == "")
         // Asked for explicitly, a missing history is an error.
         let explicit = try Tool.built(
             "clustmake",
-            ["plan", file, "--costs-from", "known", "--redis", "redis://127.0.0.1:1/0", "-o", fixture.path("r")])
+            [
+                "plan", file, "--no-push", "--costs-from", "known", "--redis", "redis://127.0.0.1:1/0", "-o",
+                fixture.path("r"),
+            ])
         #expect(explicit.status == 1)
         let unknown = try Tool.built(
             "clustmake",
-            ["plan", file, "--costs-from", "nothing", "--redis", fixture.url, "-o", fixture.path("s")])
+            ["plan", file, "--no-push", "--costs-from", "nothing", "--redis", fixture.url, "-o", fixture.path("s")])
         #expect(unknown.status == 2)
         #expect(unknown.stderr.contains("namespace 'nothing' does not exist"))
     }

@@ -5,13 +5,20 @@ import Testing
 @Suite struct PlanCommandTests {
     let examples = CLI.repositoryRoot.appendingPathComponent("examples")
 
-    @Test("planning the bundled example on the embedded default writes the plan directory")
+    @Test("--no-push plans for the embedded redis without starting it, and says how to push")
     func embeddedDefault() throws {
         let directory = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let result = try CLI.run(["plan", examples.appendingPathComponent("hello.yaml").path], in: directory)
+        let hello = examples.appendingPathComponent("hello.yaml").path
+        let result = try CLI.run(["plan", hello, "--no-push"], in: directory)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("Planned 6 jobs on 1 host"))
+        #expect(
+            result.stdout.hasSuffix(
+                "push the graph (clustmake push \(hello) --namespace hello), then run: sh plan/run-all.sh\n"),
+            "\(result.stdout)")
+        let state = directory.appendingPathComponent(".clustmake").resolvingSymlinksInPath().path
+        #expect(!FileManager.default.fileExists(atPath: state + "/redis/redis.pid"), "no redis was started")
         let plan = directory.appendingPathComponent("plan")
         for file in ["hosts/localhost.sh", "run-all.sh", "plan.json", "summary.txt"] {
             #expect(FileManager.default.fileExists(atPath: plan.appendingPathComponent(file).path), "\(file)")
@@ -23,6 +30,10 @@ import Testing
         let script = try String(contentsOf: plan.appendingPathComponent("hosts/localhost.sh"), encoding: .utf8)
         #expect(script.contains("--slave hello make_single more=False wait=86400 fetch-a"))
         #expect(!script.contains("ssh "), "the embedded default runs without ssh")
+        // The scripts start the embedded redis and tell local workers its password file.
+        #expect(script.contains("/clustmake redis start --state-dir \(state) >/dev/null; then"), "\(script)")
+        #expect(script.contains("--redis_password_file=\(state)/redis/password --save_progress=False"))
+        #expect(json["redis"]?.stringValue?.hasPrefix("unix:/") == true)
     }
 
     @Test("a cluster file gives one ssh script per host with compmake's job line")
@@ -33,7 +44,7 @@ import Testing
             [
                 "plan", examples.appendingPathComponent("hello.yaml").path, "--cluster",
                 examples.appendingPathComponent("cluster.yaml").path, "-o", "out", "--namespace", "demo",
-                "--redis", "redis://redisdb:6379/0", "--wait", "1h",
+                "--redis", "redis://redisdb:6379/0", "--wait", "1h", "--no-push",
             ], in: directory)
         #expect(result.status == 0, "\(result.stderr)")
         let hosts = directory.appendingPathComponent("out/hosts")
@@ -54,7 +65,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let arguments = [
             "plan", examples.appendingPathComponent("hello.yaml").path, "--cluster",
-            examples.appendingPathComponent("cluster.yaml").path,
+            examples.appendingPathComponent("cluster.yaml").path, "--no-push",
         ]
         #expect(try CLI.run(arguments + ["-o", "a"], in: directory).status == 0)
         #expect(try CLI.run(arguments + ["-o", "b"], in: directory).status == 0)
@@ -96,7 +107,7 @@ import Testing
         let directory = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let graph = examples.appendingPathComponent("hello.yaml").path
-        #expect(try CLI.run(["plan", graph], in: directory).status == 0)
+        #expect(try CLI.run(["plan", graph, "--no-push"], in: directory).status == 0)
         let before = try Data(contentsOf: directory.appendingPathComponent("plan/plan.json"))
         try "hosts:\n  n1: {processors: 0}\n".write(
             to: directory.appendingPathComponent("cluster.yaml"), atomically: true, encoding: .utf8)
@@ -121,6 +132,19 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("plan").path))
     }
 
+    @Test("a redis that cannot be reached stops the plan before anything is written")
+    func unreachableRedis() throws {
+        let directory = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let result = try CLI.run(
+            ["plan", examples.appendingPathComponent("hello.yaml").path, "--redis", "redis://127.0.0.1:1/0"],
+            in: directory)
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stderr.contains("127.0.0.1:1"), "\(result.stderr)")
+        #expect(result.stdout.isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("plan").path))
+    }
+
     @Test("--print shows the plan and writes nothing")
     func printOnly() throws {
         let directory = try CLI.temporaryDirectory()
@@ -140,7 +164,8 @@ import Testing
         try "{\"process-b\": 100}".write(
             to: directory.appendingPathComponent("costs.json"), atomically: true, encoding: .utf8)
         let result = try CLI.run(
-            ["plan", examples.appendingPathComponent("hello.yaml").path, "--costs", "costs.json"], in: directory)
+            ["plan", examples.appendingPathComponent("hello.yaml").path, "--costs", "costs.json", "--no-push"],
+            in: directory)
         #expect(result.status == 0, "\(result.stderr)")
         let json = try JSONValue.parse(Array(try Data(contentsOf: directory.appendingPathComponent("plan/plan.json"))))
         let costs = (json["jobs"]?.arrayValue ?? []).compactMap {

@@ -119,17 +119,24 @@ import Testing
         }
         #expect(cluster?.subject == "redis url")
         #expect(cluster?.file == "cluster.yaml")
-        let script = #expect(throws: InputError.self) { try Self.resolver(clusterURL: "http://h").scriptAddress() }
-        #expect(script?.subject == "redis url")
-        #expect(script?.file == "cluster.yaml")
     }
 
-    @Test("job lines name --redis, else the cluster file's url, else localhost:6379, never the embedded redis")
-    func scriptAddress() throws {
-        #expect(try Self.resolver(url: "redis://h:1", clusterURL: "c:2").scriptAddress() == .tcp(host: "h", port: 1))
-        #expect(try Self.resolver(clusterURL: "unix:///r.sock").scriptAddress() == .unix(path: "/r.sock"))
-        #expect(try Self.resolver(passwordFile: "p").scriptAddress() == .default)
-        #expect(try Self.resolver().scriptAddress() == .default)
+    @Test("locating names --redis, else the cluster file's url, else the embedded redis, which it does not start")
+    func locate() async throws {
+        let option = try await Self.resolver(url: "redis://h:1", clusterURL: "c:2").resolve(embedded: .locate)
+        #expect(option.address == .tcp(host: "h", port: 1) && !option.isEmbedded)
+        let cluster = try await Self.resolver(clusterURL: "unix:///r.sock").resolve(embedded: .locate)
+        #expect(cluster.address == .unix(path: "/r.sock") && cluster.embeddedStateDirectory == nil)
+        let embedded = try await Self.resolver(environment: Self.noEnvironment).resolve(embedded: .locate)
+        guard case .unix(let socket) = embedded.address else {
+            Issue.record("the embedded redis is on a unix socket, not \(embedded.address)")
+            return
+        }
+        let state = try #require(embedded.embeddedStateDirectory)
+        #expect(state.hasPrefix("/") && state.hasSuffix("/.clustmake"))
+        #expect(embedded.embeddedPasswordFile == state + "/redis/password")
+        #expect(socket == state + "/redis/redis.sock" || socket.hasPrefix("/tmp/clustmake-redis-"))
+        #expect(embedded.endpoint.password == nil, "nothing is read or started to locate it")
     }
 
     @Test("an explicit address resolves without the embedded redis, whatever the command does with it")

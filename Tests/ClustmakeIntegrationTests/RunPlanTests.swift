@@ -51,14 +51,13 @@ import Testing
         #expect(refused.stderr.contains("the job graph changed since the plan was written"))
     }
 
-    @Test("sh run-all.sh of a written plan, host scripts started in reverse order, records every job once in order")
+    @Test(
+        "the host scripts of a plan (which pushed the graph), started in reverse order, record every job once in order")
     func hostScriptsInReverseOrder() throws {
         let fixture = try RunFixture()
         let jobs = try fixture.graphFile(Self.graph)
         let cluster = try fixture.clusterFile(processors: 1)
         let directory = fixture.directory + "/plan"
-        let pushed = try fixture.run(["push", jobs, "--redis", fixture.redisURL, "--namespace", fixture.ns("scripts")])
-        try #require(pushed.status == 0, "\(pushed.stderr)")
         let planned = try fixture.run(
             [
                 "plan", jobs, "--cluster", cluster, "--redis", fixture.redisURL, "--namespace", fixture.ns("scripts"),

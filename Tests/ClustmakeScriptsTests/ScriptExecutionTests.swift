@@ -10,12 +10,13 @@ private typealias Host = ClustmakeModel.Host
 
 /// Runs generated scripts for real, with a fake worker (and a fake ssh) that log what they are asked to do.
 @Suite struct ScriptExecutionTests {
-    /// A stand-in for the compmake worker: records its arguments and pid, logs "start JOB" and "end JOB", sleeps for
-    /// `$RUN/sleep/JOB` seconds (default 0) and exits with `$RUN/codes/JOB` (default 0).
+    /// A stand-in for the compmake worker: records its arguments, standard input and pid, logs "start JOB" and
+    /// "end JOB", sleeps for `$RUN/sleep/JOB` seconds (default 0) and exits with `$RUN/codes/JOB` (default 0).
     static let fakeWorker = #"""
         #!/bin/sh
         for job; do :; done
         printf '%s\n' "$@" > "$RUN/args/$job"
+        cat > "$RUN/stdin/$job"
         echo $$ > "$RUN/pids/$job"
         echo "start $job" >> "$RUN/log"
         trap 'kill "$child" 2>/dev/null; echo "stopped $job" >> "$RUN/log"; exit 143' TERM
@@ -61,7 +62,7 @@ private typealias Host = ClustmakeModel.Host
             bin = root.path + "/bin"
             try root.write(ScriptExecutionTests.fakeSSH, to: "bin/ssh", mode: 0o755)
             run = root.path + "/run"
-            for sub in ["args", "pids", "codes", "sleep"] {
+            for sub in ["args", "pids", "codes", "sleep", "stdin"] {
                 try FileManager.default.createDirectory(atPath: run + "/" + sub, withIntermediateDirectories: true)
             }
             try "".write(toFile: run + "/log", atomically: false, encoding: .utf8)
@@ -84,9 +85,9 @@ private typealias Host = ClustmakeModel.Host
         }
 
         /// Writes the plan directory for `plan` and returns its path.
-        func write(_ plan: Plan) throws -> String {
+        func write(_ plan: Plan, options: ScriptOptions = ScriptOptions()) throws -> String {
             let path = root.path + "/plan"
-            _ = try PlanDirectory(path: path).write(ScriptWriter(plan: plan))
+            _ = try PlanDirectory(path: path).write(ScriptWriter(plan: plan, options: options))
             return path
         }
     }
@@ -193,6 +194,43 @@ private typealias Host = ClustmakeModel.Host
         #expect(try bench.arguments("r2") == Array(expected.dropFirst(4)))
         let ssh = try String(contentsOfFile: bench.run + "/ssh.log", encoding: .utf8)
         #expect(ssh == "o'neil@far.example 13000:localhost:6379\no'neil@far.example 13000:localhost:6379\n")
+    }
+
+    @Test("with the embedded redis, the scripts start it first, and workers get its password file, not the password")
+    func embeddedRedis() throws {
+        let bench = try Bench()
+        let secrets = try bench.root.write("s3cret-password\n", to: "it's state/redis/password", mode: 0o600)
+        let starter = try bench.root.write(
+            "#!/bin/sh\necho \"start $*\" >> \"$RUN/log\"\nexit \"$(cat \"$RUN/codes/start\" 2>/dev/null || echo 0)\"\n",
+            to: "bin/fake clustmake", mode: 0o755)
+        let hosts = [
+            Host(name: "far", address: "far.example", processors: 1, worker: bench.worker),
+            Host(name: "here", processors: 1, worker: bench.worker, isLocal: true),
+        ]
+        let plan = try Self.plan([["r1"], ["l1"]], hosts: hosts, deps: ["l1": ["r1"]])
+        let options = ScriptOptions(
+            redis: .unix(path: "/state/redis.sock"), passwordFile: secrets,
+            redisStart: [starter, "redis", "start", "--state-dir", bench.root.path + "/it's state"])
+        let directory = try bench.write(plan, options: options)
+        let result = try Shell.run(["sh", directory + "/run-all.sh"], environment: bench.environment)
+        #expect(result.status == 0, "\(result.stderr)")
+        let starts = bench.log.filter { $0.hasPrefix("start redis") }
+        #expect(starts == Array(repeating: "start redis start --state-dir \(bench.root.path)/it's state", count: 2))
+        #expect(try String(contentsOfFile: bench.run + "/stdin/r1", encoding: .utf8) == "s3cret-password\n")
+        #expect(try bench.arguments("r1").contains("--redis_password_stdin"))
+        #expect(try bench.arguments("l1").contains("--redis_password_file=\(secrets)"))
+        #expect(try String(contentsOfFile: bench.run + "/stdin/l1", encoding: .utf8) == "")
+        for script in ["hosts/far.sh", "hosts/here.sh", "run-all.sh"] {
+            #expect(!(try String(contentsOfFile: directory + "/" + script, encoding: .utf8)).contains("s3cret"))
+        }
+
+        // A redis that cannot be started: the script says so, runs no job and exits 1.
+        try bench.set("codes", "start", "1")
+        try "".write(toFile: bench.run + "/log", atomically: false, encoding: .utf8)
+        let refused = try Shell.run(["sh", directory + "/hosts/far.sh"], environment: bench.environment)
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("the embedded redis could not be started"), "\(refused.stderr)")
+        #expect(!bench.log.contains("start r1"))
     }
 
     @Test("SIGTERM to a host script stops its running jobs and exits 143; SIGINT to run-all.sh exits 130")

@@ -51,11 +51,20 @@ import Testing
         return plan
     }
 
-    @Test("every generated script passes sh -n, bash -n and shellcheck without a single finding")
-    func lint() throws {
+    /// The embedded redis of a directory whose path needs quoting.
+    static let embedded = ScriptOptions(
+        redis: .unix(path: "/home/o'brien/my runs/.clustmake/redis/redis.sock"),
+        passwordFile: "/home/o'brien/my runs/.clustmake/redis/password",
+        redisStart: ["/opt/my tools/clust make", "redis", "start", "--state-dir", "/home/o'brien/my runs/.clustmake"])
+
+    @Test(
+        "every generated script passes sh -n, bash -n and shellcheck without a single finding",
+        arguments: [ScriptOptions(), embedded])
+    func lint(options: ScriptOptions) throws {
         let plan = try Self.hostilePlan()
         let directory = try TemporaryDirectory()
-        let written = try PlanDirectory(path: directory.path + "/plan").write(ScriptWriter(plan: plan))
+        let written = try PlanDirectory(path: directory.path + "/plan").write(
+            ScriptWriter(plan: plan, options: options))
         let scripts = written.files.filter { $0.hasSuffix(".sh") }
         #expect(scripts.count == plan.cluster.hosts.count + 1)
         for checker in [["sh", "-n"], ["bash", "-n"]] {
@@ -68,10 +77,13 @@ import Testing
         #expect(shellcheck.status == 0, "shellcheck found:\n\(shellcheck.stdout)\(shellcheck.stderr)")
     }
 
-    @Test("the small plan's scripts pass shellcheck with every optional check enabled")
-    func lintStrict() throws {
+    @Test(
+        "the small plan's scripts pass shellcheck with every optional check enabled",
+        arguments: [ScriptOptions(), embedded])
+    func lintStrict(options: ScriptOptions) throws {
         let directory = try TemporaryDirectory()
-        let written = try PlanDirectory(path: directory.path + "/plan").write(ScriptWriter(plan: try Plans.small()))
+        let written = try PlanDirectory(path: directory.path + "/plan").write(
+            ScriptWriter(plan: try Plans.small(), options: options))
         let scripts = written.files.filter { $0.hasSuffix(".sh") }
         let result = try Shell.run(
             ["shellcheck", "--enable=all", "--exclude=SC2250,SC2312", "--format=gcc"] + scripts,

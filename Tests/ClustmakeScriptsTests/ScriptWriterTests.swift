@@ -28,6 +28,20 @@ import Testing
         #expect(!error.description.contains("\n"))
     }
 
+    @Test(
+        "an embedded redis's password file or start command with a control character is refused",
+        arguments: [
+            ScriptOptions(passwordFile: "/p/pass\nword"),
+            ScriptOptions(redisStart: ["/opt/clustmake", "redis", "start", "--state-dir", "/p/\u{1B}[2K.clustmake"]),
+        ])
+    func unsafeEmbeddedRedis(options: ScriptOptions) throws {
+        let error = try #require(throws: ScriptError.self) {
+            try ScriptWriter(plan: try Plans.small(), options: options)
+        }
+        #expect(error.code == .unsafeValue)
+        #expect(!error.description.contains("\n"))
+    }
+
     @Test("host nicknames must name files and be unique")
     func hostNames() throws {
         for name in ["../etc", "a b", ".."] {
