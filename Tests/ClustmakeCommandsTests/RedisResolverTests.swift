@@ -128,7 +128,7 @@ import Testing
         let cluster = try await Self.resolver(clusterURL: "unix:///r.sock").resolve(embedded: .locate)
         #expect(cluster.address == .unix(path: "/r.sock") && cluster.embeddedStateDirectory == nil)
         let embedded = try await Self.resolver(environment: Self.noEnvironment).resolve(embedded: .locate)
-        guard case .unix(let socket) = embedded.address else {
+        guard case .unix(let socket) = embedded.address.address else {
             Issue.record("the embedded redis is on a unix socket, not \(embedded.address)")
             return
         }
