@@ -1,0 +1,60 @@
+import Foundation
+import Testing
+
+/// What the command line promises every command: help on standard output with status 0, a bad option as one line
+/// with the fix and status 2, and messages that name only options and commands the user has.
+@Suite struct CommandLineTests {
+    /// Every command path of `clustmake`.
+    static let commands: [[String]] = [
+        [], ["plan"], ["push"], ["run"], ["cancel"], ["status"], ["stats"], ["results"], ["logs"], ["report"],
+        ["hosts"], ["hosts", "check"], ["hosts", "install"], ["redis"], ["redis", "start"], ["redis", "stop"],
+        ["redis", "status"],
+    ]
+
+    @Test("--help, -h and help SUBCOMMAND print help on standard output and exit 0", arguments: commands)
+    func help(command: [String]) throws {
+        for arguments in [command + ["--help"], command + ["-h"], ["help"] + command] {
+            let result = try CLI.run(arguments)
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.isEmpty, "\(arguments): \(result.stderr)")
+            #expect(result.stdout.contains("USAGE: clustmake"), "\(arguments)")
+        }
+    }
+
+    @Test("--version prints the version on standard output and exits 0")
+    func version() throws {
+        let result = try CLI.run(["--version"])
+        #expect(result.status == 0)
+        #expect(result.stderr.isEmpty)
+        #expect(!result.stdout.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty)
+    }
+
+    @Test(
+        "a bad option or value is one line with the fix and the help command, exit 2, and nothing else",
+        arguments: [
+            (
+                ["plan", "x.yaml", "--out", "p"],
+                "clustmake: error: unknown option '--out'; did you mean '--output'? See 'clustmake plan --help'."
+            ),
+            (["plan"], "clustmake: error: missing expected argument '<jobs>'. See 'clustmake plan --help'."),
+            (
+                ["run", "x.yaml", "--bundle", "zz"],
+                "clustmake: error: --bundle must be auto, off or a number of jobs from 1, not 'zz'. "
+                    + "See 'clustmake run --help'."
+            ),
+            (["frobnicate"], "clustmake: error: unexpected argument 'frobnicate'. See 'clustmake --help'."),
+            (
+                ["hosts", "check", "--min-free", "lots"],
+                "clustmake: error: --min-free must be a size such as 500M or 2G, not 'lots'. "
+                    + "See 'clustmake hosts check --help'."
+            ),
+        ])
+    func badOption(arguments: [String], expected: String) throws {
+        let directory = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let result = try CLI.run(arguments, in: directory)
+        #expect(result.status == 2)
+        #expect(result.stdout.isEmpty)
+        #expect(result.stderr == expected + "\n")
+    }
+}
