@@ -15,11 +15,7 @@ public enum CommandLineTool {
     /// Parses the process arguments, runs the command and exits.
     public static func main<Root: ParsableCommand>(_ root: Root.Type, name: String) async -> Never {
         signal(SIGPIPE, SIG_IGN)
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .trace
-            return handler
-        }
+        LoggingSystem.bootstrap(ClustmakeLogHandler.init(label:))
         let arguments = Array(CommandLine.arguments.dropFirst())
         let status = await run(root, arguments: arguments, name: name)
         exit(status)

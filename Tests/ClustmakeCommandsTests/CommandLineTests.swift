@@ -57,4 +57,21 @@ import Testing
         #expect(result.stdout.isEmpty)
         #expect(result.stderr == expected + "\n")
     }
+
+    @Test("-v reports each step as one readable line: clustmake: [command] step in N s (metadata)")
+    func verboseLines() throws {
+        let directory = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let graph = CLI.repositoryRoot.appendingPathComponent("examples/hello.yaml").path
+        let result = try CLI.run(["plan", graph, "--print", "--no-history", "-v"], in: directory)
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stderr.split(separator: "\n").map(String.init)
+        #expect(!lines.isEmpty)
+        for line in lines { #expect(line.hasPrefix("clustmake: [plan] "), "\(line)") }
+        #expect(
+            lines.first?.range(
+                of: #"^clustmake: \[plan\] read the job graph in [0-9]+\.[0-9]{2} s \(graph\.edges=5, "#
+                    + #"graph\.format=clustmake YAML, graph\.jobs=6\)$"#, options: .regularExpression) != nil,
+            "\(lines)")
+    }
 }
