@@ -58,6 +58,19 @@ import Testing
         #expect(result.stderr == expected + "\n")
     }
 
+    @Test("a plan directory whose parent is missing is bad input: exit 2, the directory to create, nothing written")
+    func missingParent() throws {
+        let directory = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let graph = CLI.repositoryRoot.appendingPathComponent("examples/hello.yaml").path
+        let result = try CLI.run(["plan", graph, "-o", "no/such/plan"], in: directory)
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.hasPrefix("clustmake: error: no/such/plan: the directory 'no/such' "), "\(result.stderr)")
+        #expect(result.stderr.contains("mkdir -p no/such"), "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
+    }
+
     @Test("-v reports each step as one readable line: clustmake: [command] step in N s (metadata)")
     func verboseLines() throws {
         let directory = try CLI.temporaryDirectory()
