@@ -87,4 +87,82 @@ import Testing
                     + #"graph\.format=clustmake YAML, graph\.jobs=6\)$"#, options: .regularExpression) != nil,
             "\(lines)")
     }
+
+    /// Options of other programs that the docs and messages mention, with the program; anything else that looks
+    /// like an option must be one of clustmake's or the worker's.
+    static let otherPrograms: [String: String] = [
+        "--check": "node", "--clustmake": "bench/planner-quality.py", "--slots": "bench/planner-quality.py",
+        "--tight": "bench/planner-quality.py", "--check-heft": "bench/planner-quality.py",
+        "--runs": "bench/stats-scale.py", "--build": "bench/run-vs-parallel.py", "--password": "useradd",
+        "--shell": "useradd", "--system": "useradd", "--create-home": "useradd", "--home-dir": "useradd",
+        "--socket": "munged", "--foreground": "munged", "--key-file": "munged", "--pid-file": "munged",
+        "--log-file": "munged", "--seed-file": "mungekey", "--ssh": "GNU parallel", "--relative": "srun",
+        "--nodes": "srun", "--ntasks": "srun", "--overlap": "srun", "--exclusive": "srun", "--wrap": "sbatch",
+        "--parsable": "sbatch", "--partition": "sbatch", "--dependency": "sbatch",
+        "--kill-on-invalid-dep": "sbatch", "--filter": "swift test", "--product": "swift build",
+        "--static-swift-stdlib": "swift build", "--scratch-path": "swift build", "--init": "docker run",
+        "--privileged": "docker run", "--cap-add": "docker run", "--scan": "redis-cli", "--pattern": "redis-cli",
+        "--no-raw": "redis-cli", "--percent-cpu": "wfbench",
+    ]
+
+    @Test("every --option that the docs, README and the commands' messages name exists in some command's help")
+    func mentionedOptionsExist() throws {
+        var help = ""
+        for command in Self.commands { help += try CLI.run(command + ["--help"]).stdout }
+        help += try CLI.run(["--help"], executable: "compmake").stdout
+        let known = Set(Self.options(in: help))
+        var files = ["README.md"]
+        let docs = CLI.repositoryRoot.appendingPathComponent("docs")
+        files += try FileManager.default.contentsOfDirectory(atPath: docs.path).filter { $0.hasSuffix(".md") }
+            .map { "docs/" + $0 }
+        let commands = CLI.repositoryRoot.appendingPathComponent("Sources/ClustmakeCommands")
+        files += try FileManager.default.contentsOfDirectory(atPath: commands.path).filter { $0.hasSuffix(".swift") }
+            .map { "Sources/ClustmakeCommands/" + $0 }
+        var unknown: [String] = []
+        for file in files {
+            let text = try String(
+                contentsOf: CLI.repositoryRoot.appendingPathComponent(file), encoding: .utf8)
+            for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                // Comments in Swift files are for readers of the code; strings and docs are for users.
+                if file.hasSuffix(".swift") && line.trimmingCharacters(in: .whitespaces).hasPrefix("//") { continue }
+                for option in Self.options(in: String(line))
+                where !known.contains(option) && Self.otherPrograms[option] == nil
+                    // An example of the error a mistyped option gets.
+                    && !line.contains("unknown option '\(option)'")
+                {
+                    unknown.append("\(file):\(number + 1): \(option)")
+                }
+            }
+        }
+        #expect(unknown.isEmpty, "options that no command has:\n\(unknown.joined(separator: "\n"))")
+    }
+
+    @Test("no user-facing string names a Swift API (an identifier with (_:)) as something to do")
+    func noSwiftAPIInMessages() throws {
+        let sources = CLI.repositoryRoot.appendingPathComponent("Sources")
+        var found: [String] = []
+        let walker = FileManager.default.enumerator(atPath: sources.path)
+        while let path = walker?.nextObject() as? String {
+            guard path.hasSuffix(".swift"), !path.hasPrefix("ClustmakeTestSupport/") else { continue }
+            let text = try String(contentsOf: sources.appendingPathComponent(path), encoding: .utf8)
+            for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                if line.trimmingCharacters(in: .whitespaces).hasPrefix("//") { continue }
+                // Inside a string literal: an odd number of quotes before the identifier.
+                guard let range = line.range(of: #"[A-Za-z]\((_:)+\)"#, options: .regularExpression) else { continue }
+                if line[..<range.lowerBound].filter({ $0 == "\"" }).count % 2 == 1 {
+                    found.append("Sources/\(path):\(number + 1): \(line.trimmingCharacters(in: .whitespaces))")
+                }
+            }
+        }
+        #expect(found.isEmpty, "\(found.joined(separator: "\n"))")
+    }
+
+    /// The `--long-option` words of `text`.
+    static func options(in text: String) -> [String] {
+        let expression = try! NSRegularExpression(pattern: #"(?<![A-Za-z0-9_-])--[a-z][a-z0-9_-]*[a-z0-9]"#)
+        let range = NSRange(text.startIndex..., in: text)
+        return expression.matches(in: text, range: range).compactMap {
+            Range($0.range, in: text).map { String(text[$0]) }
+        }
+    }
 }
