@@ -153,17 +153,17 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     /// The cluster with the hosts that pass the pre-run check (ssh, worker version, redis through the tunnel),
-    /// each with the worker the check found; hosts that fail are left out with a message. Local hosts are not
-    /// checked.
+    /// each with the worker the check found (the configured one, else the one `clustmake hosts install`
+    /// installed); hosts that fail are left out with a message. Local hosts are checked the same way, without ssh.
     private func checkedCluster(
         _ cluster: Cluster, redis endpoint: RedisEndpoint, directory: RunDirectory
     ) async throws -> Cluster {
         // A host whose master from an interrupted run still answers is reachable, and its tunnel ports are held by
         // that master (a fresh check would find them taken): the run uses that master.
-        let remote = cluster.hosts.filter { !$0.isLocal && !directory.hasLiveMaster(for: $0) }
-        guard !noCheck, !remote.isEmpty else { return cluster }
+        let hosts = cluster.hosts.filter { $0.isLocal || !directory.hasLiveMaster(for: $0) }
+        guard !noCheck, !hosts.isEmpty else { return cluster }
         let checker = try HostChecker(redis: endpoint)
-        let checks = await checker.check(remote)
+        let checks = await checker.check(hosts)
         for check in checks where check.usableHost == nil {
             let problems = check.failures.map(\.description).joined(separator: "; ")
             CommandLineTool.writeError("clustmake: host \(check.host.name) left out of the run: \(problems)")
