@@ -112,9 +112,12 @@ struct RunCommand: AsyncParsableCommand {
         let directory: RunDirectory
         do { directory = try RunDirectory() } catch { throw CommandFailure(status: 1, error.message) }
         let cluster = try await checkedCluster(given, redis: target.endpoint, directory: directory)
-        if reviewed != nil && cluster.hosts.count != given.hosts.count {
-            throw CommandFailure(
-                status: 1, "a host of the reviewed plan failed its check; the plan cannot run as planned")
+        // A reviewed plan runs on the hosts that passed; the jobs it put on the others run on the remaining slots.
+        let runnable = reviewed.map { ReviewedPlan.runnable($0.plan, on: cluster) }
+        if let runnable, !runnable.leftOut.isEmpty {
+            CommandLineTool.writeError(
+                "clustmake: the reviewed plan's \(runnable.moved) job\(runnable.moved == 1 ? "" : "s") on "
+                    + runnable.leftOut.joined(separator: ", ") + " run on the other hosts' slots")
         }
         var costMap: [String: Double] = [:]
         if reviewed == nil && !history.noHistory {
@@ -122,7 +125,7 @@ struct RunCommand: AsyncParsableCommand {
                 graph: graph, cluster: cluster, namespace: history.costsFrom ?? namespace, endpoint: target.endpoint,
                 explicit: history.costsFrom != nil, logger: logging.logger(label: "clustmake.run"))
         }
-        let plan = reviewed?.plan ?? Planner(costs: costMap).plan(graph, on: cluster)
+        let plan = runnable?.plan ?? Planner(costs: costMap).plan(graph, on: cluster)
         let settings = WorkerSettings(
             namespace: namespace, redis: target.address, more: reviewed?.more ?? jobLines.more,
             waitSeconds: reviewed?.waitSeconds ?? jobLines.waitSeconds)
