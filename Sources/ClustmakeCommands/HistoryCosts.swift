@@ -62,6 +62,13 @@ enum HistoryCosts {
         case .success(let value):
             history = value
         case .failure(let error):
+            if explicit && error.code == .unknownNamespace {
+                throw InputError(
+                    .invalidValue,
+                    "namespace '\(namespace)' does not exist at \(endpoint), so it has no runs to learn costs from.",
+                    fix: "Give --costs-from a namespace that has runs (clustmake push or run created it), or leave "
+                        + "it out to plan with the declared costs.", subject: "--costs-from")
+            }
             if explicit { throw CollectorOptions.failure(error) }
             let reason =
                 error.code == .unknownNamespace

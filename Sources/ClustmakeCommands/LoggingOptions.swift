@@ -26,13 +26,11 @@ struct StepTimer {
         last = clock.now
     }
 
-    /// Logs that `step` is done, with the time since the previous step.
+    /// Logs that `step` is done, with the time since the previous step: `read the job graph in 0.02 s (…)`.
     mutating func done(_ step: String, _ metadata: Logger.Metadata = [:]) {
         let now = clock.now
         let seconds = Double((now - last).components.attoseconds) / 1e18 + Double((now - last).components.seconds)
         last = now
-        var metadata = metadata
-        metadata["seconds"] = "\(Format.fixed(seconds, 2))"
-        logger.debug("\(step)", metadata: metadata)
+        logger.debug("\(step) in \(Format.fixed(seconds, 2)) s", metadata: metadata)
     }
 }

@@ -9,11 +9,12 @@ extension PlanDirectory {
     /// - Returns: What was written.
     /// - Throws: ``ScriptError``: ``ScriptError/Code/outputInUse`` when the path is a file, a symbolic link or a
     ///   directory that is not a plan directory; ``ScriptError/Code/io`` (naming the file and the system error)
-    ///   when a file cannot be created, written, synced or renamed; a template error from rendering. In every
+    ///   when a file cannot be created, written, synced or renamed; ``InputError/Code/invalidValue`` when the
+    ///   directory that would hold it does not exist (the user's input); a template error from rendering. In every
     ///   case nothing is left behind and an existing directory is untouched.
     public func write(_ writer: ScriptWriter) throws(ScriptError) -> Written {
         let directory = AtomicDirectory(path: path, markerName: Self.markerName)
-        let fix = "Remove it or write the plan elsewhere (--out DIR)."
+        let fix = "Remove it or write the plan elsewhere (-o/--output DIR)."
         do {
             // Two threads: plan.json renders while the host scripts are written. Measured with
             // bench/plan-scale.py (1,000,000 jobs, 2 cores): 6.6-6.8 s against 7.7-7.8 s one file at a time.
@@ -36,6 +37,15 @@ extension PlanDirectory {
                     }
                 throw ScriptError(.outputInUse, message, fix: fix, file: Self.trimmed(path))
             case .system(let failure, let fix):
+                let parent = Self.parent(of: Self.trimmed(path))
+                if (try? FileSystem.kind(of: parent)) == .missing {
+                    throw ScriptError(
+                        .invalidValue,
+                        "the directory '\(parent)' that would hold the plan directory does not exist, so nothing "
+                            + "was written.",
+                        fix: "Create it first (mkdir -p \(ShellQuote.quote(parent))), or give -o/--output a path in "
+                            + "an existing directory.", file: Self.trimmed(path))
+                }
                 throw ScriptError(
                     .io, "cannot \(failure.operation) it.",
                     fix: fix ?? "Check the free space and permissions of the directory.", file: failure.path,
@@ -50,6 +60,12 @@ extension PlanDirectory {
                     .io, "a file of the plan directory cannot be rendered.", file: path, cause: "\(cause)")
             }
         }
+    }
+
+    /// The directory holding `path` (`.` for a bare name).
+    private static func parent(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
     /// `path` without trailing slashes (as the writer names the directory).

@@ -61,16 +61,7 @@ struct PushCommand: AsyncParsableCommand {
         let verb = dryRun ? "would push" : "pushed"
         var text = "clustmake: \(verb) \(report.jobCount) job\(report.jobCount == 1 ? "" : "s") to \(place)"
         text += report.createdNamespace ? " (a new namespace)\n" : "\n"
-        let lines: [(String, [String])] = [
-            ("new", report.createdNamespace ? [] : report.added), ("removed", report.removed),
-            ("changed command", report.changedCommand), ("changed dependencies", report.changedDependencies),
-            ("changed settings", report.changedSettings), ("no longer up to date", report.invalidated),
-            ("running now, pushed anyway", report.running),
-        ]
-        for (label, ids) in lines where !ids.isEmpty {
-            let shown = ids.prefix(20).joined(separator: ", ")
-            text += "  \(label) (\(ids.count)): \(shown)\(ids.count > 20 ? ", and \(ids.count - 20) more" : "")\n"
-        }
+        for change in report.changes { text += "  \(change.line())\n" }
         if dryRun { text += "  (dry run: nothing was written)\n" }
         return text
     }

@@ -83,3 +83,73 @@ struct ReviewedPlan {
             criticalPath: critical)
     }
 }
+
+extension ReviewedPlan {
+    /// The reviewed plan as it runs on the hosts that passed their check (`checked`): each host as the check found
+    /// it (the worker `clustmake hosts install` installed, say), and the jobs it put on a host that failed moved to
+    /// the other hosts' slots, as `run` without a plan would run them elsewhere. A host's failure is not bad input:
+    /// the slots that are left keep their planned jobs in their planned order.
+    ///
+    /// A moved job goes to the slot with the least planned work so far; every slot's sequence is then ordered by
+    /// planned start, ties by the graph's topological order, so that no slot waits for a job queued behind its own.
+    /// - Parameters:
+    ///   - plan: The reviewed plan.
+    ///   - checked: The hosts that passed the check (``HostCheck/usableCluster(_:checks:)``), by name; at least one
+    ///     of the plan's.
+    /// - Returns: The plan to run, the names of the hosts left out, and how many jobs moved.
+    static func runnable(_ plan: Plan, on checked: Cluster) -> (plan: Plan, leftOut: [String], moved: Int) {
+        let usable = Dictionary(checked.hosts.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let kept = plan.cluster.hosts.indices.filter { usable[plan.cluster.hosts[$0].name] != nil }
+        let leftOut = plan.cluster.hosts.indices.filter { usable[plan.cluster.hosts[$0].name] == nil }.map {
+            plan.cluster.hosts[$0].name
+        }
+        guard !kept.isEmpty else { return (plan, leftOut, 0) }
+        var hostIndex: [Int: Int] = [:]
+        for (new, old) in kept.enumerated() { hostIndex[old] = new }
+        let cluster = Cluster(
+            hosts: kept.map { usable[plan.cluster.hosts[$0].name]! }, redis: plan.cluster.redis)
+        var slotIndex = [Int?](repeating: nil, count: plan.slots.count)
+        var slots: [Slot] = []
+        for (index, slot) in plan.slots.enumerated() {
+            guard let host = hostIndex[slot.host] else { continue }
+            slotIndex[index] = slots.count
+            slots.append(Slot(host: host, instance: slot.instance))
+        }
+        var rank = [Int](repeating: 0, count: plan.graph.count)
+        for (position, job) in plan.graph.topologicalOrder.enumerated() { rank[Int(job)] = position }
+        func before(_ a: Int, _ b: Int) -> Bool {
+            let (first, second) = (plan.placements[a].start, plan.placements[b].start)
+            return first != second ? first < second : rank[a] < rank[b]
+        }
+        var load = [Double](repeating: 0, count: slots.count)
+        var target = [Int](repeating: 0, count: plan.graph.count)
+        var moved: [Int] = []
+        for job in plan.graph.jobs.indices {
+            if let slot = slotIndex[Int(plan.placements[job].slot)] {
+                target[job] = slot
+                load[slot] += plan.costs[job]
+            } else {
+                moved.append(job)
+            }
+        }
+        for job in moved.sorted(by: before) {
+            let slot = load.indices.min { load[$0] < load[$1] }!
+            target[job] = slot
+            load[slot] += plan.costs[job]
+        }
+        var sequences = [[Int32]](repeating: [], count: slots.count)
+        for job in plan.graph.jobs.indices.sorted(by: before) { sequences[target[job]].append(Int32(job)) }
+        var placements = plan.placements
+        for (slot, sequence) in sequences.enumerated() {
+            for (order, job) in sequence.enumerated() {
+                placements[Int(job)].slot = Int32(slot)
+                placements[Int(job)].order = Int32(order)
+            }
+        }
+        let runnable = Plan(
+            graph: plan.graph, cluster: cluster, slots: slots, costs: plan.costs, placements: placements,
+            sequences: sequences, makespan: plan.makespan, lowerBound: plan.lowerBound,
+            criticalPath: plan.criticalPath)
+        return (runnable, leftOut, moved.count)
+    }
+}

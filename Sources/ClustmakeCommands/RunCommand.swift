@@ -110,9 +110,12 @@ struct RunCommand: AsyncParsableCommand {
         let directory: RunDirectory
         do { directory = try RunDirectory() } catch { throw CommandFailure(status: 1, error.message) }
         let cluster = try await checkedCluster(given, redis: target.endpoint, directory: directory)
-        if reviewed != nil && cluster.hosts.count != given.hosts.count {
-            throw CommandFailure(
-                status: 1, "a host of the reviewed plan failed its check; the plan cannot run as planned")
+        // A reviewed plan runs on the hosts that passed; the jobs it put on the others run on the remaining slots.
+        let runnable = reviewed.map { ReviewedPlan.runnable($0.plan, on: cluster) }
+        if let runnable, !runnable.leftOut.isEmpty {
+            CommandLineTool.writeError(
+                "clustmake: the reviewed plan's \(runnable.moved) job\(runnable.moved == 1 ? "" : "s") on "
+                    + runnable.leftOut.joined(separator: ", ") + " run on the other hosts' slots")
         }
         var costMap: [String: Double] = [:]
         if reviewed == nil && !history.noHistory {
@@ -120,7 +123,7 @@ struct RunCommand: AsyncParsableCommand {
                 graph: graph, cluster: cluster, namespace: history.costsFrom ?? namespace, endpoint: target.endpoint,
                 explicit: history.costsFrom != nil, logger: logging.logger(label: "clustmake.run"))
         }
-        let plan = reviewed?.plan ?? Planner(costs: costMap).plan(graph, on: cluster)
+        let plan = runnable?.plan ?? Planner(costs: costMap).plan(graph, on: cluster)
         // Local workers read the embedded redis's password from its file (--redis_password_file), as in the plan's
         // scripts; remote ones get it on standard input.
         let settings = WorkerSettings(
@@ -167,17 +170,17 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     /// The cluster with the hosts that pass the pre-run check (ssh, worker version, redis through the tunnel),
-    /// each with the worker the check found; hosts that fail are left out with a message. Local hosts are not
-    /// checked.
+    /// each with the worker the check found (the configured one, else the one `clustmake hosts install`
+    /// installed); hosts that fail are left out with a message. Local hosts are checked the same way, without ssh.
     private func checkedCluster(
         _ cluster: Cluster, redis endpoint: RedisEndpoint, directory: RunDirectory
     ) async throws -> Cluster {
         // A host whose master from an interrupted run still answers is reachable, and its tunnel ports are held by
         // that master (a fresh check would find them taken): the run uses that master.
-        let remote = cluster.hosts.filter { !$0.isLocal && !directory.hasLiveMaster(for: $0) }
-        guard !noCheck, !remote.isEmpty else { return cluster }
+        let hosts = cluster.hosts.filter { $0.isLocal || !directory.hasLiveMaster(for: $0) }
+        guard !noCheck, !hosts.isEmpty else { return cluster }
         let checker = try HostChecker(redis: endpoint)
-        let checks = await checker.check(remote)
+        let checks = await checker.check(hosts)
         for check in checks where check.usableHost == nil {
             let problems = check.failures.map(\.description).joined(separator: "; ")
             CommandLineTool.writeError("clustmake: host \(check.host.name) left out of the run: \(problems)")

@@ -35,14 +35,19 @@ public final class Dispatcher {
         defer { pidFile.release() }
         let plan = options.plan
         let store: JobStore
+        var pushed: PushReport?
         do {
             store = try JobStore(endpoint: options.endpoint, namespace: namespace, commandTimeout: .seconds(30))
             if options.push {
-                _ = try store.push(plan.graph, pushedBy: ClustmakeVersion.current)
+                pushed = try store.push(plan.graph, pushedBy: ClustmakeVersion.current)
             }
             try store.reapLostJobs()
         } catch {
             throw DispatchError(error.description)
+        }
+        // A changed graph is reported as `clustmake push` reports it: what changed, and what is no longer done.
+        for change in pushed?.changes ?? [] where pushed?.createdNamespace == false {
+            output.event(.graphChanged(kind: change.kind, jobs: change.jobs), elapsed: clock.now)
         }
         keepPlan(in: store)
         let initial = try readInitialStates(store)

@@ -8,6 +8,9 @@ enum RunEvent: Sendable, Hashable {
     /// The run starts: `jobs` jobs on `hosts` hosts of `slots` slots; `done` are done already, `adopted` run under
     /// workers of an earlier run.
     case runStarted(namespace: String, jobs: Int, hosts: Int, slots: Int, done: Int, adopted: Int)
+    /// The graph pushed differs from the one in redis: one kind of change (``ClustmakeStore/PushReport/Change``),
+    /// as `clustmake push` reports it.
+    case graphChanged(kind: String, jobs: [String])
     /// The plan is larger than redis keeps (`limit` bytes).
     case planTooLarge(limit: Int)
     /// The plan could not be kept in redis.
@@ -45,6 +48,7 @@ enum RunEvent: Sendable, Hashable {
     var name: String {
         switch self {
         case .runStarted: "run-started"
+        case .graphChanged: "graph-changed"
         case .planTooLarge, .planNotKept: "plan-not-kept"
         case .runCancelling: "run-cancelling"
         case .lineStarted: "line-started"

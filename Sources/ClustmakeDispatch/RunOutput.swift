@@ -2,6 +2,7 @@ import ClustmakeJSON
 import ClustmakeModel
 import ClustmakePlanner
 import ClustmakeScheduler
+import ClustmakeStore
 
 #if canImport(Glibc)
     import Glibc
@@ -66,6 +67,8 @@ final class RunOutput {
             "running \(jobs) jobs on \(hosts) host" + (hosts == 1 ? "" : "s") + " (\(slots) slots), "
                 + "namespace \(namespace)" + (done > 0 ? "; \(done) done already" : "")
                 + (adopted > 0 ? "; \(adopted) running elsewhere, waited for" : "")
+        case .graphChanged(let kind, let jobs):
+            "the graph differs from the one in redis: " + PushReport.Change(kind: kind, jobs: jobs).line()
         case .planTooLarge(let limit):
             "the plan is larger than redis keeps (\(limit >> 20) MiB); "
                 + "compare with it through `clustmake plan -o DIR` and `clustmake stats --plan DIR`"
@@ -102,6 +105,8 @@ final class RunOutput {
                 ("namespace", .string(namespace)), ("jobs", .int(Int64(jobs))), ("done", .int(Int64(done))),
                 ("adopted", .int(Int64(adopted))),
             ]
+        case .graphChanged(let kind, let jobs):
+            [("change", .string(kind)), ("jobs", .array(jobs.map(JSONValue.string)))]
         case .planTooLarge, .planNotKept, .runCancelling: []
         case .lineStarted(let jobs, let host, let slot):
             [("jobs", .array(jobs.map(JSONValue.string))), ("host", .string(host)), ("slot", .int(Int64(slot)))]

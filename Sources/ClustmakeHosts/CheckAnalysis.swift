@@ -57,7 +57,8 @@ struct CheckAnalysis {
             return HostCheck.Finding(
                 .ssh, .failed, "ssh could not connect to \(host.destination)" + Self.suffix(messages),
                 fix: "Check that the host is up, answers ssh within \(options.ssh.connectTimeout) s, and accepts "
-                    + "your key without a prompt (BatchMode): try ssh \(host.destination) true")
+                    + "your key without a prompt (BatchMode): try \(RemoteShell.reproduction(host: host, settings: options.ssh))"
+            )
         }
         return HostCheck.Finding(
             .ssh, .failed, "\(what) \(ending) before the check started" + Self.suffix(messages),

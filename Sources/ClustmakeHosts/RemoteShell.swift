@@ -26,6 +26,19 @@ enum RemoteShell {
         return argv
     }
 
+    /// The shell command a user types to try what a check of `host` does over ssh: the same ssh arguments
+    /// (``arguments(host:script:settings:overrides:stdin:forwards:)``: `-F`, the batch options, the connect
+    /// timeout, `-p`, the host's `ssh_options`) running `true`, each word shell-quoted.
+    /// (`ssh -n -o BatchMode=yes … -p 2222 -o IdentityFile=/k alice@10.0.0.7 true`.)
+    static func reproduction(host: Host, settings: SSHSettings) -> String {
+        var argv = JobLine.ssh(
+            host,
+            options: ["-o", "ConnectTimeout=\(settings.connectTimeout)"] + JobLine.batchOptions
+                + settings.connectionOptions(host))
+        argv += [host.destination, "true"]
+        return ShellQuote.join(argv)
+    }
+
     /// The `-R` argument of slot `instance`'s job lines on `host` (`13000:localhost:6379`,
     /// `13000:/path/to/redis.sock`), taken from ``ClustmakeScripts/JobLine`` itself so that a check opens exactly
     /// the tunnels the jobs will.

@@ -221,7 +221,8 @@ public final class RedisConnection {
             throw RedisError(
                 .authentication,
                 "the endpoint \(endpoint) names user \"\(username)\" but gives no password; "
-                    + "add it to the URL (redis://\(username):PASSWORD@host) or pass it with withPassword(_:)",
+                    + "give it with --redis-password-file FILE (mode 0600), the REDISCLI_AUTH environment variable, "
+                    + "or in the URL (redis://\(username):PASSWORD@host)",
                 endpoint: endpoint.description)
         }
         if endpoint.database != 0 {

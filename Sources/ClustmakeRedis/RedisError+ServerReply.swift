@@ -16,8 +16,9 @@ extension RedisError {
         case "NOAUTH":
             return RedisError(
                 .authentication,
-                "the server\(at) requires a password: put it in the URL (redis://:PASSWORD@host) or "
-                    + "pass it with withPassword(_:) (server said: \(reply))",
+                "the server\(at) requires a password: give it with --redis-password-file FILE (mode 0600), "
+                    + "the REDISCLI_AUTH environment variable, the cluster file's redis password_file, or in the URL "
+                    + "(redis://:PASSWORD@host) (server said: \(reply))",
                 endpoint: endpoint, serverMessage: reply)
         case "WRONGPASS":
             return RedisError(

@@ -140,7 +140,7 @@ extension JobStore {
                 .pushRefused,
                 "the push would change, remove or invalidate \(report.running.count) job(s) of namespace "
                     + "'\(namespace)' that are running now: \(shown)\(more). Wait for them to finish, stop them, or "
-                    + "push with --force (their results will then not count as up to date)")
+                    + "push the graph with `clustmake push --force` (their results will then not count as up to date)")
         }
         if report.isUnchanged || dryRun { return report }
 

@@ -114,5 +114,7 @@ import Testing
             ["plan", file, "--no-push", "--costs-from", "nothing", "--redis", fixture.url, "-o", fixture.path("s")])
         #expect(unknown.status == 2)
         #expect(unknown.stderr.contains("namespace 'nothing' does not exist"))
+        #expect(unknown.stderr.hasPrefix("clustmake: error: --costs-from: "), "\(unknown.stderr)")
+        #expect(!unknown.stderr.contains("--namespace"), "\(unknown.stderr)")
     }
 }

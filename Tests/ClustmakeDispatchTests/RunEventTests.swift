@@ -19,6 +19,18 @@ import Testing
             #"{"event":"run-started","elapsed_ms":1500,"namespace":"ns","jobs":10,"done":4,"adopted":2}"#
         ),
         (
+            .graphChanged(kind: "changed command", jobs: ["a"]),
+            "the graph differs from the one in redis: changed command (1): a",
+            #"{"event":"graph-changed","elapsed_ms":1500,"change":"changed command","jobs":["a"]}"#
+        ),
+        (
+            .graphChanged(kind: "no longer up to date", jobs: (1...22).map { "j\($0)" }),
+            "the graph differs from the one in redis: no longer up to date (22): "
+                + (1...20).map { "j\($0)" }.joined(separator: ", ") + ", and 2 more",
+            #"{"event":"graph-changed","elapsed_ms":1500,"change":"no longer up to date","jobs":["#
+                + (1...22).map { "\"j\($0)\"" }.joined(separator: ",") + "]}"
+        ),
+        (
             .planTooLarge(limit: 64 << 20),
             "the plan is larger than redis keeps (64 MiB); compare with it through `clustmake plan -o DIR` and "
                 + "`clustmake stats --plan DIR`",

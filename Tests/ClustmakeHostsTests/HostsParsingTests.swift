@@ -132,6 +132,25 @@ import Testing
             RemoteShell.arguments(host: local, script: "echo hi", settings: settings) == ["/bin/sh", "-c", "echo hi"])
     }
 
+    @Test("a host ssh cannot reach is told the ssh command that reproduces the check: port, user, options, config")
+    func unreachableFixReproducesCheck() {
+        let host = Host(
+            name: "gpu1", address: "10.0.0.7", username: "alice", port: 2222, sshConfig: "/home/alice/my cfg",
+            sshOptions: ["-o", "IdentityFile=/k/id x"])
+        let result = ProcessResult(
+            status: 255, signal: nil, stdout: "", stderr: "ssh: connect to host 10.0.0.7 port 2222: No route to host",
+            timedOut: false, duration: .seconds(1))
+        let check = CheckAnalysis(
+            host: host, version: "1.0", result: result, report: CheckScript.Report(parsing: ""), redis: nil,
+            probed: false, options: HostChecker.Options(ssh: SSHSettings(connectTimeout: 7))
+        ).check
+        let fix = check[.ssh].fix ?? ""
+        #expect(
+            fix.hasSuffix(
+                "try ssh -F '/home/alice/my cfg' -o ConnectTimeout=7 -n -o BatchMode=yes -o ExitOnForwardFailure=yes "
+                    + "-o ConnectTimeout=10 -p 2222 -o 'IdentityFile=/k/id x' alice@10.0.0.7 true"), "\(fix)")
+    }
+
     @Test("a check forwards every slot's tunnel, each the job line's own -R argument")
     func tunnels() throws {
         let host = Host(name: "n1", processors: 3, sshOptions: ["-R", "9:x:9"], tunnelPortBase: 14000)

@@ -236,10 +236,13 @@ enum Clustmake {
         var stderr: String
     }
 
-    /// Runs `clustmake arguments` in `directory` with standard input from /dev/null; output through files. Waits
+    /// Runs `clustmake arguments` in `directory` with standard input from /dev/null, with `environment` added to
+    /// this process's; output through files. Waits
     /// without blocking a thread of the cooperative pool (the other tests' checks run there meanwhile), with
     /// ``ClustmakeSystem/Spawn``, clustmake's one process runner.
-    static func run(_ arguments: [String], in directory: String? = nil) async throws -> Result {
+    static func run(
+        _ arguments: [String], in directory: String? = nil, environment: [String: String] = [:]
+    ) async throws -> Result {
         let path = HostsFixture.products + "/clustmake"
         try #require(
             FileManager.default.isExecutableFile(atPath: path),
@@ -250,6 +253,9 @@ enum Clustmake {
         defer { close(errors) }
         let ending = try await Spawn.run(
             [path] + arguments, standardOutput: .descriptor(output), standardError: .descriptor(errors),
+            environment: environment.isEmpty
+                ? nil
+                : ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { "\($0)=\($1)" },
             workingDirectory: directory, timeout: .seconds(600))
         func text(_ descriptor: Int32) -> String {
             String(decoding: OutputFile.head(descriptor, limit: Int.max), as: UTF8.self)

@@ -51,6 +51,38 @@ import Testing
         #expect(refused.stderr.contains("the job graph changed since the plan was written"))
     }
 
+    @Test("run --plan DIR with a host that fails its check runs that host's jobs on the other slots and exits 0")
+    func reviewedPlanWithHostDown() throws {
+        let fixture = try RunFixture()
+        let jobs = try fixture.graphFile(Self.graph)
+        let cluster = try fixture.clusterFile(processors: 1)
+        let directory = fixture.directory + "/plan"
+        let planned = try fixture.run([
+            "plan", jobs, "--cluster", cluster, "--redis", fixture.redisURL, "--namespace", fixture.ns("down"), "-o",
+            directory,
+        ])
+        try #require(planned.status == 0, "\(planned.stderr)")
+        let plan = try JSONValue.parse(contentsOfFile: directory + "/plan.json")
+        let placed = (plan["jobs"]?.arrayValue ?? []).compactMap { $0["host"]?.stringValue }
+        let down = try #require(placed.first)
+        let moved = placed.filter { $0 == down }.count
+        try fixture.cluster.kill(host: down)
+        defer { try? fixture.cluster.revive(host: down) }
+        let result = try fixture.run([
+            "run", jobs, "--cluster", cluster, "--plan", directory, "--redis", fixture.redisURL,
+        ])
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stderr.contains("host \(down) left out of the run: ssh:"), "\(result.stderr)")
+        #expect(
+            result.stderr.contains(
+                "the reviewed plan's \(moved) job\(moved == 1 ? "" : "s") on \(down) run on the other hosts' slots"),
+            "\(result.stderr)")
+        let record = try RunRecord(store: try fixture.store("down"))
+        record.expectEveryJobDoneOnce()
+        record.expectDependencyOrder()
+        #expect(!record.hostsUsed.contains(down))
+    }
+
     @Test(
         "the host scripts of a plan (which pushed the graph), started in reverse order, record every job once in order")
     func hostScriptsInReverseOrder() throws {

@@ -101,6 +101,32 @@ import Testing
         #expect(try RunRecord(store: try fixture.store("local")).attempts.values.allSatisfy { $0.count == 1 })
     }
 
+    @Test("a changed graph is pushed and reported as clustmake push reports it, and its out-of-date jobs run again")
+    func changedGraphReported() throws {
+        let fixture = try RunFixture(hosts: 1)
+        let text = """
+            jobs:
+              - {id: a, command: "echo a"}
+              - {id: b, command: "echo b", deps: [a]}
+              - {id: c, command: "echo c", deps: [a]}
+              - {id: d, command: "echo d", deps: [b, c]}
+            """
+        let graph = try fixture.graphFile(text)
+        let arguments = ["run", graph, "--redis", fixture.redisURL, "--namespace", fixture.ns("changed")]
+        let first = try fixture.run(arguments)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(!first.stderr.contains("the graph differs"), "a new namespace is no change: \(first.stderr)")
+        _ = try fixture.graphFile(text.replacingOccurrences(of: "echo b", with: "echo B"))
+        let second = try fixture.run(arguments)
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stderr.contains("the graph differs from the one in redis: changed command (1): b\n"))
+        #expect(second.stderr.contains("the graph differs from the one in redis: no longer up to date (2): b, d\n"))
+        #expect(second.stderr.contains("2 done already"), "\(second.stderr)")
+        let record = try RunRecord(store: try fixture.store("changed"))
+        #expect(record.attempts["b"]?.count == 2)
+        #expect(record.attempts["a"]?.count == 1)
+    }
+
     @Test("with the embedded redis, remote workers get its password over their ssh session, never from a file")
     func embeddedRedisOnRemoteHosts() throws {
         let fixture = try RunFixture()

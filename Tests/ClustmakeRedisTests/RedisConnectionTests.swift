@@ -142,7 +142,7 @@ import Testing
         let endpoint = try RedisEndpoint(parsing: "redis://worker:@127.0.0.1:\(server.port)")
         let error = try #require(throws: RedisError.self) { try RedisConnection(endpoint: endpoint) }
         #expect(error.code == .authentication)
-        #expect(error.message.contains("withPassword"))
+        #expect(error.message.contains("--redis-password-file FILE") && !error.message.contains("withPassword"))
     }
 
     @Test("the endpoint's database is selected and isolates keys; an out-of-range index is a server error")

@@ -90,7 +90,9 @@ import Testing
         let running = try lease(fixture.store.acquire("b", more: false, request: request()))
         let changed = [job("a", "echo new"), job("b", deps: ["a"])]
         let error = try #require(throws: StoreError.self) { try fixture.push(changed) }
-        #expect(error.code == .pushRefused && error.message.contains("'b'") && error.message.contains("--force"))
+        #expect(
+            error.code == .pushRefused && error.message.contains("'b'")
+                && error.message.contains("`clustmake push --force`"))
         #expect(try fixture.store.job("a").job.command == .shell("true"))
         let report = try fixture.push(changed, force: true)
         #expect(report.running == ["b"] && report.invalidated == ["a"])
