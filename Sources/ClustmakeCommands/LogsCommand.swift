@@ -81,7 +81,7 @@ struct LogsCommand: AsyncParsableCommand {
                 status: 1, "job '\(job)' has no attempts yet (it is \(state)): nothing was captured")
         case .failure(.noSuchAttempt(let count)):
             throw InputError(
-                .invalidValue, "job '\(job)' has \(count) attempt\(count == 1 ? "" : "s"), not \(attempt ?? 0).",
+                .invalidValue, "job '\(job)' has \(Format.count(count, "attempt")), not \(attempt ?? 0).",
                 fix: "Pass --attempt 1 to \(count), or leave it out for the latest.", subject: "--attempt")
         }
         let output = OutputFile.standardOutput()

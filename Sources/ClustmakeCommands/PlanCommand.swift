@@ -118,11 +118,13 @@ struct PlanCommand: AsyncParsableCommand {
         let hosts = plan.cluster.hosts.count
         let ratio = plan.lowerBound > 0 ? plan.makespan / plan.lowerBound : 1
         return """
-            Planned \(plan.graph.count) jobs on \(hosts) host\(hosts == 1 ? "" : "s") (\(plan.slots.count) slots), \
+            Planned \(Format.count(plan.graph.count, "job")) on \(Format.count(hosts, "host")) \
+            (\(Format.count(plan.slots.count, "slot"))), \
             namespace \(namespace).
             Estimated makespan \(Format.duration(plan.makespan)), lower bound \(Format.duration(plan.lowerBound)) \
             (\(Format.fixed(ratio, 2))x).
-            Wrote \(written.path)/: \(written.files.count) files. Review \(written.path)/summary.txt and \
+            Wrote \(written.path)/: \(Format.count(written.files.count, "file")). \
+            Review \(written.path)/summary.txt and \
             \(written.path)/hosts/, then run: sh \(written.path)/run-all.sh
             """ + (written.leftover.map { "\nThe previous plan could not be removed: delete \($0)." } ?? "")
     }

@@ -11,10 +11,10 @@ struct ReportCommand: AsyncParsableCommand {
         discussion: """
             The page needs no network and no other file: open it in any browser, mail it, archive it. It has a \
             summary; a timeline with one row per host lane and one bar per attempt, coloured by outcome, with the \
-            critical path taken outlined (wheel to zoom, drag to pan, hover for details); the planned schedule on \
-            the same time axis (the plan clustmake run kept in redis, or --plan DIR); per-host utilisation; the \
-            slowest jobs and the failures. Timelines are \
-            drawn on canvases, so 100,000 attempts stay usable. See docs/collector.md.
+            critical path taken marked along the top of its bars (wheel to zoom, drag to pan, hover for details); \
+            the planned schedule on the same time axis (the plan clustmake run kept in redis, or --plan DIR); \
+            per-host utilisation; the slowest jobs and the failures. Timelines are drawn on canvases, so 100,000 \
+            attempts stay usable. See docs/collector.md.
             """)
 
     @OptionGroup(title: "Run") var options: CollectorOptions

@@ -48,7 +48,7 @@ public struct RunReport: Sendable {
         case .cancelled: how = "cancelled"
         }
         lines.append(
-            "clustmake: run \(namespace) \(how): \(total) jobs, \(states.joined(separator: ", ")) in "
+            "clustmake: run \(namespace) \(how): \(Format.count(total, "job")), \(states.joined(separator: ", ")) in "
                 + "\(Format.clock(wallTime)) (\(Format.seconds(wallTime)))")
         for failure in failures.prefix(10) {
             var line = "  failed: \(failure.job)"
