@@ -44,6 +44,7 @@ struct LogsCommand: AsyncParsableCommand {
 
     /// What was read.
     struct Captured: Sendable {
+        var namespace: String
         var record: AttemptRecord
         var attempts: Int
         var stdout: [UInt8]
@@ -68,7 +69,7 @@ struct LogsCommand: AsyncParsableCommand {
             }
             return .success(
                 Captured(
-                    record: record, attempts: status.attempts,
+                    namespace: store.namespace, record: record, attempts: status.attempts,
                     stdout: try store.output(of: job, attempt: number, .stdout) ?? [],
                     stderr: try store.output(of: job, attempt: number, .stderr) ?? []))
         }
@@ -86,7 +87,7 @@ struct LogsCommand: AsyncParsableCommand {
         }
         let output = OutputFile.standardOutput()
         if json {
-            try output.write(Self.json(captured, namespace: options.namespace))
+            try output.write(Self.json(captured, namespace: captured.namespace))
         } else if stdout {
             try output.write(captured.stdout)
         } else if stderr {

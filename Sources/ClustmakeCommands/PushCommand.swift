@@ -49,6 +49,7 @@ struct PushCommand: AsyncParsableCommand {
         } catch {
             throw CommandFailure(status: 1, Self.message(error, namespace: namespace))
         }
+        if !dryRun { LastRun().write(namespace) }
         print(Self.describe(report, at: endpoint, dryRun: dryRun), terminator: "")
     }
 

@@ -30,16 +30,15 @@ struct ReportCommand: AsyncParsableCommand {
     var output = "report.html"
 
     func run() async throws {
-        let planned = try plan.map { path throws(InputError) in
-            try PlannedRunFile.load(path, namespace: options.namespace)
-        }
-        let wantsStored = planned == nil
+        let wantsStored = plan == nil
         let (history, status, stored, key) = try await options.withStore { store throws(StoreError) in
             let history = RunHistory(try store.snapshot())
             let status = try StatusCommand.status(of: history, in: store, stderrLines: ReportPage.failureLimit)
             return (history, status, wantsStored ? try store.plan() : nil, store.planKey)
         }
-        let plannedRun = planned ?? PlannedRunFile.stored(stored, key: key, namespace: options.namespace)
+        let namespace = history.namespace
+        let planned = try plan.map { path throws(InputError) in try PlannedRunFile.load(path, namespace: namespace) }
+        let plannedRun = planned ?? PlannedRunFile.stored(stored, key: key, namespace: namespace)
         let statistics = RunStatistics(history, plan: plannedRun)
         let failures = status.failed.map {
             ReportPage.Failure(
@@ -57,8 +56,9 @@ struct ReportCommand: AsyncParsableCommand {
         }
         let stdout = OutputFile.standardOutput()
         try stdout.write(
-            "Wrote \(output) (\(Format.bytes(UInt64(file.count)))): \(history.jobs.count) jobs, "
-                + "\(history.attempts.count) attempts on \(statistics.hosts.count) hosts"
+            "Wrote \(output) (\(Format.bytes(UInt64(file.count)))): \(Format.count(history.jobs.count, "job")), "
+                + "\(Format.count(history.attempts.count, "attempt")) "
+                + "on \(Format.count(statistics.hosts.count, "host"))"
                 + (plannedRun == nil ? "" : ", against the plan") + ". Open it in a browser.\n")
         try stdout.close()
     }

@@ -136,6 +136,8 @@ struct RunCommand: AsyncParsableCommand {
             options.localEnvironment = ["CLUSTMAKE_REDIS_PASSWORD_FILE": passwordFile]
         }
         let runOptions = options
+        // `status`, `stats`, `report`, … and `cancel` in this directory default to this run.
+        LastRun().write(namespace)
         let report: RunReport
         do {
             report = try await DedicatedThread.run { () throws(DispatchError) -> RunReport in

@@ -162,6 +162,11 @@ import Testing
         record.expectEveryJobDoneOnce()
         record.expectDependencyOrder()
         #expect(record.hostsUsed.isSubset(of: ["h1", "h2", "h3"]) && !record.hostsUsed.isEmpty)
+        // The run is remembered in this directory: the collector's commands need no --namespace after it.
+        #expect(try String(contentsOfFile: directory + "/.clustmake/last-run", encoding: .utf8) == "embedded\n")
+        let status = try fixture.cluster.start(clustmake + ["status"]).wait(timeout: .seconds(60))
+        #expect(status.status == 0, "\(status.stderr)")
+        #expect(status.stdout.hasPrefix("clustmake status: namespace embedded,"), "\(status.stdout)")
         // The hosts have no password anywhere a worker would look: it came over the session.
         for host in fixture.cluster.hostNames {
             let look = try fixture.cluster.run(
