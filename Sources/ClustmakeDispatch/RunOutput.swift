@@ -71,7 +71,7 @@ final class RunOutput {
                 + "compare with it through `clustmake plan -o DIR` and `clustmake stats --plan DIR`"
         case .planNotKept(let error): "the plan was not kept in redis: \(error)"
         case .runCancelling(let lines):
-            "stopping: no more jobs start; stopping \(lines) running lines (again to kill them)"
+            "stopping: no more jobs start; stopping \(Format.count(lines, "running line")) (again to kill them)"
         case .lineStarted(let jobs, let host, let slot): "started \(shown(jobs)) on \(host) slot \(slot)"
         case .jobsDone(let jobs, let host): "done \(shown(jobs)) on \(host)"
         case .doneElsewhere(let job, _): "done \(job) (under an earlier worker)"

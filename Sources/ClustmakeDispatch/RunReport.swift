@@ -57,7 +57,7 @@ public struct RunReport: Sendable {
             if let last = failure.lastStderrLine { line += " | stderr: \(last)" }
             lines.append(line)
         }
-        if failures.count > 10 { lines.append("  … and \(failures.count - 10) more failed jobs") }
+        if failures.count > 10 { lines.append("  … and \(Format.count(failures.count - 10, "more failed job"))") }
         for (host, reason) in hostFailures.prefix(10) { lines.append("  host \(host) failed: \(reason)") }
         if !failures.isEmpty || counts.blocked > 0 {
             lines.append(

@@ -24,6 +24,10 @@ import Testing
             #"{"event":"run-started","elapsed_ms":1500,"namespace":"ns","jobs":10,"done":4,"adopted":2}"#
         ),
         (
+            .runCancelling(lines: 1), "stopping: no more jobs start; stopping 1 running line (again to kill them)",
+            #"{"event":"run-cancelling","elapsed_ms":1500}"#
+        ),
+        (
             .planTooLarge(limit: 64 << 20),
             "the plan is larger than redis keeps (64 MiB); compare with it through `clustmake plan -o DIR` and "
                 + "`clustmake stats --plan DIR`",
