@@ -1,5 +1,6 @@
 import ClustmakeJSON
 import ClustmakeModel
+import ClustmakeRedis
 import ClustmakeStore
 import ClustmakeSystem
 import ClustmakeTestSupport
@@ -180,6 +181,13 @@ import Testing
         #expect(json["runs"]?[0]?["end"]?.stringValue != nil && json["runs"]?[1]?["start"]?.isNull == true)
         let conflict = try setup.clustmake(["status", "--all", "--namespace", "alpha"])
         #expect(conflict.status == 2, "\(conflict.stderr)")
+
+        // A namespace of another schema version is listed as unreadable, with the reason; the others as before.
+        _ = try setup.server.connect().command("SET", "compmake:{older}:schema", "0")
+        let mixed = try setup.clustmake(["runs"])
+        #expect(mixed.status == 0, "\(mixed.stderr)")
+        #expect(mixed.stdout.contains("  older      unreadable"), "\(mixed.stdout)")
+        #expect(mixed.stdout.contains("  older: namespace 'older' at"), "\(mixed.stdout)")
     }
 
     @Test("cancel without --namespace stops the last run started here, and asks when several go on (exit 2)")
