@@ -16,6 +16,7 @@
   }
   var COLORS = ["#2e8540", "#d83933", "#f2a33a", "#8b5cf6", "#2f78c4", "#a3acb9"];
   var PLANNED = "#7b96b8";
+  var CRITICAL = "#111111";
 
   function element(tag, content, cls) {
     var node = document.createElement(tag);
@@ -69,6 +70,8 @@
     legend.appendChild(swatch);
     legend.appendChild(document.createTextNode(name));
   });
+  legend.appendChild(element("span", null, "swatch critical"));
+  legend.appendChild(document.createTextNode("critical path taken"));
 
   var tooltip = document.getElementById("tooltip");
   var charts = [];
@@ -179,24 +182,7 @@
         context.stroke();
         context.setLineDash([]);
       });
-      if (model.critical.length > 0) {
-        context.strokeStyle = "#111111";
-        context.lineWidth = 2;
-        var previous = null;
-        model.critical.forEach(function (bar) {
-          var x0 = labelWidth + (model.start[bar] - view.from) * scale;
-          var x1 = labelWidth + (model.end[bar] - view.from) * scale;
-          var y = model.row[bar] * rowHeight;
-          context.strokeRect(x0, y + 1, Math.max(2, x1 - x0), Math.max(2, rowHeight - 2));
-          if (previous !== null) {
-            context.beginPath();
-            context.moveTo(previous.x, previous.y);
-            context.lineTo(x0, y + rowHeight / 2);
-            context.stroke();
-          }
-          previous = { x: Math.max(x0 + 2, x1), y: y + rowHeight / 2 };
-        });
-      }
+      if (model.critical.length > 0) drawCritical(width);
       context.fillStyle = "#ffffff";
       context.fillRect(0, 0, labelWidth, height);
       context.fillStyle = "#1d2733";
@@ -219,6 +205,36 @@
       container.setAttribute("data-drawn", String(drawn));
       self.drawn = drawn;
     };
+
+    // The critical path: a thin dark strip along the top edge of each of its bars, so that the bars and their
+    // colours stay readable below it at any zoom (hundreds of short jobs make one thin line, not a black band),
+    // and a thin line for each hop from one lane to another, left out where hops are closer than a few pixels.
+    function drawCritical(width) {
+      var strip = rowHeight >= 12 ? 3 : (rowHeight >= 6 ? 2 : 1);
+      context.fillStyle = CRITICAL;
+      context.strokeStyle = CRITICAL;
+      context.lineWidth = 1;
+      var previous = null;
+      var lastHop = -Infinity;
+      model.critical.forEach(function (bar) {
+        var x0 = labelWidth + (model.start[bar] - view.from) * scale;
+        var x1 = labelWidth + (model.end[bar] - view.from) * scale;
+        var y = model.row[bar] * rowHeight;
+        if (x1 >= labelWidth && x0 <= width) {
+          var left = Math.max(x0, labelWidth);
+          // The same one-pixel gap as between the bars, where they are wide enough to show it.
+          context.fillRect(left, y, x1 - left > 3 ? x1 - left - 1 : Math.max(1, x1 - left), strip);
+        }
+        if (previous !== null && previous.y !== y && x0 - lastHop >= 4 && x0 >= labelWidth && previous.x <= width) {
+          context.beginPath();
+          context.moveTo(Math.max(previous.x, labelWidth) + 0.5, previous.y + strip / 2);
+          context.lineTo(x0 + 0.5, y + strip / 2);
+          context.stroke();
+          lastHop = x0;
+        }
+        previous = { x: x1, y: y };
+      });
+    }
 
     function drawAxis(width) {
       var ratio = window.devicePixelRatio || 1;
@@ -342,7 +358,7 @@
     var P = D.planned;
     note.textContent = "The plan, on the same time axis: one row per planned slot. Dashed lines: the planned " +
       "makespan (" + duration(P.makespan) + ", blue) and the lower bound (" + duration(P.lowerBound) +
-      ", violet). Its critical path is outlined.";
+      ", violet). Its critical path is marked by a dark line along the top of its bars.";
     charts.push(new Chart(document.getElementById("planned"), {
       rows: P.rows, start: P.start, end: P.end, row: P.row,
       colors: [PLANNED],
@@ -377,13 +393,8 @@
   fillTable(document.getElementById("slowest"), ["job", "host", "runtime", "cpu", "peak rss", "attempts"],
     D.slowest.map(function (job) { return [job.job, job.host, job.runtime, job.cpu, job.rss, job.attempts]; }),
     [false, false, true, true, true, true]);
-  var failureNote = document.getElementById("failure-note");
-  if (D.failureCount === 0) {
-    failureNote.textContent = "No job failed, was interrupted or was lost.";
-  } else {
-    failureNote.textContent = D.failureCount + " jobs failed, were interrupted or were lost" +
-      (D.failureCount > D.failures.length ? "; the first " + D.failures.length + " are listed " +
-       "(all of them: clustmake status --json)." : ".");
+  document.getElementById("failure-note").textContent = D.failureNote;
+  if (D.failureCount > 0) {
     fillTable(document.getElementById("failures"), ["job", "state", "attempt", "host", "reason", "last stderr line"],
       D.failures.map(function (f) { return [f.job, f.state, f.attempt, f.host, f.reason, f.stderr]; }),
       [false, false, true, false, false, false]);

@@ -23,7 +23,7 @@ enum ReportFiles {
         <section><h2>Summary</h2><table id="summary" class="kv"></table></section>
         <section><h2>Timeline</h2>
         <div class="controls"><span id="legend"></span><button id="reset" type="button">Reset zoom</button>
-        <span class="hint">Wheel: zoom. Drag: pan. Hover: details. The critical path taken is outlined.</span></div>
+        <span class="hint">Wheel: zoom. Drag: pan. Hover: details. The critical path taken: the dark line along the top of its bars.</span></div>
         <div class="chart" id="actual"></div>
         </section>
         <section><h2>Planned against actual</h2><p id="planned-note"></p><div class="chart" id="planned"></div></section>
@@ -63,6 +63,7 @@ enum ReportFiles {
         .controls { margin-bottom: 6px; display: flex; gap: 12px; align-items: center; flex-wrap: wrap; }
         .hint { color: #5b6b7b; font-size: 12px; }
         .swatch { display: inline-block; width: 12px; height: 12px; margin: 0 4px 0 10px; vertical-align: -1px; border-radius: 2px; }
+        .swatch.critical { height: 3px; border-radius: 0; background: #111111; vertical-align: 3px; }
         .bar { display: inline-block; width: 120px; height: 10px; background: #e3e8ee; margin-right: 6px; vertical-align: 0; }
         .bar span { display: block; height: 100%; background: #2f78c4; }
         #tooltip { position: fixed; z-index: 10; background: #1d2733; color: #fff; padding: 6px 9px; border-radius: 4px; font-size: 12px; pointer-events: none; max-width: 420px; white-space: pre-wrap; }
@@ -89,6 +90,7 @@ enum ReportFiles {
           }
           var COLORS = ["#2e8540", "#d83933", "#f2a33a", "#8b5cf6", "#2f78c4", "#a3acb9"];
           var PLANNED = "#7b96b8";
+          var CRITICAL = "#111111";
 
           function element(tag, content, cls) {
             var node = document.createElement(tag);
@@ -142,6 +144,8 @@ enum ReportFiles {
             legend.appendChild(swatch);
             legend.appendChild(document.createTextNode(name));
           });
+          legend.appendChild(element("span", null, "swatch critical"));
+          legend.appendChild(document.createTextNode("critical path taken"));
 
           var tooltip = document.getElementById("tooltip");
           var charts = [];
@@ -252,24 +256,7 @@ enum ReportFiles {
                 context.stroke();
                 context.setLineDash([]);
               });
-              if (model.critical.length > 0) {
-                context.strokeStyle = "#111111";
-                context.lineWidth = 2;
-                var previous = null;
-                model.critical.forEach(function (bar) {
-                  var x0 = labelWidth + (model.start[bar] - view.from) * scale;
-                  var x1 = labelWidth + (model.end[bar] - view.from) * scale;
-                  var y = model.row[bar] * rowHeight;
-                  context.strokeRect(x0, y + 1, Math.max(2, x1 - x0), Math.max(2, rowHeight - 2));
-                  if (previous !== null) {
-                    context.beginPath();
-                    context.moveTo(previous.x, previous.y);
-                    context.lineTo(x0, y + rowHeight / 2);
-                    context.stroke();
-                  }
-                  previous = { x: Math.max(x0 + 2, x1), y: y + rowHeight / 2 };
-                });
-              }
+              if (model.critical.length > 0) drawCritical(width);
               context.fillStyle = "#ffffff";
               context.fillRect(0, 0, labelWidth, height);
               context.fillStyle = "#1d2733";
@@ -292,6 +279,36 @@ enum ReportFiles {
               container.setAttribute("data-drawn", String(drawn));
               self.drawn = drawn;
             };
+
+            // The critical path: a thin dark strip along the top edge of each of its bars, so that the bars and their
+            // colours stay readable below it at any zoom (hundreds of short jobs make one thin line, not a black band),
+            // and a thin line for each hop from one lane to another, left out where hops are closer than a few pixels.
+            function drawCritical(width) {
+              var strip = rowHeight >= 12 ? 3 : (rowHeight >= 6 ? 2 : 1);
+              context.fillStyle = CRITICAL;
+              context.strokeStyle = CRITICAL;
+              context.lineWidth = 1;
+              var previous = null;
+              var lastHop = -Infinity;
+              model.critical.forEach(function (bar) {
+                var x0 = labelWidth + (model.start[bar] - view.from) * scale;
+                var x1 = labelWidth + (model.end[bar] - view.from) * scale;
+                var y = model.row[bar] * rowHeight;
+                if (x1 >= labelWidth && x0 <= width) {
+                  var left = Math.max(x0, labelWidth);
+                  // The same one-pixel gap as between the bars, where they are wide enough to show it.
+                  context.fillRect(left, y, x1 - left > 3 ? x1 - left - 1 : Math.max(1, x1 - left), strip);
+                }
+                if (previous !== null && previous.y !== y && x0 - lastHop >= 4 && x0 >= labelWidth && previous.x <= width) {
+                  context.beginPath();
+                  context.moveTo(Math.max(previous.x, labelWidth) + 0.5, previous.y + strip / 2);
+                  context.lineTo(x0 + 0.5, y + strip / 2);
+                  context.stroke();
+                  lastHop = x0;
+                }
+                previous = { x: x1, y: y };
+              });
+            }
 
             function drawAxis(width) {
               var ratio = window.devicePixelRatio || 1;
@@ -415,7 +432,7 @@ enum ReportFiles {
             var P = D.planned;
             note.textContent = "The plan, on the same time axis: one row per planned slot. Dashed lines: the planned " +
               "makespan (" + duration(P.makespan) + ", blue) and the lower bound (" + duration(P.lowerBound) +
-              ", violet). Its critical path is outlined.";
+              ", violet). Its critical path is marked by a dark line along the top of its bars.";
             charts.push(new Chart(document.getElementById("planned"), {
               rows: P.rows, start: P.start, end: P.end, row: P.row,
               colors: [PLANNED],
@@ -450,13 +467,8 @@ enum ReportFiles {
           fillTable(document.getElementById("slowest"), ["job", "host", "runtime", "cpu", "peak rss", "attempts"],
             D.slowest.map(function (job) { return [job.job, job.host, job.runtime, job.cpu, job.rss, job.attempts]; }),
             [false, false, true, true, true, true]);
-          var failureNote = document.getElementById("failure-note");
-          if (D.failureCount === 0) {
-            failureNote.textContent = "No job failed, was interrupted or was lost.";
-          } else {
-            failureNote.textContent = D.failureCount + " jobs failed, were interrupted or were lost" +
-              (D.failureCount > D.failures.length ? "; the first " + D.failures.length + " are listed " +
-               "(all of them: clustmake status --json)." : ".");
+          document.getElementById("failure-note").textContent = D.failureNote;
+          if (D.failureCount > 0) {
             fillTable(document.getElementById("failures"), ["job", "state", "attempt", "host", "reason", "last stderr line"],
               D.failures.map(function (f) { return [f.job, f.state, f.attempt, f.host, f.reason, f.stderr]; }),
               [false, false, true, false, false, false]);

@@ -247,6 +247,7 @@ public struct ReportPage: Sendable {
         writer.endArray()
 
         writer.member("failureCount", failures.count)
+        writer.member("failureNote", failureNote())
         writer.key("failures")
         writer.beginArray()
         for failure in failures.prefix(Self.failureLimit) {
@@ -272,7 +273,11 @@ public struct ReportPage: Sendable {
         lines.append(("Jobs", "\(run.jobs)" + (states.isEmpty ? "" : " (\(states))")))
         let outcomes = RunStatistics.counts(AttemptState.allCases.map { ($0.rawValue, run.outcomes[$0] ?? 0) })
         lines.append(
-            ("Attempts", "\(run.attempts)" + (outcomes.isEmpty ? "" : " (\(outcomes))") + ", \(run.retries) retries"))
+            (
+                "Attempts",
+                "\(run.attempts)" + (outcomes.isEmpty ? "" : " (\(outcomes))") + ", "
+                    + Format.count(run.retries, "retry", plural: "retries")
+            ))
         if let start = run.start, let end = run.end {
             lines.append(
                 ("Wall time", "\(Format.duration(run.wallTime)) (\(Format.iso8601(start)) to \(Format.iso8601(end)))"))
@@ -283,7 +288,10 @@ public struct ReportPage: Sendable {
         lines.append(("Badput", Format.duration(run.badput) + share))
         if let utilisation = run.utilisation {
             lines.append(
-                ("Utilisation", "\(Format.percent(utilisation)) of \(run.capacity) \(plan == nil ? "lanes" : "slots")"))
+                (
+                    "Utilisation",
+                    "\(Format.percent(utilisation)) of \(Format.count(run.capacity, plan == nil ? "lane" : "slot"))"
+                ))
         }
         if let comparison = statistics.plan {
             lines.append(
@@ -301,7 +309,7 @@ public struct ReportPage: Sendable {
             lines.append(
                 (
                     "Planned critical path",
-                    "\(comparison.criticalPath.count) jobs, "
+                    "\(Format.count(comparison.criticalPath.count, "job")), "
                         + "\(Format.duration(comparison.criticalPathPlanned)) planned, "
                         + (comparison.criticalPathMeasured.map { Format.duration($0) + " measured" }
                             ?? "not all measured")
@@ -322,11 +330,23 @@ public struct ReportPage: Sendable {
             lines.append(
                 (
                     "Critical path taken",
-                    "\(statistics.criticalPath.count) attempt\(statistics.criticalPath.count == 1 ? "" : "s"), \(Format.duration(running)) "
+                    "\(Format.count(statistics.criticalPath.count, "attempt")), \(Format.duration(running)) "
                         + "running, \(Format.duration(waiting)) waiting"
                 ))
         }
         return lines
+    }
+
+    /// The sentence above the failures' table: how many jobs failed, were interrupted or were lost, and how many are
+    /// listed.
+    func failureNote() -> String {
+        let count = failures.count
+        if count == 0 { return "No job failed, was interrupted or was lost." }
+        let listed = min(count, Self.failureLimit)
+        return Format.count(count, "job")
+            + (count == 1 ? " failed, was interrupted or was lost" : " failed, were interrupted or were lost")
+            + (count > listed
+                ? "; the first \(listed) are listed (all of them: clustmake status --json)." : ".")
     }
 
     /// `text` with `& < > " '` escaped for HTML.

@@ -3,8 +3,9 @@
 ///
 /// The page fetches nothing: its content security policy allows only its own inline style and script. The script
 /// reads the data from the `<script id="data">` element, fills the tables, and draws each timeline on a canvas:
-/// one rectangle per attempt, drawn colour by colour, with the critical path outlined; the wheel zooms, dragging
-/// pans, hovering shows an attempt's details, and both timelines share one time axis. When it is done it sets
+/// one rectangle per attempt, drawn colour by colour, with the critical path as a thin line along the top of its
+/// bars; the wheel zooms, dragging pans, hovering shows an attempt's details, and both timelines share one time
+/// axis. When it is done it sets
 /// `data-rendered="ok"` on `<body>` (and `data-errors` on any error), which the tests read in headless Chromium.
 ///
 /// The skeleton names what goes where as `{{{title}}}` (the HTML-escaped title), `{{{style}}}`, `{{{script}}}` (the

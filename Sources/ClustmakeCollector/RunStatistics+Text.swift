@@ -44,7 +44,7 @@ extension RunStatistics {
             text += "  makespan     \(Format.duration(run.wallTime))\n"
         }
         text += "  lower bound  \(Format.duration(run.measuredLowerBound)) from the measured runtimes (longest chain "
-        text += "\(Format.duration(run.longestChain)), work over \(run.capacity) slots "
+        text += "\(Format.duration(run.longestChain)), work over \(Format.count(run.capacity, "slot")) "
         text += "\(Format.duration(run.capacity > 0 ? run.goodput / Double(run.capacity) : 0)))\n"
         if plan == nil {
             text += "  plan         pass --plan DIR (the run's plan directory) to compare with the plan\n"
@@ -74,7 +74,7 @@ extension RunStatistics {
             let running = criticalPath.reduce(0.0) { $0 + attempts[$1.attempt].duration(now: history.now) }
             let waiting = criticalPath.reduce(0.0) { $0 + $1.wait }
             text +=
-                "\ncritical path actually taken: \(criticalPath.count) attempt\(criticalPath.count == 1 ? "" : "s"), "
+                "\ncritical path actually taken: \(Format.count(criticalPath.count, "attempt")), "
             text += "\(Format.duration(running)) running, \(Format.duration(waiting)) waiting\n"
             var table = TextTable(
                 ["job", "attempt>", "outcome", "lane", "after", "start>", "end>", "runtime>", "waited>"])
@@ -91,14 +91,16 @@ extension RunStatistics {
         }
         if let plan {
             let actual = criticalPath.map { history.jobs[attempts[$0.attempt].job].id }
-            text += "planned critical path: \(plan.criticalPath.count) jobs, "
+            text += "planned critical path: \(Format.count(plan.criticalPath.count, "job")), "
             text += "\(Format.duration(plan.criticalPathPlanned)) planned, "
             text += plan.criticalPathMeasured.map { "\(Format.duration($0)) measured" } ?? "not all measured"
             text += actual == plan.criticalPath ? " (the same jobs as actually taken)\n" : "\n"
             text += "  " + Format.printable(plan.criticalPath.joined(separator: " → "), limit: 400) + "\n"
-            if plan.movedJobs > 0 { text += "  \(plan.movedJobs) jobs ran on another host than planned\n" }
+            if plan.movedJobs > 0 {
+                text += "  \(Format.count(plan.movedJobs, "job")) ran on another host than planned\n"
+            }
             if plan.missingFromRun > 0 || plan.missingFromPlan > 0 {
-                text += "  the plan has \(plan.missingFromRun) jobs the namespace lacks, and lacks "
+                text += "  the plan has \(Format.count(plan.missingFromRun, "job")) the namespace lacks, and lacks "
                 text += "\(plan.missingFromPlan) of its jobs: is it this run's plan?\n"
             }
         }

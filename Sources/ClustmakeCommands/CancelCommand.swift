@@ -1,5 +1,6 @@
 import ArgumentParser
 import ClustmakeDispatch
+import ClustmakeModel
 
 #if canImport(Glibc)
     import Glibc
@@ -13,10 +14,14 @@ struct CancelCommand: AsyncParsableCommand {
             "Stop a running 'clustmake run': its running jobs are stopped on every host and recorded interrupted.",
         discussion: """
             Sends SIGTERM to the run of the namespace (found by its pid file in the run directory) and waits for it \
-            to end. Without --namespace, stops the only run going on. Run the same 'clustmake run' again to resume.
+            to end. Without --namespace, stops the last run started in this directory if it is going on, else the \
+            only run going on. Run the same 'clustmake run' again to resume.
             """)
 
-    @Option(help: "The namespace of the run to stop (default: the only run going on).")
+    @Option(
+        help: ArgumentHelp(
+            "The namespace of the run to stop (default: the last run started here if it goes on, else the only run "
+                + "going on)."))
     var namespace: String?
 
     @Option(help: ArgumentHelp("How long to wait for the run to end, in seconds.", valueName: "seconds"))
@@ -32,14 +37,17 @@ struct CancelCommand: AsyncParsableCommand {
                 throw CommandFailure(status: 1, "no run of namespace '\(namespace)' is going on on this machine")
             }
             chosen = found
+        } else if let remembered = LastRun().namespace(), let found = runs.first(where: { $0.namespace == remembered })
+        {
+            chosen = found
         } else {
+            guard !runs.isEmpty else { throw CommandFailure(status: 1, "no run is going on on this machine") }
             guard runs.count == 1 else {
-                throw CommandFailure(
-                    status: 1,
-                    runs.isEmpty
-                        ? "no run is going on on this machine"
-                        : "several runs are going on (\(runs.map(\.namespace).joined(separator: ", "))); "
-                            + "choose one with --namespace")
+                throw InputError(
+                    .invalidValue,
+                    "no --namespace given, and \(runs.count) runs are going on: "
+                        + "\(runs.map(\.namespace).joined(separator: ", ")).",
+                    fix: "Pass --namespace NS with the one to stop.", subject: "--namespace")
             }
             chosen = runs[0]
         }

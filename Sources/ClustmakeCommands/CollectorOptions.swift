@@ -8,9 +8,16 @@ import ClustmakeStore
 import ClustmakeSystem
 
 /// Which run the collector's commands read: its namespace and where its redis is.
+///
+/// Without `--namespace`, the run is the last one started in this directory (``LastRun``) when its redis has it,
+/// else the only namespace in that redis; else the command asks for `--namespace` and lists the namespaces there
+/// (exit status 2). docs/collector.md, "Which run".
 struct CollectorOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The namespace of the run in redis.", valueName: "ns"))
-    var namespace: String
+    @Option(
+        help: ArgumentHelp(
+            "The namespace of the run in redis (default: the last run started in this directory, else the only "
+                + "namespace in redis).", valueName: "ns"))
+    var namespace: String?
 
     @OptionGroup(title: "Redis") var redis: RedisOptions
 
@@ -20,32 +27,84 @@ struct CollectorOptions: ParsableArguments {
     var cluster: String?
 
     func validate() throws {
-        if let problem = JobID.problem(with: namespace) {
+        if let namespace, let problem = JobID.problem(with: namespace) {
             throw ValidationError(
                 "--namespace '\(namespace)' is not valid: \(problem). Use only \(JobID.allowedDescription).")
         }
     }
 
-    /// Opens the namespace's store on a thread of its own and runs `body` there (redis calls block).
-    /// - Throws: ``ClustmakeModel/InputError`` for an unknown namespace or job (exit status 2),
-    ///   ``CommandFailure`` with status 1 when redis cannot be reached, refuses, or holds another schema.
+    /// Opens the namespace's store on a thread of its own and runs `body` there (redis calls block); the store's
+    /// ``ClustmakeStore/JobStore/namespace`` is the one chosen (``namespace``, or by the rule of the type).
+    /// - Throws: ``ClustmakeModel/InputError`` for an unknown namespace or job, or no `--namespace` and no one
+    ///   namespace to default to (exit status 2); ``CommandFailure`` with status 1 when redis cannot be reached,
+    ///   refuses, or holds another schema.
     func withStore<T: Sendable>(
         commandTimeout: Duration = .seconds(60), _ body: @escaping @Sendable (JobStore) throws(StoreError) -> T
     ) async throws -> T {
         let endpoint = try await self.endpoint()
-        let namespace = self.namespace
+        let given = namespace
+        let remembered = given == nil ? LastRun().namespace() : nil
+        let outcome: NamespaceChoice<T>
         do {
-            return try await DedicatedThread.run { () throws(StoreError) -> T in
-                let store = try JobStore(endpoint: endpoint, namespace: namespace, commandTimeout: commandTimeout)
-                return try body(store)
+            outcome = try await DedicatedThread.run { () throws(StoreError) -> NamespaceChoice<T> in
+                let connection = try JobStore.connect(to: endpoint, commandTimeout: commandTimeout)
+                let namespace: String
+                if let given {
+                    namespace = given
+                } else if let remembered,
+                    try JobStore(connection: connection, namespace: remembered).schemaVersion() != nil
+                {
+                    namespace = remembered
+                } else {
+                    let all = try JobStore.namespaces(on: connection, limit: 1000)
+                    guard all.count == 1 else { return .none(found: all) }
+                    namespace = all[0]
+                }
+                return .chosen(try body(try JobStore(connection: connection, namespace: namespace)))
             }
         } catch {
             throw Self.failure(error)
         }
+        switch outcome {
+        case .chosen(let value): return value
+        case .none(let found): throw Self.noNamespace(found: found, remembered: remembered, at: endpoint)
+        }
+    }
+
+    /// What the choice of the namespace came to.
+    private enum NamespaceChoice<T: Sendable>: Sendable {
+        /// One was chosen, and this is what the command read from it.
+        case chosen(T)
+        /// None could be: these are the namespaces there.
+        case none(found: [String])
+    }
+
+    /// The message when no `--namespace` was given and no one namespace could be chosen.
+    static func noNamespace(found: [String], remembered: String?, at endpoint: RedisEndpoint) -> InputError {
+        let last = remembered.map { " (the last run started here, '\($0)', is not there)" } ?? ""
+        guard !found.isEmpty else {
+            return InputError(
+                .invalidValue, "no --namespace given, and redis at \(endpoint) has no namespace\(last).",
+                fix: "Run or push a graph first (`clustmake run JOBS`), or pass --redis (or --cluster) to read the "
+                    + "redis the run used.", subject: "--namespace")
+        }
+        let shown = found.prefix(20).joined(separator: ", ") + (found.count > 20 ? ", …" : "")
+        return InputError(
+            .invalidValue,
+            "no --namespace given, and redis at \(endpoint) has \(Format.count(found.count, "namespace")): "
+                + "\(shown)\(last).",
+            fix: "Pass --namespace NS with one of them; `clustmake runs` lists them with their state.",
+            subject: "--namespace")
     }
 
     /// Where the run's redis is (``RedisResolver``; the embedded redis when it was ever started here).
     func endpoint() async throws -> RedisEndpoint {
+        try await Self.endpoint(redis: redis, cluster: cluster)
+    }
+
+    /// Where redis is for `--redis`, `--redis-password-file` and `--cluster` (``RedisResolver``; the embedded
+    /// redis when it was ever started here).
+    static func endpoint(redis: RedisOptions, cluster: String?) async throws -> RedisEndpoint {
         var settings = Cluster.Redis()
         if let cluster { settings = try ClusterLoader().load(path: cluster).redis }
         return try await RedisResolver(redis, cluster: settings, clusterFile: cluster).resolve(embedded: .ifPresent)
@@ -58,7 +117,7 @@ struct CollectorOptions: ParsableArguments {
         case .unknownNamespace:
             return InputError(
                 .invalidValue, error.message + ".",
-                fix: "List the namespaces with: redis-cli --scan --pattern 'compmake:*:schema'",
+                fix: "List the namespaces with their state: clustmake runs (with the same --redis or --cluster).",
                 subject: "--namespace")
         case .unknownJob, .invalidArgument:
             return InputError(.invalidValue, error.message + ".")

@@ -80,8 +80,10 @@ enum HistoryCosts {
         for host in cluster.hosts { speeds[host.name] = host.speed }
         let learned = LearnedCosts(graph: graph, history: history, speeds: speeds)
         let message =
-            "costs from earlier runs of namespace '\(namespace)': \(learned.fromJob) jobs from their own runs, "
-            + "\(learned.fromTag) from their tag's, \(learned.declared) declared (\(learned.samples) attempts read)"
+            "costs from earlier runs of namespace '\(namespace)': "
+            + "\(Format.count(learned.fromJob, "job")) from their own runs, "
+            + "\(learned.fromTag) from their tag's, \(learned.declared) declared "
+            + "(\(Format.count(learned.samples, "attempt")) read)"
         if explicit { logger.notice("\(message)") } else { logger.debug("\(message)") }
         return learned.costs
     }

@@ -44,6 +44,7 @@ struct LogsCommand: AsyncParsableCommand {
 
     /// What was read.
     struct Captured: Sendable {
+        var namespace: String
         var record: AttemptRecord
         var attempts: Int
         var stdout: [UInt8]
@@ -68,7 +69,7 @@ struct LogsCommand: AsyncParsableCommand {
             }
             return .success(
                 Captured(
-                    record: record, attempts: status.attempts,
+                    namespace: store.namespace, record: record, attempts: status.attempts,
                     stdout: try store.output(of: job, attempt: number, .stdout) ?? [],
                     stderr: try store.output(of: job, attempt: number, .stderr) ?? []))
         }
@@ -81,12 +82,12 @@ struct LogsCommand: AsyncParsableCommand {
                 status: 1, "job '\(job)' has no attempts yet (it is \(state)): nothing was captured")
         case .failure(.noSuchAttempt(let count)):
             throw InputError(
-                .invalidValue, "job '\(job)' has \(count) attempt\(count == 1 ? "" : "s"), not \(attempt ?? 0).",
+                .invalidValue, "job '\(job)' has \(Format.count(count, "attempt")), not \(attempt ?? 0).",
                 fix: "Pass --attempt 1 to \(count), or leave it out for the latest.", subject: "--attempt")
         }
         let output = OutputFile.standardOutput()
         if json {
-            try output.write(Self.json(captured, namespace: options.namespace))
+            try output.write(Self.json(captured, namespace: captured.namespace))
         } else if stdout {
             try output.write(captured.stdout)
         } else if stderr {

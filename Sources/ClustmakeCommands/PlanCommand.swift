@@ -187,13 +187,14 @@ struct PlanCommand: AsyncParsableCommand {
             ? "push the graph (\(pushCommand(namespace: namespace))), then run: \(scripts)"
             : "then run: \(scripts)"
         return """
-            Planned \(plan.graph.count) jobs on \(hosts) host\(hosts == 1 ? "" : "s") (\(plan.slots.count) slots), \
+            Planned \(Format.count(plan.graph.count, "job")) on \(Format.count(hosts, "host")) \
+            (\(Format.count(plan.slots.count, "slot"))), \
             namespace \(namespace).
             Estimated makespan \(Format.duration(plan.makespan)), lower bound \(Format.duration(plan.lowerBound)) \
             (\(Format.fixed(ratio, 2))x).
 
             """ + pushed + (written.leftover.map { "The previous plan could not be removed: delete \($0).\n" } ?? "")
-                + "Wrote \(directory)/: \(written.files.count) files. Review \(directory)/summary.txt and \(directory)/hosts/, "
+                + "Wrote \(directory)/: \(Format.count(written.files.count, "file")). Review \(directory)/summary.txt and \(directory)/hosts/, "
                 + next + "\n"
     }
 }

@@ -49,6 +49,7 @@ struct PushCommand: AsyncParsableCommand {
         } catch {
             throw CommandFailure(status: 1, Self.message(error, namespace: namespace))
         }
+        if !dryRun { LastRun().write(namespace) }
         print(Self.describe(report, at: endpoint, dryRun: dryRun), terminator: "")
     }
 
@@ -56,10 +57,12 @@ struct PushCommand: AsyncParsableCommand {
     static func describe(_ report: PushReport, at endpoint: RedisEndpoint, dryRun: Bool) -> String {
         let place = "namespace '\(report.namespace)' at \(endpoint)"
         if report.isUnchanged {
-            return "clustmake: \(place) already has this graph (\(report.jobCount) jobs); nothing to push.\n"
+            return
+                "clustmake: \(place) already has this graph (\(Format.count(report.jobCount, "job"))); "
+                + "nothing to push.\n"
         }
         let verb = dryRun ? "would push" : "pushed"
-        var text = "clustmake: \(verb) \(report.jobCount) job\(report.jobCount == 1 ? "" : "s") to \(place)"
+        var text = "clustmake: \(verb) \(Format.count(report.jobCount, "job")) to \(place)"
         text += report.createdNamespace ? " (a new namespace)\n" : "\n"
         for change in report.changes { text += "  \(change.line())\n" }
         if dryRun { text += "  (dry run: nothing was written)\n" }

@@ -159,7 +159,7 @@ struct RedisCommand: AsyncParsableCommand {
                 var facts = ["pid \(status.pid ?? 0)"]
                 if let version = status.version { facts.append("redis \(version)") }
                 if let uptime = status.uptimeSeconds { facts.append("up \(Format.duration(Double(uptime)))") }
-                if let keys = status.keys { facts.append("\(keys) key\(keys == 1 ? "" : "s")") }
+                if let keys = status.keys { facts.append(Format.count(keys, "key")) }
                 if let memory = status.usedMemoryBytes { facts.append("\(Format.bytes(memory)) used") }
                 print("redis runs: \(facts.joined(separator: ", ")).")
                 print("Socket \(status.socketPath); password in \(local.passwordFile); data in \(status.directory).")

@@ -11,10 +11,10 @@ struct ReportCommand: AsyncParsableCommand {
         discussion: """
             The page needs no network and no other file: open it in any browser, mail it, archive it. It has a \
             summary; a timeline with one row per host lane and one bar per attempt, coloured by outcome, with the \
-            critical path taken outlined (wheel to zoom, drag to pan, hover for details); the planned schedule on \
-            the same time axis (the plan clustmake run kept in redis, or --plan DIR); per-host utilisation; the \
-            slowest jobs and the failures. Timelines are \
-            drawn on canvases, so 100,000 attempts stay usable. See docs/collector.md.
+            critical path taken marked along the top of its bars (wheel to zoom, drag to pan, hover for details); \
+            the planned schedule on the same time axis (the plan clustmake run kept in redis, or --plan DIR); \
+            per-host utilisation; the slowest jobs and the failures. Timelines are drawn on canvases, so 100,000 \
+            attempts stay usable. See docs/collector.md.
             """)
 
     @OptionGroup(title: "Run") var options: CollectorOptions
@@ -30,16 +30,15 @@ struct ReportCommand: AsyncParsableCommand {
     var output = "report.html"
 
     func run() async throws {
-        let planned = try plan.map { path throws(InputError) in
-            try PlannedRunFile.load(path, namespace: options.namespace)
-        }
-        let wantsStored = planned == nil
+        let wantsStored = plan == nil
         let (history, status, stored, key) = try await options.withStore { store throws(StoreError) in
             let history = RunHistory(try store.snapshot())
             let status = try StatusCommand.status(of: history, in: store, stderrLines: ReportPage.failureLimit)
             return (history, status, wantsStored ? try store.plan() : nil, store.planKey)
         }
-        let plannedRun = planned ?? PlannedRunFile.stored(stored, key: key, namespace: options.namespace)
+        let namespace = history.namespace
+        let planned = try plan.map { path throws(InputError) in try PlannedRunFile.load(path, namespace: namespace) }
+        let plannedRun = planned ?? PlannedRunFile.stored(stored, key: key, namespace: namespace)
         let statistics = RunStatistics(history, plan: plannedRun)
         let failures = status.failed.map {
             ReportPage.Failure(
@@ -57,8 +56,9 @@ struct ReportCommand: AsyncParsableCommand {
         }
         let stdout = OutputFile.standardOutput()
         try stdout.write(
-            "Wrote \(output) (\(Format.bytes(UInt64(file.count)))): \(history.jobs.count) jobs, "
-                + "\(history.attempts.count) attempts on \(statistics.hosts.count) hosts"
+            "Wrote \(output) (\(Format.bytes(UInt64(file.count)))): \(Format.count(history.jobs.count, "job")), "
+                + "\(Format.count(history.attempts.count, "attempt")) "
+                + "on \(Format.count(statistics.hosts.count, "host"))"
                 + (plannedRun == nil ? "" : ", against the plan") + ". Open it in a browser.\n")
         try stdout.close()
     }

@@ -18,7 +18,7 @@ struct RunCommand: AsyncParsableCommand {
             Each job runs as the same job line as the plan's scripts (ssh, -R tunnel, nice, compmake … make_single), \
             over one ssh master connection per host. A failed job (worker exit 113) blocks its dependents; a failed \
             host is quarantined and its job runs elsewhere. Run it again with the same namespace to resume: done \
-            jobs are skipped, jobs still running are waited for. Ctrl-C stops every running job and exits 130. \
+            jobs are skipped (with --more, every job runs again), jobs still running are waited for. Ctrl-C stops every running job and exits 130. \
             Exit status: 0 every job done, 1 some failed or were blocked, 2 bad input. See docs/run.md.
             """)
 
@@ -135,6 +135,8 @@ struct RunCommand: AsyncParsableCommand {
         let runOptions = RunOptions(
             plan: plan, settings: settings, endpoint: target.endpoint, scheduling: scheduling,
             output: json ? .json : .automatic, directory: directory)
+        // `status`, `stats`, `report`, … and `cancel` in this directory default to this run.
+        LastRun().write(namespace)
         let report: RunReport
         do {
             report = try await DedicatedThread.run { () throws(DispatchError) -> RunReport in

@@ -33,15 +33,14 @@ struct StatsCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let planned = try plan.map { path throws(InputError) in
-            try PlannedRunFile.load(path, namespace: options.namespace)
-        }
-        let wantsStored = planned == nil
+        let wantsStored = plan == nil
         let (snapshot, stored, key) = try await options.withStore { store throws(StoreError) in
             (try store.snapshot(), wantsStored ? try store.plan() : nil, store.planKey)
         }
+        let namespace = snapshot.namespace
+        let planned = try plan.map { path throws(InputError) in try PlannedRunFile.load(path, namespace: namespace) }
         let history = RunHistory(snapshot)
-        let plannedRun = planned ?? PlannedRunFile.stored(stored, key: key, namespace: options.namespace)
+        let plannedRun = planned ?? PlannedRunFile.stored(stored, key: key, namespace: namespace)
         let statistics = RunStatistics(history, plan: plannedRun)
         let output = OutputFile.standardOutput()
         if json {

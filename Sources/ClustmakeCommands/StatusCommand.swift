@@ -12,7 +12,9 @@ struct StatusCommand: AsyncParsableCommand {
             Lists the jobs by state; the running jobs with their host, lane and elapsed time; the failed, lost and \
             interrupted jobs with the reason and the last line of their stderr; the blocked jobs with the failed job \
             that blocks them. With --watch it refreshes in place whenever the run's event stream moves (and every \
-            --interval seconds), until interrupted. See docs/collector.md.
+            --interval seconds), until interrupted. Without --namespace: the last run started in this directory, \
+            else the only namespace in redis. With --all, lists every namespace instead (clustmake runs). See \
+            docs/collector.md.
             """)
 
     @OptionGroup(title: "Run") var options: CollectorOptions
@@ -33,6 +35,9 @@ struct StatusCommand: AsyncParsableCommand {
         help: "Print JSON for programs (format clustmake-status/1) instead of text; one line per refresh with --watch.")
     var json = false
 
+    @Flag(help: "List every namespace in redis with its state, as clustmake runs does (format clustmake-runs/1).")
+    var all = false
+
     func validate() throws {
         guard interval >= 0.1 && interval <= 3600 else {
             throw ValidationError("--interval must be between 0.1 and 3600 seconds, not \(interval).")
@@ -40,12 +45,19 @@ struct StatusCommand: AsyncParsableCommand {
         if let count, count < 1 { throw ValidationError("--count must be at least 1.") }
         guard limit >= 0 else { throw ValidationError("--limit must be 0 (all) or more.") }
         if !watch && count != nil { throw ValidationError("--count goes with --watch.") }
+        if all && (watch || options.namespace != nil) {
+            throw ValidationError("--all lists every namespace once: leave out --namespace and --watch.")
+        }
     }
 
     /// How many bytes of stderr are read to find a failed attempt's last line.
     static let stderrTailBytes = 1024
 
     func run() async throws {
+        if all {
+            try await RunsCommand.list(endpoint: try await options.endpoint(), json: json)
+            return
+        }
         let json = json
         let limit = json || limit == 0 ? Int.max : limit
         if !watch {

@@ -91,7 +91,8 @@ public final class Dispatcher {
     }
 
     /// Each job's state at the start, from redis: done, running under a worker of an earlier run (on which host),
-    /// or to run.
+    /// or to run. With `more` (`run --more`, the workers' `more=True`) a done job is to run again: the scheduler
+    /// dispatches it once its dependencies are done in this run, so every job runs again in dependency order.
     private func readInitialStates(_ store: JobStore) throws(DispatchError) -> [InitialJobState] {
         let plan = options.plan
         let states: [String: JobState]
@@ -102,7 +103,7 @@ public final class Dispatcher {
         let hosts = Dictionary(zip(running, read.map { $0?.host }), uniquingKeysWith: { first, _ in first })
         return plan.graph.jobs.indices.map { job in
             switch states[plan.graph.jobs[job].id] ?? .notStarted {
-            case .done: .done
+            case .done: options.settings.more ? .pending : .done
             case .inProgress:
                 .running(host: hosts[job]?.flatMap { name in plan.cluster.hosts.firstIndex { $0.name == name } })
             default: .pending

@@ -64,7 +64,7 @@ final class RunOutput {
     static func text(_ event: RunEvent) -> String {
         switch event {
         case .runStarted(let namespace, let jobs, let hosts, let slots, let done, let adopted):
-            "running \(jobs) jobs on \(hosts) host" + (hosts == 1 ? "" : "s") + " (\(slots) slots), "
+            "running \(Format.count(jobs, "job")) on \(Format.count(hosts, "host")) (\(Format.count(slots, "slot"))), "
                 + "namespace \(namespace)" + (done > 0 ? "; \(done) done already" : "")
                 + (adopted > 0 ? "; \(adopted) running elsewhere, waited for" : "")
         case .graphChanged(let kind, let jobs):
@@ -74,7 +74,7 @@ final class RunOutput {
                 + "compare with it through `clustmake plan -o DIR` and `clustmake stats --plan DIR`"
         case .planNotKept(let error): "the plan was not kept in redis: \(error)"
         case .runCancelling(let lines):
-            "stopping: no more jobs start; stopping \(lines) running lines (again to kill them)"
+            "stopping: no more jobs start; stopping \(Format.count(lines, "running line")) (again to kill them)"
         case .lineStarted(let jobs, let host, let slot): "started \(shown(jobs)) on \(host) slot \(slot)"
         case .jobsDone(let jobs, let host): "done \(shown(jobs)) on \(host)"
         case .doneElsewhere(let job, _): "done \(job) (under an earlier worker)"
@@ -86,7 +86,7 @@ final class RunOutput {
         case .jobInterrupted(let job, let host): "\(job) interrupted on \(host)"
         case .jobElsewhere(let job): "\(job) is running under another worker; waiting for it"
         case .jobsBlocked(let jobs, let dependency, _):
-            "\(jobs.count) job\(jobs.count == 1 ? "" : "s") blocked by \(dependency): "
+            "\(Format.count(jobs.count, "job")) blocked by \(dependency): "
                 + jobs.prefix(5).joined(separator: ", ") + (jobs.count > 5 ? ", …" : "")
         case .hostConnected(let host, let masters):
             "connected to \(host) (\(masters) ssh master" + (masters == 1 ? ")" : "s)")

@@ -48,7 +48,7 @@ public struct RunReport: Sendable {
         case .cancelled: how = "cancelled"
         }
         lines.append(
-            "clustmake: run \(namespace) \(how): \(total) jobs, \(states.joined(separator: ", ")) in "
+            "clustmake: run \(namespace) \(how): \(Format.count(total, "job")), \(states.joined(separator: ", ")) in "
                 + "\(Format.clock(wallTime)) (\(Format.seconds(wallTime)))")
         for failure in failures.prefix(10) {
             var line = "  failed: \(failure.job)"
@@ -57,7 +57,7 @@ public struct RunReport: Sendable {
             if let last = failure.lastStderrLine { line += " | stderr: \(last)" }
             lines.append(line)
         }
-        if failures.count > 10 { lines.append("  … and \(failures.count - 10) more failed jobs") }
+        if failures.count > 10 { lines.append("  … and \(Format.count(failures.count - 10, "more failed job"))") }
         for (host, reason) in hostFailures.prefix(10) { lines.append("  host \(host) failed: \(reason)") }
         if !failures.isEmpty || counts.blocked > 0 {
             lines.append(

@@ -103,9 +103,14 @@ public enum Format {
         fixed(ratio * 100, 1) + "%"
     }
 
-    /// `"1 job"`, `"3 jobs"`: a count and its noun, plural when the count is not 1.
-    public static func count(_ number: Int, _ noun: String) -> String {
-        number == 1 ? "1 \(noun)" : "\(number) \(noun)s"
+    /// `"1 job"`, `"3 jobs"`, `"1 retry"`, `"0 retries"`: a count and its noun, plural when the count is not 1; the
+    /// one way clustmake writes a count of things.
+    /// - Parameters:
+    ///   - number: The count.
+    ///   - noun: The noun in the singular.
+    ///   - plural: The plural when it is not the noun plus `s` (`retries`).
+    public static func count(_ number: Int, _ noun: String, plural: String? = nil) -> String {
+        "\(number) " + (number == 1 ? noun : plural ?? noun + "s")
     }
 
     /// `text` right-aligned in `width` columns (by characters).

@@ -278,7 +278,8 @@ public struct Scheduler: Sendable {
                 lostHosts[Int(job)].append(host)
                 if lostHosts[Int(job)].count >= configuration.maximumHostLosses {
                     let text =
-                        "lost \(lostHosts[Int(job)].count) hosts (\(hostNames(lostHosts[Int(job)]))); last: \(reason)"
+                        "lost \(Format.count(lostHosts[Int(job)].count, "host")) "
+                        + "(\(hostNames(lostHosts[Int(job)]))); last: \(reason)"
                     actions.append(.recordLost(job: job, reason: text))
                     actions += fail(job, reason: text)
                 } else {

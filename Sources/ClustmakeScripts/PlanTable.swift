@@ -60,7 +60,7 @@ public struct PlanTable: Sendable {
                     for order in 0..<head { lines.append(row(order)) }
                     lines.append(
                         "  " + Format.padLeft(instance, 4) + "  " + Format.padLeft("…", 7) + "  "
-                            + "… \(sequence.count - head - tail) more jobs …")
+                            + "… \(Format.count(sequence.count - head - tail, "more job")) …")
                     for order in (sequence.count - tail)..<sequence.count { lines.append(row(order)) }
                 }
             }

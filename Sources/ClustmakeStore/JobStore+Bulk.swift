@@ -129,7 +129,7 @@ extension JobStore {
         let start = RedisArgument(-max(1, lastBytes))
         let replies = try bulkPipeline(
             attempts.map { ["GETRANGE", RedisArgument(keys.output($0.job, $0.attempt, channel)), start, "-1"] },
-            "reading the \(channel) of \(attempts.count) attempts")
+            "reading the \(channel) of \(Format.count(attempts.count, "attempt"))")
         return replies.map { $0.bytes ?? [] }
     }
 

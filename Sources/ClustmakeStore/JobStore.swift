@@ -55,14 +55,9 @@ public final class JobStore {
         endpoint: RedisEndpoint, namespace: String, connectTimeout: Duration = .seconds(5),
         commandTimeout: Duration? = .seconds(30)
     ) throws(StoreError) {
-        let connection: RedisConnection
-        do {
-            connection = try RedisConnection(
-                endpoint: endpoint, connectTimeout: connectTimeout, commandTimeout: commandTimeout)
-        } catch {
-            throw StoreError.wrapping(error, "connecting to \(endpoint)")
-        }
-        try self.init(connection: connection, namespace: namespace)
+        try self.init(
+            connection: try Self.connect(to: endpoint, connectTimeout: connectTimeout, commandTimeout: commandTimeout),
+            namespace: namespace)
     }
 
     /// Drops the connection and connects again (after redis restarted or the network failed).

@@ -15,6 +15,9 @@ struct StoreKeys: Sendable {
 
     /// STRING: the schema version of the namespace (``StoreSchema/version``). Its absence means "no such namespace".
     var schema: String { prefix + "schema" }
+
+    /// What comes before and after the namespace in every namespace's ``schema`` key: how `SCAN` finds them all.
+    static let schemaKeyParts = (before: "compmake:{", after: "}:schema")
     /// HASH: run metadata (graph fingerprint, job count, push times, the sequence counter).
     var meta: String { prefix + "meta" }
     /// ZSET: every job id, scored by its position in the pushed graph.

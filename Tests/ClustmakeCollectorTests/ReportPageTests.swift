@@ -35,6 +35,34 @@ import Testing
         #expect(data["failures"]?[0]?["stderr"]?.stringValue == "</script>")
     }
 
+    @Test("counts of one read in the singular on the page: one lane, one attempt, one job failed")
+    func singularCounts() throws {
+        let history = RunHistory(
+            namespace: "one", now: Histories.t0 + 10, jobs: [Histories.job("a", state: .failed)],
+            attempts: [Histories.attempt(0, 1, on: "h1", from: 0, to: 1, .failed, exit: 1)])
+        let statistics = RunStatistics(history, plan: nil)
+        let failure = ReportPage.Failure(
+            job: "a", state: "failed", attempt: 1, host: "h1", reason: "exited with status 1", lastStderrLine: nil)
+        func html(failures: Int) -> String {
+            let page = ReportPage(
+                history: history, statistics: statistics, plan: nil,
+                failures: Array(repeating: failure, count: failures))
+            return String(decoding: page.bytes(), as: UTF8.self)
+        }
+        let one = html(failures: 1)
+        #expect(one.contains(#""failureNote":"1 job failed, was interrupted or was lost.""#))
+        #expect(one.contains(", 0 retries"))
+        #expect(one.contains(" of 1 lane\""))
+        #expect(one.contains("\"1 attempt, "))
+        for plural in ["1 jobs", "1 lanes", "1 attempts", "1 hosts"] { #expect(!one.contains(plural), "\(plural)") }
+        #expect(html(failures: 0).contains(#""failureNote":"No job failed, was interrupted or was lost.""#))
+        let limit = ReportPage.failureLimit
+        #expect(
+            html(failures: limit + 1).contains(
+                "\"failureNote\":\"\(limit + 1) jobs failed, were interrupted or were lost; the first \(limit) are "
+                    + "listed (all of them: clustmake status --json).\""))
+    }
+
     @Test("text from the run cannot end the data's script element or inject markup")
     func escaping() {
         let html = Self.page(Histories.diamond(), reason: "<!-- </script><script>alert(1)</script>")

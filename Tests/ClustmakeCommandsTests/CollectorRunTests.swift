@@ -133,8 +133,49 @@ import Testing
         }
     }
 
+    @Test("at a thousand short jobs the critical path taken is a thin line: the bars' colours stay visible under it")
+    func criticalPathAtScale() throws {
+        let chromium = try Tool.path("chromium", package: "chromium")
+        let python = try Tool.path("python3", package: "python3")
+        // Two chains of 500 short jobs (j_i after j_{i-2}) back to back on two lanes of one host: the critical path
+        // runs through hundreds of bars about 2.5 pixels wide each.
+        let fixture = try CollectorFixture(namespace: "chain")
+        let jobs = (0..<1000).map { index in
+            Job(id: "j\(index)", command: .shell("true"), deps: index >= 2 ? ["j\(index - 2)"] : [])
+        }
+        try fixture.store.push(try JobGraph(namespace: "chain", jobs: jobs), pushedBy: "test")
+        let writer = HistoryWriter(store: fixture.store, redis: try fixture.server.connect())
+        for index in 0..<1000 {
+            let runtime = index % 2 == 0 ? 0.02 : 0.019
+            try writer.run("j\(index)", on: "node", at: Double(index / 2) * (runtime + 0.005), for: runtime)
+        }
+        let written = try fixture.clustmake("report", ["-o", fixture.path("report.html")])
+        #expect(written.status == 0, "\(written.stderr)")
+        let screenshot = fixture.path("report.png")
+        let shot = try Tool.run(
+            chromium,
+            [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1400,900",
+                "--user-data-dir=" + fixture.path("chromium-profile"), "--screenshot=" + screenshot,
+                "file://" + fixture.path("report.html"),
+            ], timeout: 60)
+        #expect(shot.status == 0, "chromium --screenshot: \(shot.stderr)")
+        let count = try Tool.run(python, ["-c", Self.pngCheck, screenshot, "2e8540", "111111"])
+        #expect(count.status == 0, "\(count.stdout)\(count.stderr)")
+        let figures = count.stdout.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
+        // [width, height, distinct colours, drawn pixels, succeeded green, critical-path black]
+        #expect(figures.count == 6)
+        if figures.count == 6 {
+            let (green, black) = (figures[4], figures[5])
+            #expect(black >= 300, "the critical path is drawn (\(black) dark pixels)")
+            // An outline per bar, as the page drew it before, covered the lanes: 10,914 green to 25,029 dark pixels.
+            #expect(green >= 2 * black, "the bars are covered: \(green) green pixels, \(black) dark")
+        }
+    }
+
     /// Decodes an 8-bit RGB or RGBA PNG (as Chromium writes screenshots) and prints its width, height, number of
-    /// distinct colours, and how many pixels differ from the most common one.
+    /// distinct colours, and how many pixels differ from the most common one; then, for each colour given as an
+    /// argument (hex `RRGGBB`), how many pixels are within 24 of it in every channel.
     static let pngCheck = #"""
         import sys, zlib, struct, collections
         data = open(sys.argv[1], "rb").read()
@@ -171,6 +212,8 @@ import Testing
             counts.update(bytes(line[i:i + 3]) for i in range(0, stride, channels))
             previous = line
         background = counts.most_common(1)[0][1]
-        print(width, height, len(counts), width * height - background)
+        near = [sum(n for k, n in counts.items() if all(abs(a - b) <= 24 for a, b in zip(k, bytes.fromhex(c))))
+                for c in sys.argv[2:]]
+        print(width, height, len(counts), width * height - background, *near)
         """#
 }

@@ -14,6 +14,11 @@ import Testing
             #"{"event":"run-started","elapsed_ms":1500,"namespace":"hello","jobs":6,"done":0,"adopted":0}"#
         ),
         (
+            .runStarted(namespace: "one", jobs: 1, hosts: 1, slots: 1, done: 0, adopted: 0),
+            "running 1 job on 1 host (1 slot), namespace one",
+            #"{"event":"run-started","elapsed_ms":1500,"namespace":"one","jobs":1,"done":0,"adopted":0}"#
+        ),
+        (
             .runStarted(namespace: "ns", jobs: 10, hosts: 3, slots: 12, done: 4, adopted: 2),
             "running 10 jobs on 3 hosts (12 slots), namespace ns; 4 done already; 2 running elsewhere, waited for",
             #"{"event":"run-started","elapsed_ms":1500,"namespace":"ns","jobs":10,"done":4,"adopted":2}"#
@@ -29,6 +34,10 @@ import Testing
                 + (1...20).map { "j\($0)" }.joined(separator: ", ") + ", and 2 more",
             #"{"event":"graph-changed","elapsed_ms":1500,"change":"no longer up to date","jobs":["#
                 + (1...22).map { "\"j\($0)\"" }.joined(separator: ",") + "]}"
+        ),
+        (
+            .runCancelling(lines: 1), "stopping: no more jobs start; stopping 1 running line (again to kill them)",
+            #"{"event":"run-cancelling","elapsed_ms":1500}"#
         ),
         (
             .planTooLarge(limit: 64 << 20),

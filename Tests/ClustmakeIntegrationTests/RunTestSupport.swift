@@ -133,10 +133,11 @@ struct RunRecord {
         }
     }
 
-    /// No attempt started before every dependency's done attempt ended (by redis's own sequence numbers).
-    func expectDependencyOrder(sourceLocation: SourceLocation = #_sourceLocation) {
+    /// No attempt started before every dependency's done attempt ended (by redis's own sequence numbers); with
+    /// `number`, only that attempt of each job is checked (the rounds before it ran before the dependencies' last).
+    func expectDependencyOrder(ofAttempt number: Int? = nil, sourceLocation: SourceLocation = #_sourceLocation) {
         for job in graph.jobs {
-            for attempt in attempts[job.id, default: []] {
+            for attempt in attempts[job.id, default: []] where number == nil || attempt.number == number {
                 guard let start = attempt.fields["start_seq"].flatMap(Int.init) else { continue }
                 for dep in job.deps {
                     let done = statuses[dep]?.fields["done_seq"].flatMap(Int.init)

@@ -101,6 +101,36 @@ import Testing
         #expect(try RunRecord(store: try fixture.store("local")).attempts.values.allSatisfy { $0.count == 1 })
     }
 
+    @Test("run --more after a finished run runs every job again, in dependency order, and records the new attempts")
+    func moreRunsEveryJobAgain() throws {
+        let fixture = try RunFixture(hosts: 1)
+        let graph = try fixture.graphFile(
+            """
+            jobs:
+              - {id: a, command: "echo a"}
+              - {id: b, command: "echo b", deps: [a]}
+              - {id: c, command: "echo c", deps: [a]}
+              - {id: d, command: "echo d", deps: [b, c]}
+            """)
+        let arguments = ["run", graph, "--redis", fixture.redisURL, "--namespace", fixture.ns("more")]
+        let first = try fixture.run(arguments)
+        #expect(first.status == 0, "\(first.stdout)\n\(first.stderr)")
+        let again = try fixture.run(arguments + ["--more", "--json"])
+        #expect(again.status == 0, "\(again.stdout)\n\(again.stderr)")
+        #expect(!again.stderr.contains("done already"), "\(again.stderr)")
+        // A worker without more=True would have found each job up to date and started no second attempt.
+        let record = try RunRecord(store: try fixture.store("more"))
+        for job in record.graph.jobs {
+            #expect(record.states[job.id] == .done)
+            let attempts = record.attempts[job.id, default: []]
+            #expect(attempts.map(\.number) == [1, 2], "\(job.id): \(attempts.map(\.number))")
+            #expect(attempts.allSatisfy { $0.state == .succeeded }, "\(job.id): \(attempts.map(\.state))")
+        }
+        // The second round keeps the graph's order: each job's second attempt started after every dependency
+        // became done again (its done_seq is that of its second attempt).
+        record.expectDependencyOrder(ofAttempt: 2)
+    }
+
     @Test("a changed graph is pushed and reported as clustmake push reports it, and its out-of-date jobs run again")
     func changedGraphReported() throws {
         let fixture = try RunFixture(hosts: 1)
@@ -158,6 +188,11 @@ import Testing
         record.expectEveryJobDoneOnce()
         record.expectDependencyOrder()
         #expect(record.hostsUsed.isSubset(of: ["h1", "h2", "h3"]) && !record.hostsUsed.isEmpty)
+        // The run is remembered in this directory: the collector's commands need no --namespace after it.
+        #expect(try String(contentsOfFile: directory + "/.clustmake/last-run", encoding: .utf8) == "embedded\n")
+        let status = try fixture.cluster.start(clustmake + ["status"]).wait(timeout: .seconds(60))
+        #expect(status.status == 0, "\(status.stderr)")
+        #expect(status.stdout.hasPrefix("clustmake status: namespace embedded,"), "\(status.stdout)")
         // The hosts have no password anywhere a worker would look: it came over the session.
         for host in fixture.cluster.hostNames {
             let look = try fixture.cluster.run(

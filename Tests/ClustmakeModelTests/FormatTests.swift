@@ -82,6 +82,8 @@ import Testing
     func text() {
         #expect(Format.count(1, "job") == "1 job")
         #expect(Format.count(0, "slot") == "0 slots")
+        #expect(Format.count(1, "retry", plural: "retries") == "1 retry")
+        #expect(Format.count(2, "retry", plural: "retries") == "2 retries")
         #expect(Format.percent(0.4081) == "40.8%")
         #expect(Format.padLeft("ab", 4) == "  ab")
         #expect(Format.padRight("ab", 4) == "ab  ")
