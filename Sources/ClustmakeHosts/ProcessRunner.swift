@@ -87,8 +87,6 @@ enum ProcessRunner {
         let stdin = try inputDescriptor(input)
         defer { if stdin >= 0 { close(stdin) } }
 
-        let clock = ContinuousClock()
-        let started = clock.now
         let ending: Spawn.Ending
         do {
             ending = try await Spawn.run(
@@ -100,13 +98,12 @@ enum ProcessRunner {
                 fix: program == "ssh" ? "Install the Debian package openssh-client." : nil,
                 cause: "\(error) (errno \(error.code))")
         }
-        let duration = clock.now - started
         if ending.cancelled {
             throw HostsError(.process, "\(program) was stopped: the caller cancelled the work")
         }
         return ProcessResult(
             status: ending.status, signal: ending.signal, stdout: read(stdout), stderr: read(stderr),
-            timedOut: ending.timedOut, duration: duration)
+            timedOut: ending.timedOut, duration: ending.duration)
     }
 
     /// A new unlinked scratch file (``ClustmakeSystem/OutputFile``) in `/dev/shm` (memory: a password written there

@@ -10,6 +10,10 @@ extension Spawn {
     public struct Ending: Sendable, Hashable {
         /// The exit status, when it exited.
         public var status: Int32?
+        /// How long it ran, from the start of the wait to its end, as the waiting thread saw it: not the time the
+        /// caller took to resume (on a busy cooperative pool that can be much longer). Not part of `==`: two runs
+        /// that end the same way are equal whatever their times.
+        public var duration: Duration = .zero
         /// The signal that ended it, when one did.
         public var signal: Int32?
         /// Whether it was stopped because it outlived its time.
@@ -22,6 +26,18 @@ extension Spawn {
             self.signal = signal
             self.timedOut = timedOut
             self.cancelled = cancelled
+        }
+
+        public static func == (left: Ending, right: Ending) -> Bool {
+            left.status == right.status && left.signal == right.signal && left.timedOut == right.timedOut
+                && left.cancelled == right.cancelled
+        }
+
+        public func hash(into hasher: inout Hasher) {
+            hasher.combine(status)
+            hasher.combine(signal)
+            hasher.combine(timedOut)
+            hasher.combine(cancelled)
         }
 
         /// From a `waitpid` status word.
@@ -75,7 +91,8 @@ extension Spawn {
         for pid: pid_t, timeout: Duration, grace: Duration, stopRequested: () -> Bool
     ) -> Ending {
         let clock = ContinuousClock()
-        var deadline = clock.now + timeout
+        let started = clock.now
+        var deadline = started + timeout
         var terminated = false
         var killed = false
         var cancelled = false
@@ -88,11 +105,14 @@ extension Spawn {
                 var ending = Ending(raw: raw)
                 ending.cancelled = cancelled
                 ending.timedOut = terminated && !cancelled
+                ending.duration = clock.now - started
                 return ending
             }
             if result < 0 && errno != EINTR {
                 // Reaped elsewhere (someone waited for every child): how it ended is lost.
-                return Ending(status: nil, signal: nil, timedOut: terminated && !cancelled, cancelled: cancelled)
+                var ending = Ending(status: nil, signal: nil, timedOut: terminated && !cancelled, cancelled: cancelled)
+                ending.duration = clock.now - started
+                return ending
             }
             let now = clock.now
             if !terminated && (now >= deadline || stopRequested()) {

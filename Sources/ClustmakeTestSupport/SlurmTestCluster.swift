@@ -267,7 +267,7 @@ public final class SlurmTestCluster: Sendable {
     }
 
     /// What `scontrol show job ID` says, as `Key=Value` fields (`JobState`, `Reason`, `ExitCode`,
-    /// `Dependency`, `NodeList`, …), or `nil` once SLURM has forgotten the job (`MinJobAge`, 30 s after it
+    /// `Dependency`, `NodeList`, …), or `nil` once SLURM has forgotten the job (`MinJobAge`, 10 minutes after it
     /// ended).
     /// - Parameter id: A job id.
     /// - Throws: ``TestHarnessError`` (`.commandFailed`) when scontrol fails for another reason.

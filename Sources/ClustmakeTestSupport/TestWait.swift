@@ -13,7 +13,9 @@ import Foundation
 ///
 /// The waits are `async` and sleep with `Task.sleep` between polls, so a test waiting a minute for cron does
 /// not hold one of the few threads of Swift's cooperative pool, on which every other test runs; only each
-/// poll (reading a file, running `squeue`) blocks, briefly.
+/// poll (reading a file, running `squeue`) blocks, briefly. For the same reason the bound counts the time spent
+/// polling and pausing, not the time on the clock: while other tests keep the pool busy a waiting task may be
+/// resumed long after its pause ended, and that wait must not use up the bound.
 public enum TestWait {
     /// Polls `condition` until it returns a value.
     /// - Parameters:
@@ -31,15 +33,19 @@ public enum TestWait {
         _ condition: () throws(TestHarnessError) -> T?
     ) async throws(TestHarnessError) -> T {
         let clock = ContinuousClock()
-        let deadline = clock.now + timeout
+        var spent = Duration.zero
         while true {
+            let polled = clock.now
             if let value = try condition() { return value }
-            guard clock.now < deadline else {
+            spent += clock.now - polled
+            guard spent < timeout else {
                 throw TestHarnessError(.timedOut, "\(what): not within \(timeout)", details: details())
             }
             do { try await Task.sleep(for: interval) } catch {
                 throw TestHarnessError(.timedOut, "\(what): the test was cancelled while waiting", details: details())
             }
+            // The pause counts as asked for; any longer wait to be resumed is the pool's, not the condition's.
+            spent += interval
         }
     }
 

@@ -182,7 +182,8 @@ import Testing
         let marker = try TemporaryDirectory()
         let script = "echo started; sleep 300 & echo $! > \(marker.path)/child; wait"
         let result = try await ProcessRunner.run(["/bin/sh", "-c", script], timeout: .milliseconds(300))
-        // Far less than the 300 s it would have run (other tests may keep the cooperative pool busy meanwhile).
+        // Far less than the 300 s it would have run (timed by the thread that waited for it, so other tests keeping
+        // the cooperative pool busy do not count).
         #expect(result.duration < .seconds(120))
         #expect(result.timedOut)
         #expect(result.stdout == "started\n")

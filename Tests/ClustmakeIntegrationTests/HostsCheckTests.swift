@@ -156,7 +156,8 @@ import Testing
         let holder = try cluster.start(
             cluster.sshArguments(
                 host: "h1", options: ["-o", "ExitOnForwardFailure=yes", "-R", "13001:127.0.0.1:\(other.port)"],
-                command: ["sleep 60"]))
+                command: ["sleep 86400"]))
+        // The holder lives until this test ends it: a fixed life could run out first on a loaded machine.
         defer { holder.signal() }
         try #require(
             try HostsFixture.eventually { try cluster.run(host: "h1", "redis-cli -p 13001 PING").output == "PONG" })
