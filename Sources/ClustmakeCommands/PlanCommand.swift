@@ -76,6 +76,8 @@ struct PlanCommand: AsyncParsableCommand {
         // The same redis as `clustmake run`'s: the embedded one is started here when the graph is pushed, and only
         // named otherwise (--print writes no scripts; with --no-push the scripts start it).
         let pushes = !print && !noPush
+        // A plan directory that cannot be written is the user's input: said before redis is started or written.
+        if !print { try PlanDirectory(path: output).checkParent() }
         let target = try await resolver.resolve(embedded: pushes ? .start : .locate)
         var costMap: [String: Double] = [:]
         if !history.noHistory {

@@ -37,15 +37,7 @@ extension PlanDirectory {
                     }
                 throw ScriptError(.outputInUse, message, fix: fix, file: Self.trimmed(path))
             case .system(let failure, let fix):
-                let parent = Self.parent(of: Self.trimmed(path))
-                if (try? FileSystem.kind(of: parent)) == .missing {
-                    throw ScriptError(
-                        .invalidValue,
-                        "the directory '\(parent)' that would hold the plan directory does not exist, so nothing "
-                            + "was written.",
-                        fix: "Create it first (mkdir -p \(ShellQuote.quote(parent))), or give -o/--output a path in "
-                            + "an existing directory.", file: Self.trimmed(path))
-                }
+                try checkParent()
                 throw ScriptError(
                     .io, "cannot \(failure.operation) it.",
                     fix: fix ?? "Check the free space and permissions of the directory.", file: failure.path,
@@ -63,6 +55,20 @@ extension PlanDirectory {
     }
 
     /// The directory holding `path` (`.` for a bare name).
+    /// Throws when the directory that would hold the plan directory does not exist: the user's input, checked
+    /// before anything else happens (`clustmake plan` calls it before it starts or writes to redis), and again
+    /// when writing fails.
+    /// - Throws: ``ScriptError`` (``ScriptError/Code/invalidValue``) naming the directory and the `mkdir -p` fix.
+    public func checkParent() throws(ScriptError) {
+        let parent = Self.parent(of: Self.trimmed(path))
+        guard (try? FileSystem.kind(of: parent)) == .missing else { return }
+        throw ScriptError(
+            .invalidValue,
+            "the directory '\(parent)' that would hold the plan directory does not exist, so nothing was written.",
+            fix: "Create it first (mkdir -p \(ShellQuote.quote(parent))), or give -o/--output a path in an existing "
+                + "directory.", file: Self.trimmed(path))
+    }
+
     private static func parent(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         return slash == path.startIndex ? "/" : String(path[..<slash])
