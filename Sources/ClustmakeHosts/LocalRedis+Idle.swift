@@ -284,8 +284,13 @@ extension LocalRedis {
             Self.sleep(interval)
             polls += 1
             guard let pid = livePID() else {
-                // The directory is gone (removed with its server): nothing to lock, nothing to recreate.
-                if access(directory, F_OK) != 0 { return end(.serverGone) }
+                // The directory is gone: nothing to lock, nothing to recreate. A server still running there lost its
+                // socket and its data files with it, so nobody can reach it again and it has nothing left to keep:
+                // the watcher stops it through its own connection instead of leaving it running for ever.
+                if access(directory, F_OK) != 0 {
+                    observer.stopOrphanedServer()
+                    return end(.serverGone)
+                }
                 let lock = try self.lock()
                 defer { close(lock) }
                 if livePID() == nil { return end(.serverGone) }
@@ -349,6 +354,15 @@ private struct ClientObserver {
     var server: Int32?
 
     init(local: LocalRedis) { self.local = local }
+
+    /// Stops the server this observer is connected to (`SHUTDOWN NOSAVE`: its directory, and so anything it could
+    /// save, is gone). Without a connection there is no way left to reach it, and nothing is done.
+    mutating func stopOrphanedServer() {
+        // The server closes the connection instead of answering: the reply is an error either way.
+        _ = try? connection?.command("SHUTDOWN", "NOSAVE")
+        connection?.close()
+        connection = nil
+    }
 
     /// What clients keep the server busy, or `nil` when it has none but the watcher.
     mutating func clientsBusy(pid: Int32) -> String? {

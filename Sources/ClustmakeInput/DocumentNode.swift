@@ -1,6 +1,21 @@
+import ClustmakeJSON
+
 /// The kinds of value a JSON or YAML document holds.
 enum NodeKind: Sendable {
     case null, bool, number, string, array, object
+
+    /// The kind of a JSON value (integers and reals are both numbers here).
+    init(_ kind: JSONKind) {
+        self =
+            switch kind {
+            case .null: .null
+            case .bool: .bool
+            case .int, .double: .number
+            case .string: .string
+            case .array: .array
+            case .object: .object
+            }
+    }
 
     /// "a string", "an object", … for messages.
     var phrase: String {

@@ -4,16 +4,7 @@ import ClustmakeJSON
 struct JSONInputNode: DocumentNode {
     let node: JSONNode
 
-    var kind: NodeKind {
-        switch node.kind {
-        case .null: .null
-        case .bool: .bool
-        case .int, .double: .number
-        case .string: .string
-        case .array: .array
-        case .object: .object
-        }
-    }
+    var kind: NodeKind { NodeKind(node.kind) }
 
     var location: (line: Int, column: Int)? { nil }
 

@@ -5,16 +5,7 @@ import ClustmakeJSON
 struct JSONValueNode: DocumentNode {
     let value: JSONValue
 
-    var kind: NodeKind {
-        switch value {
-        case .null: .null
-        case .bool: .bool
-        case .int, .double: .number
-        case .string: .string
-        case .array: .array
-        case .object: .object
-        }
-    }
+    var kind: NodeKind { NodeKind(value.kind) }
 
     var location: (line: Int, column: Int)? { nil }
     func keyLocation(_ key: String) -> (line: Int, column: Int)? { nil }

@@ -306,22 +306,7 @@ extension SSHTestCluster {
     }
 
     static func writeFile(_ text: String, to path: String, mode: mode_t) throws(TestHarnessError) {
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
-        guard descriptor >= 0 else {
-            throw TestHarnessError(.setupFailed, "cannot create \(path): \(String(cString: strerror(errno)))")
-        }
-        defer { close(descriptor) }
-        let bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let count = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else {
-                throw TestHarnessError(.setupFailed, "cannot write \(path): \(String(cString: strerror(errno)))")
-            }
-            offset += count
-        }
-        fchmod(descriptor, mode)
+        try DaemonProcess.writeFile(Array(text.utf8), to: path, mode: mode)
     }
 
     private static func makeDirectory(_ path: String, mode: mode_t) throws(TestHarnessError) {

@@ -145,6 +145,21 @@ import Testing
         #expect(access(state.path + "/.clustmake", F_OK) != 0)
     }
 
+    @Test("a server whose directory was removed under it is stopped by its watcher, which then ends")
+    func directoryRemovedUnderServer() async throws {
+        let state = try TemporaryDirectory()
+        let local = try LocalRedis(stateDirectory: state.path + "/.clustmake", idleStop: .init(timeout: .seconds(600)))
+        let running = try await local.ensureRunning()
+        defer { if isRunning(running.pid) { kill(running.pid, SIGKILL) } }
+        let watcher = Task { try await local.watchIdle(poll: Self.poll) }
+        // The watcher has a connection of its own once it has looked at the server's clients.
+        try await waitUntil("the watcher has looked at the clients") { await local.watchPolls() >= 2 }
+        try FileManager.default.removeItem(atPath: state.path + "/.clustmake")
+        #expect(try await watcher.value == .serverGone)
+        try await waitUntil("the orphaned server exited") { !isRunning(running.pid) }
+        #expect(access(state.path + "/.clustmake", F_OK) != 0)
+    }
+
     @Test("a watcher that finds the idle timeout never while a start switches it on keeps watching")
     func switchedOnMeanwhile() async throws {
         let state = try TemporaryDirectory()
