@@ -100,6 +100,7 @@ import Testing
         "--nodes": "srun", "--ntasks": "srun", "--overlap": "srun", "--exclusive": "srun", "--wrap": "sbatch",
         "--parsable": "sbatch", "--partition": "sbatch", "--dependency": "sbatch",
         "--kill-on-invalid-dep": "sbatch", "--filter": "swift test", "--product": "swift build",
+        "--build-tests": "swift build",
         "--static-swift-stdlib": "swift build", "--scratch-path": "swift build", "--init": "docker run",
         "--privileged": "docker run", "--cap-add": "docker run", "--scan": "redis-cli", "--pattern": "redis-cli",
         "--no-raw": "redis-cli", "--port": "redis-server", "--save": "redis-server",
