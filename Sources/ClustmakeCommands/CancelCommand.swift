@@ -79,13 +79,7 @@ struct CancelCommand: AsyncParsableCommand {
             }
             guard name.hasPrefix("run-"), name.hasSuffix(".pid") else { continue }
             let namespace = String(name.dropFirst(4).dropLast(4))
-            guard let file = fopen(directory.pidFile(namespace: namespace), "r") else { continue }
-            var buffer = [CChar](repeating: 0, count: 32)
-            let line = fgets(&buffer, 32, file).map { _ in
-                String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            }
-            fclose(file)
-            if let text = line, let pid = pid_t(text.filter(\.isNumber)), kill(pid, 0) == 0 {
+            if let pid = PidFile.read(directory.pidFile(namespace: namespace)), kill(pid, 0) == 0 {
                 runs.append((namespace, pid))
             }
         }

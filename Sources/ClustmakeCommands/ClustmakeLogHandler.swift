@@ -29,7 +29,7 @@ struct ClustmakeLogHandler: LogHandler {
         if let extra = event.metadata { merged.merge(extra) { $1 } }
         let line = Self.line(
             label: label, level: event.level, message: "\(event.message)", metadata: merged.mapValues { "\($0)" })
-        _ = line.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count - 1) }
+        CommandLineTool.writeError(line)
     }
 
     /// The line for one message, with its newline.

@@ -71,7 +71,7 @@ public enum CommandLineTool {
         }
         if message.isEmpty { return code.rawValue }
         writeError("\(name): error: \(sentence(message))")
-        return code == .success ? 1 : code.rawValue
+        return code.rawValue
     }
 
     /// `NAME: error: unknown option '--out'; did you mean '--output'? See 'NAME plan --help'.`: ArgumentParser's

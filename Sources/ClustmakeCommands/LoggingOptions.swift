@@ -29,8 +29,7 @@ struct StepTimer {
     /// Logs that `step` is done, with the time since the previous step: `read the job graph in 0.02 s (…)`.
     mutating func done(_ step: String, _ metadata: Logger.Metadata = [:]) {
         let now = clock.now
-        let seconds = Double((now - last).components.attoseconds) / 1e18 + Double((now - last).components.seconds)
-        last = now
-        logger.debug("\(step) in \(Format.fixed(seconds, 2)) s", metadata: metadata)
+        defer { last = now }
+        logger.debug("\(step) in \(Format.seconds(now - last))", metadata: metadata)
     }
 }

@@ -65,12 +65,8 @@ struct RedisCommand: AsyncParsableCommand {
     /// `clustmake redis watch` of this executable when it is `clustmake`, else of a `clustmake` next to it (a program
     /// that runs the commands in-process, such as the tests, must not start itself); `nil` when there is none.
     static func watcherCommand() -> [String]? {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard count > 0 else { return nil }
-        let path = String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        let directory = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
-        let executable = path.hasSuffix("/clustmake") ? path : directory + "/clustmake"
+        guard let path = WorkerLocation.clustmake(), let slash = path.lastIndex(of: "/") else { return nil }
+        let executable = path.hasSuffix("/clustmake") ? path : String(path[..<slash]) + "/clustmake"
         return access(executable, X_OK) == 0 ? [executable, "redis", "watch"] : nil
     }
 

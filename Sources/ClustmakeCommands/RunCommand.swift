@@ -114,7 +114,7 @@ struct RunCommand: AsyncParsableCommand {
         let runnable = reviewed.map { ReviewedPlan.runnable($0.plan, on: cluster) }
         if let runnable, !runnable.leftOut.isEmpty {
             CommandLineTool.writeError(
-                "clustmake: the reviewed plan's \(runnable.moved) job\(runnable.moved == 1 ? "" : "s") on "
+                "clustmake: the reviewed plan's \(Format.count(runnable.moved, "job")) on "
                     + runnable.leftOut.joined(separator: ", ") + " run on the other hosts' slots")
         }
         var costMap: [String: Double] = [:]

@@ -1,10 +1,12 @@
+import ClustmakeJSON
+
 #if canImport(Glibc)
     import Glibc
 #endif
 
 /// The pid file of a running run (`run-NS.pid` in the run directory): it refuses a second run of the same
 /// namespace on this machine, and `clustmake cancel` reads the pid to signal there.
-struct PidFile {
+public struct PidFile {
     /// The file's path.
     let path: String
 
@@ -13,7 +15,7 @@ struct PidFile {
     /// - Parameter namespace: The run's namespace, for the message.
     /// - Throws: ``DispatchError`` when another run holds it, or it cannot be written.
     static func claim(_ path: String, namespace: String) throws(DispatchError) -> PidFile {
-        if let text = try? Self.contents(of: path), let pid = Self.pid(in: text), pid != getpid(), kill(pid, 0) == 0 {
+        if let pid = Self.read(path), pid != getpid(), kill(pid, 0) == 0 {
             throw DispatchError(
                 "a run of namespace '\(namespace)' is going on already (pid \(pid), \(path)); "
                     + "wait for it, or stop it with `clustmake cancel --namespace \(namespace)`")
@@ -27,6 +29,12 @@ struct PidFile {
         return PidFile(path: path)
     }
 
+    /// The pid the pid file at `path` holds, if it can be read and holds one (`clustmake cancel` reads it too).
+    public static func read(_ path: String) -> Int32? {
+        guard let bytes = try? FileContents.bytes(atPath: path, limit: 64) else { return nil }
+        return pid(in: String(decoding: bytes, as: UTF8.self))
+    }
+
     /// The pid a pid file holds (`PID` and a newline), if it holds one.
     static func pid(in text: String) -> Int32? {
         text.split(whereSeparator: \.isWhitespace).first.flatMap { Int32($0) }.flatMap { $0 > 0 ? $0 : nil }
@@ -35,15 +43,5 @@ struct PidFile {
     /// Removes the file (the run is over).
     func release() {
         unlink(path)
-    }
-
-    /// Reads a small text file.
-    private static func contents(of path: String) throws(DispatchError) -> String {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw DispatchError("cannot open \(path)") }
-        defer { close(descriptor) }
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-        return String(decoding: buffer.prefix(max(0, count)), as: UTF8.self)
     }
 }

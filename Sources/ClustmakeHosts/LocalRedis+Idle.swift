@@ -383,7 +383,7 @@ private struct ClientObserver {
             guard let clients = LocalRedis.infoFields(info)["connected_clients"].flatMap({ Int($0) }) else {
                 return "its INFO lacks connected_clients"
             }
-            return clients > 1 ? "\(clients - 1) client\(clients == 2 ? "" : "s") connected" : nil
+            return clients > 1 ? "\(Format.count(clients - 1, "client")) connected" : nil
         } catch {
             connection?.close()
             connection = nil

@@ -11,7 +11,7 @@ extension ScriptTemplates {
     public init(overridingWith directory: String) throws(ScriptError) {
         let names: [String]
         do {
-            names = try FileSystem.entries(of: directory).filter { $0.hasSuffix(Self.templateFileExtension) }
+            names = try FileSystem.entries(of: directory).filter { $0.hasSuffix(Self.fileExtension) }
         } catch {
             throw ScriptError(
                 .templateUnreadable, "the template directory cannot be read.",

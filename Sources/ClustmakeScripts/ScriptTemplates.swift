@@ -19,7 +19,8 @@ public struct ScriptTemplates: Sendable {
     static let hostFile = "host.sh.mustache"
     static let jobFile = "job.sh.mustache"
     static let runAllFile = "run-all.sh.mustache"
-    static let fileExtension = ".mustache"
+    /// The ending of a template file name.
+    public static let fileExtension = ".mustache"
 
     /// Where each template came from, by file name: `built-in` or the path of the user's file.
     public private(set) var origins: [String: String]
@@ -54,9 +55,6 @@ public struct ScriptTemplates: Sendable {
         }
         try self.init(texts: texts, origin: { paths[$0] ?? "built-in" })
     }
-
-    /// The suffix of template files.
-    public static let templateFileExtension = fileExtension
 
     /// Parses templates given as text, by file name (`host.sh.mustache`, …); missing ones are built-in.
     /// - Parameters:

@@ -67,7 +67,7 @@ public struct AtomicDirectory: Sendable {
         let existing = try checkTarget(target)
         let temporary: String
         do {
-            temporary = try FileSystem.makeTemporarySibling(of: target, parent: parent, name: name)
+            temporary = try FileSystem.makeTemporarySibling(parent: parent, name: name)
         } catch {
             throw .system(error, fix: "Make sure the parent directory exists and is writable.")
         }

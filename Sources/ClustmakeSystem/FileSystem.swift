@@ -60,8 +60,8 @@ public enum FileSystem {
         return names.sorted()
     }
 
-    /// Creates a new directory next to `path` named `.NAME.tmp-XXXXXX` (`NAME` being `path`'s last component).
-    public static func makeTemporarySibling(of path: String, parent: String, name: String) throws(Failure) -> String {
+    /// Creates a new directory `PARENT/.NAME.tmp-XXXXXX`, next to the directory `NAME` it will replace.
+    public static func makeTemporarySibling(parent: String, name: String) throws(Failure) -> String {
         var template = Array("\(parent)/.\(name).tmp-XXXXXX".utf8CString)
         let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
         guard made != nil else {
@@ -114,11 +114,6 @@ public enum FileSystem {
         public func append(_ bytes: some Collection<UInt8>) throws(Failure) {
             buffer.append(contentsOf: bytes)
             if buffer.count >= Self.flushSize { try flush() }
-        }
-
-        /// Adds the UTF-8 bytes of `text`.
-        public func append(_ text: String) throws(Failure) {
-            try append(text.utf8)
         }
 
         /// Writes out what is buffered.

@@ -70,10 +70,14 @@ import Testing
         pool.stopAll()
     }
 
-    /// Opens the pool's masters until a host is done (within 20 s).
+    /// Opens the pool's masters until a host is done, passing the real time elapsed (the masters compare it with
+    /// their connect timeout and retry times); gives up after two minutes, far beyond ssh's own timeout.
     static func openUntilDone(_ pool: MasterPool) -> MasterPool.Event? {
-        for step in 0..<2000 {
-            let events = pool.open(now: Double(step) * 0.01)
+        let clock = ContinuousClock()
+        let started = clock.now
+        while clock.now - started < .seconds(120) {
+            let elapsed = (clock.now - started).components
+            let events = pool.open(now: Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18)
             if let event = events.first { return event }
             usleep(10_000)
         }
