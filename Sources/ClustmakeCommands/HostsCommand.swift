@@ -192,7 +192,7 @@ extension HostsCommand {
                 "host": .string(check.host.name), "address": .string(check.host.destination),
                 "passed": .bool(check.passed), "worker": check.workerPath.map(JSONValue.string) ?? .null,
                 "install_path": check.installPath.map(JSONValue.string) ?? .null,
-                "milliseconds": .int(Int64((seconds(check.duration) * 1000).rounded())),
+                "milliseconds": .int(Int64((check.duration.inSeconds * 1000).rounded())),
             ]
             object["checks"] = .array(
                 check.findings.map { finding in
@@ -209,10 +209,6 @@ extension HostsCommand {
         ]
     }
 
-    static func seconds(_ duration: Duration) -> Double {
-        let (seconds, attoseconds) = duration.components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
 }
 
 /// What `hosts install` did to each host.

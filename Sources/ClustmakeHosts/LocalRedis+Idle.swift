@@ -78,17 +78,12 @@ extension LocalRedis {
         public var polls: Int
 
         /// The idle timeout in seconds; `nil`: never.
-        public var timeoutSeconds: Double? { timeout.map(Self.seconds) }
+        public var timeoutSeconds: Double? { timeout.map(\.inSeconds) }
 
         /// When the server would stop if nothing uses it meanwhile (seconds since 1970), while it is idle.
         public var stopsAt: Double? {
             guard watching, let timeout, let idleSince else { return nil }
-            return idleSince + Self.seconds(timeout)
-        }
-
-        static func seconds(_ duration: Duration) -> Double {
-            let (seconds, attoseconds) = duration.components
-            return Double(seconds) + Double(attoseconds) / 1e18
+            return idleSince + timeout.inSeconds
         }
     }
 
@@ -164,7 +159,7 @@ extension LocalRedis {
 
     /// Records `timeout` as the server's idle timeout.
     func recordIdleTimeout(_ timeout: Duration?) throws(HostsError) {
-        let text = timeout.map { Format.fixed(IdleWatch.seconds($0), 3) } ?? "never"
+        let text = timeout.map { Format.fixed($0.inSeconds, 3) } ?? "never"
         try Self.writePrivateFile(idleTimeoutFile, text + "\n")
     }
 
@@ -304,7 +299,7 @@ extension LocalRedis {
                 idleSince = now
             }
             writeWatchState(idleSince: idleSince, busy: busy, polls: polls)
-            guard let since = idleSince, now - since >= IdleWatch.seconds(timeout) else { continue }
+            guard let since = idleSince, now - since >= timeout.inSeconds else { continue }
             let lock = try self.lock()
             defer { close(lock) }
             let inUse = try Self.openLockFile(inUseFile)
@@ -339,12 +334,7 @@ extension LocalRedis {
     }
 
     /// Sleeps the calling thread (a dedicated one) for `duration`.
-    static func sleep(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        var request = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
-        var remaining = timespec()
-        while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
-    }
+    static func sleep(_ duration: Duration) { blockingSleep(duration) }
 }
 
 /// The watcher's view of the server's clients: one connection of its own, kept from look to look.

@@ -64,8 +64,7 @@ public enum Format {
 
     /// A `Duration` in seconds with `digits` decimals: `0.12 s`.
     public static func seconds(_ duration: Duration, digits: Int = 2) -> String {
-        let (seconds, attoseconds) = duration.components
-        return Self.seconds(Double(seconds) + Double(attoseconds) / 1e18, digits: digits)
+        Self.seconds(duration.inSeconds, digits: digits)
     }
 
     /// Seconds with one decimal, and the compact duration when it is a minute or more: `4021.0 s (1h07m)`.

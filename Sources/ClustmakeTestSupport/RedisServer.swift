@@ -382,12 +382,7 @@ public final class RedisServer: Sendable {
         }
     }
 
-    static func sleep(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        var request = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
-        var remaining = timespec()
-        while nanosleep(&request, &remaining) == -1 && errno == EINTR { request = remaining }
-    }
+    static func sleep(_ duration: Duration) { blockingSleep(duration) }
 
     static func logTail(logFile: String, outputFile: String, lines: Int) -> String {
         func tail(_ path: String) -> String {

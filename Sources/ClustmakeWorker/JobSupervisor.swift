@@ -135,7 +135,7 @@ struct JobSupervisor {
             reaped = true
             exitedAt = clock.now
             report.ended = UTCTime.now()
-            report.wallTime = Self.seconds(clock.now - start)
+            report.wallTime = (clock.now - start).inSeconds
             if status & 0x7f == 0 {
                 report.exitStatus = (status >> 8) & 0xff
             } else {
@@ -181,7 +181,7 @@ struct JobSupervisor {
             } else if let exitedAt {
                 wake = min(wake, exitedAt + .seconds(drainGrace))
             }
-            let milliseconds = max(0, Int32(min(1000, Self.seconds(wake - clock.now) * 1000).rounded(.up)))
+            let milliseconds = max(0, Int32(min(1000, (wake - clock.now).inSeconds * 1000).rounded(.up)))
             let ready = poll(&descriptors, nfds_t(descriptors.count), milliseconds)
             if ready > 0 {
                 for entry in descriptors where entry.revents != 0 {
@@ -257,8 +257,4 @@ struct JobSupervisor {
         return watched
     }
 
-    static func seconds(_ duration: Duration) -> Double {
-        let (seconds, attoseconds) = duration.components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
 }

@@ -81,7 +81,7 @@ final class Worker {
                 guard let waitDeadline, clock.now < waitDeadline else {
                     var waited = ""
                     if let wait = arguments.wait {
-                        let elapsed = Self.format(JobSupervisor.seconds(clock.now - started))
+                        let elapsed = Self.format((clock.now - started).inSeconds)
                         waited = " after waiting \(elapsed) s (wait=\(Self.format(wait)))"
                     }
                     say(
@@ -258,7 +258,7 @@ final class Worker {
                 return try body(store!)
             } catch {
                 guard error.code == .unreachable else { throw Self.failure(error, doing) }
-                let elapsed = JobSupervisor.seconds(clock.now - first)
+                let elapsed = (clock.now - first).inSeconds
                 if elapsed >= bound {
                     throw WorkerError(
                         WorkerExitStatus.redisUnreachable,
@@ -337,10 +337,8 @@ final class Worker {
     }
 
     static func sleep(_ seconds: Double) {
-        guard seconds > 0 else { return }
-        var request = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - seconds.rounded(.down)) * 1e9))
-        var remaining = timespec()
-        while nanosleep(&request, &remaining) == -1 && errno == EINTR { request = remaining }
+        guard seconds > 0, seconds.isFinite else { return }
+        blockingSleep(.nanoseconds(Int64(min(seconds, 1e9) * 1e9)))
     }
 
     /// This machine's name (`uname -n`).

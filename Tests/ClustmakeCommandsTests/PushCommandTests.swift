@@ -105,8 +105,8 @@ import Testing
 @Suite struct HostsCommandFormatTests {
     @Test("check durations of a second and more keep their seconds (2.35 s is 2350 ms, shown 2.35 s)")
     func durations() {
-        #expect(HostsCommand.seconds(.milliseconds(2350)) == 2.35)
-        #expect(HostsCommand.seconds(.milliseconds(26)) == 0.026)
+        #expect(Duration.milliseconds(2350).inSeconds == 2.35)
+        #expect(Duration.milliseconds(26).inSeconds == 0.026)
         #expect(Format.seconds(Duration.milliseconds(2350)) == "2.35 s")
         #expect(Format.seconds(Duration.milliseconds(350)) == "0.35 s")
     }
