@@ -91,7 +91,10 @@ import Testing
     func holdWaitsForAStop() async throws {
         let state = try TemporaryDirectory()
         let local = try LocalRedis(stateDirectory: state.path)
-        _ = try await local.hold()  // makes the directory and its in-use file
+        // A first hold makes the directory and its in-use file. It is taken and let go inside a function of its own,
+        // so that it is surely released when that returns (a value dropped in this async frame may live on in it).
+        func holdOnce() async throws { _ = try await local.hold() }
+        try await holdOnce()
         // The watcher's side of a stop: in-use taken exclusively, without waiting.
         let stopper = open(local.directory + "/in-use", O_RDWR | O_CLOEXEC)
         try #require(stopper >= 0)
