@@ -67,9 +67,12 @@ struct PlanCommand: AsyncParsableCommand {
     func run() async throws {
         var timer = StepTimer(logger: logging.logger(label: "clustmake.plan"))
         let (graph, source) = try graph.loadDescribed()
-        timer.done(
-            "read the job graph",
-            ["graph.format": "\(source)", "graph.jobs": "\(graph.count)", "graph.edges": "\(graph.edgeCount)"])
+        var described: Logger.Metadata = [
+            "graph.format": "\(source)", "graph.jobs": "\(graph.count)", "graph.edges": "\(graph.edgeCount)",
+        ]
+        let files = graph.jobs.flatMap(\.files)
+        if !files.isEmpty { described["graph.files"] = "\(files.summary)" }
+        timer.done("read the job graph", described)
         let cluster = try cluster.load()
         let namespace = self.graph.namespace(for: graph)
         let resolver = RedisResolver(redis, cluster: cluster.redis, clusterFile: self.cluster.cluster)

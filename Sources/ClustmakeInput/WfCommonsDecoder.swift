@@ -30,9 +30,13 @@ struct WfCommonsDecoder<Node: DocumentNode> {
         let version = WfFormatVersion(declared: Self.declaredVersion(root), shape: try shape(of: workflow))
         let taskList: Node
         var execution = [String: Node]()
+        var fileSizes = [String: UInt64]()
         switch version.shape {
         case .specification:
             taskList = workflow.member("specification")!.member("tasks")!
+            for file in workflow.member("specification")?.member("files")?.elements ?? [] {
+                if let id = file.member("id")?.string { fileSizes[id] = Self.bytes(file.member("sizeInBytes")) }
+            }
             if let executed = workflow.member("execution")?.member("tasks"), executed.kind == .array {
                 for task in executed.elements {
                     if let id = task.member("id")?.string { execution[id] = task }
@@ -47,7 +51,9 @@ struct WfCommonsDecoder<Node: DocumentNode> {
         var jobs = [Job]()
         jobs.reserveCapacity(taskList.elements.count)
         for (position, task) in taskList.elements.enumerated() {
-            jobs.append(try decodeTask(task, position: position, shape: version.shape, execution: execution))
+            var job = try decodeTask(task, position: position, shape: version.shape, execution: execution)
+            job.files = Self.files(of: task, shape: version.shape, sizes: fileSizes)
+            jobs.append(job)
         }
         try checkLinks(jobs, tasks: taskList.elements, version: version)
         return (nil, jobs, version)
@@ -234,6 +240,39 @@ struct WfCommonsDecoder<Node: DocumentNode> {
         bytes.round()
         guard bytes > 0, bytes < 1.8e19 else { return nil }
         return UInt64(bytes)
+    }
+
+    /// The files a task declares: `files` entries (`name`, with `path` before it when given; `link`; `size` or
+    /// `sizeInBytes`) in 1.0–1.4, `inputFiles` and `outputFiles` (ids of `specification.files`, which gives
+    /// their `sizeInBytes`) in 1.5–1.6, named as WfCommons' migration to 1.5 names them. Entries without a usable
+    /// name are passed over: files are informational and never decide what runs.
+    static func files(of task: Node, shape: WfFormatVersion.Shape, sizes: [String: UInt64]) -> [JobFile] {
+        var files = [JobFile]()
+        switch shape {
+        case .specification:
+            for (member, link) in [("inputFiles", JobFile.Link.input), ("outputFiles", .output)] {
+                for entry in task.member(member)?.elements ?? [] {
+                    guard let id = entry.string, !id.isEmpty else { continue }
+                    files.append(JobFile(name: id, link: link, size: sizes[id]))
+                }
+            }
+        case .tasks, .jobs:
+            for entry in task.member("files")?.elements ?? [] {
+                guard let name = entry.member("name")?.string, !name.isEmpty else { continue }
+                let link = entry.member("link")?.string?.lowercased() == "input" ? JobFile.Link.input : .output
+                files.append(
+                    JobFile(
+                        name: (entry.member("path")?.string ?? "") + name, link: link,
+                        size: bytes(entry.member("sizeInBytes") ?? entry.member("size"))))
+            }
+        }
+        return files
+    }
+
+    /// A file size in bytes: a whole, finite number from 0 to 2^63; nil otherwise.
+    static func bytes(_ node: Node?) -> UInt64? {
+        guard let value = node?.double, value >= 0, value < 9.2e18 else { return nil }
+        return UInt64(value.rounded())
     }
 
     /// Seconds with at most millisecond precision, as `sleep` takes them: "0.25", "12", "0.001".

@@ -35,6 +35,8 @@ public struct Job: Sendable, Hashable {
     public var timeout: Double?
     /// Free-form labels (statistics group jobs by them).
     public var tags: [String]
+    /// The files the job reads and writes, as a workflow instance declares them (informational: see ``JobFile``).
+    public var files: [JobFile]
 
     /// One `NAME=value` pair of a job's environment.
     public struct EnvironmentVariable: Sendable, Hashable {
@@ -52,7 +54,7 @@ public struct Job: Sendable, Hashable {
     public init(
         id: String, command: Command, deps: [String] = [], cost: Double = Job.defaultCost, cwd: String? = nil,
         env: [EnvironmentVariable] = [], nice: Int? = nil, cores: Int = 1, memory: UInt64? = nil,
-        retries: Int = 0, timeout: Double? = nil, tags: [String] = []
+        retries: Int = 0, timeout: Double? = nil, tags: [String] = [], files: [JobFile] = []
     ) {
         self.id = id
         self.command = command
@@ -66,5 +68,6 @@ public struct Job: Sendable, Hashable {
         self.retries = retries
         self.timeout = timeout
         self.tags = tags
+        self.files = files
     }
 }

@@ -82,6 +82,23 @@ enum PlanJSON {
             json.beginArray()
             for dep in job.deps { json.string(dep) }
             json.endArray()
+            if !job.files.isEmpty {
+                json.key("files")
+                json.beginArray()
+                for file in job.files {
+                    json.beginObject()
+                    json.key("name")
+                    json.string(file.name)
+                    json.key("link")
+                    json.string(file.link.rawValue)
+                    if let size = file.size {
+                        json.key("size")
+                        json.int(Int(clamping: size))
+                    }
+                    json.endObject()
+                }
+                json.endArray()
+            }
             json.endObject()
             if json.bytes.count >= chunkSize { try emit(json.takeBytes()) }
         }

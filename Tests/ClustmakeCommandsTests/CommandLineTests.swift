@@ -1,3 +1,4 @@
+import ClustmakeJSON
 import Foundation
 import Testing
 
@@ -86,6 +87,26 @@ import Testing
                 of: #"^clustmake: \[plan\] read the job graph in [0-9]+\.[0-9]{2} s \(graph\.edges=5, "#
                     + #"graph\.format=clustmake YAML, graph\.jobs=6\)$"#, options: .regularExpression) != nil,
             "\(lines)")
+    }
+
+    @Test("a WfCommons instance's files reach plan -v and each job of plan.json")
+    func instanceFiles() throws {
+        let directory = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let instance = CLI.repositoryRoot.appendingPathComponent(
+            "Tests/ClustmakeInputTests/Fixtures/wfcommons/pegasus-montage-chameleon-dss-05d-001.v1.4.json")
+        let result = try CLI.run(
+            ["plan", instance.path, "--no-push", "--no-history", "-o", "p", "-v"], in: directory)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("graph.files=325 files (240 inputs, 85 outputs; 9.3 GiB)"), "\(result.stderr)")
+        let plan = try JSONValue.parse(contentsOfFile: directory.appendingPathComponent("p/plan.json").path)
+        let job = try #require(plan["jobs"]?.arrayValue?.first { $0["id"]?.stringValue == "mViewer_ID0000058" })
+        let files = try #require(job["files"]?.arrayValue)
+        #expect(
+            files.map { [$0["name"]?.stringValue, $0["link"]?.stringValue, $0["size"].map { "\($0)" }] } == [
+                ["3-mosaic.fits", "input", "25922880"], ["2-mosaic.fits", "input", "25922880"],
+                ["1-mosaic.fits", "input", "25922880"], ["mosaic-color.jpg", "output", "5698193"],
+            ])
     }
 
     /// Options of other programs that the docs and messages mention, with the program; anything else that looks

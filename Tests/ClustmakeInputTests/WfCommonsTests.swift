@@ -203,6 +203,46 @@ import Testing
         #expect(graph.jobs[0].tags == ["individuals"] && graph.jobs[1].tags == ["b"])
     }
 
+    @Test("files are kept as each version declares them; entries without a usable name or size are passed over")
+    func files() throws {
+        let old = """
+            {"schemaVersion": "1.3", "workflow": {"tasks": [
+              {"name": "a", "parents": [], "command": {"program": "a"}, "files": [
+                {"link": "INPUT", "name": "in.txt", "path": "/data/", "size": 12},
+                {"link": "output", "name": "out.txt", "size": -4},
+                {"link": "output", "name": "big.txt", "size": 1e300},
+                {"link": "input", "size": 3},
+                {"link": "input", "name": "", "size": 3},
+                "not a file"
+              ]},
+              {"name": "b", "parents": ["a"], "command": {"program": "b"}, "files": {"name": "x"}}
+            ]}}
+            """
+        let graph = try JobGraphLoader().load(bytes: Array(old.utf8), file: "old.json").graph
+        #expect(
+            graph.jobs[0].files == [
+                JobFile(name: "/data/in.txt", link: .input, size: 12), JobFile(name: "out.txt", link: .output),
+                JobFile(name: "big.txt", link: .output),
+            ])
+        #expect(graph.jobs[1].files.isEmpty)
+        #expect(graph.jobs[0].files.summary == "3 files (1 input, 2 outputs; 12 B)")
+
+        let new = """
+            {"schemaVersion": "1.5", "workflow": {
+              "specification": {"files": [{"id": "in.txt", "sizeInBytes": 2048}, {"id": "nameless"}],
+                "tasks": [{"name": "a", "id": "a", "parents": [], "inputFiles": ["in.txt", 7, "unlisted"],
+                  "outputFiles": ["nameless"]}]},
+              "execution": {"tasks": [{"id": "a", "runtimeInSeconds": 1, "command": {"program": "a"}}]}}}
+            """
+        let job = try JobGraphLoader().load(bytes: Array(new.utf8), file: "new.json").graph.jobs[0]
+        #expect(
+            job.files == [
+                JobFile(name: "in.txt", link: .input, size: 2048), JobFile(name: "unlisted", link: .input),
+                JobFile(name: "nameless", link: .output),
+            ])
+        #expect(job.files.summary == "3 files (2 inputs, 1 output; 2.0 KiB)")
+    }
+
     @Test("YAML instances are read the same way")
     func yamlInstance() throws {
         let text = """
