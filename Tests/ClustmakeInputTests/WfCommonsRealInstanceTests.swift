@@ -53,10 +53,12 @@ import Testing
             source: "WfCommons instance, WfFormat 1.4 (workflow.tasks, parents by name)", jobs: 22, edges: 30,
             id: "bowtie2-build_ID0000001", deps: [], cost: 6.352, cores: 1, memory: 94_720_000,
             tags: ["bowtie2-build"], command: "bowtie2-build reference.fna reference",
-            files: [file("reference.rev.1.bt2", .output, 4_226_858), file("reference.2.bt2", .output, 24280),
+            files: [
+                file("reference.rev.1.bt2", .output, 4_226_858), file("reference.2.bt2", .output, 24280),
                 file("reference.4.bt2", .output, 24273), file("reference.3.bt2", .output, 17),
                 file("reference.1.bt2", .output, 4_226_858), file("reference.rev.2.bt2", .output, 24280),
-                file("reference.fna", .input, 98721)]),
+                file("reference.fna", .input, 98721),
+            ]),
         Expected(
             file: "pegasus-montage-chameleon-dss-05d-001.v1.4.json",
             source: "WfCommons instance, WfFormat 1.4 (workflow.tasks, parents by name)", jobs: 58, edges: 114,
@@ -65,18 +67,22 @@ import Testing
             command:
                 "mViewer -red 3-mosaic.fits -1s 99.999% gaussian-log -green 2-mosaic.fits -1s 99.999% gaussian-log "
                 + "-blue 1-mosaic.fits -1s 99.999% gaussian-log -out mosaic-color.jpg",
-            files: [file("3-mosaic.fits", .input, 25_922_880), file("2-mosaic.fits", .input, 25_922_880),
-                file("1-mosaic.fits", .input, 25_922_880), file("mosaic-color.jpg", .output, 5_698_193)]),
+            files: [
+                file("3-mosaic.fits", .input, 25_922_880), file("2-mosaic.fits", .input, 25_922_880),
+                file("1-mosaic.fits", .input, 25_922_880), file("mosaic-color.jpg", .output, 5_698_193),
+            ]),
         Expected(
             file: "pegasus-srasearch-10a-001.v1.5.json",
             source:
                 "WfCommons instance, WfFormat 1.5 (workflow.specification and workflow.execution, parents by id)",
             jobs: 22, edges: 30, id: "bowtie2-build_ID0000001", deps: [], cost: 6.352, cores: 1,
             memory: 94_720_000, tags: ["bowtie2-build_ID0000001"], command: "bowtie2-build reference.fna reference",
-            files: [file("reference.fna", .input, 98721), file("reference.rev.1.bt2", .output, 4_226_858),
+            files: [
+                file("reference.fna", .input, 98721), file("reference.rev.1.bt2", .output, 4_226_858),
                 file("reference.2.bt2", .output, 24280), file("reference.4.bt2", .output, 24273),
                 file("reference.3.bt2", .output, 17), file("reference.1.bt2", .output, 4_226_858),
-                file("reference.rev.2.bt2", .output, 24280)]),
+                file("reference.rev.2.bt2", .output, 24280),
+            ]),
         Expected(
             file: "nextflow-sarek-dirt02-001.v1.5.json",
             source:
