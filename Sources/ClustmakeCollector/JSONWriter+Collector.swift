@@ -64,3 +64,46 @@ extension JSONWriter {
         endObject()
     }
 }
+
+extension JSONWriter {
+    /// A member whose value is an array of one object per element of `elements`, each written by `body` between
+    /// its braces.
+    mutating func member<Elements: Sequence>(
+        _ name: String, objects elements: Elements, _ body: (inout JSONWriter, Elements.Element) -> Void
+    ) {
+        key(name)
+        beginArray()
+        for element in elements {
+            beginObject()
+            body(&self, element)
+            endObject()
+        }
+        endArray()
+    }
+}
+
+extension JSONWriter {
+    /// A member whose value is an array of strings.
+    mutating func member(_ name: String, strings elements: some Sequence<String>) {
+        key(name)
+        beginArray()
+        for element in elements { string(element) }
+        endArray()
+    }
+
+    /// A member whose value is an array of integers.
+    mutating func member(_ name: String, ints elements: some Sequence<Int>) {
+        key(name)
+        beginArray()
+        for element in elements { int(element) }
+        endArray()
+    }
+
+    /// A member whose value is an array of reals.
+    mutating func member(_ name: String, doubles elements: some Sequence<Double>) {
+        key(name)
+        beginArray()
+        for element in elements { double(element) }
+        endArray()
+    }
+}

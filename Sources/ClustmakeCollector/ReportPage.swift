@@ -114,49 +114,26 @@ public struct ReportPage: Sendable {
             writer.endArray()
         }
         writer.endArray()
-        writer.key("outcomes")
-        writer.beginArray()
-        for name in Self.outcomeNames { writer.string(name) }
-        writer.endArray()
+        writer.member("outcomes", strings: Self.outcomeNames)
 
         // The actual timeline.
         let (labels, firstRow) = statistics.lanes.rows()
-        writer.key("rows")
-        writer.beginArray()
-        for label in labels { writer.string(label) }
-        writer.endArray()
-        writer.key("jobs")
-        writer.beginArray()
-        for job in history.jobs { writer.string(job.id) }
-        writer.endArray()
+        writer.member("rows", strings: labels)
+        writer.member("jobs", strings: history.jobs.lazy.map(\.id))
         writer.key("attempts")
         writer.beginObject()
-        writer.key("job")
-        writer.beginArray()
-        for attempt in attempts { writer.int(attempt.job) }
-        writer.endArray()
-        writer.key("number")
-        writer.beginArray()
-        for attempt in attempts { writer.int(attempt.number) }
-        writer.endArray()
+        writer.member("job", ints: attempts.lazy.map(\.job))
+        writer.member("number", ints: attempts.lazy.map(\.number))
         writer.key("row")
         writer.beginArray()
         for (index, attempt) in attempts.enumerated() {
             writer.int((firstRow[attempt.host] ?? 0) + statistics.lanes.lane[index])
         }
         writer.endArray()
-        writer.key("start")
-        writer.beginArray()
-        for attempt in attempts { writer.double(Self.millis(attempt.start - origin)) }
-        writer.endArray()
-        writer.key("end")
-        writer.beginArray()
-        for attempt in attempts { writer.double(Self.millis(attempt.end(now: history.now) - origin)) }
-        writer.endArray()
-        writer.key("outcome")
-        writer.beginArray()
-        for attempt in attempts { writer.int(Self.outcomeCode(attempt)) }
-        writer.endArray()
+        writer.member("start", doubles: attempts.lazy.map { attempt in Self.millis(attempt.start - origin) })
+        writer.member(
+            "end", doubles: attempts.lazy.map { attempt in Self.millis(attempt.end(now: history.now) - origin) })
+        writer.member("outcome", ints: attempts.lazy.map { attempt in Self.outcomeCode(attempt) })
         writer.key("reasons")
         writer.beginObject()
         for (index, attempt) in attempts.enumerated() {
@@ -164,10 +141,7 @@ public struct ReportPage: Sendable {
         }
         writer.endObject()
         writer.endObject()
-        writer.key("critical")
-        writer.beginArray()
-        for step in statistics.criticalPath { writer.int(step.attempt) }
-        writer.endArray()
+        writer.member("critical", ints: statistics.criticalPath.lazy.map(\.attempt))
 
         // The planned timeline.
         writer.key("planned")
@@ -184,26 +158,11 @@ public struct ReportPage: Sendable {
             writer.beginObject()
             writer.member("makespan", seconds: plan.makespan)
             writer.member("lowerBound", seconds: plan.lowerBound)
-            writer.key("rows")
-            writer.beginArray()
-            for row in rows { writer.string(row) }
-            writer.endArray()
-            writer.key("job")
-            writer.beginArray()
-            for job in placed { writer.string(job.id) }
-            writer.endArray()
-            writer.key("row")
-            writer.beginArray()
-            for job in placed { writer.int(rowOf[job.host]! + job.slot) }
-            writer.endArray()
-            writer.key("start")
-            writer.beginArray()
-            for job in placed { writer.double(Self.millis(job.start)) }
-            writer.endArray()
-            writer.key("end")
-            writer.beginArray()
-            for job in placed { writer.double(Self.millis(job.end)) }
-            writer.endArray()
+            writer.member("rows", strings: rows)
+            writer.member("job", strings: placed.lazy.map(\.id))
+            writer.member("row", ints: placed.lazy.map { job in rowOf[job.host]! + job.slot })
+            writer.member("start", doubles: placed.lazy.map { job in Self.millis(job.start) })
+            writer.member("end", doubles: placed.lazy.map { job in Self.millis(job.end) })
             writer.key("critical")
             writer.beginArray()
             for id in plan.criticalPath { if let index = indexByID[id] { writer.int(index) } }
@@ -213,10 +172,7 @@ public struct ReportPage: Sendable {
             writer.null()
         }
 
-        writer.key("hosts")
-        writer.beginArray()
-        for host in statistics.hosts {
-            writer.beginObject()
+        writer.member("hosts", objects: statistics.hosts) { writer, host in
             writer.member("host", host.name)
             writer.member("lanes", host.lanes)
             writer.member("slots", host.plannedSlots)
@@ -227,9 +183,7 @@ public struct ReportPage: Sendable {
             writer.member("utilisation", ratio: host.utilisation)
             writer.member("plannedJobs", host.plannedJobs)
             writer.member("plannedBusy", host.plannedBusy.map(Format.duration))
-            writer.endObject()
         }
-        writer.endArray()
 
         writer.key("slowest")
         writer.beginArray()
@@ -248,19 +202,14 @@ public struct ReportPage: Sendable {
 
         writer.member("failureCount", failures.count)
         writer.member("failureNote", failureNote())
-        writer.key("failures")
-        writer.beginArray()
-        for failure in failures.prefix(Self.failureLimit) {
-            writer.beginObject()
+        writer.member("failures", objects: failures.prefix(Self.failureLimit)) { writer, failure in
             writer.member("job", failure.job)
             writer.member("state", failure.state)
             writer.member("attempt", failure.attempt)
             writer.member("host", failure.host)
             writer.member("reason", failure.reason)
             writer.member("stderr", failure.lastStderrLine)
-            writer.endObject()
         }
-        writer.endArray()
         writer.endObject()
         return writer.takeBytes()
     }

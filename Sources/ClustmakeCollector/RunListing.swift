@@ -127,10 +127,7 @@ public struct RunListing: Sendable {
         var writer = JSONWriter()
         writer.beginObject()
         writer.member("format", Self.jsonFormat)
-        writer.key("runs")
-        writer.beginArray()
-        for row in rows {
-            writer.beginObject()
+        writer.member("runs", objects: rows) { writer, row in
             writer.member("namespace", row.namespace)
             writer.member("state", row.state.rawValue)
             writer.member("done", row.done)
@@ -141,9 +138,7 @@ public struct RunListing: Sendable {
             writer.member("end", time: row.end)
             writer.member("pushed", time: row.pushed)
             writer.member("problem", row.problem)
-            writer.endObject()
         }
-        writer.endArray()
         writer.endObject()
         return writer.takeBytes() + [UInt8(ascii: "\n")]
     }

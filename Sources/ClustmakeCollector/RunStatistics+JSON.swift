@@ -54,10 +54,7 @@ extension RunStatistics {
             writer.member("lower_bound", seconds: plan.lowerBound)
             writer.member("makespan_ratio", ratio: plan.makespan > 0 ? run.wallTime / plan.makespan : nil)
             writer.member("lower_bound_ratio", ratio: plan.lowerBound > 0 ? run.wallTime / plan.lowerBound : nil)
-            writer.key("critical_path")
-            writer.beginArray()
-            for id in plan.criticalPath { writer.string(id) }
-            writer.endArray()
+            writer.member("critical_path", strings: plan.criticalPath)
             writer.member("critical_path_planned", seconds: plan.criticalPathPlanned)
             writer.member("critical_path_measured", seconds: plan.criticalPathMeasured)
             writer.member("moved_jobs", plan.movedJobs)
@@ -68,10 +65,7 @@ extension RunStatistics {
             writer.null()
         }
 
-        writer.key("hosts")
-        writer.beginArray()
-        for host in hosts {
-            writer.beginObject()
+        writer.member("hosts", objects: hosts) { writer, host in
             writer.member("host", host.name)
             writer.member("lanes", host.lanes)
             writer.member("slots", host.plannedSlots)
@@ -83,9 +77,7 @@ extension RunStatistics {
             writer.member("utilisation", ratio: host.utilisation)
             writer.member("planned_jobs", host.plannedJobs)
             writer.member("planned_busy", seconds: host.plannedBusy)
-            writer.endObject()
         }
-        writer.endArray()
 
         writer.key("critical_path")
         writer.beginArray()
@@ -106,15 +98,9 @@ extension RunStatistics {
         }
         writer.endArray()
 
-        writer.key("slowest")
-        writer.beginArray()
-        for index in slowest { writer.string(history.jobs[jobs[index].index].id) }
-        writer.endArray()
+        writer.member("slowest", strings: slowest.lazy.map { index in history.jobs[jobs[index].index].id })
 
-        writer.key("tags")
-        writer.beginArray()
-        for tag in tags {
-            writer.beginObject()
+        writer.member("tags", objects: tags) { writer, tag in
             writer.member("tag", tag.name)
             writer.member("jobs", tag.jobs)
             writer.member("attempts", tag.attempts)
@@ -125,9 +111,7 @@ extension RunStatistics {
             writer.member("mean", seconds: tag.mean)
             writer.member("max", seconds: tag.maximum)
             writer.member("total_time", seconds: tag.totalTime)
-            writer.endObject()
         }
-        writer.endArray()
         try flush()
 
         writer.key("jobs")

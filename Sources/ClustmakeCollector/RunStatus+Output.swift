@@ -59,23 +59,15 @@ extension RunStatus {
         writer.member("jobs", jobs)
         writer.member("states", counts: JobState.allCases.map { ($0.rawValue, states[$0] ?? 0) })
         writer.member("done_ratio", ratio: doneRatio)
-        writer.key("running")
-        writer.beginArray()
-        for entry in running {
-            writer.beginObject()
+        writer.member("running", objects: running) { writer, entry in
             writer.member("job", entry.job)
             writer.member("attempt", entry.attempt)
             writer.member("host", entry.host)
             writer.member("lane", entry.lane)
             writer.member("started", time: entry.started)
             writer.member("elapsed", seconds: entry.elapsed)
-            writer.endObject()
         }
-        writer.endArray()
-        writer.key("failed")
-        writer.beginArray()
-        for entry in failed {
-            writer.beginObject()
+        writer.member("failed", objects: failed) { writer, entry in
             writer.member("job", entry.job)
             writer.member("state", entry.state.rawValue)
             writer.member("attempt", entry.attempt)
@@ -85,20 +77,13 @@ extension RunStatus {
             writer.member("signal", entry.signal)
             writer.member("timed_out", entry.timedOut)
             writer.member("last_stderr_line", entry.lastStderrLine)
-            writer.endObject()
         }
-        writer.endArray()
-        writer.key("blocked")
-        writer.beginArray()
-        for entry in blocked {
-            writer.beginObject()
+        writer.member("blocked", objects: blocked) { writer, entry in
             writer.member("job", entry.job)
             writer.member("blocked_by", entry.blockedBy)
             writer.member("root_cause", entry.rootCause)
             writer.member("reason", entry.reason)
-            writer.endObject()
         }
-        writer.endArray()
         writer.endObject()
         return writer.takeBytes() + [UInt8(ascii: "\n")]
     }

@@ -117,15 +117,23 @@ enum DaemonProcess {
     /// SIGKILLs every process holding files under `directory` until none is left (at most 10 s: a dying
     /// slurmstepd may still be reaping its job, and processes may fork meanwhile).
     static func killProcesses(holdingFilesUnder directory: String) {
+        // Not reaped here: a killed child of this process belongs to whoever started it (a RunningCommand reads
+        // its status), and a zombie holds no files, so it is not found again.
+        killUntilNoneLeft(within: .seconds(10), polling: .milliseconds(20)) {
+            processes(holdingFilesUnder: directory)
+        }
+    }
+
+    /// SIGKILLs the processes `find` names, again and again, until it names none or `limit` has passed
+    /// (processes may fork while they are being killed).
+    static func killUntilNoneLeft(within limit: Duration, polling interval: Duration, _ find: () -> [pid_t]) {
         let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(10)
+        let deadline = clock.now + limit
         while clock.now < deadline {
-            let pids = processes(holdingFilesUnder: directory)
+            let pids = find()
             if pids.isEmpty { return }
-            // Not reaped here: a killed child of this process belongs to whoever started it (a RunningCommand
-            // reads its status), and a zombie holds no files, so it is not found again.
             for pid in pids { Glibc.kill(pid, SIGKILL) }
-            RedisServer.sleep(.milliseconds(20))
+            RedisServer.sleep(interval)
         }
     }
 

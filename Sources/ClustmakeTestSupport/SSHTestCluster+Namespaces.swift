@@ -31,13 +31,8 @@ extension SSHTestCluster {
     /// (`inode`) until none is left (at most 5 s: processes may fork meanwhile).
     static func deleteNamespace(_ name: String, inode: ino_t, ip: String) {
         _ = try? runTool([ip, "netns", "delete", name])
-        let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(5)
-        while clock.now < deadline {
-            let pids = processes(inNamespace: inode)
-            if pids.isEmpty { return }
-            for pid in pids { Glibc.kill(pid, SIGKILL) }
-            RedisServer.sleep(.milliseconds(2))
+        DaemonProcess.killUntilNoneLeft(within: .seconds(5), polling: .milliseconds(2)) {
+            processes(inNamespace: inode)
         }
     }
 
