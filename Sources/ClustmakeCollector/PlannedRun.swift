@@ -9,11 +9,6 @@ public struct PlannedRun: Sendable, Hashable {
         public var name: String
         public var slots: Int
         public var speed: Double
-        public init(name: String, slots: Int, speed: Double) {
-            self.name = name
-            self.slots = slots
-            self.speed = speed
-        }
     }
 
     /// One job of the plan: where and when it was planned to run.
@@ -26,14 +21,6 @@ public struct PlannedRun: Sendable, Hashable {
         public var end: Double
         /// The cost it was planned with, in seconds at speed 1.
         public var cost: Double
-        public init(id: String, host: String, slot: Int, start: Double, end: Double, cost: Double) {
-            self.id = id
-            self.host = host
-            self.slot = slot
-            self.start = start
-            self.end = end
-            self.cost = cost
-        }
     }
 
     /// The namespace the plan's job lines use.
@@ -48,18 +35,9 @@ public struct PlannedRun: Sendable, Hashable {
     public var lowerBound: Double
     /// The planned critical path (longest chain by cost), first to last.
     public var criticalPath: [String]
+}
 
-    public init(
-        namespace: String, hosts: [Host], jobs: [Job], makespan: Double, lowerBound: Double, criticalPath: [String]
-    ) {
-        self.namespace = namespace
-        self.hosts = hosts
-        self.jobs = jobs
-        self.makespan = makespan
-        self.lowerBound = lowerBound
-        self.criticalPath = criticalPath
-    }
-
+extension PlannedRun {
     /// The format this reader understands.
     public static let format = "clustmake-plan/1"
 

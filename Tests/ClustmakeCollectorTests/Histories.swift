@@ -1,4 +1,4 @@
-import ClustmakeCollector
+@testable import ClustmakeCollector
 import ClustmakeModel
 import ClustmakeStore
 

@@ -1,4 +1,4 @@
-import ClustmakeCollector
+@testable import ClustmakeCollector
 import ClustmakeJSON
 import ClustmakeModel
 import Foundation
