@@ -122,32 +122,21 @@ struct LogsCommand: AsyncParsableCommand {
         let record = captured.record
         var writer = JSONWriter()
         writer.beginObject()
-        writer.key("format")
-        writer.string("clustmake-logs/1")
-        writer.key("namespace")
-        writer.string(namespace)
-        writer.key("job")
-        writer.string(record.job)
-        writer.key("attempt")
-        writer.int(record.number)
-        writer.key("attempts")
-        writer.int(captured.attempts)
-        writer.key("state")
-        writer.string(record.state.rawValue)
-        writer.key("host")
-        writer.string(record.host)
+        writer.member("format", "clustmake-logs/1")
+        writer.member("namespace", namespace)
+        writer.member("job", record.job)
+        writer.member("attempt", record.number)
+        writer.member("attempts", captured.attempts)
+        writer.member("state", record.state.rawValue)
+        writer.member("host", record.host)
         for (channel, bytes, total, log) in [
             ("stdout", captured.stdout, record.stdoutBytes, record.stdoutLog),
             ("stderr", captured.stderr, record.stderrBytes, record.stderrLog),
         ] {
-            writer.key(channel)
-            writer.string(String(decoding: bytes, as: UTF8.self))
-            writer.key("\(channel)_bytes")
-            if let total { writer.int(total) } else { writer.null() }
-            writer.key("\(channel)_truncated")
-            writer.bool((total ?? 0) > bytes.count)
-            writer.key("\(channel)_log")
-            if let log { writer.string(log) } else { writer.null() }
+            writer.member(channel, String(decoding: bytes, as: UTF8.self))
+            writer.member("\(channel)_bytes", total)
+            writer.member("\(channel)_truncated", (total ?? 0) > bytes.count)
+            writer.member("\(channel)_log", log)
         }
         writer.endObject()
         return writer.takeBytes() + [UInt8(ascii: "\n")]

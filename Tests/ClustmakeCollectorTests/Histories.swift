@@ -1,6 +1,6 @@
-@testable import ClustmakeCollector
 import ClustmakeModel
 import ClustmakeStore
+@testable import ClustmakeCollector
 
 /// Histories built by hand for the pure tests: times are seconds after ``t0``.
 enum Histories {

@@ -1,8 +1,8 @@
-@testable import ClustmakeCollector
 import ClustmakeJSON
 import ClustmakeModel
 import Foundation
 import Testing
+@testable import ClustmakeCollector
 
 @Suite struct PlannedRunTests {
     static let plan = """
