@@ -124,11 +124,11 @@ struct RunCommand: AsyncParsableCommand {
                 explicit: history.costsFrom != nil, logger: logging.logger(label: "clustmake.run"))
         }
         let plan = runnable?.plan ?? Planner(costs: costMap).plan(graph, on: cluster)
-        // Local workers read the embedded redis's password from its file (--redis_password_file), as in the plan's
-        // scripts; remote ones get it on standard input.
+        // Every worker, local or remote, gets the password on its standard input (the run writes it there) and
+        // logs in as the URL's user, if any.
         let settings = WorkerSettings(
             namespace: namespace, redis: target.address, more: reviewed?.more ?? jobLines.more,
-            waitSeconds: reviewed?.waitSeconds ?? jobLines.waitSeconds, passwordFile: target.embeddedPasswordFile)
+            waitSeconds: reviewed?.waitSeconds ?? jobLines.waitSeconds, redisUser: target.endpoint.username)
         let scheduling = Scheduler.Configuration(
             haltOnFailure: onFailure == .haltOnFailure, maximumHostLosses: maxHostLosses,
             bundle: try bundlePolicy(), probeDelay: probeDelay, followPlan: reviewed != nil)

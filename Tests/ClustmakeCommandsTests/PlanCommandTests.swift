@@ -30,9 +30,10 @@ import Testing
         let script = try String(contentsOf: plan.appendingPathComponent("hosts/localhost.sh"), encoding: .utf8)
         #expect(script.contains("--slave hello make_single more=False wait=86400 fetch-a"))
         #expect(!script.contains("ssh "), "the embedded default runs without ssh")
-        // The scripts start the embedded redis and tell local workers its password file.
+        // The scripts start the embedded redis and give local workers its password file as their standard input.
         #expect(script.contains("/clustmake redis start --state-dir \(state) >/dev/null; then"), "\(script)")
-        #expect(script.contains("--redis_password_file=\(state)/redis/password --save_progress=False"))
+        #expect(script.contains("--redis_password_stdin --save_progress=False"))
+        #expect(script.contains(" fetch-a <\(state)/redis/password & wait $!"), "\(script)")
         #expect(json["redis"]?.stringValue?.hasPrefix("unix:/") == true)
     }
 

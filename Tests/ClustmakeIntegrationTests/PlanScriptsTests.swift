@@ -72,7 +72,8 @@ import Testing
         let next = try Self.instruction(plan.stdout)
         #expect(next == Self.readmeLines[1])
         let script = try String(contentsOfFile: directory + "/plan/hosts/localhost.sh", encoding: .utf8)
-        #expect(script.contains("--redis_password_file=\(directory)/.clustmake/redis/password"))
+        #expect(script.contains("--redis_password_stdin"))
+        #expect(script.contains(" <\(directory)/.clustmake/redis/password & wait $!"), "\(script)")
         #expect(!script.contains(try String(contentsOfFile: directory + "/.clustmake/redis/password", encoding: .utf8)))
 
         let scripts = try await Self.shell(next, in: directory)
