@@ -29,6 +29,7 @@ struct PlanCommand: AsyncParsableCommand {
     /// Where the workers' redis is, as seen from this machine: written into the job lines, pushed to, and read for
     /// learned costs (``RedisResolver``).
     @OptionGroup(title: "Redis") var redis: RedisOptions
+    @OptionGroup(title: "Redis") var tunnelSafety: TunnelSafetyOptions
 
     @Flag(
         help: ArgumentHelp(
@@ -79,6 +80,7 @@ struct PlanCommand: AsyncParsableCommand {
         // A plan directory that cannot be written is the user's input: said before redis is started or written.
         if !print { try PlanDirectory(path: output).checkParent() }
         let target = try await resolver.resolve(embedded: pushes ? .start : .locate)
+        if !print { try await tunnelSafety.check(target, cluster: cluster) }
         var costMap: [String: Double] = [:]
         if !history.noHistory {
             let costsFrom = history.costsFrom ?? namespace

@@ -25,6 +25,7 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup(title: "Job graph") var graph: GraphOptions
     @OptionGroup(title: "Cluster") var cluster: ClusterOptions
     @OptionGroup(title: "Redis") var redis: RedisOptions
+    @OptionGroup(title: "Redis") var tunnelSafety: TunnelSafetyOptions
     @OptionGroup(title: "Output") var logging: LoggingOptions
 
     @Option(
@@ -107,6 +108,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         // The job lines name `target.address`; local workers read the embedded redis's password from its file.
         let target = try await resolver.resolve(embedded: .start)
+        try await tunnelSafety.check(target, cluster: given)
         let directory: RunDirectory
         do { directory = try RunDirectory() } catch { throw CommandFailure(status: 1, error.message) }
         let cluster = try await checkedCluster(given, redis: target.endpoint, directory: directory)

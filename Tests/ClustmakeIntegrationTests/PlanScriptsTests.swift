@@ -154,7 +154,8 @@ import Testing
         _ = try fixture.clusterFile(processors: 2)
         let namespace = fixture.ns("sequence")
         let plan = try Self.shell(
-            "clustmake plan jobs.yaml --cluster ../cluster.yaml --redis \(fixture.redisURL) --namespace \(namespace)",
+            "clustmake plan jobs.yaml --cluster ../cluster.yaml \(try fixture.redisWithPasswordFile().joined(separator: " ")) "
+                + "--namespace \(namespace)",
             in: fixture)
         try #require(plan.status == 0, "\(plan.stderr)")
         #expect(plan.stdout.contains("pushed 6 jobs to namespace '\(namespace)'"), "\(plan.stdout)")

@@ -83,4 +83,27 @@ import Testing
         try Self.expectRun(
             result, of: fixture, namespace: "remote", hosts: ["h1"], leaks: Self.passwordVariables + [password])
     }
+
+    @Test("a redis without a password is refused for remote hosts (exit 2, nothing pushed); --insecure-redis warns")
+    func openRedisRefusedForRemoteHosts() throws {
+        let fixture = try RunFixture(hosts: 1, redis: RedisServer.Options())
+        let graph = try fixture.graphFile(Self.environmentGraph)
+        let arguments = [
+            "run", graph, "--cluster", try fixture.clusterFile(processors: 1), "--redis", fixture.redisURL,
+            "--namespace", "open",
+        ]
+        let refused = try fixture.run(arguments)
+        #expect(refused.status == 2, "\(refused.stdout)\n\(refused.stderr)")
+        #expect(refused.stderr.contains("lets clients in without a password"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("the remote hosts (h1)"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("Fix: Give redis a password"), "\(refused.stderr)")
+        #expect(try fixture.redis.connect().command("DBSIZE").expectInteger() == 0, "nothing pushed")
+        let accepted = try fixture.run(arguments + ["--insecure-redis"])
+        #expect(accepted.stderr.contains("warning: --insecure-redis"), "\(accepted.stderr)")
+        try Self.expectRun(accepted, of: fixture, namespace: "open", hosts: ["h1"], leaks: Self.passwordVariables)
+        // Every run warns, a resumed one too.
+        let again = try fixture.run(arguments + ["--insecure-redis"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stderr.contains("warning: --insecure-redis"), "\(again.stderr)")
+    }
 }

@@ -35,7 +35,11 @@ final class RunFixture {
     static var clustmake: String { buildDirectory + "/clustmake" }
     static var compmake: String { buildDirectory + "/compmake" }
 
-    init(hosts: Int = 3, redis options: RedisServer.Options = RedisServer.Options()) throws {
+    /// The password of a fixture's redis unless a test gives its own options: remote hosts are refused a redis
+    /// without one (docs/security.md).
+    static let password = "fixture-\(UInt32.random(in: 0...UInt32.max))"
+
+    init(hosts: Int = 3, redis options: RedisServer.Options = .init(password: RunFixture.password)) throws {
         redis = try RedisServer(options)
         cluster = try SSHTestCluster(hosts: hosts)
         directory = cluster.directory + "/run"
