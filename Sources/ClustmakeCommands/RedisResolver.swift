@@ -3,6 +3,7 @@ import ClustmakeModel
 import ClustmakeRedis
 import ClustmakeScripts
 import ClustmakeStore
+import ClustmakeSystem
 import Synchronization
 
 #if canImport(Glibc)
@@ -64,8 +65,8 @@ struct RedisResolver {
         /// the target is the embedded redis.
         var embeddedStateDirectory: String?
         /// The file on this machine the password came from (the embedded redis's, `--redis-password-file`, the
-        /// cluster file's `password_file`), `nil` for a password from a URL or `REDISCLI_AUTH`, or none: a plan's
-        /// job lines read it as their standard input.
+        /// cluster file's `password_file`), absolute; `nil` for a password from a URL or `REDISCLI_AUTH`, or none:
+        /// a plan's job lines read it as their standard input.
         var passwordFile: String?
 
         /// Whether it is this directory's embedded redis.
@@ -143,12 +144,15 @@ struct RedisResolver {
             }
             return (
                 endpoint.withPassword(try Self.readPassword(passwordFile, subject: "--redis-password-file")),
-                passwordFile
+                try Self.absolute(passwordFile, subject: "--redis-password-file")
             )
         }
         if url != nil && endpoint.password != nil { return (endpoint, nil) }
         if let file = cluster.passwordFile {
-            return (endpoint.withPassword(try Self.readPassword(file, subject: "redis password_file")), file)
+            return (
+                endpoint.withPassword(try Self.readPassword(file, subject: "redis password_file")),
+                try Self.absolute(file, subject: "redis password_file")
+            )
         }
         if endpoint.password != nil { return (endpoint, nil) }
         if let value = environment(RedisOptions.passwordVariable), !value.isEmpty {
@@ -237,6 +241,13 @@ struct RedisResolver {
             if cluster.url != nil, let clusterFile { located.file = clusterFile }
         }
         return located
+    }
+
+    /// `path` made absolute, as the job lines of a plan name it (its scripts may run from another directory).
+    private static func absolute(_ path: String, subject: String) throws(InputError) -> String {
+        do { return try FileSystem.absolute(path) } catch {
+            throw InputError(.unreadable, error.description + ".", subject: subject)
+        }
     }
 
     private static func readPassword(_ path: String, subject: String) throws(InputError) -> String {

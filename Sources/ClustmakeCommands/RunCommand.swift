@@ -106,7 +106,7 @@ struct RunCommand: AsyncParsableCommand {
             // A reviewed plan for another redis is refused before the embedded redis is started for nothing.
             try await Self.checkRedis(of: reviewed, located: resolver.resolve(embedded: .locate), given: redis.redis)
         }
-        // The job lines name `target.address`; local workers read the embedded redis's password from its file.
+        // The job lines name `target.address`; every worker gets the password on its standard input.
         let target = try await resolver.resolve(embedded: .start)
         try await tunnelSafety.check(target, cluster: given)
         let directory: RunDirectory
