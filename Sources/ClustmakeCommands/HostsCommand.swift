@@ -28,6 +28,7 @@ struct HostsCommand: AsyncParsableCommand {
 
         @OptionGroup(title: "Cluster") var cluster: ClusterOptions
         @OptionGroup(title: "Redis") var redis: RedisOptions
+        @OptionGroup(title: "Redis") var tunnelSafety: TunnelSafetyOptions
         @OptionGroup(title: "Checks") var checks: HostsOptions
 
         @Option(
@@ -54,6 +55,7 @@ struct HostsCommand: AsyncParsableCommand {
             let cluster = try cluster.load()
             let target = try await RedisResolver(redis, cluster: cluster.redis, clusterFile: self.cluster.cluster)
                 .resolve(embedded: .start)
+            try await tunnelSafety.check(target, cluster: cluster)
             let (endpoint, embedded) = (target.endpoint, target.isEmbedded)
             let options = HostChecker.Options(
                 ssh: checks.ssh, timeout: .seconds(timeout), minimumFreeBytes: ByteCount.parse(minFree)!)

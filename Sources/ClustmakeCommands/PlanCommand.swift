@@ -29,6 +29,7 @@ struct PlanCommand: AsyncParsableCommand {
     /// Where the workers' redis is, as seen from this machine: written into the job lines, pushed to, and read for
     /// learned costs (``RedisResolver``).
     @OptionGroup(title: "Redis") var redis: RedisOptions
+    @OptionGroup(title: "Redis") var tunnelSafety: TunnelSafetyOptions
 
     @Flag(
         help: ArgumentHelp(
@@ -82,6 +83,7 @@ struct PlanCommand: AsyncParsableCommand {
         // A plan directory that cannot be written is the user's input: said before redis is started or written.
         if !print { try PlanDirectory(path: output).checkParent() }
         let target = try await resolver.resolve(embedded: pushes ? .start : .locate)
+        if !print { try await tunnelSafety.check(target, cluster: cluster) }
         var costMap: [String: Double] = [:]
         if !history.noHistory {
             let costsFrom = history.costsFrom ?? namespace
@@ -102,7 +104,8 @@ struct PlanCommand: AsyncParsableCommand {
         timer.done("planned", ["plan.makespan": "\(plan.makespan)", "plan.lower_bound": "\(plan.lowerBound)"])
         let options = ScriptOptions(
             namespace: namespace, redis: target.address, more: jobLines.more, waitSeconds: jobLines.waitSeconds,
-            passwordFile: target.embeddedPasswordFile, redisStart: Self.redisStart(target))
+            passwordFile: target.passwordFile, redisStart: Self.redisStart(target),
+            redisUser: target.endpoint.username)
         let scriptTemplates = try templates.map(ScriptTemplates.init(overridingWith:)) ?? .builtIn
         let writer = try ScriptWriter(plan: plan, options: options, templates: scriptTemplates)
         timer.done("checked the script settings")

@@ -3,6 +3,7 @@ import ClustmakeModel
 import ClustmakeRedis
 import ClustmakeScripts
 import ClustmakeStore
+import ClustmakeSystem
 import Synchronization
 
 #if canImport(Glibc)
@@ -63,6 +64,10 @@ struct RedisResolver {
         /// The embedded redis's state directory (absolute; `clustmake redis start --state-dir DIR` starts it), when
         /// the target is the embedded redis.
         var embeddedStateDirectory: String?
+        /// The file on this machine the password came from (the embedded redis's, `--redis-password-file`, the
+        /// cluster file's `password_file`), absolute; `nil` for a password from a URL or `REDISCLI_AUTH`, or none:
+        /// a plan's job lines read it as their standard input.
+        var passwordFile: String?
 
         /// Whether it is this directory's embedded redis.
         var isEmbedded: Bool { embeddedPasswordFile != nil }
@@ -117,7 +122,11 @@ struct RedisResolver {
     /// The endpoint of the configured server (rules 1 to 3, or 5 in place of the embedded redis), with its password.
     /// - Throws: ``ClustmakeModel/InputError`` naming the option, for an address that does not parse, a password
     ///   file that cannot be read or that others may read, or both a password file and a password in `--redis`.
-    func configuredEndpoint() throws(InputError) -> RedisEndpoint {
+    func configuredEndpoint() throws(InputError) -> RedisEndpoint { try configuredLogin().endpoint }
+
+    /// ``configuredEndpoint()``, and the file its password came from (`nil` for none, or a password from a URL or
+    /// `REDISCLI_AUTH`).
+    func configuredLogin() throws(InputError) -> (endpoint: RedisEndpoint, passwordFile: String?) {
         var endpoint: RedisEndpoint
         do {
             endpoint = try RedisEndpoint(parsing: url ?? cluster.url ?? Self.defaultURL)
@@ -133,17 +142,23 @@ struct RedisResolver {
                     fix: "Keep the password in the file only (it then stays off the command line).",
                     subject: "--redis-password-file")
             }
-            return endpoint.withPassword(try Self.readPassword(passwordFile, subject: "--redis-password-file"))
+            return (
+                endpoint.withPassword(try Self.readPassword(passwordFile, subject: "--redis-password-file")),
+                try Self.absolute(passwordFile, subject: "--redis-password-file")
+            )
         }
-        if url != nil && endpoint.password != nil { return endpoint }
+        if url != nil && endpoint.password != nil { return (endpoint, nil) }
         if let file = cluster.passwordFile {
-            return endpoint.withPassword(try Self.readPassword(file, subject: "redis password_file"))
+            return (
+                endpoint.withPassword(try Self.readPassword(file, subject: "redis password_file")),
+                try Self.absolute(file, subject: "redis password_file")
+            )
         }
-        if endpoint.password != nil { return endpoint }
+        if endpoint.password != nil { return (endpoint, nil) }
         if let value = environment(RedisOptions.passwordVariable), !value.isEmpty {
-            return endpoint.withPassword(value)
+            return (endpoint.withPassword(value), nil)
         }
-        return endpoint
+        return (endpoint, nil)
     }
 
     /// Where the command connects.
@@ -193,11 +208,11 @@ struct RedisResolver {
         if state.hasSuffix("/redis") { state.removeLast("/redis".count) }
         return Target(
             endpoint: endpoint, address: .unix(path: local.socketPath), source: .embedded,
-            embeddedPasswordFile: local.passwordFile, embeddedStateDirectory: state)
+            embeddedPasswordFile: local.passwordFile, embeddedStateDirectory: state, passwordFile: local.passwordFile)
     }
 
     private func configuredTarget() throws(InputError) -> Target {
-        let endpoint = try configuredEndpoint()
+        let (endpoint, passwordFile) = try configuredLogin()
         let address: RedisAddress
         switch source {
         case .option, .clusterFile: address = try parsedAddress()
@@ -205,7 +220,7 @@ struct RedisResolver {
         }
         return Target(
             endpoint: endpoint, address: address, source: source, embeddedPasswordFile: nil,
-            embeddedStateDirectory: nil)
+            embeddedStateDirectory: nil, passwordFile: passwordFile)
     }
 
     private func parsedAddress() throws(InputError) -> RedisAddress {
@@ -226,6 +241,13 @@ struct RedisResolver {
             if cluster.url != nil, let clusterFile { located.file = clusterFile }
         }
         return located
+    }
+
+    /// `path` made absolute, as the job lines of a plan name it (its scripts may run from another directory).
+    private static func absolute(_ path: String, subject: String) throws(InputError) -> String {
+        do { return try FileSystem.absolute(path) } catch {
+            throw InputError(.unreadable, error.description + ".", subject: subject)
+        }
     }
 
     private static func readPassword(_ path: String, subject: String) throws(InputError) -> String {

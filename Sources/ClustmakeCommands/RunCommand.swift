@@ -25,6 +25,7 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup(title: "Job graph") var graph: GraphOptions
     @OptionGroup(title: "Cluster") var cluster: ClusterOptions
     @OptionGroup(title: "Redis") var redis: RedisOptions
+    @OptionGroup(title: "Redis") var tunnelSafety: TunnelSafetyOptions
     @OptionGroup(title: "Output") var logging: LoggingOptions
 
     @Option(
@@ -105,8 +106,9 @@ struct RunCommand: AsyncParsableCommand {
             // A reviewed plan for another redis is refused before the embedded redis is started for nothing.
             try await Self.checkRedis(of: reviewed, located: resolver.resolve(embedded: .locate), given: redis.redis)
         }
-        // The job lines name `target.address`; local workers read the embedded redis's password from its file.
+        // The job lines name `target.address`; every worker gets the password on its standard input.
         let target = try await resolver.resolve(embedded: .start)
+        try await tunnelSafety.check(target, cluster: given)
         let directory: RunDirectory
         do { directory = try RunDirectory() } catch { throw CommandFailure(status: 1, error.message) }
         let cluster = try await checkedCluster(given, redis: target.endpoint, directory: directory)
@@ -124,11 +126,11 @@ struct RunCommand: AsyncParsableCommand {
                 explicit: history.costsFrom != nil, logger: logging.logger(label: "clustmake.run"))
         }
         let plan = runnable?.plan ?? Planner(costs: costMap).plan(graph, on: cluster)
-        // Local workers read the embedded redis's password from its file (--redis_password_file), as in the plan's
-        // scripts; remote ones get it on standard input.
+        // Every worker, local or remote, gets the password on its standard input (the run writes it there) and
+        // logs in as the URL's user, if any.
         let settings = WorkerSettings(
             namespace: namespace, redis: target.address, more: reviewed?.more ?? jobLines.more,
-            waitSeconds: reviewed?.waitSeconds ?? jobLines.waitSeconds, passwordFile: target.embeddedPasswordFile)
+            waitSeconds: reviewed?.waitSeconds ?? jobLines.waitSeconds, redisUser: target.endpoint.username)
         let scheduling = Scheduler.Configuration(
             haltOnFailure: onFailure == .haltOnFailure, maximumHostLosses: maxHostLosses,
             bundle: try bundlePolicy(), probeDelay: probeDelay, followPlan: reviewed != nil)

@@ -48,7 +48,7 @@ final class RunLoop {
     private var lastElsewhereCheck = 0.0
     /// The lease token of the executor's own redis steps (recording jobs blocked).
     private let token: String
-    /// The redis password and a newline, written to each remote line's standard input (nil without a password).
+    /// The redis password and a newline, written to every line's standard input (nil without a password).
     private let passwordLine: [UInt8]?
 
     init(
@@ -258,16 +258,13 @@ final class RunLoop {
             return scheduler.dispatchEnded(
                 dispatch.id, outcomes: dispatch.jobs.map { _ in .hostLost(reason: reason) }, now: now)
         }
-        // A remote worker gets the redis password over its ssh session's standard input; a local one from
-        // options.localEnvironment.
-        let password = host.isLocal ? nil : passwordLine
+        // Every worker gets the redis password as the first line of its standard input: over the ssh session for
+        // a remote one, directly for a local one; never in its environment or on its command line.
         let line = JobLine(
             plan: plan, jobs: dispatch.jobs, slot: dispatch.slot, settings: options.settings,
-            connectionOptions: connection, passwordOnStdin: password != nil, redisUser: options.endpoint.username)
+            connectionOptions: connection, passwordOnStdin: passwordLine != nil)
         do {
-            let process = try SpawnedProcess(
-                line.argv, scratch: scratch, environment: host.isLocal ? options.localEnvironment : [:],
-                input: password)
+            let process = try SpawnedProcess(line.argv, scratch: scratch, input: passwordLine)
             sessions[dispatch.id] = Session(dispatch: dispatch, process: process, remote: line.isRemote)
             output.event(
                 .lineStarted(jobs: dispatch.jobs.map(id), host: host.name, slot: slot.instance), elapsed: now)

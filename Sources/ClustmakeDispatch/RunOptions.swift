@@ -24,9 +24,6 @@ public struct RunOptions: Sendable {
     public var leaseCheckInterval: Double
     /// Seconds between SIGTERM and SIGKILL when stopping the running lines.
     public var killGrace: Double
-    /// Environment variables for the workers this machine runs (local hosts), e.g.
-    /// `CLUSTMAKE_REDIS_PASSWORD_FILE` for the embedded redis.
-    public var localEnvironment: [String: String] = [:]
 
     public init(
         plan: Plan, settings: WorkerSettings, endpoint: RedisEndpoint,

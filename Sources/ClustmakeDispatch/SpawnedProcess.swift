@@ -26,12 +26,11 @@ struct SpawnedProcess {
     /// Spawns `arguments` (the program looked up in `PATH` when it has no `/`).
     /// - Parameters:
     ///   - scratch: A private directory for the output file.
-    ///   - extra: Environment variables to set or replace.
     ///   - input: What the child reads on standard input, then end of file (at most a pipe's buffer, 4 KiB
     ///     guaranteed, so writing it never blocks); `nil` for /dev/null.
     /// - Throws: ``DispatchError`` when the output file cannot be made or the program cannot be started.
     init(
-        _ arguments: [String], scratch: String, environment extra: [String: String] = [:], input: [UInt8]? = nil
+        _ arguments: [String], scratch: String, input: [UInt8]? = nil
     ) throws(DispatchError) {
         let descriptor: Int32
         switch OutputFile.create("out", in: [scratch]) {
@@ -62,7 +61,7 @@ struct SpawnedProcess {
         switch Spawn.process(
             arguments, standardInput: inputPipe[0] >= 0 ? .descriptor(inputPipe[0]) : .null,
             standardOutput: .descriptor(descriptor), standardError: .descriptor(descriptor),
-            environment: extra.isEmpty ? nil : Spawn.environment(setting: extra), newProcessGroup: true)
+            newProcessGroup: true)
         {
         case .success(let pid): self.pid = pid
         case .failure(let error):

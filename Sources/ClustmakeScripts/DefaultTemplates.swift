@@ -42,13 +42,10 @@ enum DefaultTemplates {
         {{/startsRedis}}
         {{#hasPasswordFile}}
 
-        # The password stays in {{{passwordFile}}}, never in this script:
-        {{#local}}
-        # each worker reads that file (--redis_password_file on its job line).
-        {{/local}}
-        {{^local}}
-        # each job line reads that file as its standard input, and ssh carries it to the worker (--redis_password_stdin).
-        {{/local}}
+        # The password stays in {{{passwordFile}}}, never in this script.
+        # Each job line reads that file as its standard input and its worker takes the password from there
+        # (--redis_password_stdin){{^local}}; ssh carries it to the host inside the encrypted session{{/local}}.
+        # Jobs get none of it.
         {{/hasPasswordFile}}
 
         # Reports a failed job on stderr and counts it.

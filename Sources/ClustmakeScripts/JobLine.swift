@@ -15,8 +15,9 @@ public import ClustmakePlanner
 /// is quoted for the remote shell in ``argv``, and ``shellLine`` quotes every element of ``argv`` once more for the
 /// local shell. Safe words need neither, so the line reads exactly like compmake's. For a local host
 /// (``Host/isLocal``) the ssh part is dropped and the worker reaches redis directly
-/// (`--redis_host=REDISHOST:REDISPORT`, or `unix:/path` for a socket), reading the password from
-/// ``WorkerSettings/passwordFile`` when there is one (`--redis_password_file=FILE`). A redis database other than 0
+/// (`--redis_host=REDISHOST:REDISPORT`, or `unix:/path` for a socket). A password, local or remote, reaches the
+/// worker one way only: the first line of the line's standard input (`--redis_password_stdin`), never its command
+/// line, its environment or a script's text (docs/security.md). A redis database other than 0
 /// is named in `--redis_host` (`redis://localhost:TUNNEL/N`, `redis://REDISHOST:REDISPORT/N`, `unix:/path?db=N`);
 /// with database 0 the line is compmake's.
 ///
@@ -60,9 +61,10 @@ public struct JobLine: Sendable, Hashable {
     /// an executor reads each job's outcome back from redis. `connectionOptions` go right after
     /// ``batchOptions`` (before the host's own options), e.g. ``controlOptions(path:)``.
     ///
-    /// With `passwordOnStdin`, a remote line drops ssh's `-n` and the worker gets ``passwordOnStdinOption``: whoever
+    /// With `passwordOnStdin`, the worker gets ``passwordOnStdinOption`` (and a remote line drops ssh's `-n`): whoever
     /// runs the line writes the redis password and a newline to its standard input, and the password crosses to
-    /// the host inside the encrypted session, never on a command line or in a file there. With `redisUser` the
+    /// the host inside the encrypted session, never on a command line, in an environment or in a file there; a
+    /// local worker reads it the same way. With ``WorkerSettings/redisUser`` the
     /// worker logs in as that ACL user. These are the only differences between a dispatched line and a script's.
     /// - Parameters:
     ///   - jobIDs: The jobs' ids (at least one).
@@ -71,24 +73,19 @@ public struct JobLine: Sendable, Hashable {
     ///   - instance: The slot's instance number on the host.
     ///   - settings: The namespace, redis address, `more` and `wait` of the run.
     ///   - connectionOptions: More ssh options (ignored for a local host).
-    ///   - passwordOnStdin: The redis password comes on standard input (ignored for a local host).
-    ///   - redisUser: The redis ACL user the worker logs in as (`--redis_user=NAME`), `nil` for the default user.
+    ///   - passwordOnStdin: The redis password comes on standard input.
     public init(
         jobIDs: [String], nice: Int, host: Host, instance: Int, settings: WorkerSettings,
-        connectionOptions: [String] = [], passwordOnStdin: Bool = false, redisUser: String? = nil
+        connectionOptions: [String] = [], passwordOnStdin: Bool = false
     ) {
         let tunnelPort = host.tunnelPort(instance: instance)
         // A local worker reaches redis directly; a remote one through its slot's tunnel.
         let redisHost = host.isLocal ? settings.redis.description : settings.redis.tunnelEnd(port: tunnelPort)
-        let stdinPassword = passwordOnStdin && !host.isLocal
-        // A local worker reads the password file itself; a remote one cannot (the file is on this machine).
-        let passwordFile = host.isLocal ? settings.passwordFile.map { ["--redis_password_file=\($0)"] } ?? [] : []
         let command =
             [
                 "nice", "-n", String(nice), host.worker, "--hostname=\(host.name)", "--db=redis",
                 "--redis_host=\(redisHost)",
-            ] + passwordFile + (redisUser.map { ["--redis_user=\($0)"] } ?? [])
-            + (stdinPassword ? [Self.passwordOnStdinOption] : [])
+            ] + Self.credentialOptions(passwordOnStdin: passwordOnStdin, redisUser: settings.redisUser)
             + [
                 "--save_progress=False", "--slave", settings.namespace, "make_single",
                 settings.more ? "more=True" : "more=False", "wait=\(settings.waitSeconds)",
@@ -100,10 +97,16 @@ public struct JobLine: Sendable, Hashable {
             return
         }
         var argv = Self.ssh(
-            host, options: (stdinPassword ? Self.unattendedOptions : Self.batchOptions) + connectionOptions)
+            host, options: (passwordOnStdin ? Self.unattendedOptions : Self.batchOptions) + connectionOptions)
         argv += [host.destination, "-R", "\(tunnelPort):\(settings.redis.tunnelTarget)"]
         argv += command.map(ShellQuote.quote)
         self.argv = argv
+    }
+
+    /// The worker's login options: `--redis_user=NAME` for an ACL user, ``passwordOnStdinOption`` when the password
+    /// comes on standard input. Nothing else of the credentials is ever on a line.
+    static func credentialOptions(passwordOnStdin: Bool, redisUser: String?) -> [String] {
+        (redisUser.map { ["--redis_user=\($0)"] } ?? []) + (passwordOnStdin ? [passwordOnStdinOption] : [])
     }
 
     /// `ssh [-F CFG] OPTIONS… [-p PORT] [ssh_options…]`: how everything clustmake runs over ssh (job lines, masters,
@@ -148,11 +151,10 @@ public struct JobLine: Sendable, Hashable {
     ///   - slot: The slot's index in ``ClustmakePlanner/Plan/slots``.
     ///   - settings: The namespace, redis address, `more` and `wait` of the run.
     ///   - connectionOptions: More ssh options (``controlOptions(path:)``).
-    ///   - passwordOnStdin: The redis password comes on standard input (remote hosts).
-    ///   - redisUser: The redis ACL user, `nil` for the default user.
+    ///   - passwordOnStdin: The redis password comes on standard input.
     public init(
         plan: Plan, jobs: [Int32], slot: Int, settings: WorkerSettings, connectionOptions: [String] = [],
-        passwordOnStdin: Bool = false, redisUser: String? = nil
+        passwordOnStdin: Bool = false
     ) {
         let place = plan.slots[slot]
         let host = plan.cluster.hosts[place.host]
@@ -160,7 +162,7 @@ public struct JobLine: Sendable, Hashable {
         self.init(
             jobIDs: jobs.map { plan.graph.jobs[Int($0)].id }, nice: first.nice ?? host.nice, host: host,
             instance: place.instance, settings: settings, connectionOptions: connectionOptions,
-            passwordOnStdin: passwordOnStdin, redisUser: redisUser)
+            passwordOnStdin: passwordOnStdin)
     }
 
     /// Builds the line for job `job` of `plan`, on the slot the plan gives it.

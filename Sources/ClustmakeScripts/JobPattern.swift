@@ -107,9 +107,9 @@ enum JobPattern {
 
     /// The job line of a job on `host`'s slot `instance` at nice level `nice`, up to and including the space
     /// before the job id: built by ``JobLine`` itself, so that the line has one definition.
-    /// A remote line whose redis password is in a file on this machine (``WorkerSettings/passwordFile``) tells the
-    /// worker to read it from standard input, as `clustmake run` does, and ``commandSuffix(host:settings:)`` feeds
-    /// it the file.
+    /// A line whose redis password is in a file on this machine (``WorkerSettings/passwordFile``), local or remote,
+    /// tells the worker to read it from standard input, as `clustmake run` does, and
+    /// ``commandSuffix(settings:)`` feeds it the file.
     static func commandPrefix(nice: Int, host: Host, instance: Int, settings: WorkerSettings) -> [UInt8] {
         let line = JobLine(
             jobIDs: ["-"], nice: nice, host: host, instance: instance, settings: settings,
@@ -122,11 +122,11 @@ enum JobPattern {
         return bytes
     }
 
-    /// What follows the job id on a line of `host`: for a remote host whose redis password is in a file on this
-    /// machine, ` <FILE`, the line's standard input, which ssh carries to the worker inside the encrypted session
-    /// (the script names the file, never the password); otherwise nothing.
-    static func commandSuffix(host: Host, settings: WorkerSettings) -> [UInt8] {
-        guard !host.isLocal, let file = settings.passwordFile else { return [] }
+    /// What follows the job id on a line when the redis password is in a file on this machine: ` <FILE`, the line's
+    /// standard input, which a local worker reads and ssh carries to a remote one inside the encrypted session (the
+    /// script names the file, never the password); otherwise nothing.
+    static func commandSuffix(settings: WorkerSettings) -> [UInt8] {
+        guard let file = settings.passwordFile else { return [] }
         return Array(" <\(ShellQuote.quote(file))".utf8)
     }
 }

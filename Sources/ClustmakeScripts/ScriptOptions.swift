@@ -13,9 +13,11 @@ public struct ScriptOptions: Sendable, Hashable {
     public var more: Bool
     /// Seconds a worker waits for dependencies that run elsewhere (`wait=SECONDS`).
     public var waitSeconds: Int
-    /// The redis password file on the machine that runs the scripts (the embedded redis's), or `nil`: local
-    /// workers are told it, remote ones get it on standard input (``WorkerSettings/passwordFile``).
+    /// The redis password file on the machine that runs the scripts, or `nil`: every job line reads it as its
+    /// standard input and its worker takes the password from there (``WorkerSettings/passwordFile``).
     public var passwordFile: String?
+    /// The redis ACL user the workers log in as, `nil` for the default user (``WorkerSettings/redisUser``).
+    public var redisUser: String?
     /// The command that starts the redis when it does not run (`clustmake redis start --state-dir DIR` for the
     /// embedded redis), run by every host script before its jobs; `nil` for a redis the user runs.
     public var redisStart: [String]?
@@ -27,7 +29,8 @@ public struct ScriptOptions: Sendable, Hashable {
 
     public init(
         namespace: String? = nil, redis: RedisAddress? = nil, more: Bool = false,
-        waitSeconds: Int = ScriptOptions.defaultWaitSeconds, passwordFile: String? = nil, redisStart: [String]? = nil
+        waitSeconds: Int = ScriptOptions.defaultWaitSeconds, passwordFile: String? = nil, redisStart: [String]? = nil,
+        redisUser: String? = nil
     ) {
         self.namespace = namespace
         self.redis = redis
@@ -35,6 +38,7 @@ public struct ScriptOptions: Sendable, Hashable {
         self.waitSeconds = waitSeconds
         self.passwordFile = passwordFile
         self.redisStart = redisStart
+        self.redisUser = redisUser
     }
 
     /// The options with the plan's defaults filled in, checked.
@@ -65,6 +69,6 @@ public struct ScriptOptions: Sendable, Hashable {
         }
         return WorkerSettings(
             namespace: namespace, redis: redis ?? .default, more: more, waitSeconds: waitSeconds,
-            passwordFile: passwordFile)
+            passwordFile: passwordFile, redisUser: redisUser)
     }
 }

@@ -167,7 +167,7 @@ public struct ScriptWriter: Sendable {
         let slot = plan.slots[slotIndex]
         let host = plan.cluster.hosts[slot.host]
         var prefixes: [Int: [UInt8]] = [:]
-        let suffix = JobPattern.commandSuffix(host: host, settings: settings)
+        let suffix = JobPattern.commandSuffix(settings: settings)
         var first = true
         for (order, job) in plan.sequences[slotIndex].enumerated() {
             let value = plan.graph.jobs[Int(job)]

@@ -31,6 +31,17 @@ public enum FileSystem {
     /// What is at a path.
     public enum Kind: Sendable { case missing, file, directory, symbolicLink, other }
 
+    /// `path` made absolute against the working directory (unchanged when it is absolute already).
+    public static func absolute(_ path: String) throws(Failure) -> String {
+        if path.hasPrefix("/") { return path }
+        var buffer = [CChar](repeating: 0, count: 4096)
+        guard getcwd(&buffer, buffer.count) != nil else {
+            throw Failure(operation: "read the working directory for", path: path, errno: errno)
+        }
+        let cwd = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return (cwd == "/" ? "" : cwd) + "/" + path
+    }
+
     /// What is at `path`, without following a final symbolic link.
     public static func kind(of path: String) throws(Failure) -> Kind {
         var info = stat()

@@ -8,16 +8,18 @@ import ClustmakeModel
 ///
 /// A shell command runs as `/bin/sh -c LINE`; an argument vector runs directly, its first word searched in the
 /// `PATH` of the job's environment when it has no slash (as `execvp` would, but with the job's `PATH`). The
-/// environment is the worker's, minus `REDISCLI_AUTH` (the redis password stays with the worker), plus the job's
-/// `env`, plus `CLUSTMAKE_NAMESPACE`, `CLUSTMAKE_JOB`, `CLUSTMAKE_ATTEMPT` and `CLUSTMAKE_HOST`.
+/// environment is the worker's, minus ``withheld`` (whatever leads to redis stays with the worker:
+/// docs/security.md), plus the job's `env`, plus `CLUSTMAKE_NAMESPACE`, `CLUSTMAKE_JOB`, `CLUSTMAKE_ATTEMPT` and
+/// `CLUSTMAKE_HOST`.
 struct JobLaunch {
     var executable: String
     var arguments: [String]
     var environment: [String]
     var directory: String?
 
-    /// Variables the worker keeps from its jobs.
-    static let withheld: Set<String> = ["REDISCLI_AUTH"]
+    /// Variables the worker keeps from its jobs: the password sources of docs/worker.md ("Passwords") that live in
+    /// the environment, so that no job finds its way into the store through its worker.
+    static let withheld: Set<String> = ["REDISCLI_AUTH", "CLUSTMAKE_REDIS_PASSWORD_FILE"]
 
     /// Prepares `job`'s command, or says why it cannot start (a missing directory or executable): the job then
     /// fails, as a command that cannot be run fails in a shell.

@@ -30,9 +30,10 @@ import Testing
         let script = try String(contentsOf: plan.appendingPathComponent("hosts/localhost.sh"), encoding: .utf8)
         #expect(script.contains("--slave hello make_single more=False wait=86400 fetch-a"))
         #expect(!script.contains("ssh "), "the embedded default runs without ssh")
-        // The scripts start the embedded redis and tell local workers its password file.
+        // The scripts start the embedded redis and give local workers its password file as their standard input.
         #expect(script.contains("/clustmake redis start --state-dir \(state) >/dev/null; then"), "\(script)")
-        #expect(script.contains("--redis_password_file=\(state)/redis/password --save_progress=False"))
+        #expect(script.contains("--redis_password_stdin --save_progress=False"))
+        #expect(script.contains(" fetch-a <\(state)/redis/password & wait $!"), "\(script)")
         #expect(json["redis"]?.stringValue?.hasPrefix("unix:/") == true)
     }
 
@@ -40,13 +41,21 @@ import Testing
     func clusterFile() throws {
         let directory = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let result = try CLI.run(
-            [
-                "plan", examples.appendingPathComponent("hello.yaml").path, "--cluster",
-                examples.appendingPathComponent("cluster.yaml").path, "-o", "out", "--namespace", "demo",
-                "--redis", "redis://redisdb:6379/0", "--wait", "1h", "--no-push",
-            ], in: directory)
+        let arguments = [
+            "plan", examples.appendingPathComponent("hello.yaml").path, "--cluster",
+            examples.appendingPathComponent("cluster.yaml").path, "-o", "out", "--namespace", "demo",
+            "--redis", "redis://redisdb:6379/0", "--wait", "1h", "--no-push",
+        ]
+        // Remote hosts and a redis that cannot be asked whether it wants a password, with none given: refused
+        // (docs/security.md), and nothing written.
+        let refused = try CLI.run(arguments, in: directory)
+        #expect(refused.status == 2, "\(refused.stderr)")
+        #expect(refused.stderr.contains("no redis password was given"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("--insecure-redis"), "\(refused.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty, "nothing written")
+        let result = try CLI.run(arguments + ["--insecure-redis"], in: directory)
         #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("warning: --insecure-redis"), "\(result.stderr)")
         let hosts = directory.appendingPathComponent("out/hosts")
         let names = try FileManager.default.contentsOfDirectory(atPath: hosts.path).sorted()
         #expect(names == ["gpu1.sh", "node1.sh", "node2.sh"])
@@ -65,7 +74,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let arguments = [
             "plan", examples.appendingPathComponent("hello.yaml").path, "--cluster",
-            examples.appendingPathComponent("cluster.yaml").path, "--no-push",
+            examples.appendingPathComponent("cluster.yaml").path, "--no-push", "--insecure-redis",
         ]
         #expect(try CLI.run(arguments + ["-o", "a"], in: directory).status == 0)
         #expect(try CLI.run(arguments + ["-o", "b"], in: directory).status == 0)

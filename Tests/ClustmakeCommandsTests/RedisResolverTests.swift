@@ -96,6 +96,21 @@ import Testing
         #expect(lone == (try RedisEndpoint(parsing: "localhost:6379")).withPassword("from-option-file"))
     }
 
+    @Test("the file a password came from is kept, absolute, for a plan's job lines; a URL's password has none")
+    func passwordFileForJobLines() throws {
+        let files = try Passwords()
+        // A relative path (from the working directory, whatever it is) comes back absolute: the scripts may run
+        // from elsewhere.
+        let relative = String(repeating: "../", count: 64) + files.option.drop { $0 == "/" }
+        let option = try Self.resolver(url: "redis://h:1", passwordFile: relative).configuredLogin()
+        #expect(option.passwordFile?.hasPrefix("/") == true && option.passwordFile?.hasSuffix(relative) == true)
+        #expect(option.endpoint.password == "from-option-file")
+        let cluster = try Self.resolver(url: "redis://h:1", clusterPasswordFile: files.cluster).configuredLogin()
+        #expect(cluster.passwordFile == files.cluster)
+        #expect(try Self.resolver(url: "redis://:inline@h:1").configuredLogin().passwordFile == nil)
+        #expect(try Self.resolver(url: "redis://h:1").configuredLogin().passwordFile == nil, "REDISCLI_AUTH")
+    }
+
     @Test("a password in --redis and --redis-password-file together is bad input naming the option")
     func conflictingPasswords() throws {
         let files = try Passwords()

@@ -75,10 +75,17 @@ import Testing
         let redis = try RedisServer()
         let cluster = try SSHTestCluster(hosts: 2)
         let file = try Self.clusterFile(cluster, worker: HostsFixture.worker)
-        let result = try await Clustmake.run([
-            "hosts", "check", "--cluster", file, "--redis", "127.0.0.1:\(redis.port)", "--json",
-        ])
+        let arguments = ["hosts", "check", "--cluster", file, "--redis", "127.0.0.1:\(redis.port)", "--json"]
+        // A redis without a password is refused for remote hosts (docs/security.md) …
+        let refused = try await Clustmake.run(arguments)
+        #expect(refused.status == 2, "\(refused.stderr)")
+        #expect(refused.stderr.contains("lets clients in without a password"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("Fix: Give redis a password"), "\(refused.stderr)")
+        #expect(refused.stdout.isEmpty)
+        // … unless the risk is accepted, with a warning.
+        let result = try await Clustmake.run(arguments + ["--insecure-redis"])
         #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("warning: --insecure-redis"), "\(result.stderr)")
         let json = try JSONValue.parse(result.stdout)
         #expect(json["format"]?.stringValue == "clustmake-hosts-check/1")
         #expect(json["passed"]?.intValue == 2)
@@ -98,7 +105,7 @@ import Testing
 
     @Test("hosts install copies the worker where it is missing or old, leaves the others, and the check then passes")
     func install() async throws {
-        let redis = try RedisServer()
+        let redis = try RedisServer(RedisServer.Options(password: "pw"))
         let cluster = try SSHTestCluster(hosts: 3)
         let old = try HostsFixture.stubWorker(in: cluster.directory, version: "0.0.1")
         let file = try Self.clusterFile(
@@ -117,7 +124,8 @@ import Testing
         #expect(lines.last?.hasSuffix("to 2 of 3 hosts; 1 had it already.") == true)
 
         let check = try await Clustmake.run([
-            "hosts", "check", "--cluster", file, "--redis", "127.0.0.1:\(redis.port)",
+            "hosts", "check", "--cluster", file, "--redis", "127.0.0.1:\(redis.port)", "--redis-password-file",
+            try Self.passwordFile("pw", in: cluster.directory),
         ])
         #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
         #expect(check.stdout.contains("3 of 3 hosts passed"))

@@ -72,7 +72,8 @@ import Testing
         let next = try Self.instruction(plan.stdout)
         #expect(next == Self.readmeLines[1])
         let script = try String(contentsOfFile: directory + "/plan/hosts/localhost.sh", encoding: .utf8)
-        #expect(script.contains("--redis_password_file=\(directory)/.clustmake/redis/password"))
+        #expect(script.contains("--redis_password_stdin"))
+        #expect(script.contains(" <\(directory)/.clustmake/redis/password & wait $!"), "\(script)")
         #expect(!script.contains(try String(contentsOfFile: directory + "/.clustmake/redis/password", encoding: .utf8)))
 
         let scripts = try await Self.shell(next, in: directory)
@@ -153,7 +154,8 @@ import Testing
         _ = try fixture.clusterFile(processors: 2)
         let namespace = fixture.ns("sequence")
         let plan = try Self.shell(
-            "clustmake plan jobs.yaml --cluster ../cluster.yaml --redis \(fixture.redisURL) --namespace \(namespace)",
+            "clustmake plan jobs.yaml --cluster ../cluster.yaml \(try fixture.redisWithPasswordFile().joined(separator: " ")) "
+                + "--namespace \(namespace)",
             in: fixture)
         try #require(plan.status == 0, "\(plan.stderr)")
         #expect(plan.stdout.contains("pushed 6 jobs to namespace '\(namespace)'"), "\(plan.stdout)")

@@ -92,10 +92,8 @@ import Testing
         let directory = fixture.directory + "/plan"
         let planned = try fixture.run(
             [
-                "plan", jobs, "--cluster", cluster, "--redis", fixture.redisURL, "--namespace", fixture.ns("scripts"),
-                "-o",
-                directory,
-            ])
+                "plan", jobs, "--cluster", cluster, "--namespace", fixture.ns("scripts"), "-o", directory,
+            ] + fixture.redisWithPasswordFile())
         try #require(planned.status == 0, "\(planned.stderr)")
         var scripts: [SSHTestCluster.RunningCommand] = []
         for host in fixture.cluster.hostNames.reversed() {

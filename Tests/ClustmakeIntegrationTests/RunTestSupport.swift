@@ -35,7 +35,11 @@ final class RunFixture {
     static var clustmake: String { buildDirectory + "/clustmake" }
     static var compmake: String { buildDirectory + "/compmake" }
 
-    init(hosts: Int = 3, redis options: RedisServer.Options = RedisServer.Options()) throws {
+    /// The password of a fixture's redis unless a test gives its own options: remote hosts are refused a redis
+    /// without one (docs/security.md).
+    static let password = "fixture-\(UInt32.random(in: 0...UInt32.max))"
+
+    init(hosts: Int = 3, redis options: RedisServer.Options = .init(password: RunFixture.password)) throws {
         redis = try RedisServer(options)
         cluster = try SSHTestCluster(hosts: hosts)
         directory = cluster.directory + "/run"
@@ -51,7 +55,24 @@ final class RunFixture {
 
     var worker: String { directory + "/compmake-short-lease" }
 
-    var redisURL: String { "redis://127.0.0.1:\(redis.port)" }
+    /// The redis URL, with the password when the server has one (run gives it to every worker on stdin).
+    var redisURL: String {
+        "redis://\(redis.options.password.map { ":\($0)@" } ?? "")127.0.0.1:\(redis.port)"
+    }
+
+    /// A 0600 file holding the redis password, for `--redis-password-file` (a plan's scripts read it).
+    func passwordFile() throws -> String {
+        let path = directory + "/redis-password"
+        try ((redis.options.password ?? "") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, 0o600)
+        return path
+    }
+
+    /// `--redis URL --redis-password-file FILE`: how a plan whose scripts run later gets the password to its job
+    /// lines (each reads the file as its standard input; a password in the URL has no file to name).
+    func redisWithPasswordFile() throws -> [String] {
+        ["--redis", "redis://127.0.0.1:\(redis.port)", "--redis-password-file", try passwordFile()]
+    }
 
     /// Writes a cluster file of the test hosts (ssh), `processors` slots each.
     func clusterFile(processors: Int = 2) throws -> String {

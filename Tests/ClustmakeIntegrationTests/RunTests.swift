@@ -238,7 +238,7 @@ import Testing
               - {id: b, command: "true", deps: [a]}
               - {id: c, command: "true", deps: [a]}
             """)
-        let url = "redis://127.0.0.1:\(fixture.redis.port)/3"
+        let url = "redis://:\(RunFixture.password)@127.0.0.1:\(fixture.redis.port)/3"
         let remote = try fixture.run([
             "run", graph, "--cluster", try fixture.clusterFile(), "--redis", url, "--namespace", fixture.ns("db3"),
             "--bundle", "off",

@@ -51,16 +51,21 @@ import Testing
             line.shellLine.hasSuffix(
                 "compmake --hostname=n1 --db=redis --redis_host=localhost:13000 --redis_password_stdin "
                     + "--save_progress=False --slave demo make_single more=False wait=86400 a"))
+        var aclSettings = Self.settings
+        aclSettings.redisUser = "alice"
         let user = JobLine(
-            jobIDs: ["a"], nice: 10, host: host, instance: 0, settings: Self.settings, passwordOnStdin: true,
-            redisUser: "alice")
+            jobIDs: ["a"], nice: 10, host: host, instance: 0, settings: aclSettings, passwordOnStdin: true)
         #expect(
             user.shellLine.contains(
                 "--redis_host=localhost:13000 --redis_user=alice --redis_password_stdin --save_progress=False"))
-        // A local worker reads its password elsewhere (the executor's environment).
+        // A local worker reads it the same way: the line's standard input, never its environment or a file's name.
         let local = Host(name: "here", isLocal: true)
+        let localLine = JobLine(
+            jobIDs: ["a"], nice: 0, host: local, instance: 0, settings: aclSettings, passwordOnStdin: true)
+        #expect(localLine.argv == localLine.command)
         #expect(
-            JobLine(jobIDs: ["a"], nice: 0, host: local, instance: 0, settings: Self.settings, passwordOnStdin: true)
-                == JobLine(jobID: "a", nice: 0, host: local, instance: 0, settings: Self.settings))
+            localLine.shellLine
+                == "nice -n 0 compmake --hostname=here --db=redis --redis_host=redisdb:6379 --redis_user=alice "
+                + "--redis_password_stdin --save_progress=False --slave demo make_single more=False wait=86400 a")
     }
 }

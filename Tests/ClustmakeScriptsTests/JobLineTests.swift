@@ -60,14 +60,13 @@ import Testing
             line: "nice -n 5 compmake --hostname=here --db=redis --redis_host=unix:/tmp/redis.sock "
                 + "--save_progress=False --slave ns make_single more=False wait=86400 v_olfaction180n-fields"),
         Case(
-            name: "local with the embedded redis: the worker reads its password file",
+            name: "a local line does not name a password file either: the password comes on stdin",
             host: Host(name: "here", isLocal: true), instance: 0, nice: 10,
             settings: WorkerSettings(
                 namespace: "ns", redis: .unix(path: "/p/.clustmake/redis/redis.sock"),
                 passwordFile: "/p/.clustmake/redis/password"),
             line: "nice -n 10 compmake --hostname=here --db=redis --redis_host=unix:/p/.clustmake/redis/redis.sock "
-                + "--redis_password_file=/p/.clustmake/redis/password --save_progress=False --slave ns make_single "
-                + "more=False wait=86400 v_olfaction180n-fields"),
+                + "--save_progress=False --slave ns make_single more=False wait=86400 v_olfaction180n-fields"),
         Case(
             name: "a remote line does not name a password file: the file is on this machine",
             host: Host(name: "n1"), instance: 0, nice: 10,

@@ -223,6 +223,33 @@ import Testing
         #expect(String(decoding: output, as: UTF8.self) == "bar baz|a|1|\(directory)|7|unset")
     }
 
+    @Test(
+        "nothing that leads to redis reaches the job: no REDISCLI_AUTH, no password file variable, no password",
+        arguments: ["stdin", "REDISCLI_AUTH", "CLUSTMAKE_REDIS_PASSWORD_FILE"])
+    func jobEnvironmentHasNoWayIntoTheStore(source: String) throws {
+        let password = "pw-\(UInt32.random(in: 0...UInt32.max))"
+        let fixture = try WorkerFixture([], options: RedisServer.Options(password: password))
+        let file = fixture.path("password")
+        try writeFile(file, password + "\n", mode: 0o600)
+        // Both the environment as the job sees it and the one the kernel gave it at exec.
+        try fixture.store.push(
+            try JobGraph(jobs: [shell("a", "env; echo ---; tr '\\0' '\\n' < /proc/self/environ; cat")]),
+            pushedBy: "test")
+        let variables = ["REDISCLI_AUTH": password, "CLUSTMAKE_REDIS_PASSWORD_FILE": file]
+        let finished =
+            source == "stdin"
+            ? try fixture.run(
+                ["a"], options: ["--redis_password_stdin"], environment: variables, standardInput: password + "\n")
+            : try fixture.run(["a"], environment: [source: variables[source]!])
+        #expect(finished.status == 0, "\(finished.stderr)")
+        let output = String(
+            decoding: try #require(try fixture.store.output(of: "a", attempt: 1, .stdout)), as: UTF8.self)
+        #expect(output.contains("CLUSTMAKE_JOB=a"), "\(output)")
+        for leak in ["REDISCLI_AUTH", "CLUSTMAKE_REDIS_PASSWORD_FILE", password, file] {
+            #expect(!output.contains(leak), "\(leak) reached the job: \(output)")
+        }
+    }
+
     @Test("the job starts with no signal ignored or blocked, no inherited descriptors, stdin from /dev/null")
     func cleanProcess() throws {
         let fixture = try WorkerFixture([

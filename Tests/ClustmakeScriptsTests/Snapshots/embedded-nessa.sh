@@ -31,8 +31,10 @@ if ! /opt/clustmake/bin/clustmake redis start --state-dir /home/alice/demo/.clus
     exit 1
 fi
 
-# The password stays in /home/alice/demo/.clustmake/redis/password, never in this script:
-# each job line reads that file as its standard input, and ssh carries it to the worker (--redis_password_stdin).
+# The password stays in /home/alice/demo/.clustmake/redis/password, never in this script.
+# Each job line reads that file as its standard input and its worker takes the password from there
+# (--redis_password_stdin); ssh carries it to the host inside the encrypted session.
+# Jobs get none of it.
 
 # Reports a failed job on stderr and counts it.
 failed() {
