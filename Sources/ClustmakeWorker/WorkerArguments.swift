@@ -94,17 +94,20 @@ public struct WorkerArguments: Sendable, Hashable {
         var positional: [String] = []
         var slave = false
         var index = 0
-        var onlyJobs = false
+        // The position in `positional` where `--` was: every word from there on is a job id.
+        var idsFrom: Int?
         while index < arguments.count {
             let word = arguments[index]
             index += 1
-            if onlyJobs || !word.hasPrefix("--") {
+            if idsFrom != nil || !word.hasPrefix("--") {
                 positional.append(word)
                 continue
             }
             if word == "--" {
-                if positional.count < 2 { throw WorkerArgumentError("'--' must follow 'NAMESPACE make_single'") }
-                onlyJobs = true
+                if positional.count < 2 {
+                    throw WorkerArgumentError("'--' must follow 'NAMESPACE make_single'")
+                }
+                idsFrom = positional.count
                 continue
             }
             let body = word.dropFirst(2)
@@ -162,7 +165,8 @@ public struct WorkerArguments: Sendable, Hashable {
             throw WorkerArgumentError(
                 "unknown command '\(positional[1])': this compmake runs only 'make_single' (a slave's command)")
         }
-        for word in positional[2...] {
+        let firstID = max(idsFrom ?? positional.count, 2)
+        for word in positional[2..<firstID] {
             if word.hasPrefix("more=") {
                 more = try Self.bool(String(word.dropFirst(5)), option: "more")
             } else if word.hasPrefix("wait=") {
@@ -172,13 +176,18 @@ public struct WorkerArguments: Sendable, Hashable {
                 }
                 wait = seconds
             } else {
-                if let problem = JobID.problem(with: word) {
-                    throw WorkerArgumentError("'\(word)' is not a valid job id: \(problem)")
-                }
-                jobs.append(word)
+                try appendJob(word)
             }
         }
+        for word in positional[firstID...] { try appendJob(word) }
         guard !jobs.isEmpty else { throw WorkerArgumentError("make_single needs at least one job id") }
+    }
+
+    private mutating func appendJob(_ word: String) throws(WorkerArgumentError) {
+        if let problem = JobID.problem(with: word) {
+            throw WorkerArgumentError("'\(Format.escaped(word))' is not a valid job id: \(problem)")
+        }
+        jobs.append(word)
     }
 
     private mutating func set(_ name: String, _ value: String, option: String) throws(WorkerArgumentError) {

@@ -28,7 +28,7 @@ import Testing
         #expect(json["namespace"]?.stringValue == "hello")
         #expect(json["jobs"]?.arrayValue?.count == 6)
         let script = try String(contentsOf: plan.appendingPathComponent("hosts/localhost.sh"), encoding: .utf8)
-        #expect(script.contains("--slave hello make_single more=False wait=86400 fetch-a"))
+        #expect(script.contains("--slave hello make_single more=False wait=86400 -- fetch-a"))
         #expect(!script.contains("ssh "), "the embedded default runs without ssh")
         // The scripts start the embedded redis and tell local workers its password file.
         #expect(script.contains("/clustmake redis start --state-dir \(state) >/dev/null; then"), "\(script)")

@@ -101,6 +101,34 @@ import Testing
         #expect(try RunRecord(store: try fixture.store("local")).attempts.values.allSatisfy { $0.count == 1 })
     }
 
+    @Test("ids that read like make_single's arguments (more=True, wait=0) each run exactly once, bundled or not")
+    func idsLikeWorkerArguments() throws {
+        let fixture = try RunFixture(hosts: 1)
+        let graph = try fixture.graphFile(
+            """
+            jobs:
+              - {id: a, command: "echo a"}
+              - {id: "more=True", command: "echo more"}
+              - {id: "wait=0", command: "echo wait"}
+              - {id: z, command: "echo z", deps: [a, "more=True", "wait=0"]}
+            """)
+        for bundle in ["off", "3"] {
+            let namespace = fixture.ns("ids-\(bundle)")
+            let arguments = ["run", graph, "--redis", fixture.redisURL, "--namespace", namespace, "--bundle", bundle]
+            let first = try fixture.run(arguments)
+            #expect(first.status == 0, "\(first.stdout)\n\(first.stderr)")
+            let record = try RunRecord(store: try fixture.store("ids-\(bundle)"))
+            record.expectEveryJobDoneOnce()
+            record.expectDependencyOrder()
+            // A second run finds them done: no worker read more=True as "run again".
+            let second = try fixture.run(arguments)
+            #expect(second.status == 0, "\(second.stderr)")
+            #expect(second.stderr.contains("4 done already"), "\(second.stderr)")
+            let again = try RunRecord(store: try fixture.store("ids-\(bundle)"))
+            #expect(again.attempts.values.allSatisfy { $0.count == 1 }, "\(again.attempts.mapValues(\.count))")
+        }
+    }
+
     @Test("run --more after a finished run runs every job again, in dependency order, and records the new attempts")
     func moreRunsEveryJobAgain() throws {
         let fixture = try RunFixture(hosts: 1)

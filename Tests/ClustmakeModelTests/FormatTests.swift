@@ -89,4 +89,12 @@ import Testing
         #expect(Format.padRight("ab", 4) == "ab  ")
         #expect(Format.padLeft("abcdef", 4) == "abcdef")
     }
+
+    @Test("escaped text shows every control character as an escape and is cut with a count of the rest")
+    func escaped() {
+        #expect(Format.escaped("a\0b\tc\nd\re\u{1B}[31m\\f\u{202E}g") == #"a\0b\tc\nd\re\u{1B}[31m\\f\u{202E}g"#)
+        #expect(Format.escaped("plain text") == "plain text")
+        #expect(Format.escaped(String(repeating: "x", count: 10), limit: 4) == "xxxx… (6 more characters)")
+        #expect(Format.escaped("").isEmpty)
+    }
 }

@@ -56,7 +56,7 @@ import Testing
             plan: try Plans.small(), templates: ScriptTemplates(overridingWith: directory.path))
         let script = String(decoding: try writer.hostScript(0), as: UTF8.self)
         #expect(script.contains("    echo start prepare; ssh -n "))
-        #expect(script.contains(" make_single more=False wait=86400 prepare || failed prepare $? # 0\n"))
+        #expect(script.contains(" make_single more=False wait=86400 -- prepare || failed prepare $? # 0\n"))
     }
 
     @Test("a template that does not parse is reported with its file, line and column")

@@ -53,9 +53,9 @@ slot_0() {
     slot=0
     inherited_pid=${!:-}
     trap stop_job TERM
-    nice -n 10 compmake --hostname=nessa --db=redis --redis_host=unix:/home/alice/demo/.clustmake/redis/redis.sock --redis_password_file=/home/alice/demo/.clustmake/redis/password --save_progress=False --slave demo make_single more=False wait=86400 prepare & wait $! || failed prepare $?
-    nice -n 10 compmake --hostname=nessa --db=redis --redis_host=unix:/home/alice/demo/.clustmake/redis/redis.sock --redis_password_file=/home/alice/demo/.clustmake/redis/password --save_progress=False --slave demo make_single more=False wait=86400 fit-1 & wait $! || failed fit-1 $?
-    nice -n 10 compmake --hostname=nessa --db=redis --redis_host=unix:/home/alice/demo/.clustmake/redis/redis.sock --redis_password_file=/home/alice/demo/.clustmake/redis/password --save_progress=False --slave demo make_single more=False wait=86400 report & wait $! || failed report $?
+    nice -n 10 compmake --hostname=nessa --db=redis --redis_host=unix:/home/alice/demo/.clustmake/redis/redis.sock --redis_password_file=/home/alice/demo/.clustmake/redis/password --save_progress=False --slave demo make_single more=False wait=86400 -- prepare & wait $! || failed prepare $?
+    nice -n 10 compmake --hostname=nessa --db=redis --redis_host=unix:/home/alice/demo/.clustmake/redis/redis.sock --redis_password_file=/home/alice/demo/.clustmake/redis/password --save_progress=False --slave demo make_single more=False wait=86400 -- fit-1 & wait $! || failed fit-1 $?
+    nice -n 10 compmake --hostname=nessa --db=redis --redis_host=unix:/home/alice/demo/.clustmake/redis/redis.sock --redis_password_file=/home/alice/demo/.clustmake/redis/password --save_progress=False --slave demo make_single more=False wait=86400 -- report & wait $! || failed report $?
     [ "$failures" -eq 0 ]
 }
 
@@ -64,7 +64,7 @@ slot_1() {
     slot=1
     inherited_pid=${!:-}
     trap stop_job TERM
-    nice -n 19 compmake --hostname=nessa --db=redis --redis_host=unix:/home/alice/demo/.clustmake/redis/redis.sock --redis_password_file=/home/alice/demo/.clustmake/redis/password --save_progress=False --slave demo make_single more=False wait=86400 fit-2 & wait $! || failed fit-2 $?
+    nice -n 19 compmake --hostname=nessa --db=redis --redis_host=unix:/home/alice/demo/.clustmake/redis/redis.sock --redis_password_file=/home/alice/demo/.clustmake/redis/password --save_progress=False --slave demo make_single more=False wait=86400 -- fit-2 & wait $! || failed fit-2 $?
     [ "$failures" -eq 0 ]
 }
 
