@@ -9,6 +9,11 @@ extension Format {
         }
     }
 
+    /// The characters ``escaped(_:limit:)`` writes as Swift and C write them.
+    private static let shortEscapes: [Unicode.Scalar: String] = [
+        "\0": "\\0", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\\": "\\\\",
+    ]
+
     /// `text` as a message quotes it: every character a terminal would act on written as an escape (`\0`, `\t`,
     /// `\n`, `\r`, `\u{1B}`, `\u{202E}`), a backslash doubled, and at most `limit` characters (then `…` and how many
     /// more), so that a value from a file or from redis never moves the cursor, colours the screen or floods the
@@ -25,18 +30,12 @@ extension Format {
                 result += "… (\(Format.count(rest, "more character")))"
                 break
             }
-            switch scalar {
-            case "\0": result += "\\0"
-            case "\t": result += "\\t"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\\": result += "\\\\"
-            default:
-                if isUnsafeOnTerminal(scalar) {
-                    result += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
-                } else {
-                    result.unicodeScalars.append(scalar)
-                }
+            if let escape = shortEscapes[scalar] {
+                result += escape
+            } else if isUnsafeOnTerminal(scalar) {
+                result += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+            } else {
+                result.unicodeScalars.append(scalar)
             }
             count += 1
         }
