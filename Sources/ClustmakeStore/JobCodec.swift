@@ -166,7 +166,7 @@ enum JobCodec {
 
     /// A number as redis and people read it: `30`, `0.5`, `1e-05`.
     static func format(_ value: Double) -> String {
-        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+        if value == value.rounded(), abs(value) < 1e15, let whole = value.roundedInt64 { return String(whole) }
         return value.description
     }
 }

@@ -97,4 +97,11 @@ import Testing
         #expect(Format.escaped(String(repeating: "x", count: 10), limit: 4) == "xxxx… (6 more characters)")
         #expect(Format.escaped("").isEmpty)
     }
+
+    @Test("the checked conversion to a whole number gives nil where Int64(_:) would trap")
+    func roundedInt64() {
+        #expect((2.5).roundedInt64 == 3 && (-2.5).roundedInt64 == -3 && (0.0).roundedInt64 == 0)
+        #expect((9.2e18).roundedInt64 == 9_200_000_000_000_000_000 && (-0x1p63).roundedInt64 == Int64.min)
+        for value in [1e308, -1e308, 0x1p63, .infinity, -.infinity, .nan] { #expect(value.roundedInt64 == nil) }
+    }
 }

@@ -71,6 +71,11 @@ import Testing
             (["--hostnme=x", "--slave", "ns", "make_single", "a"], "Did you mean '--hostname'"),
             (["--slave", "ns", "make_single", "a b"], "not a valid job id"),
             (["--lease_ttl=0", "--slave", "ns", "make_single", "a"], "positive"),
+            (["--lease_ttl=1e308", "--slave", "ns", "make_single", "a"], "at most 86400"),
+            (["--kill_grace=inf", "--slave", "ns", "make_single", "a"], "at most 86400"),
+            (["--redis_retry=nan", "--slave", "ns", "make_single", "a"], "at most 86400"),
+            (["--slave", "ns", "make_single", "wait=1e308", "a"], "from 0 to 31622400"),
+            (["--slave", "ns", "make_single", "wait=inf", "a"], "from 0 to 31622400"),
         ])
     func refused(words: [String], expected: String) throws {
         let error = try #require(throws: WorkerArgumentError.self) { try WorkerArguments(parsing: words) }
