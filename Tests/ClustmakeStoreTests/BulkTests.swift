@@ -86,6 +86,8 @@ import Testing
             })
         #expect(snapshot.notes.contains { $0.hasPrefix("job 'd': ") && $0.contains(#"exploded\u{1B}[2J"#) })
         #expect(!snapshot.notes.joined().unicodeScalars.contains { $0.value == 0x1B })
+        let error = #expect(throws: StoreError.self) { try fixture.store.attempts(of: "b") }
+        #expect(error?.code == .corruptRecord && error?.message.contains("compmake:{ns}:status:b") == true)
     }
 
     @Test("numbers of an attempt record that are not finite read as absent, in the snapshot and in one attempt")
