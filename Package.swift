@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "ClustmakeModel"),
 
         // Wrappers.
-        .target(name: "ClustmakeJSON", dependencies: ["CJansson"]),
+        .target(name: "ClustmakeJSON", dependencies: ["CJansson", "ClustmakeModel"]),
         .target(name: "ClustmakeRedis", dependencies: ["CHiredis", "ClustmakeModel"]),
 
         // Pure core.

@@ -163,11 +163,11 @@ public struct AttemptListing: Sendable {
         let cpu = realtime.flatMap { time in attempt.cpu.map { time > 0 ? $0 / time * 100 : 0 } }
         func date(_ value: Double?) -> String {
             guard let value else { return "-" }
-            return raw ? String(Int64((value * 1000).rounded())) : Self.traceDate(value)
+            return raw ? (value * 1000).roundedInt64.map { String($0) } ?? "-" : Self.traceDate(value)
         }
         func time(_ value: Double?) -> String {
             guard let value else { return "-" }
-            let millis = Int64((max(0, value) * 1000).rounded())
+            let millis = (max(0, value) * 1000).roundedInt64 ?? 0
             return raw ? String(millis) : Self.traceDuration(milliseconds: millis)
         }
         let memory = attempt.maxRSS.map { raw ? String($0) : Self.traceMemory($0) } ?? "-"

@@ -22,10 +22,12 @@ extension Format {
                 result += "…"
                 break
             }
-            switch scalar.value {
-            case 0x09: result += " "
-            case 0x00..<0x20, 0x7F..<0xA0, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069: result += "?"
-            default: result.unicodeScalars.append(scalar)
+            if scalar == "\t" {
+                result += " "
+            } else if isUnsafeOnTerminal(scalar) {
+                result += "?"
+            } else {
+                result.unicodeScalars.append(scalar)
             }
             count += 1
         }

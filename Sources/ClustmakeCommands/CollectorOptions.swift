@@ -38,6 +38,15 @@ struct CollectorOptions: ParsableArguments {
     /// - Throws: ``ClustmakeModel/InputError`` for an unknown namespace or job, or no `--namespace` and no one
     ///   namespace to default to (exit status 2); ``CommandFailure`` with status 1 when redis cannot be reached,
     ///   refuses, or holds another schema.
+    /// Everything recorded in the store's namespace (``ClustmakeStore/JobStore/snapshot()``), with a line on stderr
+    /// for each record that could not be read as stored (``ClustmakeModel/NamespaceSnapshot/notes``): the
+    /// collector's commands show the rest of the namespace and say which jobs were read with defaults.
+    static func snapshot(_ store: JobStore) throws(StoreError) -> NamespaceSnapshot {
+        let snapshot = try store.snapshot()
+        for note in snapshot.notes { CommandLineTool.writeError("clustmake: note: " + note) }
+        return snapshot
+    }
+
     func withStore<T: Sendable>(
         commandTimeout: Duration = .seconds(60), _ body: @escaping @Sendable (JobStore) throws(StoreError) -> T
     ) async throws -> T {

@@ -52,7 +52,7 @@ enum HistoryCosts {
                 try await DedicatedThread.run { () throws(StoreError) -> RunHistory in
                     let store = try JobStore(
                         endpoint: endpoint, namespace: namespace, connectTimeout: timeout, commandTimeout: .seconds(60))
-                    return RunHistory(try store.snapshot())
+                    return RunHistory(try CollectorOptions.snapshot(store))
                 })
         } catch {
             outcome = .failure(error)

@@ -32,7 +32,7 @@ struct ReportCommand: AsyncParsableCommand {
     func run() async throws {
         let wantsStored = plan == nil
         let (history, status, stored, key) = try await options.withStore { store throws(StoreError) in
-            let history = RunHistory(try store.snapshot())
+            let history = RunHistory(try CollectorOptions.snapshot(store))
             let status = try StatusCommand.status(of: history, in: store, stderrLines: ReportPage.failureLimit)
             return (history, status, wantsStored ? try store.plan() : nil, store.planKey)
         }

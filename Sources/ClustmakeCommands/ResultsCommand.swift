@@ -33,7 +33,7 @@ struct ResultsCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let snapshot = try await options.withStore { store throws(StoreError) in try store.snapshot() }
+        let snapshot = try await options.withStore { store throws(StoreError) in try CollectorOptions.snapshot(store) }
         let listing = AttemptListing(RunHistory(snapshot))
         let output = OutputFile.standardOutput()
         try listing.write(json ? .json : format, raw: raw) { bytes in try output.write(bytes) }

@@ -35,7 +35,7 @@ struct StatsCommand: AsyncParsableCommand {
     func run() async throws {
         let wantsStored = plan == nil
         let (snapshot, stored, key) = try await options.withStore { store throws(StoreError) in
-            (try store.snapshot(), wantsStored ? try store.plan() : nil, store.planKey)
+            (try CollectorOptions.snapshot(store), wantsStored ? try store.plan() : nil, store.planKey)
         }
         let namespace = snapshot.namespace
         let planned = try plan.map { path throws(InputError) in try PlannedRunFile.load(path, namespace: namespace) }

@@ -123,7 +123,7 @@ struct StatusCommand: AsyncParsableCommand {
 
     /// The run's status, with the last stderr line of up to `stderrLines` failed jobs.
     static func read(_ store: JobStore, stderrLines: Int) throws(StoreError) -> RunStatus {
-        try status(of: RunHistory(try store.snapshot()), in: store, stderrLines: stderrLines)
+        try status(of: RunHistory(try CollectorOptions.snapshot(store)), in: store, stderrLines: stderrLines)
     }
 
     /// The status of a history read already, with the last stderr line of up to `stderrLines` failed jobs.

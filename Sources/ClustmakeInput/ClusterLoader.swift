@@ -51,7 +51,7 @@ public struct ClusterLoader: Sendable {
             for name in typeNode.keys {
                 let node = typeNode.member(name)!
                 _ = try ObjectReader(
-                    node, file: file, subject: "type '\(name)'", what: "a type",
+                    node, file: file, subject: "type '\(Format.escaped(name, limit: 60))'", what: "a type",
                     known: Self.hostKeys.filter { $0 != "host" && $0 != "type" })
                 types[name] = node
             }
@@ -88,7 +88,7 @@ public struct ClusterLoader: Sendable {
     private func decodeHost(
         _ name: String, _ node: YAMLNode, types: [String: YAMLNode], clusterNice: Int?, file: String
     ) throws(InputError) -> Host {
-        let subject = "host '\(name)'"
+        let subject = "host '\(Format.escaped(name, limit: 60))'"
         let own = try ObjectReader(
             node.kind == .null ? YAMLNode(node: [:]) : node, file: file, subject: subject, what: "a host",
             known: Self.hostKeys)

@@ -18,6 +18,11 @@ enum InputFile {
                     .unreadable, "this is a directory, not a file.", fix: "Name the file itself.", file: path)
             case .read:
                 throw InputError(.unreadable, "cannot read the file: \(error.reason).", file: path)
+            case .tooLarge:
+                throw InputError(
+                    .unreadable, "will not read the file: \(error.reason).",
+                    fix: "Name the graph or cluster file itself; standard input must end (a file or a finite pipe).",
+                    file: path)
             }
         }
     }

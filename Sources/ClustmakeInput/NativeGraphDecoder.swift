@@ -35,7 +35,7 @@ struct NativeGraphDecoder<Node: DocumentNode> {
     func decodeJob(_ node: Node, position: Int) throws(InputError) -> Job {
         // Name the job by its id when it has a usable one, else by its position.
         let id = node.kind == .object ? node.member("id")?.string : nil
-        let subject = id.map { "job '\($0)'" } ?? "job #\(position + 1)"
+        let subject = id.map { "job '\(Format.escaped($0, limit: 60))'" } ?? "job #\(position + 1)"
         let reader = try ObjectReader(node, file: file, subject: subject, what: "a job", known: Self.jobKeys)
         guard let id = try reader.string("id", example: "\"id\": \"a\"") else {
             throw reader.error(.missingKey, "the job has no 'id'.", fix: "Add \"id\": \"a-unique-name\".")
@@ -43,13 +43,13 @@ struct NativeGraphDecoder<Node: DocumentNode> {
         let command = try decodeCommand(reader)
         var job = Job(id: id, command: command)
         if let deps = try reader.strings("deps", example: "\"deps\": [\"a\", \"b\"]") { job.deps = deps }
-        if let cost = try reader.number("cost", in: 0...1e12, unit: " of seconds") { job.cost = cost }
+        if let cost = try reader.number("cost", in: Job.Limits.cost, unit: " of seconds") { job.cost = cost }
         job.cwd = try reader.nonEmptyString("cwd", example: "\"cwd\": \"/data/run1\"")
         job.env = try decodeEnvironment(reader)
-        job.nice = try reader.integer("nice", in: -20...19)
-        job.cores = try reader.integer("cores", in: 1...100_000) ?? 1
+        job.nice = try reader.integer("nice", in: Job.Limits.nice)
+        job.cores = try reader.integer("cores", in: Job.Limits.cores) ?? 1
         job.memory = try decodeMemory(reader)
-        job.retries = try reader.integer("retries", in: 0...1000) ?? 0
+        job.retries = try reader.integer("retries", in: Job.Limits.retries) ?? 0
         job.timeout = try decodeTimeout(reader)
         job.tags = try reader.strings("tags", example: "\"tags\": [\"align\"]") ?? []
         return job
@@ -60,7 +60,7 @@ struct NativeGraphDecoder<Node: DocumentNode> {
         let value = try reader.required("command", example: example)
         switch value.kind {
         case .array:
-            guard let words = try reader.strings("command", example: example), !words.isEmpty else {
+            guard let words = try reader.strings("command", example: example, kind: .text), !words.isEmpty else {
                 throw reader.error(.invalidValue, "'command' is an empty list.", fix: "Write \(example).", at: value)
             }
             if words[0].isEmpty {
@@ -82,6 +82,7 @@ struct NativeGraphDecoder<Node: DocumentNode> {
             guard !line.allSatisfy(\.isWhitespace) else {
                 throw reader.error(.invalidValue, "'command' is empty.", fix: "Write \(example).", at: value)
             }
+            try reader.checkText(line, "command", kind: .text, at: value)
             return .shell(line)
         }
     }
@@ -97,7 +98,7 @@ struct NativeGraphDecoder<Node: DocumentNode> {
         for name in value.keys {
             guard isEnvironmentName(name) else {
                 throw reader.error(
-                    .invalidValue, "'\(name)' is not a valid environment variable name.",
+                    .invalidValue, "'\(Format.escaped(name, limit: 60))' is not a valid environment variable name.",
                     fix: "Use letters, digits and _, not starting with a digit.", at: value)
             }
             let entry = value.member(name)!
@@ -108,6 +109,7 @@ struct NativeGraphDecoder<Node: DocumentNode> {
                     .wrongType, "env '\(name)' must be a string, not \(entry.kind.phrase).",
                     fix: "Write \"\(name)\": \"value\".", at: entry)
             }
+            try reader.checkText(text, "env '\(name)'", kind: .text, at: entry)
             variables.append(Job.EnvironmentVariable(name: name, value: text))
         }
         return variables.sorted { $0.name < $1.name }
@@ -118,8 +120,14 @@ struct NativeGraphDecoder<Node: DocumentNode> {
         guard value.kind == .string, let text = value.string, let bytes = Quantity.bytes(text) else {
             throw reader.error(
                 .invalidValue,
-                "'memory' must be a size with a unit, not \(value.string.map { "'\($0)'" } ?? value.kind.phrase).",
+                "'memory' must be a size with a unit, not "
+                    + "\(value.string.map { "'\(Format.escaped($0, limit: 40))'" } ?? value.kind.phrase).",
                 fix: "Write \"memory\": \"2G\" or \"512M\".", at: value)
+        }
+        guard Job.Limits.memory.contains(bytes) else {
+            throw reader.error(
+                .invalidValue, "'memory' is \(Format.bytes(bytes)), more than 1 PiB.",
+                fix: "Write the memory the job needs, for example \"memory\": \"2G\".", at: value)
         }
         return bytes
     }
@@ -127,9 +135,11 @@ struct NativeGraphDecoder<Node: DocumentNode> {
     private func decodeTimeout(_ reader: ObjectReader<Node>) throws(InputError) -> Double? {
         guard let value = reader.node.member("timeout"), value.kind != .null else { return nil }
         let seconds = value.kind == .number ? value.double : value.string.flatMap(Quantity.seconds)
-        guard let seconds, seconds > 0, seconds.isFinite else {
+        guard let seconds, seconds > 0, seconds <= Job.Limits.maximumTimeout else {
             throw reader.error(
-                .invalidValue, "'timeout' must be a positive number of seconds or a duration like \"2h30m\".",
+                .invalidValue,
+                "'timeout' must be a positive number of seconds or a duration like \"2h30m\", at most 366 days "
+                    + "(\(Int(Job.Limits.maximumTimeout)) s).",
                 fix: "Write \"timeout\": 3600 or \"timeout\": \"1h\".", at: value)
         }
         return seconds

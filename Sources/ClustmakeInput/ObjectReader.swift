@@ -41,14 +41,29 @@ struct ObjectReader<Node: DocumentNode> {
         return value
     }
 
-    func string(_ key: String, example: String) throws(InputError) -> String? {
+    /// The string at `key`, refused when it holds a control character that `kind` does not allow
+    /// (``FieldText``).
+    func string(_ key: String, example: String, kind: FieldText.Kind = .line) throws(InputError) -> String? {
         guard let value = node.member(key), value.kind != .null else { return nil }
         guard let text = value.string else {
             throw error(
                 .wrongType, "'\(key)' must be a string, not \(value.kind.phrase).", fix: "Write it as \(example).",
                 at: value)
         }
+        try checkText(text, key, kind: kind, at: value)
         return text
+    }
+
+    /// Refuses `text`, the value of `key`, when it holds a control character that `kind` does not allow.
+    func checkText(_ text: String, _ key: String, kind: FieldText.Kind, at place: Node) throws(InputError) {
+        if let problem = FieldText.problem(with: text, kind) {
+            throw error(
+                .invalidValue, "'\(key)' \(problem): '\(Format.escaped(text, limit: 60))'.",
+                fix: kind == .line
+                    ? "Remove the control characters; this value reaches a path, a command line or a script."
+                    : "Remove the control characters (tab and newline are allowed).",
+                at: place)
+        }
     }
 
     func nonEmptyString(_ key: String, example: String) throws(InputError) -> String? {
@@ -102,7 +117,7 @@ struct ObjectReader<Node: DocumentNode> {
         return flag
     }
 
-    func strings(_ key: String, example: String) throws(InputError) -> [String]? {
+    func strings(_ key: String, example: String, kind: FieldText.Kind = .line) throws(InputError) -> [String]? {
         guard let value = node.member(key), value.kind != .null else { return nil }
         guard value.kind == .array else {
             throw error(
@@ -117,6 +132,7 @@ struct ObjectReader<Node: DocumentNode> {
                     .wrongType, "'\(key)' must hold only strings, but one entry is \(element.kind.phrase).",
                     fix: "Write it as \(example).", at: element)
             }
+            try checkText(text, key, kind: kind, at: element)
             result.append(text)
         }
         return result

@@ -116,7 +116,8 @@ struct WfCommonsDecoder<Node: DocumentNode> {
         _ task: Node, position: Int, shape: WfFormatVersion.Shape, execution: [String: Node]
     ) throws(InputError) -> Job {
         let keyName = shape == .specification ? "id" : "name"
-        let subject = task.member(keyName)?.string.map { "task '\($0)'" } ?? "task #\(position + 1)"
+        let subject =
+            task.member(keyName)?.string.map { "task '\(Format.escaped($0, limit: 60))'" } ?? "task #\(position + 1)"
         func failure(_ code: InputError.Code, _ message: String, fix: String? = nil) -> InputError {
             InputError(code, message, fix: fix, file: file, subject: subject)
         }

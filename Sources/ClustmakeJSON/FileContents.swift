@@ -1,3 +1,5 @@
+import ClustmakeModel
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
@@ -18,6 +20,8 @@ public enum FileContents {
             case open
             /// The file was opened but could not be read (a directory gives `EISDIR`).
             case read
+            /// The file is larger than ``FileContents/maximumSize`` (`errno` is `EFBIG`): nothing was kept.
+            case tooLarge
         }
 
         public var step: Step
@@ -26,37 +30,59 @@ public enum FileContents {
         /// The system's error number.
         public var errno: Int32
 
-        /// The system's text for ``errno``: `No such file or directory`.
-        public var reason: String { String(cString: strerror(errno)) }
+        /// The system's text for ``errno``: `No such file or directory`; for ``Step/tooLarge``, the limit.
+        public var reason: String {
+            step == .tooLarge
+                ? "it is larger than \(Format.bytes(FileContents.maximumSize)), the most clustmake reads of one file"
+                : String(cString: strerror(errno))
+        }
         /// The text and the number: `No such file or directory (errno 2)`.
         public var cause: String { "\(reason) (errno \(errno))" }
         /// Whether the path is a directory.
         public var isDirectory: Bool { errno == EISDIR }
     }
 
+    /// The largest file read whole: 1 GiB. A graph of a million jobs is about 200 MB of JSON; anything larger is
+    /// not an input clustmake can use (`/dev/zero`, a pipe without end, a disk image), and reading it would only
+    /// exhaust memory. docs/job-graph.md names the limit.
+    public static let maximumSize = 1 << 30
+
     /// The bytes of the file at `path`: one buffer sized by `fstat`, then more reads in case the file grew or is a
     /// pipe.
     /// - Parameters:
     ///   - path: The file.
-    ///   - limit: The most bytes to read; the rest of a longer file is left unread.
-    /// - Throws: ``Failure``.
-    public static func bytes(atPath path: String, limit: Int = .max) throws(Failure) -> [UInt8] {
+    ///   - limit: The most bytes to read; the rest of a longer file is left unread. Without it, a file larger than
+    ///     `maximum` is refused.
+    ///   - maximum: The largest file read whole when no `limit` is given (``maximumSize``).
+    /// - Throws: ``Failure``; ``Failure/Step/tooLarge`` for a file larger than `maximum`, found by `fstat` before
+    ///   reading for a regular file, after `maximum` bytes for a pipe or a device.
+    public static func bytes(atPath path: String, limit: Int? = nil, maximum: Int = maximumSize) throws(Failure)
+        -> [UInt8]
+    {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw Failure(step: .open, path: path, errno: errno) }
         defer { close(descriptor) }
-        return try bytes(descriptor: descriptor, path: path, limit: limit)
+        return try bytes(descriptor: descriptor, path: path, limit: limit, maximum: maximum)
     }
 
-    /// The bytes of standard input, up to its end.
+    /// The bytes of standard input, up to its end; more than `maximum` bytes (``maximumSize``) are refused.
     /// - Throws: ``Failure`` naming the file `-`.
-    public static func standardInput() throws(Failure) -> [UInt8] {
-        try bytes(descriptor: 0, path: "-", limit: .max)
+    public static func standardInput(maximum: Int = maximumSize) throws(Failure) -> [UInt8] {
+        try bytes(descriptor: 0, path: "-", limit: nil, maximum: maximum)
     }
 
-    private static func bytes(descriptor: Int32, path: String, limit: Int) throws(Failure) -> [UInt8] {
+    private static func bytes(descriptor: Int32, path: String, limit given: Int?, maximum: Int) throws(Failure)
+        -> [UInt8]
+    {
         var status = stat()
         guard fstat(descriptor, &status) == 0 else { throw Failure(step: .read, path: path, errno: errno) }
         if (status.st_mode & S_IFMT) == S_IFDIR { throw Failure(step: .read, path: path, errno: EISDIR) }
+        if given == nil && (status.st_mode & S_IFMT) == S_IFREG && Int(status.st_size) > maximum {
+            throw Failure(step: .tooLarge, path: path, errno: EFBIG)
+        }
+        // Without a limit, one byte more than the maximum is read: it tells a file of exactly the maximum from a
+        // larger one.
+        let limit = given ?? (maximum + 1)
 
         var readError: Int32 = 0
         var chunk = min(max(Int(status.st_size) + 1, 64 * 1024), max(limit, 0))
@@ -70,6 +96,7 @@ public enum FileContents {
             chunk = min(max(chunk, 1 << 20), limit - bytes.count)
         }
         if readError != 0 { throw Failure(step: .read, path: path, errno: readError) }
+        if given == nil && bytes.count > maximum { throw Failure(step: .tooLarge, path: path, errno: EFBIG) }
         return bytes
     }
 
@@ -97,7 +124,7 @@ public enum FileContents {
 extension JSONError {
     /// The error for a JSON file that cannot be read: `cannot open the file: …` or `cannot read the file: …`.
     init(reading failure: FileContents.Failure) {
-        let what = failure.step == .open ? "cannot open" : "cannot read"
+        let what = failure.step == .open ? "cannot open" : failure.step == .tooLarge ? "will not read" : "cannot read"
         self.init(
             code: .io, message: "\(what) the file: \(failure.reason)", source: failure.path,
             underlying: failure.reason)

@@ -132,13 +132,15 @@ private struct ErrorContext {
         return text.count > 60 ? String(text.prefix(57)) + "..." : text
     }
 
-    /// What was found at `location`, for "found …": `'x'`, a whole bare word, or the end.
+    /// What was found at `location`, for "found …": `'x'`, a bare word, or the end. The file may be anything (a
+    /// password file given as a cost map), so only a short excerpt of the word is quoted, escaped
+    /// (``JSONErrorPhrases/excerpt(_:)``).
     func found(at location: Int) -> String {
         guard location < input.count else { return "the end of the input" }
         let word = word(at: location)
-        if !word.isEmpty && word.utf8.count >= (report.token?.count ?? 0) { return JSONErrorPhrases.quoted(word) }
-        if let token = report.token { return JSONErrorPhrases.quoted(String(decoding: token, as: UTF8.self)) }
-        return JSONErrorPhrases.quoted(tokenText(from: location))
+        if !word.isEmpty && word.utf8.count >= (report.token?.count ?? 0) { return JSONErrorPhrases.excerpt(word) }
+        if let token = report.token { return JSONErrorPhrases.excerpt(String(decoding: token, as: UTF8.self)) }
+        return JSONErrorPhrases.excerpt(tokenText(from: location))
     }
 
     func truncated() -> (String, String?) {

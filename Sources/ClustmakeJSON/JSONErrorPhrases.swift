@@ -1,3 +1,5 @@
+import ClustmakeModel
+
 /// The wording of parse errors, in one place: the translation of jansson's reports (`JSONError+Jansson.swift`) and
 /// the stream scanner, which checks the structure around a streamed array by hand (`JSONStreamScanner.swift`), say
 /// the same thing the same way, whichever of them found the mistake.
@@ -80,6 +82,23 @@ enum JSONErrorPhrases {
     }
 
     /// A token as messages quote it: `'text'`, or `"text"` when the text holds a `'`.
+    /// The longest unexpected word ``excerpt(_:)`` quotes whole: `True`, `None`, `NaN`, `nul`.
+    static let wholeWordLimit = 5
+
+    /// Longer words that are common mistakes, quoted whole all the same (lower case).
+    static let knownMistakes: Set<String> = ["infinity", "-infinity", "+infinity", "undefined"]
+
+    /// An unexpected word of the input as a message quotes it: whole and escaped when it has at most
+    /// ``wholeWordLimit`` characters or is a common mistake (`-Infinity`), else its first three characters and its
+    /// length (`'hun…' (19 characters)`), so that a file that is not JSON at all, such as a password file, is not
+    /// printed.
+    static func excerpt(_ text: String) -> String {
+        let count = text.unicodeScalars.count
+        if count <= wholeWordLimit || knownMistakes.contains(text.lowercased()) { return quoted(Format.escaped(text)) }
+        let start = String(String.UnicodeScalarView(text.unicodeScalars.prefix(3)))
+        return quoted(Format.escaped(start) + "…") + " (\(count) characters)"
+    }
+
     static func quoted(_ text: String) -> String {
         text.contains("'") ? "\"\(text)\"" : "'\(text)'"
     }

@@ -26,7 +26,7 @@ public struct JobGraph: Sendable {
     public init(namespace: String? = nil, jobs: [Job]) throws(InputError) {
         if let namespace, let problem = JobID.problem(with: namespace) {
             throw InputError(
-                .invalidID, "namespace '\(namespace)' is not valid: \(problem).",
+                .invalidID, "namespace '\(Format.escaped(namespace))' is not valid: \(problem).",
                 fix: "Use only \(JobID.allowedDescription) in namespaces.")
         }
         guard !jobs.isEmpty else {
@@ -41,13 +41,20 @@ public struct JobGraph: Sendable {
             let id = jobs[position].id
             if let problem = JobID.problem(with: id) {
                 throw InputError(
-                    .invalidID, "'\(id)' is not a valid job id: \(problem).",
+                    .invalidID, "'\(Format.escaped(id))' is not a valid job id: \(problem).",
                     fix: "Rename the job using only \(JobID.allowedDescription).", subject: "job #\(position + 1)")
             }
             if let first = index.updateValue(Int32(position), forKey: id) {
                 throw InputError(
                     .duplicateID, "the id is used by job #\(first + 1) and job #\(position + 1).",
                     fix: "Give every job its own id.", subject: "job '\(id)'")
+            }
+            if let (field, problem) = jobs[position].limitProblem() {
+                throw InputError(
+                    .invalidValue, "'\(field)' \(problem).",
+                    fix: "Keep every number within the limits and every text free of control characters "
+                        + "(docs/job-graph.md, \"Limits\").",
+                    subject: "job '\(id)'")
             }
         }
         var offsets = [Int32](repeating: 0, count: jobs.count + 1)
@@ -62,10 +69,10 @@ public struct JobGraph: Sendable {
             for dep in job.deps {
                 guard let target = index[dep] else {
                     throw InputError(
-                        .unknownDependency, "depends on '\(dep)', which is not a job of this graph.",
+                        .unknownDependency, "depends on '\(Format.escaped(dep))', which is not a job of this graph.",
                         fix: (nearest(dep, in: index.keys.lazy.filter { $0 != job.id }).map { "Did you mean '\($0)'? " }
                             ?? "")
-                            + "Add a job '\(dep)' or remove it from the deps of '\(job.id)'.",
+                            + "Add a job '\(Format.escaped(dep))' or remove it from the deps of '\(job.id)'.",
                         subject: "job '\(job.id)'")
                 }
                 if target == Int32(position) {
@@ -116,13 +123,23 @@ public struct JobGraph: Sendable {
             var ordered = [Bool](repeating: false, count: jobs.count)
             for node in order { ordered[Int(node)] = true }
             let cycle = findCycle(ordered: ordered, predecessors: predecessors)
-            let path = cycle.map { "'\(jobs[Int($0)].id)'" }.joined(separator: " -> ")
+            // A cycle through a million jobs would make a message of megabytes: name the first jobs of the path
+            // and how many more there are, then the job it closes on.
+            let shown = cycle.count > maximumCycleShown ? Array(cycle.prefix(maximumCycleShown - 1)) : cycle
+            var path = shown.map { "'\(jobs[Int($0)].id)'" }.joined(separator: " -> ")
+            if shown.count < cycle.count {
+                path +=
+                    " -> … \(Format.count(cycle.count - shown.count - 1, "more job")) … -> '\(jobs[Int(cycle[0])].id)'"
+            }
             throw InputError(
                 .cycle, "the dependencies form a cycle: \(path) (each job depends on the one after it).",
                 fix: "Remove one of these dependencies.", subject: "job '\(jobs[Int(cycle[0])].id)'")
         }
         return order
     }
+
+    /// The most jobs a cycle's message names (the path's first jobs, then how many more, then the job it closes on).
+    public static let maximumCycleShown = 30
 
     /// A cycle among the nodes Kahn's algorithm could not order, as a closed path `a, b, …, a` where each node
     /// depends on the next.

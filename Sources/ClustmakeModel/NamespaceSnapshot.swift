@@ -60,12 +60,21 @@ public struct NamespaceSnapshot: Sendable {
     public var hosts: [HostRecord]
     /// When the snapshot was taken (this machine's clock).
     public var readAt: UTCTime
+    /// What could not be read as stored, one sentence per job (`job 'a': the job definition at … has a bad
+    /// 'timeout' field: …`): a record no worker or graph could have written, read with safe defaults instead of
+    /// making the whole namespace unreadable. Commands print them on stderr.
+    public var notes: [String]
+
+    /// The most attempts read of one job: a stored attempt count beyond it is a corrupt record (a job is tried
+    /// at most 1 + 1000 retries times per run).
+    public static let maximumAttempts = 100_000
 
     /// A snapshot from its parts.
     public init(
         namespace: String, metadata: RunMetadata, jobs: [Job], attempts: [[Attempt]], hosts: [HostRecord],
-        readAt: UTCTime
+        readAt: UTCTime, notes: [String] = []
     ) {
+        self.notes = notes
         self.namespace = namespace
         self.metadata = metadata
         self.jobs = jobs

@@ -8,8 +8,11 @@ public import ClustmakePlanner
 /// ```
 /// ssh [-F CFG] -n -o BatchMode=yes -o ExitOnForwardFailure=yes -o ConnectTimeout=10 [-p PORT] [ssh_options…]
 ///     [USER@]HOST -R TUNNEL:REDISHOST:REDISPORT nice -n N WORKER --hostname=NICK --db=redis
-///     --redis_host=localhost:TUNNEL --save_progress=False --slave NS make_single more=False wait=SECONDS JOB
+///     --redis_host=localhost:TUNNEL --save_progress=False --slave NS make_single more=False wait=SECONDS -- JOB
 /// ```
+///
+/// `--` ends the worker's options and `make_single`'s arguments: every word after it is a job id, so an id such as
+/// `more=True` or `wait=0` is never read as one of them.
 ///
 /// ssh joins the words after the host with spaces and the remote shell splits them again, so each of those words
 /// is quoted for the remote shell in ``argv``, and ``shellLine`` quotes every element of ``argv`` once more for the
@@ -88,7 +91,7 @@ public struct JobLine: Sendable, Hashable {
             ] + Self.credentialOptions(passwordOnStdin: passwordOnStdin, redisUser: settings.redisUser)
             + [
                 "--save_progress=False", "--slave", settings.namespace, "make_single",
-                settings.more ? "more=True" : "more=False", "wait=\(settings.waitSeconds)",
+                settings.more ? "more=True" : "more=False", "wait=\(settings.waitSeconds)", "--",
             ] + jobIDs
         self.command = command
         self.isRemote = !host.isLocal

@@ -10,8 +10,11 @@ internal import Mustache
 /// | `job.sh.mustache`     | one job line inside a slot function (`{{{command}}}`, `{{{job}}}`)         |
 /// | `run-all.sh.mustache` | `run-all.sh`                                                               |
 ///
-/// Any other `*.mustache` file of the directory is available as a partial (`{{>name}}`). Values reach the
-/// templates already quoted for the shell, and nothing is HTML-escaped (`{{x}}` and `{{{x}}}` render alike).
+/// Any other `*.mustache` file of the directory is available as a partial (`{{>name}}`). Every string value that
+/// comes from the graph, the cluster or the options (nicknames, `destination`, `worker`, `namespace`, `redis`, the
+/// password file, the job line, the id) reaches the templates already quoted as one shell word; the others are
+/// numbers, booleans, hashes and counts the writer makes (`3 jobs`, `1m05s`). Nothing is HTML-escaped (`{{x}}`
+/// and `{{{x}}}` render alike).
 /// The variables are documented in docs/plan-directory.md.
 public struct ScriptTemplates: Sendable {
     /// The file names of the templates the writer uses.

@@ -114,22 +114,11 @@ extension ScriptWriter {
     /// Throws unless `value` is free of control characters: a newline would split a script line or end a
     /// comment early, and terminal escapes could hide text from the person reviewing the script.
     static func checkScriptSafe(_ value: String, field: String, subject: String?) throws(ScriptError) {
-        for scalar in value.unicodeScalars where isControl(scalar) {
-            let shown = String(String.UnicodeScalarView(value.unicodeScalars.map { isControl($0) ? "?" : $0 }))
+        if let problem = FieldText.problem(with: value, .line) {
             throw ScriptError(
                 .unsafeValue,
-                "the \(field) '\(shown)' contains the control character "
-                    + "U+\(String(scalar.value, radix: 16, uppercase: true)), which cannot appear in a reviewed script.",
+                "the \(field) '\(Format.escaped(value))' \(problem), which cannot appear in a reviewed script.",
                 fix: "Remove it.", subject: subject)
-        }
-    }
-
-    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar.value {
-        case 0x09: false  // a tab is harmless inside a quoted word or a comment
-        case 0x00...0x1F, 0x7F...0x9F: true
-        case 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069: true  // bidirectional overrides ("Trojan source")
-        default: false
         }
     }
 

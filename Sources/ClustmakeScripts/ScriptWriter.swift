@@ -92,7 +92,8 @@ public struct ScriptWriter: Sendable {
         let jobs = jobCount(host: host)
         let context: [String: Any] = [
             "host": hostValue.name, "hostWord": ShellQuote.quote(hostValue.name),
-            "destination": hostValue.destination, "local": hostValue.isLocal, "worker": hostValue.worker,
+            "destination": ShellQuote.quote(hostValue.destination), "local": hostValue.isLocal,
+            "worker": ShellQuote.quote(hostValue.worker),
             "nice": hostValue.nice,
             "slotCount": hostSlots[host].count, "jobCount": jobs, "hasJobs": jobs > 0,
             "scriptFile": hostScriptName(host), "slots": slotContexts,
@@ -147,7 +148,8 @@ public struct ScriptWriter: Sendable {
     /// The variables every template sees.
     private var commonContext: [String: Any] {
         [
-            "namespace": settings.namespace, "redis": settings.redis.description, "graphHash": graphHash,
+            "namespace": ShellQuote.quote(settings.namespace), "redis": ShellQuote.quote(settings.redis.description),
+            "graphHash": graphHash,
             "clusterHash": clusterHash, "more": settings.more, "waitSeconds": settings.waitSeconds,
             "makespan": Format.duration(plan.makespan, style: .compact),
             "lowerBound": Format.duration(plan.lowerBound, style: .compact),

@@ -78,6 +78,8 @@ struct HashFields: AttemptFieldSource {
 
     func string(_ field: AttemptRecord.Field) -> String? { fields[field.name] }
     func integer(_ field: AttemptRecord.Field) -> Int? { fields[field.name].flatMap { Int($0) } }
-    func number(_ field: AttemptRecord.Field) -> Double? { fields[field.name].flatMap { Double($0) } }
+    func number(_ field: AttemptRecord.Field) -> Double? {
+        fields[field.name].flatMap { Double($0) }.flatMap { $0.isFinite ? $0 : nil }
+    }
     func time(_ field: AttemptRecord.Field) -> UTCTime? { fields[field.name].flatMap { UTCTime(iso8601: $0) } }
 }

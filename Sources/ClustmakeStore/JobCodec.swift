@@ -88,12 +88,16 @@ enum JobCodec {
         }
         func integer(_ field: String) throws(StoreError) -> Int? {
             guard let text = fields[field] else { return nil }
-            guard let value = Int(text) else { throw corrupt(field, "'\(text)' is not a whole number") }
+            guard let value = Int(text) else {
+                throw corrupt(field, "'\(Format.escaped(text, limit: 40))' is not a whole number")
+            }
             return value
         }
         func number(_ field: String) throws(StoreError) -> Double? {
             guard let text = fields[field] else { return nil }
-            guard let value = Double(text) else { throw corrupt(field, "'\(text)' is not a number") }
+            guard let value = Double(text), value.isFinite else {
+                throw corrupt(field, "'\(Format.escaped(text, limit: 40))' is not a finite number")
+            }
             return value
         }
         func strings(_ field: String) throws(StoreError) -> [String] {
@@ -130,7 +134,9 @@ enum JobCodec {
         }
         var memory: UInt64?
         if let text = fields["memory"] {
-            guard let value = UInt64(text) else { throw corrupt("memory", "'\(text)' is not a byte count") }
+            guard let value = UInt64(text) else {
+                throw corrupt("memory", "'\(Format.escaped(text, limit: 40))' is not a byte count")
+            }
             memory = value
         }
         let job = Job(
@@ -138,6 +144,12 @@ enum JobCodec {
             cwd: fields["cwd"], env: env, nice: try integer("nice"), cores: try integer("cores") ?? 1,
             memory: memory, retries: try integer("retries") ?? 0, timeout: try number("timeout"),
             tags: fields["tags"] == nil ? [] : try strings("tags"))
+        // The same bounds and text rule as a graph's (Job.limitProblem): a value no graph could hold, written into
+        // redis by hand or by another program, never reaches a command, a timer or a conversion.
+        if let problem = JobID.problem(with: id) {
+            throw corrupt("id", "'\(Format.escaped(id))' is not a valid id: \(problem)")
+        }
+        if let (field, problem) = job.limitProblem() { throw corrupt(field, problem) }
         return StoredJob(
             job: job, index: try integer("index") ?? 0,
             dependents: fields["dependents"] == nil ? [] : try strings("dependents"),
@@ -154,7 +166,7 @@ enum JobCodec {
 
     /// A number as redis and people read it: `30`, `0.5`, `1e-05`.
     static func format(_ value: Double) -> String {
-        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+        if value == value.rounded(), abs(value) < 1e15, let whole = value.roundedInt64 { return String(whole) }
         return value.description
     }
 }

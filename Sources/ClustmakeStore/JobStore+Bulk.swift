@@ -40,6 +40,7 @@ extension JobStore {
         let definitionFields = Self.snapshotJobFields.map { RedisArgument($0) }
         let statusFields = Self.snapshotStatusFields.map { RedisArgument($0) }
         var definition: [RedisReply] = []
+        var notes: [String] = []
         let keys = keys
         try prefetchedPipeline(count: ids.count * 2, "reading the jobs") { offset in
             offset % 2 == 0
@@ -53,8 +54,16 @@ extension JobStore {
                 definition = values
             } else {
                 let id = ids[offset / 2]
-                if let job = try decodeJob(id: id, state: stateOf[id], definition: definition, status: values) {
-                    jobs.append(job)
+                do throws(StoreError) {
+                    if let job = try decodeJob(id: id, state: stateOf[id], definition: definition, status: values) {
+                        jobs.append(job)
+                    }
+                } catch {
+                    guard error.code == .corruptRecord else { throw error }
+                    // One bad record costs a note about its job, not the whole namespace.
+                    notes.append("job '\(Format.escaped(id, limit: 60))': \(error.message)")
+                    let state = stateOf[id].flatMap(JobState.init(rawValue:)) ?? .notStarted
+                    jobs.append(Self.placeholder(id: id, index: jobs.count, state: state))
                 }
             }
         }
@@ -82,6 +91,13 @@ extension JobStore {
         var numbers: [Int32] = []
         owners.reserveCapacity(jobs.count)
         numbers.reserveCapacity(jobs.count)
+        for index in jobs.indices where jobs[index].status.attempts > NamespaceSnapshot.maximumAttempts {
+            notes.append(
+                "job '\(Format.escaped(jobs[index].id, limit: 60))': its attempt count "
+                    + "\(jobs[index].status.attempts) at \(keys.status(jobs[index].id)) is more than "
+                    + "\(NamespaceSnapshot.maximumAttempts); its attempts are not read.")
+            jobs[index].status.attempts = 0
+        }
         for (index, job) in jobs.enumerated() where job.status.attempts > 0 {
             for number in 1...job.status.attempts {
                 owners.append(Int32(index))
@@ -111,7 +127,8 @@ extension JobStore {
             }
         }
         return NamespaceSnapshot(
-            namespace: namespace, metadata: metadata, jobs: jobs, attempts: attempts, hosts: hosts, readAt: readAt)
+            namespace: namespace, metadata: metadata, jobs: jobs, attempts: attempts, hosts: hosts, readAt: readAt,
+            notes: notes)
     }
 
     /// The last bytes of the output of many attempts, read with `GETRANGE` (so a 64 KiB tail costs `lastBytes`).
@@ -171,17 +188,39 @@ extension JobStore {
         }
         let text = stateText ?? JobState.notStarted.rawValue
         guard let state = JobState(rawValue: text) else {
-            throw StoreError(.corruptRecord, "job '\(id)' has the unknown state '\(text)' in \(keys.states)")
+            throw StoreError(
+                .corruptRecord,
+                "job '\(id)' has the unknown state '\(Format.escaped(text, limit: 40))' in \(keys.states)")
         }
         var fields: [String: String] = [:]
         for (offset, name) in Self.snapshotStatusFields.enumerated() {
             if let value = BulkDecoding.string(status, offset) { fields[name] = value }
         }
+        // The numbers a run's statistics use, within the graph's limits (docs/job-graph.md, "Limits").
+        let cost = string(5).flatMap { Double($0) } ?? Job.defaultCost
+        guard cost.isFinite, Job.Limits.cost.contains(cost) else { throw corrupt("cost", "'\(cost)' is out of bounds") }
+        let retries = string(6).flatMap { Int($0) } ?? 0
+        guard Job.Limits.retries.contains(retries) else {
+            throw corrupt("retries", "'\(retries)' is out of bounds")
+        }
+        let timeout = string(7).flatMap { Double($0) }
+        if let timeout, !(timeout > 0 && timeout <= Job.Limits.maximumTimeout) {
+            throw corrupt("timeout", "'\(timeout)' is out of bounds")
+        }
+        guard (0...Int(Int32.max)).contains(index) else { throw corrupt("index", "'\(index)' is out of bounds") }
         return NamespaceSnapshot.Job(
             id: id, index: index, command: command, deps: try list(3, "deps"), tags: try list(4, "tags"),
-            cost: string(5).flatMap { Double($0) } ?? Job.defaultCost, retries: string(6).flatMap { Int($0) } ?? 0,
-            timeout: string(7).flatMap { Double($0) },
+            cost: cost, retries: retries, timeout: timeout,
             status: JobStatus(id: id, state: state, fields: fields, leaseHolder: nil, leaseRemaining: nil))
+    }
+
+    /// A job whose definition or state cannot be read: its state if that can be read (else not started), no
+    /// command, no dependencies, nothing more.
+    private static func placeholder(id: String, index: Int, state: JobState) -> NamespaceSnapshot.Job {
+        NamespaceSnapshot.Job(
+            id: id, index: index, command: .shell(""), deps: [], tags: [], cost: Job.defaultCost, retries: 0,
+            timeout: nil,
+            status: JobStatus(id: id, state: state, fields: [:], leaseHolder: nil, leaseRemaining: nil))
     }
 
     /// Decodes one attempt of job `job` from the values of ``snapshotAttemptFields``; `nil` when it has no record.
@@ -274,7 +313,8 @@ enum BulkDecoding {
     }
 
     /// A number: `-?[0-9]+(\.[0-9]+)?` exactly (the integer of all its digits over a power of ten, both exact
-    /// doubles, so the one division rounds correctly), anything else through `Double(String)`.
+    /// doubles, so the one division rounds correctly), anything else through `Double(String)`; `nil` for a value
+    /// that is not finite.
     static func number(_ values: [RedisReply], _ index: Int) -> Double? {
         guard let bytes = bytes(values, index), !bytes.isEmpty else { return nil }
         var digits: Int64 = 0
@@ -292,7 +332,8 @@ enum BulkDecoding {
                 count += 1
                 if seenPoint { scale += 1 }
             } else {
-                return Double(String(decoding: bytes, as: UTF8.self))
+                // `inf`, `nan`, `1e308`: a stored number is read only when it is finite.
+                return Double(String(decoding: bytes, as: UTF8.self)).flatMap { $0.isFinite ? $0 : nil }
             }
         }
         guard count > 0 else { return nil }

@@ -57,7 +57,15 @@ extension JobStore {
                 fields[string(index)] = string(index + 1)
                 index += 2
             }
-            let job = try JobCodec.decode(fields, key: keys.job(id))
+            let job: StoredJob
+            do {
+                job = try JobCodec.decode(fields, key: keys.job(id))
+            } catch {
+                // The lease is taken and the attempt recorded running: give both back at once (the attempt is
+                // lost, naming the bad field), so the job is not left in progress until the lease expires.
+                _ = try? revokeLease(of: id, attempt: int(1), host: request.host, reason: error.message)
+                throw error
+            }
             return .started(Lease(job: job, attempt: int(1), startSequence: int(2), request: request))
         default:
             throw StoreError(.redis, "unexpected reply to the lease of job '\(id)': \(reply)")

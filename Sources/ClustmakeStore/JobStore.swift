@@ -247,10 +247,17 @@ public final class JobStore {
 
     /// Every attempt of a job, oldest first.
     /// - Parameter id: The job's id.
-    /// - Throws: ``StoreError`` with code ``StoreError/Code/unknownJob``, or when redis fails.
+    /// - Throws: ``StoreError`` with code ``StoreError/Code/unknownJob``, ``StoreError/Code/corruptRecord`` for an
+    ///   attempt count beyond ``ClustmakeModel/NamespaceSnapshot/maximumAttempts``, or when redis fails.
     public func attempts(of id: String) throws(StoreError) -> [AttemptRecord] {
         let status = try status(of: id)
         guard status.attempts > 0 else { return [] }
+        guard status.attempts <= NamespaceSnapshot.maximumAttempts else {
+            throw StoreError(
+                .corruptRecord,
+                "the attempt count \(status.attempts) at \(keys.status(id)) is more than "
+                    + "\(NamespaceSnapshot.maximumAttempts); its attempts are not read")
+        }
         let hashes = try hashes((1...status.attempts).map { keys.attempt(id, $0) }, "reading the attempts of '\(id)'")
         return hashes.filter { !$0.isEmpty }.map(AttemptRecord.init(fields:))
     }

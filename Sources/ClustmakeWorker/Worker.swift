@@ -32,7 +32,8 @@ final class Worker {
         let pid = Int(getpid())
         let random = String(UInt64.random(in: 0...UInt64.max), radix: 16)
         self.request = LeaseRequest(
-            token: "\(host)/\(pid)/\(random)", ttl: .milliseconds(Int64(arguments.leaseTTL * 1000)), host: host,
+            token: "\(host)/\(pid)/\(random)", ttl: .milliseconds((arguments.leaseTTL * 1000).roundedInt64 ?? 30_000),
+            host: host,
             nodename: nodename, workerPID: pid, workerVersion: WorkerMain.version)
     }
 
@@ -333,7 +334,8 @@ final class Worker {
 
     static func format(_ seconds: Double) -> String {
         let rounded = (seconds * 1000).rounded() / 1000
-        return rounded == rounded.rounded() ? String(Int64(rounded)) : String(rounded)
+        if rounded == rounded.rounded(), let whole = rounded.roundedInt64 { return String(whole) }
+        return String(rounded)
     }
 
     static func sleep(_ seconds: Double) {

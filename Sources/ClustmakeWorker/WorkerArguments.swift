@@ -94,17 +94,20 @@ public struct WorkerArguments: Sendable, Hashable {
         var positional: [String] = []
         var slave = false
         var index = 0
-        var onlyJobs = false
+        // The position in `positional` where `--` was: every word from there on is a job id.
+        var idsFrom: Int?
         while index < arguments.count {
             let word = arguments[index]
             index += 1
-            if onlyJobs || !word.hasPrefix("--") {
+            if idsFrom != nil || !word.hasPrefix("--") {
                 positional.append(word)
                 continue
             }
             if word == "--" {
-                if positional.count < 2 { throw WorkerArgumentError("'--' must follow 'NAMESPACE make_single'") }
-                onlyJobs = true
+                if positional.count < 2 {
+                    throw WorkerArgumentError("'--' must follow 'NAMESPACE make_single'")
+                }
+                idsFrom = positional.count
                 continue
             }
             let body = word.dropFirst(2)
@@ -136,7 +139,8 @@ public struct WorkerArguments: Sendable, Hashable {
             guard Self.valued.contains(name) else {
                 let known = (Self.valued.union(Self.flags)).sorted().map { "--" + $0 }.joined(separator: ", ")
                 let hint = nearest(name, in: Self.valued.union(Self.flags)).map { " Did you mean '--\($0)'?" } ?? ""
-                throw WorkerArgumentError("unknown option '\(word)'.\(hint) Known options: \(known).")
+                throw WorkerArgumentError(
+                    "unknown option '\(Format.escaped(word, limit: 60))'.\(hint) Known options: \(known).")
             }
             if value == nil {
                 guard index < arguments.count else { throw WorkerArgumentError("option '--\(name)' needs a value") }
@@ -162,41 +166,58 @@ public struct WorkerArguments: Sendable, Hashable {
             throw WorkerArgumentError(
                 "unknown command '\(positional[1])': this compmake runs only 'make_single' (a slave's command)")
         }
-        for word in positional[2...] {
+        let firstID = max(idsFrom ?? positional.count, 2)
+        for word in positional[2..<firstID] {
             if word.hasPrefix("more=") {
                 more = try Self.bool(String(word.dropFirst(5)), option: "more")
             } else if word.hasPrefix("wait=") {
                 let text = word.dropFirst(5)
-                guard let seconds = Double(text), seconds >= 0, seconds.isFinite else {
-                    throw WorkerArgumentError("wait=\(text): expected a number of seconds, such as wait=3600")
+                guard let seconds = Double(text), seconds >= 0, seconds <= Self.maximumWait else {
+                    throw WorkerArgumentError(
+                        "wait=\(Format.escaped(String(text), limit: 40)): expected a number of seconds from 0 to "
+                            + "\(Int(Self.maximumWait)) (366 days), such as wait=3600")
                 }
                 wait = seconds
             } else {
-                if let problem = JobID.problem(with: word) {
-                    throw WorkerArgumentError("'\(word)' is not a valid job id: \(problem)")
-                }
-                jobs.append(word)
+                try appendJob(word)
             }
         }
+        for word in positional[firstID...] { try appendJob(word) }
         guard !jobs.isEmpty else { throw WorkerArgumentError("make_single needs at least one job id") }
     }
 
+    private mutating func appendJob(_ word: String) throws(WorkerArgumentError) {
+        if let problem = JobID.problem(with: word) {
+            throw WorkerArgumentError("'\(Format.escaped(word))' is not a valid job id: \(problem)")
+        }
+        jobs.append(word)
+    }
+
+    /// The longest `wait=`: as long as the longest job timeout (366 days).
+    public static let maximumWait = Job.Limits.maximumTimeout
+    /// The longest `--lease_ttl`, `--kill_grace` and `--redis_retry`: one day.
+    public static let maximumSetting = 86_400.0
+
     private mutating func set(_ name: String, _ value: String, option: String) throws(WorkerArgumentError) {
         func seconds() throws(WorkerArgumentError) -> Double {
-            guard let number = Double(value), number > 0, number.isFinite else {
-                throw WorkerArgumentError("\(option)=\(value): expected a positive number of seconds")
+            guard let number = Double(value), number > 0, number <= Self.maximumSetting else {
+                throw WorkerArgumentError(
+                    "\(option)=\(Format.escaped(value, limit: 40)): expected a positive number of seconds, at most "
+                        + "\(Int(Self.maximumSetting)) (one day)")
             }
             return number
         }
         switch name {
         case "hostname":
             if let problem = JobID.problem(with: value) {
-                throw WorkerArgumentError("\(option)=\(value): not a valid host nickname: \(problem)")
+                throw WorkerArgumentError(
+                    "\(option)=\(Format.escaped(value, limit: 60)): not a valid host nickname: \(problem)")
             }
             hostname = value
         case "db":
             guard value == "redis" else {
-                throw WorkerArgumentError("\(option)=\(value): this compmake only works with --db=redis")
+                throw WorkerArgumentError(
+                    "\(option)=\(Format.escaped(value, limit: 60)): this compmake only works with --db=redis")
             }
         case "redis_host": redisHost = value
         case "redis_user": redisUser = value

@@ -28,7 +28,7 @@ import Testing
         #expect(json["namespace"]?.stringValue == "hello")
         #expect(json["jobs"]?.arrayValue?.count == 6)
         let script = try String(contentsOf: plan.appendingPathComponent("hosts/localhost.sh"), encoding: .utf8)
-        #expect(script.contains("--slave hello make_single more=False wait=86400 fetch-a"))
+        #expect(script.contains("--slave hello make_single more=False wait=86400 -- fetch-a"))
         #expect(!script.contains("ssh "), "the embedded default runs without ssh")
         // The scripts start the embedded redis and give local workers its password file as their standard input.
         #expect(script.contains("/clustmake redis start --state-dir \(state) >/dev/null; then"), "\(script)")
@@ -182,6 +182,24 @@ import Testing
         }
         #expect(costs == [100])
         #expect((json["makespan"]?.doubleValue ?? 0) >= 100)
+    }
+
+    @Test("a password file given as --costs is not echoed, nor are a graph's control characters; /dev/zero is refused")
+    func untrustedInputInMessages() throws {
+        let directory = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try "hunter2-Secret-Pass\n".write(
+            to: directory.appendingPathComponent("password"), atomically: true, encoding: .utf8)
+        let graph = examples.appendingPathComponent("hello.yaml").path
+        let costs = try CLI.run(["plan", graph, "--costs", "password", "--no-push"], in: directory)
+        #expect(costs.status == 2 && !costs.stderr.contains("hunter2"), "\(costs.stderr)")
+        #expect(costs.stderr.contains("password:1:1: cannot read the cost map"), "\(costs.stderr)")
+        try #"{"jobs": [{"id": "a", "command": "x", "cwd": "/data\u001b[2J"}]}"#.write(
+            to: directory.appendingPathComponent("bad.json"), atomically: true, encoding: .utf8)
+        let bad = try CLI.run(["plan", "bad.json", "--no-push"], in: directory)
+        #expect(bad.status == 2 && bad.stderr.contains(#"'/data\u{1B}[2J'"#), "\(bad.stderr)")
+        #expect(!bad.stderr.unicodeScalars.contains { $0.value == 0x1B })
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("plan").path))
     }
 
     @Test("a WfCommons instance plans as scaled sleeps")

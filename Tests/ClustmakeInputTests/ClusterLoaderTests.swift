@@ -90,6 +90,23 @@ import Testing
         #expect(error.line != nil, "YAML errors have a line: \(error)")
     }
 
+    @Test(
+        "a control character in any setting that reaches ssh or a script is refused where it is written, escaped",
+        arguments: [
+            (#"hosts: {n1: {worker: "/opt/bin/compmake\0x"}}"#, "'worker' holds a NUL byte at character 18"),
+            (#"hosts: {n1: {worker: "/opt/\e[2Jcompmake"}}"#, "'worker' holds the control character U+001B"),
+            (#"hosts: {n1: {ssh_config: "/home/a/cfg\n"}}"#, "'ssh_config' holds the control character U+000A"),
+            (#"hosts: {n1: {ssh_options: ["-o", "ProxyCommand=x\0"]}}"#, "'ssh_options' holds a NUL byte"),
+            (#"hosts: {n1: {username: "al\u202Eice"}}"#, "'username' holds the control character U+202E"),
+            (#"redis: {url: "redis://db\0:6379"}"# + "\nhosts: {n1: {}}", "'url' holds a NUL byte"),
+        ])
+    func controlCharacters(text: String, expected: String) throws {
+        let error = try #require(failure(text), "\(text)")
+        #expect(error.code == .invalidValue, "\(error)")
+        #expect(error.line != nil && error.description.contains(expected), "\(error)")
+        #expect(!error.description.unicodeScalars.contains { Format.isUnsafeOnTerminal($0) }, "\(error)")
+    }
+
     @Test("an unknown key is placed and a fix suggested")
     func unknownKeyMessage() throws {
         let error = try #require(failure("hosts:\n  n1:\n    proccessors: 2\n"))

@@ -102,6 +102,59 @@ import Testing
         #expect(error.fix != nil, "every message says how to fix: \(error)")
     }
 
+    @Test(
+        "NUL and other control characters are refused in every text that reaches a command, a path or an environment",
+        arguments: [
+            (#"{"id": "a", "command": "x", "cwd": "/data\u0000/x"}"#, "'cwd' holds a NUL byte"),
+            (#"{"id": "a", "command": "x", "env": {"X": "a\u0000b"}}"#, "'env 'X'' holds a NUL byte"),
+            (#"{"id": "a", "command": ["echo", "a\u0000b"]}"#, "'command' holds a NUL byte"),
+            (#"{"id": "a", "command": "echo a\u0000; rm -rf ~"}"#, "'command' holds a NUL byte"),
+            (#"{"id": "a", "command": "echo \u001b[31mred"}"#, "'command' holds the control character U+001B"),
+            (#"{"id": "a", "command": "x", "cwd": "/data\n/x"}"#, "'cwd' holds the control character U+000A"),
+            (#"{"id": "a", "command": "x", "tags": ["t\u0007"]}"#, "'tags' holds the control character U+0007"),
+            (#"{"id": "a", "command": "echo \u0085"}"#, "'command' holds the control character U+0085"),
+        ])
+    func controlCharacters(job: String, expected: String) throws {
+        let error = try #require(failure(#"{"jobs": ["# + job + #"]}"#))
+        #expect(error.code == .invalidValue, "\(error)")
+        #expect(error.description.contains("job 'a': " + expected), "\(error)")
+        #expect(!error.description.unicodeScalars.contains { $0.value < 0x20 || (0x7F..<0xA0).contains($0.value) })
+    }
+
+    @Test("tabs and newlines stay allowed in commands and environment values (multi-line scripts)")
+    func tabsAndNewlinesInCommands() throws {
+        let graph = try load(
+            #"{"jobs": [{"id": "a", "command": "set -e\n\techo hi", "env": {"X": "1\n2"}}, "#
+                + #"{"id": "b", "command": ["python3", "-c", "import sys\nprint(1)"]}]}"#)
+        #expect(graph.jobs[0].command == .shell("set -e\n\techo hi"))
+        #expect(graph.jobs[0].env.first?.value == "1\n2")
+    }
+
+    @Test("a NUL in YAML is refused at its line and column")
+    func controlCharacterInYAML() throws {
+        let error = try #require(
+            failure("jobs:\n  - id: a\n    command: x\n    cwd: \"/data\\0x\"\n", file: "jobs.yaml"))
+        #expect(error.line == 4 && error.column == 10, "\(error)")
+        #expect(error.description.contains(#"'cwd' holds a NUL byte at character 6: '/data\0x'"#), "\(error)")
+    }
+
+    @Test(
+        "numbers beyond the documented limits are refused at load, with the limit",
+        arguments: [
+            (#""timeout": 1e308"#, "at most 366 days"),
+            (#""timeout": "367d""#, "at most 366 days"),
+            (#""timeout": 0"#, "positive"),
+            (#""memory": "2048T""#, "more than 1 PiB"),
+            (#""cost": 1e300"#, "outside 0…1000000000000"),
+            (#""retries": 9223372036854775807"#, "outside 0…1000"),
+            (#""cores": 100001"#, "outside 1…100000"),
+        ])
+    func numbersOutOfBounds(field: String, expected: String) throws {
+        let error = try #require(failure(#"{"jobs": [{"id": "a", "command": "x", "# + field + "}]}"))
+        #expect(error.code == .invalidValue, "\(error)")
+        #expect(error.description.contains("job 'a'") && error.description.contains(expected), "\(error)")
+    }
+
     @Test("a JSON syntax error names the line and column")
     func syntaxPosition() throws {
         let error = try #require(failure("{\"jobs\": [\n  {\"id\": \"a\" \"command\": \"x\"}\n]}"))

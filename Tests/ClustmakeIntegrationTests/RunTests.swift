@@ -101,6 +101,65 @@ import Testing
         #expect(try RunRecord(store: try fixture.store("local")).attempts.values.allSatisfy { $0.count == 1 })
     }
 
+    @Test("ids that read like make_single's arguments (more=True, wait=0) each run exactly once, bundled or not")
+    func idsLikeWorkerArguments() throws {
+        let fixture = try RunFixture(hosts: 1)
+        let graph = try fixture.graphFile(
+            """
+            jobs:
+              - {id: a, command: "echo a"}
+              - {id: "more=True", command: "echo more"}
+              - {id: "wait=0", command: "echo wait"}
+              - {id: z, command: "echo z", deps: [a, "more=True", "wait=0"]}
+            """)
+        for bundle in ["off", "3"] {
+            let namespace = fixture.ns("ids-\(bundle)")
+            let arguments = ["run", graph, "--redis", fixture.redisURL, "--namespace", namespace, "--bundle", bundle]
+            let first = try fixture.run(arguments)
+            #expect(first.status == 0, "\(first.stdout)\n\(first.stderr)")
+            let record = try RunRecord(store: try fixture.store("ids-\(bundle)"))
+            record.expectEveryJobDoneOnce()
+            record.expectDependencyOrder()
+            // A second run finds them done: no worker read more=True as "run again".
+            let second = try fixture.run(arguments)
+            #expect(second.status == 0, "\(second.stderr)")
+            #expect(second.stderr.contains("4 done already"), "\(second.stderr)")
+            let again = try RunRecord(store: try fixture.store("ids-\(bundle)"))
+            #expect(again.attempts.values.allSatisfy { $0.count == 1 }, "\(again.attempts.mapValues(\.count))")
+        }
+    }
+
+    @Test("a bad value stored in redis is a note in status, stats, results and report, which show everything else")
+    func badStoredValues() throws {
+        let fixture = try RunFixture(hosts: 1)
+        let graph = try fixture.graphFile(
+            """
+            jobs:
+              - {id: a, command: "echo a"}
+              - {id: b, command: "echo b", deps: [a]}
+            """)
+        let namespace = fixture.ns("bad-values")
+        let first = try fixture.run(["run", graph, "--redis", fixture.redisURL, "--namespace", namespace])
+        #expect(first.status == 0, "\(first.stderr)")
+        let redis = try fixture.redis.connect()
+        _ = try redis.command("HSET", "compmake:{\(namespace)}:job:b", "timeout", "1e308")
+        _ = try redis.command("HSET", "compmake:{\(namespace)}:status:a", "attempts", "9223372036854775000")
+        _ = try redis.command("HSET", "compmake:{\(namespace)}:attempt:b:1", "wall_time", "inf", "user_cpu", "nan")
+        for command in [
+            ["status"], ["stats"], ["stats", "--json"], ["results"], ["report", "-o", fixture.directory + "/r.html"],
+        ] {
+            let result = try fixture.run(
+                command + ["--redis", fixture.redisURL, "--namespace", namespace], timeout: .seconds(60))
+            #expect(result.status == 0, "\(command): \(result.stderr)")
+            #expect(
+                result.stderr.contains("note: job 'b': the job definition at compmake:{\(namespace)}:job:b"),
+                "\(command): \(result.stderr)")
+            #expect(result.stderr.contains("note: job 'a': its attempt count"), "\(command): \(result.stderr)")
+        }
+        let status = try fixture.run(["status", "--redis", fixture.redisURL, "--namespace", namespace])
+        #expect(status.stdout.contains("done 2"), "\(status.stdout)")
+    }
+
     @Test("run --more after a finished run runs every job again, in dependency order, and records the new attempts")
     func moreRunsEveryJobAgain() throws {
         let fixture = try RunFixture(hosts: 1)

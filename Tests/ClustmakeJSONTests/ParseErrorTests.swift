@@ -12,6 +12,16 @@ import Testing
         try #require(throws: JSONError.self) { try JSONValue.parse(bytes, source: source) }
     }
 
+    @Test("a file that is not JSON at all (a password file) is not echoed: three escaped characters and a length")
+    func notEchoed() throws {
+        let password = try error(parsing: "hunter2-Secret-Pass\n", source: "pw")
+        #expect(!password.description.contains("hunter2"), "\(password)")
+        #expect(password.message == "invalid JSON: unexpected 'hun…' (19 characters)", "\(password)")
+        let control = try error(parsing: "\u{1B}[2J{", source: "c")
+        #expect(!control.description.unicodeScalars.contains { $0.value == 0x1B }, "\(control)")
+        #expect(control.description.contains(#"\u{1B}"#), "\(control)")
+    }
+
     @Test("a wrong token is located at its first character and named")
     func syntaxLocation() throws {
         let error = try error(parsing: "{\n  \"a\": 1,\n  \"b\": 2 x\n}")

@@ -89,4 +89,19 @@ import Testing
         #expect(Format.padRight("ab", 4) == "ab  ")
         #expect(Format.padLeft("abcdef", 4) == "abcdef")
     }
+
+    @Test("escaped text shows every control character as an escape and is cut with a count of the rest")
+    func escaped() {
+        #expect(Format.escaped("a\0b\tc\nd\re\u{1B}[31m\\f\u{202E}g") == #"a\0b\tc\nd\re\u{1B}[31m\\f\u{202E}g"#)
+        #expect(Format.escaped("plain text") == "plain text")
+        #expect(Format.escaped(String(repeating: "x", count: 10), limit: 4) == "xxxx… (6 more characters)")
+        #expect(Format.escaped("").isEmpty)
+    }
+
+    @Test("the checked conversion to a whole number gives nil where Int64(_:) would trap")
+    func roundedInt64() {
+        #expect((2.5).roundedInt64 == 3 && (-2.5).roundedInt64 == -3 && (0.0).roundedInt64 == 0)
+        #expect((9.2e18).roundedInt64 == 9_200_000_000_000_000_000 && (-0x1p63).roundedInt64 == Int64.min)
+        for value in [1e308, -1e308, 0x1p63, .infinity, -.infinity, .nan] { #expect(value.roundedInt64 == nil) }
+    }
 }

@@ -20,6 +20,37 @@ import Testing
         #expect(graph.index(of: "zz") == nil)
     }
 
+    @Test(
+        "a job outside the limits is refused whatever built it (WfCommons, a push), naming the job and the field",
+        arguments: [
+            (Job(id: "a", command: .shell("x"), cores: 1 << 40), "'cores' is 1099511627776, outside 1…100000"),
+            (Job(id: "a", command: .shell("x"), timeout: 1e308), "'timeout' is 1e+308 seconds"),
+            (Job(id: "a", command: .shell("x"), timeout: .infinity), "'timeout' is inf seconds"),
+            (Job(id: "a", command: .shell("x"), cost: .nan), "'cost' is nan"),
+            (Job(id: "a", command: .shell("x"), memory: UInt64.max), "'memory' is 18446744073709551615 bytes"),
+            (Job(id: "a", command: .argv(["x", "y\0"])), "'command word 2' holds a NUL byte at character 2"),
+            (
+                Job(id: "a", command: .shell("x"), env: [Job.EnvironmentVariable(name: "A=B", value: "1")]),
+                "'env' has a variable named 'A=B'"
+            ),
+        ])
+    func limits(job: Job, expected: String) {
+        let error = #expect(throws: InputError.self) { try JobGraph(jobs: [job]) }
+        #expect(error?.code == .invalidValue)
+        #expect(error?.description.hasPrefix("job 'a': " + expected) == true, "\(String(describing: error))")
+    }
+
+    @Test("a cycle through many jobs names the first few dozen and how many more, not all of them")
+    func longCycle() {
+        let count = 100_000
+        let jobs = (0..<count).map { job("j\($0)", ["j\(($0 + 1) % count)"]) }
+        let error = #expect(throws: InputError.self) { try JobGraph(jobs: jobs) }
+        let text = error?.description ?? ""
+        #expect(error?.code == .cycle)
+        #expect(text.utf8.count < 1000, "\(text.utf8.count) bytes")
+        #expect(text.contains("'j0' -> 'j1' -> ") && text.contains("… 99971 more jobs … -> 'j0'"), "\(text)")
+    }
+
     @Test("an empty graph is refused")
     func empty() {
         #expect(throws: InputError.self) { try JobGraph(jobs: []) }

@@ -22,12 +22,12 @@ import Testing
         #expect(dispatched.command == script.command)
     }
 
-    @Test("a bundle names every job after wait=, in order")
+    @Test("a bundle names every job after wait= and --, in order")
     func bundle() {
         let line = JobLine(
             jobIDs: ["a", "b", "c"], nice: 5, host: Host(name: "n1"), instance: 0, settings: Self.settings)
-        #expect(Array(line.command.suffix(5)) == ["more=False", "wait=86400", "a", "b", "c"])
-        #expect(line.shellLine.hasSuffix("make_single more=False wait=86400 a b c"))
+        #expect(Array(line.command.suffix(6)) == ["more=False", "wait=86400", "--", "a", "b", "c"])
+        #expect(line.shellLine.hasSuffix("make_single more=False wait=86400 -- a b c"))
         let local = JobLine(
             jobIDs: ["x", "y"], nice: 0, host: Host(name: "here", isLocal: true), instance: 0, settings: Self.settings,
             connectionOptions: ["-o", "ignored"])
@@ -50,7 +50,7 @@ import Testing
         #expect(
             line.shellLine.hasSuffix(
                 "compmake --hostname=n1 --db=redis --redis_host=localhost:13000 --redis_password_stdin "
-                    + "--save_progress=False --slave demo make_single more=False wait=86400 a"))
+                    + "--save_progress=False --slave demo make_single more=False wait=86400 -- a"))
         var aclSettings = Self.settings
         aclSettings.redisUser = "alice"
         let user = JobLine(

@@ -26,7 +26,7 @@ import Testing
             line: "ssh -n -o BatchMode=yes -o ExitOnForwardFailure=yes -o ConnectTimeout=10 nessa.cds.caltech.edu "
                 + "-R 13005:redisdb:6379 nice -n 10 compmake --hostname=nessa.cds.caltech.edu --db=redis "
                 + "--redis_host=localhost:13005 --save_progress=False --slave pybv_experiments.first_order.go_parallel "
-                + "make_single more=False wait=86400 v_olfaction180n-fields"),
+                + "make_single more=False wait=86400 -- v_olfaction180n-fields"),
         Case(
             name: "remote with ssh_config, port, username and options",
             host: Host(
@@ -38,7 +38,7 @@ import Testing
                 + "-p 2222 -o Compression=yes -4 alice@10.0.0.2 -R 14001:redisdb:6379 nice -n 19 "
                 + "/opt/compmake/bin/compmake --hostname=lab2 --db=redis --redis_host=localhost:14001 "
                 + "--save_progress=False --slave pybv_experiments.first_order.go_parallel make_single more=False "
-                + "wait=86400 v_olfaction180n-fields"),
+                + "wait=86400 -- v_olfaction180n-fields"),
         Case(
             name: "remote, redis on a unix socket, more=True and another wait", host: Host(name: "n1"), instance: 0,
             nice: 0,
@@ -47,18 +47,18 @@ import Testing
             line: "ssh -n -o BatchMode=yes -o ExitOnForwardFailure=yes -o ConnectTimeout=10 n1 "
                 + "-R 13000:/run/redis/redis.sock nice -n 0 compmake --hostname=n1 --db=redis "
                 + "--redis_host=localhost:13000 --save_progress=False --slave ns make_single more=True wait=600 "
-                + "v_olfaction180n-fields"),
+                + "-- v_olfaction180n-fields"),
         Case(
             name: "local: no ssh, redis reached directly", host: Host(name: "localhost", processors: 2, isLocal: true),
             instance: 1, nice: 10, settings: settings,
             line: "nice -n 10 compmake --hostname=localhost --db=redis --redis_host=redisdb:6379 --save_progress=False "
                 + "--slave pybv_experiments.first_order.go_parallel make_single more=False wait=86400 "
-                + "v_olfaction180n-fields"),
+                + "-- v_olfaction180n-fields"),
         Case(
             name: "local with a unix socket", host: Host(name: "here", isLocal: true), instance: 0, nice: 5,
             settings: WorkerSettings(namespace: "ns", redis: .unix(path: "/tmp/redis.sock")),
             line: "nice -n 5 compmake --hostname=here --db=redis --redis_host=unix:/tmp/redis.sock "
-                + "--save_progress=False --slave ns make_single more=False wait=86400 v_olfaction180n-fields"),
+                + "--save_progress=False --slave ns make_single more=False wait=86400 -- v_olfaction180n-fields"),
         Case(
             name: "a local line does not name a password file either: the password comes on stdin",
             host: Host(name: "here", isLocal: true), instance: 0, nice: 10,
@@ -66,7 +66,7 @@ import Testing
                 namespace: "ns", redis: .unix(path: "/p/.clustmake/redis/redis.sock"),
                 passwordFile: "/p/.clustmake/redis/password"),
             line: "nice -n 10 compmake --hostname=here --db=redis --redis_host=unix:/p/.clustmake/redis/redis.sock "
-                + "--save_progress=False --slave ns make_single more=False wait=86400 v_olfaction180n-fields"),
+                + "--save_progress=False --slave ns make_single more=False wait=86400 -- v_olfaction180n-fields"),
         Case(
             name: "a remote line does not name a password file: the file is on this machine",
             host: Host(name: "n1"), instance: 0, nice: 10,
@@ -74,7 +74,7 @@ import Testing
                 namespace: "ns", redis: .unix(path: "/p/redis.sock"), passwordFile: "/p/password"),
             line: "ssh -n -o BatchMode=yes -o ExitOnForwardFailure=yes -o ConnectTimeout=10 n1 -R 13000:/p/redis.sock "
                 + "nice -n 10 compmake --hostname=n1 --db=redis --redis_host=localhost:13000 --save_progress=False "
-                + "--slave ns make_single more=False wait=86400 v_olfaction180n-fields"),
+                + "--slave ns make_single more=False wait=86400 -- v_olfaction180n-fields"),
         Case(
             name: "a worker path with a space and a quote is quoted for both shells",
             host: Host(
@@ -85,7 +85,7 @@ import Testing
                 + "-o 'ProxyCommand=ssh -W %h:%p gate' n2 -R 13000:localhost:6379 nice -n 10 "
                 + #"\''/opt/my tools/bob'\'\\\'\''s compmake'\' --hostname=n2 --db=redis "#
                 + "--redis_host=localhost:13000 --save_progress=False --slave ns make_single more=False wait=86400 "
-                + "v_olfaction180n-fields"),
+                + "-- v_olfaction180n-fields"),
     ]
 
     @Test("the job line has compmake's form", arguments: cases)

@@ -56,7 +56,41 @@ import Testing
             plan: try Plans.small(), templates: ScriptTemplates(overridingWith: directory.path))
         let script = String(decoding: try writer.hostScript(0), as: UTF8.self)
         #expect(script.contains("    echo start prepare; ssh -n "))
-        #expect(script.contains(" make_single more=False wait=86400 prepare || failed prepare $? # 0\n"))
+        #expect(script.contains(" make_single more=False wait=86400 -- prepare || failed prepare $? # 0\n"))
+    }
+
+    @Test("every value a custom template gets is one shell word, even a hostile destination or worker")
+    func hostileValuesAreQuoted() throws {
+        let directory = try TemporaryDirectory()
+        try directory.write(
+            """
+            #!/bin/sh
+            # {{{host}}} at {{{destination}}} runs {{{worker}}}
+            printf '%s\\n' {{{destination}}} {{{worker}}} {{{namespace}}} {{{hostWord}}}
+            {{#slots}}
+            slot_{{{index}}}() {
+            {{{jobLines}}}
+            }
+            {{/slots}}
+
+            """, to: "host.sh.mustache")
+        let destination = "x$(touch pwned)`touch pwned`;touch pwned"
+        let worker = "/opt/my tools/$(touch pwned)/it's `id` \"compmake\" *"
+        let plan = try Plans.small().changingCluster { cluster in
+            cluster.hosts[0].address = destination
+            cluster.hosts[0].username = "al'ice"
+            cluster.hosts[0].worker = worker
+        }
+        let writer = try ScriptWriter(plan: plan, templates: ScriptTemplates(overridingWith: directory.path))
+        try directory.write(String(decoding: try writer.hostScript(0), as: UTF8.self), to: "host.sh")
+        let syntax = try Shell.run(["sh", "-n", directory.path + "/host.sh"])
+        #expect(syntax.status == 0, "\(syntax.stderr)")
+        let run = try Shell.run(["sh", directory.path + "/host.sh"], directory: directory.path)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(
+            run.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+                == ["al'ice@" + destination, worker, "demo", "nessa", ""], "\(run.stdout)")
+        #expect(!FileManager.default.fileExists(atPath: directory.path + "/pwned"))
     }
 
     @Test("a template that does not parse is reported with its file, line and column")

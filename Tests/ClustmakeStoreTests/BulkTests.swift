@@ -63,6 +63,47 @@ import Testing
         #expect(snapshot.hosts == (try store.hosts()))
     }
 
+    @Test(
+        "a corrupt job record or an absurd attempt count is a note about that job, not an unreadable namespace",
+        .timeLimit(.minutes(1)))
+    func corruptRecordsAreNotes() throws {
+        let fixture = try Fixture()
+        try fixture.push([job("a"), job("b"), job("c", deps: ["a"]), job("d")])
+        let redis = try fixture.redis()
+        _ = try redis.command("HSET", "compmake:{ns}:job:a", "timeout", "1e308")
+        _ = try redis.command("HSET", "compmake:{ns}:job:c", "cost", "nan")
+        _ = try redis.command("HSET", "compmake:{ns}:status:b", "attempts", "9223372036854775000")
+        _ = try redis.command("HSET", "compmake:{ns}:states", "d", "exploded\u{1B}[2J")
+        let snapshot = try fixture.store.snapshot()
+        #expect(snapshot.jobs.map(\.id) == ["a", "b", "c", "d"])
+        #expect(snapshot.attemptCount == 0)
+        #expect(snapshot.notes.count == 4, "\(snapshot.notes)")
+        #expect(snapshot.notes.contains { $0.hasPrefix("job 'a': ") && $0.contains("compmake:{ns}:job:a") })
+        #expect(snapshot.notes.contains { $0.hasPrefix("job 'c': ") && $0.contains("'cost'") })
+        #expect(
+            snapshot.notes.contains {
+                $0.hasPrefix("job 'b': its attempt count 9223372036854775000 at compmake:{ns}:status:b")
+            })
+        #expect(snapshot.notes.contains { $0.hasPrefix("job 'd': ") && $0.contains(#"exploded\u{1B}[2J"#) })
+        #expect(!snapshot.notes.joined().unicodeScalars.contains { $0.value == 0x1B })
+        let error = #expect(throws: StoreError.self) { try fixture.store.attempts(of: "b") }
+        #expect(error?.code == .corruptRecord && error?.message.contains("compmake:{ns}:status:b") == true)
+    }
+
+    @Test("numbers of an attempt record that are not finite read as absent, in the snapshot and in one attempt")
+    func nonFiniteAttemptNumbers() throws {
+        let fixture = try Fixture()
+        try fixture.push([job("a")])
+        try run(fixture.store, "a")
+        _ = try fixture.redis().command(
+            "HSET", "compmake:{ns}:attempt:a:1", "wall_time", "inf", "user_cpu", "nan", "system_cpu", "1e999")
+        let stored = try #require(try fixture.store.snapshot().attempts.first?.first)
+        let single = try #require(try fixture.store.attempt(of: "a", number: 1))
+        for attempt in [stored, single] {
+            #expect(attempt.wallTime == nil && attempt.userCPU == nil && attempt.systemCPU == nil)
+        }
+    }
+
     @Test("a job in progress whose lease expired is lost in the snapshot, as states() reports it")
     func lost() throws {
         let fixture = try Fixture()

@@ -25,6 +25,23 @@ import Testing
         #expect(arguments.jobs == ["A", "B"] && arguments.wait == nil)
     }
 
+    @Test("after --, every word is a job id, even one that reads like more=, wait= or an option")
+    func idsAfterDoubleDash() throws {
+        let arguments = try WorkerArguments(parsing: [
+            "--hostname=nodeA", "--slave", "ns", "make_single", "more=False", "wait=5", "--", "more=True", "wait=0",
+            "a",
+        ])
+        #expect(!arguments.more && arguments.wait == 5)
+        #expect(arguments.jobs == ["more=True", "wait=0", "a"])
+        let bare = try WorkerArguments(parsing: ["--slave", "ns", "make_single", "--", "wait=0"])
+        #expect(bare.jobs == ["wait=0"] && bare.wait == nil && !bare.more)
+        // An id can never start with '-' (JobID), so "--x" after -- is refused as an id, not taken as an option.
+        let dashed = try #require(throws: WorkerArgumentError.self) {
+            try WorkerArguments(parsing: ["--slave", "ns", "make_single", "--", "--x"])
+        }
+        #expect(dashed.message.contains("'--x' is not a valid job id"))
+    }
+
     @Test(
         "--redis_host carries a redis database other than 0 in every form a job line writes",
         arguments: [
@@ -54,6 +71,11 @@ import Testing
             (["--hostnme=x", "--slave", "ns", "make_single", "a"], "Did you mean '--hostname'"),
             (["--slave", "ns", "make_single", "a b"], "not a valid job id"),
             (["--lease_ttl=0", "--slave", "ns", "make_single", "a"], "positive"),
+            (["--lease_ttl=1e308", "--slave", "ns", "make_single", "a"], "at most 86400"),
+            (["--kill_grace=inf", "--slave", "ns", "make_single", "a"], "at most 86400"),
+            (["--redis_retry=nan", "--slave", "ns", "make_single", "a"], "at most 86400"),
+            (["--slave", "ns", "make_single", "wait=1e308", "a"], "from 0 to 31622400"),
+            (["--slave", "ns", "make_single", "wait=inf", "a"], "from 0 to 31622400"),
         ])
     func refused(words: [String], expected: String) throws {
         let error = try #require(throws: WorkerArgumentError.self) { try WorkerArguments(parsing: words) }

@@ -34,6 +34,35 @@ import Testing
         #expect(try fixture.server.connect().command("HGET", "compmake:{ns}:states", "a").string == "not-started")
     }
 
+    @Test(
+        "a job definition in redis that no graph could hold exits 114 naming the key and field, and gives the job back",
+        arguments: [
+            ("timeout", "1e308", "bad 'timeout' field: is 1e+308 seconds"),
+            ("timeout", "inf", "bad 'timeout' field: 'inf' is not a finite number"),
+            ("cwd", "/tmp/\0/x", "bad 'cwd' field: holds a NUL byte at character 6"),
+            ("shell", "echo a\0; touch ran", "bad 'command' field: holds a NUL byte"),
+            ("env", #"{"X": "a\u0000b"}"#, "bad 'env"),
+            ("cores", "9223372036854775807", "bad 'cores' field: is 9223372036854775807, outside 1…100000"),
+            ("nice", "99999999999999999999", "bad 'nice' field: '99999999999999999999' is not a whole number"),
+        ])
+    func corruptDefinition(field: String, value: String, expected: String) throws {
+        let fixture = try WorkerFixture([shell("a", "true")])
+        let redis = try fixture.server.connect()
+        _ = try redis.command([
+            RedisArgument("HSET"), RedisArgument("compmake:{ns}:job:a"), RedisArgument(field),
+            RedisArgument(value),
+        ])
+        let finished = try fixture.run(["--", "a"])
+        #expect(finished.status == WorkerExitStatus.internalError, "\(finished.stderr)")
+        #expect(finished.stderr.contains("compmake:{ns}:job:a"), "\(finished.stderr)")
+        #expect(finished.stderr.contains(expected), "\(finished.stderr)")
+        #expect(!finished.stderr.unicodeScalars.contains { $0.value == 0 })
+        // The lease it took is given back at once: the job is not left in progress for its lease's life.
+        let status = try fixture.store.status(of: "a")
+        #expect(status.state != .inProgress && status.leaseHolder == nil, "\(status)")
+        #expect(try fixture.store.attempt(of: "a", number: 1)?.state == .lost)
+    }
+
     @Test("redis unreachable from the start exits 118 after a bounded retry")
     func unreachable() throws {
         let fixture = try WorkerFixture([shell("a", "true")])

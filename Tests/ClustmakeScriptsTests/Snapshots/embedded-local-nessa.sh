@@ -55,9 +55,9 @@ slot_0() {
     slot=0
     inherited_pid=${!:-}
     trap stop_job TERM
-    nice -n 10 compmake --hostname=nessa --db=redis --redis_host=unix:/home/alice/demo/.clustmake/redis/redis.sock --redis_password_stdin --save_progress=False --slave demo make_single more=False wait=86400 prepare </home/alice/demo/.clustmake/redis/password & wait $! || failed prepare $?
-    nice -n 10 compmake --hostname=nessa --db=redis --redis_host=unix:/home/alice/demo/.clustmake/redis/redis.sock --redis_password_stdin --save_progress=False --slave demo make_single more=False wait=86400 fit-1 </home/alice/demo/.clustmake/redis/password & wait $! || failed fit-1 $?
-    nice -n 10 compmake --hostname=nessa --db=redis --redis_host=unix:/home/alice/demo/.clustmake/redis/redis.sock --redis_password_stdin --save_progress=False --slave demo make_single more=False wait=86400 report </home/alice/demo/.clustmake/redis/password & wait $! || failed report $?
+    nice -n 10 compmake --hostname=nessa --db=redis --redis_host=unix:/home/alice/demo/.clustmake/redis/redis.sock --redis_password_stdin --save_progress=False --slave demo make_single more=False wait=86400 -- prepare </home/alice/demo/.clustmake/redis/password & wait $! || failed prepare $?
+    nice -n 10 compmake --hostname=nessa --db=redis --redis_host=unix:/home/alice/demo/.clustmake/redis/redis.sock --redis_password_stdin --save_progress=False --slave demo make_single more=False wait=86400 -- fit-1 </home/alice/demo/.clustmake/redis/password & wait $! || failed fit-1 $?
+    nice -n 10 compmake --hostname=nessa --db=redis --redis_host=unix:/home/alice/demo/.clustmake/redis/redis.sock --redis_password_stdin --save_progress=False --slave demo make_single more=False wait=86400 -- report </home/alice/demo/.clustmake/redis/password & wait $! || failed report $?
     [ "$failures" -eq 0 ]
 }
 
@@ -66,7 +66,7 @@ slot_1() {
     slot=1
     inherited_pid=${!:-}
     trap stop_job TERM
-    nice -n 19 compmake --hostname=nessa --db=redis --redis_host=unix:/home/alice/demo/.clustmake/redis/redis.sock --redis_password_stdin --save_progress=False --slave demo make_single more=False wait=86400 fit-2 </home/alice/demo/.clustmake/redis/password & wait $! || failed fit-2 $?
+    nice -n 19 compmake --hostname=nessa --db=redis --redis_host=unix:/home/alice/demo/.clustmake/redis/redis.sock --redis_password_stdin --save_progress=False --slave demo make_single more=False wait=86400 -- fit-2 </home/alice/demo/.clustmake/redis/password & wait $! || failed fit-2 $?
     [ "$failures" -eq 0 ]
 }
 

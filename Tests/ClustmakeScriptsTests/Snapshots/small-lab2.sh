@@ -43,7 +43,7 @@ slot_0() {
     slot=0
     inherited_pid=${!:-}
     trap stop_job TERM
-    ssh -n -o BatchMode=yes -o ExitOnForwardFailure=yes -o ConnectTimeout=10 -p 2222 alice@10.0.0.2 -R 13000:redisdb:6379 nice -n 10 compmake --hostname=lab2 --db=redis --redis_host=localhost:13000 --save_progress=False --slave demo make_single more=False wait=86400 fit-3 & wait $! || failed fit-3 $?
+    ssh -n -o BatchMode=yes -o ExitOnForwardFailure=yes -o ConnectTimeout=10 -p 2222 alice@10.0.0.2 -R 13000:redisdb:6379 nice -n 10 compmake --hostname=lab2 --db=redis --redis_host=localhost:13000 --save_progress=False --slave demo make_single more=False wait=86400 -- fit-3 & wait $! || failed fit-3 $?
     [ "$failures" -eq 0 ]
 }
 

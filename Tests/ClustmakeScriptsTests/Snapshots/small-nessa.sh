@@ -43,9 +43,9 @@ slot_0() {
     slot=0
     inherited_pid=${!:-}
     trap stop_job TERM
-    ssh -n -o BatchMode=yes -o ExitOnForwardFailure=yes -o ConnectTimeout=10 nessa.cds.caltech.edu -R 13000:redisdb:6379 nice -n 10 compmake --hostname=nessa --db=redis --redis_host=localhost:13000 --save_progress=False --slave demo make_single more=False wait=86400 prepare & wait $! || failed prepare $?
-    ssh -n -o BatchMode=yes -o ExitOnForwardFailure=yes -o ConnectTimeout=10 nessa.cds.caltech.edu -R 13000:redisdb:6379 nice -n 10 compmake --hostname=nessa --db=redis --redis_host=localhost:13000 --save_progress=False --slave demo make_single more=False wait=86400 fit-1 & wait $! || failed fit-1 $?
-    ssh -n -o BatchMode=yes -o ExitOnForwardFailure=yes -o ConnectTimeout=10 nessa.cds.caltech.edu -R 13000:redisdb:6379 nice -n 10 compmake --hostname=nessa --db=redis --redis_host=localhost:13000 --save_progress=False --slave demo make_single more=False wait=86400 report & wait $! || failed report $?
+    ssh -n -o BatchMode=yes -o ExitOnForwardFailure=yes -o ConnectTimeout=10 nessa.cds.caltech.edu -R 13000:redisdb:6379 nice -n 10 compmake --hostname=nessa --db=redis --redis_host=localhost:13000 --save_progress=False --slave demo make_single more=False wait=86400 -- prepare & wait $! || failed prepare $?
+    ssh -n -o BatchMode=yes -o ExitOnForwardFailure=yes -o ConnectTimeout=10 nessa.cds.caltech.edu -R 13000:redisdb:6379 nice -n 10 compmake --hostname=nessa --db=redis --redis_host=localhost:13000 --save_progress=False --slave demo make_single more=False wait=86400 -- fit-1 & wait $! || failed fit-1 $?
+    ssh -n -o BatchMode=yes -o ExitOnForwardFailure=yes -o ConnectTimeout=10 nessa.cds.caltech.edu -R 13000:redisdb:6379 nice -n 10 compmake --hostname=nessa --db=redis --redis_host=localhost:13000 --save_progress=False --slave demo make_single more=False wait=86400 -- report & wait $! || failed report $?
     [ "$failures" -eq 0 ]
 }
 
@@ -54,7 +54,7 @@ slot_1() {
     slot=1
     inherited_pid=${!:-}
     trap stop_job TERM
-    ssh -n -o BatchMode=yes -o ExitOnForwardFailure=yes -o ConnectTimeout=10 nessa.cds.caltech.edu -R 13001:redisdb:6379 nice -n 19 compmake --hostname=nessa --db=redis --redis_host=localhost:13001 --save_progress=False --slave demo make_single more=False wait=86400 fit-2 & wait $! || failed fit-2 $?
+    ssh -n -o BatchMode=yes -o ExitOnForwardFailure=yes -o ConnectTimeout=10 nessa.cds.caltech.edu -R 13001:redisdb:6379 nice -n 19 compmake --hostname=nessa --db=redis --redis_host=localhost:13001 --save_progress=False --slave demo make_single more=False wait=86400 -- fit-2 & wait $! || failed fit-2 $?
     [ "$failures" -eq 0 ]
 }
 
