@@ -64,13 +64,19 @@ struct PlanCommand: AsyncParsableCommand {
     @Flag(help: "Show the plan as a table on the terminal instead of writing the directory.")
     var print = false
 
+    @Option(
+        help: ArgumentHelp(
+            "What to write the plan for: local (host scripts and run-all.sh) or slurm (one SLURM job of the cluster "
+                + "file's slurm: nodes; submit it with clustmake submit).", valueName: "target"))
+    var target: PlanTarget = .local
+
     func run() async throws {
         var timer = StepTimer(logger: logging.logger(label: "clustmake.plan"))
         let (graph, source) = try graph.loadDescribed()
         timer.done(
             "read the job graph",
             ["graph.format": "\(source)", "graph.jobs": "\(graph.count)", "graph.edges": "\(graph.edgeCount)"])
-        let cluster = try cluster.load()
+        let cluster = try cluster.load(slurm: true)
         let namespace = self.graph.namespace(for: graph)
         let resolver = RedisResolver(redis, cluster: cluster.redis, clusterFile: self.cluster.cluster)
         // The same redis as `clustmake run`'s: the embedded one is started here when the graph is pushed, and only
@@ -99,10 +105,18 @@ struct PlanCommand: AsyncParsableCommand {
         timer.done("planned", ["plan.makespan": "\(plan.makespan)", "plan.lower_bound": "\(plan.lowerBound)"])
         let options = ScriptOptions(
             namespace: namespace, redis: target.address, more: jobLines.more, waitSeconds: jobLines.waitSeconds,
-            passwordFile: target.embeddedPasswordFile, redisStart: Self.redisStart(target))
+            passwordFile: try workerPasswordFile(target, resolver: resolver),
+            redisStart: self.target == .slurm ? nil : Self.redisStart(target), target: self.target)
         let scriptTemplates = try templates.map(ScriptTemplates.init(overridingWith:)) ?? .builtIn
         let writer = try ScriptWriter(plan: plan, options: options, templates: scriptTemplates)
         timer.done("checked the script settings")
+        if let limit = cluster.slurm?.timeLimit, plan.makespan > Double(limit) {
+            let message =
+                "the estimated makespan \(Format.duration(plan.makespan)) exceeds the wall-time limit "
+                + "\(Format.duration(Double(limit))) of the cluster file's slurm: time, so SLURM would end the "
+                + "allocation before its jobs. Raise time, or add nodes."
+            timer.logger.warning("\(message)")
+        }
         if print {
             Swift.print(PlanTable(plan: plan).text, terminator: "")
             return
@@ -128,6 +142,24 @@ struct PlanCommand: AsyncParsableCommand {
             timer.done("pushed the graph")
         }
         Swift.print(report(plan: plan, written: written, namespace: namespace, pushed: pushed), terminator: "")
+    }
+
+    /// The password file the workers read: the embedded redis's; for a SLURM plan, whose workers run on the nodes,
+    /// also `--redis-password-file` or the cluster file's `redis: password_file` (made absolute: the nodes run in
+    /// another directory). A SLURM plan for a redis with a password from anywhere else is refused: the nodes could
+    /// not read it.
+    private func workerPasswordFile(_ target: RedisResolver.Target, resolver: RedisResolver) throws -> String? {
+        if let file = target.embeddedPasswordFile { return file }
+        guard self.target == .slurm else { return nil }
+        if let file = resolver.passwordFile ?? resolver.cluster.passwordFile { return try FileSystem.absolute(file) }
+        guard target.endpoint.password == nil else {
+            throw InputError(
+                .invalidValue,
+                "redis has a password that is not in a file, and the workers on the SLURM nodes could not read it.",
+                fix: "Put it in a file (mode 0600) on a file system the nodes share and name it with "
+                    + "--redis-password-file or the cluster file's redis: password_file.", subject: "--target slurm")
+        }
+        return nil
     }
 
     /// `clustmake redis start --state-dir DIR` for the embedded redis, with this `clustmake`'s absolute path (the
@@ -183,7 +215,9 @@ struct PlanCommand: AsyncParsableCommand {
         let hosts = plan.cluster.hosts.count
         let ratio = plan.lowerBound > 0 ? plan.makespan / plan.lowerBound : 1
         let directory = written.path
-        let scripts = ShellQuote.join(["sh", directory + "/run-all.sh"])
+        let scripts =
+            target == .slurm
+            ? ShellQuote.join(["clustmake", "submit", directory]) : ShellQuote.join(["sh", directory + "/run-all.sh"])
         let next =
             noPush
             ? "push the graph (\(pushCommand(namespace: namespace))), then run: \(scripts)"
@@ -202,6 +236,7 @@ struct PlanCommand: AsyncParsableCommand {
 }
 
 extension Planner.Strategy: ExpressibleByArgument {}
+extension PlanTarget: ExpressibleByArgument {}
 
 /// Pushing the planned graph, as `clustmake push` does (``PushCommand``).
 private struct GraphPush {
