@@ -105,7 +105,7 @@ struct PlanCommand: AsyncParsableCommand {
         timer.done("planned", ["plan.makespan": "\(plan.makespan)", "plan.lower_bound": "\(plan.lowerBound)"])
         let options = ScriptOptions(
             namespace: namespace, redis: target.address, more: jobLines.more, waitSeconds: jobLines.waitSeconds,
-            passwordFile: try workerPasswordFile(target, resolver: resolver),
+            passwordFile: self.target == .slurm ? try resolver.nodePasswordFile(target) : target.embeddedPasswordFile,
             redisStart: self.target == .slurm ? nil : Self.redisStart(target), target: self.target)
         let scriptTemplates = try templates.map(ScriptTemplates.init(overridingWith:)) ?? .builtIn
         let writer = try ScriptWriter(plan: plan, options: options, templates: scriptTemplates)
@@ -142,24 +142,6 @@ struct PlanCommand: AsyncParsableCommand {
             timer.done("pushed the graph")
         }
         Swift.print(report(plan: plan, written: written, namespace: namespace, pushed: pushed), terminator: "")
-    }
-
-    /// The password file the workers read: the embedded redis's; for a SLURM plan, whose workers run on the nodes,
-    /// also `--redis-password-file` or the cluster file's `redis: password_file` (made absolute: the nodes run in
-    /// another directory). A SLURM plan for a redis with a password from anywhere else is refused: the nodes could
-    /// not read it.
-    private func workerPasswordFile(_ target: RedisResolver.Target, resolver: RedisResolver) throws -> String? {
-        if let file = target.embeddedPasswordFile { return file }
-        guard self.target == .slurm else { return nil }
-        if let file = resolver.passwordFile ?? resolver.cluster.passwordFile { return try FileSystem.absolute(file) }
-        guard target.endpoint.password == nil else {
-            throw InputError(
-                .invalidValue,
-                "redis has a password that is not in a file, and the workers on the SLURM nodes could not read it.",
-                fix: "Put it in a file (mode 0600) on a file system the nodes share and name it with "
-                    + "--redis-password-file or the cluster file's redis: password_file.", subject: "--target slurm")
-        }
-        return nil
     }
 
     /// `clustmake redis start --state-dir DIR` for the embedded redis, with this `clustmake`'s absolute path (the
