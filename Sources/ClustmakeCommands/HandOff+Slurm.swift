@@ -108,7 +108,8 @@ extension HandOff {
                     + "ssh -S \"$s\" -O exit \(ShellQuote.quote(tunnel.login)) 2>/dev/null; exit $r",
             ]
         }
-        var options = ["--job-name=clustmake-probe", "--time=1"]
+        // --immediate: a queue too busy to start the probe within a minute refuses it instead of blocking.
+        var options = ["--job-name=clustmake-probe", "--time=1", "--immediate=60"]
         if let partition = slurm.partition { options.append("--partition=\(partition)") }
         if let account = slurm.account { options.append("--account=\(account)") }
         if let qos = slurm.qos { options.append("--qos=\(qos)") }
@@ -127,5 +128,33 @@ extension HandOff {
                     + "\(result.output.isEmpty ? "no output" : result.output). Fix the cluster file's slurm: redis "
                     + "(docs/cluster.md) or the worker path, or submit with --no-check to skip this check.")
         }
+    }
+
+    /// The "handed off" line of `clustmake status`: target, when, ids and, for SLURM, the queue's state of each id
+    /// (one `squeue` call; a pending job's reason; `not in the queue` once it ended).
+    static func statusLine(_ handOff: HandOff) async throws -> String {
+        var line = "  handed off: \(handOff.target.rawValue) at \(handOff.submitted), plan \(handOff.planDirectory)"
+        guard handOff.target == .slurm || handOff.target == .slurmJobs else {
+            return line + (handOff.ids.isEmpty ? "" : ", ids \(handOff.ids.joined(separator: " "))") + "\n"
+        }
+        let entries: [SlurmQueue.Entry]
+        do {
+            entries = try await SlurmQueue().entries(ids: handOff.ids)
+        } catch {
+            return line + "\n  SLURM jobs \(handOff.ids.joined(separator: " ")): the queue cannot be read: \(error)\n"
+        }
+        line += "\n"
+        for id in handOff.ids {
+            let state: String
+            if let entry = entries.first(where: { $0.id == id }) {
+                state =
+                    entry.state == "PENDING"
+                    ? "PENDING (\(entry.reason))" : "\(entry.state)\(entry.nodes.isEmpty ? "" : " on \(entry.nodes)")"
+            } else {
+                state = "not in the queue (ended)"
+            }
+            line += "  SLURM job \(id): \(state)\n"
+        }
+        return line
     }
 }
