@@ -1,6 +1,9 @@
 import ArgumentParser
 import ClustmakeDispatch
+import ClustmakeHosts
 import ClustmakeModel
+import ClustmakeStore
+import ClustmakeSystem
 
 #if canImport(Glibc)
     import Glibc
@@ -15,7 +18,9 @@ struct CancelCommand: AsyncParsableCommand {
         discussion: """
             Sends SIGTERM to the run of the namespace (found by its pid file in the run directory) and waits for it \
             to end. Without --namespace, stops the last run started in this directory if it is going on, else the \
-            only run going on. Run the same 'clustmake run' again to resume.
+            only run going on. Run the same 'clustmake run' again to resume. A namespace handed to SLURM with \
+            clustmake submit (and no run of it going on here) is cancelled with one scancel of its recorded jobs; \
+            its workers record their jobs interrupted (docs/handoff.md).
             """)
 
     @Option(
@@ -27,10 +32,23 @@ struct CancelCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("How long to wait for the run to end, in seconds.", valueName: "seconds"))
     var timeout = 60.0
 
+    @OptionGroup(title: "Redis") var redis: RedisOptions
+
+    @Option(
+        help: ArgumentHelp(
+            "A cluster file whose redis settings (url, password_file) are the defaults.", valueName: "file"))
+    var cluster: String?
+
     func run() async throws {
         let directory: RunDirectory
         do { directory = try RunDirectory() } catch { throw CommandFailure(status: 1, error.message) }
         let runs = Self.runningRuns(in: directory)
+        // A handed-off namespace: named, or the last run started here, when no run of it goes on on this machine.
+        if let handed = namespace ?? LastRun().namespace(), !runs.contains(where: { $0.namespace == handed }),
+            try await cancelHandOff(namespace: handed)
+        {
+            return
+        }
         let chosen: (namespace: String, pid: pid_t)
         if let namespace {
             guard let found = runs.first(where: { $0.namespace == namespace }) else {
@@ -66,6 +84,62 @@ struct CancelCommand: AsyncParsableCommand {
                 status: 1, "the run of '\(chosen.namespace)' (pid \(chosen.pid)) did not end within \(Int(timeout)) s")
         }
         print("clustmake: cancelled the run of namespace '\(chosen.namespace)' (pid \(chosen.pid))")
+    }
+
+    /// Undoes the hand-off of `namespace` recorded in redis, if there is one: one `scancel` of its SLURM jobs, then
+    /// waits (reading redis, not SLURM) until none of its jobs is in progress: the workers, stopped by SLURM's
+    /// SIGTERM, record them interrupted.
+    /// - Returns: Whether the namespace had a hand-off.
+    private func cancelHandOff(namespace: String) async throws -> Bool {
+        let endpoint = try await CollectorOptions.endpoint(redis: redis, cluster: cluster)
+        let handOff: HandOff?
+        do {
+            handOff = try await DedicatedThread.run { () throws(StoreError) -> HandOff? in
+                let store = try JobStore(endpoint: endpoint, namespace: namespace)
+                return try store.schemaVersion() == nil ? nil : try store.handOff()
+            }
+        } catch  where error.code == .unreachable {
+            // No redis here: nothing was handed off from it, and the run pid files say the rest.
+            return false
+        } catch {
+            throw CollectorOptions.failure(error)
+        }
+        guard let handOff else { return false }
+        guard handOff.target == .slurm || handOff.target == .slurmJobs else {
+            throw CommandFailure(
+                status: 1,
+                "namespace '\(namespace)' was handed to \(handOff.target.rawValue), which this cancel cannot undo")
+        }
+        do {
+            try await SlurmQueue().cancel(ids: handOff.ids)
+        } catch {
+            throw CommandFailure(status: 1, "\(error)")
+        }
+        let timeout = self.timeout
+        let running: Int
+        do {
+            running = try await DedicatedThread.run { () throws(StoreError) -> Int in
+                let store = try JobStore(endpoint: endpoint, namespace: namespace)
+                var waited = 0.0
+                while true {
+                    let count = try store.states().values.filter { $0 == .inProgress }.count
+                    if count == 0 || waited >= timeout { return count }
+                    blockingSleep(.milliseconds(200))
+                    waited += 0.2
+                }
+            }
+        } catch {
+            throw CollectorOptions.failure(error)
+        }
+        let ids = handOff.ids.joined(separator: " ")
+        if running > 0 {
+            throw CommandFailure(
+                status: 1,
+                "cancelled SLURM job \(ids) of namespace '\(namespace)', but \(Format.count(running, "job")) still in "
+                    + "progress after \(Int(timeout)) s; their leases expire if their workers are gone")
+        }
+        print("clustmake: cancelled SLURM job \(ids) of namespace '\(namespace)'; no job of it is in progress")
+        return true
     }
 
     /// The runs with a pid file whose process is alive.

@@ -9,7 +9,7 @@ public struct ClustmakeCommand: AsyncParsableCommand {
         version: ClustmakeVersion.current,
         subcommands: [
             PlanCommand.self, PushCommand.self, RunCommand.self, CancelCommand.self, RunsCommand.self,
-            StatusCommand.self,
+            StatusCommand.self, SubmitCommand.self,
             StatsCommand.self, ResultsCommand.self, LogsCommand.self, ReportCommand.self, HostsCommand.self,
             RedisCommand.self,
         ])

@@ -59,8 +59,19 @@ struct ClusterOptions: ParsableArguments {
     var cluster: String?
 
     /// Loads the cluster file, or the embedded default.
-    func load() throws(InputError) -> Cluster {
-        if let cluster { return try ClusterLoader().load(path: cluster) }
+    /// - Parameter slurm: Whether a SLURM partition (a `slurm:` section) is accepted: only by `plan`, which writes
+    ///   it a batch job; `run` and `hosts` need ssh hosts and refuse it.
+    func load(slurm: Bool = false) throws(InputError) -> Cluster {
+        if let cluster {
+            let loaded = try ClusterLoader().load(path: cluster)
+            if loaded.slurm != nil && !slurm {
+                throw InputError(
+                    .invalidValue, "the cluster file describes a SLURM partition (a 'slurm:' section), not ssh hosts.",
+                    fix: "Plan it with clustmake plan --target slurm and hand it to SLURM with clustmake submit "
+                        + "(docs/handoff.md).", file: cluster)
+            }
+            return loaded
+        }
         return Cluster.embeddedDefault(cores: ProcessInfoLite.activeProcessorCount, worker: WorkerLocation.sibling())
     }
 }

@@ -65,6 +65,12 @@ struct PlanCommand: AsyncParsableCommand {
     @Flag(help: "Show the plan as a table on the terminal instead of writing the directory.")
     var print = false
 
+    @Option(
+        help: ArgumentHelp(
+            "What to write the plan for: local (host scripts and run-all.sh) or slurm (one SLURM job of the cluster "
+                + "file's slurm: nodes; submit it with clustmake submit).", valueName: "target"))
+    var target: PlanTarget = .local
+
     func run() async throws {
         var timer = StepTimer(logger: logging.logger(label: "clustmake.plan"))
         let (graph, source) = try graph.loadDescribed()
@@ -74,7 +80,7 @@ struct PlanCommand: AsyncParsableCommand {
         let files = graph.jobs.flatMap(\.files)
         if !files.isEmpty { described["graph.files"] = "\(files.summary)" }
         timer.done("read the job graph", described)
-        let cluster = try cluster.load()
+        let cluster = try cluster.load(slurm: true)
         let namespace = self.graph.namespace(for: graph)
         let resolver = RedisResolver(redis, cluster: cluster.redis, clusterFile: self.cluster.cluster)
         // The same redis as `clustmake run`'s: the embedded one is started here when the graph is pushed, and only
@@ -104,11 +110,19 @@ struct PlanCommand: AsyncParsableCommand {
         timer.done("planned", ["plan.makespan": "\(plan.makespan)", "plan.lower_bound": "\(plan.lowerBound)"])
         let options = ScriptOptions(
             namespace: namespace, redis: target.address, more: jobLines.more, waitSeconds: jobLines.waitSeconds,
-            passwordFile: target.passwordFile, redisStart: Self.redisStart(target),
-            redisUser: target.endpoint.username)
+            passwordFile: self.target == .slurm ? try resolver.nodePasswordFile(target) : target.passwordFile,
+            redisStart: self.target == .slurm ? nil : Self.redisStart(target), redisUser: target.endpoint.username,
+            target: self.target)
         let scriptTemplates = try templates.map(ScriptTemplates.init(overridingWith:)) ?? .builtIn
         let writer = try ScriptWriter(plan: plan, options: options, templates: scriptTemplates)
         timer.done("checked the script settings")
+        if let limit = cluster.slurm?.timeLimit, plan.makespan > Double(limit) {
+            let message =
+                "the estimated makespan \(Format.duration(plan.makespan)) exceeds the wall-time limit "
+                + "\(Format.duration(Double(limit))) of the cluster file's slurm: time, so SLURM would end the "
+                + "allocation before its jobs. Raise time, or add nodes."
+            timer.logger.warning("\(message)")
+        }
         if print {
             Swift.print(PlanTable(plan: plan).text, terminator: "")
             return
@@ -189,7 +203,9 @@ struct PlanCommand: AsyncParsableCommand {
         let hosts = plan.cluster.hosts.count
         let ratio = plan.lowerBound > 0 ? plan.makespan / plan.lowerBound : 1
         let directory = written.path
-        let scripts = ShellQuote.join(["sh", directory + "/run-all.sh"])
+        let scripts =
+            target == .slurm
+            ? ShellQuote.join(["clustmake", "submit", directory]) : ShellQuote.join(["sh", directory + "/run-all.sh"])
         let next =
             noPush
             ? "push the graph (\(pushCommand(namespace: namespace))), then run: \(scripts)"
@@ -208,6 +224,7 @@ struct PlanCommand: AsyncParsableCommand {
 }
 
 extension Planner.Strategy: ExpressibleByArgument {}
+extension PlanTarget: ExpressibleByArgument {}
 
 /// Pushing the planned graph, as `clustmake push` does (``PushCommand``).
 private struct GraphPush {

@@ -250,6 +250,23 @@ struct RedisResolver {
         }
     }
 
+    /// The password file the workers on SLURM nodes read (`--redis_password_file`), for `target`: the embedded
+    /// redis's, else `--redis-password-file` or the cluster file's `redis: password_file`, made absolute (the
+    /// nodes run in another directory); `nil` for a redis without a password.
+    /// - Throws: ``ClustmakeModel/InputError`` when redis has a password from anywhere else (`--redis`, the url,
+    ///   `REDISCLI_AUTH`): the nodes could not read it.
+    func nodePasswordFile(_ target: Target) throws(InputError) -> String? {
+        if let file = target.passwordFile { return file }
+        guard target.endpoint.password == nil else {
+            throw InputError(
+                .invalidValue,
+                "redis has a password that is not in a file, and the workers on the SLURM nodes could not read it.",
+                fix: "Put it in a file (mode 0600) on a file system the nodes share and name it with "
+                    + "--redis-password-file or the cluster file's redis: password_file.", subject: "--target slurm")
+        }
+        return nil
+    }
+
     private static func readPassword(_ path: String, subject: String) throws(InputError) -> String {
         do {
             return try RedisPasswordFile.read(path)

@@ -62,10 +62,12 @@ struct StatusCommand: AsyncParsableCommand {
         let limit = json || limit == 0 ? Int.max : limit
         if !watch {
             let output = OutputFile.standardOutput()
-            let status = try await options.withStore { store throws(StoreError) in
-                try Self.read(store, stderrLines: limit)
+            let (status, handOff) = try await options.withStore { store throws(StoreError) in
+                (try Self.read(store, stderrLines: limit), try store.handOff())
             }
-            try output.write(json ? status.json() : Array(status.text(limit: self.limit).utf8))
+            var text = json ? status.json() : Array(status.text(limit: self.limit).utf8)
+            if !json, let handOff { text += Array(try await HandOff.statusLine(handOff).utf8) }
+            try output.write(text)
             try output.close()
             return
         }

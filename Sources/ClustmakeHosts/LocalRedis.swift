@@ -100,11 +100,10 @@ public struct LocalRedis: Sendable {
         stateDirectory: String = LocalRedis.defaultStateDirectory, redisServer: String? = nil,
         idleStop: IdleStop = .never
     ) throws(HostsError) {
-        var base: String
+        let base: String
         do { base = try FileSystem.absolute(stateDirectory) } catch {
             throw HostsError(.stateDirectory, "cannot read the working directory", cause: error.cause)
         }
-        while base.count > 1 && base.hasSuffix("/") { base.removeLast() }
         directory = base + "/redis"
         passwordFile = directory + "/password"
         configFile = directory + "/redis.conf"

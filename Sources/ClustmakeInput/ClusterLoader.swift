@@ -26,7 +26,7 @@ public struct ClusterLoader: Sendable {
         "host", "username", "processors", "type", "instance", "init", "test", "nice", "port", "ssh_config",
         "ssh_options", "speed", "tunnel_port_base", "worker", "local",
     ]
-    static let topKeys = ["hosts", "types", "redis", "cluster_nice"]
+    static let topKeys = ["hosts", "slurm", "types", "redis", "cluster_nice"]
     static let redisKeys = ["url", "password_file"]
 
     /// Loads and validates the cluster file at `path`.
@@ -45,6 +45,22 @@ public struct ClusterLoader: Sendable {
 
     private func decode(_ root: YAMLNode, file: String) throws(InputError) -> Cluster {
         let top = try ObjectReader(root, file: file, subject: nil, what: "a cluster file", known: Self.topKeys)
+        let redis = try decodeRedis(root, file: file)
+        if let slurmNode = root.member("slurm"), slurmNode.kind != .null {
+            if let hostsNode = root.member("hosts") {
+                throw top.error(
+                    .invalidValue, "the cluster has both 'hosts' and a 'slurm' section.",
+                    fix: "A cluster is either ssh hosts or a SLURM partition: keep one of the two (docs/cluster.md).",
+                    at: hostsNode)
+            }
+            if let typesNode = root.member("types") {
+                throw top.error(
+                    .invalidValue, "'types' applies to ssh hosts, and this cluster is a 'slurm' section.",
+                    fix: "Set processors, nice and worker in the slurm section, and remove 'types'.", at: typesNode)
+            }
+            let clusterNice = try top.integer("cluster_nice", in: -20...19)
+            return try decodeSlurm(slurmNode, redis: redis, clusterNice: clusterNice, file: file)
+        }
         var types = [String: YAMLNode]()
         if let typeNode = root.member("types"), typeNode.kind != .null {
             _ = try ObjectReader(typeNode, file: file, subject: nil, what: "'types'", known: typeNode.keys)
@@ -56,7 +72,8 @@ public struct ClusterLoader: Sendable {
                 types[name] = node
             }
         }
-        let hostsNode = try top.required("hosts", example: "hosts: {node1: {host: node1.lab, processors: 4}}")
+        let hostsNode = try top.required(
+            "hosts", example: "hosts: {node1: {host: node1.lab, processors: 4}} (or a 'slurm:' section)")
         guard hostsNode.kind == .object else {
             throw top.error(
                 .wrongType, "'hosts' must map nicknames to host settings, not \(hostsNode.kind.phrase).",
@@ -74,6 +91,10 @@ public struct ClusterLoader: Sendable {
             hosts.append(
                 try decodeHost(name, hostsNode.member(name)!, types: types, clusterNice: clusterNice, file: file))
         }
+        return Cluster(hosts: hosts, redis: redis)
+    }
+
+    private func decodeRedis(_ root: YAMLNode, file: String) throws(InputError) -> Cluster.Redis {
         var redis = Cluster.Redis()
         if let redisNode = root.member("redis"), redisNode.kind != .null {
             let reader = try ObjectReader(
@@ -82,7 +103,7 @@ public struct ClusterLoader: Sendable {
             redis.passwordFile = try reader.nonEmptyString(
                 "password_file", example: "password_file: ~/.config/clustmake/redis-password")
         }
-        return Cluster(hosts: hosts, redis: redis)
+        return redis
     }
 
     private func decodeHost(
@@ -155,7 +176,7 @@ public struct ClusterLoader: Sendable {
         return host
     }
 
-    private func check(
+    func check(
         _ value: String, as key: String, reader: ObjectReader<YAMLNode>, fix: String
     ) throws(InputError) {
         let place = reader.node.member(key)

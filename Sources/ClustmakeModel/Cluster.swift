@@ -16,10 +16,13 @@ public struct Cluster: Sendable, Hashable {
     public var hosts: [Host]
     /// Redis settings from the cluster file.
     public var redis: Redis
+    /// The SLURM partition the hosts are nodes of (a `slurm:` section), or `nil` for ssh hosts.
+    public var slurm: Slurm?
 
-    public init(hosts: [Host], redis: Redis = Redis()) {
+    public init(hosts: [Host], redis: Redis = Redis(), slurm: Slurm? = nil) {
         self.hosts = hosts
         self.redis = redis
+        self.slurm = slurm
     }
 
     /// Every slot of every host, host by host, instance by instance.

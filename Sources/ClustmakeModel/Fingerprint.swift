@@ -54,6 +54,22 @@ extension Cluster {
         }
         hash.field(redis.url ?? "\u{0}")
         hash.field(redis.passwordFile ?? "\u{0}")
+        // Only a SLURM cluster hashes its section, so an ssh cluster's fingerprint stays what it was.
+        if let slurm {
+            hash.field("slurm")
+            for number in [slurm.nodes, slurm.processors, slurm.timeLimit ?? -1] {
+                hash.field(UInt64(bitPattern: Int64(number)))
+            }
+            for text in [slurm.partition, slurm.account, slurm.memory, slurm.qos, slurm.constraint] {
+                hash.field(text ?? "\u{0}")
+            }
+            hash.field(UInt64(slurm.sbatch.count))
+            for line in slurm.sbatch { hash.field(line) }
+            switch slurm.redis {
+            case .fromNodes(let url): hash.field("from_nodes " + url)
+            case .tunnel(let loginHost, let portBase): hash.field("tunnel \(loginHost) \(portBase)")
+            }
+        }
         return hash.finalizeHex()
     }
 }

@@ -40,6 +40,18 @@ enum DefaultTemplates {
             exit 1
         fi
         {{/startsRedis}}
+        {{#tunnel}}
+
+        # redis is reached through a tunnel from this node to {{{loginHost}}}, opened here and closed when this script
+        # ends: the workers' port {{{tunnelPort}}} leads to {{{tunnelTarget}}} as {{{loginHost}}} sees it.
+        tunnel_socket="${TMPDIR:-/tmp}/clustmake-tunnel-$$"
+        if ! ssh -f -N -M -S "$tunnel_socket" -o BatchMode=yes -o ExitOnForwardFailure=yes -o ConnectTimeout=10 \
+            -L {{{tunnelPort}}}:{{{tunnelTargetWord}}} {{{loginHostWord}}}; then
+            echo "clustmake: the redis tunnel to {{{loginHost}}} could not be opened (above); no job of host {{{host}}} was run." >&2
+            exit 1
+        fi
+        trap 'ssh -S "$tunnel_socket" -O exit {{{loginHostWord}}} 2>/dev/null' EXIT
+        {{/tunnel}}
         {{#hasPasswordFile}}
 
         # The password stays in {{{passwordFile}}}, never in this script.
@@ -141,6 +153,60 @@ enum DefaultTemplates {
 
         here=$(dirname -- "$0")
 
+        {{>stop-hosts.sh}}
+
+        {{#hosts}}
+        sh "$here"/hosts/{{{scriptFileWord}}} &
+        pid_{{{index}}}=$!
+        {{/hosts}}
+
+        {{>wait-hosts.sh}}
+
+        """#,
+        "run.sbatch.mustache": #"""
+        #!/bin/sh
+        #SBATCH --job-name={{{jobName}}}
+        #SBATCH --nodes={{{nodeCount}}}
+        #SBATCH --ntasks-per-node=1
+        #SBATCH --cpus-per-task={{{processors}}}
+        {{#sbatchLines}}
+        #SBATCH {{{line}}}
+        {{/sbatchLines}}
+        # clustmake plan: one SLURM job of {{{nodeCount}}} nodes that runs the scripts of all {{{nodeCount}}} hosts, one
+        # per node, all at once.
+        #
+        #   jobs:      {{{jobCount}}}
+        #   namespace: {{{namespace}}}
+        #   redis:     {{{redis}}} (as seen from the nodes)
+        #   graph:     {{{graphHash}}}
+        #   cluster:   {{{clusterHash}}}
+        #   makespan:  {{{makespan}}} estimated{{#timeLimit}}, wall-time limit {{{timeLimit}}}{{/timeLimit}}
+        #
+        {{#hosts}}
+        #   node {{{index}}}: hosts/{{{scriptFile}}}, {{{jobsText}}} on {{{slotsText}}}
+        {{/hosts}}
+        #
+        # Submit it with the plan directory as its argument (slurm/submit.sh and clustmake submit do):
+        #
+        #     sbatch --output=PLAN/slurm/slurm-%j.out PLAN/slurm/run.sbatch PLAN
+        #
+        # Each host script runs on its own node (srun --relative), so the plan's schedule holds; this script waits for
+        # them all. Exit status: 0 if every host script succeeded, 1 if any failed (listed in the output), 130 or 143
+        # when interrupted (scancel: SLURM signals the host scripts too, and each stops its jobs).
+
+        plan=${1:?usage: sbatch run.sbatch PLAN_DIRECTORY}
+
+        {{>stop-hosts.sh}}
+
+        {{#hosts}}
+        srun --nodes=1 --ntasks=1 --relative={{{index}}} sh "$plan"/hosts/{{{scriptFileWord}}} &
+        pid_{{{index}}}=$!
+        {{/hosts}}
+
+        {{>wait-hosts.sh}}
+
+        """#,
+        "stop-hosts.sh.mustache": #"""
         # Runs on SIGINT and SIGTERM: stops every host script (each stops its jobs), waits for them and exits with $1.
         stop_hosts() {
             trap - INT TERM
@@ -153,11 +219,28 @@ enum DefaultTemplates {
         trap 'stop_hosts 130' INT
         trap 'stop_hosts 143' TERM
 
-        {{#hosts}}
-        sh "$here"/hosts/{{{scriptFileWord}}} &
-        pid_{{{index}}}=$!
-        {{/hosts}}
+        """#,
+        "submit.sh.mustache": #"""
+        #!/bin/sh
+        # clustmake plan: submits slurm/run.sbatch, the {{{nodeCount}}}-node SLURM job of namespace {{{namespace}}}, and
+        # prints its job id.
+        #
+        #     sh slurm/submit.sh
+        #
+        # from any directory. The graph must be in redis first (clustmake plan pushed it; clustmake push does it again).
+        # `clustmake submit PLAN` runs this script after checking redis and records the job id in redis, so that
+        # `clustmake status` shows the queue and `clustmake cancel` cancels it: prefer it.
+        #
+        # Exit status: sbatch's, 0 when the job was queued.
+        set -eu
 
+        plan=$(cd -- "$(dirname -- "$0")/.." && pwd)
+        # sbatch --parsable prints JOBID, or JOBID;CLUSTER on a federation.
+        reply=$(sbatch --parsable --output="$plan/slurm/slurm-%j.out" "$plan/slurm/run.sbatch" "$plan")
+        printf '%s\n' "${reply%%;*}"
+
+        """#,
+        "wait-hosts.sh.mustache": #"""
         failures=0
         failed_hosts=
 

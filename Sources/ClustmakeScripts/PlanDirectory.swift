@@ -6,7 +6,9 @@ import ClustmakePlanner
 /// ```
 /// plan/
 ///   hosts/<host>.sh   one script per host of the cluster (mode 0755)
-///   run-all.sh        starts every host script and waits for them (mode 0755)
+///   run-all.sh        starts every host script and waits for them (mode 0755; not in a SLURM plan)
+///   slurm/run.sbatch  a SLURM plan's batch job, one host script per node (mode 0755)
+///   slurm/submit.sh   submits it and prints the job id (mode 0755)
 ///   plan.json         the plan for programs
 ///   summary.txt       the plan for people
 ///   .clustmake-plan   marks the directory as one clustmake may replace
@@ -50,7 +52,16 @@ public struct PlanDirectory: Sendable {
                     try emit(try writer.hostScript(host))
                 })
         }
-        files.append(DirectoryFile(path: "run-all.sh", mode: 0o755) { emit in try emit(writer.runAllScript()) })
+        switch writer.target {
+        case .local:
+            files.append(DirectoryFile(path: "run-all.sh", mode: 0o755) { emit in try emit(writer.runAllScript()) })
+        case .slurm:
+            // A SLURM plan runs on the nodes: no run-all.sh, which would run every node's jobs here.
+            files.append(
+                DirectoryFile(path: "slurm/run.sbatch", mode: 0o755) { emit in try emit(writer.runSbatchScript()) })
+            files.append(
+                DirectoryFile(path: "slurm/submit.sh", mode: 0o755) { emit in try emit(writer.submitScript()) })
+        }
         files.append(
             DirectoryFile(path: "plan.json", mode: 0o644) { emit in
                 try PlanJSON.write(writer) { (chunk) throws(any Error) in try emit(chunk) }

@@ -17,6 +17,7 @@ enum PlanJSON {
         var json = JSONWriter(reservingCapacity: chunkSize + 65_536)
         json.beginObject()
         json.member("format", format)
+        if writer.target != .local { json.member("target", writer.target.rawValue) }
         json.member("namespace", settings.namespace)
         json.member("graph_hash", writer.graphHash)
         json.member("cluster_hash", writer.clusterHash)

@@ -21,6 +21,8 @@ public struct ScriptOptions: Sendable, Hashable {
     /// The command that starts the redis when it does not run (`clustmake redis start --state-dir DIR` for the
     /// embedded redis), run by every host script before its jobs; `nil` for a redis the user runs.
     public var redisStart: [String]?
+    /// What the plan is written for: host scripts and run-all.sh, or a SLURM job.
+    public var target: PlanTarget
 
     /// The namespace when neither the options nor the graph give one.
     public static let defaultNamespace = "default"
@@ -30,8 +32,9 @@ public struct ScriptOptions: Sendable, Hashable {
     public init(
         namespace: String? = nil, redis: RedisAddress? = nil, more: Bool = false,
         waitSeconds: Int = ScriptOptions.defaultWaitSeconds, passwordFile: String? = nil, redisStart: [String]? = nil,
-        redisUser: String? = nil
+        redisUser: String? = nil, target: PlanTarget = .local
     ) {
+        self.target = target
         self.namespace = namespace
         self.redis = redis
         self.more = more
@@ -43,8 +46,13 @@ public struct ScriptOptions: Sendable, Hashable {
 
     /// The options with the plan's defaults filled in, checked.
     /// - Parameter plan: The plan the scripts are for.
-    /// - Throws: ``ScriptError`` when the namespace is not a valid id, the cluster's redis URL cannot be used, or
-    ///   `waitSeconds` is negative.
+    ///
+    /// For a SLURM plan whose nodes reach redis directly (`slurm: redis: from_nodes`), the workers' redis is that
+    /// address; through a tunnel, it stays the address the login host reaches (``ScriptWriter`` gives each node
+    /// its own end of the tunnel).
+    /// - Throws: ``ScriptError`` when the namespace is not a valid id, the cluster's redis URL cannot be used,
+    ///   `waitSeconds` is negative, or the target does not fit the cluster (`slurm` without a `slurm:` section, or
+    ///   a `slurm:` cluster planned for `local`).
     public func settings(for plan: Plan) throws(ScriptError) -> WorkerSettings {
         let namespace = namespace ?? plan.graph.namespace ?? Self.defaultNamespace
         if let problem = JobID.problem(with: namespace) {
@@ -58,6 +66,27 @@ public struct ScriptOptions: Sendable, Hashable {
                 fix: "Give the seconds a worker may wait for its dependencies, 0 or more.")
         }
         var redis = redis
+        switch (target, plan.cluster.slurm) {
+        case (.local, .some):
+            throw ScriptError(
+                .invalidOption, "the cluster file describes a SLURM partition (a 'slurm:' section).",
+                fix: "Plan it with --target slurm, then submit the plan with clustmake submit.")
+        case (.slurm, nil):
+            throw ScriptError(
+                .invalidOption, "--target slurm needs a cluster file with a 'slurm:' section.",
+                fix: "Give --cluster a file that describes the partition (docs/cluster.md, 'slurm').")
+        case (.slurm, .some(let slurm)):
+            if case .fromNodes(let url) = slurm.redis {
+                do {
+                    redis = try RedisAddress(parsing: url)
+                } catch {
+                    var located = error
+                    located.subject = "the cluster's slurm: redis: from_nodes"
+                    throw located
+                }
+            }
+        case (.local, nil): break
+        }
         if redis == nil, let url = plan.cluster.redis.url {
             do {
                 redis = try RedisAddress(parsing: url)

@@ -9,6 +9,9 @@ internal import Mustache
 /// | `host.sh.mustache`    | `hosts/<host>.sh`: the header, one function per slot, start and wait      |
 /// | `job.sh.mustache`     | one job line inside a slot function (`{{{command}}}`, `{{{job}}}`)         |
 /// | `run-all.sh.mustache` | `run-all.sh`                                                               |
+/// | `run.sbatch.mustache` | `slurm/run.sbatch` of a SLURM plan                                         |
+/// | `submit.sh.mustache`  | `slurm/submit.sh` of a SLURM plan                                          |
+/// | `stop-hosts.sh.mustache`, `wait-hosts.sh.mustache` | partials of run-all.sh and run.sbatch: stop and wait for the host scripts |
 ///
 /// Any other `*.mustache` file of the directory is available as a partial (`{{>name}}`). Every string value that
 /// comes from the graph, the cluster or the options (nicknames, `destination`, `worker`, `namespace`, `redis`, the
@@ -18,10 +21,14 @@ internal import Mustache
 /// The variables are documented in docs/plan-directory.md.
 public struct ScriptTemplates: Sendable {
     /// The file names of the templates the writer uses.
-    public static let requiredFileNames = [hostFile, jobFile, runAllFile]
+    public static let requiredFileNames = [
+        hostFile, jobFile, runAllFile, runSbatchFile, submitFile, "stop-hosts.sh.mustache", "wait-hosts.sh.mustache",
+    ]
     static let hostFile = "host.sh.mustache"
     static let jobFile = "job.sh.mustache"
     static let runAllFile = "run-all.sh.mustache"
+    static let runSbatchFile = "run.sbatch.mustache"
+    static let submitFile = "submit.sh.mustache"
     /// The ending of a template file name.
     public static let fileExtension = ".mustache"
 

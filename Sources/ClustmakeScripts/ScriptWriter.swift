@@ -20,6 +20,8 @@ public struct ScriptWriter: Sendable {
     public let clusterHash: String
     /// The command every host script runs before its jobs to start redis if it does not run (``ScriptOptions``).
     public let redisStart: [String]?
+    /// What the plan is written for.
+    public let target: PlanTarget
     /// For each host, the indices in `plan.slots` of its slots, by instance.
     let hostSlots: [[Int]]
 
@@ -39,9 +41,20 @@ public struct ScriptWriter: Sendable {
         for word in options.redisStart ?? [] {
             try Self.checkScriptSafe(word, field: "redis start command", subject: nil)
         }
+        if let slurm = plan.cluster.slurm {
+            // The loader refuses these; a cluster built in code must not slip a line break into an #SBATCH line.
+            let fields = [slurm.partition, slurm.account, slurm.qos, slurm.memory, slurm.constraint].compactMap { $0 }
+            for value in fields + slurm.sbatch {
+                try Self.checkScriptSafe(value, field: "slurm setting", subject: "slurm")
+            }
+            if case .tunnel(let loginHost, _) = slurm.redis {
+                try Self.checkScriptSafe(loginHost, field: "tunnel login host", subject: "slurm")
+            }
+        }
         self.plan = plan
         self.settings = settings
         self.redisStart = options.redisStart
+        self.target = options.target
         self.templates = templates
         self.graphHash = plan.graph.fingerprint
         self.clusterHash = plan.cluster.fingerprint
@@ -99,8 +112,8 @@ public struct ScriptWriter: Sendable {
             "scriptFile": hostScriptName(host), "slots": slotContexts,
             "redisStart": redisStart.map(ShellQuote.join) ?? "", "startsRedis": redisStart != nil,
             "passwordFile": settings.passwordFile.map(ShellQuote.quote) ?? "",
-            "hasPasswordFile": settings.passwordFile != nil,
-        ].merging(commonContext) { first, _ in first }
+            "hasPasswordFile": settings.passwordFile != nil, "redis": workerSettings(host: host).redis.description,
+        ].merging(tunnelContext(host: host)) { first, _ in first }.merging(commonContext) { first, _ in first }
         let rendered = templates.render(ScriptTemplates.hostFile, context)
         var output: [UInt8] = []
         output.reserveCapacity(rendered.utf8.count + jobs * 320)
@@ -146,7 +159,7 @@ public struct ScriptWriter: Sendable {
     }
 
     /// The variables every template sees.
-    private var commonContext: [String: Any] {
+    var commonContext: [String: Any] {
         [
             "namespace": ShellQuote.quote(settings.namespace), "redis": ShellQuote.quote(settings.redis.description),
             "graphHash": graphHash,
@@ -168,6 +181,7 @@ public struct ScriptWriter: Sendable {
     private func appendJobLines(slot slotIndex: Int, pieces: [JobPattern.Piece], to output: inout [UInt8]) {
         let slot = plan.slots[slotIndex]
         let host = plan.cluster.hosts[slot.host]
+        let settings = workerSettings(host: slot.host)
         var prefixes: [Int: [UInt8]] = [:]
         let suffix = JobPattern.commandSuffix(settings: settings)
         var first = true

@@ -28,19 +28,25 @@ public enum FileSystem {
         public var description: String { "cannot \(operation) \(path): \(cause)" }
     }
 
+    /// `path` made absolute against the working directory (unchanged when it already starts with `/`), without
+    /// trailing slashes.
+    /// - Throws: ``Failure`` when the working directory cannot be read.
+    public static func absolute(_ path: String) throws(Failure) -> String {
+        var result = path
+        if !path.hasPrefix("/") {
+            var buffer = [CChar](repeating: 0, count: 4096)
+            guard getcwd(&buffer, buffer.count) != nil else {
+                throw Failure(operation: "read the working directory of", path: path, errno: errno)
+            }
+            let cwd = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            result = (cwd == "/" ? "" : cwd) + "/" + path
+        }
+        while result.count > 1 && result.hasSuffix("/") { result.removeLast() }
+        return result
+    }
+
     /// What is at a path.
     public enum Kind: Sendable { case missing, file, directory, symbolicLink, other }
-
-    /// `path` made absolute against the working directory (unchanged when it is absolute already).
-    public static func absolute(_ path: String) throws(Failure) -> String {
-        if path.hasPrefix("/") { return path }
-        var buffer = [CChar](repeating: 0, count: 4096)
-        guard getcwd(&buffer, buffer.count) != nil else {
-            throw Failure(operation: "read the working directory for", path: path, errno: errno)
-        }
-        let cwd = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return (cwd == "/" ? "" : cwd) + "/" + path
-    }
 
     /// What is at `path`, without following a final symbolic link.
     public static func kind(of path: String) throws(Failure) -> Kind {

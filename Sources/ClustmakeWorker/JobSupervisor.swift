@@ -126,6 +126,16 @@ struct JobSupervisor {
                 killAt = nil
             }
         }
+        /// A stop signal for the worker: the job is stopped, or, when it has already ended, killed by a signal, it
+        /// was killed by the same stop (the signal reached both at once), so it is interrupted too, not failed.
+        func stopped(by number: Int32) {
+            if !reaped {
+                stop(.interrupted(signal: number), signal: number)
+            } else {
+                report.interruptedAfterExit = true
+                if report.signal != nil && report.stop == nil { report.stop = .interrupted(signal: number) }
+            }
+        }
         func reap() {
             guard !reaped else { return }
             var status: Int32 = 0
@@ -203,15 +213,13 @@ struct JobSupervisor {
                     }
                 }
             }
-            for number in SignalPipe.drain() {
-                if number == SIGCHLD {
-                    reap()
-                } else if reaped {
-                    report.interruptedAfterExit = true
-                } else {
-                    stop(.interrupted(signal: number), signal: number)
-                }
+            // Stop signals first: when the job and its worker are signalled together (SLURM's scancel signals every
+            // process of the step), the worker's own signal says why the job died.
+            let signals = SignalPipe.drain()
+            for number in signals where number != SIGCHLD {
+                stopped(by: number)
             }
+            if signals.contains(SIGCHLD) { reap() }
             reap()
             if reaped { continue }
             let now = clock.now
@@ -232,6 +240,17 @@ struct JobSupervisor {
                     nextHeartbeat = clock.now + .seconds(heartbeatInterval)
                     if report.stop == nil { stop(.leaseLost, signal: SIGTERM) }
                 }
+            }
+        }
+        // A job killed by a stop signal from outside: its worker is usually being stopped by the same hand (SLURM's
+        // scancel signals every process of the step, in no set order). Its own signal may come a moment after the
+        // job's end: wait up to a second for it, so that the job is recorded interrupted, not failed.
+        if report.stop == nil, let signal = report.signal, [SIGTERM, SIGINT, SIGHUP, SIGKILL].contains(signal) {
+            let waitUntil = clock.now + .seconds(1)
+            var entry = pollfd(fd: SignalPipe.readEnd, events: Int16(POLLIN), revents: 0)
+            while report.stop == nil && clock.now < waitUntil {
+                _ = poll(&entry, 1, Int32(max(1, ((waitUntil - clock.now).inSeconds * 1000).rounded(.up))))
+                for number in SignalPipe.drain() where number != SIGCHLD { stopped(by: number) }
             }
         }
         if outRead >= 0 { close(outRead) }

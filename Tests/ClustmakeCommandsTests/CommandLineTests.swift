@@ -7,7 +7,8 @@ import Testing
 @Suite struct CommandLineTests {
     /// Every command path of `clustmake`.
     static let commands: [[String]] = [
-        [], ["plan"], ["push"], ["run"], ["cancel"], ["status"], ["stats"], ["results"], ["logs"], ["report"],
+        [], ["plan"], ["push"], ["run"], ["submit"], ["cancel"], ["status"], ["stats"], ["results"], ["logs"],
+        ["report"],
         ["hosts"], ["hosts", "check"], ["hosts", "install"], ["redis"], ["redis", "start"], ["redis", "stop"],
         ["redis", "status"],
     ]
@@ -126,6 +127,9 @@ import Testing
         "--privileged": "docker run", "--cap-add": "docker run", "--scan": "redis-cli", "--pattern": "redis-cli",
         "--no-raw": "redis-cli", "--port": "redis-server", "--save": "redis-server",
         "--appendonly": "redis-server", "--unixsocket": "redis-server", "--percent-cpu": "wfbench",
+        "--account": "sbatch", "--time": "sbatch", "--mem": "sbatch", "--qos": "sbatch", "--constraint": "sbatch",
+        "--gres": "sbatch", "--mail-type": "sbatch", "--job-name": "sbatch", "--ntasks-per-node": "sbatch",
+        "--cpus-per-task": "sbatch", "--noheader": "squeue", "--immediate": "srun",
     ]
 
     @Test("every --option that the docs, README and the sources' strings name exists in some command's help")

@@ -116,63 +116,16 @@ final class RunFixture {
     }
 }
 
-/// What redis says about a namespace after a run: each job's state, its attempts, and the order of starts and
-/// completions.
-struct RunRecord {
-    let graph: JobGraph
-    let states: [String: JobState]
-    let attempts: [String: [AttemptRecord]]
-    let statuses: [String: JobStatus]
-
-    init(store: JobStore) throws {
-        graph = try store.graph()
-        states = try store.states()
-        var attempts: [String: [AttemptRecord]] = [:]
-        var statuses: [String: JobStatus] = [:]
-        for job in graph.jobs {
-            attempts[job.id] = try store.attempts(of: job.id)
-            statuses[job.id] = try store.status(of: job.id)
-        }
-        self.attempts = attempts
-        self.statuses = statuses
-    }
-
-    /// Every job done, by exactly one succeeded attempt; other attempts only lost or interrupted ones (never a
-    /// second success).
+extension RunRecord {
+    /// Every job done, by exactly one succeeded attempt (``RunRecord/doneOnceProblems()``).
     func expectEveryJobDoneOnce(sourceLocation: SourceLocation = #_sourceLocation) {
-        for job in graph.jobs {
-            #expect(
-                states[job.id] == .done, "\(job.id) is \(states[job.id].map(\.rawValue) ?? "?")",
-                sourceLocation: sourceLocation)
-            let succeeded = attempts[job.id, default: []].filter { $0.state == .succeeded }
-            #expect(
-                succeeded.count == 1, "\(job.id) succeeded \(succeeded.count) times", sourceLocation: sourceLocation)
-            let others = attempts[job.id, default: []].filter { $0.state != .succeeded }
-            #expect(
-                others.allSatisfy { $0.state == .lost || $0.state == .interrupted },
-                "\(job.id): \(others.map(\.state))", sourceLocation: sourceLocation)
-        }
+        for problem in doneOnceProblems() { Issue.record(Comment(rawValue: problem), sourceLocation: sourceLocation) }
     }
 
-    /// No attempt started before every dependency's done attempt ended (by redis's own sequence numbers); with
-    /// `number`, only that attempt of each job is checked (the rounds before it ran before the dependencies' last).
+    /// No attempt started before its dependencies were done (``RunRecord/dependencyOrderProblems(ofAttempt:)``).
     func expectDependencyOrder(ofAttempt number: Int? = nil, sourceLocation: SourceLocation = #_sourceLocation) {
-        for job in graph.jobs {
-            for attempt in attempts[job.id, default: []] where number == nil || attempt.number == number {
-                guard let start = attempt.fields["start_seq"].flatMap(Int.init) else { continue }
-                for dep in job.deps {
-                    let done = statuses[dep]?.fields["done_seq"].flatMap(Int.init)
-                    #expect(
-                        done != nil && done! < start,
-                        "\(job.id) attempt \(attempt.number) started (seq \(start)) before \(dep) was done (\(done.map(String.init) ?? "never"))",
-                        sourceLocation: sourceLocation)
-                }
-            }
+        for problem in dependencyOrderProblems(ofAttempt: number) {
+            Issue.record(Comment(rawValue: problem), sourceLocation: sourceLocation)
         }
-    }
-
-    /// The hosts that ran succeeded attempts.
-    var hostsUsed: Set<String> {
-        Set(attempts.values.flatMap { $0.filter { $0.state == .succeeded }.map(\.host) })
     }
 }

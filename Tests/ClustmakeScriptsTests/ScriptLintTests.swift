@@ -67,13 +67,18 @@ import Testing
             ScriptWriter(plan: plan, options: options))
         let scripts = written.files.filter { $0.hasSuffix(".sh") }
         #expect(scripts.count == plan.cluster.hosts.count + 1)
+        try Self.check(scripts, in: directory.path + "/plan")
+    }
+
+    /// Expects `sh -n`, `bash -n` and shellcheck to pass `scripts` (paths relative to `directory`) without a finding.
+    static func check(_ scripts: [String], in directory: String) throws {
         for checker in [["sh", "-n"], ["bash", "-n"]] {
             for script in scripts {
-                let result = try Shell.run(checker + [directory.path + "/plan/" + script])
+                let result = try Shell.run(checker + [directory + "/" + script])
                 #expect(result.status == 0, "\(checker.joined(separator: " ")) \(script): \(result.stderr)")
             }
         }
-        let shellcheck = try Shell.run(["shellcheck", "--format=gcc"] + scripts, directory: directory.path + "/plan")
+        let shellcheck = try Shell.run(["shellcheck", "--format=gcc"] + scripts, directory: directory)
         #expect(shellcheck.status == 0, "shellcheck found:\n\(shellcheck.stdout)\(shellcheck.stderr)")
     }
 

@@ -1,0 +1,81 @@
+import ClustmakeJSON
+import Foundation
+import Testing
+
+extension PlanCommandTests {
+    @Test("--target slurm writes the SLURM files, warns when the makespan exceeds the time limit, says to submit")
+    func slurmTarget() throws {
+        let directory = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let hello = examples.appendingPathComponent("hello.yaml").path
+        let password = directory.appendingPathComponent("password").path
+        #expect(FileManager.default.createFile(atPath: password, contents: Data("secret\n".utf8)))
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: password)
+        let cluster = directory.appendingPathComponent("slurm.yaml")
+        try """
+        slurm: {nodes: 2, processors: 2, time: "0:02", redis: {from_nodes: "redis://login1:6379/0"}}
+        redis: {url: "redis://127.0.0.1:1/0", password_file: password}
+        """.write(to: cluster, atomically: true, encoding: .utf8)
+        let result = try CLI.run(
+            ["plan", hello, "--cluster", cluster.path, "--target", "slurm", "--no-push"], in: directory)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("Planned 6 jobs on 2 hosts (4 slots)"), "\(result.stdout)")
+        #expect(result.stdout.hasSuffix("then run: clustmake submit plan\n"), "\(result.stdout)")
+        #expect(
+            result.stderr.contains("warning: the estimated makespan ")
+                && result.stderr.contains(
+                    "exceeds the wall-time limit 2.00 s of the cluster file's slurm: time"),
+            "\(result.stderr)")
+        let plan = directory.appendingPathComponent("plan")
+        for file in ["hosts/node1.sh", "hosts/node2.sh", "slurm/run.sbatch", "slurm/submit.sh"] {
+            #expect(FileManager.default.fileExists(atPath: plan.appendingPathComponent(file).path), "\(file)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: plan.appendingPathComponent("run-all.sh").path))
+        let json = try JSONValue.parse(Array(try Data(contentsOf: plan.appendingPathComponent("plan.json"))))
+        #expect(json["target"]?.stringValue == "slurm")
+        let script = try String(contentsOf: plan.appendingPathComponent("hosts/node1.sh"), encoding: .utf8)
+        // The nodes read the password file by its absolute path; the password itself is nowhere.
+        #expect(
+            script.contains("--redis_password_file=\(directory.resolvingSymlinksInPath().path)/password")
+                || script.contains("--redis_password_file=\(directory.path)/password"), "\(script)")
+        for file in ["hosts/node1.sh", "hosts/node2.sh", "slurm/run.sbatch", "slurm/submit.sh", "plan.json"] {
+            let text = try String(contentsOf: plan.appendingPathComponent(file), encoding: .utf8)
+            #expect(!text.contains("secret"), "\(file)")
+        }
+    }
+
+    @Test(
+        "a SLURM cluster without --target slurm, or --target slurm without one, exits 2 and writes nothing",
+        arguments: [
+            ("slurm: {nodes: 2, redis: {tunnel: login1}}", [String](), "--target slurm"),
+            ("hosts: {n1: {}}", ["--target", "slurm"], "'slurm:' section"),
+        ])
+    func targetMismatch(cluster text: String, extra: [String], phrase: String) throws {
+        let directory = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cluster = directory.appendingPathComponent("cluster.yaml")
+        try text.write(to: cluster, atomically: true, encoding: .utf8)
+        let hello = examples.appendingPathComponent("hello.yaml").path
+        let result = try CLI.run(["plan", hello, "--cluster", cluster.path, "--no-push"] + extra, in: directory)
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.contains(phrase), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("plan").path))
+    }
+}
+
+extension PlanCommandTests {
+    @Test("run and hosts check refuse a SLURM cluster file with exit 2, pointing to plan --target slurm")
+    func slurmClusterRefused() throws {
+        let directory = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cluster = directory.appendingPathComponent("slurm.yaml")
+        try "slurm: {nodes: 2, redis: {tunnel: login1}}\n".write(to: cluster, atomically: true, encoding: .utf8)
+        let hello = examples.appendingPathComponent("hello.yaml").path
+        for arguments in [["run", hello], ["hosts", "check"]] {
+            let result = try CLI.run(arguments + ["--cluster", cluster.path], in: directory)
+            #expect(result.status == 2, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.contains("describes a SLURM partition"), "\(result.stderr)")
+            #expect(result.stderr.contains("clustmake plan --target slurm"), "\(result.stderr)")
+        }
+    }
+}
