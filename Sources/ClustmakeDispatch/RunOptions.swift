@@ -1,3 +1,4 @@
+public import ClustmakeModel
 public import ClustmakePlanner
 public import ClustmakeRedis
 public import ClustmakeScheduler
@@ -27,12 +28,18 @@ public struct RunOptions: Sendable {
     /// Environment variables for the workers this machine runs (local hosts), e.g.
     /// `CLUSTMAKE_REDIS_PASSWORD_FILE` for the embedded redis.
     public var localEnvironment: [String: String] = [:]
+    /// The SLURM allocation the run is inside, or `nil`: with one, the hosts are its nodes and every job line runs
+    /// on its node through `srun` (``SrunLine``), the worker reaching redis at ``WorkerSettings/redis`` and reading
+    /// the password on standard input.
+    public var allocation: SlurmAllocation?
 
     public init(
         plan: Plan, settings: WorkerSettings, endpoint: RedisEndpoint,
         scheduling: Scheduler.Configuration = Scheduler.Configuration(), output: RunOutputMode = .plain,
-        directory: RunDirectory, push: Bool = true, leaseCheckInterval: Double = 2, killGrace: Double = 15
+        directory: RunDirectory, push: Bool = true, leaseCheckInterval: Double = 2, killGrace: Double = 15,
+        allocation: SlurmAllocation? = nil
     ) {
+        self.allocation = allocation
         self.plan = plan
         self.settings = settings
         self.endpoint = endpoint

@@ -71,7 +71,8 @@ public struct JobLine: Sendable, Hashable {
     ///   - instance: The slot's instance number on the host.
     ///   - settings: The namespace, redis address, `more` and `wait` of the run.
     ///   - connectionOptions: More ssh options (ignored for a local host).
-    ///   - passwordOnStdin: The redis password comes on standard input (ignored for a local host).
+    ///   - passwordOnStdin: The redis password comes on standard input (ignored for a local host whose worker reads
+    ///     ``WorkerSettings/passwordFile``).
     ///   - redisUser: The redis ACL user the worker logs in as (`--redis_user=NAME`), `nil` for the default user.
     public init(
         jobIDs: [String], nice: Int, host: Host, instance: Int, settings: WorkerSettings,
@@ -80,7 +81,9 @@ public struct JobLine: Sendable, Hashable {
         let tunnelPort = host.tunnelPort(instance: instance)
         // A local worker reaches redis directly; a remote one through its slot's tunnel.
         let redisHost = host.isLocal ? settings.redis.description : settings.redis.tunnelEnd(port: tunnelPort)
-        let stdinPassword = passwordOnStdin && !host.isLocal
+        // A local worker reads the password file when there is one; a worker on a SLURM node (run through srun,
+        // which forwards standard input) has none and reads the password on standard input.
+        let stdinPassword = passwordOnStdin && (!host.isLocal || settings.passwordFile == nil)
         // A local worker reads the password file itself; a remote one cannot (the file is on this machine).
         let passwordFile = host.isLocal ? settings.passwordFile.map { ["--redis_password_file=\($0)"] } ?? [] : []
         let command =

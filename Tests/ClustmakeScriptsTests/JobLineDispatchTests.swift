@@ -57,10 +57,20 @@ import Testing
         #expect(
             user.shellLine.contains(
                 "--redis_host=localhost:13000 --redis_user=alice --redis_password_stdin --save_progress=False"))
-        // A local worker reads its password elsewhere (the executor's environment).
+        // A local worker reads the password file when there is one; without one, a worker that is told to (on a
+        // node of a SLURM allocation, started by srun, which forwards standard input) reads standard input.
         let local = Host(name: "here", isLocal: true)
+        var withFile = Self.settings
+        withFile.passwordFile = "/run/redis-password"
         #expect(
-            JobLine(jobIDs: ["a"], nice: 0, host: local, instance: 0, settings: Self.settings, passwordOnStdin: true)
-                == JobLine(jobID: "a", nice: 0, host: local, instance: 0, settings: Self.settings))
+            JobLine(jobIDs: ["a"], nice: 0, host: local, instance: 0, settings: withFile, passwordOnStdin: true)
+                == JobLine(jobID: "a", nice: 0, host: local, instance: 0, settings: withFile))
+        let node = JobLine(
+            jobIDs: ["a"], nice: 0, host: local, instance: 0, settings: Self.settings, passwordOnStdin: true)
+        #expect(node.argv == node.command)
+        #expect(
+            node.shellLine.hasSuffix(
+                "compmake --hostname=here --db=redis --redis_host=redisdb:6379 --redis_password_stdin "
+                    + "--save_progress=False --slave demo make_single more=False wait=86400 a"))
     }
 }
