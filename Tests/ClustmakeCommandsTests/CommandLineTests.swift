@@ -105,6 +105,8 @@ import Testing
         "--privileged": "docker run", "--cap-add": "docker run", "--scan": "redis-cli", "--pattern": "redis-cli",
         "--no-raw": "redis-cli", "--port": "redis-server", "--save": "redis-server",
         "--appendonly": "redis-server", "--unixsocket": "redis-server", "--percent-cpu": "wfbench",
+        "--ntasks-per-node": "salloc", "--cpus-per-task": "salloc", "--jobid": "srun", "--job-name": "srun",
+        "--quiet": "srun", "--mpi": "srun", "--exact": "srun", "--mem": "srun", "--steps": "squeue",
     ]
 
     @Test("every --option that the docs, README and the sources' strings name exists in some command's help")

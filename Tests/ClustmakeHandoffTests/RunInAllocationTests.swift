@@ -14,7 +14,8 @@ import Testing
     final class Fixture {
         let slurm: SlurmTestCluster
         let redis: RedisServer
-        let clusterFile: String
+        /// The cluster file: redis as this machine reaches it, the nodes' worker and how they reach redis.
+        var clusterFile: String { slurm.directory + "/slurm.yaml" }
 
         init() throws {
             slurm = try SlurmTestCluster(nodes: 2, options: SlurmTestCluster.Options(cpusPerNode: 2))
@@ -23,7 +24,6 @@ import Testing
             try "s3cret-\(getpid())\n".write(toFile: passwordFile, atomically: true, encoding: .utf8)
             chmod(passwordFile, 0o600)
             let url = "redis://127.0.0.1:\(redis.port)/0"
-            clusterFile = slurm.directory + "/slurm.yaml"
             try """
             redis: {url: "\(url)", password_file: "\(passwordFile)"}
             slurm:
@@ -54,6 +54,33 @@ import Testing
             try slurm.start(
                 ["salloc", "--nodes=2", "--ntasks-per-node=2", BuildProducts.clustmake, "run", graph]
                     + ["--cluster", clusterFile, "--namespace", ns(base)] + arguments)
+        }
+
+        /// Checks in redis that every job of the namespace is done by exactly one attempt, started after its
+        /// dependencies were done, and that the jobs ran on both nodes.
+        func expectEveryJobDoneOnceOnBothNodes(
+            _ store: JobStore, sourceLocation: SourceLocation = #_sourceLocation
+        ) throws {
+            let states = try store.states()
+            var hosts = Set<String>()
+            for job in try store.graph().jobs {
+                #expect(
+                    states[job.id] == .done, "\(job.id) is \(String(describing: states[job.id]))",
+                    sourceLocation: sourceLocation)
+                let attempts = try store.attempts(of: job.id)
+                #expect(
+                    attempts.filter { $0.state == .succeeded }.count == 1, "\(job.id): \(attempts.map(\.state))",
+                    sourceLocation: sourceLocation)
+                for attempt in attempts { hosts.insert(attempt.host) }
+                let start = try #require(attempts.last?.fields["start_seq"].flatMap(Int.init))
+                for dependency in job.deps {
+                    let done = try store.status(of: dependency).fields["done_seq"].flatMap(Int.init)
+                    #expect(
+                        done.map { $0 < start } == true, "\(job.id) started before \(dependency) was done",
+                        sourceLocation: sourceLocation)
+                }
+            }
+            #expect(hosts == Set(slurm.nodeNames), "jobs ran on \(hosts.sorted())", sourceLocation: sourceLocation)
         }
 
         /// The steps of the cluster's jobs that `squeue -s` lists, but the allocations' own (`extern`,
@@ -87,20 +114,7 @@ import Testing
         #expect(result.stderr.contains("running 13 jobs on 2 hosts"), "\(result.stderr.prefix(2000))")
         let store = try fixture.store("alloc")
         let graphRead = try store.graph()
-        let states = try store.states()
-        var hosts = Set<String>()
-        for job in graphRead.jobs {
-            #expect(states[job.id] == .done, "\(job.id) is \(String(describing: states[job.id]))")
-            let attempts = try store.attempts(of: job.id)
-            #expect(attempts.filter { $0.state == .succeeded }.count == 1, "\(job.id): \(attempts.map(\.state))")
-            for attempt in attempts { hosts.insert(attempt.host) }
-            let start = try #require(attempts.last?.fields["start_seq"].flatMap(Int.init))
-            for dependency in job.deps {
-                let done = try store.status(of: dependency).fields["done_seq"].flatMap(Int.init)
-                #expect(done.map { $0 < start } == true, "\(job.id) started before \(dependency) was done")
-            }
-        }
-        #expect(hosts == Set(fixture.slurm.nodeNames), "jobs ran on \(hosts.sorted())")
+        try fixture.expectEveryJobDoneOnceOnBothNodes(store)
         let left = try fixture.steps()
         #expect(left.isEmpty, "steps left: \(left)")
         // Run again in a new allocation: everything is done already, nothing runs a second time.
@@ -108,6 +122,23 @@ import Testing
         #expect(again.status == 0, "\(again.stdout)\n\(again.stderr.suffix(4000))")
         #expect(again.stderr.contains("13 done already"), "\(again.stderr.prefix(2000))")
         for job in graphRead.jobs { #expect(try store.attempts(of: job.id).count == 1, "\(job.id)") }
+    }
+
+    @Test("from an sbatch script, the run uses the batch job's nodes the same way")
+    func insideSbatch() async throws {
+        let fixture = try Fixture()
+        let graph = try fixture.graphFile(Self.graph(sleepers: 6, seconds: 1), name: "batch.yaml")
+        let output = fixture.slurm.directory + "/batch.out"
+        let line = [
+            BuildProducts.clustmake, "run", graph, "--cluster", fixture.clusterFile, "--namespace",
+            fixture.ns("batch"), "--bundle", "off",
+        ].map { "'\($0)'" }.joined(separator: " ")
+        let id = try fixture.slurm.submit(
+            ["--nodes=2", "--ntasks-per-node=2", "--output=\(output)", "--wrap", line + "; echo exit $?"])
+        try await fixture.slurm.waitUntilGone([id], timeout: .seconds(180))
+        let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+        #expect(text.hasSuffix("exit 0\n"), "\(text.suffix(4000))")
+        try fixture.expectEveryJobDoneOnceOnBothNodes(try fixture.store("batch"))
     }
 
     @Test("inside salloc, a failing job's dependents are blocked and the rest runs")
