@@ -19,6 +19,8 @@ struct RunCommand: AsyncParsableCommand {
             over one ssh master connection per host. A failed job (worker exit 113) blocks its dependents; a failed \
             host is quarantined and its job runs elsewhere. Run it again with the same namespace to resume: done \
             jobs are skipped (with --more, every job runs again), jobs still running are waited for. Ctrl-C stops every running job and exits 130. \
+            With a cluster file's slurm: section, run it inside a SLURM allocation (salloc, sbatch): the hosts are \
+            the allocation's nodes and each job line runs on its node through srun instead of ssh. \
             Exit status: 0 every job done, 1 some failed or were blocked, 2 bad input. See docs/run.md.
             """)
 
@@ -89,6 +91,14 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let graph = try graph.load()
         let given = try cluster.load()
+        // A cluster file with a `slurm:` section runs on the nodes of the allocation this command is inside.
+        let clusterFile = cluster.cluster ?? ""
+        let reviewing = plan != nil
+        let inAllocation = try given.slurm.map { slurm throws(InputError) in
+            try Self.allocationRun(
+                given, slurm: slurm, file: clusterFile, reviewed: reviewing,
+                environment: RedisResolver.processEnvironment)
+        }
         let reviewed = try plan.map { directory throws(InputError) in
             try ReviewedPlan(directory: directory, graph: graph, cluster: given)
         }
@@ -111,7 +121,13 @@ struct RunCommand: AsyncParsableCommand {
         try await tunnelSafety.check(target, cluster: given)
         let directory: RunDirectory
         do { directory = try RunDirectory() } catch { throw CommandFailure(status: 1, error.message) }
-        let cluster = try await checkedCluster(given, redis: target.endpoint, directory: directory)
+        // srun reports a node it cannot start a step on as it starts each line: the nodes are not checked first.
+        let cluster: Cluster
+        if let inAllocation {
+            cluster = inAllocation.cluster
+        } else {
+            cluster = try await checkedCluster(given, redis: target.endpoint, directory: directory)
+        }
         // A reviewed plan runs on the hosts that passed; the jobs it put on the others run on the remaining slots.
         let runnable = reviewed.map { ReviewedPlan.runnable($0.plan, on: cluster) }
         if let runnable, !runnable.leftOut.isEmpty {
@@ -126,17 +142,18 @@ struct RunCommand: AsyncParsableCommand {
                 explicit: history.costsFrom != nil, logger: logging.logger(label: "clustmake.run"))
         }
         let plan = runnable?.plan ?? Planner(costs: costMap).plan(graph, on: cluster)
-        // Every worker, local or remote, gets the password on its standard input (the run writes it there) and
-        // logs in as the URL's user, if any.
+        // Every worker, local or remote or on a node of an allocation, gets the password on its standard input (the
+        // run writes it there) and logs in as the URL's user, if any.
         let settings = WorkerSettings(
-            namespace: namespace, redis: target.address, more: reviewed?.more ?? jobLines.more,
-            waitSeconds: reviewed?.waitSeconds ?? jobLines.waitSeconds, redisUser: target.endpoint.username)
+            namespace: namespace, redis: inAllocation?.nodeRedis ?? target.address,
+            more: reviewed?.more ?? jobLines.more, waitSeconds: reviewed?.waitSeconds ?? jobLines.waitSeconds,
+            redisUser: target.endpoint.username)
         let scheduling = Scheduler.Configuration(
             haltOnFailure: onFailure == .haltOnFailure, maximumHostLosses: maxHostLosses,
             bundle: try bundlePolicy(), probeDelay: probeDelay, followPlan: reviewed != nil)
         let runOptions = RunOptions(
             plan: plan, settings: settings, endpoint: target.endpoint, scheduling: scheduling,
-            output: json ? .json : .automatic, directory: directory)
+            output: json ? .json : .automatic, directory: directory, allocation: inAllocation?.allocation)
         // `status`, `stats`, `report`, … and `cancel` in this directory default to this run.
         LastRun().write(namespace)
         let report: RunReport

@@ -22,6 +22,7 @@ final class RunLoop {
     private struct Session {
         var dispatch: Dispatch
         var process: SpawnedProcess
+        /// Its worker runs on another machine (over ssh, or through srun on a SLURM node).
         var remote: Bool
         /// Consecutive lease checks that found one of its jobs lost (its host stopped answering).
         var lostChecks = 0
@@ -146,8 +147,9 @@ final class RunLoop {
     }
 
     /// Sends SIGTERM to the worker of a remote line on its host (its pid from the attempt in redis), over the
-    /// host's master: the worker stops its job's process group and records the attempt interrupted, while its
-    /// tunnel still works. Returns whether a worker was found.
+    /// host's master (or in a step of its own on a SLURM node: srun turns a SIGTERM it gets into SIGKILL for its
+    /// tasks): the worker stops its job's process group and records the attempt interrupted, while its tunnel
+    /// still works. Returns whether a worker was found.
     private func stopRemoteWorker(_ session: Session) -> Bool {
         let host = plan.cluster.hosts[session.dispatch.host]
         for job in session.dispatch.jobs {
@@ -157,14 +159,19 @@ final class RunLoop {
                 let attempt = try? store.attempt(of: id, number: status.currentAttempt),
                 attempt.state == .running, let pid = attempt.workerPID, pid > 1
             else { continue }
+            let kill = ["kill", "-TERM", String(pid)]
             let master = masters.controlPath(
                 host: session.dispatch.host, instance: plan.slots[session.dispatch.slot].instance)
             let arguments =
-                JobLine.ssh(
+                options.allocation.map {
+                    SrunLine(allocation: $0, node: host.name, namespace: options.settings.namespace, command: kill)
+                        .argv
+                }
+                ?? JobLine.ssh(
                     host,
                     options: ["-n", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10"]
                         + (master.map(JobLine.controlOptions(path:)) ?? []))
-                + [host.destination, "kill", "-TERM", String(pid)]
+                + [host.destination] + kill
             if let helper = try? SpawnedProcess(arguments, scratch: scratch) { helpers.append(helper) }
             return true
         }
@@ -259,13 +266,20 @@ final class RunLoop {
                 dispatch.id, outcomes: dispatch.jobs.map { _ in .hostLost(reason: reason) }, now: now)
         }
         // Every worker gets the redis password as the first line of its standard input: over the ssh session for
-        // a remote one, directly for a local one; never in its environment or on its command line.
+        // a remote one, over srun's for one on a node of a SLURM allocation, directly for a local one; never in its
+        // environment or on its command line.
         let line = JobLine(
             plan: plan, jobs: dispatch.jobs, slot: dispatch.slot, settings: options.settings,
             connectionOptions: connection, passwordOnStdin: passwordLine != nil)
+        let argv =
+            options.allocation.map {
+                SrunLine(allocation: $0, node: host.name, namespace: options.settings.namespace, command: line.command)
+                    .argv
+            } ?? line.argv
         do {
-            let process = try SpawnedProcess(line.argv, scratch: scratch, input: passwordLine)
-            sessions[dispatch.id] = Session(dispatch: dispatch, process: process, remote: line.isRemote)
+            let process = try SpawnedProcess(argv, scratch: scratch, input: passwordLine)
+            sessions[dispatch.id] = Session(
+                dispatch: dispatch, process: process, remote: line.isRemote || options.allocation != nil)
             output.event(
                 .lineStarted(jobs: dispatch.jobs.map(id), host: host.name, slot: slot.instance), elapsed: now)
             return []
@@ -311,7 +325,8 @@ final class RunLoop {
             let exit = status.lineExit
             let statuses = exit.succeeded ? [] : self.statuses(session.dispatch.jobs)
             let line = LineOutcome(
-                exit: exit, doneInRedis: statuses.map { $0?.state == .done }, remote: session.remote,
+                exit: exit, doneInRedis: statuses.map { $0?.state == .done },
+                remote: session.remote && options.allocation == nil,
                 lastOutputLine: lastLine(text), cancelling: cancelling, hung: session.hung)
             var recordedReason: String?
             if line.needsRecordedReason, let status = statuses[line.statusJob], status.currentAttempt > 0 {

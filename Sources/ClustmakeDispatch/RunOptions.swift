@@ -1,3 +1,4 @@
+public import ClustmakeModel
 public import ClustmakePlanner
 public import ClustmakeRedis
 public import ClustmakeScheduler
@@ -24,12 +25,18 @@ public struct RunOptions: Sendable {
     public var leaseCheckInterval: Double
     /// Seconds between SIGTERM and SIGKILL when stopping the running lines.
     public var killGrace: Double
+    /// The SLURM allocation the run is inside, or `nil`: with one, the hosts are its nodes and every job line runs
+    /// on its node through `srun` (``SrunLine``), the worker reaching redis at ``WorkerSettings/redis`` and reading
+    /// the password on standard input.
+    public var allocation: SlurmAllocation?
 
     public init(
         plan: Plan, settings: WorkerSettings, endpoint: RedisEndpoint,
         scheduling: Scheduler.Configuration = Scheduler.Configuration(), output: RunOutputMode = .plain,
-        directory: RunDirectory, push: Bool = true, leaseCheckInterval: Double = 2, killGrace: Double = 15
+        directory: RunDirectory, push: Bool = true, leaseCheckInterval: Double = 2, killGrace: Double = 15,
+        allocation: SlurmAllocation? = nil
     ) {
+        self.allocation = allocation
         self.plan = plan
         self.settings = settings
         self.endpoint = endpoint

@@ -129,7 +129,8 @@ import Testing
         "--appendonly": "redis-server", "--unixsocket": "redis-server", "--percent-cpu": "wfbench",
         "--account": "sbatch", "--time": "sbatch", "--mem": "sbatch", "--qos": "sbatch", "--constraint": "sbatch",
         "--gres": "sbatch", "--mail-type": "sbatch", "--job-name": "sbatch", "--ntasks-per-node": "sbatch",
-        "--cpus-per-task": "sbatch", "--noheader": "squeue", "--immediate": "srun",
+        "--cpus-per-task": "sbatch", "--noheader": "squeue", "--immediate": "srun", "--jobid": "srun",
+        "--quiet": "srun", "--mpi": "srun", "--exact": "srun", "--steps": "squeue",
     ]
 
     @Test("every --option that the docs, README and the sources' strings name exists in some command's help")

@@ -17,13 +17,7 @@ final class RunFixture {
     let directory: String
 
     /// The directory of the built executables (next to the test bundle).
-    static let buildDirectory: String = {
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        if !FileManager.default.isExecutableFile(atPath: directory.appendingPathComponent("clustmake").path) {
-            directory = directory.deletingLastPathComponent()
-        }
-        return directory.path
-    }()
+    static var buildDirectory: String { BuildProducts.directory }
 
     /// A WfCommons instance of the workflows beside the repository (`../shared/data/workflows/NAME`).
     static func sharedWorkflow(_ name: String) -> String {
@@ -32,8 +26,8 @@ final class RunFixture {
             .appendingPathComponent("shared/data/workflows/\(name)").path
     }
 
-    static var clustmake: String { buildDirectory + "/clustmake" }
-    static var compmake: String { buildDirectory + "/compmake" }
+    static var clustmake: String { BuildProducts.clustmake }
+    static var compmake: String { BuildProducts.compmake }
 
     /// The password of a fixture's redis unless a test gives its own options: remote hosts are refused a redis
     /// without one (docs/security.md).

@@ -66,6 +66,6 @@ import Testing
         #expect(
             localLine.shellLine
                 == "nice -n 0 compmake --hostname=here --db=redis --redis_host=redisdb:6379 --redis_user=alice "
-                + "--redis_password_stdin --save_progress=False --slave demo make_single more=False wait=86400 a")
+                + "--redis_password_stdin --save_progress=False --slave demo make_single more=False wait=86400 -- a")
     }
 }
