@@ -61,6 +61,6 @@ struct ClusterOptions: ParsableArguments {
     /// Loads the cluster file, or the embedded default.
     func load() throws(InputError) -> Cluster {
         if let cluster { return try ClusterLoader().load(path: cluster) }
-        return Cluster.embeddedDefault(cores: ProcessInfoLite.activeProcessorCount, worker: WorkerLocation.sibling())
+        return Cluster.embeddedDefault(cores: ProcessInfoLite.activeProcessorCount, worker: WorkerLocation.local())
     }
 }
