@@ -4,10 +4,11 @@
 Median wall time of `compmake --slave NS make_single more=True JOB` for a job whose command is `true`, against
 `sh -c true` (the same command run directly), both started from this script, runs interleaved. The difference is
 what the worker adds: starting, connecting, taking the lease, forking the job, recording the attempt. Also the
-worker's peak RSS (measured through GNU time, whose fork does not lend the child the parent's memory), and what one
-job costs redis, from redis' own counters (`INFO stats`, `INFO commandstats`) over --traffic-runs runs: commands by
-name, bytes each way, and round trips (the reads redis served, less the one per connection that sees it close).
-Targets: at most 5 ms added, at most 20 MiB.
+worker's CPU time (perf stat, when perf is installed: unlike wall time it hardly moves when other work loads the
+machine), its peak RSS (measured through GNU time, whose fork does not lend the child the parent's memory), and
+what one job costs redis, from redis' own counters (`INFO stats`, `INFO commandstats`) over --traffic-runs runs:
+commands by name, bytes each way, and round trips (the reads redis served, less the one per connection that sees
+it close). Targets: at most 5 ms added, at most 20 MiB.
 
 With --password, redis asks for one (as clustmake's embedded redis always does) and the worker reads it from a
 file (--redis_password_file), so logging in is part of every run.
@@ -105,6 +106,21 @@ def traffic(port, worker, runs, password):
             (reads - connections) / runs, connections / runs)
 
 
+def cpu_ms(argv, runs):
+    """Mean CPU time (user and system, children included) of `argv` over `runs` runs, from `perf stat`, in ms; None
+    without perf. Unlike wall time it hardly moves when other work loads the machine."""
+    perf = shutil.which("perf")
+    if perf is None:
+        return None
+    result = subprocess.run([perf, "stat", "-r", str(runs), "-x", ",", "-e", "task-clock"] + argv,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    for line in result.stderr.splitlines():
+        fields = line.split(",")
+        if len(fields) > 2 and fields[2].startswith("task-clock"):
+            return float(fields[0])
+    return None
+
+
 def timed(argv):
     start = time.perf_counter()
     result = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -170,6 +186,7 @@ def main():
             version_times.append(timed(version))
         rss = [peak_rss_kib(worker) for _ in range(5)]
         per_job = traffic(port, worker, arguments.traffic_runs, password)
+        cpu = [cpu_ms(argv, arguments.runs) for argv in (worker, direct, version)]
         attempts = subprocess.run(["redis-cli", "-p", str(port), "HGET", "compmake:{bench}:status:nop", "attempts"],
                                   capture_output=True, text=True).stdout.strip()
     finally:
@@ -190,6 +207,9 @@ def main():
     print(f"  compmake --version (start-up only)   median {version_median:7.3f} ms")
     print(f"  added by the worker (median)         {overhead:7.3f} ms   target <= {TARGET_OVERHEAD_MS} ms   "
           f"{'ok' if overhead <= TARGET_OVERHEAD_MS else 'MISSED'}")
+    if None not in cpu:
+        print(f"  CPU time (perf stat): worker {cpu[0]:.3f} ms, sh -c true {cpu[1]:.3f} ms, added {cpu[0] - cpu[1]:.3f} ms; "
+              f"--version {cpu[2]:.3f} ms")
     missed = overhead > TARGET_OVERHEAD_MS
     if all(value is not None for value in rss):
         peak = max(rss) / 1024
