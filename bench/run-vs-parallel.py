@@ -10,12 +10,19 @@ Builds 4 hosts as Linux network namespaces reached by ssh through `ProxyCommand 
      running `ssh -F CFG "$@"`, since parallel's -M does nothing when --ssh is a string with options),
    with jobs per second and the ratios;
 2. a WfCommons workflow (../shared/data/workflows) run as scaled sleeps on the same cluster: the actual makespan
-   over the planned makespan and over the lower bound.
+   over the planned makespan and over the lower bound;
+3. --local-jobs (20,000) no-op jobs on this machine with the embedded default (`clustmake run JOBS`: no cluster
+   file, one slot per core, the private redis under .clustmake/ in a temporary directory, --bundle auto) against
+   `xargs -P NPROC -n1 true` (the machine's limit) and GNU parallel `-j NPROC true`.
 
 Needs root (network namespaces), openssh-server, redis-server, GNU parallel (`apt-get install -y parallel`), and a
 release build: swift build -c release (or --build DIR for another build directory).
 
     sudo python3 bench/run-vs-parallel.py [--build .build/release] [--jobs 1000] [--workflow epigenomics-1000]
+        [--local-jobs 20000] [--worker PATH]
+
+The hosts run --worker (default: the self-contained worker of scripts/build-worker.sh when it is built and not
+older than the build's compmake, else the build's compmake); the embedded default picks its worker itself.
 """
 
 import argparse
@@ -150,11 +157,58 @@ class Redis:
         self.proc.terminate()
         self.proc.wait()
 
+    def reset_stats(self):
+        run(["redis-cli", "-p", str(self.port), "CONFIG", "RESETSTAT"], capture_output=True)
+
+    def traffic(self):
+        """Since reset_stats: (commands, round trips, bytes in, bytes out, connections), less this INFO call."""
+        text = subprocess.run(["redis-cli", "-p", str(self.port), "INFO", "stats"], capture_output=True, text=True,
+                              check=True).stdout
+        stats = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+        connections = int(stats["total_connections_received"]) - 1
+        # Every connection's last read is the one that sees it close; the INFO call is one read.
+        round_trips = int(stats["total_reads_processed"]) - 1 - connections
+        return (int(stats["total_commands_processed"]) - 1, round_trips, int(stats["total_net_input_bytes"]),
+                int(stats["total_net_output_bytes"]), connections)
+
 
 def timed(args, env=None):
     start = time.monotonic()
     result = subprocess.run(args, capture_output=True, text=True, env=env)
     return time.monotonic() - start, result
+
+
+def local(clustmake, count):
+    """The embedded default against xargs and GNU parallel on this machine, `count` no-op jobs each."""
+    cores = os.cpu_count()
+    directory = tempfile.mkdtemp(prefix="cmkb-local.")
+    try:
+        jobs = os.path.join(directory, "noop.json")
+        with open(jobs, "w") as f:
+            json.dump({"jobs": [{"id": f"n{i}", "command": "true", "cost": 0.001} for i in range(count)]}, f)
+        # Start the embedded redis first, so that the timed run measures running jobs, not starting a server.
+        run([clustmake, "redis", "start"], cwd=directory, capture_output=True)
+        start = time.monotonic()
+        result = subprocess.run([clustmake, "run", jobs, "--namespace", "noop", "--no-check"], cwd=directory,
+                                capture_output=True, text=True)
+        clustmake_seconds = time.monotonic() - start
+        subprocess.run([clustmake, "redis", "stop"], cwd=directory, capture_output=True)
+        if result.returncode != 0:
+            raise SystemExit(f"the embedded run failed with {result.returncode}: {result.stderr[-2000:]}")
+        arguments = "".join(f"{i}\n" for i in range(count))
+        start = time.monotonic()
+        run(["xargs", f"-P{cores}", "-n1", "true"], input=arguments, text=True)
+        xargs_seconds = time.monotonic() - start
+        start = time.monotonic()
+        run(["parallel", f"-j{cores}", "true"], input=arguments, text=True, capture_output=True)
+        parallel_seconds = time.monotonic() - start
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+    print(f"\n{count} no-op jobs on this machine ({cores} cores)")
+    print(f"{'command':64} {'seconds':>8} {'jobs/s':>8} {'vs xargs':>9}")
+    for label, seconds in ((f"clustmake run (embedded default, --bundle auto)", clustmake_seconds),
+                           (f"xargs -P{cores} -n1 true", xargs_seconds), (f"parallel -j{cores} true", parallel_seconds)):
+        print(f"{label:64} {seconds:8.2f} {count / seconds:8.1f} {xargs_seconds / seconds:8.2f}x")
 
 
 def main():
@@ -165,6 +219,8 @@ def main():
     parser.add_argument("--slots", type=int, default=2)
     parser.add_argument("--workflow", default="epigenomics-1000")
     parser.add_argument("--time-scale", type=float, default=0.001)
+    parser.add_argument("--local-jobs", type=int, default=20000)
+    parser.add_argument("--worker", help="the worker the hosts run")
     args = parser.parse_args()
     clustmake = os.path.join(os.path.abspath(args.build), "clustmake")
     compmake = os.path.join(os.path.abspath(args.build), "compmake")
@@ -176,17 +232,25 @@ def main():
     if os.getuid() != 0:
         raise SystemExit("run as root: the hosts are network namespaces")
 
+    static = os.path.join(ROOT, ".build-static", "worker", "compmake")
+    worker = args.worker or (static if os.access(static, os.X_OK) and os.stat(static).st_mtime >= os.stat(compmake).st_mtime
+                             else compmake)
+    print(f"hosts run the worker {worker}")
+    local(clustmake, args.local_jobs)
+
     cluster = Cluster(args.hosts)
     redis = Redis(cluster.dir)
     try:
-        cfile = cluster.cluster_file(compmake, args.slots)
+        cfile = cluster.cluster_file(worker, args.slots)
         jobs = os.path.join(cluster.dir, "noop.json")
         with open(jobs, "w") as f:
             json.dump({"jobs": [{"id": f"n{i}", "command": "true", "cost": 0.001} for i in range(args.jobs)]}, f)
         url = f"redis://127.0.0.1:{redis.port}"
         rows = []
+        traffic = []
         for label, bundle in (("clustmake run --bundle off", "off"), ("clustmake run --bundle auto", "auto")):
             ns = f"noop-{bundle}"
+            redis.reset_stats()
             seconds, result = timed([clustmake, "run", jobs, "--cluster", cfile, "--redis", url, "--namespace", ns,
                                      "--bundle", bundle, "--no-check", "--json"])
             if result.returncode != 0:
@@ -194,6 +258,7 @@ def main():
                 raise SystemExit(f"{label} failed with {result.returncode}")
             lines = sum(1 for line in result.stdout.splitlines() if '"event":"line-started"' in line)
             rows.append((label, seconds, lines))
+            traffic.append((label, redis.traffic()))
         slots = ",".join(f"{args.slots}/{h}" for h in cluster.hosts)
         seq = "\n".join(str(i) for i in range(args.jobs)) + "\n"
         start = time.monotonic()
@@ -217,6 +282,12 @@ def main():
         for label, seconds, lines in rows:
             rate = args.jobs / seconds
             print(f"{label:64} {seconds:8.2f} {lines:9d} {rate:8.1f} {rate / parallel_rate:10.2f}x")
+        print("redis per job (executor and workers, from redis' INFO stats; commands count the scripts' own, round "
+              "trips are the reads redis served less one per connection for its close):")
+        for label, (commands, round_trips, bytes_in, bytes_out, connections) in traffic:
+            print(f"  {label:40} commands {commands / args.jobs:5.2f}   round trips {round_trips / args.jobs:5.2f}   "
+                  f"bytes in {bytes_in / args.jobs:7.0f}   out {bytes_out / args.jobs:6.0f}   "
+                  f"connections {connections / args.jobs:5.2f}")
 
         # A workflow as scaled sleeps: actual makespan against the plan's.
         workflow = os.path.join(ROOT, "..", "shared", "data", "workflows", args.workflow + ".json")

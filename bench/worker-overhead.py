@@ -4,10 +4,17 @@
 Median wall time of `compmake --slave NS make_single more=True JOB` for a job whose command is `true`, against
 `sh -c true` (the same command run directly), both started from this script, runs interleaved. The difference is
 what the worker adds: starting, connecting, taking the lease, forking the job, recording the attempt. Also the
-worker's peak RSS (measured through GNU time, whose fork does not lend the child the parent's memory). Targets: at
-most 5 ms added, at most 20 MiB.
+worker's CPU time (perf stat, when perf is installed: unlike wall time it hardly moves when other work loads the
+machine), its peak RSS (measured through GNU time, whose fork does not lend the child the parent's memory), and
+what one job costs redis, from redis' own counters (`INFO stats`, `INFO commandstats`) over --traffic-runs runs:
+commands by name, bytes each way, and round trips (the reads redis served, less the one per connection that sees
+it close). Targets: at most 5 ms added, at most 20 MiB.
 
-Usage: bench/worker-overhead.py [--compmake PATH] [--runs N] [--unix-socket] [--check]
+With --password, redis asks for one (as clustmake's embedded redis always does) and the worker reads it from a
+file (--redis_password_file), so logging in is part of every run.
+
+Usage: bench/worker-overhead.py [--compmake PATH] [--runs N] [--traffic-runs N] [--unix-socket] [--password]
+       [--check]
 Build first: swift build -c release --product compmake
 """
 import argparse
@@ -30,12 +37,13 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def start_redis(directory, port):
+def start_redis(directory, port, password):
     server = shutil.which("redis-server") or sys.exit("redis-server is not installed (apt-get install redis-server)")
     socket_path = os.path.join(directory, "redis.sock")
     process = subprocess.Popen(
         [server, "--port", str(port), "--bind", "127.0.0.1", "--unixsocket", socket_path, "--unixsocketperm", "700",
-         "--dir", directory, "--save", "", "--appendonly", "no", "--logfile", os.path.join(directory, "redis.log")],
+         "--dir", directory, "--save", "", "--appendonly", "no", "--logfile", os.path.join(directory, "redis.log")]
+        + (["--requirepass", password] if password else []),
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(500):
         if subprocess.run(["redis-cli", "-p", str(port), "PING"], capture_output=True, text=True).stdout.strip() == "PONG":
@@ -58,6 +66,59 @@ def push(port, namespace, job):
     ]
     for command in commands:
         subprocess.run(["redis-cli", "-p", str(port)] + command, check=True, capture_output=True)
+
+
+def redis_info(port, section):
+    """`INFO section` as a dictionary; `cmdstat_*` values as dictionaries of their fields."""
+    text = subprocess.run(["redis-cli", "-p", str(port), "INFO", section], capture_output=True, text=True,
+                          check=True).stdout
+    info = {}
+    for line in text.splitlines():
+        if ":" not in line or line.startswith("#"):
+            continue
+        name, value = line.split(":", 1)
+        if name.startswith("cmdstat_"):
+            info[name] = dict(pair.split("=", 1) for pair in value.split(","))
+        else:
+            info[name] = value
+    return info
+
+
+def traffic(port, worker, runs, password):
+    """Per job: {command: calls}, bytes to redis, bytes from redis, round trips, connections."""
+    subprocess.run(["redis-cli", "-p", str(port), "CONFIG", "RESETSTAT"], check=True, capture_output=True)
+    for _ in range(runs):
+        timed(worker)
+    stats = redis_info(port, "stats")
+    commands = redis_info(port, "commandstats")
+    # The INFO stats call itself: one read (two with AUTH), and its own bytes are counted; its connection's close is
+    # not seen yet. The RESETSTAT connection's close may be counted: at most one read in all. The INFO commandstats
+    # call logs in too.
+    # The commands the worker sends (the scripts' own commands count in commandstats too, under their names).
+    calls = {name[len("cmdstat_"):]: int(fields["calls"]) for name, fields in commands.items()
+             if name in ("cmdstat_eval", "cmdstat_evalsha", "cmdstat_auth", "cmdstat_select", "cmdstat_xread")}
+    if password:
+        calls["auth"] -= 2
+    connections = int(stats["total_connections_received"]) - 1
+    reads = int(stats["total_reads_processed"]) - (2 if password else 1)
+    return ({name: count / runs for name, count in calls.items()},
+            int(stats["total_net_input_bytes"]) / runs, int(stats["total_net_output_bytes"]) / runs,
+            (reads - connections) / runs, connections / runs)
+
+
+def cpu_ms(argv, runs):
+    """Mean CPU time (user and system, children included) of `argv` over `runs` runs, from `perf stat`, in ms; None
+    without perf. Unlike wall time it hardly moves when other work loads the machine."""
+    perf = shutil.which("perf")
+    if perf is None:
+        return None
+    result = subprocess.run([perf, "stat", "-r", str(runs), "-x", ",", "-e", "task-clock"] + argv,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    for line in result.stderr.splitlines():
+        fields = line.split(",")
+        if len(fields) > 2 and fields[2].startswith("task-clock"):
+            return float(fields[0])
+    return None
 
 
 def timed(argv):
@@ -88,6 +149,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--compmake", default=os.path.join(here, "..", ".build", "release", "compmake"))
     parser.add_argument("--runs", type=int, default=300)
+    parser.add_argument("--traffic-runs", type=int, default=50)
+    parser.add_argument("--password", action="store_true", help="redis asks for a password")
     parser.add_argument("--unix-socket", action="store_true", help="reach redis over its unix socket, not TCP")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     arguments = parser.parse_args()
@@ -97,12 +160,20 @@ def main():
 
     directory = tempfile.mkdtemp(prefix="clustmake-bench-")
     port = free_port()
-    server, socket_path = start_redis(directory, port)
+    password = None
+    if arguments.password:
+        password = os.urandom(16).hex()
+        os.environ["REDISCLI_AUTH"] = password  # for redis-cli
+        with open(os.open(os.path.join(directory, "password"), os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+            f.write(password + "\n")
+    server, socket_path = start_redis(directory, port, password)
     try:
         push(port, "bench", "nop")
         redis_host = f"unix:{socket_path}" if arguments.unix_socket else f"127.0.0.1:{port}"
         worker = [compmake, "--hostname=bench", "--db=redis", f"--redis_host={redis_host}", "--save_progress=False",
                   "--slave", "bench", "make_single", "more=True", "nop"]
+        if password:
+            worker[4:4] = [f"--redis_password_file={os.path.join(directory, 'password')}"]
         direct = ["sh", "-c", "true"]
         version = [compmake, "--version"]
         for _ in range(20):  # warm the page cache and redis' script cache
@@ -114,6 +185,8 @@ def main():
             direct_times.append(timed(direct))
             version_times.append(timed(version))
         rss = [peak_rss_kib(worker) for _ in range(5)]
+        per_job = traffic(port, worker, arguments.traffic_runs, password)
+        cpu = [cpu_ms(argv, arguments.runs) for argv in (worker, direct, version)]
         attempts = subprocess.run(["redis-cli", "-p", str(port), "HGET", "compmake:{bench}:status:nop", "attempts"],
                                   capture_output=True, text=True).stdout.strip()
     finally:
@@ -126,7 +199,7 @@ def main():
     version_median, _, _ = describe(version_times)
     overhead = worker_median - direct_median
     print(f"worker overhead on this machine ({os.cpu_count()} cores), {arguments.runs} runs each, redis over "
-          f"{'a unix socket' if arguments.unix_socket else 'TCP 127.0.0.1'}:")
+          f"{'a unix socket' if arguments.unix_socket else 'TCP 127.0.0.1'}{', with a password' if password else ''}:")
     print(f"  compmake make_single more=True nop   median {worker_median:7.3f} ms   p90 {worker_p90:7.3f} ms   "
           f"min {worker_min:7.3f} ms")
     print(f"  sh -c true                           median {direct_median:7.3f} ms   p90 {direct_p90:7.3f} ms   "
@@ -134,6 +207,9 @@ def main():
     print(f"  compmake --version (start-up only)   median {version_median:7.3f} ms")
     print(f"  added by the worker (median)         {overhead:7.3f} ms   target <= {TARGET_OVERHEAD_MS} ms   "
           f"{'ok' if overhead <= TARGET_OVERHEAD_MS else 'MISSED'}")
+    if None not in cpu:
+        print(f"  CPU time (perf stat): worker {cpu[0]:.3f} ms, sh -c true {cpu[1]:.3f} ms, added {cpu[0] - cpu[1]:.3f} ms; "
+              f"--version {cpu[2]:.3f} ms")
     missed = overhead > TARGET_OVERHEAD_MS
     if all(value is not None for value in rss):
         peak = max(rss) / 1024
@@ -142,6 +218,11 @@ def main():
               f"{'ok' if peak <= TARGET_RSS_MIB else 'MISSED'}")
     else:
         print("  worker peak RSS                      (needs GNU time at /usr/bin/time)")
+    calls, bytes_in, bytes_out, round_trips, connections = per_job
+    print(f"  redis per job ({arguments.traffic_runs} runs): "
+          + ", ".join(f"{name} {count:g}" for name, count in sorted(calls.items())))
+    print(f"  bytes to redis {bytes_in:8.0f}   from redis {bytes_out:6.0f}   round trips {round_trips:4.2f}   "
+          f"connections {connections:4.2f}")
     print(f"  attempts recorded: {attempts}")
     return 1 if arguments.check and missed else 0
 

@@ -72,6 +72,6 @@ struct ClusterOptions: ParsableArguments {
             }
             return loaded
         }
-        return Cluster.embeddedDefault(cores: ProcessInfoLite.activeProcessorCount, worker: WorkerLocation.sibling())
+        return Cluster.embeddedDefault(cores: ProcessInfoLite.activeProcessorCount, worker: WorkerLocation.local())
     }
 }

@@ -1,3 +1,6 @@
+import ClustmakeHosts
+import ClustmakeSystem
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -10,6 +13,25 @@ enum WorkerLocation {
         guard let executable = clustmake(), let slash = executable.lastIndex(of: "/") else { return "compmake" }
         let candidate = executable[..<slash] + "/compmake"
         return access(String(candidate), X_OK) == 0 ? String(candidate) : "compmake"
+    }
+
+    /// The worker that runs jobs on this machine when no cluster file names one (the embedded default): the
+    /// self-contained worker, found where `clustmake hosts install` finds it (``WorkerBinary``), when it is there and
+    /// not older than ``sibling()``, for it adds about half the time to each job (docs/worker.md, "Overhead");
+    /// else ``sibling()``. A self-contained worker older than the sibling is left alone: it was built from older
+    /// code than the `clustmake` that would start it.
+    static func local() -> String {
+        local(sibling: sibling(), selfContained: try? WorkerBinary.locate(explicit: nil))
+    }
+
+    /// ``local()`` between a sibling worker (a path, or a bare name looked up on the `PATH`) and a self-contained
+    /// one, if any.
+    static func local(sibling: String, selfContained: String?) -> String {
+        guard let selfContained, let built = try? FileSystem.modificationTime(of: selfContained) else { return sibling }
+        guard sibling.contains("/"), let siblingBuilt = try? FileSystem.modificationTime(of: sibling) else {
+            return selfContained
+        }
+        return built >= siblingBuilt ? selfContained : sibling
     }
 
     /// The absolute path of the running `clustmake`, or `nil` when the system does not say.

@@ -60,12 +60,20 @@ extension JobStore {
 
     /// Runs a script of ``StoreScripts`` with the schema key and version prepended to its arguments, turning the
     /// scripts' `CLUSTMAKE-…` error replies into the matching ``StoreError``.
-    func evaluate(_ script: String, _ arguments: [RedisArgument], _ doing: String) throws(StoreError) -> RedisReply {
-        let full: [RedisArgument] =
-            ["EVAL", RedisArgument(script), "1", RedisArgument(keys.schema), RedisArgument(StoreSchema.version)]
-            + arguments
-        do {
-            return try connection.command(full)
+    ///
+    /// The script goes by name (`EVALSHA`); its source follows (`EVAL`, which caches it again) only when redis
+    /// replies `NOSCRIPT`: it restarted or its script cache was flushed. Either way the script runs once.
+    func evaluate(
+        _ script: StoreScript, _ arguments: [RedisArgument], _ doing: String
+    ) throws(StoreError) -> RedisReply {
+        let tail: [RedisArgument] = ["1", RedisArgument(keys.schema), RedisArgument(StoreSchema.version)] + arguments
+        do throws(RedisError) {
+            do {
+                return try connection.command(["EVALSHA", RedisArgument(script.sha1)] + tail)
+            } catch {
+                guard error.serverMessage?.hasPrefix("NOSCRIPT ") == true else { throw error }
+                return try connection.command(["EVAL", RedisArgument(script.source)] + tail)
+            }
         } catch {
             if let message = error.serverMessage {
                 if message.hasPrefix("CLUSTMAKE-NAMESPACE") { throw unknownNamespace() }

@@ -2,7 +2,7 @@ extension StoreScripts {
     /// Records a job failed without an attempt of its own: the executor gave up on it (it lost too many hosts).
     /// `ARGV`: schema, id, reason, now. Reply: `failed`, or `done` / `running` when the job is done or a live
     /// worker holds it (then nothing changes).
-    static let abandon =
+    static let abandon = StoreScript(
         prelude + """
             local problem = namespace_problem()
             if problem then return redis.error_reply(problem) end
@@ -20,7 +20,7 @@ extension StoreScripts {
             redis.call('HDEL', status, 'blocked_by')
             event({'event', 'job-abandoned', 'time', now, 'job', id, 'reason', reason})
             return 'failed'
-            """
+            """)
 
     /// Declares an attempt lost before its lease expires: the executor saw the attempt's host fail (its ssh
     /// session ended with 255, its master connection broke), so the job can run elsewhere at once. Only that
@@ -29,7 +29,7 @@ extension StoreScripts {
     /// and stops its job.
     ///
     /// `ARGV`: schema, id, attempt, host, reason, now. Reply: `lost`, or `unchanged`.
-    static let revoke =
+    static let revoke = StoreScript(
         prelude + """
             local problem = namespace_problem()
             if problem then return redis.error_reply(problem) end
@@ -40,5 +40,5 @@ extension StoreScripts {
             redis.call('DEL', P .. 'lease:' .. id)
             lose(id, now, reason)
             return 'lost'
-            """
+            """)
 }

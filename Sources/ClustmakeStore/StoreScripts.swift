@@ -87,7 +87,7 @@ enum StoreScripts {
     /// Replies: `{'up-to-date'}`; `{'held', token, attempt, host}`; `{'wait', last-event-id, dep, state, …}`;
     /// `{'blocked', dep, state}` (recorded); `{'started', attempt, start-seq, field, value, …}` with the job's
     /// definition.
-    static let acquire =
+    static let acquire = StoreScript(
         prelude + """
             local problem = namespace_problem()
             if problem then return redis.error_reply(problem) end
@@ -173,13 +173,13 @@ enum StoreScripts {
             redis.call('HINCRBY', hostkey, 'started', 1)
             event({'event', 'job-started', 'job', id, 'attempt', tostring(attempt), 'host', host, 'time', now})
             return started(attempt, seq)
-            """
+            """)
 
     /// Renews a lease: `1` renewed, `2` taken again (it had expired, or a reader had declared the job lost, and no
     /// other attempt started since), `0` lost to another attempt (or the job left the in-progress state).
     ///
     /// `ARGV`: schema, id, token, ttl (ms), attempt, now, host.
-    static let renew =
+    static let renew = StoreScript(
         prelude + """
             local problem = namespace_problem()
             if problem then return redis.error_reply(problem) end
@@ -210,7 +210,7 @@ enum StoreScripts {
             end
             redis.call('SET', lease, token, 'PX', ttl)
             return 2
-            """
+            """)
 
     /// Records an attempt's outcome and, if the attempt still owns the job, the job's new state; releases the
     /// lease. Idempotent: a second call for the same attempt changes nothing.
@@ -219,7 +219,7 @@ enum StoreScripts {
     /// summary, stdout tail, stderr tail, then field, value pairs for the attempt hash.
     /// Replies: `{'recorded', new-state}`, `{'recorded', state, 'again'}`, `{'superseded', state}` (the job was
     /// removed, or another attempt owns it; the attempt hash is still written unless the job was removed).
-    static let finish =
+    static let finish = StoreScript(
         prelude + """
             local problem = namespace_problem()
             if problem then return redis.error_reply(problem) end
@@ -306,10 +306,10 @@ enum StoreScripts {
             end
             event(fields)
             return {'recorded', new_state}
-            """
+            """)
 
     /// Declares lost every job in progress whose lease expired. `ARGV`: schema, now. Reply: the ids.
-    static let reap =
+    static let reap = StoreScript(
         prelude + """
             local problem = namespace_problem()
             if problem then return redis.error_reply(problem) end
@@ -321,5 +321,5 @@ enum StoreScripts {
               end
             end
             return lost
-            """
+            """)
 }

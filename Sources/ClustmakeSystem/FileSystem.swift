@@ -63,6 +63,13 @@ public enum FileSystem {
         }
     }
 
+    /// When the file at `path` (a final symbolic link followed) was last modified, as time since the epoch.
+    public static func modificationTime(of path: String) throws(Failure) -> Duration {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw Failure(operation: "inspect", path: path, errno: errno) }
+        return .seconds(info.st_mtim.tv_sec) + .nanoseconds(info.st_mtim.tv_nsec)
+    }
+
     /// The names in directory `path`, without `.` and `..`, sorted.
     public static func entries(of path: String) throws(Failure) -> [String] {
         guard let directory = opendir(path) else { throw Failure(operation: "list", path: path, errno: errno) }

@@ -25,6 +25,31 @@ import Testing
         #expect(hash.finalizeHex() == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
     }
 
+    @Test(
+        "SHA-1 matches the standard test vectors",
+        arguments: [
+            ("", "da39a3ee5e6b4b0d3255bfef95601890afd80709"),
+            ("abc", "a9993e364706816aba3e25717850c26c9cd0d89d"),
+            ("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", "84983e441c3bd26ebaae4aa1f95129e5e54670f1"),
+        ])
+    func sha1Vectors(input: String, digest: String) {
+        #expect(SHA1.hex(of: input) == digest)
+    }
+
+    @Test("SHA-1 of a million 'a' fed in uneven pieces is the standard digest")
+    func sha1LongInput() {
+        var hash = SHA1()
+        var left = 1_000_000
+        var piece = 1
+        while left > 0 {
+            let count = min(piece, left)
+            hash.update(Array(repeating: UInt8(ascii: "a"), count: count))
+            left -= count
+            piece = piece % 127 + 13
+        }
+        #expect(hash.finalizeHex() == "34aa973cd4c4daa4f61eeb2bdbad27316534016f")
+    }
+
     @Test("the graph fingerprint changes with any job setting and not otherwise")
     func graphFingerprint() throws {
         let base = [Job(id: "a", command: .shell("true")), Job(id: "b", command: .argv(["echo", "x"]), deps: ["a"])]
