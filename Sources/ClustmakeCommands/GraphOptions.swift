@@ -59,8 +59,9 @@ struct ClusterOptions: ParsableArguments {
     var cluster: String?
 
     /// Loads the cluster file, or the embedded default.
-    /// - Parameter slurm: Whether a SLURM partition (a `slurm:` section) is accepted: only by `plan`, which writes
-    ///   it a batch job; `run` and `hosts` need ssh hosts and refuse it.
+    /// - Parameter slurm: Whether a SLURM partition (a `slurm:` section) is accepted: by `plan` and `submit`, which
+    ///   hand it a batch job, and `run`, which runs inside an allocation of it; `hosts` needs ssh hosts and refuses
+    ///   it.
     func load(slurm: Bool = false) throws(InputError) -> Cluster {
         if let cluster {
             let loaded = try ClusterLoader().load(path: cluster)

@@ -90,7 +90,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let graph = try graph.load()
-        let given = try cluster.load()
+        let given = try cluster.load(slurm: true)
         // A cluster file with a `slurm:` section runs on the nodes of the allocation this command is inside.
         let clusterFile = cluster.cluster ?? ""
         let reviewing = plan != nil
