@@ -64,7 +64,20 @@ struct PlanCommand: AsyncParsableCommand {
     @Flag(help: "Show the plan as a table on the terminal instead of writing the directory.")
     var print = false
 
+    @Option(
+        help: ArgumentHelp(
+            "What the plan is for: local (run the scripts yourself) or cron (also write crontab.txt, the crontab "
+                + "entry that runs the plan on --schedule). See docs/handoff.md.", valueName: "target"))
+    var target: PlanTarget = .local
+
+    @Option(
+        help: ArgumentHelp(
+            "With --target cron: when cron runs the plan, as the five time fields of a crontab entry.",
+            valueName: "\"MIN HOUR DOM MON DOW\""))
+    var schedule: String?
+
     func run() async throws {
+        let cronSchedule = try checkedSchedule()
         var timer = StepTimer(logger: logging.logger(label: "clustmake.plan"))
         let (graph, source) = try graph.loadDescribed()
         timer.done(
@@ -99,7 +112,8 @@ struct PlanCommand: AsyncParsableCommand {
         timer.done("planned", ["plan.makespan": "\(plan.makespan)", "plan.lower_bound": "\(plan.lowerBound)"])
         let options = ScriptOptions(
             namespace: namespace, redis: target.address, more: jobLines.more, waitSeconds: jobLines.waitSeconds,
-            passwordFile: target.embeddedPasswordFile, redisStart: Self.redisStart(target))
+            passwordFile: target.embeddedPasswordFile, redisStart: Self.redisStart(target),
+            cron: try cronSchedule.map { try cronTable($0, cluster: cluster) })
         let scriptTemplates = try templates.map(ScriptTemplates.init(overridingWith:)) ?? .builtIn
         let writer = try ScriptWriter(plan: plan, options: options, templates: scriptTemplates)
         timer.done("checked the script settings")
@@ -128,6 +142,39 @@ struct PlanCommand: AsyncParsableCommand {
             timer.done("pushed the graph")
         }
         Swift.print(report(plan: plan, written: written, namespace: namespace, pushed: pushed), terminator: "")
+    }
+
+    /// The schedule of a plan for cron, checked; `nil` for any other target.
+    /// - Throws: ``InputError`` (exit 2): a bad schedule, `--target cron` without `--schedule`, or `--schedule`
+    ///   with another target.
+    private func checkedSchedule() throws(InputError) -> CronSchedule? {
+        switch (target, schedule) {
+        case (.cron, let text?): return try CronSchedule(parsing: text)
+        case (.cron, nil):
+            throw InputError(
+                .invalidValue, "--target cron needs --schedule: when cron runs the plan.",
+                fix: "Add --schedule \"MIN HOUR DOM MON DOW\", e.g. --schedule \"30 2 * * *\" for 02:30 every day.",
+                subject: "--target cron")
+        case (_, .some):
+            throw InputError(
+                .invalidValue, "--schedule goes with --target cron only, not --target \(target.rawValue).",
+                fix: "Add --target cron, or leave out --schedule.", subject: "--schedule")
+        case (_, nil): return nil
+        }
+    }
+
+    /// The crontab entry of a plan for cron: the plan directory's absolute path, and a `PATH` that finds this
+    /// `clustmake` and the local hosts' workers.
+    private func cronTable(_ schedule: CronSchedule, cluster: Cluster) throws(ScriptError) -> CronTable {
+        let directory: String
+        do { directory = try FileSystem.absolute(output) } catch {
+            throw ScriptError(.io, "cannot \(error.operation)", file: output, cause: error.cause)
+        }
+        let programs = ([WorkerLocation.clustmake()] + cluster.hosts.filter(\.isLocal).map(\.worker))
+            .compactMap { $0 }.filter { $0.hasPrefix("/") }.compactMap { path in
+                path.lastIndex(of: "/").map { String(path[..<$0]) }
+            }.map { $0.isEmpty ? "/" : $0 }
+        return try CronTable(schedule: schedule, planDirectory: directory, programDirectories: programs)
     }
 
     /// `clustmake redis start --state-dir DIR` for the embedded redis, with this `clustmake`'s absolute path (the
@@ -184,10 +231,12 @@ struct PlanCommand: AsyncParsableCommand {
         let ratio = plan.lowerBound > 0 ? plan.makespan / plan.lowerBound : 1
         let directory = written.path
         let scripts = ShellQuote.join(["sh", directory + "/run-all.sh"])
+        let run =
+            target == .cron ? "install \(directory)/\(CronTable.fileName) in your crontab" : "run: \(scripts)"
         let next =
             noPush
-            ? "push the graph (\(pushCommand(namespace: namespace))), then run: \(scripts)"
-            : "then run: \(scripts)"
+            ? "push the graph (\(pushCommand(namespace: namespace))), then \(run)"
+            : "then \(run)"
         return """
             Planned \(Format.count(plan.graph.count, "job")) on \(Format.count(hosts, "host")) \
             (\(Format.count(plan.slots.count, "slot"))), \
@@ -202,6 +251,7 @@ struct PlanCommand: AsyncParsableCommand {
 }
 
 extension Planner.Strategy: ExpressibleByArgument {}
+extension PlanTarget: ExpressibleByArgument {}
 
 /// Pushing the planned graph, as `clustmake push` does (``PushCommand``).
 private struct GraphPush {

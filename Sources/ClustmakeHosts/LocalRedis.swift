@@ -100,17 +100,12 @@ public struct LocalRedis: Sendable {
         stateDirectory: String = LocalRedis.defaultStateDirectory, redisServer: String? = nil,
         idleStop: IdleStop = .never
     ) throws(HostsError) {
-        var base = stateDirectory
-        if !base.hasPrefix("/") {
-            var buffer = [CChar](repeating: 0, count: 4096)
-            guard getcwd(&buffer, buffer.count) != nil else {
-                throw HostsError(
-                    .stateDirectory, "cannot read the working directory", cause: ProcessRunner.errorText())
-            }
-            let cwd = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            base = (cwd == "/" ? "" : cwd) + "/" + stateDirectory
+        let base: String
+        do {
+            base = try FileSystem.absolute(stateDirectory)
+        } catch {
+            throw HostsError(.stateDirectory, "cannot read the working directory", cause: error.cause)
         }
-        while base.count > 1 && base.hasSuffix("/") { base.removeLast() }
         directory = base + "/redis"
         passwordFile = directory + "/password"
         configFile = directory + "/redis.conf"

@@ -7,6 +7,7 @@ import ClustmakePlanner
 /// plan/
 ///   hosts/<host>.sh   one script per host of the cluster (mode 0755)
 ///   run-all.sh        starts every host script and waits for them (mode 0755)
+///   crontab.txt       with --target cron: the crontab entry that runs run-all.sh (``CronTable``)
 ///   plan.json         the plan for programs
 ///   summary.txt       the plan for people
 ///   .clustmake-plan   marks the directory as one clustmake may replace
@@ -37,7 +38,7 @@ public struct PlanDirectory: Sendable {
     public typealias Written = WrittenDirectory
 
     /// The files of `writer`'s plan directory, in the order they are listed in ``Written/files``: one script per
-    /// host (`hosts/<host>.sh`, mode 0755), `run-all.sh` (0755), `plan.json`, `summary.txt` and the marker (0644).
+    /// host (`hosts/<host>.sh`, mode 0755), `run-all.sh` (0755), `crontab.txt` for a plan for cron, `plan.json`, `summary.txt` and the marker (0644).
     /// Each file's bytes are rendered when it is written, `plan.json` in chunks (a million jobs never sit in
     /// memory as one document).
     /// - Parameter writer: The rendered plan.
@@ -51,6 +52,9 @@ public struct PlanDirectory: Sendable {
                 })
         }
         files.append(DirectoryFile(path: "run-all.sh", mode: 0o755) { emit in try emit(writer.runAllScript()) })
+        if let crontab = writer.crontab() {
+            files.append(DirectoryFile(path: CronTable.fileName, mode: 0o644, bytes: crontab))
+        }
         files.append(
             DirectoryFile(path: "plan.json", mode: 0o644) { emit in
                 try PlanJSON.write(writer) { (chunk) throws(any Error) in try emit(chunk) }

@@ -18,6 +18,10 @@ enum PlanJSON {
         json.beginObject()
         json.key("format")
         json.string(format)
+        if writer.target != .local {
+            json.key("target")
+            json.string(writer.target.rawValue)
+        }
         json.key("namespace")
         json.string(settings.namespace)
         json.key("graph_hash")

@@ -20,6 +20,10 @@ public struct ScriptWriter: Sendable {
     public let clusterHash: String
     /// The command every host script runs before its jobs to start redis if it does not run (``ScriptOptions``).
     public let redisStart: [String]?
+    /// The crontab entry of a plan for cron (``ScriptOptions/cron``), or `nil`.
+    public let cron: CronTable?
+    /// What the plan is for: ``PlanTarget/cron`` with a crontab entry, else ``PlanTarget/local``.
+    public var target: PlanTarget { cron == nil ? .local : .cron }
     /// For each host, the indices in `plan.slots` of its slots, by instance.
     let hostSlots: [[Int]]
 
@@ -42,6 +46,7 @@ public struct ScriptWriter: Sendable {
         self.plan = plan
         self.settings = settings
         self.redisStart = options.redisStart
+        self.cron = options.cron
         self.templates = templates
         self.graphHash = plan.graph.fingerprint
         self.clusterHash = plan.cluster.fingerprint
@@ -142,6 +147,11 @@ public struct ScriptWriter: Sendable {
             "hosts": hosts, "hostCount": hosts.count, "jobCount": plan.graph.count,
         ].merging(commonContext) { first, _ in first }
         return Array(templates.render(ScriptTemplates.runAllFile, context).utf8)
+    }
+
+    /// `crontab.txt` (``CronTable``), or `nil` when the plan is not for cron.
+    public func crontab() -> [UInt8]? {
+        cron.map { Array($0.text(namespace: settings.namespace).utf8) }
     }
 
     /// The variables every template sees.

@@ -46,6 +46,23 @@ public enum FileSystem {
         }
     }
 
+    /// `path` made absolute against the working directory (not resolving `..` or symbolic links), without
+    /// trailing slashes.
+    /// - Throws: ``Failure`` when the working directory cannot be read.
+    public static func absolute(_ path: String) throws(Failure) -> String {
+        var result = path
+        if !path.hasPrefix("/") {
+            var buffer = [CChar](repeating: 0, count: 4096)
+            guard getcwd(&buffer, buffer.count) != nil else {
+                throw Failure(operation: "read the working directory", path: ".", errno: errno)
+            }
+            let cwd = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            result = (cwd == "/" ? "" : cwd) + "/" + path
+        }
+        while result.count > 1 && result.hasSuffix("/") { result.removeLast() }
+        return result
+    }
+
     /// The names in directory `path`, without `.` and `..`, sorted.
     public static func entries(of path: String) throws(Failure) -> [String] {
         guard let directory = opendir(path) else { throw Failure(operation: "list", path: path, errno: errno) }
