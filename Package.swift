@@ -155,7 +155,9 @@ let package = Package(
                 "ClustmakeRedis", "ClustmakeTestSupport", "ClustmakeStore", "ClustmakeModel",
                 "ClustmakeHosts", "ClustmakeJSON", "ClustmakeSystem",
             ]),
-        .testTarget(name: "ClustmakeHandoffTests", dependencies: ["ClustmakeTestSupport"]),
+        .testTarget(
+            name: "ClustmakeHandoffTests",
+            dependencies: ["ClustmakeTestSupport", "ClustmakeStore", "ClustmakeModel", "ClustmakeRedis"]),
         .testTarget(name: "ClustmakeArchitectureTests"),
         .testTarget(name: "ClustmakeSystemTests", dependencies: ["ClustmakeSystem", "ClustmakeModel"]),
         .testTarget(

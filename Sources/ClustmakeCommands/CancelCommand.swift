@@ -1,6 +1,8 @@
 import ArgumentParser
 import ClustmakeDispatch
 import ClustmakeModel
+import ClustmakeStore
+import ClustmakeSystem
 
 #if canImport(Glibc)
     import Glibc
@@ -15,7 +17,9 @@ struct CancelCommand: AsyncParsableCommand {
         discussion: """
             Sends SIGTERM to the run of the namespace (found by its pid file in the run directory) and waits for it \
             to end. Without --namespace, stops the last run started in this directory if it is going on, else the \
-            only run going on. Run the same 'clustmake run' again to resume.
+            only run going on. Run the same 'clustmake run' again to resume. A namespace handed off with \
+            'clustmake submit' (redis records it) is taken back first: its crontab block is removed, its at job \
+            removed with atrm (docs/handoff.md).
             """)
 
     @Option(
@@ -27,10 +31,22 @@ struct CancelCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("How long to wait for the run to end, in seconds.", valueName: "seconds"))
     var timeout = 60.0
 
+    /// Where the hand-off record of `--namespace` is read (``RedisResolver``; the embedded redis when it was ever
+    /// started here).
+    @OptionGroup(title: "Redis") var redis: RedisOptions
+
     func run() async throws {
         let directory: RunDirectory
         do { directory = try RunDirectory() } catch { throw CommandFailure(status: 1, error.message) }
         let runs = Self.runningRuns(in: directory)
+        if let namespace {
+            let running = runs.contains { $0.namespace == namespace }
+            do {
+                if try await undoHandOff(namespace: namespace) && !running { return }
+            } catch  where running {
+                // redis is not where this run's hand-off would be: stop the run as before.
+            }
+        }
         let chosen: (namespace: String, pid: pid_t)
         if let namespace {
             guard let found = runs.first(where: { $0.namespace == namespace }) else {
@@ -66,6 +82,48 @@ struct CancelCommand: AsyncParsableCommand {
                 status: 1, "the run of '\(chosen.namespace)' (pid \(chosen.pid)) did not end within \(Int(timeout)) s")
         }
         print("clustmake: cancelled the run of namespace '\(chosen.namespace)' (pid \(chosen.pid))")
+    }
+
+    /// Takes back the hand-off of `namespace` (``HandOff``): removes its crontab block, then the record.
+    /// - Returns: Whether there was one.
+    private func undoHandOff(namespace: String) async throws -> Bool {
+        let endpoint = try await CollectorOptions.endpoint(redis: redis, cluster: nil)
+        let handOff: HandOff?
+        do {
+            handOff = try await DedicatedThread.run { () throws(StoreError) -> HandOff? in
+                try JobStore(endpoint: endpoint, namespace: namespace).handOff()
+            }
+        } catch {
+            // A namespace redis does not know was never handed off: cancel as before.
+            if error.code == .unknownNamespace { return false }
+            throw CommandFailure(status: 1, PushCommand.message(error, namespace: namespace))
+        }
+        guard let handOff else { return false }
+        switch handOff.target {
+        case .cron:
+            let removed = try await CronHandOff.remove(namespace: namespace)
+            let block = CronHandOff.block(namespace: namespace)
+            print(
+                removed
+                    ? "clustmake: removed the crontab block '\(block.begin)' of namespace '\(namespace)'"
+                    : "clustmake: the crontab held no block '\(block.begin)' of namespace '\(namespace)' any more")
+        case .at:
+            for number in handOff.ids {
+                let removed = try await AtHandOff.remove(number)
+                print(
+                    removed
+                        ? "clustmake: removed at job \(number) of namespace '\(namespace)'"
+                        : "clustmake: at job \(number) of namespace '\(namespace)' is no longer queued (it ran, or "
+                            + "runs now)")
+            }
+        case .slurm, .slurmJobs:
+            throw CommandFailure(
+                status: 1,
+                "namespace '\(namespace)' was handed off to \(handOff.target.rawValue), which this clustmake cannot "
+                    + "take back")
+        }
+        try await SubmitCommand.withStore(endpoint, namespace) { store throws(StoreError) in try store.clearHandOff() }
+        return true
     }
 
     /// The runs with a pid file whose process is alive.

@@ -8,7 +8,8 @@ public struct ClustmakeCommand: AsyncParsableCommand {
         abstract: "Plan a job graph onto a cluster and write per-host launch scripts to review and run.",
         version: ClustmakeVersion.current,
         subcommands: [
-            PlanCommand.self, PushCommand.self, RunCommand.self, CancelCommand.self, RunsCommand.self,
+            PlanCommand.self, PushCommand.self, RunCommand.self, SubmitCommand.self, CancelCommand.self,
+            RunsCommand.self,
             StatusCommand.self,
             StatsCommand.self, ResultsCommand.self, LogsCommand.self, ReportCommand.self, HostsCommand.self,
             RedisCommand.self,

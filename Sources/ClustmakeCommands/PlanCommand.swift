@@ -67,7 +67,8 @@ struct PlanCommand: AsyncParsableCommand {
     @Option(
         help: ArgumentHelp(
             "What the plan is for: local (run the scripts yourself) or cron (also write crontab.txt, the crontab "
-                + "entry that runs the plan on --schedule). See docs/handoff.md.", valueName: "target"))
+                + "entry that runs the plan on --schedule, for clustmake submit). See docs/handoff.md.",
+            valueName: "target"))
     var target: PlanTarget = .local
 
     @Option(
@@ -170,10 +171,7 @@ struct PlanCommand: AsyncParsableCommand {
         do { directory = try FileSystem.absolute(output) } catch {
             throw ScriptError(.io, "cannot \(error.operation)", file: output, cause: error.cause)
         }
-        let programs = ([WorkerLocation.clustmake()] + cluster.hosts.filter(\.isLocal).map(\.worker))
-            .compactMap { $0 }.filter { $0.hasPrefix("/") }.compactMap { path in
-                path.lastIndex(of: "/").map { String(path[..<$0]) }
-            }.map { $0.isEmpty ? "/" : $0 }
+        let programs = WorkerLocation.programDirectories(workers: cluster.hosts.filter(\.isLocal).map(\.worker))
         return try CronTable(schedule: schedule, planDirectory: directory, programDirectories: programs)
     }
 
@@ -232,7 +230,8 @@ struct PlanCommand: AsyncParsableCommand {
         let directory = written.path
         let scripts = ShellQuote.join(["sh", directory + "/run-all.sh"])
         let run =
-            target == .cron ? "install \(directory)/\(CronTable.fileName) in your crontab" : "run: \(scripts)"
+            target == .cron
+            ? "hand it to cron: \(ShellQuote.join(["clustmake", "submit", directory]))" : "run: \(scripts)"
         let next =
             noPush
             ? "push the graph (\(pushCommand(namespace: namespace))), then \(run)"

@@ -12,6 +12,14 @@ enum WorkerLocation {
         return access(String(candidate), X_OK) == 0 ? String(candidate) : "compmake"
     }
 
+    /// The directories of this `clustmake` and of the given workers (those given by absolute path): what a plan run
+    /// by cron or at puts first on its `PATH`.
+    static func programDirectories(workers: [String]) -> [String] {
+        ([clustmake()] + workers).compactMap { $0 }.filter { $0.hasPrefix("/") }.compactMap { path in
+            path.lastIndex(of: "/").map { $0 == path.startIndex ? "/" : String(path[..<$0]) }
+        }
+    }
+
     /// The absolute path of the running `clustmake`, or `nil` when the system does not say.
     static func clustmake() -> String? {
         var buffer = [CChar](repeating: 0, count: 4096)

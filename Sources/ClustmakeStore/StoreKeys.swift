@@ -32,6 +32,8 @@ struct StoreKeys: Sendable {
     var hosts: String { prefix + "hosts" }
     /// STRING: the plan `clustmake run` last ran the namespace with (plan.json, format `clustmake-plan/1`).
     var plan: String { prefix + "plan" }
+    /// HASH, optional: where `clustmake submit` handed the plan off (``ClustmakeModel/HandOff``).
+    var handOff: String { prefix + "handoff" }
 
     /// HASH: one job's definition.
     func job(_ id: String) -> String { prefix + "job:" + id }

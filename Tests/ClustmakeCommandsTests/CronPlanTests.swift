@@ -22,7 +22,7 @@ import Testing
             entries.first
                 == """
                 */10 2-4 * * sun PATH=/\(tools):/usr/local/bin:/usr/bin:/bin /usr/bin/flock -n -E 75 \
-                \(plan)/cron.lock /bin/sh \(plan)/run-all.sh >>\(plan)/cron.log 2>&1 || [ $? -ne 75 ] || \
+                \(plan)/run.lock /bin/sh \(plan)/run-all.sh >>\(plan)/cron.log 2>&1 || [ $? -ne 75 ] || \
                 echo 'clustmake: not started: the run started earlier still goes on' >>\(plan)/cron.log
                 """)
         let json = try JSONValue.parse(Array(try Data(contentsOf: URL(fileURLWithPath: plan + "/plan.json"))))

@@ -53,7 +53,7 @@ import Testing
     func lint() throws {
         let directory = try TemporaryDirectory()
         let table = try Self.hostileTable(in: directory.path)
-        #expect(table.searchPath == ["/opt/my tools/bin", "/usr/bin", "/usr/local/bin", "/bin"])
+        #expect(table.run.searchPath == ["/opt/my tools/bin", "/usr/bin", "/usr/local/bin", "/bin"])
         #expect(table.entry.hasPrefix("*/5 * * * * PATH='/opt/my tools/bin:/usr/bin:/usr/local/bin:/bin' "))
         #expect(table.entry.contains("50\\% plan") && !table.command.contains("\\%"))
         // What cron hands to /bin/sh -c: each \% back to %, nothing cut at a bare %.
@@ -74,12 +74,12 @@ import Testing
         try directory.write("echo \"ran with PATH=$PATH\"\n", to: "o'brien's 50% plan/run-all.sh")
         let first = try Shell.run(["/bin/sh", "-c", table.command])
         #expect(first.status == 0, "\(first.stderr)")
-        let log = table.path(CronTable.logName)
+        let log = table.run.path(CronTable.logName)
         #expect(
             try String(contentsOfFile: log, encoding: .utf8)
-                == "ran with PATH=\(table.searchPath.joined(separator: ":"))\n")
+                == "ran with PATH=\(table.run.searchPath.joined(separator: ":"))\n")
         // A run that still goes on holds the lock: this process holds it here, as flock would.
-        let descriptor = open(table.path(CronTable.lockName), O_RDWR)
+        let descriptor = open(table.run.path(GuardedRun.lockName), O_RDWR)
         #expect(descriptor >= 0)
         defer { close(descriptor) }
         #expect(flock(descriptor, LOCK_EX | LOCK_NB) == 0)
@@ -87,7 +87,7 @@ import Testing
         #expect(second.status == 0, "\(second.stderr)")
         #expect(
             try String(contentsOfFile: log, encoding: .utf8)
-                == "ran with PATH=\(table.searchPath.joined(separator: ":"))\n"
+                == "ran with PATH=\(table.run.searchPath.joined(separator: ":"))\n"
                 + "clustmake: not started: the run started earlier still goes on\n")
     }
 

@@ -1,0 +1,212 @@
+import ArgumentParser
+import ClustmakeJSON
+import ClustmakeModel
+import ClustmakeRedis
+import ClustmakeScripts
+import ClustmakeStore
+import ClustmakeSystem
+
+/// `clustmake submit`: hand a plan directory to a site's own tooling and record the hand-off in redis, where
+/// `status` shows it and `cancel` undoes it. One function per target (``CronHandOff``).
+struct SubmitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "submit",
+        abstract: "Hand a plan directory to cron or at, and record the hand-off in redis.",
+        discussion: """
+            --to cron installs DIR/crontab.txt (clustmake plan --target cron --schedule …) into your crontab between \
+            the marker lines '# BEGIN clustmake NS' and '# END clustmake NS': the rest of the crontab is kept as it \
+            is, and submitting again replaces only that block. --to at queues DIR/run-all.sh with at (at --time, \
+            default now), from an environment that holds nothing of yours but HOME, LOGNAME, USER and LANG. The \
+            target defaults to the one the plan was made for. clustmake status shows the hand-off; clustmake \
+            cancel --namespace NS undoes it. See docs/handoff.md.
+            """)
+
+    /// Where a plan can be handed to by this command.
+    enum Destination: String, CaseIterable, ExpressibleByArgument {
+        case cron
+        case at
+    }
+
+    @Argument(help: ArgumentHelp("The plan directory clustmake plan wrote.", valueName: "plan-dir"))
+    var planDirectory: String
+
+    @Option(
+        help: ArgumentHelp(
+            "Where to hand the plan: cron or at (default: what the plan was made for).", valueName: "target"))
+    var to: Destination?
+
+    @Option(
+        help: ArgumentHelp(
+            "With --to at: when the run starts, in at(1)'s words (default now): 'now + 2 hours', 23:30, 'noon "
+                + "tomorrow'.", valueName: "time"))
+    var time: String?
+
+    /// The redis of the plan's workers, where the hand-off is recorded (``RedisResolver``, as for `plan`).
+    @OptionGroup(title: "Redis") var redis: RedisOptions
+
+    func run() async throws {
+        let plan = try PlanFile(directory: planDirectory)
+        let timeWords = try checkedTime()
+        guard let destination = to ?? Destination(rawValue: plan.target.rawValue) else {
+            throw InputError(
+                .invalidValue, "the plan was made for \(plan.target.rawValue), which is run by hand (sh run-all.sh).",
+                fix: "Give --to at, or plan for cron (clustmake plan JOBS --target cron --schedule \"MIN HOUR DOM MON "
+                    + "DOW\").", file: plan.path)
+        }
+        let target = try await RedisResolver(redis).resolve(embedded: .start)
+        guard target.address.description == plan.redis else {
+            throw InputError(
+                .invalidValue,
+                "the plan's workers use redis at \(plan.redis), but this command would record the hand-off at "
+                    + "\(target.address).",
+                fix:
+                    "Run clustmake submit in the directory you planned in, or give the --redis the plan was made with.",
+                file: plan.path)
+        }
+        let namespace = plan.namespace
+        let endpoint = target.endpoint
+        let earlier = try await Self.withStore(endpoint, namespace) { store throws(StoreError) in try store.handOff() }
+        if destination == .at, let earlier {
+            throw CommandFailure(
+                status: 1,
+                "namespace '\(namespace)' is already handed off to \(earlier.target.rawValue) "
+                    + "(\(Self.describe(earlier))); undo it first: clustmake cancel --namespace \(namespace)")
+        }
+        switch destination {
+        case .at:
+            let job = try await AtHandOff.submit(plan, time: timeWords ?? ["now"])
+            let record = HandOff(
+                target: .at, submitted: UTCTime.now(), planDirectory: plan.directory, ids: [job.number])
+            do {
+                try await Self.withStore(endpoint, namespace) { store throws(StoreError) in
+                    try store.recordHandOff(record)
+                }
+            } catch {
+                _ = try? await AtHandOff.remove(job.number)
+                throw error
+            }
+            print(
+                "clustmake: queued at job \(job.number) for \(job.when): it runs \(plan.directory)/run-all.sh, output "
+                    + "in \(plan.directory)/\(AtHandOff.logName). Undo: clustmake cancel --namespace \(namespace)")
+        case .cron:
+            if let earlier, earlier.target != .cron {
+                throw CommandFailure(
+                    status: 1,
+                    "namespace '\(namespace)' is already handed off to \(earlier.target.rawValue) "
+                        + "(\(Self.describe(earlier))); undo it first: clustmake cancel --namespace \(namespace)")
+            }
+            let replaced = try await CronHandOff.install(planDirectory: plan.directory, namespace: namespace)
+            let record = HandOff(
+                target: .cron, submitted: UTCTime.now(), planDirectory: plan.directory, ids: [],
+                cronBlock: CronHandOff.label(namespace: namespace))
+            do {
+                try await Self.withStore(endpoint, namespace) { store throws(StoreError) in
+                    try store.recordHandOff(record)
+                }
+            } catch {
+                if !replaced { _ = try? await CronHandOff.remove(namespace: namespace) }
+                throw error
+            }
+            let block = CronHandOff.block(namespace: namespace)
+            print(
+                "clustmake: \(replaced ? "replaced" : "installed") the crontab block '\(block.begin)' … '\(block.end)' "
+                    + "from \(plan.directory)/\(CronTable.fileName); cron runs \(plan.directory)/run-all.sh, output "
+                    + "in \(plan.directory)/\(CronTable.logName). Undo: clustmake cancel --namespace \(namespace)")
+        }
+    }
+
+    /// `--time` as at's words, checked: only with `--to at`, no option-like word.
+    private func checkedTime() throws(InputError) -> [String]? {
+        guard let time else { return nil }
+        guard to == .at else {
+            throw InputError(
+                .invalidValue, "--time goes with --to at only.", fix: "Add --to at, or leave out --time.",
+                subject: "--time")
+        }
+        let words = time.split(whereSeparator: \.isWhitespace).map(String.init)
+        guard !words.isEmpty, !words.contains(where: { $0.hasPrefix("-") }) else {
+            throw InputError(
+                .invalidValue, "'\(time)' is not a time for at.",
+                fix: "Give a time at(1) reads: now, 'now + 2 hours', 23:30, 'noon tomorrow'.", subject: "--time")
+        }
+        return words
+    }
+
+    /// A hand-off in a few words: where, the ids, since when.
+    static func describe(_ handOff: HandOff) -> String {
+        var words: [String] = []
+        if let block = handOff.cronBlock { words.append("crontab block '\(block)'") }
+        if handOff.target == .at {
+            words.append("at job \(handOff.ids.joined(separator: ","))")
+        } else if !handOff.ids.isEmpty {
+            words.append("ids \(handOff.ids.joined(separator: ","))")
+        }
+        words.append("submitted \(handOff.submitted.iso8601)")
+        return words.joined(separator: ", ")
+    }
+
+    /// `body` with a store of namespace `namespace`, on a thread of its own; a store error as exit status 1.
+    static func withStore<T: Sendable>(
+        _ endpoint: RedisEndpoint, _ namespace: String, _ body: @escaping @Sendable (JobStore) throws(StoreError) -> T
+    ) async throws -> T {
+        do {
+            return try await DedicatedThread.run { () throws(StoreError) -> T in
+                try body(try JobStore(endpoint: endpoint, namespace: namespace))
+            }
+        } catch {
+            throw CommandFailure(status: 1, PushCommand.message(error, namespace: namespace))
+        }
+    }
+}
+
+/// What `submit` reads of a plan directory's plan.json: its namespace, its target and its redis.
+struct PlanFile {
+    /// The plan directory, absolute.
+    let directory: String
+    /// plan.json's path.
+    let path: String
+    let namespace: String
+    let target: PlanTarget
+    /// The redis of the job lines (plan.json's `redis`).
+    let redis: String
+    /// The directories of this `clustmake` and of the local hosts' workers: the start of a `PATH` for cron or at.
+    let programDirectories: [String]
+
+    /// Reads `DIR/plan.json`.
+    /// - Throws: ``InputError`` naming the file: unreadable, not clustmake-plan/1, an unknown target.
+    init(directory: String) throws(InputError) {
+        do {
+            self.directory = try FileSystem.absolute(directory)
+        } catch {
+            throw InputError(.io, "cannot \(error.operation)", file: directory, cause: error.cause)
+        }
+        path = self.directory + "/plan.json"
+        let value: JSONValue
+        do {
+            value = try JSONValue.parse(contentsOfFile: path)
+        } catch {
+            throw InputError(
+                .unreadable, "cannot read the plan: \(error.message)",
+                fix: "Give the directory clustmake plan wrote (it holds plan.json).", file: path)
+        }
+        let fix = "Write the plan again with clustmake plan."
+        guard value["format"]?.stringValue == "clustmake-plan/1" else {
+            throw InputError(.invalidValue, "not a clustmake-plan/1 file.", fix: fix, file: path)
+        }
+        guard let namespace = value["namespace"]?.stringValue, JobID.problem(with: namespace) == nil,
+            let redis = value["redis"]?.stringValue
+        else {
+            throw InputError(.invalidValue, "plan.json lacks a valid namespace or redis.", fix: fix, file: path)
+        }
+        let targetName = value["target"]?.stringValue ?? PlanTarget.local.rawValue
+        guard let target = PlanTarget(rawValue: targetName) else {
+            throw InputError(.invalidValue, "plan.json has the unknown target '\(targetName)'.", fix: fix, file: path)
+        }
+        let localWorkers = (value["hosts"]?.arrayValue ?? []).filter { $0["local"]?.boolValue == true }
+            .compactMap { $0["worker"]?.stringValue }
+        self.namespace = namespace
+        self.redis = redis
+        self.target = target
+        programDirectories = WorkerLocation.programDirectories(workers: localWorkers)
+    }
+}
