@@ -17,19 +17,7 @@ import Testing
         let store = try fixture.store()
         let record = try #require(try store.handOff())
         #expect(record.target == .at && record.ids.count == 1 && record.planDirectory == fixture.directory + "/plan")
-        try await TestWait.until("every job is done", timeout: .seconds(180)) { () throws(TestHarnessError) in
-            guard let states = try? store.states() else { return false }
-            return states.count == 4 && states.values.allSatisfy { $0 == .done }
-        }
-        for job in try store.graph().jobs {
-            let attempts = try store.attempts(of: job.id)
-            #expect(attempts.count == 1 && attempts[0].state == .succeeded, "\(job.id): \(attempts.map(\.state))")
-            let start = try #require(attempts.first?.fields["start_seq"].flatMap(Int.init))
-            for dep in job.deps {
-                let done = try store.status(of: dep).fields["done_seq"].flatMap(Int.init)
-                #expect(done.map { $0 < start } == true, "\(job.id) started before \(dep) was done")
-            }
-        }
+        try await fixture.expectEveryJobDoneOnceAfterItsDependencies(timeout: .seconds(180))
         // The job leaves atq once run-all.sh has ended; then status says so and cancel clears the record.
         let number = record.ids[0]
         try await TestWait.until("at job \(number) has left atq", timeout: .seconds(60)) {

@@ -72,23 +72,9 @@ import Testing
         try await TestWait.forFile(
             log, endingWith: "clustmake: not started: the run started earlier still goes on",
             timeout: .seconds(240))
-        let store = try fixture.store()
-        try await TestWait.until("every job is done", timeout: .seconds(240)) { () throws(TestHarnessError) in
-            guard let states = try? store.states() else { return false }
-            return states.count == 4 && states.values.allSatisfy { $0 == .done }
-        }
+        try await fixture.expectEveryJobDoneOnceAfterItsDependencies(timeout: .seconds(240))
         let cancelled = try fixture.clustmake(["cancel", "--namespace", fixture.namespace, "--redis", fixture.redisURL])
         #expect(cancelled.status == 0, "\(cancelled.output)")
-        let graph = try store.graph()
-        for job in graph.jobs {
-            let attempts = try store.attempts(of: job.id)
-            #expect(attempts.count == 1 && attempts[0].state == .succeeded, "\(job.id): \(attempts.map(\.state))")
-            let start = try #require(attempts.first?.fields["start_seq"].flatMap(Int.init))
-            for dep in job.deps {
-                let done = try store.status(of: dep).fields["done_seq"].flatMap(Int.init)
-                #expect(done.map { $0 < start } == true, "\(job.id) started before \(dep) was done")
-            }
-        }
         let text = try String(contentsOfFile: log, encoding: .utf8)
         #expect(text.components(separatedBy: "not started").count >= 2, "\(text)")
         #expect(cron.daemonPid != nil, "cron ran throughout")
@@ -164,5 +150,24 @@ final class HandOffFixture {
 
     func store() throws -> JobStore {
         try JobStore(connection: try redis.connect(), namespace: namespace)
+    }
+
+    /// Waits until every job of the namespace is done, then checks in redis that each was done by exactly one
+    /// attempt, started after its dependencies were done (redis's own sequence numbers).
+    func expectEveryJobDoneOnceAfterItsDependencies(timeout: Duration) async throws {
+        let store = try store()
+        try await TestWait.until("every job is done", timeout: timeout) { () throws(TestHarnessError) in
+            guard let states = try? store.states() else { return false }
+            return states.count == 4 && states.values.allSatisfy { $0 == .done }
+        }
+        for job in try store.graph().jobs {
+            let attempts = try store.attempts(of: job.id)
+            #expect(attempts.count == 1 && attempts[0].state == .succeeded, "\(job.id): \(attempts.map(\.state))")
+            let start = try #require(attempts.first?.fields["start_seq"].flatMap(Int.init))
+            for dep in job.deps {
+                let done = try store.status(of: dep).fields["done_seq"].flatMap(Int.init)
+                #expect(done.map { $0 < start } == true, "\(job.id) started before \(dep) was done")
+            }
+        }
     }
 }
