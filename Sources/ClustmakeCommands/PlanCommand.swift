@@ -113,10 +113,11 @@ struct PlanCommand: AsyncParsableCommand {
         timer.done("planned", ["plan.makespan": "\(plan.makespan)", "plan.lower_bound": "\(plan.lowerBound)"])
         let options = ScriptOptions(
             namespace: namespace, redis: target.address, more: jobLines.more, waitSeconds: jobLines.waitSeconds,
-            passwordFile: target.embeddedPasswordFile, redisStart: Self.redisStart(target),
-            cron: try cronSchedule.map { try cronTable($0, cluster: cluster) })
+            passwordFile: target.embeddedPasswordFile, redisStart: Self.redisStart(target))
         let scriptTemplates = try templates.map(ScriptTemplates.init(overridingWith:)) ?? .builtIn
-        let writer = try ScriptWriter(plan: plan, options: options, templates: scriptTemplates)
+        let writer = try ScriptWriter(
+            plan: plan, options: options, templates: scriptTemplates,
+            cron: try cronSchedule.map { try cronTable($0, cluster: cluster) })
         timer.done("checked the script settings")
         if print {
             Swift.print(PlanTable(plan: plan).text, terminator: "")

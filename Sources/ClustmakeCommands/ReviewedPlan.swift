@@ -17,14 +17,7 @@ struct ReviewedPlan {
     ///   cluster (the fingerprints differ).
     init(directory: String, graph: JobGraph, cluster: Cluster) throws(InputError) {
         let path = directory + "/plan.json"
-        let value: JSONValue
-        do {
-            value = try JSONValue.parse(contentsOfFile: path)
-        } catch {
-            throw InputError(
-                .unreadable, "cannot read the plan: \(error.message)",
-                fix: "Give the directory `clustmake plan` wrote (it holds plan.json).", file: path)
-        }
+        let value = try PlanFile.document(at: path)
         func bad(_ what: String) -> InputError {
             InputError(.invalidValue, what, fix: "Write the plan again with `clustmake plan`.", file: path)
         }

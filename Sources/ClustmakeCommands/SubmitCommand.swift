@@ -172,6 +172,18 @@ struct PlanFile {
     /// The directories of this `clustmake` and of the local hosts' workers: the start of a `PATH` for cron or at.
     let programDirectories: [String]
 
+    /// A plan directory's plan.json, parsed (for `submit` and `run --plan`).
+    /// - Throws: ``InputError`` naming the file when it cannot be read or is not JSON.
+    static func document(at path: String) throws(InputError) -> JSONValue {
+        do {
+            return try JSONValue.parse(contentsOfFile: path)
+        } catch {
+            throw InputError(
+                .unreadable, "cannot read the plan: \(error.message)",
+                fix: "Give the directory clustmake plan wrote (it holds plan.json).", file: path)
+        }
+    }
+
     /// Reads `DIR/plan.json`.
     /// - Throws: ``InputError`` naming the file: unreadable, not clustmake-plan/1, an unknown target.
     init(directory: String) throws(InputError) {
@@ -181,14 +193,7 @@ struct PlanFile {
             throw InputError(.io, "cannot \(error.operation)", file: directory, cause: error.cause)
         }
         path = self.directory + "/plan.json"
-        let value: JSONValue
-        do {
-            value = try JSONValue.parse(contentsOfFile: path)
-        } catch {
-            throw InputError(
-                .unreadable, "cannot read the plan: \(error.message)",
-                fix: "Give the directory clustmake plan wrote (it holds plan.json).", file: path)
-        }
+        let value = try Self.document(at: path)
         let fix = "Write the plan again with clustmake plan."
         guard value["format"]?.stringValue == "clustmake-plan/1" else {
             throw InputError(.invalidValue, "not a clustmake-plan/1 file.", fix: fix, file: path)

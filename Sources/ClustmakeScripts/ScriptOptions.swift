@@ -19,8 +19,6 @@ public struct ScriptOptions: Sendable, Hashable {
     /// The command that starts the redis when it does not run (`clustmake redis start --state-dir DIR` for the
     /// embedded redis), run by every host script before its jobs; `nil` for a redis the user runs.
     public var redisStart: [String]?
-    /// The crontab entry of a plan for cron (`--target cron`), or `nil` for any other target.
-    public var cron: CronTable?
 
     /// The namespace when neither the options nor the graph give one.
     public static let defaultNamespace = "default"
@@ -29,8 +27,7 @@ public struct ScriptOptions: Sendable, Hashable {
 
     public init(
         namespace: String? = nil, redis: RedisAddress? = nil, more: Bool = false,
-        waitSeconds: Int = ScriptOptions.defaultWaitSeconds, passwordFile: String? = nil, redisStart: [String]? = nil,
-        cron: CronTable? = nil
+        waitSeconds: Int = ScriptOptions.defaultWaitSeconds, passwordFile: String? = nil, redisStart: [String]? = nil
     ) {
         self.namespace = namespace
         self.redis = redis
@@ -38,7 +35,6 @@ public struct ScriptOptions: Sendable, Hashable {
         self.waitSeconds = waitSeconds
         self.passwordFile = passwordFile
         self.redisStart = redisStart
-        self.cron = cron
     }
 
     /// The options with the plan's defaults filled in, checked.

@@ -20,7 +20,7 @@ public struct ScriptWriter: Sendable {
     public let clusterHash: String
     /// The command every host script runs before its jobs to start redis if it does not run (``ScriptOptions``).
     public let redisStart: [String]?
-    /// The crontab entry of a plan for cron (``ScriptOptions/cron``), or `nil`.
+    /// The crontab entry of a plan for cron (`crontab.txt`), or `nil`.
     public let cron: CronTable?
     /// What the plan is for: ``PlanTarget/cron`` with a crontab entry, else ``PlanTarget/local``.
     public var target: PlanTarget { cron == nil ? .local : .cron }
@@ -32,12 +32,14 @@ public struct ScriptWriter: Sendable {
     ///   - plan: The plan to render.
     ///   - options: Namespace, redis address, `more` and `wait`; unset values come from the plan.
     ///   - templates: The templates (the built-in ones by default).
+    ///   - cron: The crontab entry of a plan for cron (`--target cron`), or `nil` for any other target.
     /// - Throws: ``ScriptError``: a host nickname that cannot name a file (or is used twice), a host setting with
     ///   a control character or a leading `-` where ssh would read an option, a redis address that cannot be
     ///   used, an invalid namespace, or an inconsistent plan.
-    public init(plan: Plan, options: ScriptOptions = ScriptOptions(), templates: ScriptTemplates = .builtIn)
-        throws(ScriptError)
-    {
+    public init(
+        plan: Plan, options: ScriptOptions = ScriptOptions(), templates: ScriptTemplates = .builtIn,
+        cron: CronTable? = nil
+    ) throws(ScriptError) {
         let settings = try options.settings(for: plan)
         try Self.validate(plan, settings: settings)
         for word in options.redisStart ?? [] {
@@ -46,7 +48,7 @@ public struct ScriptWriter: Sendable {
         self.plan = plan
         self.settings = settings
         self.redisStart = options.redisStart
-        self.cron = options.cron
+        self.cron = cron
         self.templates = templates
         self.graphHash = plan.graph.fingerprint
         self.clusterHash = plan.cluster.fingerprint
