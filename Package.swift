@@ -157,7 +157,7 @@ let package = Package(
             ]),
         .testTarget(
             name: "ClustmakeHandoffTests",
-            dependencies: ["ClustmakeTestSupport", "ClustmakeStore", "ClustmakeModel"]),
+            dependencies: ["ClustmakeTestSupport", "ClustmakeStore", "ClustmakeModel", "ClustmakeRedis"]),
         .testTarget(name: "ClustmakeArchitectureTests"),
         .testTarget(name: "ClustmakeSystemTests", dependencies: ["ClustmakeSystem", "ClustmakeModel"]),
         .testTarget(

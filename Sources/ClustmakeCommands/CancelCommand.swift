@@ -18,9 +18,10 @@ struct CancelCommand: AsyncParsableCommand {
         discussion: """
             Sends SIGTERM to the run of the namespace (found by its pid file in the run directory) and waits for it \
             to end. Without --namespace, stops the last run started in this directory if it is going on, else the \
-            only run going on. Run the same 'clustmake run' again to resume. A namespace handed to SLURM with \
-            clustmake submit (and no run of it going on here) is cancelled with one scancel of its recorded jobs; \
-            its workers record their jobs interrupted (docs/handoff.md).
+            only run going on. Run the same 'clustmake run' again to resume. A namespace handed off with \
+            'clustmake submit' (redis records it) is taken back first: one scancel of its SLURM jobs (whose \
+            workers record their jobs interrupted), its crontab block removed, its at job removed with atrm \
+            (docs/handoff.md).
             """)
 
     @Option(
@@ -32,6 +33,8 @@ struct CancelCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("How long to wait for the run to end, in seconds.", valueName: "seconds"))
     var timeout = 60.0
 
+    /// Where the hand-off record of the namespace is read (``RedisResolver``; the embedded redis when it was ever
+    /// started here).
     @OptionGroup(title: "Redis") var redis: RedisOptions
 
     @Option(
@@ -43,11 +46,15 @@ struct CancelCommand: AsyncParsableCommand {
         let directory: RunDirectory
         do { directory = try RunDirectory() } catch { throw CommandFailure(status: 1, error.message) }
         let runs = Self.runningRuns(in: directory)
-        // A handed-off namespace: named, or the last run started here, when no run of it goes on on this machine.
-        if let handed = namespace ?? LastRun().namespace(), !runs.contains(where: { $0.namespace == handed }),
-            try await cancelHandOff(namespace: handed)
-        {
-            return
+        // A handed-off namespace (named, or the last run started here) is taken back first; when no run of it
+        // goes on on this machine, that is all.
+        if let handed = namespace ?? LastRun().namespace() {
+            let running = runs.contains { $0.namespace == handed }
+            do {
+                if try await undoHandOff(namespace: handed) && !running { return }
+            } catch where running {
+                // redis is not where this run's hand-off would be: stop the run as before.
+            }
         }
         let chosen: (namespace: String, pid: pid_t)
         if let namespace {
@@ -86,59 +93,72 @@ struct CancelCommand: AsyncParsableCommand {
         print("clustmake: cancelled the run of namespace '\(chosen.namespace)' (pid \(chosen.pid))")
     }
 
-    /// Undoes the hand-off of `namespace` recorded in redis, if there is one: one `scancel` of its SLURM jobs, then
-    /// waits (reading redis, not SLURM) until none of its jobs is in progress: the workers, stopped by SLURM's
-    /// SIGTERM, record them interrupted.
-    /// - Returns: Whether the namespace had a hand-off.
-    private func cancelHandOff(namespace: String) async throws -> Bool {
+    /// Takes back the hand-off of `namespace` (``HandOff``), then removes the record: one `scancel` of its SLURM
+    /// jobs, after which it waits (reading redis, not SLURM) until none of its jobs is in progress, for the workers,
+    /// stopped by SLURM's SIGTERM, record them interrupted; its crontab block removed; its at job removed.
+    /// - Returns: Whether there was one.
+    private func undoHandOff(namespace: String) async throws -> Bool {
         let endpoint = try await CollectorOptions.endpoint(redis: redis, cluster: cluster)
         let handOff: HandOff?
         do {
             handOff = try await DedicatedThread.run { () throws(StoreError) -> HandOff? in
-                let store = try JobStore(endpoint: endpoint, namespace: namespace)
-                return try store.schemaVersion() == nil ? nil : try store.handOff()
+                try JobStore(endpoint: endpoint, namespace: namespace).handOff()
             }
-        } catch  where error.code == .unreachable {
-            // No redis here: nothing was handed off from it, and the run pid files say the rest.
-            return false
         } catch {
-            throw CollectorOptions.failure(error)
+            // A namespace redis does not know, or no redis here: nothing was handed off from it.
+            if error.code == .unknownNamespace || error.code == .unreachable { return false }
+            throw CommandFailure(status: 1, PushCommand.message(error, namespace: namespace))
         }
         guard let handOff else { return false }
-        guard handOff.target == .slurm || handOff.target == .slurmJobs else {
-            throw CommandFailure(
-                status: 1,
-                "namespace '\(namespace)' was handed to \(handOff.target.rawValue), which this cancel cannot undo")
-        }
-        do {
-            try await SlurmQueue().cancel(ids: handOff.ids)
-        } catch {
-            throw CommandFailure(status: 1, "\(error)")
-        }
-        let timeout = self.timeout
-        let running: Int
-        do {
-            running = try await DedicatedThread.run { () throws(StoreError) -> Int in
-                let store = try JobStore(endpoint: endpoint, namespace: namespace)
-                var waited = 0.0
-                while true {
-                    let count = try store.states().values.filter { $0 == .inProgress }.count
-                    if count == 0 || waited >= timeout { return count }
-                    blockingSleep(.milliseconds(200))
-                    waited += 0.2
-                }
+        switch handOff.target {
+        case .cron:
+            let removed = try await CronHandOff.remove(namespace: namespace)
+            let block = CronHandOff.block(namespace: namespace)
+            print(
+                removed
+                    ? "clustmake: removed the crontab block '\(block.begin)' of namespace '\(namespace)'"
+                    : "clustmake: the crontab held no block '\(block.begin)' of namespace '\(namespace)' any more")
+        case .at:
+            for number in handOff.ids {
+                let removed = try await AtHandOff.remove(number)
+                print(
+                    removed
+                        ? "clustmake: removed at job \(number) of namespace '\(namespace)'"
+                        : "clustmake: at job \(number) of namespace '\(namespace)' is no longer queued (it ran, or "
+                            + "runs now)")
             }
-        } catch {
-            throw CollectorOptions.failure(error)
+        case .slurm, .slurmJobs:
+            do {
+                try await SlurmQueue().cancel(ids: handOff.ids)
+            } catch {
+                throw CommandFailure(status: 1, "\(error)")
+            }
+            let timeout = self.timeout
+            let running: Int
+            do {
+                running = try await DedicatedThread.run { () throws(StoreError) -> Int in
+                    let store = try JobStore(endpoint: endpoint, namespace: namespace)
+                    var waited = 0.0
+                    while true {
+                        let count = try store.states().values.filter { $0 == .inProgress }.count
+                        if count == 0 || waited >= timeout { return count }
+                        blockingSleep(.milliseconds(200))
+                        waited += 0.2
+                    }
+                }
+            } catch {
+                throw CollectorOptions.failure(error)
+            }
+            let ids = handOff.ids.joined(separator: " ")
+            if running > 0 {
+                throw CommandFailure(
+                    status: 1,
+                    "cancelled SLURM job \(ids) of namespace '\(namespace)', but \(Format.count(running, "job")) still in "
+                        + "progress after \(Int(timeout)) s; their leases expire if their workers are gone")
+            }
+            print("clustmake: cancelled SLURM job \(ids) of namespace '\(namespace)'; no job of it is in progress")
         }
-        let ids = handOff.ids.joined(separator: " ")
-        if running > 0 {
-            throw CommandFailure(
-                status: 1,
-                "cancelled SLURM job \(ids) of namespace '\(namespace)', but \(Format.count(running, "job")) still in "
-                    + "progress after \(Int(timeout)) s; their leases expire if their workers are gone")
-        }
-        print("clustmake: cancelled SLURM job \(ids) of namespace '\(namespace)'; no job of it is in progress")
+        try await SubmitCommand.withStore(endpoint, namespace) { store throws(StoreError) in try store.clearHandOff() }
         return true
     }
 

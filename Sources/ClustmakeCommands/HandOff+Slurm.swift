@@ -130,21 +130,16 @@ extension HandOff {
         }
     }
 
-    /// The "handed off" line of `clustmake status`: target, when, ids and, for SLURM, the queue's state of each id
-    /// (one `squeue` call; a pending job's reason; `not in the queue` once it ended).
-    static func statusLine(_ handOff: HandOff) async throws -> String {
-        var line = "  handed off: \(handOff.target.rawValue) at \(handOff.submitted), plan \(handOff.planDirectory)"
-        guard handOff.target == .slurm || handOff.target == .slurmJobs else {
-            return line + (handOff.ids.isEmpty ? "" : ", ids \(handOff.ids.joined(separator: " "))") + "\n"
-        }
+    /// The queue's state of a SLURM hand-off's jobs, a line each (`  SLURM job 42: PENDING (Resources)`), from one
+    /// `squeue -j` call: what `clustmake status` shows under its "handed off" line.
+    static func queueLines(_ handOff: HandOff) async -> [String] {
         let entries: [SlurmQueue.Entry]
         do {
             entries = try await SlurmQueue().entries(ids: handOff.ids)
         } catch {
-            return line + "\n  SLURM jobs \(handOff.ids.joined(separator: " ")): the queue cannot be read: \(error)\n"
+            return ["  SLURM jobs \(handOff.ids.joined(separator: " ")): the queue cannot be read: \(error)"]
         }
-        line += "\n"
-        for id in handOff.ids {
+        return handOff.ids.map { id in
             let state: String
             if let entry = entries.first(where: { $0.id == id }) {
                 state =
@@ -153,8 +148,7 @@ extension HandOff {
             } else {
                 state = "not in the queue (ended)"
             }
-            line += "  SLURM job \(id): \(state)\n"
+            return "  SLURM job \(id): \(state)"
         }
-        return line
     }
 }

@@ -67,11 +67,20 @@ struct PlanCommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "What to write the plan for: local (host scripts and run-all.sh) or slurm (one SLURM job of the cluster "
-                + "file's slurm: nodes; submit it with clustmake submit).", valueName: "target"))
+            "What to write the plan for: local (host scripts and run-all.sh), slurm (one SLURM job of the "
+                + "cluster file's slurm: nodes) or cron (also crontab.txt, the crontab entry that runs the plan on "
+                + "--schedule); hand slurm and cron plans over with clustmake submit. See docs/handoff.md.",
+            valueName: "target"))
     var target: PlanTarget = .local
 
+    @Option(
+        help: ArgumentHelp(
+            "With --target cron: when cron runs the plan, as the five time fields of a crontab entry.",
+            valueName: "\"MIN HOUR DOM MON DOW\""))
+    var schedule: String?
+
     func run() async throws {
+        let cronSchedule = try checkedSchedule()
         var timer = StepTimer(logger: logging.logger(label: "clustmake.plan"))
         let (graph, source) = try graph.loadDescribed()
         var described: Logger.Metadata = [
@@ -114,7 +123,9 @@ struct PlanCommand: AsyncParsableCommand {
             redisStart: self.target == .slurm ? nil : Self.redisStart(target), redisUser: target.endpoint.username,
             target: self.target)
         let scriptTemplates = try templates.map(ScriptTemplates.init(overridingWith:)) ?? .builtIn
-        let writer = try ScriptWriter(plan: plan, options: options, templates: scriptTemplates)
+        let writer = try ScriptWriter(
+            plan: plan, options: options, templates: scriptTemplates,
+            cron: try cronSchedule.map { try cronTable($0, cluster: cluster) })
         timer.done("checked the script settings")
         if let limit = cluster.slurm?.timeLimit, plan.makespan > Double(limit) {
             let message =
@@ -148,6 +159,36 @@ struct PlanCommand: AsyncParsableCommand {
             timer.done("pushed the graph")
         }
         Swift.print(report(plan: plan, written: written, namespace: namespace, pushed: pushed), terminator: "")
+    }
+
+    /// The schedule of a plan for cron, checked; `nil` for any other target.
+    /// - Throws: ``InputError`` (exit 2): a bad schedule, `--target cron` without `--schedule`, or `--schedule`
+    ///   with another target.
+    private func checkedSchedule() throws(InputError) -> CronSchedule? {
+        switch (target, schedule) {
+        case (.cron, let text?): return try CronSchedule(parsing: text)
+        case (.cron, nil):
+            throw InputError(
+                .invalidValue, "--target cron needs --schedule: when cron runs the plan.",
+                fix: "Add --schedule \"MIN HOUR DOM MON DOW\", e.g. --schedule \"30 2 * * *\" for 02:30 every day.",
+                subject: "--target cron")
+        case (_, .some):
+            throw InputError(
+                .invalidValue, "--schedule goes with --target cron only, not --target \(target.rawValue).",
+                fix: "Add --target cron, or leave out --schedule.", subject: "--schedule")
+        case (_, nil): return nil
+        }
+    }
+
+    /// The crontab entry of a plan for cron: the plan directory's absolute path, and a `PATH` that finds this
+    /// `clustmake` and the local hosts' workers.
+    private func cronTable(_ schedule: CronSchedule, cluster: Cluster) throws(ScriptError) -> CronTable {
+        let directory: String
+        do { directory = try FileSystem.absolute(output) } catch {
+            throw ScriptError(.io, "cannot \(error.operation)", file: output, cause: error.cause)
+        }
+        let programs = WorkerLocation.programDirectories(workers: cluster.hosts.filter(\.isLocal).map(\.worker))
+        return try CronTable(schedule: schedule, planDirectory: directory, programDirectories: programs)
     }
 
     /// `clustmake redis start --state-dir DIR` for the embedded redis, with this `clustmake`'s absolute path (the
@@ -203,13 +244,18 @@ struct PlanCommand: AsyncParsableCommand {
         let hosts = plan.cluster.hosts.count
         let ratio = plan.lowerBound > 0 ? plan.makespan / plan.lowerBound : 1
         let directory = written.path
-        let scripts =
-            target == .slurm
-            ? ShellQuote.join(["clustmake", "submit", directory]) : ShellQuote.join(["sh", directory + "/run-all.sh"])
+        let submit = ShellQuote.join(
+            ["clustmake", "submit", directory] + (target == .slurm ? cluster.cluster.map { ["--cluster", $0] } ?? [] : []))
+        let run: String
+        switch target {
+        case .local: run = "run: \(ShellQuote.join(["sh", directory + "/run-all.sh"]))"
+        case .slurm: run = "run: \(submit)"
+        case .cron: run = "hand it to cron: \(submit)"
+        }
         let next =
             noPush
-            ? "push the graph (\(pushCommand(namespace: namespace))), then run: \(scripts)"
-            : "then run: \(scripts)"
+            ? "push the graph (\(pushCommand(namespace: namespace))), then \(run)"
+            : "then \(run)"
         return """
             Planned \(Format.count(plan.graph.count, "job")) on \(Format.count(hosts, "host")) \
             (\(Format.count(plan.slots.count, "slot"))), \

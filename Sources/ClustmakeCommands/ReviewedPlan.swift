@@ -17,7 +17,7 @@ struct ReviewedPlan {
     ///   cluster (the fingerprints differ).
     init(directory: String, graph: JobGraph, cluster: Cluster) throws(InputError) {
         let path = directory + "/plan.json"
-        let value = try PlanFile.document(path)
+        let value = try PlanFile.document(at: path)
         func bad(_ what: String) -> InputError {
             InputError(.invalidValue, what, fix: "Write the plan again with `clustmake plan`.", file: path)
         }

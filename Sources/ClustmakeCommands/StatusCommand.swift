@@ -65,9 +65,8 @@ struct StatusCommand: AsyncParsableCommand {
             let (status, handOff) = try await options.withStore { store throws(StoreError) in
                 (try Self.read(store, stderrLines: limit), try store.handOff())
             }
-            var text = json ? status.json() : Array(status.text(limit: self.limit).utf8)
-            if !json, let handOff { text += Array(try await HandOff.statusLine(handOff).utf8) }
-            try output.write(text)
+            try output.write(json ? status.json() : Array(status.text(limit: self.limit).utf8))
+            if !json, let handOff { try output.write(try await Self.handOffLine(handOff, namespace: status.namespace)) }
             try output.close()
             return
         }
@@ -114,6 +113,32 @@ struct StatusCommand: AsyncParsableCommand {
             if let message { throw CommandFailure(status: status, message) }
             throw ExitCode(status)
         }
+    }
+
+    /// `handed off: …`: where the plan went, when, and whether it is still there (the crontab block).
+    static func handOffLine(_ handOff: HandOff, namespace: String) async throws -> String {
+        var line =
+            "handed off: \(handOff.target.rawValue), \(SubmitCommand.describe(handOff)), plan \(handOff.planDirectory)"
+        if handOff.target == .at {
+            for number in handOff.ids {
+                if let queued = try await AtHandOff.queued(number) {
+                    line += "\n  atq: " + queued
+                } else {
+                    line += "\n  at job \(number) is no longer queued: it ran (see the jobs above) or was removed"
+                }
+            }
+        }
+        if handOff.target == .slurm || handOff.target == .slurmJobs {
+            line += "\n" + (await HandOff.queueLines(handOff)).joined(separator: "\n")
+        }
+        if handOff.target == .cron {
+            if let entries = try await CronHandOff.entries(namespace: namespace) {
+                line += "\n  in the crontab: " + entries.joined(separator: "\n  in the crontab: ")
+            } else {
+                line += "\n  the crontab holds no block of this namespace any more (removed by hand?)"
+            }
+        }
+        return line + "\n"
     }
 
     /// How a --watch loop ended.

@@ -34,6 +34,14 @@ enum WorkerLocation {
         return built >= siblingBuilt ? selfContained : sibling
     }
 
+    /// The directories of this `clustmake` and of the given workers (those given by absolute path): what a plan run
+    /// by cron or at puts first on its `PATH`.
+    static func programDirectories(workers: [String]) -> [String] {
+        ([clustmake()] + workers).compactMap { $0 }.filter { $0.hasPrefix("/") }.compactMap { path in
+            path.lastIndex(of: "/").map { $0 == path.startIndex ? "/" : String(path[..<$0]) }
+        }
+    }
+
     /// The absolute path of the running `clustmake`, or `nil` when the system does not say.
     static func clustmake() -> String? {
         var buffer = [CChar](repeating: 0, count: 4096)

@@ -6,23 +6,23 @@ import ClustmakeSystem
 #endif
 
 /// What a child process left behind: how it ended and what it wrote.
-struct ProcessResult: Sendable, Hashable {
+public struct ProcessResult: Sendable, Hashable {
     /// The exit status, when it exited.
-    var status: Int32?
+    public var status: Int32?
     /// The signal that ended it, when one did.
-    var signal: Int32?
+    public var signal: Int32?
     /// Standard output (at most ``ProcessRunner/outputLimit`` bytes, decoded as UTF-8 with repairs).
-    var stdout: String
+    public var stdout: String
     /// Standard error, likewise.
-    var stderr: String
+    public var stderr: String
     /// Whether it was stopped because it outlived its time.
-    var timedOut: Bool
+    public var timedOut: Bool
     /// From start to end.
-    var duration: Duration
+    public var duration: Duration
 }
 
 /// Where a child's standard input comes from.
-enum ProcessInput: Sendable {
+public enum ProcessInput: Sendable {
     /// `/dev/null`.
     case none
     /// These bytes, then end of file (a password line).
@@ -48,7 +48,7 @@ enum ProcessInput: Sendable {
 /// process groups signalled, output capped (``outputLimit``), a time limit.
 ///
 /// When the time is up the group gets `SIGTERM`, and `SIGKILL` half a second later if it is still there.
-enum ProcessRunner {
+public enum ProcessRunner {
     /// The most bytes of each output stream kept.
     static let outputLimit = 1 << 20
 
@@ -72,12 +72,15 @@ enum ProcessRunner {
     /// - Parameters:
     ///   - arguments: The program (looked up in `PATH` when it has no `/`) and its arguments.
     ///   - input: Its standard input.
+    ///   - environment: `NAME=value` entries, or `nil` for this process's environment.
+    ///   - workingDirectory: Its working directory, or `nil` for this process's.
     ///   - timeout: How long it may run.
     /// - Returns: How it ended and what it wrote.
     /// - Throws: ``HostsError`` (``HostsError/Code/process``) when it cannot be started, or when the calling task
     ///   was cancelled (the program was stopped and reaped).
-    static func run(
-        _ arguments: [String], input: ProcessInput = .none, timeout: Duration
+    public static func run(
+        _ arguments: [String], input: ProcessInput = .none, environment: [String]? = nil,
+        workingDirectory: String? = nil, timeout: Duration
     ) async throws(HostsError) -> ProcessResult {
         let program = arguments.first ?? ""
         let stdout = try memoryFile("stdout")
@@ -91,7 +94,8 @@ enum ProcessRunner {
         do {
             ending = try await Spawn.run(
                 arguments, standardInput: stdin >= 0 ? .descriptor(stdin) : .null,
-                standardOutput: .descriptor(stdout), standardError: .descriptor(stderr), timeout: timeout)
+                standardOutput: .descriptor(stdout), standardError: .descriptor(stderr), environment: environment,
+                workingDirectory: workingDirectory, timeout: timeout)
         } catch {
             throw HostsError(
                 .process, "cannot run \(program)",

@@ -7,6 +7,7 @@ import ClustmakePlanner
 /// plan/
 ///   hosts/<host>.sh   one script per host of the cluster (mode 0755)
 ///   run-all.sh        starts every host script and waits for them (mode 0755; not in a SLURM plan)
+///   crontab.txt       with --target cron: the crontab entry that runs run-all.sh (``CronTable``)
 ///   slurm/run.sbatch  a SLURM plan's batch job, one host script per node (mode 0755)
 ///   slurm/submit.sh   submits it and prints the job id (mode 0755)
 ///   plan.json         the plan for programs
@@ -39,7 +40,7 @@ public struct PlanDirectory: Sendable {
     public typealias Written = WrittenDirectory
 
     /// The files of `writer`'s plan directory, in the order they are listed in ``Written/files``: one script per
-    /// host (`hosts/<host>.sh`, mode 0755), `run-all.sh` (0755), `plan.json`, `summary.txt` and the marker (0644).
+    /// host (`hosts/<host>.sh`, mode 0755), `run-all.sh` (0755), `crontab.txt` for a plan for cron, `plan.json`, `summary.txt` and the marker (0644).
     /// Each file's bytes are rendered when it is written, `plan.json` in chunks (a million jobs never sit in
     /// memory as one document).
     /// - Parameter writer: The rendered plan.
@@ -61,6 +62,11 @@ public struct PlanDirectory: Sendable {
                 DirectoryFile(path: "slurm/run.sbatch", mode: 0o755) { emit in try emit(writer.runSbatchScript()) })
             files.append(
                 DirectoryFile(path: "slurm/submit.sh", mode: 0o755) { emit in try emit(writer.submitScript()) })
+        case .cron:
+            files.append(DirectoryFile(path: "run-all.sh", mode: 0o755) { emit in try emit(writer.runAllScript()) })
+            if let crontab = writer.crontab() {
+                files.append(DirectoryFile(path: CronTable.fileName, mode: 0o644, bytes: crontab))
+            }
         }
         files.append(
             DirectoryFile(path: "plan.json", mode: 0o644) { emit in

@@ -1,9 +1,12 @@
-/// What a plan directory is written for (`clustmake plan --target`), recorded in plan.json as `"target"` unless
-/// it is ``local``.
-public enum PlanTarget: String, Sendable, CaseIterable {
-    /// Host scripts and run-all.sh, run by hand, by `clustmake run --plan`, by cron or at (today's plans).
+/// What a plan directory is written for: which scripts it holds besides the host scripts, and what
+/// `clustmake submit` hands it to. plan.json records it as `"target"` when it is not ``local``.
+public enum PlanTarget: String, Sendable, Hashable, CaseIterable {
+    /// Host scripts and run-all.sh, run by hand (`sh run-all.sh`), by `clustmake run --plan`, or by any tool the
+    /// user points at the scripts.
     case local
     /// One SLURM job of the cluster's `slurm:` nodes (`slurm/run.sbatch`, `slurm/submit.sh`), one host script
     /// per node.
     case slurm
+    /// Run by cron: `crontab.txt` (``CronTable``), installed by `clustmake submit --to cron`.
+    case cron
 }

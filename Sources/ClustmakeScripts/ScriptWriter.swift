@@ -22,6 +22,8 @@ public struct ScriptWriter: Sendable {
     public let redisStart: [String]?
     /// What the plan is written for.
     public let target: PlanTarget
+    /// The crontab entry of a plan for cron (`crontab.txt`), or `nil`.
+    public let cron: CronTable?
     /// For each host, the indices in `plan.slots` of its slots, by instance.
     let hostSlots: [[Int]]
 
@@ -30,12 +32,14 @@ public struct ScriptWriter: Sendable {
     ///   - plan: The plan to render.
     ///   - options: Namespace, redis address, `more` and `wait`; unset values come from the plan.
     ///   - templates: The templates (the built-in ones by default).
+    ///   - cron: The crontab entry of a plan for cron (`--target cron`), or `nil` for any other target.
     /// - Throws: ``ScriptError``: a host nickname that cannot name a file (or is used twice), a host setting with
     ///   a control character or a leading `-` where ssh would read an option, a redis address that cannot be
     ///   used, an invalid namespace, or an inconsistent plan.
-    public init(plan: Plan, options: ScriptOptions = ScriptOptions(), templates: ScriptTemplates = .builtIn)
-        throws(ScriptError)
-    {
+    public init(
+        plan: Plan, options: ScriptOptions = ScriptOptions(), templates: ScriptTemplates = .builtIn,
+        cron: CronTable? = nil
+    ) throws(ScriptError) {
         let settings = try options.settings(for: plan)
         try Self.validate(plan, settings: settings)
         for word in options.redisStart ?? [] {
@@ -55,6 +59,7 @@ public struct ScriptWriter: Sendable {
         self.settings = settings
         self.redisStart = options.redisStart
         self.target = options.target
+        self.cron = cron
         self.templates = templates
         self.graphHash = plan.graph.fingerprint
         self.clusterHash = plan.cluster.fingerprint
@@ -156,6 +161,11 @@ public struct ScriptWriter: Sendable {
             "hosts": hosts, "hostCount": hosts.count, "jobCount": plan.graph.count,
         ].merging(commonContext) { first, _ in first }
         return Array(templates.render(ScriptTemplates.runAllFile, context).utf8)
+    }
+
+    /// `crontab.txt` (``CronTable``), or `nil` when the plan is not for cron.
+    public func crontab() -> [UInt8]? {
+        cron.map { Array($0.text(namespace: settings.namespace).utf8) }
     }
 
     /// The variables every template sees.

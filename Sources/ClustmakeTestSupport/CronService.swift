@@ -1,3 +1,4 @@
+public import ClustmakeModel
 import Foundation
 import Glibc
 import Synchronization
@@ -89,10 +90,12 @@ public final class CronService: Sendable {
         }
     }
 
+    /// The marker lines of block `id`: `# BEGIN clustmake test block ID` and `# END …`.
+    public static func block(_ id: String) -> CrontabBlock { CrontabBlock(label: "clustmake test block \(id)") }
     /// The marker line that opens block `id`.
-    public static func beginMarker(_ id: String) -> String { "# BEGIN clustmake test block \(id)" }
+    public static func beginMarker(_ id: String) -> String { block(id).begin }
     /// The marker line that closes block `id`.
-    public static func endMarker(_ id: String) -> String { "# END clustmake test block \(id)" }
+    public static func endMarker(_ id: String) -> String { block(id).end }
 
     /// Adds `lines` to the user's crontab between the markers of `id`, replacing that block if it is there;
     /// every other line stays as it was. The block is removed when the service goes away.
@@ -108,10 +111,11 @@ public final class CronService: Sendable {
                 .invalidArgument, "a crontab line may not hold a line break: \(bad.debugDescription)")
         }
         try Self.editing.withLock { (_: inout Void) throws(TestHarnessError) in
-            var kept = try Self.removing(id, from: try crontab())
-            if !kept.isEmpty && !kept.hasSuffix("\n") { kept += "\n" }
-            let block = [Self.beginMarker(id)] + lines + [Self.endMarker(id)]
-            try replaceCrontab(with: kept + block.joined(separator: "\n") + "\n")
+            let current = try crontab()
+            try replaceCrontab(
+                with: try Self.edited(id, current) { (text) throws(CrontabBlock.Problem) in
+                    try Self.block(id).replacing(in: text, with: lines)
+                })
         }
         _ = blocks.withLock { $0.insert(id) }
     }
@@ -124,39 +128,26 @@ public final class CronService: Sendable {
         try Self.validate(id: id)
         try Self.editing.withLock { (_: inout Void) throws(TestHarnessError) in
             let current = try crontab()
-            let kept = try Self.removing(id, from: current)
+            let kept = try Self.edited(id, current) { (text) throws(CrontabBlock.Problem) in
+                try Self.block(id).removing(from: text)
+            }
             if kept != current { try replaceCrontab(with: kept) }
         }
         _ = blocks.withLock { $0.remove(id) }
     }
 
-    /// `text` without the lines from block `id`'s begin marker to its end marker.
-    static func removing(_ id: String, from text: String) throws(TestHarnessError) -> String {
-        let begin = beginMarker(id)
-        let end = endMarker(id)
-        var kept: [Substring] = []
-        var inside = false
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            switch line {
-            case Substring(begin):
-                guard !inside else { throw unbalanced(id, text) }
-                inside = true
-            case Substring(end):
-                guard inside else { throw unbalanced(id, text) }
-                inside = false
-            default:
-                if !inside { kept.append(line) }
-            }
+    /// `edit(text)`, with an unbalanced or duplicated marker of block `id` as a ``TestHarnessError``.
+    private static func edited(
+        _ id: String, _ text: String, _ edit: (String) throws(CrontabBlock.Problem) -> String
+    ) throws(TestHarnessError) -> String {
+        do {
+            return try edit(text)
+        } catch {
+            throw TestHarnessError(
+                .invalidArgument,
+                "the crontab holds an unbalanced marker of block \(id) (\(error)): fix it by hand (crontab -e) "
+                    + "before the test writes it again", details: "--- the crontab ---\n" + text)
         }
-        guard !inside else { throw unbalanced(id, text) }
-        return kept.joined(separator: "\n")
-    }
-
-    private static func unbalanced(_ id: String, _ text: String) -> TestHarnessError {
-        TestHarnessError(
-            .invalidArgument,
-            "the crontab holds an unbalanced marker of block \(id): fix it by hand (crontab -e) before the test "
-                + "writes it again", details: "--- the crontab ---\n" + text)
     }
 
     private static func validate(id: String) throws(TestHarnessError) {

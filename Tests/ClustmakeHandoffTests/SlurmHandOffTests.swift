@@ -129,7 +129,7 @@ import Testing
             "status", "--namespace", fixture.namespace, "--cluster", fixture.clusterFile,
         ])
         #expect(status.succeeded, "\(status.stderr)")
-        #expect(status.output.contains("handed off: slurm at "), "\(status.output)")
+        #expect(status.output.contains("handed off: slurm, ids \(id), submitted "), "\(status.output)")
         #expect(status.output.contains("SLURM job \(id): PENDING (Resources)"), "\(status.output)")
         #expect(status.output.contains("not-started 2"), "\(status.output)")
         let cancel = try fixture.clustmake([

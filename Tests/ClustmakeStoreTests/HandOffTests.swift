@@ -1,47 +1,53 @@
 import ClustmakeModel
 import ClustmakeRedis
 import ClustmakeStore
-import ClustmakeTestSupport
 import Testing
 
-/// The hand-off record, `compmake:{NS}:handoff` (docs/redis-schema.md).
+/// The hand-off record (`compmake:{NS}:handoff`): written, read back, replaced, cleared, and distrusted.
 @Suite struct HandOffTests {
     @Test("a hand-off is recorded, read back, replaced whole and cleared")
     func roundTrip() throws {
-        let server = try RedisServer()
-        let store = try JobStore(connection: try server.connect(), namespace: "ho")
-        try store.push(try JobGraph(namespace: "ho", jobs: [Job(id: "a", command: .shell("true"))]), pushedBy: "test")
-        #expect(try store.handOff() == nil)
+        let fixture = try Fixture()
+        _ = try fixture.push([job("a")])
+        #expect(try fixture.store.handOff() == nil)
         let cron = HandOff(
-            target: .cron, submitted: UTCTime(secondsSince1970: 1_700_000_000.25), planDirectory: "/home/a/plan",
-            ids: [], cronBlock: "clustmake ho")
-        try store.recordHandOff(cron)
-        #expect(try store.handOff() == cron)
-        let slurm = HandOff(
-            target: .slurm, submitted: UTCTime(secondsSince1970: 1_700_000_100), planDirectory: "/home/a/plan",
-            ids: ["4242", "4243"])
-        try store.recordHandOff(slurm)
-        #expect(try store.handOff() == slurm, "the cron block of the earlier record is gone")
-        try store.clearHandOff()
-        #expect(try store.handOff() == nil)
+            target: .cron, submitted: UTCTime(secondsSince1970: 1_796_000_000.25), planDirectory: "/p/plan",
+            ids: [], cronBlock: "clustmake demo")
+        try fixture.store.recordHandOff(cron)
+        #expect(try fixture.store.handOff() == cron)
+        let at = HandOff(target: .at, submitted: cron.submitted, planDirectory: "/p/plan", ids: ["12"])
+        try fixture.store.recordHandOff(at)
+        #expect(try fixture.store.handOff() == at, "the cron block's field went with the earlier record")
+        try fixture.store.clearHandOff()
+        #expect(try fixture.store.handOff() == nil)
     }
 
     @Test(
-        "a record that does not decode is an error naming the key, never a crash",
+        "a record clustmake did not write is an error naming the key and the field",
         arguments: [
-            ["target", "pbs", "submitted", "2024-01-01T00:00:00.000Z", "plan", "/p", "ids", "[]"],
-            ["target", "slurm", "submitted", "yesterday", "plan", "/p", "ids", "[]"],
-            ["target", "slurm", "submitted", "2024-01-01T00:00:00.000Z", "plan", "", "ids", "[]"],
-            ["target", "slurm", "submitted", "2024-01-01T00:00:00.000Z", "plan", "/p", "ids", "[1, 2]"],
-            ["target", "slurm", "submitted", "2024-01-01T00:00:00.000Z", "plan", "/p", "ids", "{"],
+            ("target", "batch"), ("submitted", "yesterday"), ("plan", "relative/plan"), ("ids", "[1,2]"),
+            ("ids", "{"), ("cron_block", nil),
         ])
-    func corrupt(fields: [String]) throws {
-        let server = try RedisServer()
-        let connection = try server.connect()
-        let store = try JobStore(connection: connection, namespace: "ho")
-        try store.push(try JobGraph(namespace: "ho", jobs: [Job(id: "a", command: .shell("true"))]), pushedBy: "test")
-        _ = try connection.command(["HSET", "compmake:{ho}:handoff"] + fields.map { RedisArgument($0) })
-        let error = try #require(throws: StoreError.self) { try store.handOff() }
-        #expect(error.code == .corruptRecord && error.message.contains("compmake:{ho}:handoff"), "\(error)")
+    func distrusted(field: String, value: String?) throws {
+        let fixture = try Fixture()
+        _ = try fixture.push([job("a")])
+        try fixture.store.recordHandOff(
+            HandOff(
+                target: .cron, submitted: UTCTime(secondsSince1970: 1_796_000_000), planDirectory: "/p/plan",
+                ids: [], cronBlock: "clustmake demo"))
+        let redis = try fixture.redis()
+        let key = fixture.store.handOffKey
+        if let value {
+            _ = try redis.command(["HSET", RedisArgument(key), RedisArgument(field), RedisArgument(value)])
+        } else {
+            _ = try redis.command(["HDEL", RedisArgument(key), RedisArgument(field)])
+        }
+        #expect {
+            _ = try fixture.store.handOff()
+        } throws: { error in
+            guard let error = error as? StoreError else { return false }
+            return error.code == .corruptRecord && error.message.contains(key)
+                && error.message.contains("field '\(field)'")
+        }
     }
 }
