@@ -52,7 +52,7 @@ struct CancelCommand: AsyncParsableCommand {
             let running = runs.contains { $0.namespace == handed }
             do {
                 if try await undoHandOff(namespace: handed) && !running { return }
-            } catch where running {
+            } catch  where running {
                 // redis is not where this run's hand-off would be: stop the run as before.
             }
         }

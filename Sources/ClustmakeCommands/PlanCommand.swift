@@ -245,7 +245,8 @@ struct PlanCommand: AsyncParsableCommand {
         let ratio = plan.lowerBound > 0 ? plan.makespan / plan.lowerBound : 1
         let directory = written.path
         let submit = ShellQuote.join(
-            ["clustmake", "submit", directory] + (target == .slurm ? cluster.cluster.map { ["--cluster", $0] } ?? [] : []))
+            ["clustmake", "submit", directory]
+                + (target == .slurm ? cluster.cluster.map { ["--cluster", $0] } ?? [] : []))
         let run: String
         switch target {
         case .local: run = "run: \(ShellQuote.join(["sh", directory + "/run-all.sh"]))"

@@ -67,7 +67,7 @@ public struct ScriptOptions: Sendable, Hashable {
         }
         var redis = redis
         switch (target, plan.cluster.slurm) {
-        case (.local, .some):
+        case (.local, .some), (.cron, .some):
             throw ScriptError(
                 .invalidOption, "the cluster file describes a SLURM partition (a 'slurm:' section).",
                 fix: "Plan it with --target slurm, then submit the plan with clustmake submit.")
@@ -85,7 +85,7 @@ public struct ScriptOptions: Sendable, Hashable {
                     throw located
                 }
             }
-        case (.local, nil): break
+        case (.local, nil), (.cron, nil): break
         }
         if redis == nil, let url = plan.cluster.redis.url {
             do {

@@ -20,7 +20,8 @@ extension PlanCommandTests {
             ["plan", hello, "--cluster", cluster.path, "--target", "slurm", "--no-push"], in: directory)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("Planned 6 jobs on 2 hosts (4 slots)"), "\(result.stdout)")
-        #expect(result.stdout.hasSuffix("then run: clustmake submit plan --cluster \(cluster.path)\n"), "\(result.stdout)")
+        #expect(
+            result.stdout.hasSuffix("then run: clustmake submit plan --cluster \(cluster.path)\n"), "\(result.stdout)")
         #expect(
             result.stderr.contains("warning: the estimated makespan ")
                 && result.stderr.contains(
