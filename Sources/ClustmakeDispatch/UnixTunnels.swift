@@ -32,11 +32,7 @@ final class UnixTunnels {
     func prepare(host: Int, controlPath: String) -> String? {
         guard usesSockets(host) else { return nil }
         let target = hosts[host]
-        // After a probe, the master may still carry the forward (it would take a second one for done and leave
-        // the socket removed below unbound): cancel it first.
-        if let earlier = forwarded.removeValue(forKey: host) {
-            _ = run(master(target, earlier.controlPath, request: ["-O", "cancel", "-R", forward(earlier.socket)]))
-        }
+        let earlier = forwarded.removeValue(forKey: host)
         let name = TunnelSocket.name(namespace: namespace, host: target)
         let (status, output) = run(
             master(target, controlPath)
@@ -49,6 +45,11 @@ final class UnixTunnels {
             return "\(target.name): \(problem)"
         }
         let socket = TunnelSocket.path(directory: directory, namespace: namespace, host: target)
+        // A master that already carries the forward (this run's, before a probe; an earlier run's, adopted) would
+        // take the same forward again for done and leave the socket just removed unbound: cancel it first.
+        for old in Set([earlier.map { forward($0.socket) }, forward(socket)].compactMap { $0 }).sorted() {
+            _ = run(master(target, controlPath, request: ["-O", "cancel", "-R", old]))
+        }
         let (forwardStatus, forwardOutput) = run(
             master(target, controlPath, request: ["-O", "forward", "-R", forward(socket)]))
         guard forwardStatus.code == 0 else {

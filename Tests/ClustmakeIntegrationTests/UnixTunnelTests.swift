@@ -50,6 +50,49 @@ import Testing
         }
     }
 
+    @Test("a tunnel directory of another mode, or a symbolic link, takes its host out of the run with the reason")
+    func directoryChecks() throws {
+        let fixture = try RunFixture(hosts: 3)
+        let namespace = fixture.ns("checks")
+        let user = try #require(getpwnam(fixture.cluster.user)).pointee
+        func directory(_ host: String) throws -> String {
+            let directory = (Self.socket(fixture, host: host, namespace: namespace) as NSString)
+                .deletingLastPathComponent
+            let parent = (directory as NSString).deletingLastPathComponent
+            try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+            #expect(chown(parent, user.pw_uid, user.pw_gid) == 0 && chmod(parent, 0o700) == 0)
+            return directory
+        }
+        // h1: the directory is open to everyone; h2: a symbolic link to a directory of the user's; h3: a file is
+        // left where the socket goes (an earlier run's socket), which the run replaces.
+        let open = try directory("h1")
+        #expect(mkdir(open, 0o755) == 0 && chown(open, user.pw_uid, user.pw_gid) == 0 && chmod(open, 0o755) == 0)
+        let linked = try directory("h2")
+        let elsewhere = (linked as NSString).deletingLastPathComponent + "/elsewhere"
+        #expect(mkdir(elsewhere, 0o700) == 0 && chown(elsewhere, user.pw_uid, user.pw_gid) == 0)
+        #expect(symlink(elsewhere, linked) == 0)
+        let good = try directory("h3")
+        #expect(mkdir(good, 0o700) == 0 && chown(good, user.pw_uid, user.pw_gid) == 0)
+        let stale = Self.socket(fixture, host: "h3", namespace: namespace)
+        #expect(FileManager.default.createFile(atPath: stale, contents: Data("stale".utf8)))
+        let jobs = (1...6).map { "  - {id: j\($0), command: \"true\"}" }.joined(separator: "\n")
+        let graph = try fixture.graphFile("jobs:\n" + jobs + "\n")
+        let result = try fixture.run(
+            [
+                "run", graph, "--cluster", try fixture.clusterFile(processors: 2, tunnel: "unix"), "--redis",
+                fixture.redisURL, "--namespace", namespace,
+            ])
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr.suffix(3000))")
+        let said = result.stdout + result.stderr
+        #expect(said.contains("\(open) is not of mode 0700"), "\(said)")
+        #expect(said.contains("\(linked) is a symbolic link"), "\(said)")
+        let record = try RunRecord(store: try fixture.store("checks"))
+        record.expectEveryJobDoneOnce()
+        #expect(record.hostsUsed == ["h3"])
+        #expect(Self.inspect(stale) == nil, "the run's socket is removed at its end")
+        #expect(Self.inspect(open)?.mode == 0o755, "clustmake changes no directory it refuses")
+    }
+
     /// Runs one job on h1 that holds the run open until told to end; meanwhile checks h1's socket and its directory
     /// and lets `neighbour` try to read the store through the tunnel (`look`, given the socket's path). Returns
     /// what the neighbour got.
