@@ -271,7 +271,9 @@ def main():
         # A workflow as scaled sleeps: actual makespan against the plan's.
         workflow = os.path.join(ROOT, "..", "shared", "data", "workflows", args.workflow + ".json")
         plan_dir = os.path.join(cluster.dir, "plan")
-        run([clustmake, "plan", workflow, "--time-scale", str(args.time_scale), "--cluster", cfile, *redis_args,
+        # The plan (for its makespan) over tcp: a plan's scripts forward TCP ports only, whatever --tunnel says.
+        plan_cluster = cluster.cluster_file(compmake, args.slots, "tcp")
+        run([clustmake, "plan", workflow, "--time-scale", str(args.time_scale), "--cluster", plan_cluster, *redis_args,
              "-o", plan_dir], capture_output=True)
         plan = json.load(open(os.path.join(plan_dir, "plan.json")))
         seconds, result = timed([clustmake, "run", workflow, "--time-scale", str(args.time_scale), "--cluster", cfile,
