@@ -15,11 +15,16 @@ Builds 4 hosts as Linux network namespaces reached by ssh through `ProxyCommand 
    file, one slot per core, the private redis under .clustmake/ in a temporary directory, --bundle auto) against
    `xargs -P NPROC -n1 true` (the machine's limit) and GNU parallel `-j NPROC true`.
 
+With `--tunnel tcp` or `--tunnel unix` every host gets that `tunnel:` (docs/cluster.md). With `--tunnel compare`
+only the no-op jobs run, `--bundle off` (one ssh line per job), `--repeat` times (default 3) over each tunnel,
+alternating, and the median of each is printed with the ratio (docs/security.md, "tunnel: unix or tcp").
+
 Needs root (network namespaces), openssh-server, redis-server, GNU parallel (`apt-get install -y parallel`), and a
 release build: swift build -c release (or --build DIR for another build directory).
 
     sudo python3 bench/run-vs-parallel.py [--build .build/release] [--jobs 1000] [--workflow epigenomics-1000]
-        [--local-jobs 20000] [--worker PATH]
+        [--local-jobs 20000] [--worker PATH] [--tunnel tcp|unix]
+    sudo python3 bench/run-vs-parallel.py --tunnel compare [--repeat 3]
 
 The hosts run --worker (default: the self-contained worker of scripts/build-worker.sh when it is built and not
 older than the build's compmake, else the build's compmake); the embedded default picks its worker itself.
@@ -31,6 +36,7 @@ import os
 import pwd
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -89,6 +95,7 @@ KbdInteractiveAuthentication no
 UsePAM no
 StrictModes no
 AllowTcpForwarding yes
+AllowStreamLocalForwarding yes
 PermitListen any
 PermitTTY no
 MaxSessions 256
@@ -116,10 +123,10 @@ SetEnv HOME={work}
         with open(self.ssh_config, "w") as f:
             f.write("\n".join(config))
 
-    def cluster_file(self, worker, processors):
-        path = f"{self.dir}/cluster.yaml"
+    def cluster_file(self, worker, processors, tunnel="tcp"):
+        path = f"{self.dir}/cluster-{tunnel}.yaml"
         with open(path, "w") as f:
-            f.write("hosts:\n")
+            f.write(f"tunnel: {tunnel}\nhosts:\n")
             for h in self.hosts:
                 f.write(f'  {h}: {{host: {h}, processors: {processors}, ssh_config: "{self.ssh_config}", '
                         f'worker: "{worker}"}}\n')
@@ -139,16 +146,30 @@ SetEnv HOME={work}
 
 
 class Redis:
+    """A redis-server on loopback with a random password (remote hosts are refused one without, docs/security.md);
+    its config file, not its command line, holds the password."""
+
     def __init__(self, directory):
         s = socket.socket()
         s.bind(("127.0.0.1", 0))
         self.port = s.getsockname()[1]
         s.close()
-        self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", directory], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.password = os.urandom(16).hex()
+        config = os.path.join(directory, "redis.conf")
+        with open(config, "w") as f:
+            f.write(f"port {self.port}\nbind 127.0.0.1\nsave \"\"\nappendonly no\ndir {directory}\n"
+                    f"requirepass {self.password}\n")
+        os.chmod(config, 0o600)
+        password_file = os.path.join(directory, "redis-password")
+        with open(os.open(password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+            f.write(self.password + "\n")
+        # How every clustmake command of the bench names this redis; the password stays off command lines.
+        self.arguments = ["--redis", f"redis://127.0.0.1:{self.port}", "--redis-password-file", password_file]
+        self.proc = subprocess.Popen(["redis-server", config], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(100):
-            if subprocess.run(["redis-cli", "-p", str(self.port), "PING"], capture_output=True).returncode == 0:
+            ping = subprocess.run(["redis-cli", "-p", str(self.port), "PING"], capture_output=True, text=True,
+                                  env=dict(os.environ, REDISCLI_AUTH=self.password))
+            if ping.stdout.strip() == "PONG":
                 return
             time.sleep(0.05)
         raise SystemExit("redis-server did not start")
@@ -211,6 +232,30 @@ def local(clustmake, count):
         print(f"{label:64} {seconds:8.2f} {count / seconds:8.1f} {xargs_seconds / seconds:8.2f}x")
 
 
+def compare_tunnels(args, clustmake, worker, cluster, jobs, redis_args):
+    """The no-op jobs, one ssh line each, over tcp and unix tunnels alternately; the median of each."""
+    seconds = {"tcp": [], "unix": []}
+    for round_ in range(args.repeat):
+        for tunnel in ("tcp", "unix"):
+            cfile = cluster.cluster_file(worker, args.slots, tunnel)
+            ns = f"noop-{tunnel}-{round_}"
+            took, result = timed([clustmake, "run", jobs, "--cluster", cfile, *redis_args, "--namespace", ns,
+                                  "--bundle", "off", "--no-check", "--json"])
+            if result.returncode != 0:
+                print(result.stdout[-2000:], result.stderr[-2000:], file=sys.stderr)
+                raise SystemExit(f"the run over tunnel: {tunnel} failed with {result.returncode}")
+            seconds[tunnel].append(took)
+    print(f"\n{args.jobs} no-op jobs on {args.hosts} namespace hosts x {args.slots} slots, --bundle off, "
+          f"median of {args.repeat} (ssh through ProxyCommand sshd -i; every run includes connecting)")
+    print(f"{'tunnel':8} {'runs (s)':>30} {'median s':>9} {'jobs/s':>8}")
+    medians = {}
+    for tunnel in ("tcp", "unix"):
+        medians[tunnel] = statistics.median(seconds[tunnel])
+        runs = " ".join(f"{t:.2f}" for t in seconds[tunnel])
+        print(f"{tunnel:8} {runs:>30} {medians[tunnel]:9.2f} {args.jobs / medians[tunnel]:8.1f}")
+    print(f"unix / tcp throughput: {medians['tcp'] / medians['unix']:.2f}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--build", default=os.path.join(ROOT, ".build", "release"))
@@ -221,13 +266,15 @@ def main():
     parser.add_argument("--time-scale", type=float, default=0.001)
     parser.add_argument("--local-jobs", type=int, default=20000)
     parser.add_argument("--worker", help="the worker the hosts run")
+    parser.add_argument("--tunnel", choices=["tcp", "unix", "compare"], default="tcp")
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     clustmake = os.path.join(os.path.abspath(args.build), "clustmake")
     compmake = os.path.join(os.path.abspath(args.build), "compmake")
     for tool in (clustmake, compmake):
         if not os.access(tool, os.X_OK):
             raise SystemExit(f"{tool} is missing: build with swift build -c release (or give --build)")
-    if shutil.which("parallel") is None:
+    if shutil.which("parallel") is None and args.tunnel != "compare":
         raise SystemExit("GNU parallel is missing: apt-get install -y parallel")
     if os.getuid() != 0:
         raise SystemExit("run as root: the hosts are network namespaces")
@@ -236,22 +283,26 @@ def main():
     worker = args.worker or (static if os.access(static, os.X_OK) and os.stat(static).st_mtime >= os.stat(compmake).st_mtime
                              else compmake)
     print(f"hosts run the worker {worker}")
-    local(clustmake, args.local_jobs)
+    if args.tunnel != "compare":
+        local(clustmake, args.local_jobs)
 
     cluster = Cluster(args.hosts)
     redis = Redis(cluster.dir)
     try:
-        cfile = cluster.cluster_file(worker, args.slots)
         jobs = os.path.join(cluster.dir, "noop.json")
         with open(jobs, "w") as f:
             json.dump({"jobs": [{"id": f"n{i}", "command": "true", "cost": 0.001} for i in range(args.jobs)]}, f)
-        url = f"redis://127.0.0.1:{redis.port}"
+        redis_args = redis.arguments
+        if args.tunnel == "compare":
+            compare_tunnels(args, clustmake, worker, cluster, jobs, redis_args)
+            return
+        cfile = cluster.cluster_file(worker, args.slots, args.tunnel)
         rows = []
         traffic = []
         for label, bundle in (("clustmake run --bundle off", "off"), ("clustmake run --bundle auto", "auto")):
             ns = f"noop-{bundle}"
             redis.reset_stats()
-            seconds, result = timed([clustmake, "run", jobs, "--cluster", cfile, "--redis", url, "--namespace", ns,
+            seconds, result = timed([clustmake, "run", jobs, "--cluster", cfile, *redis_args, "--namespace", ns,
                                      "--bundle", bundle, "--no-check", "--json"])
             if result.returncode != 0:
                 print(result.stdout[-2000:], result.stderr[-2000:], file=sys.stderr)
@@ -292,11 +343,13 @@ def main():
         # A workflow as scaled sleeps: actual makespan against the plan's.
         workflow = os.path.join(ROOT, "..", "shared", "data", "workflows", args.workflow + ".json")
         plan_dir = os.path.join(cluster.dir, "plan")
-        run([clustmake, "plan", workflow, "--time-scale", str(args.time_scale), "--cluster", cfile, "--redis", url,
+        # The plan (for its makespan) over tcp: a plan's scripts forward TCP ports only, whatever --tunnel says.
+        plan_cluster = cluster.cluster_file(worker, args.slots, "tcp")
+        run([clustmake, "plan", workflow, "--time-scale", str(args.time_scale), "--cluster", plan_cluster, *redis_args,
              "-o", plan_dir], capture_output=True)
         plan = json.load(open(os.path.join(plan_dir, "plan.json")))
         seconds, result = timed([clustmake, "run", workflow, "--time-scale", str(args.time_scale), "--cluster", cfile,
-                                 "--redis", url, "--namespace", "wf", "--no-check", "--json"])
+                                 *redis_args, "--namespace", "wf", "--no-check", "--json"])
         if result.returncode != 0:
             print(result.stderr[-2000:], file=sys.stderr)
             raise SystemExit("the workflow run failed")

@@ -90,6 +90,14 @@ struct PlanCommand: AsyncParsableCommand {
         if !files.isEmpty { described["graph.files"] = "\(files.summary)" }
         timer.done("read the job graph", described)
         let cluster = try cluster.load(slurm: true)
+        // The scripts forward TCP ports only: a host with tunnel: unix is refused rather than given one.
+        if !print, let host = cluster.hosts.first(where: { !$0.isLocal && $0.tunnel == .unix }) {
+            throw InputError(
+                .invalidValue,
+                "it has tunnel: unix, which only clustmake run opens; a plan's scripts forward TCP ports.",
+                fix: "Run the graph with clustmake run, or give the host tunnel: tcp for its scripts.",
+                file: self.cluster.cluster, subject: "host '\(host.name)'")
+        }
         let namespace = self.graph.namespace(for: graph)
         let resolver = RedisResolver(redis, cluster: cluster.redis, clusterFile: self.cluster.cluster)
         // The same redis as `clustmake run`'s: the embedded one is started here when the graph is pushed, and only

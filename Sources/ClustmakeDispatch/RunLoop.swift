@@ -37,6 +37,8 @@ final class RunLoop {
     private let store: JobStore
     private var scheduler: Scheduler
     private let masters: MasterPool
+    /// The redis sockets of the hosts with `tunnel: unix`.
+    private let tunnels: UnixTunnels
     private let output: RunOutput
     private let clock: RunClock
     private var sessions: [Int: Session] = [:]
@@ -61,6 +63,9 @@ final class RunLoop {
         self.store = store
         self.scheduler = scheduler
         self.masters = masters
+        self.tunnels = UnixTunnels(
+            hosts: options.plan.cluster.hosts, namespace: options.settings.namespace, redis: options.settings.redis,
+            scratch: options.directory.path)
         self.output = output
         self.clock = clock
         self.token = "clustmake/\(getpid())/\(UInt32.random(in: 0...UInt32.max))"
@@ -81,6 +86,7 @@ final class RunLoop {
             _ = helper.wait()
             _ = helper.finishOutput()
         }
+        tunnels.removeSockets()
         masters.stopAll()
         output.clearProgress()
         let report = RunReport(
@@ -235,18 +241,34 @@ final class RunLoop {
         for event in events {
             switch event {
             case .connected(let host, let count):
+                if let failure = prepareTunnels(host) {
+                    hostFailures[host] = failure
+                    perform(scheduler.hostFailed(host, reason: failure, now: now))
+                    continue
+                }
                 output.event(.hostConnected(host: hostName(host), masters: count), elapsed: now)
                 perform(scheduler.connected(host, now: now))
             case .connectFailed(let host, let reason):
                 hostFailures[host] = reason
                 perform(scheduler.hostFailed(host, reason: reason, now: now))
-            case .probeEnded(let host, let failure):
+            case .probeEnded(let host, var failure):
+                if failure == nil { failure = prepareTunnels(host) }
                 if let failure { hostFailures[host] = failure }
                 perform(scheduler.probeEnded(host: host, succeeded: failure == nil, now: now))
             case .broke(let host, let reason):
                 perform(scheduler.hostFailed(host, reason: reason, now: now))
             }
         }
+    }
+
+    /// Prepares the socket of a host with `tunnel: unix` whose masters just came up, forwarded by its first master,
+    /// before any of its lines starts. Returns why the host cannot be used, or nil.
+    private func prepareTunnels(_ host: Int) -> String? {
+        guard tunnels.usesSockets(host) else { return nil }
+        guard let controlPath = masters.controlPath(host: host, instance: 0) else {
+            return "\(hostName(host)) has no ssh master"
+        }
+        return tunnels.prepare(host: host, controlPath: controlPath)
     }
 
     private func hostName(_ host: Int) -> String { plan.cluster.hosts[host].name }
@@ -265,12 +287,19 @@ final class RunLoop {
             return scheduler.dispatchEnded(
                 dispatch.id, outcomes: dispatch.jobs.map { _ in .hostLost(reason: reason) }, now: now)
         }
+        // A host with tunnel: unix never falls back to a TCP port.
+        let tunnelSocket = tunnels.socket(host: dispatch.host)
+        if tunnels.usesSockets(dispatch.host) && tunnelSocket == nil {
+            let reason = "its tunnel socket is not forwarded"
+            return scheduler.dispatchEnded(
+                dispatch.id, outcomes: dispatch.jobs.map { _ in .hostLost(reason: reason) }, now: now)
+        }
         // Every worker gets the redis password as the first line of its standard input: over the ssh session for
         // a remote one, over srun's for one on a node of a SLURM allocation, directly for a local one; never in its
         // environment or on its command line.
         let line = JobLine(
             plan: plan, jobs: dispatch.jobs, slot: dispatch.slot, settings: options.settings,
-            connectionOptions: connection, passwordOnStdin: passwordLine != nil)
+            connectionOptions: connection, passwordOnStdin: passwordLine != nil, tunnelSocket: tunnelSocket)
         let argv =
             options.allocation.map {
                 SrunLine(allocation: $0, node: host.name, namespace: options.settings.namespace, command: line.command)

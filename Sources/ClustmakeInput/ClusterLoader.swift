@@ -24,9 +24,9 @@ public struct ClusterLoader: Sendable {
     /// Keys a host (or a type) may set.
     static let hostKeys = [
         "host", "username", "processors", "type", "instance", "init", "test", "nice", "port", "ssh_config",
-        "ssh_options", "speed", "tunnel_port_base", "worker", "local",
+        "ssh_options", "speed", "tunnel_port_base", "worker", "local", "tunnel",
     ]
-    static let topKeys = ["hosts", "slurm", "types", "redis", "cluster_nice"]
+    static let topKeys = ["hosts", "slurm", "types", "redis", "cluster_nice", "tunnel"]
     static let redisKeys = ["url", "password_file"]
 
     /// Loads and validates the cluster file at `path`.
@@ -86,10 +86,14 @@ public struct ClusterLoader: Sendable {
         }
         // compmake's global nice level: the default of every host that sets none (nor does its type).
         let clusterNice = try top.integer("cluster_nice", in: -20...19)
+        // The tunnel of every host that neither it nor its type sets.
+        let clusterTunnel = try Self.tunnel(top)
         var hosts = [Host]()
         for name in names {
             hosts.append(
-                try decodeHost(name, hostsNode.member(name)!, types: types, clusterNice: clusterNice, file: file))
+                try decodeHost(
+                    name, hostsNode.member(name)!, types: types, clusterNice: clusterNice,
+                    clusterTunnel: clusterTunnel, file: file))
         }
         return Cluster(hosts: hosts, redis: redis)
     }
@@ -107,7 +111,8 @@ public struct ClusterLoader: Sendable {
     }
 
     private func decodeHost(
-        _ name: String, _ node: YAMLNode, types: [String: YAMLNode], clusterNice: Int?, file: String
+        _ name: String, _ node: YAMLNode, types: [String: YAMLNode], clusterNice: Int?, clusterTunnel: Host.Tunnel?,
+        file: String
     ) throws(InputError) -> Host {
         let subject = "host '\(Format.escaped(name, limit: 60))'"
         let own = try ObjectReader(
@@ -173,7 +178,22 @@ public struct ClusterLoader: Sendable {
         host.worker =
             try settings.nonEmptyString("worker", example: "worker: ~/.local/bin/compmake") ?? Host.defaultWorker
         host.isLocal = try settings.bool("local") ?? false
+        host.tunnel = try Self.tunnel(settings) ?? clusterTunnel ?? Host.defaultTunnel
         return host
+    }
+
+    /// The `tunnel:` of a host, a type or the file: `tcp` or `unix`.
+    private static func tunnel(_ reader: ObjectReader<YAMLNode>) throws(InputError) -> Host.Tunnel? {
+        let choices = Host.Tunnel.allCases.map(\.rawValue).joined(separator: " or ")
+        guard let text = try reader.string("tunnel", example: "tunnel: unix") else { return nil }
+        guard let tunnel = Host.Tunnel(rawValue: text) else {
+            throw reader.error(
+                .invalidValue, "'tunnel' must be \(choices).",
+                fix: "Write tunnel: unix (a socket only you can open on the host) or tunnel: tcp (a port on its "
+                    + "loopback, as compmake did).",
+                at: reader.node.member("tunnel"))
+        }
+        return tunnel
     }
 
     func check(

@@ -51,6 +51,8 @@ extension Cluster {
             hash.field(host.speed)
             hash.field(UInt64(host.sshOptions.count))
             for option in host.sshOptions { hash.field(option) }
+            // Only a setting other than compmake's, so that earlier fingerprints stay what they were.
+            if host.tunnel != .tcp { hash.field("tunnel=\(host.tunnel.rawValue)") }
         }
         hash.field(redis.url ?? "\u{0}")
         hash.field(redis.passwordFile ?? "\u{0}")

@@ -24,16 +24,26 @@ public struct Host: Sendable, Hashable {
     public var worker: String
     /// Jobs run on this machine directly, without ssh.
     public var isLocal: Bool
+    /// What the worker's end of a slot's reverse tunnel is on the host (`tunnel:` in the cluster file).
+    public var tunnel: Tunnel
+
+    /// The worker's end of a reverse tunnel: a TCP port on the host's loopback (compmake's), or a unix socket in
+    /// a directory only the user can enter (docs/security.md).
+    public enum Tunnel: String, Sendable, Hashable, CaseIterable {
+        case tcp
+        case unix
+    }
 
     public static let defaultNice = 10
     public static let defaultTunnelPortBase = 13000
     public static let defaultWorker = "compmake"
+    public static let defaultTunnel = Tunnel.tcp
 
     public init(
         name: String, address: String? = nil, username: String? = nil, processors: Int = 1,
         nice: Int = Host.defaultNice, port: Int? = nil, sshConfig: String? = nil, sshOptions: [String] = [],
         speed: Double = 1, tunnelPortBase: Int = Host.defaultTunnelPortBase, worker: String = Host.defaultWorker,
-        isLocal: Bool = false
+        isLocal: Bool = false, tunnel: Tunnel = Host.defaultTunnel
     ) {
         self.name = name
         self.address = address ?? name
@@ -47,6 +57,7 @@ public struct Host: Sendable, Hashable {
         self.tunnelPortBase = tunnelPortBase
         self.worker = worker
         self.isLocal = isLocal
+        self.tunnel = tunnel
     }
 
     /// `user@address`, or the address alone.

@@ -22,7 +22,9 @@ public import ClustmakePlanner
 /// worker one way only: the first line of the line's standard input (`--redis_password_stdin`), never its command
 /// line, its environment or a script's text (docs/security.md). A redis database other than 0
 /// is named in `--redis_host` (`redis://localhost:TUNNEL/N`, `redis://REDISHOST:REDISPORT/N`, `unix:/path?db=N`);
-/// with database 0 the line is compmake's.
+/// with database 0 the line is compmake's. On a host with `tunnel: unix` the line opens no tunnel: the host's ssh
+/// master forwards a unix socket for the whole run and the worker gets `--redis_host=unix:SOCKET`
+/// (``TunnelSocket``).
 ///
 /// The job's own command never appears (workers read it from redis), nor does any password. This is the only
 /// place that builds the line: the scripts and the executor both use it.
@@ -77,13 +79,20 @@ public struct JobLine: Sendable, Hashable {
     ///   - settings: The namespace, redis address, `more` and `wait` of the run.
     ///   - connectionOptions: More ssh options (ignored for a local host).
     ///   - passwordOnStdin: The redis password comes on standard input.
+    ///   - tunnelSocket: For a host with `tunnel: unix`, the socket its ssh master forwards to redis
+    ///     (``TunnelSocket``): the worker connects to it (`--redis_host=unix:SOCKET`) and the line opens no
+    ///     tunnel of its own.
     public init(
         jobIDs: [String], nice: Int, host: Host, instance: Int, settings: WorkerSettings,
-        connectionOptions: [String] = [], passwordOnStdin: Bool = false
+        connectionOptions: [String] = [], passwordOnStdin: Bool = false, tunnelSocket: String? = nil
     ) {
         let tunnelPort = host.tunnelPort(instance: instance)
-        // A local worker reaches redis directly; a remote one through its slot's tunnel.
-        let redisHost = host.isLocal ? settings.redis.description : settings.redis.tunnelEnd(port: tunnelPort)
+        // A local worker reaches redis directly; a remote one through its slot's tunnel or its master's socket.
+        let redisHost =
+            host.isLocal
+            ? settings.redis.description
+            : tunnelSocket.map { RedisAddress.unix(path: $0, database: settings.redis.database).description }
+                ?? settings.redis.tunnelEnd(port: tunnelPort)
         let command =
             [
                 "nice", "-n", String(nice), host.worker, "--hostname=\(host.name)", "--db=redis",
@@ -101,7 +110,8 @@ public struct JobLine: Sendable, Hashable {
         }
         var argv = Self.ssh(
             host, options: (passwordOnStdin ? Self.unattendedOptions : Self.batchOptions) + connectionOptions)
-        argv += [host.destination, "-R", "\(tunnelPort):\(settings.redis.tunnelTarget)"]
+        argv.append(host.destination)
+        if tunnelSocket == nil { argv += ["-R", "\(tunnelPort):\(settings.redis.tunnelTarget)"] }
         argv += command.map(ShellQuote.quote)
         self.argv = argv
     }
@@ -155,9 +165,10 @@ public struct JobLine: Sendable, Hashable {
     ///   - settings: The namespace, redis address, `more` and `wait` of the run.
     ///   - connectionOptions: More ssh options (``controlOptions(path:)``).
     ///   - passwordOnStdin: The redis password comes on standard input.
+    ///   - tunnelSocket: The socket the host's master forwards when it has `tunnel: unix`.
     public init(
         plan: Plan, jobs: [Int32], slot: Int, settings: WorkerSettings, connectionOptions: [String] = [],
-        passwordOnStdin: Bool = false
+        passwordOnStdin: Bool = false, tunnelSocket: String? = nil
     ) {
         let place = plan.slots[slot]
         let host = plan.cluster.hosts[place.host]
@@ -165,7 +176,7 @@ public struct JobLine: Sendable, Hashable {
         self.init(
             jobIDs: jobs.map { plan.graph.jobs[Int($0)].id }, nice: first.nice ?? host.nice, host: host,
             instance: place.instance, settings: settings, connectionOptions: connectionOptions,
-            passwordOnStdin: passwordOnStdin)
+            passwordOnStdin: passwordOnStdin, tunnelSocket: tunnelSocket)
     }
 
     /// Builds the line for job `job` of `plan`, on the slot the plan gives it.

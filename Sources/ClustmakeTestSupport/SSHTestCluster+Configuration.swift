@@ -222,7 +222,7 @@ extension SSHTestCluster {
     }
 
     /// One host's sshd: inetd mode (no listener, so no `ListenAddress`, `Port` or `PidFile` matter), public
-    /// keys of the test user only, TCP forwarding on for the reverse tunnels.
+    /// keys of the test user only, TCP and unix-socket forwarding on for the reverse tunnels.
     static func sshdConfiguration(_ layout: Layout, host: String) -> String {
         let work = layout.workDirectory(host)
         return """
@@ -243,7 +243,8 @@ extension SSHTestCluster {
             PermitListen any
             GatewayPorts no
             AllowAgentForwarding no
-            AllowStreamLocalForwarding no
+            # Unix-socket forwards, for hosts with tunnel: unix (OpenSSH's default).
+            AllowStreamLocalForwarding yes
             X11Forwarding no
             PermitTTY no
             PermitUserEnvironment no

@@ -115,7 +115,8 @@ import Testing
     static let otherPrograms: [String: String] = [
         "--check": "node", "--clustmake": "bench/planner-quality.py", "--slots": "bench/planner-quality.py",
         "--tight": "bench/planner-quality.py", "--check-heft": "bench/planner-quality.py",
-        "--runs": "bench/stats-scale.py", "--build": "bench/run-vs-parallel.py", "--password": "useradd",
+        "--runs": "bench/stats-scale.py", "--build": "bench/run-vs-parallel.py",
+        "--tunnel": "bench/run-vs-parallel.py", "--repeat": "bench/run-vs-parallel.py", "--password": "useradd",
         "--shell": "useradd", "--system": "useradd", "--create-home": "useradd", "--home-dir": "useradd",
         "--socket": "munged", "--foreground": "munged", "--key-file": "munged", "--pid-file": "munged",
         "--log-file": "munged", "--seed-file": "mungekey", "--ssh": "GNU parallel", "--relative": "srun",

@@ -68,6 +68,23 @@ import Testing
             ))
     }
 
+    @Test("a host with tunnel: unix is refused a plan's scripts (only run opens unix tunnels), nothing written")
+    func unixTunnelRefused() throws {
+        let directory = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cluster = directory.appendingPathComponent("cluster.yaml").path
+        try "hosts:\n  n1: {processors: 2, tunnel: unix}\n".write(toFile: cluster, atomically: true, encoding: .utf8)
+        let result = try CLI.run(
+            [
+                "plan", examples.appendingPathComponent("hello.yaml").path, "--cluster", cluster, "-o", "out",
+                "--redis", "redis://redisdb:6379/0", "--no-push", "--insecure-redis",
+            ], in: directory)
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.contains(cluster) && result.stderr.contains("host 'n1'"), "\(result.stderr)")
+        #expect(result.stderr.contains("tunnel: unix") && result.stderr.contains("clustmake run"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("out").path))
+    }
+
     @Test("the same inputs give byte-identical plans")
     func deterministic() throws {
         let directory = try CLI.temporaryDirectory()

@@ -218,4 +218,39 @@ import Testing
         let error = try #require(failure("cluster_nice: 30\nhosts: {n1: {}}\n"))
         #expect(error.code == .invalidValue && error.line == 1 && error.column == 15, "\(error)")
     }
+
+    @Test("tunnel: unix or tcp per host, from its type or the file's top level; tcp when nothing sets it")
+    func tunnel() throws {
+        let cluster = try load(
+            """
+            tunnel: unix
+            types:
+              old: {tunnel: tcp}
+            hosts:
+              n1: {}
+              n2: {tunnel: tcp}
+              n3: {type: old}
+            """)
+        #expect(cluster.hosts.map(\.tunnel) == [.unix, .tcp, .tcp])
+        let typed = try load("types: {default: {tunnel: unix}}\nhosts: {n1: {}, n2: {tunnel: tcp}}")
+        #expect(typed.hosts.map(\.tunnel) == [.unix, .tcp])
+        #expect(try load("hosts: {n1: {}}").hosts[0].tunnel == .tcp)
+        // A unix tunnel is part of the cluster's fingerprint; the fingerprint of a tcp cluster stays as it was.
+        #expect(typed.fingerprint != (try load("hosts: {n1: {}, n2: {tunnel: tcp}}")).fingerprint)
+        #expect(try load("hosts: {n1: {tunnel: tcp}}").fingerprint == (try load("hosts: {n1: {}}")).fingerprint)
+    }
+
+    @Test(
+        "a tunnel other than unix or tcp is refused where it is written, with the fix",
+        arguments: [
+            ("hosts:\n  n1: {tunnel: ssh}\n", 2, 16),
+            ("tunnel: socket\nhosts: {n1: {}}\n", 1, 9),
+            ("types:\n  default: {tunnel: 3}\nhosts: {n1: {}}\n", 2, 21),
+        ])
+    func badTunnel(text: String, line: Int, column: Int) throws {
+        let error = try #require(failure(text), "\(text)")
+        #expect(error.code == .invalidValue || error.code == .wrongType, "\(error)")
+        #expect(error.file == "cluster.yaml" && error.line == line && error.column == column, "\(error)")
+        #expect(error.fix?.contains("tunnel: unix") == true, "\(error)")
+    }
 }

@@ -18,16 +18,18 @@ import Testing
         return text
     }
 
-    @Test("a host killed in the middle: its jobs run on the other hosts, nothing runs twice, the run succeeds")
-    func killedHost() throws {
+    @Test(
+        "a host killed in the middle: its jobs run on the other hosts, nothing runs twice, the run succeeds",
+        arguments: ["tcp", "unix"])
+    func killedHost(tunnel: String) throws {
         let fixture = try RunFixture()
         let graph = try fixture.graphFile(Self.sleepers(30, seconds: 1))
         let run = try fixture.start(
             [
-                "run", graph, "--cluster", try fixture.clusterFile(), "--redis", fixture.redisURL, "--namespace",
-                fixture.ns("kill"),
+                "run", graph, "--cluster", try fixture.clusterFile(tunnel: tunnel), "--redis", fixture.redisURL,
+                "--namespace", fixture.ns("kill-\(tunnel)"),
             ])
-        let store = try fixture.store("kill")
+        let store = try fixture.store("kill-\(tunnel)")
         let started = try fixture.waitUntil(.seconds(30)) {
             let states = (try? store.states()) ?? [:]
             return states.keys.contains { id in
@@ -51,16 +53,18 @@ import Testing
         #expect(result.stderr.contains("host h2 answers again"), "\(result.stderr.suffix(3000))")
     }
 
-    @Test("the executor killed with SIGKILL: running it again adopts the running jobs and starts nothing twice")
-    func resumeAfterSIGKILL() throws {
+    @Test(
+        "the executor killed with SIGKILL: running it again adopts the running jobs and starts nothing twice",
+        arguments: ["tcp", "unix"])
+    func resumeAfterSIGKILL(tunnel: String) throws {
         let fixture = try RunFixture()
         let graph = try fixture.graphFile(Self.sleepers(9, seconds: 3))
         let arguments = [
-            "run", graph, "--cluster", try fixture.clusterFile(processors: 1), "--redis", fixture.redisURL,
-            "--namespace", fixture.ns("resume"),
+            "run", graph, "--cluster", try fixture.clusterFile(processors: 1, tunnel: tunnel), "--redis",
+            fixture.redisURL, "--namespace", fixture.ns("resume-\(tunnel)"),
         ]
         let first = try fixture.start(arguments)
-        let store = try fixture.store("resume")
+        let store = try fixture.store("resume-\(tunnel)")
         let midway = try fixture.waitUntil(.seconds(30)) {
             let states = (try? store.states()) ?? [:]
             return states.values.contains(.done) && states.values.contains(.inProgress)

@@ -68,9 +68,15 @@ final class RunFixture {
         ["--redis", "redis://127.0.0.1:\(redis.port)", "--redis-password-file", try passwordFile()]
     }
 
-    /// Writes a cluster file of the test hosts (ssh), `processors` slots each.
-    func clusterFile(processors: Int = 2) throws -> String {
-        try cluster.writeClusterFile(processors: processors, worker: worker)
+    /// Writes a cluster file of the test hosts (ssh), `processors` slots each, with a top-level `tunnel:` when
+    /// given.
+    func clusterFile(processors: Int = 2, tunnel: String? = nil) throws -> String {
+        let path = try cluster.writeClusterFile(processors: processors, worker: worker)
+        if let tunnel {
+            let text = cluster.clusterYAML(processors: processors, worker: worker) + "tunnel: \(tunnel)\n"
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        return path
     }
 
     /// Writes a job graph file.
@@ -78,6 +84,19 @@ final class RunFixture {
         let path = directory + "/" + name
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
+    }
+
+    /// A graph of one job, `hold`, for h1: it creates `started` in h1's work directory (which the job's user may
+    /// write to), then runs until `gate` exists there.
+    func holdGraph() throws -> (graph: String, started: String, gate: String) {
+        let started = cluster.workDirectory(of: "h1") + "/started"
+        let gate = cluster.workDirectory(of: "h1") + "/go"
+        let graph = try graphFile(
+            """
+            jobs:
+              - {id: hold, command: "touch \(started); while [ ! -e \(gate) ]; do sleep 0.05; done"}
+            """)
+        return (graph, started, gate)
     }
 
     /// Starts `clustmake ARGS` in a process group of its own.

@@ -11,14 +11,7 @@ import Testing
         redis: RedisServer.Options, extra: [String] = [], neighbour: SSHTestCluster.Neighbour
     ) async throws -> SSHTestCluster.CommandResult {
         let fixture = try RunFixture(hosts: 1, redis: redis)
-        // In h1's work directory, which the job's user may write to.
-        let started = fixture.cluster.workDirectory(of: "h1") + "/started"
-        let gate = fixture.cluster.workDirectory(of: "h1") + "/go"
-        let graph = try fixture.graphFile(
-            """
-            jobs:
-              - {id: hold, command: "touch \(started); while [ ! -e \(gate) ]; do sleep 0.05; done"}
-            """)
+        let (graph, started, gate) = try fixture.holdGraph()
         let run = try fixture.start(
             [
                 "run", graph, "--cluster", try fixture.clusterFile(processors: 1), "--redis", fixture.redisURL,

@@ -135,4 +135,35 @@ import Testing
         #expect(!text.contains("make prepare"))
         #expect(text.contains("-R 13000:redisdb:6379"))
     }
+
+    @Test("on a host with tunnel: unix the line opens no tunnel and the worker connects to its master's socket")
+    func unixTunnel() {
+        let host = Host(name: "n1", tunnel: .unix)
+        let socket = "/run/user/1000/clustmake/ns-n1.sock"
+        let line = JobLine(
+            jobIDs: ["j"], nice: 10, host: host, instance: 3, settings: WorkerSettings(namespace: "ns"),
+            tunnelSocket: socket)
+        #expect(
+            line.shellLine
+                == "ssh -n -o BatchMode=yes -o ExitOnForwardFailure=yes -o ConnectTimeout=10 n1 nice -n 10 compmake "
+                + "--hostname=n1 --db=redis --redis_host=unix:/run/user/1000/clustmake/ns-n1.sock "
+                + "--save_progress=False --slave ns make_single more=False wait=86400 j")
+        #expect(!line.argv.contains("-R"))
+        let database = JobLine(
+            jobIDs: ["j"], nice: 10, host: host, instance: 0,
+            settings: WorkerSettings(namespace: "ns", redis: .tcp(host: "db", port: 6379, database: 2)),
+            tunnelSocket: socket)
+        #expect(database.command.contains("--redis_host=unix:/run/user/1000/clustmake/ns-n1.sock?db=2"))
+        #expect(TunnelSocket.path(directory: "/d", namespace: "ns", host: host) == "/d/ns-n1.sock")
+    }
+
+    @Test("a tunnel directory that is relative, carries ':' or makes the socket path too long is refused")
+    func unixTunnelDirectoryProblems() {
+        let host = Host(name: "n1", tunnel: .unix)
+        #expect(TunnelSocket.problem(directory: "/home/alice/.cache/clustmake", namespace: "ns", host: host) == nil)
+        #expect(TunnelSocket.problem(directory: "home/clustmake", namespace: "ns", host: host) != nil)
+        #expect(TunnelSocket.problem(directory: "/a:b/clustmake", namespace: "ns", host: host) != nil)
+        let long = "/" + String(repeating: "d", count: 100)
+        #expect(TunnelSocket.problem(directory: long, namespace: "ns", host: host)?.contains("longer than 103") == true)
+    }
 }
