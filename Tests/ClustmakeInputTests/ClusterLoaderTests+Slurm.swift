@@ -38,7 +38,7 @@ extension ClusterLoaderTests {
     }
 
     @Test("a tunnel to the login host numbers its ports from tunnel_port, 13000 by default")
-    func tunnel() throws {
+    func slurmTunnel() throws {
         let plain = try load("slurm: {nodes: 2, redis: {tunnel: login1.hpc}}")
         #expect(plain.slurm?.redis == .tunnel(loginHost: "login1.hpc", portBase: 13000))
         let custom = try load("slurm: {nodes: 2, redis: {tunnel: login1, tunnel_port: 20000}}")
