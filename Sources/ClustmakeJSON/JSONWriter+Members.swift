@@ -1,11 +1,5 @@
 extension JSONWriter {
-    /// A member whose value is a string.
-    public mutating func member(_ name: String, _ value: String) {
-        key(name)
-        string(value)
-    }
-
-    /// A member whose value is a string or `null`.
+    /// A member whose value is a string, or `null` for `nil`.
     public mutating func member(_ name: String, _ value: String?) {
         key(name)
         if let value { string(value) } else { null() }

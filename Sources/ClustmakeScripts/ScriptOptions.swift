@@ -44,6 +44,17 @@ public struct ScriptOptions: Sendable, Hashable {
         self.redisUser = redisUser
     }
 
+    /// The redis address of a cluster file's `url`, an error naming `subject` when it does not parse.
+    private static func address(_ url: String, subject: String) throws(ScriptError) -> RedisAddress {
+        do {
+            return try RedisAddress(parsing: url)
+        } catch {
+            var located = error
+            located.subject = subject
+            throw located
+        }
+    }
+
     /// The options with the plan's defaults filled in, checked.
     /// - Parameter plan: The plan the scripts are for.
     ///
@@ -77,24 +88,12 @@ public struct ScriptOptions: Sendable, Hashable {
                 fix: "Give --cluster a file that describes the partition (docs/cluster.md, 'slurm').")
         case (.slurm, .some(let slurm)):
             if case .fromNodes(let url) = slurm.redis {
-                do {
-                    redis = try RedisAddress(parsing: url)
-                } catch {
-                    var located = error
-                    located.subject = "the cluster's slurm: redis: from_nodes"
-                    throw located
-                }
+                redis = try Self.address(url, subject: "the cluster's slurm: redis: from_nodes")
             }
         case (.local, nil), (.cron, nil): break
         }
         if redis == nil, let url = plan.cluster.redis.url {
-            do {
-                redis = try RedisAddress(parsing: url)
-            } catch {
-                var located = error
-                located.subject = "the cluster's redis url"
-                throw located
-            }
+            redis = try Self.address(url, subject: "the cluster's redis url")
         }
         return WorkerSettings(
             namespace: namespace, redis: redis ?? .default, more: more, waitSeconds: waitSeconds,
