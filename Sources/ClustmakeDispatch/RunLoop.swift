@@ -38,6 +38,8 @@ final class RunLoop {
     private let masters: MasterPool
     private let output: RunOutput
     private let clock: RunClock
+    /// The run's lease on the namespace in redis, renewed as the loop turns.
+    private let lease: RunLeaseKeeper
     private var sessions: [Int: Session] = [:]
     /// Short helper processes (remote kills), reaped as they end.
     private var helpers: [SpawnedProcess] = []
@@ -53,8 +55,9 @@ final class RunLoop {
 
     init(
         options: RunOptions, store: JobStore, scheduler: Scheduler, masters: MasterPool, output: RunOutput,
-        clock: RunClock
+        clock: RunClock, lease: RunLeaseKeeper
     ) {
+        self.lease = lease
         self.options = options
         self.plan = options.plan
         self.store = store
@@ -106,6 +109,10 @@ final class RunLoop {
         handle(masters.open(now: now))
         perform(scheduler.tick(now: now))
         let time = now
+        if let other = lease.renewIfDue(now: time), !cancelling {
+            output.event(.runLeaseLost(host: other.host, pid: other.pid), elapsed: time)
+            cancel()
+        }
         if time - lastLeaseCheck >= options.leaseCheckInterval {
             lastLeaseCheck = time
             checkLeases()

@@ -16,7 +16,7 @@ public struct RunOptions: Sendable {
     public var scheduling: Scheduler.Configuration
     /// How events are reported.
     public var output: RunOutputMode
-    /// The private directory for control sockets and the pid file.
+    /// The private directory for control sockets and the run lock.
     public var directory: RunDirectory
     /// Push the graph to the namespace before running (false when it was pushed already).
     public var push: Bool
@@ -24,6 +24,9 @@ public struct RunOptions: Sendable {
     public var leaseCheckInterval: Double
     /// Seconds between SIGTERM and SIGKILL when stopping the running lines.
     public var killGrace: Double
+    /// How long the run's lease on its namespace in redis lasts unless renewed (renewed every third of it): how
+    /// long a run that was killed keeps other machines from running the namespace.
+    public var runLeaseTTL: Duration = .seconds(30)
     /// Environment variables for the workers this machine runs (local hosts), e.g.
     /// `CLUSTMAKE_REDIS_PASSWORD_FILE` for the embedded redis.
     public var localEnvironment: [String: String] = [:]

@@ -32,6 +32,9 @@ struct StoreKeys: Sendable {
     var hosts: String { prefix + "hosts" }
     /// STRING: the plan `clustmake run` last ran the namespace with (plan.json, format `clustmake-plan/1`).
     var plan: String { prefix + "plan" }
+    /// HASH: the lease of the `clustmake run` going on in the namespace (``RunLease``): its token, holder and
+    /// expiry (milliseconds of redis's clock).
+    var run: String { prefix + "run" }
 
     /// HASH: one job's definition.
     func job(_ id: String) -> String { prefix + "job:" + id }
