@@ -13,6 +13,16 @@ import Testing
 
 /// The worker binary when redis, the namespace, the dependencies or the session are not as they should be.
 @Suite struct WorkerInfrastructureTests {
+    /// Ends a job that lives until it is stopped (`sleep infinity`), by the pid it wrote to `path`, in case the
+    /// worker under test did not stop it.
+    static func endJob(pidIn path: String) {
+        if let text = try? String(contentsOfFile: path, encoding: .utf8),
+            let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        {
+            kill(-pid, SIGKILL)
+        }
+    }
+
     @Test("an unknown namespace or job exits 120 and names it")
     func unknown() throws {
         let fixture = try WorkerFixture([shell("a", "true")])
@@ -132,7 +142,8 @@ import Testing
         let fixture = try WorkerFixture([])
         let ready = fixture.path("ready")
         try fixture.store.push(
-            try JobGraph(jobs: [shell("a", "touch \(ready); exec sleep 30")]), pushedBy: "test")
+            try JobGraph(jobs: [shell("a", "echo $$ > \(ready); exec sleep infinity")]), pushedBy: "test")
+        defer { Self.endJob(pidIn: ready) }
         let worker = try fixture.start(["a"], stdoutPipe: true)
         #expect(fixture.eventually { FileManager.default.fileExists(atPath: ready) })
         close(worker.stdoutRead)
@@ -218,7 +229,9 @@ import Testing
     func leaseLost() throws {
         let fixture = try WorkerFixture([])
         let ready = fixture.path("ready")
-        try fixture.store.push(try JobGraph(jobs: [shell("a", "touch \(ready); exec sleep 30")]), pushedBy: "test")
+        try fixture.store.push(
+            try JobGraph(jobs: [shell("a", "echo $$ > \(ready); exec sleep infinity")]), pushedBy: "test")
+        defer { WorkerInfrastructureTests.endJob(pidIn: ready) }
         let worker = try fixture.start(["a"], options: ["--lease_ttl=0.6", "--kill_grace=0.2"])
         #expect(fixture.eventually { FileManager.default.fileExists(atPath: ready) })
         // As if the worker had been cut off for longer than its lease: the lease expires, another worker starts.
