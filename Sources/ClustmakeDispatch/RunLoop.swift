@@ -48,6 +48,7 @@ final class RunLoop {
     private var cancelling = false
     private var lastLeaseCheck = 0.0
     private var lastElsewhereCheck = 0.0
+    private var lastReconnect = 0.0
     /// The lease token of the executor's own redis steps (recording jobs blocked).
     private let token: String
     /// The redis password and a newline, written to each remote line's standard input (nil without a password).
@@ -109,6 +110,12 @@ final class RunLoop {
         handle(masters.open(now: now))
         perform(scheduler.tick(now: now))
         let time = now
+        // A failure (redis restarted, the network cut) drops the store's connection: every later call would fail
+        // until it connects again, so try that once a second; the watches below catch up once it is back.
+        if !store.isConnected && time - lastReconnect >= 1 {
+            lastReconnect = time
+            try? store.reconnect()
+        }
         if let other = lease.renewIfDue(now: time), !cancelling {
             output.event(.runLeaseLost(host: other.host, pid: other.pid), elapsed: time)
             cancel()
