@@ -14,11 +14,18 @@ import Testing
 @Suite struct RunFaultTests {
     /// Two layers of `count` jobs of `seconds` each, every job of the second depending on one of the first, and
     /// `tail` on all of the second.
-    static func layers(_ count: Int, seconds: Double) -> String {
+    /// With `stuck` (a host and a marker path), the first job that starts on that host runs until it is stopped.
+    static func layers(_ count: Int, seconds: Double, stuck: (host: String, marker: String)? = nil) -> String {
+        var command = "sleep \(seconds)"
+        if let stuck {
+            command =
+                "if [ \\\"$CLUSTMAKE_HOST\\\" = \(stuck.host) ] && mkdir \(stuck.marker) 2>/dev/null; "
+                + "then exec sleep infinity; fi; \(command)"
+        }
         var text = "jobs:\n"
         for index in 0..<count {
-            text += "  - {id: a\(index), command: \"sleep \(seconds)\", cost: \(seconds)}\n"
-            text += "  - {id: b\(index), command: \"sleep \(seconds)\", cost: \(seconds), deps: [a\(index)]}\n"
+            text += "  - {id: a\(index), command: \"\(command)\", cost: \(seconds)}\n"
+            text += "  - {id: b\(index), command: \"\(command)\", cost: \(seconds), deps: [a\(index)]}\n"
         }
         text += "  - {id: tail, command: \"true\", deps: [\((0..<count).map { "b\($0)" }.joined(separator: ", "))]}\n"
         return text
@@ -29,6 +36,37 @@ import Testing
         for (job, attempts) in record.attempts {
             let numbers = attempts.map(\.number)
             #expect(numbers == Array(1...max(1, numbers.count)), "\(job): \(numbers)", sourceLocation: sourceLocation)
+        }
+    }
+
+    /// A directory the hosts' test user may write its markers in.
+    static func markers(_ fixture: RunFixture) throws -> String {
+        let path = fixture.directory + "/markers"
+        try FileManager.default.createDirectory(
+            atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o777])
+        chmod(path, 0o777)
+        return path
+    }
+
+    /// The first job (by id) that redis shows in progress on `host`, waited for up to a minute.
+    static func jobRunning(on host: String, _ fixture: RunFixture, _ store: JobStore) throws -> String? {
+        var job: String?
+        _ = try fixture.waitUntil(.seconds(60)) {
+            let states = (try? store.states()) ?? [:]
+            job = states.keys.sorted().first { id in
+                states[id] == .inProgress && (try? store.status(of: id))?.host == host
+            }
+            return job != nil
+        }
+        return job
+    }
+
+    /// Whether, within 30 s, no job process (`sleep`) is left among `host`'s processes.
+    static func noJobLeft(on host: String, _ fixture: RunFixture) throws -> Bool {
+        try fixture.waitUntil(.seconds(30)) {
+            try fixture.cluster.pids(host: host).allSatisfy { pid in
+                (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.hasPrefix("sleep") != true
+            }
         }
     }
 
@@ -98,5 +136,75 @@ import Testing
         try fixture.redis.restart()
         let keys = try fixture.redis.connect().command("KEYS", "compmake:{\(fixture.ns("down"))}:*")
         #expect(keys.array?.isEmpty == true, "\(keys)")
+    }
+
+    @Test("a host frozen (its sshd and workers stopped) and thawed later: its job runs elsewhere once, nothing is left")
+    func frozenHost() throws {
+        let fixture = try RunFixture(hosts: 2)
+        let graph = try fixture.graphFile(
+            Self.layers(6, seconds: 1, stuck: ("h2", try Self.markers(fixture) + "/stuck")))
+        let run = try fixture.start(
+            [
+                "run", graph, "--cluster", try fixture.clusterFile(processors: 1), "--redis", fixture.redisURL,
+                "--namespace", fixture.ns("frozen"),
+            ])
+        let store = try fixture.store("frozen")
+        let frozenJob = try #require(try Self.jobRunning(on: "h2", fixture, store), "no job ran on h2")
+        let frozen = try fixture.cluster.pids(host: "h2")
+        for pid in frozen { kill(pid, SIGSTOP) }
+        var thawed = false
+        func thaw() {
+            guard !thawed else { return }
+            thawed = true
+            for pid in frozen { kill(pid, SIGCONT) }
+        }
+        defer { thaw() }
+        // The frozen job is found lost (its lease runs out) and done on the other host while h2 stays frozen.
+        let movedOn = try fixture.waitUntil(.seconds(90)) {
+            (try? store.attempts(of: frozenJob))?.contains { $0.state == .succeeded && $0.host == "h1" } == true
+        }
+        #expect(movedOn, "\(frozenJob) was not run again on h1")
+        thaw()
+        let result = try run.wait(timeout: .seconds(180))
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr.suffix(4000))")
+        let record = try RunRecord(store: store)
+        record.expectEveryJobDoneOnce()
+        record.expectDependencyOrder()
+        Self.expectNoAttemptTwice(record)
+        // The thawed worker found its lease gone and stopped its job: nothing of it runs on h2.
+        #expect(
+            FileManager.default.fileExists(atPath: try Self.markers(fixture) + "/stuck"), "no job was stuck on h2")
+        #expect(try Self.noJobLeft(on: "h2", fixture), "a job is still running on h2")
+    }
+
+    @Test("the ssh path to a host cut while a job runs: the job is requeued, done once, nothing is left on the host")
+    func sshCut() throws {
+        let fixture = try RunFixture(hosts: 2)
+        let graph = try fixture.graphFile(
+            Self.layers(6, seconds: 1, stuck: ("h2", try Self.markers(fixture) + "/stuck")))
+        let run = try fixture.start(
+            [
+                "run", graph, "--cluster", try fixture.clusterFile(processors: 1), "--redis", fixture.redisURL,
+                "--namespace", fixture.ns("cut"),
+            ])
+        let store = try fixture.store("cut")
+        let cutJob = try #require(try Self.jobRunning(on: "h2", fixture, store), "no job ran on h2")
+        // The sessions' sshd processes on h2 die: every connection to it drops, the workers and jobs stay.
+        for pid in try fixture.cluster.pids(host: "h2")
+        where (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.hasPrefix("sshd") == true {
+            kill(pid, SIGKILL)
+        }
+        let result = try run.wait(timeout: .seconds(180))
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr.suffix(4000))")
+        let record = try RunRecord(store: store)
+        record.expectEveryJobDoneOnce()
+        record.expectDependencyOrder()
+        Self.expectNoAttemptTwice(record)
+        #expect(
+            record.attempts[cutJob, default: []].contains { $0.host == "h2" && $0.state != .succeeded },
+            "\(cutJob): \(record.attempts[cutJob, default: []].map { "\($0.host) \($0.state)" })")
+        #expect(
+            FileManager.default.fileExists(atPath: try Self.markers(fixture) + "/stuck"), "no job was stuck on h2")
+        #expect(try Self.noJobLeft(on: "h2", fixture), "a job is still running on h2")
     }
 }
