@@ -207,4 +207,35 @@ import Testing
             FileManager.default.fileExists(atPath: try Self.markers(fixture) + "/stuck"), "no job was stuck on h2")
         #expect(try Self.noJobLeft(on: "h2", fixture), "a job is still running on h2")
     }
+
+    @Test("the plan directory's disk full, or read-only: a clear error naming it, and no partial plan left")
+    func planDiskFull() throws {
+        let fixture = try RunFixture(hosts: 1)
+        // 3000 jobs: their scripts and plan.json are far larger than the 64 KiB file system.
+        var text = "jobs:\n"
+        for index in 0..<3000 { text += "  - {id: job-\(index), command: \"echo \(index)\"}\n" }
+        let graph = try fixture.graphFile(text)
+        let mount = fixture.directory + "/small"
+        try FileManager.default.createDirectory(atPath: mount, withIntermediateDirectories: true)
+        let mounted = try fixture.cluster.start(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", mount]).wait()
+        try #require(mounted.status == 0, "\(mounted.stderr)")
+        defer { _ = try? fixture.cluster.start(["umount", "-l", mount]).wait() }
+        let arguments = [
+            "plan", graph, "--no-push", "--redis", fixture.redisURL, "--namespace", fixture.ns("full"), "-o",
+            mount + "/plan",
+        ]
+        let full = try fixture.run(arguments)
+        #expect(full.status == 1, "\(full.stdout)\(full.stderr)")
+        #expect(full.stderr.contains(mount), "\(full.stderr)")
+        #expect(full.stderr.contains("No space left on device"), "\(full.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: mount).isEmpty, "a partial plan was left")
+
+        let readOnly = try fixture.cluster.start(["mount", "-o", "remount,ro", mount]).wait()
+        try #require(readOnly.status == 0, "\(readOnly.stderr)")
+        let refused = try fixture.run(arguments)
+        #expect(refused.status == 1, "\(refused.stdout)\(refused.stderr)")
+        #expect(refused.stderr.contains(mount), "\(refused.stderr)")
+        #expect(refused.stderr.contains("Read-only file system"), "\(refused.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: mount).isEmpty, "a partial plan was left")
+    }
 }
