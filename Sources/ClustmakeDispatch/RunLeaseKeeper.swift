@@ -2,16 +2,14 @@ import ClustmakeModel
 import ClustmakeStore
 import ClustmakeSystem
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
-/// The run's lease on its namespace in redis (``ClustmakeStore/RunLease``): claimed before anything is pushed,
+/// The run's lease on its namespace in redis (``ClustmakeStore/RunLeaseHolder``): claimed before anything is pushed,
 /// renewed by the run loop every third of its TTL, let go at the end. It keeps runs on other machines (or of
 /// other users of this one) from running the namespace at the same time; ``RunLock`` does so on this machine.
 final class RunLeaseKeeper {
     private let store: JobStore
-    private let lease: RunLease
+    private let token: String
+    private let ttl: Duration
+    private let holder: RunLeaseHolder
     private var lastRenewal: Double
 
     /// Claims the lease of `namespace`. A lease of an earlier run is taken over, with a message, when it expired,
@@ -19,20 +17,19 @@ final class RunLeaseKeeper {
     /// - Throws: ``DispatchError`` with exit status 2 when another run holds it, naming its pid and host; status
     ///   1 when redis fails.
     init(store: JobStore, namespace: String, ttl: Duration, output: RunOutput, clock: RunClock) throws(DispatchError) {
-        let process = ProcessIdentity.current() ?? ProcessIdentity(pid: getpid(), startTicks: 0)
+        let process = ProcessIdentity.current()
         let host = ProcessIdentity.hostname()
         let holder = RunLeaseHolder(
             host: host, pid: process.pid, startTicks: process.startTicks, machine: ProcessIdentity.machine(),
             since: UTCTime.now().iso8601)
-        let lease = RunLease(
-            token: "run/\(host)/\(process.pid)/\(UInt64.random(in: 0...UInt64.max))", ttl: ttl, holder: holder)
+        let token = "run/\(host)/\(process.pid)/\(UInt64.random(in: 0...UInt64.max))"
         var outcome: RunLeaseClaim
         do {
-            outcome = try store.claimRunLease(lease)
-            if case .held(let other, let token, _) = outcome, other.machine == holder.machine,
-                !ProcessIdentity(pid: other.pid, startTicks: other.startTicks).isRunning
+            outcome = try store.claimRunLease(token: token, ttl: ttl, holder: holder)
+            if case .held(let other, let otherToken, _) = outcome, other.machine == holder.machine,
+                ProcessIdentity.of(other.pid)?.startTicks != other.startTicks
             {
-                outcome = try store.claimRunLease(lease, takingOver: token)
+                outcome = try store.claimRunLease(token: token, ttl: ttl, holder: holder, takingOver: otherToken)
             }
         } catch {
             throw DispatchError(error.description)
@@ -53,7 +50,9 @@ final class RunLeaseKeeper {
             }
         }
         self.store = store
-        self.lease = lease
+        self.token = token
+        self.ttl = ttl
+        self.holder = holder
         self.lastRenewal = clock.now
     }
 
@@ -61,13 +60,13 @@ final class RunLeaseKeeper {
     /// next turn tries again; the lease outlives a short outage).
     /// - Returns: Who holds the lease instead of this run, if another run took it.
     func renewIfDue(now: Double) -> RunLeaseHolder? {
-        guard now - lastRenewal >= lease.ttl.inSeconds / 3 else { return nil }
+        guard now - lastRenewal >= ttl.inSeconds / 3 else { return nil }
         lastRenewal = now
-        return (try? store.renewRunLease(lease)) ?? nil
+        return (try? store.renewRunLease(token: token, ttl: ttl, holder: holder)) ?? nil
     }
 
     /// Lets the lease go (a failure is let pass: the lease then expires by itself).
     func release() {
-        try? store.releaseRunLease(lease)
+        try? store.releaseRunLease(token: token)
     }
 }

@@ -76,7 +76,7 @@ public struct RunLock {
                 close(descriptor)
                 continue
             }
-            let process = ProcessIdentity.current() ?? ProcessIdentity(pid: getpid(), startTicks: 0)
+            let process = ProcessIdentity.current()
             let text =
                 [
                     "namespace \(namespace)", "pid \(process.pid)", "start \(process.startTicks)",

@@ -1,18 +1,23 @@
 import ClustmakeRedis
 
-/// The run lease (``RunLease``): one `clustmake run` of a namespace at a time, whatever machine it runs on.
+/// The run lease (``RunLeaseHolder``): one `clustmake run` of a namespace at a time, whatever machine it runs on.
 extension JobStore {
-    /// Takes the namespace's run lease (the namespace need not exist yet).
+    /// Takes the namespace's run lease (the namespace need not exist yet): a token unique to the run, who holds it,
+    /// and an expiry on redis's clock.
     /// - Parameters:
-    ///   - lease: This run's lease.
+    ///   - token: Unique to this run.
+    ///   - ttl: How long the lease lasts unless renewed.
+    ///   - holder: Who holds it.
     ///   - takingOver: The token of a lease whose run is known to be gone (its process no longer runs on this
     ///     machine), taken over although it has not expired; `nil`: only an expired lease is taken over.
     /// - Throws: ``StoreError`` when redis fails.
-    public func claimRunLease(_ lease: RunLease, takingOver: String? = nil) throws(StoreError) -> RunLeaseClaim {
+    public func claimRunLease(
+        token: String, ttl: Duration, holder: RunLeaseHolder, takingOver: String? = nil
+    ) throws(StoreError) -> RunLeaseClaim {
         let reply = try runLeaseScript(
             StoreScripts.claimRunLease,
-            [RedisArgument(lease.token), RedisArgument(Self.milliseconds(lease.ttl)), RedisArgument(takingOver ?? "")]
-                + lease.holder.fields.map { RedisArgument($0) }, "taking the run lease")
+            [RedisArgument(token), RedisArgument(Self.milliseconds(ttl)), RedisArgument(takingOver ?? "")]
+                + holder.fields.map { RedisArgument($0) }, "taking the run lease")
         let parts = try strings(reply, "the reply to taking the run lease")
         guard parts.count >= 2, let milliseconds = Int64(parts[1]) else {
             throw StoreError(.redis, "unexpected reply to taking the run lease: \(reply)")
@@ -29,14 +34,17 @@ extension JobStore {
             expiredFor: milliseconds >= 0 ? .milliseconds(milliseconds) : nil)
     }
 
-    /// Renews the run lease (or takes it again if redis lost it).
+    /// Renews the run lease (or takes it again if redis lost it); the arguments as
+    /// ``claimRunLease(token:ttl:holder:takingOver:)``.
     /// - Returns: `nil` when it is still this run's, else who holds it now.
     /// - Throws: ``StoreError`` when redis fails.
-    public func renewRunLease(_ lease: RunLease) throws(StoreError) -> RunLeaseHolder? {
+    public func renewRunLease(token: String, ttl: Duration, holder: RunLeaseHolder) throws(StoreError)
+        -> RunLeaseHolder?
+    {
         let reply = try runLeaseScript(
             StoreScripts.renewRunLease,
-            [RedisArgument(lease.token), RedisArgument(Self.milliseconds(lease.ttl))]
-                + lease.holder.fields.map { RedisArgument($0) }, "renewing the run lease")
+            [RedisArgument(token), RedisArgument(Self.milliseconds(ttl))]
+                + holder.fields.map { RedisArgument($0) }, "renewing the run lease")
         guard let parts = reply.array, let first = parts.first?.integer else {
             throw StoreError(.redis, "unexpected reply to renewing the run lease: \(reply)")
         }
@@ -48,10 +56,10 @@ extension JobStore {
                 uniquingKeysWith: { $1 }))
     }
 
-    /// Lets the run lease go, if it is still this run's.
+    /// Lets the run lease go, if it is still the one of `token`.
     /// - Throws: ``StoreError`` when redis fails.
-    public func releaseRunLease(_ lease: RunLease) throws(StoreError) {
-        _ = try runLeaseScript(StoreScripts.releaseRunLease, [RedisArgument(lease.token)], "letting the run lease go")
+    public func releaseRunLease(token: String) throws(StoreError) {
+        _ = try runLeaseScript(StoreScripts.releaseRunLease, [RedisArgument(token)], "letting the run lease go")
     }
 
     private func runLeaseScript(_ script: String, _ arguments: [RedisArgument], _ doing: String) throws(StoreError)

@@ -1,22 +1,6 @@
-/// The lease a `clustmake run` holds on its namespace in redis for its whole life, so that runs on two machines
-/// (or two users of one machine) never run one namespace at once: a token, who holds it, and an expiry on redis's
-/// clock, renewed while the run lives (``JobStore/claimRunLease(_:takingOver:)``).
-public struct RunLease: Sendable, Hashable {
-    /// Unique to this run.
-    public var token: String
-    /// How long it lasts unless renewed.
-    public var ttl: Duration
-    /// Who holds it.
-    public var holder: RunLeaseHolder
-
-    public init(token: String, ttl: Duration, holder: RunLeaseHolder) {
-        self.token = token
-        self.ttl = ttl
-        self.holder = holder
-    }
-}
-
-/// Who holds a run lease, as stored with it (untrusted when read back: every field may be missing or odd).
+/// Who holds the lease a `clustmake run` holds on its namespace in redis for its whole life, so that runs on two
+/// machines (or two users of one machine) never run one namespace at once (``JobStore/claimRunLease(token:ttl:holder:takingOver:)``),
+/// as stored with it (untrusted when read back: every field may be missing or odd).
 public struct RunLeaseHolder: Sendable, Hashable {
     /// The holder's host name.
     public var host: String

@@ -13,13 +13,10 @@ public struct ProcessIdentity: Sendable, Hashable {
     /// When it started: field 22 of `/proc/PID/stat`.
     public var startTicks: UInt64
 
-    public init(pid: Int32, startTicks: UInt64) {
-        self.pid = pid
-        self.startTicks = startTicks
+    /// This process (its start time 0 if `/proc` cannot say).
+    public static func current() -> ProcessIdentity {
+        of(getpid()) ?? ProcessIdentity(pid: getpid(), startTicks: 0)
     }
-
-    /// This process.
-    public static func current() -> ProcessIdentity? { of(getpid()) }
 
     /// The process `pid` as it runs now; `nil` when there is none, or only its zombie.
     public static func of(_ pid: Int32) -> ProcessIdentity? {

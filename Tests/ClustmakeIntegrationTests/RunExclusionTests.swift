@@ -19,6 +19,17 @@ import Testing
         _ = FileManager.default.createFile(atPath: release, contents: nil)
     }
 
+    /// Starts `clustmake ARGUMENTS` (a run of ``heldGraph(_:release:)`` in namespace ``RunFixture/ns(_:)`` of
+    /// `name`) and returns once its job runs.
+    static func startHeld(_ fixture: RunFixture, _ arguments: [String], _ name: String) throws -> (
+        SSHTestCluster.RunningCommand, JobStore
+    ) {
+        let run = try fixture.start(arguments)
+        let store = try fixture.store(name)
+        try #require(try fixture.waitUntil { (try? store.states())?["hold"] == .inProgress }, "the job never ran")
+        return (run, store)
+    }
+
     /// A graph of one job that runs until the test creates `release` (the test ends it, not a clock).
     static func heldGraph(_ fixture: RunFixture, release: String) throws -> String {
         try fixture.graphFile(
@@ -63,9 +74,7 @@ import Testing
         let arguments = [
             "run", try Self.heldGraph(fixture, release: release), "--redis", fixture.redisURL, "--namespace", namespace,
         ]
-        let first = try fixture.start(arguments)
-        let store = try fixture.store("elsewhere")
-        #expect(try fixture.waitUntil { (try? store.states())?["hold"] == .inProgress })
+        let (first, store) = try Self.startHeld(fixture, arguments, "elsewhere")
         // Another run directory stands for another machine: its lock file is another, only the lease is shared.
         let elsewhere = fixture.directory + "/runtime-elsewhere"
         try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: true)
@@ -132,9 +141,7 @@ import Testing
             "run", try Self.heldGraph(fixture, release: release), "--cluster", try fixture.clusterFile(processors: 1),
             "--redis", fixture.redisURL, "--namespace", namespace,
         ]
-        let killed = try fixture.start(arguments)
-        let store = try fixture.store("stale")
-        #expect(try fixture.waitUntil { (try? store.states())?["hold"] == .inProgress })
+        let (killed, _) = try Self.startHeld(fixture, arguments, "stale")
         killed.signal(SIGKILL)
         _ = try killed.wait()
         Self.end(release)

@@ -61,6 +61,44 @@ import Testing
         return job
     }
 
+    /// Starts a run of ``layers(_:seconds:stuck:)`` on h1 and h2, one slot each, whose first job on h2 runs until
+    /// it is stopped; returns once that job runs.
+    static func startWithJobStuckOnH2(_ fixture: RunFixture, _ name: String) throws -> (
+        SSHTestCluster.RunningCommand, JobStore, String
+    ) {
+        let graph = try fixture.graphFile(
+            Self.layers(6, seconds: 1, stuck: ("h2", try Self.markers(fixture) + "/stuck")))
+        let run = try fixture.start(
+            [
+                "run", graph, "--cluster", try fixture.clusterFile(processors: 1), "--redis", fixture.redisURL,
+                "--namespace", fixture.ns(name),
+            ])
+        let store = try fixture.store(name)
+        // Its process has started (its marker made), so it is the one of h2's single slot in progress now.
+        try #require(
+            try fixture.waitUntil(.seconds(60)) {
+                FileManager.default.fileExists(atPath: try Self.markers(fixture) + "/stuck")
+            }, "no job got stuck on h2")
+        let job = try #require(try Self.jobRunning(on: "h2", fixture, store), "no job ran on h2")
+        return (run, store, job)
+    }
+
+    /// Waits for the run's end and checks it succeeded with every job done once, in dependency order, no attempt
+    /// recorded twice.
+    @discardableResult
+    static func expectCompletedOnce(
+        _ run: SSHTestCluster.RunningCommand, _ store: JobStore, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> RunRecord {
+        let result = try run.wait(timeout: .seconds(180))
+        #expect(
+            result.status == 0, "\(result.stdout)\n\(result.stderr.suffix(4000))", sourceLocation: sourceLocation)
+        let record = try RunRecord(store: store)
+        record.expectEveryJobDoneOnce(sourceLocation: sourceLocation)
+        record.expectDependencyOrder(sourceLocation: sourceLocation)
+        expectNoAttemptTwice(record, sourceLocation: sourceLocation)
+        return record
+    }
+
     /// Whether, within 30 s, no job process (`sleep`) is left among `host`'s processes.
     static func noJobLeft(on host: String, _ fixture: RunFixture) throws -> Bool {
         try fixture.waitUntil(.seconds(30)) {
@@ -104,12 +142,7 @@ import Testing
             try fixture.waitUntil(.seconds(40)) { expires() > before },
             "the run never renewed its lease after the restart")
         _ = FileManager.default.createFile(atPath: release, contents: nil)
-        let result = try run.wait(timeout: .seconds(180))
-        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr.suffix(4000))")
-        let record = try RunRecord(store: try fixture.store("restart"))
-        record.expectEveryJobDoneOnce()
-        record.expectDependencyOrder()
-        Self.expectNoAttemptTwice(record)
+        try Self.expectCompletedOnce(run, try fixture.store("restart"))
     }
 
     @Test("redis down when a command starts: a clear error within the connect timeout, nothing written")
@@ -141,15 +174,7 @@ import Testing
     @Test("a host frozen (its sshd and workers stopped) and thawed later: its job runs elsewhere once, nothing is left")
     func frozenHost() throws {
         let fixture = try RunFixture(hosts: 2)
-        let graph = try fixture.graphFile(
-            Self.layers(6, seconds: 1, stuck: ("h2", try Self.markers(fixture) + "/stuck")))
-        let run = try fixture.start(
-            [
-                "run", graph, "--cluster", try fixture.clusterFile(processors: 1), "--redis", fixture.redisURL,
-                "--namespace", fixture.ns("frozen"),
-            ])
-        let store = try fixture.store("frozen")
-        let frozenJob = try #require(try Self.jobRunning(on: "h2", fixture, store), "no job ran on h2")
+        let (run, store, frozenJob) = try Self.startWithJobStuckOnH2(fixture, "frozen")
         let frozen = try fixture.cluster.pids(host: "h2")
         for pid in frozen { kill(pid, SIGSTOP) }
         var thawed = false
@@ -165,46 +190,24 @@ import Testing
         }
         #expect(movedOn, "\(frozenJob) was not run again on h1")
         thaw()
-        let result = try run.wait(timeout: .seconds(180))
-        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr.suffix(4000))")
-        let record = try RunRecord(store: store)
-        record.expectEveryJobDoneOnce()
-        record.expectDependencyOrder()
-        Self.expectNoAttemptTwice(record)
+        try Self.expectCompletedOnce(run, store)
         // The thawed worker found its lease gone and stopped its job: nothing of it runs on h2.
-        #expect(
-            FileManager.default.fileExists(atPath: try Self.markers(fixture) + "/stuck"), "no job was stuck on h2")
         #expect(try Self.noJobLeft(on: "h2", fixture), "a job is still running on h2")
     }
 
     @Test("the ssh path to a host cut while a job runs: the job is requeued, done once, nothing is left on the host")
     func sshCut() throws {
         let fixture = try RunFixture(hosts: 2)
-        let graph = try fixture.graphFile(
-            Self.layers(6, seconds: 1, stuck: ("h2", try Self.markers(fixture) + "/stuck")))
-        let run = try fixture.start(
-            [
-                "run", graph, "--cluster", try fixture.clusterFile(processors: 1), "--redis", fixture.redisURL,
-                "--namespace", fixture.ns("cut"),
-            ])
-        let store = try fixture.store("cut")
-        let cutJob = try #require(try Self.jobRunning(on: "h2", fixture, store), "no job ran on h2")
+        let (run, store, cutJob) = try Self.startWithJobStuckOnH2(fixture, "cut")
         // The sessions' sshd processes on h2 die: every connection to it drops, the workers and jobs stay.
         for pid in try fixture.cluster.pids(host: "h2")
         where (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.hasPrefix("sshd") == true {
             kill(pid, SIGKILL)
         }
-        let result = try run.wait(timeout: .seconds(180))
-        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr.suffix(4000))")
-        let record = try RunRecord(store: store)
-        record.expectEveryJobDoneOnce()
-        record.expectDependencyOrder()
-        Self.expectNoAttemptTwice(record)
+        let record = try Self.expectCompletedOnce(run, store)
         #expect(
             record.attempts[cutJob, default: []].contains { $0.host == "h2" && $0.state != .succeeded },
             "\(cutJob): \(record.attempts[cutJob, default: []].map { "\($0.host) \($0.state)" })")
-        #expect(
-            FileManager.default.fileExists(atPath: try Self.markers(fixture) + "/stuck"), "no job was stuck on h2")
         #expect(try Self.noJobLeft(on: "h2", fixture), "a job is still running on h2")
     }
 
