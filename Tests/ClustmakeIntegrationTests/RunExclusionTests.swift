@@ -19,6 +19,16 @@ import Testing
         _ = FileManager.default.createFile(atPath: release, contents: nil)
     }
 
+    /// `run` of ``heldGraph(_:release:)`` into the fixture's redis, namespace ``RunFixture/ns(_:)`` of `name`, on
+    /// this machine or, `overSSH`, on the fixture's hosts (one slot each).
+    static func runArguments(_ fixture: RunFixture, release: String, name: String, overSSH: Bool = false) throws
+        -> [String]
+    {
+        ["run", try heldGraph(fixture, release: release)]
+            + (overSSH ? ["--cluster", try fixture.clusterFile(processors: 1)] : [])
+            + ["--redis", fixture.redisURL, "--namespace", fixture.ns(name)]
+    }
+
     /// Starts `clustmake ARGUMENTS` (a run of ``heldGraph(_:release:)`` in namespace ``RunFixture/ns(_:)`` of
     /// `name`) and returns once its job runs.
     static func startHeld(_ fixture: RunFixture, _ arguments: [String], _ name: String) throws -> (
@@ -42,10 +52,7 @@ import Testing
         let fixture = try RunFixture(hosts: 1)
         let release = fixture.directory + "/release-concurrent"
         defer { Self.end(release) }
-        let arguments = [
-            "run", try Self.heldGraph(fixture, release: release), "--redis", fixture.redisURL, "--namespace",
-            fixture.ns("twice"),
-        ]
+        let arguments = try Self.runArguments(fixture, release: release, name: "twice")
         let runs = [try fixture.start(arguments), try fixture.start(arguments)]
         #expect(try fixture.waitUntil(.seconds(60)) { runs.contains { $0.hasExited } }, "neither run ended")
         let refusedIndex = try #require(runs.firstIndex { $0.hasExited })
@@ -71,9 +78,7 @@ import Testing
         let release = fixture.directory + "/release-other"
         defer { Self.end(release) }
         let namespace = fixture.ns("elsewhere")
-        let arguments = [
-            "run", try Self.heldGraph(fixture, release: release), "--redis", fixture.redisURL, "--namespace", namespace,
-        ]
+        let arguments = try Self.runArguments(fixture, release: release, name: "elsewhere")
         let (first, store) = try Self.startHeld(fixture, arguments, "elsewhere")
         // Another run directory stands for another machine: its lock file is another, only the lease is shared.
         let elsewhere = fixture.directory + "/runtime-elsewhere"
@@ -137,10 +142,7 @@ import Testing
         let release = fixture.directory + "/release-stale"
         defer { Self.end(release) }
         let namespace = fixture.ns("stale")
-        let arguments = [
-            "run", try Self.heldGraph(fixture, release: release), "--cluster", try fixture.clusterFile(processors: 1),
-            "--redis", fixture.redisURL, "--namespace", namespace,
-        ]
+        let arguments = try Self.runArguments(fixture, release: release, name: "stale", overSSH: true)
         let (killed, _) = try Self.startHeld(fixture, arguments, "stale")
         killed.signal(SIGKILL)
         _ = try killed.wait()

@@ -61,6 +61,18 @@ import Testing
         return job
     }
 
+    /// Starts `clustmake run GRAPH` on the fixture's hosts (`processors` slots each), namespace ``RunFixture/ns(_:)``
+    /// of `name`; returns it and the namespace's store.
+    static func startRun(_ fixture: RunFixture, graph: String, name: String, processors: Int) throws -> (
+        SSHTestCluster.RunningCommand, JobStore
+    ) {
+        let arguments = [
+            "run", graph, "--cluster", try fixture.clusterFile(processors: processors), "--redis", fixture.redisURL,
+            "--namespace", fixture.ns(name),
+        ]
+        return (try fixture.start(arguments), try fixture.store(name))
+    }
+
     /// Starts a run of ``layers(_:seconds:stuck:)`` on h1 and h2, one slot each, whose first job on h2 runs until
     /// it is stopped; returns once that job runs.
     static func startWithJobStuckOnH2(_ fixture: RunFixture, _ name: String) throws -> (
@@ -68,12 +80,7 @@ import Testing
     ) {
         let graph = try fixture.graphFile(
             Self.layers(6, seconds: 1, stuck: ("h2", try Self.markers(fixture) + "/stuck")))
-        let run = try fixture.start(
-            [
-                "run", graph, "--cluster", try fixture.clusterFile(processors: 1), "--redis", fixture.redisURL,
-                "--namespace", fixture.ns(name),
-            ])
-        let store = try fixture.store(name)
+        let (run, store) = try startRun(fixture, graph: graph, name: name, processors: 1)
         // Its process has started (its marker made), so it is the one of h2's single slot in progress now.
         try #require(
             try fixture.waitUntil(.seconds(60)) {
@@ -120,12 +127,7 @@ import Testing
             Self.layers(8, seconds: 0.5).replacingOccurrences(
                 of: "{id: b0, command: \"sleep 0.5\"",
                 with: "{id: b0, command: \"while [ ! -e \(release) ]; do sleep 0.05; done\""))
-        let run = try fixture.start(
-            [
-                "run", graph, "--cluster", try fixture.clusterFile(), "--redis", fixture.redisURL, "--namespace",
-                fixture.ns("restart"),
-            ])
-        let store = try fixture.store("restart")
+        let (run, store) = try Self.startRun(fixture, graph: graph, name: "restart", processors: 2)
         let midway = try fixture.waitUntil(.seconds(60)) {
             let states = (try? store.states()) ?? [:]
             return states.values.contains(.done) && states["b0"] == .inProgress
