@@ -56,12 +56,19 @@ import Testing
     @Test("redis killed during a job and back before the retry bound: the result is recorded once")
     func redisRestarted() throws {
         let fixture = try WorkerFixture(
-            [shell("a", "sleep 0.6; echo done")],
-            options: RedisServer.Options(extraArguments: ["--appendonly", "yes", "--appendfsync", "always"]))
+            [], options: RedisServer.Options(extraArguments: ["--appendonly", "yes", "--appendfsync", "always"]))
+        // The job ends when the test says so, and says when it has ended.
+        let go = fixture.path("go")
+        let ended = fixture.path("ended")
+        try fixture.store.push(
+            try JobGraph(jobs: [shell("a", "while [ ! -e \(go) ]; do sleep 0.05; done; echo done; touch \(ended)")]),
+            pushedBy: "test")
         let worker = try fixture.start(["a"], options: ["--lease_ttl=1.2", "--redis_retry=20"])
         #expect(fixture.eventually { (try? fixture.store.states()["a"]) == .inProgress })
         fixture.server.kill()
-        usleep(1_500_000)  // the job ends while redis is down; the worker keeps retrying
+        _ = FileManager.default.createFile(atPath: go, contents: nil)
+        // The job ends while redis is down; the worker keeps retrying.
+        #expect(fixture.eventually { FileManager.default.fileExists(atPath: ended) })
         try fixture.server.restart()
         let finished = worker.finish()
         #expect(finished.status == 0, "\(finished.stderr)")
