@@ -50,7 +50,7 @@ let package = Package(
         .target(name: "ClustmakeCollector", dependencies: ["ClustmakeModel", "ClustmakeJSON"]),
 
         // Edges.
-        .target(name: "ClustmakeSystem", dependencies: ["ClustmakeModel"]),
+        .target(name: "ClustmakeSystem", dependencies: ["ClustmakeModel", "ClustmakeJSON"]),
         .target(
             name: "ClustmakeInput",
             dependencies: [
@@ -147,7 +147,7 @@ let package = Package(
         .testTarget(
             name: "ClustmakeDispatchTests",
             dependencies: [
-                "ClustmakeDispatch", "ClustmakeScheduler", "ClustmakePlanner", "ClustmakeModel",
+                "ClustmakeDispatch", "ClustmakeScheduler", "ClustmakePlanner", "ClustmakeModel", "ClustmakeSystem",
             ]),
         .testTarget(
             name: "ClustmakeIntegrationTests",

@@ -1,6 +1,5 @@
 import ArgumentParser
 import ClustmakeDispatch
-import ClustmakeHosts
 import ClustmakeModel
 import ClustmakeStore
 import ClustmakeSystem
@@ -16,12 +15,13 @@ struct CancelCommand: AsyncParsableCommand {
         abstract:
             "Stop a running 'clustmake run': its running jobs are stopped on every host and recorded interrupted.",
         discussion: """
-            Sends SIGTERM to the run of the namespace (found by its pid file in the run directory) and waits for it \
-            to end. Without --namespace, stops the last run started in this directory if it is going on, else the \
-            only run going on. Run the same 'clustmake run' again to resume. A namespace handed off with \
-            'clustmake submit' (redis records it) is taken back first: one scancel of its SLURM jobs (whose \
-            workers record their jobs interrupted), its crontab block removed, its at job removed with atrm \
-            (docs/handoff.md).
+            Sends SIGTERM to the run of the namespace and waits for it to end. Only a process that holds the run's \
+            lock (a file in the run directory, locked for the run's whole life) is signalled: a lock file left by \
+            a run that was killed names a process that holds nothing, and is reported, not obeyed. Without \
+            --namespace, stops the last run started in this directory if it is going on, else the only run going \
+            on. Run the same 'clustmake run' again to resume. A namespace handed off with 'clustmake submit' (redis \
+            records it) is taken back first: one scancel of its SLURM jobs (whose workers record their jobs \
+            interrupted), its crontab block removed, its at job removed with atrm (docs/handoff.md).
             """)
 
     @Option(
@@ -45,52 +45,26 @@ struct CancelCommand: AsyncParsableCommand {
     func run() async throws {
         let directory: RunDirectory
         do { directory = try RunDirectory() } catch { throw CommandFailure(status: 1, error.message) }
-        let runs = Self.runningRuns(in: directory)
         // A handed-off namespace (named, or the last run started here) is taken back first; when no run of it
         // goes on on this machine, that is all.
         if let handed = namespace ?? LastRun().namespace() {
-            let running = runs.contains { $0.namespace == handed }
+            let running = RunLock.all(in: directory).contains { entry in
+                if case .held(let holder) = entry.state { holder.namespace == handed } else { false }
+            }
             do {
                 if try await undoHandOff(namespace: handed) && !running { return }
-            } catch  where running {
+            } catch where running {
                 // redis is not where this run's hand-off would be: stop the run as before.
             }
         }
-        let chosen: (namespace: String, pid: pid_t)
-        if let namespace {
-            guard let found = runs.first(where: { $0.namespace == namespace }) else {
-                throw CommandFailure(status: 1, "no run of namespace '\(namespace)' is going on on this machine")
-            }
-            chosen = found
-        } else if let remembered = LastRun().namespace(), let found = runs.first(where: { $0.namespace == remembered })
-        {
-            chosen = found
-        } else {
-            guard !runs.isEmpty else { throw CommandFailure(status: 1, "no run is going on on this machine") }
-            guard runs.count == 1 else {
-                throw InputError(
-                    .invalidValue,
-                    "no --namespace given, and \(runs.count) runs are going on: "
-                        + "\(runs.map(\.namespace).joined(separator: ", ")).",
-                    fix: "Pass --namespace NS with the one to stop.", subject: "--namespace")
-            }
-            chosen = runs[0]
-        }
-        kill(chosen.pid, SIGTERM)
-        let deadline = timeout
-        var waited = 0.0
-        // The run removes its pid file as it ends (a process that ended may stay a zombie until its parent reaps it).
-        let pidFile = directory.pidFile(namespace: chosen.namespace)
-        func ended() -> Bool { access(pidFile, F_OK) != 0 || kill(chosen.pid, 0) != 0 }
-        while !ended() && waited < deadline {
-            usleep(50_000)
-            waited += 0.05
-        }
-        if !ended() {
+        let chosen = try Self.chooseRun(in: directory, namespace: namespace, remembered: LastRun().namespace())
+        try Self.signal(chosen)
+        guard try await Self.waitForEnd(of: chosen, timeout: timeout) else {
             throw CommandFailure(
-                status: 1, "the run of '\(chosen.namespace)' (pid \(chosen.pid)) did not end within \(Int(timeout)) s")
+                status: 1,
+                "the run of '\(chosen.namespace)' (pid \(chosen.process.pid)) did not end within \(Int(timeout)) s")
         }
-        print("clustmake: cancelled the run of namespace '\(chosen.namespace)' (pid \(chosen.pid))")
+        print("clustmake: cancelled the run of namespace '\(chosen.namespace)' (pid \(chosen.process.pid))")
     }
 
     /// Takes back the hand-off of `namespace` (``HandOff``), then removes the record: one `scancel` of its SLURM
@@ -162,21 +136,72 @@ struct CancelCommand: AsyncParsableCommand {
         return true
     }
 
-    /// The runs with a pid file whose process is alive.
-    static func runningRuns(in directory: RunDirectory) -> [(namespace: String, pid: pid_t)] {
-        guard let handle = opendir(directory.path) else { return [] }
-        defer { closedir(handle) }
-        var runs: [(String, pid_t)] = []
-        while let entry = readdir(handle) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+    /// The run to stop among those whose run lock a live process holds (``ClustmakeDispatch/RunLock``): the one of
+    /// `namespace`, else the `remembered` one if it goes on, else the only one. A lock file that no process holds
+    /// (left by a run that was killed) is said so, and never chosen.
+    /// - Throws: ``CommandFailure`` (status 1) when there is nothing to cancel, ``InputError`` when the choice is
+    ///   ambiguous.
+    static func chooseRun(in directory: RunDirectory, namespace: String?, remembered: String?) throws
+        -> RunLock.Holder
+    {
+        let locks = RunLock.all(in: directory)
+        let runs = locks.compactMap { entry in if case .held(let holder) = entry.state { holder } else { nil } }
+        func nothing(_ what: String, namespace: String?) -> CommandFailure {
+            let stale = locks.compactMap { entry -> String? in
+                guard case .stale(let found, let pid) = entry.state, namespace == nil || found == namespace else {
+                    return nil
+                }
+                return "\(entry.path) names \(pid.map { "pid \($0)" } ?? "no pid"), which does not hold it"
             }
-            guard name.hasPrefix("run-"), name.hasSuffix(".pid") else { continue }
-            let namespace = String(name.dropFirst(4).dropLast(4))
-            if let pid = PidFile.read(directory.pidFile(namespace: namespace)), kill(pid, 0) == 0 {
-                runs.append((namespace, pid))
-            }
+            return CommandFailure(
+                status: 1,
+                "nothing to cancel: \(what) is going on on this machine"
+                    + (stale.isEmpty
+                        ? "" : " (a run that ended abnormally left its lock file: \(stale.joined(separator: "; ")))")
+                    + "; nothing was signalled")
         }
-        return runs.sorted { $0.0 < $1.0 }
+        if let namespace {
+            let matching = runs.filter { $0.namespace == namespace }
+            guard !matching.isEmpty else { throw nothing("no run of namespace '\(namespace)'", namespace: namespace) }
+            guard matching.count == 1 else {
+                throw InputError(
+                    .invalidValue,
+                    "\(matching.count) runs of namespace '\(namespace)' are going on, into different redis servers: "
+                        + matching.map { "pid \($0.process.pid) (\($0.redis))" }.joined(separator: ", ") + ".",
+                    fix: "Stop the one you mean with `kill -TERM PID`.", subject: "--namespace")
+            }
+            return matching[0]
+        }
+        if let remembered, let found = runs.first(where: { $0.namespace == remembered }) { return found }
+        guard !runs.isEmpty else { throw nothing("no run", namespace: nil) }
+        guard runs.count == 1 else {
+            throw InputError(
+                .invalidValue,
+                "no --namespace given, and \(runs.count) runs are going on: "
+                    + "\(runs.map(\.namespace).joined(separator: ", ")).",
+                fix: "Pass --namespace NS with the one to stop.", subject: "--namespace")
+        }
+        return runs[0]
+    }
+
+    /// Sends SIGTERM to the run, checking once more, just before, that its process still holds its lock.
+    static func signal(_ run: RunLock.Holder) throws {
+        guard RunLock.state(of: run.path) == .held(run), kill(run.process.pid, SIGTERM) == 0 else {
+            throw CommandFailure(
+                status: 1,
+                "nothing to cancel: the run of '\(run.namespace)' (pid \(run.process.pid)) ended meanwhile; "
+                    + "nothing was signalled")
+        }
+    }
+
+    /// Waits for the run to let its lock go (as it ends, or when its process is gone), polling every 50 ms.
+    /// - Returns: Whether it did within `timeout` seconds.
+    static func waitForEnd(of run: RunLock.Holder, timeout: Double) async throws -> Bool {
+        let polls = Int(max(0, timeout) * 20)
+        for _ in 0...polls {
+            if RunLock.state(of: run.path) != .held(run) { return true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return RunLock.state(of: run.path) != .held(run)
     }
 }

@@ -126,14 +126,21 @@ struct RedisCommand: AsyncParsableCommand {
     /// `clustmake redis stop`.
     struct Stop: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "stop", abstract: "Stop the embedded redis; its data stays for the next start.")
+            commandName: "stop",
+            abstract:
+                "Stop the embedded redis; its data stays for the next start. Refused while a run uses it (exit 2).")
 
         @OptionGroup var location: Location
+
+        @Flag(help: "Stop it even while clustmake commands (a run) use it: their workers then fail to record.")
+        var force = false
 
         func run() async throws {
             let local = try location.local()
             let wasRunning: Bool
-            do { wasRunning = try await local.stop() } catch { throw CommandFailure(status: 1, error.description) }
+            do { wasRunning = try await local.stop(force: force) } catch {
+                throw CommandFailure(status: error.code == .redisInUse ? 2 : 1, error.description)
+            }
             print(
                 wasRunning
                     ? "Stopped redis; its data stays in \(local.directory)."

@@ -162,7 +162,7 @@ struct RunCommand: AsyncParsableCommand {
                 try Dispatcher(options: runOptions).run()
             }
         } catch {
-            throw CommandFailure(status: 1, error.message)
+            throw CommandFailure(status: error.exitStatus, error.message)
         }
         if json {
             CommandLineTool.writeError(report.summary)

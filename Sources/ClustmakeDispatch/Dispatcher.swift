@@ -1,5 +1,6 @@
 import ClustmakeModel
 import ClustmakePlanner
+import ClustmakeRedis
 import ClustmakeScheduler
 import ClustmakeScripts
 import ClustmakeStore
@@ -26,18 +27,27 @@ public final class Dispatcher {
     /// Runs the plan to its end.
     /// - Returns: The report (summary and exit status).
     /// - Throws: ``DispatchError`` when redis cannot be reached, the push is refused, or another run of the
-    ///   namespace is running.
+    ///   namespace is running (on this machine: its ``RunLock``; anywhere: its lease in redis; exit status 2).
     public func run() throws(DispatchError) -> RunReport {
         SignalPipe.install()
         defer { SignalPipe.uninstall() }
         let namespace = options.settings.namespace
-        let pidFile = try PidFile.claim(options.directory.pidFile(namespace: namespace), namespace: namespace)
-        defer { pidFile.release() }
+        let redis = options.endpoint.description
+        let lock = try RunLock.claim(
+            options.directory.lockFile(namespace: namespace, redis: redis), namespace: namespace, redis: redis)
+        defer { lock.release() }
         let plan = options.plan
         let store: JobStore
         var pushed: PushReport?
         do {
             store = try JobStore(endpoint: options.endpoint, namespace: namespace, commandTimeout: .seconds(30))
+        } catch {
+            throw DispatchError(error.description)
+        }
+        let lease = try RunLeaseKeeper(
+            store: store, namespace: namespace, ttl: options.runLeaseTTL, output: output, clock: clock)
+        defer { lease.release() }
+        do {
             if options.push {
                 pushed = try store.push(plan.graph, pushedBy: ClustmakeVersion.current)
             }
@@ -66,7 +76,8 @@ public final class Dispatcher {
                 done: resumed, adopted: adopted),
             elapsed: clock.now)
         let loop = RunLoop(
-            options: options, store: store, scheduler: scheduler, masters: masters, output: output, clock: clock)
+            options: options, store: store, scheduler: scheduler, masters: masters, output: output, clock: clock,
+            lease: lease)
         return loop.run()
     }
 

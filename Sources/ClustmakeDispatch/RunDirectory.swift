@@ -4,7 +4,8 @@ public import ClustmakeModel
     import Glibc
 #endif
 
-/// The executor's private directory: ssh control sockets, the pid file `clustmake cancel` reads, scratch files.
+/// The executor's private directory: ssh control sockets, the run locks `clustmake cancel` reads (``RunLock``), scratch
+/// files.
 ///
 /// `$XDG_RUNTIME_DIR/clustmake` when that is set, else `/tmp/clustmake-UID`: short (a control socket's path must
 /// fit in 108 bytes), created with mode 0700 and refused when another user owns it or others may enter it.
@@ -42,20 +43,28 @@ public struct RunDirectory: Sendable, Hashable {
 
     /// The control socket of the ssh master for `host` (a short hash of how ssh reaches it).
     public func controlPath(for host: Host) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         let key =
             [host.destination, host.port.map(String.init) ?? "", host.sshConfig ?? ""]
             + host.sshOptions
-        for byte in key.joined(separator: "\u{1}").utf8 {
+        return path + "/cm-" + Self.hash(key.joined(separator: "\u{1}"))
+    }
+
+    /// The run lock of `namespace` in the redis at `redis` (``RunLock``): `run-NS-KEY.lock`, KEY a short hash of
+    /// the redis address, so that the runs of one namespace of one redis exclude each other whatever directory
+    /// they start from, and the same namespace in two different redis servers (two directories' embedded redis)
+    /// does not.
+    public func lockFile(namespace: String, redis: String) -> String {
+        path + "/run-" + namespace + "-" + String(Self.hash(redis).prefix(8)) + ".lock"
+    }
+
+    /// 16 hexadecimal digits of the FNV-1a hash of `text`: short names for long keys.
+    private static func hash(_ text: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
             hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
         }
         let hex = String(hash, radix: 16)
-        return path + "/cm-" + String(repeating: "0", count: 16 - hex.count) + hex
-    }
-
-    /// The pid file of the run of `namespace`.
-    public func pidFile(namespace: String) -> String {
-        path + "/run-" + namespace + ".pid"
+        return String(repeating: "0", count: 16 - hex.count) + hex
     }
 
     /// Whether an ssh master of an earlier run still answers for `host` (a run killed before it could close it):

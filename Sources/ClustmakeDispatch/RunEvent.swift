@@ -17,6 +17,12 @@ enum RunEvent: Sendable, Hashable {
     case planNotKept(error: String)
     /// A signal or `clustmake cancel` stops the run; `lines` lines are running.
     case runCancelling(lines: Int)
+    /// The run took over the namespace's lease in redis from an earlier run (pid `pid` on `host`) that expired
+    /// `expiredFor` seconds ago, or whose process no longer runs on this machine (`nil`).
+    case runLeaseTakenOver(host: String, pid: Int32, expiredFor: Double?)
+    /// Another run (pid `pid` on `host`) holds the namespace's lease now (this run could not renew it in time):
+    /// this run stops.
+    case runLeaseLost(host: String, pid: Int32)
     /// A job line started on a host's slot.
     case lineStarted(jobs: [String], host: String, slot: Int)
     /// Jobs of a line are done on a host.
@@ -51,6 +57,8 @@ enum RunEvent: Sendable, Hashable {
         case .graphChanged: "graph-changed"
         case .planTooLarge, .planNotKept: "plan-not-kept"
         case .runCancelling: "run-cancelling"
+        case .runLeaseTakenOver: "run-lease-taken-over"
+        case .runLeaseLost: "run-lease-lost"
         case .lineStarted: "line-started"
         case .jobsDone, .doneElsewhere: "jobs-done"
         case .jobFailed, .jobGivenUp: "job-failed"

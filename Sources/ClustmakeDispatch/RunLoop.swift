@@ -41,6 +41,8 @@ final class RunLoop {
     private let tunnels: UnixTunnels
     private let output: RunOutput
     private let clock: RunClock
+    /// The run's lease on the namespace in redis, renewed as the loop turns.
+    private let lease: RunLeaseKeeper
     private var sessions: [Int: Session] = [:]
     /// Short helper processes (remote kills), reaped as they end.
     private var helpers: [SpawnedProcess] = []
@@ -49,6 +51,7 @@ final class RunLoop {
     private var cancelling = false
     private var lastLeaseCheck = 0.0
     private var lastElsewhereCheck = 0.0
+    private var lastReconnect = 0.0
     /// The lease token of the executor's own redis steps (recording jobs blocked).
     private let token: String
     /// The redis password and a newline, written to every line's standard input (nil without a password).
@@ -56,8 +59,9 @@ final class RunLoop {
 
     init(
         options: RunOptions, store: JobStore, scheduler: Scheduler, masters: MasterPool, output: RunOutput,
-        clock: RunClock
+        clock: RunClock, lease: RunLeaseKeeper
     ) {
+        self.lease = lease
         self.options = options
         self.plan = options.plan
         self.store = store
@@ -113,6 +117,16 @@ final class RunLoop {
         handle(masters.open(now: now))
         perform(scheduler.tick(now: now))
         let time = now
+        // A failure (redis restarted, the network cut) drops the store's connection: every later call would fail
+        // until it connects again, so try that once a second; the watches below catch up once it is back.
+        if !store.isConnected && time - lastReconnect >= 1 {
+            lastReconnect = time
+            try? store.reconnect()
+        }
+        if let other = lease.renewIfDue(now: time), !cancelling {
+            output.event(.runLeaseLost(host: other.host, pid: other.pid), elapsed: time)
+            cancel()
+        }
         if time - lastLeaseCheck >= options.leaseCheckInterval {
             lastLeaseCheck = time
             checkLeases()

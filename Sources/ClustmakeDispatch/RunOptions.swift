@@ -17,7 +17,7 @@ public struct RunOptions: Sendable {
     public var scheduling: Scheduler.Configuration
     /// How events are reported.
     public var output: RunOutputMode
-    /// The private directory for control sockets and the pid file.
+    /// The private directory for control sockets and the run lock.
     public var directory: RunDirectory
     /// Push the graph to the namespace before running (false when it was pushed already).
     public var push: Bool
@@ -29,6 +29,9 @@ public struct RunOptions: Sendable {
     /// on its node through `srun` (``SrunLine``), the worker reaching redis at ``WorkerSettings/redis`` and reading
     /// the password on standard input.
     public var allocation: SlurmAllocation?
+    /// How long the run's lease on its namespace in redis lasts unless renewed (renewed every third of it): how
+    /// long a run that was killed keeps other machines from running the namespace.
+    public var runLeaseTTL: Duration = .seconds(30)
 
     public init(
         plan: Plan, settings: WorkerSettings, endpoint: RedisEndpoint,

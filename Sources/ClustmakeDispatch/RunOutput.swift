@@ -75,6 +75,12 @@ final class RunOutput {
         case .planNotKept(let error): "the plan was not kept in redis: \(error)"
         case .runCancelling(let lines):
             "stopping: no more jobs start; stopping \(Format.count(lines, "running line")) (again to kill them)"
+        case .runLeaseTakenOver(let host, let pid, let expiredFor):
+            "took over the namespace's lease in redis from an earlier run (pid \(pid) on \(host)), "
+                + (expiredFor.map { "which expired \(Format.seconds(max(0, $0))) ago" }
+                    ?? "which no longer runs on this machine")
+        case .runLeaseLost(let host, let pid):
+            "another run (pid \(pid) on \(host)) holds the namespace's lease in redis now; this run stops"
         case .lineStarted(let jobs, let host, let slot): "started \(shown(jobs)) on \(host) slot \(slot)"
         case .jobsDone(let jobs, let host): "done \(shown(jobs)) on \(host)"
         case .doneElsewhere(let job, _): "done \(job) (under an earlier worker)"
@@ -108,6 +114,8 @@ final class RunOutput {
         case .graphChanged(let kind, let jobs):
             [("change", .string(kind)), ("jobs", .array(jobs.map(JSONValue.string)))]
         case .planTooLarge, .planNotKept, .runCancelling: []
+        case .runLeaseTakenOver(let host, let pid, _), .runLeaseLost(let host, let pid):
+            [("host", .string(host)), ("pid", .int(Int64(pid)))]
         case .lineStarted(let jobs, let host, let slot):
             [("jobs", .array(jobs.map(JSONValue.string))), ("host", .string(host)), ("slot", .int(Int64(slot)))]
         case .jobsDone(let jobs, let host): [("jobs", .array(jobs.map(JSONValue.string))), ("host", .string(host))]

@@ -24,6 +24,8 @@ public struct HostsError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let workerBinary = Code("worker-binary")
         /// A program (ssh, sh) could not be started.
         public static let process = Code("process")
+        /// The embedded redis was not stopped: clustmake commands (a run) use it, and `--force` was not given.
+        public static let redisInUse = Code("redis-in-use")
         /// The redis address cannot be reached by workers (a socket path with ':').
         public static let invalidRedis = Code("invalid-redis")
     }

@@ -130,12 +130,7 @@ extension LocalRedis {
     }
 
     /// Whether `pid` runs: it exists and is not a zombie (a daemon's parent is init, which may reap late).
-    static func isAlive(_ pid: Int32) -> Bool {
-        guard kill(pid, 0) == 0 || errno == EPERM else { return false }
-        guard let stat = readSmallFile("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")") else { return true }
-        let state = stat[stat.index(after: close)...].drop { $0 == " " }.first
-        return state != "Z" && state != "X"
-    }
+    static func isAlive(_ pid: Int32) -> Bool { ProcessIdentity.of(pid) != nil }
 
     /// The last lines of the server's log.
     func logTail(lines: Int = 15) -> String {

@@ -192,11 +192,16 @@ public struct LocalRedis: Sendable {
     }
 
     /// Stops the server: `SHUTDOWN` (which writes the append-only file), else `SIGTERM`; then waits for it to exit.
-    /// - Parameter timeout: How long to wait for it to exit.
+    /// While a clustmake command uses it (``hold()``: a `run` for its whole life), it is not stopped unless `force`:
+    /// a run's workers would fail to record what they finish.
+    /// - Parameters:
+    ///   - force: Stop it even while commands use it.
+    ///   - timeout: How long to wait for it to exit.
     /// - Returns: Whether it was running.
-    /// - Throws: ``HostsError`` (``HostsError/Code/redisUnreachable``) when it does not exit in time.
+    /// - Throws: ``HostsError``: ``HostsError/Code/redisInUse`` when commands use it and `force` is false,
+    ///   ``HostsError/Code/redisUnreachable`` when it does not exit in time.
     @discardableResult
-    public func stop(timeout: Duration = .seconds(20)) async throws(HostsError) -> Bool {
+    public func stop(force: Bool = false, timeout: Duration = .seconds(20)) async throws(HostsError) -> Bool {
         var info = stat()
         guard stat(directory, &info) == 0 else { return false }
         let lock = try await DedicatedThread.run { () throws(HostsError) in try self.lock() }
@@ -204,6 +209,15 @@ public struct LocalRedis: Sendable {
         guard let pid = livePID() else {
             unlink(pidFile)
             return false
+        }
+        if !force && !inUseIsFree() {
+            let users = ProcessIdentity.flockHolders(of: inUseFile).sorted().map { "pid \($0)" }
+            throw HostsError(
+                .redisInUse,
+                "not stopping the embedded redis in \(directory): clustmake commands use it"
+                    + (users.isEmpty ? "" : " (\(users.joined(separator: ", ")))")
+                    + "; a run's workers would fail to record the jobs they finish",
+                fix: "wait for them to end, stop a run with `clustmake cancel`, or pass --force to stop it anyway")
         }
         try await DedicatedThread.run { () throws(HostsError) in try self.shutDown(pid: pid, timeout: timeout) }
         return true

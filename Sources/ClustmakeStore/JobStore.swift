@@ -60,6 +60,9 @@ public final class JobStore {
             namespace: namespace)
     }
 
+    /// Whether the connection is usable: false after a failure dropped it, until ``reconnect()`` succeeds.
+    public var isConnected: Bool { connection.isConnected }
+
     /// Drops the connection and connects again (after redis restarted or the network failed).
     /// - Throws: ``StoreError`` as ``init(endpoint:namespace:connectTimeout:commandTimeout:)``.
     public func reconnect() throws(StoreError) {

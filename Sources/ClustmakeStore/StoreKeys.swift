@@ -34,6 +34,9 @@ struct StoreKeys: Sendable {
     var plan: String { prefix + "plan" }
     /// HASH: where `clustmake submit` handed the plan (``ClustmakeModel/HandOff``); absent when it was not.
     var handOff: String { prefix + "handoff" }
+    /// HASH: the lease of the `clustmake run` going on in the namespace (``RunLease``): its token, holder and
+    /// expiry (milliseconds of redis's clock).
+    var run: String { prefix + "run" }
 
     /// HASH: one job's definition.
     func job(_ id: String) -> String { prefix + "job:" + id }

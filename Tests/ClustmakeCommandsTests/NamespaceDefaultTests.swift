@@ -196,29 +196,39 @@ import Testing
         let runtime = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: runtime) }
         chmod(runtime.path, 0o700)
-        let directory = runtime.appendingPathComponent("clustmake").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        chmod(directory, 0o700)
-        // Two "runs": processes that remove their pid file when told to stop, as clustmake run does.
+        // Two runs of one job each, which lasts until the test creates `release`.
+        let release = setup.directory.appendingPathComponent("release").path
+        let graph = setup.directory.appendingPathComponent("held.yaml").path
+        try "jobs:\n  - {id: hold, command: \"while [ ! -e \(release) ]; do sleep 0.05; done\"}\n".write(
+            toFile: graph, atomically: true, encoding: .utf8)
         var processes: [Process] = []
         defer {
-            for process in processes where process.isRunning { process.terminate() }
+            _ = FileManager.default.createFile(atPath: release, contents: nil)
+            for process in processes { process.waitUntilExit() }
         }
         for name in ["one", "two"] {
-            let pidFile = "\(directory)/run-\(name).pid"
             let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = [
-                "-c",
-                "trap 'rm -f \(pidFile); exit 0' TERM; echo $$ > \(pidFile).tmp; mv \(pidFile).tmp \(pidFile); "
-                    + "while :; do sleep 0.05; done",
-            ]
+            process.executableURL = URL(fileURLWithPath: try CLI.built("clustmake"))
+            process.arguments = ["run", graph, "--redis", setup.url, "--namespace", name]
+            process.environment = ProcessInfo.processInfo.environment.merging(["XDG_RUNTIME_DIR": runtime.path]) {
+                $1
+            }
+            process.currentDirectoryURL = setup.directory
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
             try process.run()
             processes.append(process)
-            let deadline = Date().addingTimeInterval(30)
-            while !FileManager.default.fileExists(atPath: pidFile) && Date() < deadline { usleep(20_000) }
+            let store = try JobStore(connection: try setup.server.connect(), namespace: name)
+            let polls = (0..<1200).first { _ in
+                if (try? store.states())?["hold"] == .inProgress { return true }
+                usleep(50_000)
+                return false
+            }
+            try #require(polls != nil, "the run of \(name) never started its job")
         }
         let environment = ["XDG_RUNTIME_DIR": runtime.path]
+        // Each run remembered itself as it started; a remembered run that is over does not choose.
+        try setup.remember("gone\n")
         let ambiguous = try Tool.run(
             try CLI.built("clustmake"), ["cancel"], environment: environment, directory: setup.directory)
         #expect(ambiguous.status == 2, "\(ambiguous.stderr)")
@@ -231,6 +241,7 @@ import Testing
         #expect(remembered.status == 0, "\(remembered.stderr)")
         #expect(remembered.stdout.contains("cancelled the run of namespace 'two'"), "\(remembered.stdout)")
         processes[1].waitUntilExit()
+        #expect(processes[1].terminationStatus == 130)
         #expect(processes[0].isRunning, "the other run goes on")
     }
 }

@@ -54,6 +54,22 @@ import Testing
             #"{"event":"run-cancelling","elapsed_ms":1500}"#
         ),
         (
+            .runLeaseTakenOver(host: "node9", pid: 77, expiredFor: 12.04),
+            "took over the namespace's lease in redis from an earlier run (pid 77 on node9), which expired 12.0 s ago",
+            #"{"event":"run-lease-taken-over","elapsed_ms":1500,"host":"node9","pid":77}"#
+        ),
+        (
+            .runLeaseTakenOver(host: "here", pid: 5, expiredFor: nil),
+            "took over the namespace's lease in redis from an earlier run (pid 5 on here), which no longer runs on "
+                + "this machine",
+            #"{"event":"run-lease-taken-over","elapsed_ms":1500,"host":"here","pid":5}"#
+        ),
+        (
+            .runLeaseLost(host: "node9", pid: 77),
+            "another run (pid 77 on node9) holds the namespace's lease in redis now; this run stops",
+            #"{"event":"run-lease-lost","elapsed_ms":1500,"host":"node9","pid":77}"#
+        ),
+        (
             .lineStarted(jobs: ["a", "b", "c", "d"], host: "node1", slot: 2), "started a and 3 more on node1 slot 2",
             #"{"event":"line-started","elapsed_ms":1500,"jobs":["a","b","c","d"],"host":"node1","slot":2}"#
         ),

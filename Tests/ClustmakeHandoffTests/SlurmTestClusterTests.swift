@@ -147,7 +147,7 @@ import Testing
         let stale = "/tmp/clustmake-slurm.stale\(getpid())"
         try FileManager.default.createDirectory(atPath: stale, withIntermediateDirectories: false)
         try "\(gone.pid)\n".write(toFile: stale + "/owner.pid", atomically: true, encoding: .utf8)
-        let holder = try cluster.start(["sh", "-c", "exec 3<\(stale)/owner.pid; exec sleep 300"])
+        let holder = try cluster.start(["sh", "-c", "exec 3<\(stale)/owner.pid; exec sleep infinity"])
         try await TestWait.until("the holder opens the file", timeout: .seconds(30)) {
             (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(holder.pid)/fd"))?.contains("3") ?? false
         }

@@ -156,7 +156,7 @@ import Testing
         let holder = try cluster.start(
             cluster.sshArguments(
                 host: "h1", options: ["-o", "ExitOnForwardFailure=yes", "-R", "13001:127.0.0.1:\(other.port)"],
-                command: ["sleep 86400"]))
+                command: ["exec sleep infinity"]))
         // The holder lives until this test ends it: a fixed life could run out first on a loaded machine.
         defer { holder.signal() }
         try #require(
@@ -217,7 +217,7 @@ import Testing
         let cluster = try SSHTestCluster(hosts: 1)
         // A connection that opens but never speaks: ssh waits for the server's banner.
         var host = HostsFixture.hosts(of: cluster)[0]
-        host.sshOptions = ["-o", "ProxyCommand=sleep 300"]
+        host.sshOptions = ["-o", "ProxyCommand=sleep infinity"]
         let clock = ContinuousClock()
         var started = clock.now
         let quick = try HostChecker(redis: nil, options: HostChecker.Options(ssh: SSHSettings(connectTimeout: 1)))

@@ -10,10 +10,12 @@ import Testing
 
 /// `clustmake run` when hosts fail, when the executor is killed, and when the run is cancelled.
 @Suite struct RunFailureTests {
-    /// `count` independent jobs `j0…` that each sleep `seconds`, and `tail` depending on all of them.
-    static func sleepers(_ count: Int, seconds: Double) -> String {
+    /// `count` independent jobs `j0…` that each sleep `seconds` (`nil`: until they are stopped, at cost 60), and
+    /// `tail` depending on all of them.
+    static func sleepers(_ count: Int, seconds: Double?) -> String {
         var text = "jobs:\n"
-        for index in 0..<count { text += "  - {id: j\(index), command: \"sleep \(seconds)\", cost: \(seconds)}\n" }
+        let sleep = seconds.map { "sleep \($0)" } ?? "sleep infinity"
+        for index in 0..<count { text += "  - {id: j\(index), command: \"\(sleep)\", cost: \(seconds ?? 60)}\n" }
         text += "  - {id: tail, command: \"true\", deps: [\((0..<count).map { "j\($0)" }.joined(separator: ", "))]}\n"
         return text
     }
@@ -87,7 +89,7 @@ import Testing
     @Test("clustmake cancel stops the running jobs on every host, records them interrupted, and the run exits 130")
     func cancel() throws {
         let fixture = try RunFixture()
-        let graph = try fixture.graphFile(Self.sleepers(8, seconds: 60))
+        let graph = try fixture.graphFile(Self.sleepers(8, seconds: nil))
         let run = try fixture.start(
             [
                 "run", graph, "--cluster", try fixture.clusterFile(), "--redis", fixture.redisURL, "--namespace",
@@ -120,7 +122,7 @@ import Testing
     @Test("SIGINT (Ctrl-C) stops the run the same way")
     func interrupt() throws {
         let fixture = try RunFixture(hosts: 1)
-        let graph = try fixture.graphFile(Self.sleepers(3, seconds: 60))
+        let graph = try fixture.graphFile(Self.sleepers(3, seconds: nil))
         let run = try fixture.start(["run", graph, "--redis", fixture.redisURL, "--namespace", fixture.ns("sigint")])
         let store = try fixture.store("sigint")
         let busy = try fixture.waitUntil(.seconds(30)) {

@@ -109,8 +109,8 @@ final class RunFixture {
         try start(arguments).wait(timeout: timeout)
     }
 
-    /// A namespace unique to this test process: runs of one namespace exclude each other on a machine (their
-    /// pid file), and test processes may run side by side.
+    /// A namespace unique to this test process: runs of one namespace of one redis exclude each other (their run
+    /// lock and lease), and test processes may run side by side.
     func ns(_ base: String) -> String { "\(base)-\(getpid())" }
 
     /// The store of namespace ``ns(_:)`` of `base`.

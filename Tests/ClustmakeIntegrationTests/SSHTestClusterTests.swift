@@ -48,7 +48,7 @@ import Testing
         let holder = try cluster.start(
             cluster.sshArguments(
                 host: "h1", options: ["-o", "ExitOnForwardFailure=yes", "-R", "13000:127.0.0.1:\(redis.port)"],
-                command: ["sleep 86400"]))
+                command: ["exec sleep infinity"]))
         try #require(try eventually { try cluster.run(host: "h1", "redis-cli -p 13000 PING").output == "PONG" })
         #expect(try cluster.run(host: "h2", "redis-cli -p 13000 PING").output != "PONG")
         holder.signal()
@@ -84,7 +84,8 @@ import Testing
         let redis = try RedisServer()
         let cluster = try SSHTestCluster(hosts: 1)
         let forward = ["-o", "ExitOnForwardFailure=yes", "-R", "13000:127.0.0.1:\(redis.port)"]
-        let holder = try cluster.start(cluster.sshArguments(host: "h1", options: forward, command: ["sleep 86400"]))
+        let holder = try cluster.start(
+            cluster.sshArguments(host: "h1", options: forward, command: ["exec sleep infinity"]))
         try #require(try eventually { try cluster.run(host: "h1", "redis-cli -p 13000 PING").output == "PONG" })
         let second = try cluster.run(host: "h1", "redis-cli -p 13000 PING", sshOptions: forward)
         #expect(second.status == 255)
@@ -139,8 +140,8 @@ import Testing
     func killAndRevive() throws {
         let cluster = try SSHTestCluster(hosts: 2)
         try cluster.startControlMaster(host: "h2")
-        let session = try cluster.start(cluster.sshArguments(host: "h1", command: ["sleep 86400"]))
-        let detached = try cluster.run(host: "h1", "setsid sleep 86400 </dev/null >/dev/null 2>&1 & echo $!")
+        let session = try cluster.start(cluster.sshArguments(host: "h1", command: ["exec sleep infinity"]))
+        let detached = try cluster.run(host: "h1", "setsid sleep infinity </dev/null >/dev/null 2>&1 & echo $!")
         let job = try #require(pid_t(detached.output))
         try #require(try eventually { try cluster.pids(host: "h1").contains(job) })
         // sshd, the session's sleep, the detached sleep (the session may still be starting under load).
@@ -178,7 +179,7 @@ import Testing
             let check = try cluster.start(cluster.sshArguments(host: "h1", options: ["-O", "check"])).wait()
             let master = try #require(pid_t(check.stderr.split(separator: "=").last?.prefix { $0.isNumber } ?? ""))
             let job = try #require(
-                pid_t(try cluster.run(host: "h2", "setsid sleep 86400 </dev/null >/dev/null 2>&1 & echo $!").output))
+                pid_t(try cluster.run(host: "h2", "setsid sleep infinity </dev/null >/dev/null 2>&1 & echo $!").output))
             let pids = try cluster.pids(host: "h1") + cluster.pids(host: "h2") + [master, job]
             // The master and the job live until the cluster ends them; other processes of the hosts may be the
             // sshd of a session that is just ending, so only these two must be running now.
@@ -209,7 +210,7 @@ import Testing
         let dead = finished.pid
         let stale = "\(SSHTestCluster.namespacePrefix)\(dead)-0-h1"
         try #require(try cluster.start(["ip", "netns", "add", stale]).wait().succeeded)
-        let inside = try cluster.start(["ip", "netns", "exec", stale, "sleep", "60"])
+        let inside = try cluster.start(["ip", "netns", "exec", stale, "sleep", "infinity"])
         try #require(
             eventually { (try? String(contentsOfFile: "/proc/\(inside.pid)/comm", encoding: .utf8)) == "sleep\n" })
         let staleDirectory = "/tmp/clustmake-ssh.stale\(dead)"

@@ -43,7 +43,7 @@ import Testing
         let output = try scratch()
         defer { close(output) }
         let ending = try await Spawn.run(
-            ["/bin/sh", "-c", "sleep 300 & echo $!; wait"], standardOutput: .descriptor(output),
+            ["/bin/sh", "-c", "sleep infinity & echo $!; wait"], standardOutput: .descriptor(output),
             standardError: .descriptor(2), timeout: .milliseconds(200))
         // Timed by the waiting thread: the time this task waits to resume on a busy pool does not count.
         #expect(ending.duration >= .milliseconds(200) && ending.duration < .seconds(60))
@@ -55,6 +55,7 @@ import Testing
         let deadline = ContinuousClock.now + .seconds(10)
         while kill(child, 0) == 0 && ContinuousClock.now < deadline { usleep(20_000) }
         #expect(kill(child, 0) != 0)
+        kill(child, SIGKILL)  // lives until ended: if the group signal missed it, the test ends it
     }
 
     @Test("a program that ignores SIGTERM gets SIGKILL after the grace period")
@@ -70,8 +71,8 @@ import Testing
     func cancelled() async throws {
         let task = Task {
             try await Spawn.run(
-                ["/bin/sleep", "300"], standardOutput: .descriptor(2), standardError: .descriptor(2),
-                timeout: .seconds(300))
+                ["/bin/sleep", "infinity"], standardOutput: .descriptor(2), standardError: .descriptor(2),
+                timeout: .seconds(600))
         }
         try await Task.sleep(for: .milliseconds(100))
         task.cancel()

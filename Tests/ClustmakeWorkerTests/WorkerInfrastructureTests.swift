@@ -13,6 +13,16 @@ import Testing
 
 /// The worker binary when redis, the namespace, the dependencies or the session are not as they should be.
 @Suite struct WorkerInfrastructureTests {
+    /// Ends a job that lives until it is stopped (`sleep infinity`), by the pid it wrote to `path`, in case the
+    /// worker under test did not stop it.
+    static func endJob(pidIn path: String) {
+        if let text = try? String(contentsOfFile: path, encoding: .utf8),
+            let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        {
+            kill(-pid, SIGKILL)
+        }
+    }
+
     @Test("an unknown namespace or job exits 120 and names it")
     func unknown() throws {
         let fixture = try WorkerFixture([shell("a", "true")])
@@ -75,12 +85,19 @@ import Testing
     @Test("redis killed during a job and back before the retry bound: the result is recorded once")
     func redisRestarted() throws {
         let fixture = try WorkerFixture(
-            [shell("a", "sleep 0.6; echo done")],
-            options: RedisServer.Options(extraArguments: ["--appendonly", "yes", "--appendfsync", "always"]))
+            [], options: RedisServer.Options(extraArguments: ["--appendonly", "yes", "--appendfsync", "always"]))
+        // The job ends when the test says so, and says when it has ended.
+        let go = fixture.path("go")
+        let ended = fixture.path("ended")
+        try fixture.store.push(
+            try JobGraph(jobs: [shell("a", "while [ ! -e \(go) ]; do sleep 0.05; done; echo done; touch \(ended)")]),
+            pushedBy: "test")
         let worker = try fixture.start(["a"], options: ["--lease_ttl=1.2", "--redis_retry=20"])
         #expect(fixture.eventually { (try? fixture.store.states()["a"]) == .inProgress })
         fixture.server.kill()
-        usleep(1_500_000)  // the job ends while redis is down; the worker keeps retrying
+        _ = FileManager.default.createFile(atPath: go, contents: nil)
+        // The job ends while redis is down; the worker keeps retrying.
+        #expect(fixture.eventually { FileManager.default.fileExists(atPath: ended) })
         try fixture.server.restart()
         let finished = worker.finish()
         #expect(finished.status == 0, "\(finished.stderr)")
@@ -161,7 +178,8 @@ import Testing
         let fixture = try WorkerFixture([])
         let ready = fixture.path("ready")
         try fixture.store.push(
-            try JobGraph(jobs: [shell("a", "touch \(ready); exec sleep 30")]), pushedBy: "test")
+            try JobGraph(jobs: [shell("a", "echo $$ > \(ready); exec sleep infinity")]), pushedBy: "test")
+        defer { Self.endJob(pidIn: ready) }
         let worker = try fixture.start(["a"], stdoutPipe: true)
         #expect(fixture.eventually { FileManager.default.fileExists(atPath: ready) })
         close(worker.stdoutRead)
@@ -247,7 +265,9 @@ import Testing
     func leaseLost() throws {
         let fixture = try WorkerFixture([])
         let ready = fixture.path("ready")
-        try fixture.store.push(try JobGraph(jobs: [shell("a", "touch \(ready); exec sleep 30")]), pushedBy: "test")
+        try fixture.store.push(
+            try JobGraph(jobs: [shell("a", "echo $$ > \(ready); exec sleep infinity")]), pushedBy: "test")
+        defer { WorkerInfrastructureTests.endJob(pidIn: ready) }
         let worker = try fixture.start(["a"], options: ["--lease_ttl=0.6", "--kill_grace=0.2"])
         #expect(fixture.eventually { FileManager.default.fileExists(atPath: ready) })
         // As if the worker had been cut off for longer than its lease: the lease expires, another worker starts.

@@ -85,7 +85,7 @@ import Testing
         let fixture = try WorkerFixture([])
         let pidFile = fixture.path("job.pid")
         try fixture.store.push(
-            try JobGraph(jobs: [shell("a", "echo $$ > \(pidFile); exec sleep 30")]), pushedBy: "test")
+            try JobGraph(jobs: [shell("a", "echo $$ > \(pidFile); exec sleep infinity")]), pushedBy: "test")
         let worker = try fixture.start(["a"], options: ["--lease_ttl=0.6"])
         #expect(fixture.eventually { FileManager.default.fileExists(atPath: pidFile) })
         worker.signal(SIGKILL)
@@ -133,7 +133,8 @@ import Testing
     @Test("a job past its timeout gets SIGTERM, then SIGKILL if it ignores it, and fails with 113")
     func timeout() throws {
         let fixture = try WorkerFixture([
-            shell("polite", "sleep 30", timeout: 0.3), shell("stubborn", "trap '' TERM; sleep 30", timeout: 0.3),
+            shell("polite", "sleep infinity", timeout: 0.3),
+            shell("stubborn", "trap '' TERM; sleep infinity", timeout: 0.3),
         ])
         let polite = try fixture.run(["polite"], options: ["--kill_grace=0.3"])
         #expect(polite.status == WorkerExitStatus.jobFailed && polite.seconds < 5)
