@@ -92,19 +92,24 @@ extension HandOff {
             tunnel = (login, base)
             address = .tcp(host: "localhost", port: base, database: target.address.database)
         }
+        // As the node scripts' lines do: the password file, read on the node, is the worker's standard input.
+        let passwordFile = try resolver.nodePasswordFile(target)
         let settings = WorkerSettings(
-            namespace: probeNamespace, redis: address, waitSeconds: 0,
-            passwordFile: try resolver.nodePasswordFile(target))
-        var line = JobLine(jobID: "probe", nice: host.nice, host: host, instance: 0, settings: settings).argv
+            namespace: probeNamespace, redis: address, waitSeconds: 0, redisUser: target.endpoint.username)
+        var line = JobLine(
+            jobIDs: ["probe"], nice: host.nice, host: host, instance: 0, settings: settings,
+            passwordOnStdin: passwordFile != nil
+        ).argv
         line.insert("--redis_retry=5", at: 4)
-        var command = line
+        let probe = ShellQuote.join(line) + (passwordFile.map { " <" + ShellQuote.quote($0) } ?? "")
+        var command = ["sh", "-c", probe]
         if let tunnel {
             let socket = "${TMPDIR:-/tmp}/clustmake-probe-$$"
             command = [
                 "sh", "-c",
                 "s=\(socket); ssh -f -N -M -S \"$s\" -o BatchMode=yes -o ExitOnForwardFailure=yes "
                     + "-o ConnectTimeout=10 -L \(tunnel.port):\(ShellQuote.quote(target.address.tunnelTarget)) "
-                    + "\(ShellQuote.quote(tunnel.login)) || exit 1; \(ShellQuote.join(line)); r=$?; "
+                    + "\(ShellQuote.quote(tunnel.login)) || exit 1; \(probe); r=$?; "
                     + "ssh -S \"$s\" -O exit \(ShellQuote.quote(tunnel.login)) 2>/dev/null; exit $r",
             ]
         }

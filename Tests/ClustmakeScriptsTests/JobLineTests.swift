@@ -147,7 +147,7 @@ import Testing
             line.shellLine
                 == "ssh -n -o BatchMode=yes -o ExitOnForwardFailure=yes -o ConnectTimeout=10 n1 nice -n 10 compmake "
                 + "--hostname=n1 --db=redis --redis_host=unix:/run/user/1000/clustmake/ns-n1.sock "
-                + "--save_progress=False --slave ns make_single more=False wait=86400 j")
+                + "--save_progress=False --slave ns make_single more=False wait=86400 -- j")
         #expect(!line.argv.contains("-R"))
         let database = JobLine(
             jobIDs: ["j"], nice: 10, host: host, instance: 0,

@@ -82,8 +82,9 @@ import Testing
         let script = try #require(files["hosts/node1.sh"])
         let line = try #require(script.split(separator: "\n").first { $0.contains("make_single") })
         #expect(line.hasPrefix("    nice -n 10 '/opt/my tools/o'\\''compmake' --hostname=node1 --db=redis "))
-        #expect(
-            line.contains(" --redis_host=redis://login1:6379/2 '--redis_password_file=/home/alice/.redis password' "))
+        // The password file, read on the node, is the worker's standard input: one delivery, as for every line.
+        #expect(line.contains(" --redis_host=redis://login1:6379/2 --redis_password_stdin "))
+        #expect(line.contains(" -- prepare <'/home/alice/.redis password' & wait $!"))
         #expect(!script.split(separator: "\n").contains { $0.contains("ssh ") && !$0.hasPrefix("#") })
         #expect(
             try #require(files["slurm/run.sbatch"]).contains(
