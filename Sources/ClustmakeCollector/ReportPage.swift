@@ -114,26 +114,26 @@ public struct ReportPage: Sendable {
             writer.endArray()
         }
         writer.endArray()
-        writer.member("outcomes", strings: Self.outcomeNames)
+        writer.member("outcomes", array: Self.outcomeNames)
 
         // The actual timeline.
         let (labels, firstRow) = statistics.lanes.rows()
-        writer.member("rows", strings: labels)
-        writer.member("jobs", strings: history.jobs.lazy.map(\.id))
+        writer.member("rows", array: labels)
+        writer.member("jobs", array: history.jobs.lazy.map(\.id))
         writer.key("attempts")
         writer.beginObject()
-        writer.member("job", ints: attempts.lazy.map(\.job))
-        writer.member("number", ints: attempts.lazy.map(\.number))
+        writer.member("job", array: attempts.lazy.map(\.job))
+        writer.member("number", array: attempts.lazy.map(\.number))
         writer.key("row")
         writer.beginArray()
         for (index, attempt) in attempts.enumerated() {
             writer.int((firstRow[attempt.host] ?? 0) + statistics.lanes.lane[index])
         }
         writer.endArray()
-        writer.member("start", doubles: attempts.lazy.map { attempt in Self.millis(attempt.start - origin) })
+        writer.member("start", array: attempts.lazy.map { attempt in Self.millis(attempt.start - origin) })
         writer.member(
             "end", doubles: attempts.lazy.map { attempt in Self.millis(attempt.end(now: history.now) - origin) })
-        writer.member("outcome", ints: attempts.lazy.map { attempt in Self.outcomeCode(attempt) })
+        writer.member("outcome", array: attempts.lazy.map { attempt in Self.outcomeCode(attempt) })
         writer.key("reasons")
         writer.beginObject()
         for (index, attempt) in attempts.enumerated() {
@@ -141,7 +141,7 @@ public struct ReportPage: Sendable {
         }
         writer.endObject()
         writer.endObject()
-        writer.member("critical", ints: statistics.criticalPath.lazy.map(\.attempt))
+        writer.member("critical", array: statistics.criticalPath.lazy.map(\.attempt))
 
         // The planned timeline.
         writer.key("planned")
@@ -158,11 +158,11 @@ public struct ReportPage: Sendable {
             writer.beginObject()
             writer.member("makespan", seconds: plan.makespan)
             writer.member("lowerBound", seconds: plan.lowerBound)
-            writer.member("rows", strings: rows)
-            writer.member("job", strings: placed.lazy.map(\.id))
-            writer.member("row", ints: placed.lazy.map { job in rowOf[job.host]! + job.slot })
-            writer.member("start", doubles: placed.lazy.map { job in Self.millis(job.start) })
-            writer.member("end", doubles: placed.lazy.map { job in Self.millis(job.end) })
+            writer.member("rows", array: rows)
+            writer.member("job", array: placed.lazy.map(\.id))
+            writer.member("row", array: placed.lazy.map { job in rowOf[job.host]! + job.slot })
+            writer.member("start", array: placed.lazy.map { job in Self.millis(job.start) })
+            writer.member("end", array: placed.lazy.map { job in Self.millis(job.end) })
             writer.key("critical")
             writer.beginArray()
             for id in plan.criticalPath { if let index = indexByID[id] { writer.int(index) } }

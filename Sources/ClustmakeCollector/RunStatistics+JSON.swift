@@ -54,7 +54,7 @@ extension RunStatistics {
             writer.member("lower_bound", seconds: plan.lowerBound)
             writer.member("makespan_ratio", ratio: plan.makespan > 0 ? run.wallTime / plan.makespan : nil)
             writer.member("lower_bound_ratio", ratio: plan.lowerBound > 0 ? run.wallTime / plan.lowerBound : nil)
-            writer.member("critical_path", strings: plan.criticalPath)
+            writer.member("critical_path", array: plan.criticalPath)
             writer.member("critical_path_planned", seconds: plan.criticalPathPlanned)
             writer.member("critical_path_measured", seconds: plan.criticalPathMeasured)
             writer.member("moved_jobs", plan.movedJobs)
@@ -98,7 +98,7 @@ extension RunStatistics {
         }
         writer.endArray()
 
-        writer.member("slowest", strings: slowest.lazy.map { index in history.jobs[jobs[index].index].id })
+        writer.member("slowest", array: slowest.lazy.map { index in history.jobs[jobs[index].index].id })
 
         writer.member("tags", objects: tags) { writer, tag in
             writer.member("tag", tag.name)

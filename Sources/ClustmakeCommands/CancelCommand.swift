@@ -37,10 +37,9 @@ struct CancelCommand: AsyncParsableCommand {
     /// started here).
     @OptionGroup(title: "Redis") var redis: RedisOptions
 
-    @Option(
-        help: ArgumentHelp(
-            "A cluster file whose redis settings (url, password_file) are the defaults.", valueName: "file"))
-    var cluster: String?
+    @OptionGroup(title: "Redis") var clusterRedis: ClusterRedisOptions
+    /// The cluster file whose redis settings are the defaults.
+    var cluster: String? { clusterRedis.cluster }
 
     func run() async throws {
         let directory: RunDirectory
@@ -53,7 +52,7 @@ struct CancelCommand: AsyncParsableCommand {
             }
             do {
                 if try await undoHandOff(namespace: handed) && !running { return }
-            } catch where running {
+            } catch  where running {
                 // redis is not where this run's hand-off would be: stop the run as before.
             }
         }

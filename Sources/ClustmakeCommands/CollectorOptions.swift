@@ -21,10 +21,9 @@ struct CollectorOptions: ParsableArguments {
 
     @OptionGroup(title: "Redis") var redis: RedisOptions
 
-    @Option(
-        help: ArgumentHelp(
-            "A cluster file whose redis settings (url, password_file) are the defaults.", valueName: "file"))
-    var cluster: String?
+    @OptionGroup(title: "Redis") var clusterRedis: ClusterRedisOptions
+    /// The cluster file whose redis settings are the defaults.
+    var cluster: String? { clusterRedis.cluster }
 
     func validate() throws {
         if let namespace, let problem = JobID.problem(with: namespace) {

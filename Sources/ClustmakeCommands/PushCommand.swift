@@ -20,10 +20,9 @@ struct PushCommand: AsyncParsableCommand {
     @OptionGroup(title: "Job graph") var graph: GraphOptions
     @OptionGroup(title: "Redis") var redis: RedisOptions
 
-    @Option(
-        help: ArgumentHelp(
-            "A cluster file whose redis settings (url, password_file) are the defaults.", valueName: "file"))
-    var cluster: String?
+    @OptionGroup(title: "Redis") var clusterRedis: ClusterRedisOptions
+    /// The cluster file whose redis settings are the defaults.
+    var cluster: String? { clusterRedis.cluster }
 
     @Flag(help: "Push even if jobs running now would change; their results will then not count as up to date.")
     var force = false

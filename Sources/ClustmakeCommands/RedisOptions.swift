@@ -50,3 +50,12 @@ public struct RedisOptions: ParsableArguments {
         ).configuredEndpoint()
     }
 }
+
+/// `--cluster FILE` for the commands that take only a cluster file's redis settings (`url`, `password_file`) from
+/// it: `push`, `runs`, `cancel` and the collector's commands.
+struct ClusterRedisOptions: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "A cluster file whose redis settings (url, password_file) are the defaults.", valueName: "file"))
+    var cluster: String?
+}

@@ -24,7 +24,7 @@ extension RunCommand {
     ) throws(InputError) -> AllocationRun {
         let handOff =
             "or hand the plan to SLURM: clustmake plan JOBS --cluster \(file) --target slurm -o plan, then "
-            + "clustmake submit plan."
+            + "clustmake submit plan --cluster \(file)."
         guard let allocation = try SlurmAllocation(environment: environment) else {
             throw InputError(
                 .invalidValue,

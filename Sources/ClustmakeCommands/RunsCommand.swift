@@ -19,10 +19,9 @@ struct RunsCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Redis") var redis: RedisOptions
 
-    @Option(
-        help: ArgumentHelp(
-            "A cluster file whose redis settings (url, password_file) are the defaults.", valueName: "file"))
-    var cluster: String?
+    @OptionGroup(title: "Redis") var clusterRedis: ClusterRedisOptions
+    /// The cluster file whose redis settings are the defaults.
+    var cluster: String? { clusterRedis.cluster }
 
     @Flag(help: "Print JSON for programs (format clustmake-runs/1) instead of text.")
     var json = false

@@ -46,11 +46,7 @@ struct CheckScript: Sendable {
 
     /// The script, one line.
     var text: String {
-        // `compmake (clustmake worker) V` alone, or followed by `, redis schema N`.
-        let accepted =
-            ShellQuote.quote(WorkerVersion.prefix + version) + "|"
-            + ShellQuote.quote(WorkerVersion.prefix + version + ",")
-            + "*"
+        let accepted = WorkerVersion.casePattern(version)
         var lines = [
             "LC_ALL=C", "export LC_ALL",
             "V=\(ShellQuote.quote(version))", "W=\(ShellQuote.quote(worker))", "N=\(nice)",

@@ -1,6 +1,7 @@
 public import ClustmakeModel
 public import ClustmakeRedis
 import ClustmakeScripts
+import ClustmakeSystem
 
 /// Checks hosts before jobs run there: ssh, the worker and its version, the reverse tunnel to redis, the nice
 /// level, free disk. Every host of a cluster is checked at once, each in one ssh session (docs/hosts.md).
@@ -90,22 +91,7 @@ public struct HostChecker: Sendable {
     /// - Parameter hosts: The hosts.
     /// - Returns: One check per host, in the same order.
     public func check(_ hosts: [Host]) async -> [HostCheck] {
-        await withTaskGroup(of: (Int, HostCheck).self) { group in
-            var results = [HostCheck?](repeating: nil, count: hosts.count)
-            var next = 0
-            func start() {
-                guard next < hosts.count else { return }
-                let index = next
-                next += 1
-                group.addTask { (index, await check(hosts[index])) }
-            }
-            for _ in 0..<min(options.concurrency, hosts.count) { start() }
-            while let (index, result) = await group.next() {
-                results[index] = result
-                start()
-            }
-            return results.map { $0! }
-        }
+        await hosts.concurrentMap(limit: options.concurrency) { host in await check(host) }
     }
 
     /// The `-R` arguments of a check of `host`: every slot's tunnel, as its job lines open it (none for a local

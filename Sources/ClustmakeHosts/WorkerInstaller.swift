@@ -1,5 +1,6 @@
 public import ClustmakeModel
 import ClustmakeScripts
+import ClustmakeSystem
 
 #if canImport(Glibc)
     import Glibc
@@ -81,22 +82,7 @@ public struct WorkerInstaller: Sendable {
     /// - Parameter hosts: The hosts; usually those whose check ``HostCheck/needsWorker``.
     /// - Returns: One result per host, in the same order.
     public func install(on hosts: [Host]) async -> [WorkerInstall] {
-        await withTaskGroup(of: (Int, WorkerInstall).self) { group in
-            var results = [WorkerInstall?](repeating: nil, count: hosts.count)
-            var next = 0
-            func start() {
-                guard next < hosts.count else { return }
-                let index = next
-                next += 1
-                group.addTask { (index, await install(on: hosts[index])) }
-            }
-            for _ in 0..<min(concurrency, hosts.count) { start() }
-            while let (index, result) = await group.next() {
-                results[index] = result
-                start()
-            }
-            return results.map { $0! }
-        }
+        await hosts.concurrentMap(limit: concurrency) { host in await install(on: host) }
     }
 
     /// Copies the worker to one host.
@@ -154,10 +140,7 @@ public struct WorkerInstaller: Sendable {
 
     /// The script that receives the binary on standard input.
     var script: String {
-        let accepted =
-            ShellQuote.quote(WorkerVersion.prefix + version) + "|"
-            + ShellQuote.quote(WorkerVersion.prefix + version + ",")
-            + "*"
+        let accepted = WorkerVersion.casePattern(version)
         return [
             "LC_ALL=C", "export LC_ALL", "V=\(ShellQuote.quote(version))", "S=\(byteCount)", "umask 022",
             #"o() { printf '\#(Self.marker)%s ' "$1"; printf '%s' "$2" | tr '\n\r' '  '; echo; }"#, "o begin 1",

@@ -1,3 +1,5 @@
+import ClustmakeScripts
+
 /// What `compmake --version` prints, and reading a version back from it.
 ///
 /// clustmake's worker prints `compmake (clustmake worker) 0.1.0, redis schema 1` (docs/worker.md). Anything else,
@@ -5,6 +7,12 @@
 public enum WorkerVersion {
     /// The start of the first line of a clustmake worker's `--version`.
     public static let prefix = "compmake (clustmake worker) "
+
+    /// A shell `case` pattern that matches `compmake --version`'s line for `version`: `compmake (clustmake worker)
+    /// V` alone, or followed by `, redis schema N`.
+    static func casePattern(_ version: String) -> String {
+        ShellQuote.quote(prefix + version) + "|" + ShellQuote.quote(prefix + version + ",") + "*"
+    }
 
     /// The version in a worker's `--version` output, or `nil` when it is not a clustmake worker's.
     /// - Parameter output: What `compmake --version` printed (only its first line counts).

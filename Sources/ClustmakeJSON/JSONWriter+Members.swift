@@ -50,27 +50,29 @@ extension JSONWriter {
         endArray()
     }
 
-    /// A member whose value is an array of strings.
-    public mutating func member(_ name: String, strings elements: some Sequence<String>) {
+    /// A member whose value is an array of strings, integers or reals.
+    public mutating func member(_ name: String, array elements: some Sequence<some JSONScalar>) {
         key(name)
         beginArray()
-        for element in elements { string(element) }
+        for element in elements { element.write(to: &self) }
         endArray()
     }
+}
 
-    /// A member whose value is an array of integers.
-    public mutating func member(_ name: String, ints elements: some Sequence<Int>) {
-        key(name)
-        beginArray()
-        for element in elements { int(element) }
-        endArray()
-    }
+/// A value ``JSONWriter/member(_:array:)`` writes as an array element: a string, an integer or a real.
+public protocol JSONScalar {
+    /// Writes the value.
+    func write(to writer: inout JSONWriter)
+}
 
-    /// A member whose value is an array of reals.
-    public mutating func member(_ name: String, doubles elements: some Sequence<Double>) {
-        key(name)
-        beginArray()
-        for element in elements { double(element) }
-        endArray()
-    }
+extension String: JSONScalar {
+    public func write(to writer: inout JSONWriter) { writer.string(self) }
+}
+
+extension Int: JSONScalar {
+    public func write(to writer: inout JSONWriter) { writer.int(self) }
+}
+
+extension Double: JSONScalar {
+    public func write(to writer: inout JSONWriter) { writer.double(self) }
 }

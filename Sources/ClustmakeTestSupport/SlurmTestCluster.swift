@@ -42,31 +42,20 @@ public final class SlurmTestCluster: Sendable {
     /// A command started by ``start(_:)``; reap it with `wait(timeout:)`.
     public typealias RunningCommand = SSHTestCluster.RunningCommand
 
-    /// How to build the cluster.
+    /// How to build the cluster: the defaults suit Debian 12 with `scripts/install-deps.sh` run; set what differs.
     public struct Options: Sendable {
         /// CPUs of each node, or `nil` for the machine's online processors (`getconf _NPROCESSORS_ONLN`).
         public var cpusPerNode: Int?
         /// How long to wait for every node to be idle.
-        public var startupTimeout: Duration
+        public var startupTimeout: Duration = .seconds(120)
         /// The partition's name.
-        public var partition: String
+        public var partition = "test"
         /// More `slurm.conf` lines, appended last: `["PrologFlags=Alloc"]`.
-        public var extraConfiguration: [String]
+        public var extraConfiguration: [String] = []
 
-        /// Creates options; the defaults suit Debian 12 with `scripts/install-deps.sh` run.
-        /// - Parameters:
-        ///   - cpusPerNode: CPUs of each node; `nil` for this machine's processor count.
-        ///   - startupTimeout: How long to wait for every node to be idle.
-        ///   - partition: The partition's name.
-        ///   - extraConfiguration: More `slurm.conf` lines.
-        public init(
-            cpusPerNode: Int? = nil, startupTimeout: Duration = .seconds(120), partition: String = "test",
-            extraConfiguration: [String] = []
-        ) {
+        /// The default options, with `cpusPerNode` CPUs per node (`nil`: this machine's processor count).
+        public init(cpusPerNode: Int? = nil) {
             self.cpusPerNode = cpusPerNode
-            self.startupTimeout = startupTimeout
-            self.partition = partition
-            self.extraConfiguration = extraConfiguration
         }
     }
 
@@ -87,19 +76,17 @@ public final class SlurmTestCluster: Sendable {
     /// The options the cluster was built with.
     public let options: Options
     /// The node names, in order: this machine's short host name, or `n1`…`nN`.
-    public let nodeNames: [String]
+    public var nodeNames: [String] { layout.nodeNames }
     /// The only partition (the default one), holding every node.
-    public let partition: String
+    public var partition: String { layout.partition }
     /// The temporary directory holding the configuration, key, state, spool directories and logs.
-    public let directory: String
+    public var directory: String { layout.directory }
     /// `ClusterName`: `cmk` + this process's id + a counter, unique per cluster.
-    public let clusterName: String
+    public var clusterName: String { layout.clusterName }
     /// The `slurm.conf` every client command must read: pass ``environment`` to them.
-    public let configurationPath: String
-    /// slurmctld's TCP port.
-    public let controllerPort: Int
+    public var configurationPath: String { layout.configuration }
     /// CPUs of each node.
-    public let cpusPerNode: Int
+    public var cpusPerNode: Int { layout.cpusPerNode }
 
     /// The first node (the only one unless built with `nodes:`).
     public var nodeName: String { nodeNames[0] }
@@ -165,13 +152,6 @@ public final class SlurmTestCluster: Sendable {
                 try Self.writeFiles(layout)
                 let daemons = try Self.startDaemons(layout, tools: tools, timeout: options.startupTimeout)
                 self.options = options
-                self.nodeNames = nodeNames
-                self.partition = options.partition
-                self.directory = directory
-                self.clusterName = clusterName
-                self.configurationPath = layout.configuration
-                self.controllerPort = layout.controllerPort
-                self.cpusPerNode = cpus
                 self.tools = tools
                 self.layout = layout
                 state = Mutex(State(daemons: daemons))

@@ -1,5 +1,6 @@
 import ClustmakeModel
 import ClustmakeStore
+
 @testable import ClustmakeCollector
 
 /// Histories built by hand for the pure tests: times are seconds after ``t0``.

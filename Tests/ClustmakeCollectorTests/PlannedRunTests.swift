@@ -2,6 +2,7 @@ import ClustmakeJSON
 import ClustmakeModel
 import Foundation
 import Testing
+
 @testable import ClustmakeCollector
 
 @Suite struct PlannedRunTests {

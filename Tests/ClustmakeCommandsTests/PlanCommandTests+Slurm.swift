@@ -35,10 +35,12 @@ extension PlanCommandTests {
         let json = try JSONValue.parse(Array(try Data(contentsOf: plan.appendingPathComponent("plan.json"))))
         #expect(json["target"]?.stringValue == "slurm")
         let script = try String(contentsOf: plan.appendingPathComponent("hosts/node1.sh"), encoding: .utf8)
-        // The nodes read the password file by its absolute path; the password itself is nowhere.
+        // The nodes read the password file by its absolute path, as the worker's standard input; the password
+        // itself is nowhere.
+        #expect(script.contains("--redis_password_stdin "), "\(script)")
         #expect(
-            script.contains("--redis_password_file=\(directory.resolvingSymlinksInPath().path)/password")
-                || script.contains("--redis_password_file=\(directory.path)/password"), "\(script)")
+            script.contains(" <\(directory.resolvingSymlinksInPath().path)/password")
+                || script.contains(" <\(directory.path)/password"), "\(script)")
         for file in ["hosts/node1.sh", "hosts/node2.sh", "slurm/run.sbatch", "slurm/submit.sh", "plan.json"] {
             let text = try String(contentsOf: plan.appendingPathComponent(file), encoding: .utf8)
             #expect(!text.contains("secret"), "\(file)")
@@ -65,7 +67,8 @@ extension PlanCommandTests {
 }
 
 extension PlanCommandTests {
-    @Test("run and hosts check refuse a SLURM cluster file with exit 2, pointing to plan --target slurm")
+    @Test(
+        "run outside an allocation and hosts check refuse a SLURM cluster file with exit 2, pointing to --target slurm")
     func slurmClusterRefused() throws {
         let directory = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -76,7 +79,7 @@ extension PlanCommandTests {
             let result = try CLI.run(arguments + ["--cluster", cluster.path], in: directory)
             #expect(result.status == 2, "\(arguments): \(result.stderr)")
             #expect(result.stderr.contains("describes a SLURM partition"), "\(result.stderr)")
-            #expect(result.stderr.contains("clustmake plan --target slurm"), "\(result.stderr)")
+            #expect(result.stderr.contains("--target slurm"), "\(result.stderr)")
         }
     }
 }

@@ -77,7 +77,7 @@ extension ClusterLoaderTests {
             ("slurm: {nodes: 2, redis: {tunnel: l, tunnel_port: 65535}}", .invalidValue, "past 65535"),
             ("slurm: {nodes: 2, partition: 'batch;rm -rf ~', redis: {tunnel: l}}", .invalidValue, "contains ';'"),
             ("slurm: {nodes: 2, account: '$(id)', redis: {tunnel: l}}", .invalidValue, "contains '$'"),
-            ("slurm: {nodes: 2, account: \"a\\nb\", redis: {tunnel: l}}", .invalidValue, "U+A"),
+            ("slurm: {nodes: 2, account: \"a\\nb\", redis: {tunnel: l}}", .invalidValue, "U+000A"),
             ("slurm: {nodes: 2, partition: -p, redis: {tunnel: l}}", .invalidValue, "starts with '-'"),
             ("slurm: {nodes: 2, qos: 'a b', redis: {tunnel: l}}", .invalidValue, "contains ' '"),
             ("slurm: {nodes: 2, constraint: 'a`id`', redis: {tunnel: l}}", .invalidValue, "contains '`'"),
@@ -86,8 +86,11 @@ extension ClusterLoaderTests {
             ("slurm: {nodes: 2, time: 'soon', redis: {tunnel: l}}", .invalidValue, "not a SLURM time"),
             ("slurm: {nodes: 2, time: 0, redis: {tunnel: l}}", .invalidValue, "outside"),
             ("slurm: {nodes: 2, time: '00:00', redis: {tunnel: l}}", .invalidValue, "not a SLURM time"),
-            ("slurm: {nodes: 2, sbatch: [\"--gres=gpu:1\\n#SBATCH --x\"], redis: {tunnel: l}}", .invalidValue, "U+A"),
-            ("slurm: {nodes: 2, sbatch: [\"--a\\u0000b\"], redis: {tunnel: l}}", .invalidValue, "U+0"),
+            (
+                "slurm: {nodes: 2, sbatch: [\"--gres=gpu:1\\n#SBATCH --x\"], redis: {tunnel: l}}", .invalidValue,
+                "U+000A"
+            ),
+            ("slurm: {nodes: 2, sbatch: [\"--a\\u0000b\"], redis: {tunnel: l}}", .invalidValue, "U+0000"),
             ("slurm: {nodes: 2, sbatch: ['--output=$(id).log'], redis: {tunnel: l}}", .invalidValue, "substitution"),
             ("slurm: {nodes: 2, sbatch: ['#SBATCH --exclusive'], redis: {tunnel: l}}", .invalidValue, "not an sbatch"),
             ("slurm: {nodes: 2, sbatch: '--exclusive', redis: {tunnel: l}}", .wrongType, "list of strings"),
