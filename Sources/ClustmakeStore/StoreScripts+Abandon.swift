@@ -4,8 +4,6 @@ extension StoreScripts {
     /// worker holds it (then nothing changes).
     static let abandon = StoreScript(
         prelude + """
-            local problem = namespace_problem()
-            if problem then return redis.error_reply(problem) end
             local id, reason, now = ARGV[2], ARGV[3], ARGV[4]
             if redis.call('EXISTS', P .. 'job:' .. id) == 0 then return redis.error_reply('CLUSTMAKE-NOJOB ' .. id) end
             local state = redis.call('HGET', P .. 'states', id) or 'not-started'
@@ -31,8 +29,6 @@ extension StoreScripts {
     /// `ARGV`: schema, id, attempt, host, reason, now. Reply: `lost`, or `unchanged`.
     static let revoke = StoreScript(
         prelude + """
-            local problem = namespace_problem()
-            if problem then return redis.error_reply(problem) end
             local id, attempt, host, reason, now = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
             if redis.call('HGET', P .. 'states', id) ~= 'in-progress' then return 'unchanged' end
             if redis.call('HGET', P .. 'status:' .. id, 'attempt') ~= attempt then return 'unchanged' end

@@ -5,14 +5,14 @@
 /// tag, hence its Redis Cluster slot, so the scripts run unchanged on a cluster. Errors come back as error replies
 /// whose first word says what went wrong (`CLUSTMAKE-NAMESPACE`, `CLUSTMAKE-SCHEMA found`, `CLUSTMAKE-NOJOB id`).
 enum StoreScripts {
-    /// Helpers shared by the scripts.
+    /// What every script does first: check the namespace and its schema version (an error reply and nothing else
+    /// when they are not the expected ones), then define the helpers the scripts share.
     static let prelude = """
         local P = string.sub(KEYS[1], 1, -7)
-        local function namespace_problem()
+        do
           local found = redis.call('GET', KEYS[1])
-          if not found then return 'CLUSTMAKE-NAMESPACE no such namespace' end
-          if found ~= ARGV[1] then return 'CLUSTMAKE-SCHEMA ' .. found end
-          return nil
+          if not found then return redis.error_reply('CLUSTMAKE-NAMESPACE no such namespace') end
+          if found ~= ARGV[1] then return redis.error_reply('CLUSTMAKE-SCHEMA ' .. found) end
         end
         local function event(fields)
           return redis.call('XADD', P .. 'events', 'MAXLEN', '~', '\(StoreSchema.eventStreamLength)', '*',
@@ -89,8 +89,6 @@ enum StoreScripts {
     /// definition.
     static let acquire = StoreScript(
         prelude + """
-            local problem = namespace_problem()
-            if problem then return redis.error_reply(problem) end
             local id, more, token, ttl, now, host = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
             local job = P .. 'job:' .. id
             if redis.call('EXISTS', job) == 0 then return redis.error_reply('CLUSTMAKE-NOJOB ' .. id) end
@@ -181,8 +179,6 @@ enum StoreScripts {
     /// `ARGV`: schema, id, token, ttl (ms), attempt, now, host.
     static let renew = StoreScript(
         prelude + """
-            local problem = namespace_problem()
-            if problem then return redis.error_reply(problem) end
             local id, token, ttl, attempt, now, host = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
             local lease = P .. 'lease:' .. id
             local holder = redis.call('GET', lease)
@@ -221,8 +217,6 @@ enum StoreScripts {
     /// removed, or another attempt owns it; the attempt hash is still written unless the job was removed).
     static let finish = StoreScript(
         prelude + """
-            local problem = namespace_problem()
-            if problem then return redis.error_reply(problem) end
             local id, token, attempt, outcome, now, host = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
             local reason, exit = ARGV[8], ARGV[9]
             local record = P .. 'attempt:' .. id .. ':' .. attempt
@@ -311,8 +305,6 @@ enum StoreScripts {
     /// Declares lost every job in progress whose lease expired. `ARGV`: schema, now. Reply: the ids.
     static let reap = StoreScript(
         prelude + """
-            local problem = namespace_problem()
-            if problem then return redis.error_reply(problem) end
             local lost = {}
             for _, id in ipairs(redis.call('SMEMBERS', P .. 'running')) do
               if redis.call('EXISTS', P .. 'lease:' .. id) == 0 then
