@@ -132,7 +132,7 @@ public struct ReportPage: Sendable {
         writer.endArray()
         writer.member("start", array: attempts.lazy.map { attempt in Self.millis(attempt.start - origin) })
         writer.member(
-            "end", doubles: attempts.lazy.map { attempt in Self.millis(attempt.end(now: history.now) - origin) })
+            "end", array: attempts.lazy.map { attempt in Self.millis(attempt.end(now: history.now) - origin) })
         writer.member("outcome", array: attempts.lazy.map { attempt in Self.outcomeCode(attempt) })
         writer.key("reasons")
         writer.beginObject()

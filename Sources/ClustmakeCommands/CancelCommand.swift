@@ -1,5 +1,6 @@
 import ArgumentParser
 import ClustmakeDispatch
+import ClustmakeHosts
 import ClustmakeModel
 import ClustmakeStore
 import ClustmakeSystem
