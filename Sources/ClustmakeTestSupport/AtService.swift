@@ -58,6 +58,10 @@ public final class AtService: Sendable {
     /// The pid of the running atd, if one runs.
     public var daemonPid: pid_t? { MachineDaemon.atd.runningPid }
 
+    /// How many at services this process holds now (tests running side by side share the daemon; the last one to
+    /// end stops it if this process started it).
+    public static var holders: Int { MachineDaemon.atd.holders }
+
     /// Queues the shell script `file` with `at -f FILE TIMESPEC…`.
     /// - Parameters:
     ///   - file: The script (read now; `/bin/sh` runs it).

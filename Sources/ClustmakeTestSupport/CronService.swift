@@ -53,6 +53,10 @@ public final class CronService: Sendable {
     /// The pid of the running cron, if one runs.
     public var daemonPid: pid_t? { MachineDaemon.cron.runningPid }
 
+    /// How many cron services this process holds now (tests running side by side share the daemon; the last one
+    /// to end stops it if this process started it).
+    public static var holders: Int { MachineDaemon.cron.holders }
+
     // MARK: - The crontab
 
     /// The user's crontab (`crontab -l`), or an empty string when the user has none.

@@ -38,6 +38,9 @@ struct MachineDaemon: Sendable, Hashable {
         DaemonProcess.pid(inFile: pidFile).flatMap { DaemonProcess.isRunning($0, named: name) ? $0 : nil }
     }
 
+    /// How many leases this process holds on the daemon now.
+    var holders: Int { Self.leases.withLock { $0[name]?.holders ?? 0 } }
+
     /// Takes a lease: makes sure the daemon runs, starting it (a child of this process) when it does not.
     /// - Parameter timeout: How long to wait for a started daemon to write its pid file.
     /// - Returns: Whether this process started the daemon (now or for an earlier lease still held).

@@ -35,7 +35,9 @@ import Testing
         }
 
         /// A namespace unique to this test process.
-        func ns(_ base: String) -> String { "\(base)-\(getpid())" }
+        /// Unique to this fixture (the process and its redis's port), as RunFixture's: runs of a namespace exclude
+        /// each other on this machine whatever their redis.
+        func ns(_ base: String) -> String { "\(base)-\(getpid())-\(redis.port)" }
 
         func store(_ base: String) throws -> JobStore {
             try JobStore(connection: try redis.connect(), namespace: ns(base))

@@ -90,7 +90,7 @@ extension ClusterLoaderTests {
                 "slurm: {nodes: 2, sbatch: [\"--gres=gpu:1\\n#SBATCH --x\"], redis: {tunnel: l}}", .invalidValue,
                 "U+000A"
             ),
-            ("slurm: {nodes: 2, sbatch: [\"--a\\u0000b\"], redis: {tunnel: l}}", .invalidValue, "U+0000"),
+            ("slurm: {nodes: 2, sbatch: [\"--a\\u0000b\"], redis: {tunnel: l}}", .invalidValue, "NUL byte"),
             ("slurm: {nodes: 2, sbatch: ['--output=$(id).log'], redis: {tunnel: l}}", .invalidValue, "substitution"),
             ("slurm: {nodes: 2, sbatch: ['#SBATCH --exclusive'], redis: {tunnel: l}}", .invalidValue, "not an sbatch"),
             ("slurm: {nodes: 2, sbatch: '--exclusive', redis: {tunnel: l}}", .wrongType, "list of strings"),

@@ -109,9 +109,10 @@ final class RunFixture {
         try start(arguments).wait(timeout: timeout)
     }
 
-    /// A namespace unique to this test process: runs of one namespace of one redis exclude each other (their run
-    /// lock and lease), and test processes may run side by side.
-    func ns(_ base: String) -> String { "\(base)-\(getpid())" }
+    /// A namespace unique to this fixture (the test process and its redis's port): runs of a namespace exclude each
+    /// other on this machine (their run lock), and `cancel --namespace` sees every run of it here, whatever its
+    /// redis, so two tests that ran "cancel" at once in one process would stop each other's runs.
+    func ns(_ base: String) -> String { "\(base)-\(getpid())-\(redis.port)" }
 
     /// The store of namespace ``ns(_:)`` of `base`.
     func store(_ base: String) throws -> JobStore {
