@@ -89,7 +89,9 @@ import Testing
         #expect(second.status == 2, "\(second.stderr)")
         #expect(
             second.stderr.contains("(pid \(first.pid) on \(ProcessIdentity.hostname()), since "), "\(second.stderr)")
-        #expect(second.stderr.contains("its lease in redis at redis://:***@127.0.0.1:\(fixture.redis.port)"), "\(second.stderr)")
+        #expect(
+            second.stderr.contains("its lease in redis at redis://:***@127.0.0.1:\(fixture.redis.port)"),
+            "\(second.stderr)")
         // cancel finds nothing to stop from there, and says so.
         let nothing = try fixture.cluster.start(
             ["/usr/bin/env", "XDG_RUNTIME_DIR=\(elsewhere)", RunFixture.clustmake, "cancel", "--namespace", namespace]
