@@ -119,7 +119,8 @@ import Testing
     func redisRestarted() throws {
         let fixture = try RunFixture(
             hosts: 2,
-            redis: RedisServer.Options(extraArguments: ["--appendonly", "yes", "--appendfsync", "always"]))
+            redis: RedisServer.Options(
+                password: RunFixture.password, extraArguments: ["--appendonly", "yes", "--appendfsync", "always"]))
         // b0 runs until the test has seen what it checks after the restart.
         let release = fixture.directory + "/release-restart"
         defer { _ = FileManager.default.createFile(atPath: release, contents: nil) }
