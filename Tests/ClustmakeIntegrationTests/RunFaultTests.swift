@@ -31,6 +31,25 @@ import Testing
         return text
     }
 
+    /// A host's processes (its sshd and workers) stopped with SIGSTOP, as on a machine that hangs, until
+    /// ``thaw()``.
+    final class Frozen {
+        let pids: [pid_t]
+        private var thawed = false
+
+        init(host: String, _ fixture: RunFixture) throws {
+            pids = try fixture.cluster.pids(host: host)
+            for pid in pids { kill(pid, SIGSTOP) }
+        }
+
+        /// Lets the processes go on (the first call only).
+        func thaw() {
+            guard !thawed else { return }
+            thawed = true
+            for pid in pids { kill(pid, SIGCONT) }
+        }
+    }
+
     /// No attempt number appears twice among a job's attempts, and each counts up from 1.
     static func expectNoAttemptTwice(_ record: RunRecord, sourceLocation: SourceLocation = #_sourceLocation) {
         for (job, attempts) in record.attempts {
@@ -174,21 +193,14 @@ import Testing
     func frozenHost() throws {
         let fixture = try RunFixture(hosts: 2)
         let (run, store, frozenJob) = try Self.startWithJobStuckOnH2(fixture, "frozen")
-        let frozen = try fixture.cluster.pids(host: "h2")
-        for pid in frozen { kill(pid, SIGSTOP) }
-        var thawed = false
-        func thaw() {
-            guard !thawed else { return }
-            thawed = true
-            for pid in frozen { kill(pid, SIGCONT) }
-        }
-        defer { thaw() }
+        let frozen = try Frozen(host: "h2", fixture)
+        defer { frozen.thaw() }
         // The frozen job is found lost (its lease runs out) and done on the other host while h2 stays frozen.
         let movedOn = try fixture.waitUntil(.seconds(90)) {
             (try? store.attempts(of: frozenJob))?.contains { $0.state == .succeeded && $0.host == "h1" } == true
         }
         #expect(movedOn, "\(frozenJob) was not run again on h1")
-        thaw()
+        frozen.thaw()
         try Self.expectCompletedOnce(run, store)
         // The thawed worker found its lease gone and stopped its job: nothing of it runs on h2.
         #expect(try Self.noJobLeft(on: "h2", fixture), "a job is still running on h2")
@@ -243,15 +255,8 @@ import Testing
         try fixture.cluster.kill(host: "h3")
         // h4 stays frozen until its held job is done elsewhere: the run must move its jobs without h4's help
         // (its lease running out), and then get the thawed worker's late word right.
-        let frozen = try fixture.cluster.pids(host: "h4")
-        for pid in frozen { kill(pid, SIGSTOP) }
-        var thawed = false
-        func thaw() {
-            guard !thawed else { return }
-            thawed = true
-            for pid in frozen { kill(pid, SIGCONT) }
-        }
-        defer { thaw() }
+        let frozen = try Frozen(host: "h4", fixture)
+        defer { frozen.thaw() }
         let doneAtFaults = done()
         #expect(doneAtFaults < count, "the faults came after the run's end")
         let movedOn = try fixture.waitUntil(.seconds(300)) {
@@ -259,7 +264,7 @@ import Testing
         }
         #expect(movedOn, "\(held) was not run again on another host while h4 was frozen")
         #expect(done() > doneAtFaults, "the run made no progress after the faults")
-        thaw()
+        frozen.thaw()
         let record = try Self.expectCompletedOnce(run, store, timeout: .seconds(600))
         #expect(record.states.count == count && record.states.values.allSatisfy { $0 == .done })
         let notDone = record.attempts.values.flatMap { $0 }.filter { $0.state != .succeeded }
