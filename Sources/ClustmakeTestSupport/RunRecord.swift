@@ -24,20 +24,30 @@ public struct RunRecord: Sendable {
         self.statuses = statuses
     }
 
-    /// Jobs not done by exactly one succeeded attempt, or with another attempt that is neither lost nor
-    /// interrupted (never a second success).
+    /// Jobs not done by exactly one counted success, or with another attempt that is neither lost, interrupted nor
+    /// `superseded` (never a second success). A superseded attempt's late outcome, success or not, did not change
+    /// the job's state (a worker thawed after its job ran elsewhere), so it is no second success.
     public func doneOnceProblems() -> [String] {
         var problems: [String] = []
         for job in graph.jobs {
             if states[job.id] != .done { problems.append("\(job.id) is \(states[job.id].map(\.rawValue) ?? "?")") }
-            let succeeded = attempts[job.id, default: []].filter { $0.state == .succeeded }
-            if succeeded.count != 1 { problems.append("\(job.id) succeeded \(succeeded.count) times") }
-            let others = attempts[job.id, default: []].filter { $0.state != .succeeded }
-            if !others.allSatisfy({ $0.state == .lost || $0.state == .interrupted }) {
-                problems.append("\(job.id): \(others.map(\.state))")
+            let all = attempts[job.id, default: []]
+            let counted = all.filter { $0.state == .succeeded && $0.superseded == nil }
+            if counted.count != 1 {
+                problems.append("\(job.id) succeeded \(counted.count) times: \(Self.describe(all))")
+            }
+            let others = all.filter { !($0.state == .succeeded && $0.superseded == nil) }
+            if !others.allSatisfy({ $0.state == .lost || $0.state == .interrupted || $0.superseded != nil }) {
+                problems.append("\(job.id): \(Self.describe(all))")
             }
         }
         return problems
+    }
+
+    /// `attempt 1 on h4 succeeded (superseded), attempt 2 on h1 succeeded`, for problems.
+    static func describe(_ attempts: [AttemptRecord]) -> String {
+        attempts.map { "attempt \($0.number) on \($0.host) \($0.state)\($0.superseded == nil ? "" : " (superseded)")" }
+            .joined(separator: ", ")
     }
 
     /// Attempts that started before every dependency's done attempt ended (by redis's own sequence numbers); with

@@ -15,7 +15,7 @@ import Testing
         (Job(id: "ok2", command: .shell("echo two"), tags: ["quick"]), "nodeB", 0),
         (Job(id: "fail", command: .shell("echo 'about to fail' >&2; exit 3")), "nodeA", 113),
         (Job(id: "blocked", command: .shell("echo never"), deps: ["fail"]), "nodeB", 115),
-        (Job(id: "slow", command: .shell("sleep 30"), timeout: 0.5), "nodeB", 113),
+        (Job(id: "slow", command: .shell("sleep infinity"), timeout: 0.5), "nodeB", 113),
         (Job(id: "after", command: .argv(["printf", "%s\\n", "a b"]), deps: ["ok1"]), "nodeA", 0),
     ]
 

@@ -11,11 +11,14 @@ import Testing
 /// `clustmake run` when hosts fail, when the executor is killed, and when the run is cancelled.
 @Suite struct RunFailureTests {
     /// `count` independent jobs `j0…` that each sleep `seconds` (`nil`: until they are stopped, at cost 60), and
-    /// `tail` depending on all of them.
-    static func sleepers(_ count: Int, seconds: Double?) -> String {
+    /// `tail` depending on all of them. With `started`, each job first creates the file `started/ID`.
+    static func sleepers(_ count: Int, seconds: Double?, started: String? = nil) -> String {
         var text = "jobs:\n"
         let sleep = seconds.map { "sleep \($0)" } ?? "sleep infinity"
-        for index in 0..<count { text += "  - {id: j\(index), command: \"\(sleep)\", cost: \(seconds ?? 60)}\n" }
+        for index in 0..<count {
+            let touch = started.map { "touch \($0)/j\(index); " } ?? ""
+            text += "  - {id: j\(index), command: \"\(touch)\(sleep)\", cost: \(seconds ?? 60)}\n"
+        }
         text += "  - {id: tail, command: \"true\", deps: [\((0..<count).map { "j\($0)" }.joined(separator: ", "))]}\n"
         return text
     }
@@ -40,8 +43,17 @@ import Testing
         }
         try #require(started, "no job started on h2")
         try fixture.cluster.kill(host: "h2")
-        // It comes back a moment later: a probe finds it and it is used again.
-        usleep(1_500_000)
+        // It comes back once the run has taken it out of use (it revokes the attempts of its failed lines just
+        // before): a probe finds it and it is used again.
+        let revoked = try fixture.waitUntil(.seconds(60)) {
+            let states = (try? store.states()) ?? [:]
+            return states.keys.contains { id in
+                (try? store.attempts(of: id))?.contains {
+                    $0.host == "h2" && $0.state == .lost && $0.reason?.contains("its host h2 failed") == true
+                } == true
+            }
+        }
+        try #require(revoked, "no attempt on h2 was revoked")
         try fixture.cluster.revive(host: "h2")
         let result = try run.wait(timeout: .seconds(120))
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr.suffix(4000))")
@@ -110,11 +122,7 @@ import Testing
         #expect(!states.values.contains(.inProgress) && !states.values.contains(.lost), "\(states)")
         // Nothing is left running on the hosts.
         for host in fixture.cluster.hostNames {
-            let gone = try fixture.waitUntil(.seconds(10)) {
-                try fixture.cluster.pids(host: host).allSatisfy { pid in
-                    (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.hasPrefix("sleep") != true
-                }
-            }
+            let gone = try fixture.waitUntil(.seconds(10)) { try fixture.processes(on: host, named: "sleep").isEmpty }
             #expect(gone, "a job is still running on \(host)")
         }
     }
@@ -122,14 +130,19 @@ import Testing
     @Test("SIGINT (Ctrl-C) stops the run the same way")
     func interrupt() throws {
         let fixture = try RunFixture(hosts: 1)
-        let graph = try fixture.graphFile(Self.sleepers(3, seconds: nil))
+        let started = fixture.directory + "/started"
+        try FileManager.default.createDirectory(atPath: started, withIntermediateDirectories: true)
+        let graph = try fixture.graphFile(Self.sleepers(3, seconds: nil, started: started))
         let run = try fixture.start(["run", graph, "--redis", fixture.redisURL, "--namespace", fixture.ns("sigint")])
         let store = try fixture.store("sigint")
-        let busy = try fixture.waitUntil(.seconds(30)) {
-            ((try? store.states()) ?? [:]).values.contains(.inProgress)
+        // A job's process runs (its file is there) under its worker, which holds it in progress.
+        let busy = try fixture.waitUntil(.seconds(60)) {
+            let states = (try? store.states()) ?? [:]
+            return states.keys.contains { id in
+                states[id] == .inProgress && FileManager.default.fileExists(atPath: started + "/" + id)
+            }
         }
         try #require(busy)
-        usleep(300_000)
         run.signal(SIGINT)
         let result = try run.wait(timeout: .seconds(60))
         #expect(result.status == 130, "\(result.stdout)\n\(result.stderr)")
@@ -161,9 +174,7 @@ import Testing
         }
         try #require(started)
         // Freeze the worker on its host: it stops renewing its lease, as on a host that hangs.
-        let workers = try fixture.cluster.pids(host: hungHost).filter { pid in
-            (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.hasPrefix("compmake") == true
-        }
+        let workers = try fixture.processes(on: hungHost, named: "compmake")
         try #require(!workers.isEmpty)
         for pid in workers { kill(pid, SIGSTOP) }
         let result = try run.wait(timeout: .seconds(90))

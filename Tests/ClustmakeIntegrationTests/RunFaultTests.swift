@@ -31,6 +31,25 @@ import Testing
         return text
     }
 
+    /// A host's processes (its sshd and workers) stopped with SIGSTOP, as on a machine that hangs, until
+    /// ``thaw()``.
+    final class Frozen {
+        let pids: [pid_t]
+        private var thawed = false
+
+        init(host: String, _ fixture: RunFixture) throws {
+            pids = try fixture.cluster.pids(host: host)
+            for pid in pids { kill(pid, SIGSTOP) }
+        }
+
+        /// Lets the processes go on (the first call only).
+        func thaw() {
+            guard !thawed else { return }
+            thawed = true
+            for pid in pids { kill(pid, SIGCONT) }
+        }
+    }
+
     /// No attempt number appears twice among a job's attempts, and each counts up from 1.
     static func expectNoAttemptTwice(_ record: RunRecord, sourceLocation: SourceLocation = #_sourceLocation) {
         for (job, attempts) in record.attempts {
@@ -94,9 +113,10 @@ import Testing
     /// recorded twice.
     @discardableResult
     static func expectCompletedOnce(
-        _ run: SSHTestCluster.RunningCommand, _ store: JobStore, sourceLocation: SourceLocation = #_sourceLocation
+        _ run: SSHTestCluster.RunningCommand, _ store: JobStore, timeout: Duration = .seconds(180),
+        sourceLocation: SourceLocation = #_sourceLocation
     ) throws -> RunRecord {
-        let result = try run.wait(timeout: .seconds(180))
+        let result = try run.wait(timeout: timeout)
         #expect(
             result.status == 0, "\(result.stdout)\n\(result.stderr.suffix(4000))", sourceLocation: sourceLocation)
         let record = try RunRecord(store: store)
@@ -108,11 +128,7 @@ import Testing
 
     /// Whether, within 30 s, no job process (`sleep`) is left among `host`'s processes.
     static func noJobLeft(on host: String, _ fixture: RunFixture) throws -> Bool {
-        try fixture.waitUntil(.seconds(30)) {
-            try fixture.cluster.pids(host: host).allSatisfy { pid in
-                (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.hasPrefix("sleep") != true
-            }
-        }
+        try fixture.waitUntil(.seconds(30)) { try fixture.processes(on: host, named: "sleep").isEmpty }
     }
 
     @Test("redis restarted in the middle of a run (append-only file on): the run keeps its lease and completes once")
@@ -178,21 +194,14 @@ import Testing
     func frozenHost() throws {
         let fixture = try RunFixture(hosts: 2)
         let (run, store, frozenJob) = try Self.startWithJobStuckOnH2(fixture, "frozen")
-        let frozen = try fixture.cluster.pids(host: "h2")
-        for pid in frozen { kill(pid, SIGSTOP) }
-        var thawed = false
-        func thaw() {
-            guard !thawed else { return }
-            thawed = true
-            for pid in frozen { kill(pid, SIGCONT) }
-        }
-        defer { thaw() }
+        let frozen = try Frozen(host: "h2", fixture)
+        defer { frozen.thaw() }
         // The frozen job is found lost (its lease runs out) and done on the other host while h2 stays frozen.
         let movedOn = try fixture.waitUntil(.seconds(90)) {
             (try? store.attempts(of: frozenJob))?.contains { $0.state == .succeeded && $0.host == "h1" } == true
         }
         #expect(movedOn, "\(frozenJob) was not run again on h1")
-        thaw()
+        frozen.thaw()
         try Self.expectCompletedOnce(run, store)
         // The thawed worker found its lease gone and stopped its job: nothing of it runs on h2.
         #expect(try Self.noJobLeft(on: "h2", fixture), "a job is still running on h2")
@@ -203,15 +212,67 @@ import Testing
         let fixture = try RunFixture(hosts: 2)
         let (run, store, cutJob) = try Self.startWithJobStuckOnH2(fixture, "cut")
         // The sessions' sshd processes on h2 die: every connection to it drops, the workers and jobs stay.
-        for pid in try fixture.cluster.pids(host: "h2")
-        where (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.hasPrefix("sshd") == true {
-            kill(pid, SIGKILL)
-        }
+        for pid in try fixture.processes(on: "h2", named: "sshd") { kill(pid, SIGKILL) }
         let record = try Self.expectCompletedOnce(run, store)
         #expect(
             record.attempts[cutJob, default: []].contains { $0.host == "h2" && $0.state != .succeeded },
             "\(cutJob): \(record.attempts[cutJob, default: []].map { "\($0.host) \($0.state)" })")
         #expect(try Self.noJobLeft(on: "h2", fixture), "a job is still running on h2")
+    }
+
+    /// `count` no-op jobs `j0…` of cost 0.01 (`--bundle auto` groups them), every fifth from `gap` on depending on
+    /// the one `gap` before it; on each of `stuck` (a host and a marker path), the first job that starts there runs
+    /// until it is stopped.
+    static func manyJobs(_ count: Int, gap: Int, stuck: [(host: String, marker: String)]) -> String {
+        let holds = stuck.map {
+            "if [ \\\"$CLUSTMAKE_HOST\\\" = \($0.host) ] && mkdir \($0.marker) 2>/dev/null; then exec sleep infinity; fi; "
+        }
+        let command = holds.joined() + "true"
+        var text = "jobs:\n"
+        text.reserveCapacity(count * (command.count + 60))
+        for index in 0..<count {
+            let deps = index >= gap && index % 5 == 0 ? ", deps: [j\(index - gap)]" : ""
+            text += "  - {id: j\(index), command: \"\(command)\", cost: 0.01\(deps)}\n"
+        }
+        return text
+    }
+
+    @Test("10,000 jobs on 4 hosts, one host killed and one frozen during the run: all done, none twice")
+    func tenThousandJobsKilledAndFrozenHost() throws {
+        let fixture = try RunFixture(hosts: 4)
+        let markers = try Self.markers(fixture)
+        let count = 10_000
+        let graph = try fixture.graphFile(
+            Self.manyJobs(count, gap: 500, stuck: [("h3", markers + "/h3"), ("h4", markers + "/h4")]))
+        let (run, store) = try Self.startRun(fixture, graph: graph, name: "many", processors: 2)
+        func done() -> Int { ((try? store.states()) ?? [:]).values.filter { $0 == .done }.count }
+        // A job holds a slot of h3 and one of h4, and a tenth of the jobs are done.
+        let midway = try fixture.waitUntil(.seconds(300)) {
+            FileManager.default.fileExists(atPath: markers + "/h3")
+                && FileManager.default.fileExists(atPath: markers + "/h4") && done() >= count / 10
+        }
+        try #require(midway, "the run never got a tenth of the way with jobs on h3 and h4: \(done()) done")
+        let held = try #require(try Self.jobRunning(on: "h4", fixture, store), "no job ran on h4")
+        try fixture.cluster.kill(host: "h3")
+        // h4 stays frozen until its held job is done elsewhere: the run must move its jobs without h4's help
+        // (its lease running out), and then get the thawed worker's late word right.
+        let frozen = try Frozen(host: "h4", fixture)
+        defer { frozen.thaw() }
+        let doneAtFaults = done()
+        #expect(doneAtFaults < count, "the faults came after the run's end")
+        let movedOn = try fixture.waitUntil(.seconds(300)) {
+            (try? store.attempts(of: held))?.contains { $0.state == .succeeded && $0.host != "h4" } == true
+        }
+        #expect(movedOn, "\(held) was not run again on another host while h4 was frozen")
+        #expect(done() > doneAtFaults, "the run made no progress after the faults")
+        frozen.thaw()
+        let record = try Self.expectCompletedOnce(run, store, timeout: .seconds(600))
+        #expect(record.states.count == count && record.states.values.allSatisfy { $0 == .done })
+        let notDone = record.attempts.values.flatMap { $0 }.filter { $0.state != .succeeded }
+        #expect(notDone.contains { $0.host == "h3" }, "h3's job is not recorded lost")
+        #expect(record.attempts[held, default: []].contains { $0.host == "h4" && $0.state != .succeeded })
+        // The thawed worker found its lease gone and stopped its job: nothing of it runs on h4.
+        #expect(try Self.noJobLeft(on: "h4", fixture), "a job is still running on h4")
     }
 
     @Test("the plan directory's disk full, or read-only: a clear error naming it, and no partial plan left")

@@ -97,8 +97,13 @@ import Testing
         try #require(planned.status == 0, "\(planned.stderr)")
         var scripts: [SSHTestCluster.RunningCommand] = []
         for host in fixture.cluster.hostNames.reversed() {
-            scripts.append(try fixture.cluster.start(["sh", directory + "/hosts/\(host).sh"]))
-            usleep(300_000)
+            let script = try fixture.cluster.start(["sh", directory + "/hosts/\(host).sh"])
+            scripts.append(script)
+            // It has begun on its host (a worker runs there) or already ended before the next one starts.
+            let begun = try fixture.waitUntil(.seconds(60)) {
+                try script.hasExited || !fixture.processes(on: host, named: "compmake").isEmpty
+            }
+            #expect(begun, "the script of \(host) never started a worker")
         }
         for script in scripts {
             let result = try script.wait(timeout: .seconds(60))

@@ -70,11 +70,7 @@ import Testing
         #expect(attempt.fields["timed_out"] == "1", "\(attempt.fields)")
         #expect(attempt.reason?.hasPrefix("timed out after 1 s") == true, "\(attempt.fields)")
         // Nothing of it is left on the host.
-        let gone = try fixture.waitUntil(.seconds(10)) {
-            try fixture.cluster.pids(host: "h1").allSatisfy { pid in
-                (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.hasPrefix("sleep") != true
-            }
-        }
+        let gone = try fixture.waitUntil(.seconds(10)) { try fixture.processes(on: "h1", named: "sleep").isEmpty }
         #expect(gone, "the job's sleep still runs on h1")
     }
 

@@ -119,6 +119,13 @@ final class RunFixture {
         try JobStore(connection: try redis.connect(), namespace: ns(base))
     }
 
+    /// The processes on `host` whose name (`/proc/PID/comm`) starts with `prefix`: `sleep`, `compmake`, `sshd`.
+    func processes(on host: String, named prefix: String) throws -> [pid_t] {
+        try cluster.pids(host: host).filter { pid in
+            (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.hasPrefix(prefix) == true
+        }
+    }
+
     /// Polls `condition` every 50 ms for up to `timeout`.
     func waitUntil(_ timeout: Duration = .seconds(30), _ condition: () throws -> Bool) throws -> Bool {
         let deadline = ContinuousClock.now + timeout

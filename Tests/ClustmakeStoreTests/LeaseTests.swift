@@ -103,12 +103,19 @@ import Testing
         #expect(try run(fixture.store, "b") == .recorded(.done))
     }
 
+    /// Waits until `job`'s lease has run out (on redis's clock), which readers see as ``JobState/lost``.
+    static func waitUntilLost(_ store: JobStore, _ job: String) async throws {
+        try await TestWait.until("the lease of \(job) runs out", timeout: .seconds(30), interval: .milliseconds(20)) {
+            (try? store.states()[job]) == .lost
+        }
+    }
+
     @Test("a lease that expires makes the job lost; readers see it at once and reaping records it")
-    func lost() throws {
+    func lost() async throws {
         let fixture = try Fixture()
         try fixture.push([job("a")])
         let dead = try lease(fixture.store.acquire("a", more: false, request: request(ttl: .milliseconds(100))))
-        usleep(250_000)
+        try await Self.waitUntilLost(fixture.store, "a")
         #expect(try fixture.store.states()["a"] == .lost)
         #expect(try fixture.store.status(of: "a").state == .lost)
         #expect(try fixture.store.reapLostJobs() == ["a"])
@@ -123,11 +130,11 @@ import Testing
     }
 
     @Test("an attempt taken over after its lease expired does not count")
-    func superseded() throws {
+    func superseded() async throws {
         let fixture = try Fixture()
         try fixture.push([job("a")])
         let slow = try lease(fixture.store.acquire("a", more: false, request: request("h1", ttl: .milliseconds(100))))
-        usleep(250_000)
+        try await Self.waitUntilLost(fixture.store, "a")
         let other = try fixture.another()
         let fresh = try lease(other.acquire("a", more: false, request: request("h2")))
         #expect(fresh.attempt == 2)

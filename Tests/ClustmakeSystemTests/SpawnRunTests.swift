@@ -69,12 +69,19 @@ import Testing
 
     @Test("cancelling the waiting task stops the program and reaps it")
     func cancelled() async throws {
+        let output = try scratch()
+        defer { close(output) }
         let task = Task {
             try await Spawn.run(
-                ["/bin/sleep", "infinity"], standardOutput: .descriptor(2), standardError: .descriptor(2),
-                timeout: .seconds(600))
+                ["/bin/sh", "-c", "echo started; exec sleep infinity"], standardOutput: .descriptor(output),
+                standardError: .descriptor(2), timeout: .seconds(600))
         }
-        try await Task.sleep(for: .milliseconds(100))
+        // The program runs (its line is written) when the task is cancelled. Polls are counted, not clock time.
+        for _ in 0..<1200 {
+            if !text(output).isEmpty { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(text(output) == "started\n")
         task.cancel()
         let ending = try await task.value
         #expect(ending.cancelled)

@@ -66,6 +66,13 @@ final class WorkerFixture {
     /// A file in this fixture's temporary directory.
     func path(_ name: String) -> String { directory + "/" + name }
 
+    /// Whether a client of the server is blocked reading the event stream (`XREAD … BLOCK`), as a worker waiting
+    /// for its dependencies is, its signal handling in place (`CLIENT LIST`: `flags=b`, `cmd=xread`).
+    var workerWaitsForEvents: Bool {
+        let clients = (try? server.connect().command("CLIENT", "LIST").string) ?? ""
+        return clients.split(separator: "\n").contains { $0.contains(" flags=b ") && $0.contains(" cmd=xread ") }
+    }
+
     /// Polls `condition` every 10 ms for up to `timeout` seconds.
     func eventually(_ timeout: Double = 10, _ condition: () throws -> Bool) rethrows -> Bool {
         let deadline = Date().addingTimeInterval(timeout)

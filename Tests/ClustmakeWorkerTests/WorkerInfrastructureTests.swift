@@ -133,7 +133,7 @@ import Testing
     func waitsForDependencies() throws {
         let fixture = try WorkerFixture([shell("a", "sleep 0.3"), shell("b", "true", deps: ["a"])])
         let waiting = try fixture.start(["b"], wait: 20)
-        usleep(200_000)
+        #expect(fixture.eventually(30) { fixture.workerWaitsForEvents }, "\(waiting.stderrSoFar)")
         #expect(try fixture.store.state(of: "b") == .notStarted)
         #expect(try fixture.run(["a"]).status == 0)
         let finished = waiting.finish()
@@ -166,7 +166,7 @@ import Testing
     func interruptedWhileWaiting() throws {
         let fixture = try WorkerFixture([shell("a", "true"), shell("b", "true", deps: ["a"])])
         let waiting = try fixture.start(["b"], wait: 60)
-        usleep(300_000)
+        #expect(fixture.eventually(30) { fixture.workerWaitsForEvents }, "\(waiting.stderrSoFar)")
         waiting.signal(SIGTERM)
         let finished = waiting.finish()
         #expect(finished.status == WorkerExitStatus.interrupted && finished.seconds < 3)
