@@ -1,5 +1,5 @@
 import ClustmakeJSON
-public import ClustmakeModel
+import ClustmakeModel
 import ClustmakeSystem
 
 #if canImport(Glibc)
