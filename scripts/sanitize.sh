@@ -72,6 +72,8 @@ for suite in "${suites[@]}"; do
         status=1
     fi
     tests=$(grep -oE 'Test run with [0-9]+ tests? in [0-9]+ suites?' "$log" | tail -1 || true)
-    printf '%-10s %s in %ss: %s\n' "$suite" "$result" "$(($(date +%s) - start))" "${tests:-see log}"
+    printf '%-12s %s in %ss: %s\n' "$suite" "$result" "$(($(date +%s) - start))" "${tests:-see log}"
+    # A test whose bound accounts for the sanitizer says so in a line of its own (the worker's peak memory).
+    grep -h '^sanitize-note: ' "$log" | sed 's/^sanitize-note: /             note: /' || true
 done
 exit $status
