@@ -4,9 +4,9 @@
 #   scripts/sanitize.sh address [SUITE ...]    AddressSanitizer, build in .build-asan
 #   scripts/sanitize.sh thread [SUITE ...]     ThreadSanitizer, build in .build-tsan
 #
-# SUITE is a test target's short name (Model for ClustmakeModelTests). Without suites: under address the unit suites
-# (Model JSON Input Planner Scheduler Store Collector Scripts), under thread the suites with concurrency (Dispatch
-# System Store). Each suite runs on its own, so that one sanitizer report names its suite; the script prints one
+# SUITE is a test target's short name (Model for ClustmakeModelTests). Without suites: every suite that needs no
+# daemon besides redis (all but Integration and Handoff, which start sshd, SLURM, cron and at as root; name them to
+# run them). Each suite runs on its own, so that one sanitizer report names its suite; the script prints one
 # line per suite (passed, failed or hung, with its log) and exits 1 if any did not pass. A suite still running after
 # CLUSTMAKE_SANITIZE_TIMEOUT seconds (default 900) is stopped and reported as hung.
 set -euo pipefail
@@ -23,16 +23,16 @@ shift
 case $sanitizer in
 address)
     scratch="$root/.build-asan"
-    defaults=(Model JSON Input Planner Scheduler Store Collector Scripts)
     ;;
 thread)
     scratch="$root/.build-tsan"
-    defaults=(Dispatch System Store)
     ;;
 *) usage ;;
 esac
 suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=("${defaults[@]}")
+[ ${#suites[@]} -gt 0 ] ||
+    suites=(Model JSON Input Planner Scheduler Store Collector Scripts Redis Hosts Dispatch System Worker Commands
+        Architecture)
 for suite in "${suites[@]}"; do
     [ -d "$root/Tests/Clustmake${suite}Tests" ] || {
         echo "sanitize: no test suite '$suite' (Tests/Clustmake${suite}Tests does not exist)" >&2
@@ -72,6 +72,8 @@ for suite in "${suites[@]}"; do
         status=1
     fi
     tests=$(grep -oE 'Test run with [0-9]+ tests? in [0-9]+ suites?' "$log" | tail -1 || true)
-    printf '%-10s %s in %ss: %s\n' "$suite" "$result" "$(($(date +%s) - start))" "${tests:-see log}"
+    printf '%-12s %s in %ss: %s\n' "$suite" "$result" "$(($(date +%s) - start))" "${tests:-see log}"
+    # A test whose bound accounts for the sanitizer says so in a line of its own (the worker's peak memory).
+    grep -h '^sanitize-note: ' "$log" | sed 's/^sanitize-note: /             note: /' || true
 done
 exit $status
