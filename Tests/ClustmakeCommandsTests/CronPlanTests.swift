@@ -17,15 +17,22 @@ import Testing
         let text = try String(contentsOfFile: plan + "/crontab.txt", encoding: .utf8)
         let entries = text.split(separator: "\n").filter { !$0.hasPrefix("#") }
         #expect(entries.count == 1, "\(text)")
-        let tools = try CLI.built("clustmake").split(separator: "/").dropLast().joined(separator: "/")
+        let json = try JSONValue.parse(Array(try Data(contentsOf: URL(fileURLWithPath: plan + "/plan.json"))))
+        // PATH: clustmake's directory, then the local workers' (the self-contained worker's when it is built), then
+        // the system's, each once.
+        var path = ["/" + (try CLI.built("clustmake").split(separator: "/").dropLast().joined(separator: "/"))]
+        for host in json["hosts"]?.arrayValue ?? [] where host["local"]?.boolValue == true {
+            let worker = try #require(host["worker"]?.stringValue)
+            let directory = "/" + worker.split(separator: "/").dropLast().joined(separator: "/")
+            if worker.hasPrefix("/") && !path.contains(directory) { path.append(directory) }
+        }
         #expect(
             entries.first
                 == """
-                */10 2-4 * * sun PATH=/\(tools):/usr/local/bin:/usr/bin:/bin /usr/bin/flock -n -E 75 \
+                */10 2-4 * * sun PATH=\(path.joined(separator: ":")):/usr/local/bin:/usr/bin:/bin /usr/bin/flock -n -E 75 \
                 \(plan)/run.lock /bin/sh \(plan)/run-all.sh >>\(plan)/cron.log 2>&1 || [ $? -ne 75 ] || \
                 echo 'clustmake: not started: the run started earlier still goes on' >>\(plan)/cron.log
                 """)
-        let json = try JSONValue.parse(Array(try Data(contentsOf: URL(fileURLWithPath: plan + "/plan.json"))))
         #expect(json["target"]?.stringValue == "cron")
         let local = try CLI.run(["plan", hello, "--no-push", "-o", "local"], in: directory)
         #expect(local.status == 0, "\(local.stderr)")
