@@ -103,7 +103,7 @@ struct SubmitCommand: AsyncParsableCommand {
                     + "(\(Self.describe(earlier))); undo it first: clustmake cancel --namespace \(namespace)")
         }
         switch destination {
-        case .slurm: return
+        case .slurm: return  // handed to SLURM above, before the hand-off record of cron and at is read
         case .at:
             let job = try await AtHandOff.submit(plan, time: timeWords ?? ["now"])
             let record = HandOff(
