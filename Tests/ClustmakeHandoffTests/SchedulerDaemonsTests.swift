@@ -112,7 +112,11 @@ import Testing
         try await TestWait.until("this process's other cron and at services to end", timeout: .seconds(600)) {
             CronService.holders == 0 && AtService.holders == 0
         }
-        for pid in started { #expect(kill(pid, 0) == -1 && errno == ESRCH, "pid \(pid) still runs") }
+        // The last release stops the daemon outside the lease lock: wait for it, bounded.
+        try await TestWait.until(
+            "the daemons this process started to stop", timeout: .seconds(60),
+            details: { "still running: \(started.filter { kill($0, 0) == 0 })" }
+        ) { started.allSatisfy { kill($0, 0) == -1 && errno == ESRCH } }
     }
 }
 
