@@ -77,10 +77,12 @@ struct SubmitCommand: AsyncParsableCommand {
             let handOff = try await HandOff.submitSlurm(
                 plan, cluster: given, clusterFile: cluster.cluster, resolver: resolver, check: !noCheck,
                 logger: logging.logger(label: "clustmake.submit"))
+            // status and cancel find the hand-off in the redis the cluster file names, as submit did.
+            let options = ShellQuote.join(
+                ["--namespace", plan.namespace] + (cluster.cluster.map { ["--cluster", $0] } ?? []))
             print(
                 "Submitted batch job \(handOff.ids.joined(separator: ", ")) (namespace \(plan.namespace)): "
-                    + "clustmake status --namespace \(plan.namespace) shows it, "
-                    + "clustmake cancel --namespace \(plan.namespace) cancels it.")
+                    + "clustmake status \(options) shows it, clustmake cancel \(options) cancels it.")
             return
         }
         let target = try await resolver.resolve(embedded: .start)
