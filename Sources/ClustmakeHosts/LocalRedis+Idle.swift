@@ -1,6 +1,7 @@
 import ClustmakeModel
 import ClustmakeRedis
 import ClustmakeSystem
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -110,11 +111,19 @@ extension LocalRedis {
 
     /// A shared hold on the server: while one is held, the idle stop waits (``hold()``).
     public final class Hold: Sendable {
-        private let descriptor: Int32
+        private let descriptor: Mutex<Int32?>
 
-        init(descriptor: Int32) { self.descriptor = descriptor }
+        init(descriptor: Int32) { self.descriptor = Mutex(descriptor) }
 
-        deinit { close(descriptor) }
+        /// Lets the hold go now; it also goes when the value is released.
+        public func release() {
+            descriptor.withLock { held in
+                if let open = held { close(open) }
+                held = nil
+            }
+        }
+
+        deinit { release() }
     }
 
     /// The file holding the server's idle timeout (`never` or seconds), written when it starts.
