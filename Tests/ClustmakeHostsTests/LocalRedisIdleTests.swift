@@ -163,7 +163,11 @@ import Testing
         let watcher = Task { try await local.watchIdle(poll: Self.poll) }
         // The watcher has a connection of its own once it has looked at the server's clients.
         try await waitUntil("the watcher has looked at the clients") { await local.watchPolls() >= 2 }
-        try FileManager.default.removeItem(atPath: state.path + "/.clustmake")
+        // The running server may be making a file in it (its append-only directory) while it goes: retried.
+        try await waitUntil("the state directory is removed") {
+            (try? FileManager.default.removeItem(atPath: state.path + "/.clustmake")) != nil
+                || access(state.path + "/.clustmake", F_OK) != 0
+        }
         #expect(try await watcher.value == .serverGone)
         try await waitUntil("the orphaned server exited") { !isRunning(running.pid) }
         #expect(access(state.path + "/.clustmake", F_OK) != 0)
