@@ -168,23 +168,27 @@ class Redis:
         self.proc = subprocess.Popen(["redis-server", config], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(100):
             ping = subprocess.run(["redis-cli", "-p", str(self.port), "PING"], capture_output=True, text=True,
-                                  env=dict(os.environ, REDISCLI_AUTH=self.password))
+                                  env=self.cli_env())
             if ping.stdout.strip() == "PONG":
                 return
             time.sleep(0.05)
         raise SystemExit("redis-server did not start")
+
+    def cli_env(self):
+        """redis-cli's environment: the password in REDISCLI_AUTH, never on its command line."""
+        return dict(os.environ, REDISCLI_AUTH=self.password)
 
     def close(self):
         self.proc.terminate()
         self.proc.wait()
 
     def reset_stats(self):
-        run(["redis-cli", "-p", str(self.port), "CONFIG", "RESETSTAT"], capture_output=True)
+        run(["redis-cli", "-p", str(self.port), "CONFIG", "RESETSTAT"], capture_output=True, env=self.cli_env())
 
     def traffic(self):
         """Since reset_stats: (commands, round trips, bytes in, bytes out, connections), less this INFO call."""
         text = subprocess.run(["redis-cli", "-p", str(self.port), "INFO", "stats"], capture_output=True, text=True,
-                              check=True).stdout
+                              check=True, env=self.cli_env()).stdout
         stats = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
         connections = int(stats["total_connections_received"]) - 1
         # Every connection's last read is the one that sees it close; the INFO call is one read.
