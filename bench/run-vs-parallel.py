@@ -287,7 +287,7 @@ def main():
     worker = args.worker or (static if os.access(static, os.X_OK) and os.stat(static).st_mtime >= os.stat(compmake).st_mtime
                              else compmake)
     print(f"hosts run the worker {worker}")
-    if args.tunnel != "compare":
+    if args.tunnel != "compare" and args.local_jobs > 0:
         local(clustmake, args.local_jobs)
 
     cluster = Cluster(args.hosts)
