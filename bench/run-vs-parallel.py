@@ -13,7 +13,8 @@ Builds 4 hosts as Linux network namespaces reached by ssh through `ProxyCommand 
    over the planned makespan and over the lower bound;
 3. --local-jobs (20,000) no-op jobs on this machine with the embedded default (`clustmake run JOBS`: no cluster
    file, one slot per core, the private redis under .clustmake/ in a temporary directory, --bundle auto) against
-   `xargs -P NPROC -n1 true` (the machine's limit) and GNU parallel `-j NPROC true`.
+   `xargs -P NPROC -n1 true` (the machine's limit) and GNU parallel `-j NPROC true`; `--local-jobs 0` leaves it
+   out.
 
 With `--tunnel tcp` or `--tunnel unix` every host gets that `tunnel:` (docs/cluster.md). With `--tunnel compare`
 only the no-op jobs run, `--bundle off` (one ssh line per job), `--repeat` times (default 3) over each tunnel,
