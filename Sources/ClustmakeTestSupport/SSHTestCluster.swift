@@ -175,6 +175,13 @@ public final class SSHTestCluster: Sendable {
 
     // MARK: - Hosts
 
+    /// A TCP port on this machine's 127.0.0.1 that was free a moment ago, for a forward a test opens itself
+    /// (`ssh -R PORT:…`, a cluster file's `tunnel_port`).
+    /// - Throws: ``TestHarnessError`` (`.setupFailed`) when no port can be bound.
+    public static func freeLoopbackPort() throws(TestHarnessError) -> Int {
+        try DaemonProcess.freePort()
+    }
+
     /// The network namespace of `host`: `cmk-PID-N-HOST`.
     /// - Throws: ``TestHarnessError`` (`.unknownHost`) when `host` is not one of ``hostNames``.
     public func namespace(of host: String) throws(TestHarnessError) -> String {
