@@ -364,13 +364,15 @@ final class RunLoop {
             guard let status = session.process.poll() else { continue }
             sessions[dispatchID] = nil
             let text = session.process.finishOutput()
-            // A line that did not end with 0: its jobs' states, read once, say what became of each.
+            // A line that did not end with 0: its jobs' states, read once, say what became of each. Inside an
+            // allocation srun's 0 is checked too: a step whose node fails can end 0 without its worker's word.
             let exit = status.lineExit
-            let statuses = exit.succeeded ? [] : self.statuses(session.dispatch.jobs)
+            let verified = exit.succeeded && options.allocation != nil
+            let statuses = exit.succeeded && !verified ? [] : self.statuses(session.dispatch.jobs)
             let line = LineOutcome(
                 exit: exit, doneInRedis: statuses.map { $0?.state == .done },
                 remote: session.remote && options.allocation == nil,
-                lastOutputLine: lastLine(text), cancelling: cancelling, hung: session.hung)
+                lastOutputLine: lastLine(text), cancelling: cancelling, hung: session.hung, verified: verified)
             var recordedReason: String?
             if line.needsRecordedReason, let status = statuses[line.statusJob], status.currentAttempt > 0 {
                 recordedReason = (try? store.attempt(of: status.id, number: status.currentAttempt))?.reason

@@ -34,8 +34,12 @@ public struct LineOutcome: Sendable, Hashable {
     /// How the line's process ended.
     public var exit: LineExit
     /// For each job of the line, in order, whether redis says it is done (`false` when redis could not say).
-    /// Not read when the line succeeded.
+    /// Not read when the line succeeded, unless ``verified``.
     public var doneInRedis: [Bool]
+    /// Whether ``doneInRedis`` was read although the line succeeded: a transport whose status 0 does not prove
+    /// the worker's (`srun`, whose step can end 0 when its node fails under it). A job that is not done then is
+    /// its host's failure, not the job's.
+    public var verified: Bool
     /// Whether the line ran over ssh (then 255 is ssh's own failure).
     public var remote: Bool
     /// The last line the line's process wrote (ssh's or the worker's message), if any.
@@ -52,12 +56,14 @@ public struct LineOutcome: Sendable, Hashable {
     ///   - lastOutputLine: The last line the process wrote, if any.
     ///   - cancelling: Whether the run is being cancelled.
     ///   - hung: Whether the executor killed the line because its host hung.
+    ///   - verified: Whether `doneInRedis` was read although the line succeeded.
     public init(
         exit: LineExit, doneInRedis: [Bool], remote: Bool, lastOutputLine: String? = nil, cancelling: Bool = false,
-        hung: Bool = false
+        hung: Bool = false, verified: Bool = false
     ) {
         self.exit = exit
         self.doneInRedis = doneInRedis
+        self.verified = verified
         self.remote = remote
         self.lastOutputLine = lastOutputLine
         self.cancelling = cancelling
@@ -82,7 +88,7 @@ public struct LineOutcome: Sendable, Hashable {
     ///   - recordedReason: The reason redis recorded for the failed attempt of ``statusJob``, when
     ///     ``needsRecordedReason``; `nil` says the command failed, without more.
     public func outcomes(count: Int, recordedReason: String? = nil) -> [JobOutcome] {
-        if exit.succeeded { return Array(repeating: .done, count: count) }
+        if exit.succeeded && (!verified || statusJob >= count) { return Array(repeating: .done, count: count) }
         let first = statusJob
         let applied = appliedOutcome(recordedReason: recordedReason)
         return (0..<count).map { index in
@@ -95,6 +101,11 @@ public struct LineOutcome: Sendable, Hashable {
     /// What the exit status says about ``statusJob``.
     private func appliedOutcome(recordedReason: String?) -> JobOutcome {
         if cancelling { return .interrupted }
+        if exit.succeeded {
+            return .hostLost(
+                reason: "the line ended with status 0, but redis does not have the job done: its worker was stopped "
+                    + "without a word (a node that failed under srun)")
+        }
         if hung { return .hostLost(reason: "no heartbeat within the lease: the host stopped answering") }
         let detail = lastOutputLine.map { ": \($0)" } ?? ""
         let status: Int32

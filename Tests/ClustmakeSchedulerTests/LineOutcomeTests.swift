@@ -16,6 +16,24 @@ import Testing
         #expect(!line.needsRecordedReason)
     }
 
+    @Test("a verified 0 (srun) is done for the jobs redis has done; the first that is not is its host's failure")
+    func verifiedSuccess() {
+        let all = LineOutcome(exit: .exited(0), doneInRedis: [true, true], remote: false, verified: true)
+        #expect(all.outcomes(count: 2) == [.done, .done])
+        let cut = LineOutcome(exit: .exited(0), doneInRedis: [true, false, false], remote: false, verified: true)
+        let outcomes = cut.outcomes(count: 3)
+        #expect(outcomes[0] == .done && outcomes[2] == .notRun)
+        guard case .hostLost(let reason) = outcomes[1] else {
+            Issue.record("\(outcomes[1]) is not a host failure")
+            return
+        }
+        #expect(reason.contains("status 0") && reason.contains("srun"))
+        #expect(!cut.needsRecordedReason)
+        let cancelled = LineOutcome(
+            exit: .exited(0), doneInRedis: [false], remote: false, cancelling: true, verified: true)
+        #expect(cancelled.outcomes(count: 1) == [.interrupted])
+    }
+
     @Test("113 is a failure with the attempt's recorded reason, or a generic one")
     func jobFailed() {
         let line = LineOutcome(exit: .exited(113), doneInRedis: [false], remote: true)
