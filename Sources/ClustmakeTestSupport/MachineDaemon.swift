@@ -63,21 +63,24 @@ struct MachineDaemon: Sendable, Hashable {
     }
 
     /// Ends a lease; the last one stops the daemon if this process started it.
+    ///
+    /// The daemon is stopped with the lock held, so that a lease taken meanwhile by another test of this process
+    /// waits and then starts a new daemon, instead of finding the old one still running and keeping it while it
+    /// is being stopped.
     func release() {
-        let started = Self.leases.withLock { leases -> (pid: pid_t, directory: String)? in
-            guard var lease = leases[name] else { return nil }
+        Self.leases.withLock { leases in
+            guard var lease = leases[name] else { return }
             lease.holders -= 1
             if lease.holders > 0 {
                 leases[name] = lease
-                return nil
+                return
             }
             leases[name] = nil
-            return lease.started
+            guard let started = lease.started else { return }
+            DaemonProcess.terminate(started.pid)
+            if DaemonProcess.pid(inFile: pidFile) == started.pid { unlink(pidFile) }
+            try? FileManager.default.removeItem(atPath: started.directory)
         }
-        guard let started else { return }
-        DaemonProcess.terminate(started.pid)
-        if DaemonProcess.pid(inFile: pidFile) == started.pid { unlink(pidFile) }
-        try? FileManager.default.removeItem(atPath: started.directory)
     }
 
     /// Starts the daemon and waits until its pid file names it; `nil` when another process started one first
