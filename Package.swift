@@ -157,7 +157,10 @@ let package = Package(
             ]),
         .testTarget(
             name: "ClustmakeHandoffTests",
-            dependencies: ["ClustmakeTestSupport", "ClustmakeStore", "ClustmakeModel", "ClustmakeRedis"]),
+            dependencies: [
+                "ClustmakeTestSupport", "ClustmakeStore", "ClustmakeModel", "ClustmakeRedis", "ClustmakeScripts",
+                "ClustmakeSystem",
+            ]),
         .testTarget(name: "ClustmakeArchitectureTests"),
         .testTarget(name: "ClustmakeSystemTests", dependencies: ["ClustmakeSystem", "ClustmakeModel"]),
         .testTarget(

@@ -2,6 +2,8 @@ import ArgumentParser
 import ClustmakeDispatch
 import ClustmakeHosts
 import ClustmakeModel
+import ClustmakeRedis
+import ClustmakeScripts
 import ClustmakeStore
 import ClustmakeSystem
 
@@ -92,6 +94,7 @@ struct CancelCommand: AsyncParsableCommand {
                 removed
                     ? "clustmake: removed the crontab block '\(block.begin)' of namespace '\(namespace)'"
                     : "clustmake: the crontab held no block '\(block.begin)' of namespace '\(namespace)' any more")
+            try await stopGuardedRun(of: handOff, endpoint: endpoint, namespace: namespace)
         case .at:
             for number in handOff.ids {
                 let removed = try await AtHandOff.remove(number)
@@ -101,28 +104,14 @@ struct CancelCommand: AsyncParsableCommand {
                         : "clustmake: at job \(number) of namespace '\(namespace)' is no longer queued (it ran, or "
                             + "runs now)")
             }
+            try await stopGuardedRun(of: handOff, endpoint: endpoint, namespace: namespace)
         case .slurm, .slurmJobs:
             do {
                 try await SlurmQueue().cancel(ids: handOff.ids)
             } catch {
                 throw CommandFailure(status: 1, "\(error)")
             }
-            let timeout = self.timeout
-            let running: Int
-            do {
-                running = try await DedicatedThread.run { () throws(StoreError) -> Int in
-                    let store = try JobStore(endpoint: endpoint, namespace: namespace)
-                    var waited = 0.0
-                    while true {
-                        let count = try store.states().values.filter { $0 == .inProgress }.count
-                        if count == 0 || waited >= timeout { return count }
-                        blockingSleep(.milliseconds(200))
-                        waited += 0.2
-                    }
-                }
-            } catch {
-                throw CollectorOptions.failure(error)
-            }
+            let running = try await waitUntilNoJobInProgress(endpoint: endpoint, namespace: namespace)
             let ids = handOff.ids.joined(separator: " ")
             if running > 0 {
                 throw CommandFailure(
@@ -134,6 +123,55 @@ struct CancelCommand: AsyncParsableCommand {
         }
         try await SubmitCommand.withStore(endpoint, namespace) { store throws(StoreError) in try store.clearHandOff() }
         return true
+    }
+
+    /// Stops the run of a cron or at hand-off that goes on on this machine now: the `/bin/sh PLAN/run-all.sh` that
+    /// `flock` started while holding the plan's `run.lock` (``GuardedRun``) gets SIGTERM, which its host scripts
+    /// pass on to their jobs; then it waits (reading redis) until none of the namespace's jobs is in progress.
+    /// Only a child of the process the kernel lists as holding that lock, running exactly that script, is signalled.
+    private func stopGuardedRun(of handOff: HandOff, endpoint: RedisEndpoint, namespace: String) async throws {
+        let script = handOff.planDirectory + "/run-all.sh"
+        let holders = ProcessIdentity.flockHolders(of: handOff.planDirectory + "/" + GuardedRun.lockName)
+        let runs = holders.flatMap(ProcessIdentity.children(of:)).filter {
+            ProcessIdentity.arguments(of: $0) == ["/bin/sh", script]
+        }
+        guard !runs.isEmpty else { return }
+        let signalled = runs.filter { kill($0, SIGTERM) == 0 }
+        guard !signalled.isEmpty else { return }
+        let pids = signalled.map(String.init).joined(separator: ", ")
+        let running = try await waitUntilNoJobInProgress(endpoint: endpoint, namespace: namespace)
+        if running > 0 {
+            throw CommandFailure(
+                status: 1,
+                "stopped the run of \(script) (pid \(pids)) of namespace '\(namespace)', but "
+                    + "\(Format.count(running, "job")) still in progress after \(Int(timeout)) s; their leases expire "
+                    + "if their workers are gone")
+        }
+        print(
+            "clustmake: stopped the run of \(script) (pid \(pids)) that \(handOff.target.rawValue) started; no job of "
+                + "namespace '\(namespace)' is in progress")
+    }
+
+    /// Waits, reading redis every 200 ms up to `--timeout`, until no job of `namespace` is in progress.
+    /// - Returns: How many still are.
+    private func waitUntilNoJobInProgress(endpoint: RedisEndpoint, namespace: String) async throws -> Int {
+        let timeout = self.timeout
+        let running: Int
+        do {
+            running = try await DedicatedThread.run { () throws(StoreError) -> Int in
+                let store = try JobStore(endpoint: endpoint, namespace: namespace)
+                var waited = 0.0
+                while true {
+                    let count = try store.states().values.filter { $0 == .inProgress }.count
+                    if count == 0 || waited >= timeout { return count }
+                    blockingSleep(.milliseconds(200))
+                    waited += 0.2
+                }
+            }
+        } catch {
+            throw CollectorOptions.failure(error)
+        }
+        return running
     }
 
     /// The run to stop among those whose run lock a live process holds (``ClustmakeDispatch/RunLock``): the one of

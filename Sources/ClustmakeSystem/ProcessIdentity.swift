@@ -76,6 +76,29 @@ public struct ProcessIdentity: Sendable, Hashable {
         return holders
     }
 
+    /// The processes whose parent is `pid`, from `/proc/PID/stat` of every process.
+    public static func children(of pid: Int32) -> [Int32] {
+        guard pid > 0, let names = try? FileSystem.entries(of: "/proc") else { return [] }
+        return names.compactMap { name -> Int32? in
+            guard let child = Int32(name), child > 0, let text = smallFile("/proc/\(name)/stat"),
+                let close = text.lastIndex(of: ")")
+            else { return nil }
+            let fields = text[text.index(after: close)...].split(separator: " ")
+            return fields.count > 1 && Int32(fields[1]) == pid ? child : nil
+        }
+    }
+
+    /// The argument vector of process `pid` (`/proc/PID/cmdline`, at most 64 KiB), or `nil` when it cannot be
+    /// read (no such process, a zombie, another user's process without access).
+    public static func arguments(of pid: Int32) -> [String]? {
+        guard pid > 0, let bytes = try? FileContents.bytes(atPath: "/proc/\(pid)/cmdline", limit: 1 << 16),
+            !bytes.isEmpty
+        else { return nil }
+        var words = bytes.split(separator: 0, omittingEmptySubsequences: false)
+        if bytes.last == 0 { words.removeLast() }
+        return words.map { String(decoding: $0, as: UTF8.self) }
+    }
+
     /// A small file of `/proc` as text (`/proc` files say size 0: ``FileContents`` reads to the end anyway).
     private static func smallFile(_ path: String, limit: Int = 4096) -> String? {
         (try? FileContents.bytes(atPath: path, limit: limit)).map { String(decoding: $0, as: UTF8.self) }

@@ -1,5 +1,7 @@
 import ClustmakeModel
+import ClustmakeScripts
 import ClustmakeStore
+import ClustmakeSystem
 import ClustmakeTestSupport
 import Foundation
 import Testing
@@ -36,6 +38,36 @@ extension MachineWideSchedulerTests {
             #expect(cancelled.status == 0, "\(cancelled.output)")
             #expect(try store.handOff() == nil)
             #expect(at.daemonPid != nil, "atd ran throughout")
+        }
+
+        @Test("cancel of an at job's run going on: run-all.sh is stopped, its running job recorded interrupted")
+        func cancelRunning() async throws {
+            let fixture = try HandOffFixture()
+            let at = try AtService()
+            // b sleeps far longer than the test: only cancel ends it.
+            #expect(try fixture.clustmake(fixture.plan(schedule: nil, longJob: 3600)).status == 0)
+            let submitted = try fixture.clustmake(["submit", "plan", "--to", "at", "--redis", fixture.redisURL])
+            #expect(submitted.status == 0, "\(submitted.output)")
+            let store = try fixture.store()
+            try await TestWait.until("b runs under at", timeout: .seconds(120)) { () throws(TestHarnessError) in
+                (try? store.states())?["b"] == .inProgress
+            }
+            let lock = fixture.directory + "/plan/" + GuardedRun.lockName
+            #expect(!ProcessIdentity.flockHolders(of: lock).isEmpty, "the run holds the plan's lock")
+            let cancelled = try fixture.clustmake([
+                "cancel", "--namespace", fixture.namespace, "--redis", fixture.redisURL,
+            ])
+            #expect(cancelled.status == 0, "\(cancelled.output)")
+            #expect(cancelled.output.contains("stopped the run of \(fixture.directory)/plan/run-all.sh"))
+            #expect(cancelled.output.contains("no job of namespace '\(fixture.namespace)' is in progress"))
+            let states = try store.states()
+            #expect(states["a"] == .done && states["b"] == .interrupted, "\(states)")
+            #expect(states.values.allSatisfy { $0 != .inProgress })
+            try await TestWait.until("the run lets the plan's lock go", timeout: .seconds(30)) {
+                () throws(TestHarnessError) in ProcessIdentity.flockHolders(of: lock).isEmpty
+            }
+            #expect(try store.handOff() == nil)
+            #expect(at.daemonPid != nil)
         }
 
         @Test("an at job queued for later keeps no secret of the submitter's environment, and cancel removes it")
