@@ -24,7 +24,8 @@ struct CancelCommand: AsyncParsableCommand {
             --namespace, stops the last run started in this directory if it is going on, else the only run going \
             on. Run the same 'clustmake run' again to resume. A namespace handed off with 'clustmake submit' (redis \
             records it) is taken back first: one scancel of its SLURM jobs (whose workers record their jobs \
-            interrupted), its crontab block removed, its at job removed with atrm (docs/handoff.md).
+            interrupted), its crontab block removed, its at job removed with atrm, and a run that cron or at started and \
+            that goes on on this machine stopped (its running jobs recorded interrupted) (docs/handoff.md).
             """)
 
     @Option(
