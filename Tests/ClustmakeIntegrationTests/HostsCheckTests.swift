@@ -212,25 +212,22 @@ import Testing
         #expect(check[.redis].detail == "the worker reached redis at unix:\(redis.unixSocketPath!) and logged in")
     }
 
-    @Test("a host that does not answer fails within the connect timeout, or is stopped at the check's own timeout")
+    /// Each bound is shown by its own message, not by a clock around the `await` (which measures the machine's
+    /// load as much as the check: under a sanitizer on a loaded machine the first check once took minutes).
+    @Test("a host that does not answer fails at the connect timeout, or is stopped at the check's own timeout")
     func hangingHost() async throws {
         let cluster = try SSHTestCluster(hosts: 1)
         // A connection that opens but never speaks: ssh waits for the server's banner.
         var host = HostsFixture.hosts(of: cluster)[0]
         host.sshOptions = ["-o", "ProxyCommand=sleep infinity"]
-        let clock = ContinuousClock()
-        var started = clock.now
         let quick = try HostChecker(redis: nil, options: HostChecker.Options(ssh: SSHSettings(connectTimeout: 1)))
         let timedOut = await quick.check(host)
-        #expect(clock.now - started < .seconds(120))
         #expect(timedOut[.ssh].status == .failed)
         #expect(timedOut[.ssh].detail.contains("Connection timed out during banner exchange"), "\(timedOut[.ssh])")
 
-        started = clock.now
         let bounded = try HostChecker(
             redis: nil, options: HostChecker.Options(ssh: SSHSettings(connectTimeout: 60), timeout: .seconds(1)))
         let stopped = await bounded.check(host)
-        #expect(clock.now - started < .seconds(120))
         #expect(stopped[.ssh].detail == "ssh to h1 did not finish within 1.00 s; it was stopped", "\(stopped[.ssh])")
     }
 
