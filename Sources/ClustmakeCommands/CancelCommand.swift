@@ -123,7 +123,7 @@ struct CancelCommand: AsyncParsableCommand {
             } catch {
                 throw CollectorOptions.failure(error)
             }
-            let ids = handOff.ids.joined(separator: " ")
+            let ids = handOff.idsText(separator: " ")
             if running > 0 {
                 throw CommandFailure(
                     status: 1,

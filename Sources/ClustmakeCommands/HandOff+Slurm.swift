@@ -28,6 +28,16 @@ extension HandOff {
             throw CommandFailure(status: 1, "\(error)")
         }
         let handOff = HandOff(target: .slurm, submitted: UTCTime.now(), planDirectory: plan.directory, ids: [id])
+        try await handOff.record(
+            endpoint: endpoint, namespace: namespace, submitted: "SLURM job \(id) was submitted",
+            undo: "Cancel it with scancel \(id) if it should not run.")
+        return handOff
+    }
+
+    /// Records this SLURM hand-off in redis, or fails saying what was `submitted` already and how to `undo` it.
+    /// - Throws: ``CommandFailure`` (exit 1) when redis fails.
+    func record(endpoint: RedisEndpoint, namespace: String, submitted: String, undo: String) async throws {
+        let handOff = self
         do {
             try await DedicatedThread.run { () throws(StoreError) in
                 try JobStore(endpoint: endpoint, namespace: namespace).recordHandOff(handOff)
@@ -35,10 +45,8 @@ extension HandOff {
         } catch {
             throw CommandFailure(
                 status: 1,
-                "SLURM job \(id) was submitted, but the hand-off could not be recorded in redis: \(error.message) "
-                    + "Cancel it with scancel \(id) if it should not run.")
+                "\(submitted), but the hand-off could not be recorded in redis: \(error.message) \(undo)")
         }
-        return handOff
     }
 
     /// What every SLURM submission checks first: the cluster file is the plan's, redis holds the plan's graph, and

@@ -95,17 +95,10 @@ extension HandOff {
                     let record = HandOff(
                         target: .slurmJobs, submitted: submittedAt, planDirectory: plan.directory,
                         ids: progress.slurmIDs)
-                    do {
-                        try await DedicatedThread.run { () throws(StoreError) in
-                            try JobStore(endpoint: endpoint, namespace: namespace).recordHandOff(record)
-                        }
-                    } catch {
-                        throw CommandFailure(
-                            status: 1,
-                            "\(Format.count(record.ids.count, "SLURM job")) were submitted, but the hand-off could "
-                                + "not be recorded in redis: \(error.message) Cancel them with scancel --name="
-                                + "clustmake-\(namespace) if they should not run.")
-                    }
+                    try await record.record(
+                        endpoint: endpoint, namespace: namespace,
+                        submitted: "\(Format.count(record.ids.count, "SLURM job")) were submitted",
+                        undo: "Cancel them with scancel --name=clustmake-\(namespace) if they should not run.")
                 }
                 if let failure = result.failure {
                     throw CommandFailure(
@@ -200,5 +193,76 @@ extension SubmitCommand {
             "Submitted \(Format.count(ids.count, "SLURM job")) (\(range)), one per job, of namespace \(plan.namespace)"
                 + (held > 0 ? "; \(Format.count(held, "job")) not submitted: a parent failed" : "")
                 + ": clustmake status \(options) shows them, clustmake cancel \(options) cancels them.")
+    }
+}
+
+extension HandOff {
+    /// The jobs that have not started and never will under SLURM: a parent (or an ancestor) failed, was blocked,
+    /// lost or interrupted, so SLURM removed their jobs from the queue (`--kill-on-invalid-dep`) before their
+    /// workers could record them blocked. In the graph's order.
+    static func waitingOnFailure(graph: JobGraph, states: [String: JobState]) -> [String] {
+        var hopeless = [Bool](repeating: false, count: graph.count)
+        var found: [String] = []
+        for index in graph.topologicalOrder.map(Int.init) {
+            let state = states[graph.jobs[index].id] ?? .notStarted
+            switch state {
+            case .failed, .blocked, .lost, .interrupted: hopeless[index] = true
+            case .notStarted:
+                if graph.predecessors[index].contains(where: { hopeless[Int($0)] }) {
+                    hopeless[index] = true
+                    found.append(graph.jobs[index].id)
+                }
+            case .inProgress, .done: break
+            }
+        }
+        return found
+    }
+
+    /// What `clustmake status` shows of a per-job hand-off: the queue's states of its jobs counted, from one
+    /// `squeue` call, and the jobs that wait on a failed parent (from redis), shown blocked rather than pending.
+    static func slurmJobsQueueLines(_ handOff: HandOff, blocked: [String]) async -> [String] {
+        var lines: [String] = []
+        do {
+            let entries = try await SlurmQueue().entries(ids: handOff.ids)
+            var running = 0
+            var pending: [String: Int] = [:]
+            var never = 0
+            for entry in entries {
+                if entry.state == "PENDING" {
+                    if entry.reason == "DependencyNeverSatisfied" {
+                        never += 1
+                    } else {
+                        pending[entry.reason, default: 0] += 1
+                    }
+                } else {
+                    running += 1
+                }
+            }
+            let waiting = pending.values.reduce(0, +)
+            let reasons = pending.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }
+                .map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            lines.append(
+                "  SLURM jobs: \(handOff.ids.count) submitted, \(entries.count) in the queue: running \(running), "
+                    + "pending \(waiting)\(reasons.isEmpty ? "" : " (\(reasons))")"
+                    + (never > 0 ? ", never to run \(never)" : "") + "; "
+                    + "\(handOff.ids.count - entries.count) left the queue")
+        } catch {
+            lines.append("  SLURM jobs: \(handOff.ids.count) submitted; the queue cannot be read: \(error)")
+        }
+        if !blocked.isEmpty {
+            let shown = blocked.prefix(10).joined(separator: ", ") + (blocked.count > 10 ? ", …" : "")
+            lines.append(
+                "  blocked: \(Format.count(blocked.count, "job")) wait on a failed parent and will not run "
+                    + "(SLURM removed them from the queue): \(shown)")
+        }
+        return lines
+    }
+}
+
+extension HandOff {
+    /// The ids for a message: all of them when there are a few, else the first and the last and how many (a
+    /// per-job hand-off may have thousands).
+    func idsText(separator: String) -> String {
+        ids.count <= 5 ? ids.joined(separator: separator) : "\(ids[0])…\(ids[ids.count - 1]) (\(ids.count))"
     }
 }

@@ -15,7 +15,9 @@ struct SubmitCommand: AsyncParsableCommand {
         abstract: "Hand a plan directory to SLURM, cron or at, and record the hand-off in redis.",
         discussion: """
             A plan written with --target slurm goes to SLURM: clustmake checks that redis holds the plan's graph and \
-            answers from a compute node (skip with --no-check), runs slurm/submit.sh and records the job id. \
+            answers from a compute node (skip with --no-check), runs slurm/submit.sh and records the job id; one \
+            written with --target slurm-jobs gets one SLURM job per job not done in redis, at most the cluster \
+            file's max_submit in the queue at once (--follow submits the rest as earlier ones leave it). \
             --to cron installs DIR/crontab.txt (clustmake plan --target cron --schedule …) into your crontab between \
             the marker lines '# BEGIN clustmake NS' and '# END clustmake NS': the rest of the crontab is kept as it \
             is, and submitting again replaces only that block. --to at queues DIR/run-all.sh with at (at --time, \
@@ -188,7 +190,7 @@ struct SubmitCommand: AsyncParsableCommand {
         if handOff.target == .at {
             words.append("at job \(handOff.ids.joined(separator: ","))")
         } else if !handOff.ids.isEmpty {
-            words.append("ids \(handOff.ids.joined(separator: ","))")
+            words.append("ids \(handOff.idsText(separator: ","))")
         }
         words.append("submitted \(handOff.submitted.iso8601)")
         return words.joined(separator: ", ")

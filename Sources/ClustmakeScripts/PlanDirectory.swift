@@ -72,7 +72,8 @@ public struct PlanDirectory: Sendable {
                     })
             }
             files.append(
-                DirectoryFile(path: "slurm/submit.sh", mode: 0o755) { emit in try emit(writer.slurmJobsSubmitScript()) })
+                DirectoryFile(path: "slurm/submit.sh", mode: 0o755) { emit in try emit(writer.slurmJobsSubmitScript()) }
+            )
         case .cron:
             files.append(DirectoryFile(path: "run-all.sh", mode: 0o755) { emit in try emit(writer.runAllScript()) })
             if let crontab = writer.crontab() {

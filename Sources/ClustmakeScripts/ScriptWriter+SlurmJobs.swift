@@ -69,7 +69,8 @@ extension ScriptWriter {
         let words = line.argv.map { word in
             word.hasPrefix("--hostname=") ? "--hostname=\"${SLURMD_NODENAME:-$(uname -n)}\"" : ShellQuote.quote(word)
         }
-        return words.joined(separator: " ") + String(decoding: JobPattern.commandSuffix(settings: settings), as: UTF8.self)
+        return words.joined(separator: " ")
+            + String(decoding: JobPattern.commandSuffix(settings: settings), as: UTF8.self)
     }
 
     /// `slurm/submit.sh` of a per-job plan: one `sbatch --parsable` per job, parents first, each depending on its

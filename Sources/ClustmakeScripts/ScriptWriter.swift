@@ -119,7 +119,8 @@ public struct ScriptWriter: Sendable {
             "redisStart": redisStart.map(ShellQuote.join) ?? "", "startsRedis": redisStart != nil,
             "passwordFile": settings.passwordFile.map(ShellQuote.quote) ?? "",
             "hasPasswordFile": settings.passwordFile != nil, "redis": workerSettings(host: host).redis.description,
-        ].merging(tunnelContext(offset: host, notRun: "no job of host \(hostValue.name) was run")) { first, _ in first }.merging(commonContext) { first, _ in first }
+        ].merging(tunnelContext(offset: host, notRun: "no job of host \(hostValue.name) was run")) { first, _ in first }
+            .merging(commonContext) { first, _ in first }
         let rendered = templates.render(ScriptTemplates.hostFile, context)
         var output: [UInt8] = []
         output.reserveCapacity(rendered.utf8.count + jobs * 320)

@@ -108,7 +108,10 @@ extension ClusterLoaderTests {
             ("slurm: {nodes: 2, redis: {tunnel: l}}\nhosts: {n1: {}}", .invalidValue, "both 'hosts' and a 'slurm'"),
             ("slurm: {nodes: 2, redis: {tunnel: l}}\ntypes: {big: {}}", .invalidValue, "'types'"),
             ("redis: {url: 'redis://a:1'}", .missingKey, "or a 'slurm:' section"),
-            ("slurm: {nodes: 2, max_submit: 0, redis: {tunnel: l}}", .invalidValue, "'max_submit' is 0, outside 1…100000"),
+            (
+                "slurm: {nodes: 2, max_submit: 0, redis: {tunnel: l}}", .invalidValue,
+                "'max_submit' is 0, outside 1…100000"
+            ),
             ("slurm: {nodes: 2, max_submit: 100001, redis: {tunnel: l}}", .invalidValue, "outside 1…100000"),
             ("slurm: {nodes: 2, max_submit: 2.5, redis: {tunnel: l}}", .wrongType, "whole number"),
             ("slurm: {nodes: 2, max_submit: lots, redis: {tunnel: l}}", .wrongType, "whole number"),

@@ -28,15 +28,8 @@ import Testing
         Job(id: "report", command: .shell("r"), deps: ["fit-1", "fit-2", "a:b@c%d"]),
     ]
 
-    func files(_ plan: Plan, options: ScriptOptions = SlurmJobsScriptTests.options) throws -> [String: String] {
-        let writer = try ScriptWriter(plan: plan, options: options)
-        var files: [String: String] = [:]
-        for file in PlanDirectory.files(of: writer) {
-            var bytes: [UInt8] = []
-            try file.contents { bytes += $0 }
-            files[file.path] = String(decoding: bytes, as: UTF8.self)
-        }
-        return files
+    func files(_ plan: Plan) throws -> [String: String] {
+        try SlurmScriptTests().files(plan, options: Self.options)
     }
 
     @Test("a per-job plan has one batch script per job, numbered in submission order, submit.sh, and no host scripts")
@@ -133,7 +126,10 @@ import Testing
             environment: ["PATH": bin + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")])
         #expect(result.status == 0, "\(result.stderr)")
         let log = (try? String(contentsOfFile: bin + "/sbatch.log", encoding: .utf8)) ?? ""
-        return (result.stdout, log.split(separator: "\n").map { String($0.split(separator: " ")[2...].joined(separator: " ")) })
+        return (
+            result.stdout,
+            log.split(separator: "\n").map { String($0.split(separator: " ")[2...].joined(separator: " ")) }
+        )
     }
 
     @Test("submit.sh submits parents first, each with afterok on its parents' ids and kill-on-invalid-dep")
@@ -158,7 +154,9 @@ import Testing
         #expect(script.contains("sbatch --parsable --kill-on-invalid-dep=yes "))
     }
 
-    @Test("with a state file, done jobs are neither submitted nor depended on, queued ones keep their id, held ones hold their children")
+    @Test(
+        "with a state file, done jobs are neither submitted nor depended on, queued ones keep their id, held ones hold their children"
+    )
     func submitState() throws {
         let directory = try TemporaryDirectory()
         let plan = directory.path + "/plan"
@@ -173,28 +171,5 @@ import Testing
         try "done prepare\n".write(toFile: state, atomically: true, encoding: .utf8)
         let limited = try submit([state, "2"], plan: plan)
         #expect(limited.output == "fit-1 102\nfit-2 103\n", "\(limited.output)")
-    }
-
-    @Test(
-        "a per-job plan's scripts pass sh -n, bash -n and shellcheck",
-        arguments: [
-            Cluster.Slurm.RedisRoute.fromNodes(url: "redis://login1:6379/0"),
-            .tunnel(loginHost: "login1.hpc", portBase: 13000),
-        ])
-    func lint(route: Cluster.Slurm.RedisRoute) throws {
-        let plan = try Self.plan(Self.jobs, route: route, namespace: "hostile%ns,x=y@z")
-        let directory = try TemporaryDirectory()
-        let embedded = ScriptOptions(
-            redis: .unix(path: "/home/o'brien/my runs/.clustmake/redis/redis.sock"),
-            passwordFile: "/home/o'brien/my runs/.clustmake/redis/password", target: .slurmJobs)
-        let written = try PlanDirectory(path: directory.path + "/plan").write(
-            ScriptWriter(plan: plan, options: embedded))
-        let scripts = written.files.filter { $0.hasSuffix(".sh") || $0.hasSuffix(".sbatch") }
-        #expect(scripts.count == Self.jobs.count + 1)
-        try ScriptLintTests.check(scripts, in: directory.path + "/plan")
-        let all = try Shell.run(
-            ["shellcheck", "--enable=all", "--exclude=SC2250,SC2312", "--format=gcc"] + scripts,
-            directory: directory.path + "/plan")
-        #expect(all.status == 0, "shellcheck --enable=all found:\n\(all.stdout)\(all.stderr)")
     }
 }
