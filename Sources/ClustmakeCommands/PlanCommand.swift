@@ -135,7 +135,8 @@ struct PlanCommand: AsyncParsableCommand {
             plan: plan, options: options, templates: scriptTemplates,
             cron: try cronSchedule.map { try cronTable($0, cluster: cluster) })
         timer.done("checked the script settings")
-        if let limit = cluster.slurm?.timeLimit, plan.makespan > Double(limit) {
+        // One allocation runs the whole plan; in per-job mode each job has its own time limit.
+        if self.target == .slurm, let limit = cluster.slurm?.timeLimit, plan.makespan > Double(limit) {
             let message =
                 "the estimated makespan \(Format.duration(plan.makespan)) exceeds the wall-time limit "
                 + "\(Format.duration(Double(limit))) of the cluster file's slurm: time, so SLURM would end the "

@@ -47,6 +47,35 @@ extension PlanCommandTests {
         }
     }
 
+    @Test("--target slurm-jobs writes a batch script per job and submit.sh, without the allocation's makespan warning")
+    func slurmJobsTarget() throws {
+        let directory = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let hello = examples.appendingPathComponent("hello.yaml").path
+        let password = directory.appendingPathComponent("password").path
+        #expect(FileManager.default.createFile(atPath: password, contents: Data("secret\n".utf8)))
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: password)
+        let cluster = directory.appendingPathComponent("slurm.yaml")
+        try """
+        slurm: {nodes: 2, processors: 2, time: "0:02", redis: {from_nodes: "redis://login1:6379/0"}}
+        redis: {url: "redis://127.0.0.1:1/0", password_file: password}
+        """.write(to: cluster, atomically: true, encoding: .utf8)
+        let result = try CLI.run(
+            ["plan", hello, "--cluster", cluster.path, "--target", "slurm-jobs", "--no-push"], in: directory)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("Review plan/summary.txt and plan/slurm/jobs/"), "\(result.stdout)")
+        #expect(
+            result.stdout.hasSuffix("then run: clustmake submit plan --cluster \(cluster.path)\n"), "\(result.stdout)")
+        // Each job has its own time limit: the whole plan's makespan is no allocation's.
+        #expect(!result.stderr.contains("exceeds the wall-time limit"), "\(result.stderr)")
+        let plan = directory.appendingPathComponent("plan")
+        let jobs = try FileManager.default.contentsOfDirectory(atPath: plan.appendingPathComponent("slurm/jobs").path)
+        #expect(jobs.count == 6 && jobs.allSatisfy { $0.hasSuffix(".sbatch") }, "\(jobs)")
+        #expect(!FileManager.default.fileExists(atPath: plan.appendingPathComponent("hosts").path))
+        let json = try JSONValue.parse(Array(try Data(contentsOf: plan.appendingPathComponent("plan.json"))))
+        #expect(json["target"]?.stringValue == "slurm-jobs")
+    }
+
     @Test(
         "a SLURM cluster without --target slurm, or --target slurm without one, exits 2 and writes nothing",
         arguments: [
