@@ -65,8 +65,10 @@ extension HandOff {
                     + "staying until every job is submitted), or raise max_submit up to what the site allows.",
                 file: clusterFile)
         }
-        if follow { SignalPipe.install() }
-        defer { if follow { SignalPipe.uninstall() } }
+        // A stop signal is taken between two calls of submit.sh, never during one: submit.sh runs in a process
+        // group of its own, so it would go on queueing jobs that nothing records.
+        SignalPipe.install()
+        defer { SignalPipe.uninstall() }
         let submittedAt = UTCTime.now()
         var progress = SlurmJobsProgress()
         var lastEvent = try await SubmitCommand.withStore(endpoint, namespace) { store throws(StoreError) in
@@ -74,6 +76,7 @@ extension HandOff {
         }
         var states = initialStates
         var inQueue = Set<String>()
+        var lastRefresh = ContinuousClock.now
         while true {
             let limit = slurm.maxSubmit - inQueue.count
             var batch: [(job: String, id: String)] = []
@@ -120,6 +123,10 @@ extension HandOff {
                 try store.waitForEvents(after: after, timeout: .seconds(2))
             }
             if let last = events.last { lastEvent = last.id }
+            // At most one refresh (one squeue) a second, however fast the events come.
+            let since = ContinuousClock.now - lastRefresh
+            if since < .seconds(1) { try await Task.sleep(for: .seconds(1) - since) }
+            lastRefresh = ContinuousClock.now
             if SignalPipe.drain().contains(where: SignalPipe.stopSignals.contains) {
                 throw CommandFailure(
                     status: 130,

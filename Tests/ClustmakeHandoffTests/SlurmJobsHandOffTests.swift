@@ -193,4 +193,27 @@ import Testing
         #expect(cancel.succeeded, "\(cancel.output)\n\(cancel.stderr)")
         try await fixture.slurm.waitUntilGone(Array(recorded), timeout: .seconds(60))
     }
+
+    @Test("a Ctrl-C during a submission without --follow waits for submit.sh: every queued job is in the record")
+    func submitInterrupted() async throws {
+        let fixture = try Fixture()
+        try fixture.plan(try fixture.sleepers(60, seconds: 600), target: "slurm-jobs")
+        let running = try fixture.slurm.start([
+            SlurmHandOffTests.clustmake, "submit", "plan", "--cluster", fixture.clusterFile, "--no-check",
+        ])
+        try await TestWait.until("the first jobs queued", timeout: .seconds(120)) { () throws(TestHarnessError) in
+            try !Self.queued(fixture).isEmpty
+        }
+        running.signal(SIGINT)
+        let result = try running.wait(timeout: .seconds(120))
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        let recorded = Set(try #require(try fixture.store().handOff()).ids.compactMap(Int.init))
+        #expect(recorded.count == 60)
+        #expect(Set(try Self.queued(fixture).map(\.id)) == recorded)
+        let cancel = try fixture.clustmake([
+            "cancel", "--namespace", fixture.namespace, "--cluster", fixture.clusterFile,
+        ])
+        #expect(cancel.succeeded, "\(cancel.output)\n\(cancel.stderr)")
+        try await fixture.slurm.waitUntilGone(Array(recorded), timeout: .seconds(60))
+    }
 }
