@@ -3,10 +3,9 @@ import Foundation
 import Testing
 
 extension PlanCommandTests {
-    @Test("--target slurm writes the SLURM files, warns when the makespan exceeds the time limit, says to submit")
-    func slurmTarget() throws {
-        let directory = try CLI.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
+    /// Plans examples/hello.yaml for `target` in `directory`, on two SLURM nodes with a wall time of 2 s and a
+    /// password file holding `secret`; expects it to succeed and to say to submit; returns what it said.
+    func planHelloOnSlurm(target: String, in directory: URL) throws -> CLI.Result {
         let hello = examples.appendingPathComponent("hello.yaml").path
         let password = directory.appendingPathComponent("password").path
         #expect(FileManager.default.createFile(atPath: password, contents: Data("secret\n".utf8)))
@@ -17,11 +16,19 @@ extension PlanCommandTests {
         redis: {url: "redis://127.0.0.1:1/0", password_file: password}
         """.write(to: cluster, atomically: true, encoding: .utf8)
         let result = try CLI.run(
-            ["plan", hello, "--cluster", cluster.path, "--target", "slurm", "--no-push"], in: directory)
+            ["plan", hello, "--cluster", cluster.path, "--target", target, "--no-push"], in: directory)
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.contains("Planned 6 jobs on 2 hosts (4 slots)"), "\(result.stdout)")
         #expect(
             result.stdout.hasSuffix("then run: clustmake submit plan --cluster \(cluster.path)\n"), "\(result.stdout)")
+        return result
+    }
+
+    @Test("--target slurm writes the SLURM files, warns when the makespan exceeds the time limit, says to submit")
+    func slurmTarget() throws {
+        let directory = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let result = try planHelloOnSlurm(target: "slurm", in: directory)
+        #expect(result.stdout.contains("Planned 6 jobs on 2 hosts (4 slots)"), "\(result.stdout)")
         #expect(
             result.stderr.contains("warning: the estimated makespan ")
                 && result.stderr.contains(
@@ -51,21 +58,8 @@ extension PlanCommandTests {
     func slurmJobsTarget() throws {
         let directory = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let hello = examples.appendingPathComponent("hello.yaml").path
-        let password = directory.appendingPathComponent("password").path
-        #expect(FileManager.default.createFile(atPath: password, contents: Data("secret\n".utf8)))
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: password)
-        let cluster = directory.appendingPathComponent("slurm.yaml")
-        try """
-        slurm: {nodes: 2, processors: 2, time: "0:02", redis: {from_nodes: "redis://login1:6379/0"}}
-        redis: {url: "redis://127.0.0.1:1/0", password_file: password}
-        """.write(to: cluster, atomically: true, encoding: .utf8)
-        let result = try CLI.run(
-            ["plan", hello, "--cluster", cluster.path, "--target", "slurm-jobs", "--no-push"], in: directory)
-        #expect(result.status == 0, "\(result.stderr)")
+        let result = try planHelloOnSlurm(target: "slurm-jobs", in: directory)
         #expect(result.stdout.contains("Review plan/summary.txt and plan/slurm/jobs/"), "\(result.stdout)")
-        #expect(
-            result.stdout.hasSuffix("then run: clustmake submit plan --cluster \(cluster.path)\n"), "\(result.stdout)")
         // Each job has its own time limit: the whole plan's makespan is no allocation's.
         #expect(!result.stderr.contains("exceeds the wall-time limit"), "\(result.stderr)")
         let plan = directory.appendingPathComponent("plan")
