@@ -113,7 +113,7 @@ struct CancelCommand: AsyncParsableCommand {
                 throw CommandFailure(status: 1, "\(error)")
             }
             let running = try await waitUntilNoJobInProgress(endpoint: endpoint, namespace: namespace)
-            let ids = handOff.ids.joined(separator: " ")
+            let ids = handOff.idsText(separator: " ")
             if running > 0 {
                 throw CommandFailure(
                     status: 1,

@@ -17,6 +17,47 @@ extension HandOff {
         _ plan: PlanFile, cluster: Cluster, clusterFile: String?, resolver: RedisResolver, check: Bool,
         logger: Logger
     ) async throws -> HandOff {
+        let (_, endpoint) = try await checkSlurmSubmission(
+            plan, cluster: cluster, clusterFile: clusterFile, resolver: resolver, check: check, logger: logger)
+        let namespace = plan.namespace
+        let queue = SlurmQueue()
+        let id: String
+        do {
+            id = try await queue.submit(script: plan.directory + "/slurm/submit.sh")
+        } catch {
+            throw CommandFailure(status: 1, "\(error)")
+        }
+        let handOff = HandOff(target: .slurm, submitted: UTCTime.now(), planDirectory: plan.directory, ids: [id])
+        try await handOff.record(
+            endpoint: endpoint, namespace: namespace, submitted: "SLURM job \(id) was submitted",
+            undo: "Cancel it with scancel \(id) if it should not run.")
+        return handOff
+    }
+
+    /// Records this SLURM hand-off in redis, or fails saying what was `submitted` already and how to `undo` it.
+    /// - Throws: ``CommandFailure`` (exit 1) when redis fails.
+    func record(endpoint: RedisEndpoint, namespace: String, submitted: String, undo: String) async throws {
+        let handOff = self
+        do {
+            try await DedicatedThread.run { () throws(StoreError) in
+                try JobStore(endpoint: endpoint, namespace: namespace).recordHandOff(handOff)
+            }
+        } catch {
+            throw CommandFailure(
+                status: 1,
+                "\(submitted), but the hand-off could not be recorded in redis: \(error.message) \(undo)")
+        }
+    }
+
+    /// What every SLURM submission checks first: the cluster file is the plan's, redis holds the plan's graph, and
+    /// (unless `check` is false) redis answers from a node as the job lines reach it.
+    /// - Returns: The cluster file's `slurm:` section and the redis the hand-off is recorded in.
+    /// - Throws: ``InputError`` (exit 2) for a plan that does not fit the cluster file or the graph in redis;
+    ///   ``CommandFailure`` (exit 1) when redis does not answer from the node or cannot be read.
+    static func checkSlurmSubmission(
+        _ plan: PlanFile, cluster: Cluster, clusterFile: String?, resolver: RedisResolver, check: Bool,
+        logger: Logger
+    ) async throws -> (Cluster.Slurm, RedisEndpoint) {
         guard let slurm = cluster.slurm, let clusterFile else {
             throw InputError(
                 .missingKey, "a SLURM plan is submitted with the cluster file it was planned with.",
@@ -53,29 +94,12 @@ extension HandOff {
                 fix: "Push the plan's graph (clustmake push JOBS --namespace \(namespace)), or plan again.",
                 file: plan.path)
         }
-        let queue = SlurmQueue()
         if check {
-            try await probe(slurm: slurm, host: cluster.hosts[0], target: target, resolver: resolver, queue: queue)
+            try await probe(
+                slurm: slurm, host: cluster.hosts[0], target: target, resolver: resolver, queue: SlurmQueue())
             logger.info("redis answers from a node")
         }
-        let id: String
-        do {
-            id = try await queue.submit(script: plan.directory + "/slurm/submit.sh")
-        } catch {
-            throw CommandFailure(status: 1, "\(error)")
-        }
-        let handOff = HandOff(target: .slurm, submitted: UTCTime.now(), planDirectory: plan.directory, ids: [id])
-        do {
-            try await DedicatedThread.run { () throws(StoreError) in
-                try JobStore(endpoint: endpoint, namespace: namespace).recordHandOff(handOff)
-            }
-        } catch {
-            throw CommandFailure(
-                status: 1,
-                "SLURM job \(id) was submitted, but the hand-off could not be recorded in redis: \(error.message) "
-                    + "Cancel it with scancel \(id) if it should not run.")
-        }
-        return handOff
+        return (slurm, endpoint)
     }
 
     /// Runs the worker on one node with `srun`, against a namespace that does not exist, as the job lines run it

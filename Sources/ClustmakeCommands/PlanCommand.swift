@@ -68,7 +68,7 @@ struct PlanCommand: AsyncParsableCommand {
     @Option(
         help: ArgumentHelp(
             "What to write the plan for: local (host scripts and run-all.sh), slurm (one SLURM job of the "
-                + "cluster file's slurm: nodes) or cron (also crontab.txt, the crontab entry that runs the plan on "
+                + "cluster file's slurm: nodes), slurm-jobs (one SLURM job per job, with dependencies) or cron (also crontab.txt, the crontab entry that runs the plan on "
                 + "--schedule); hand slurm and cron plans over with clustmake submit. See docs/handoff.md.",
             valueName: "target"))
     var target: PlanTarget = .local
@@ -127,15 +127,16 @@ struct PlanCommand: AsyncParsableCommand {
         timer.done("planned", ["plan.makespan": "\(plan.makespan)", "plan.lower_bound": "\(plan.lowerBound)"])
         let options = ScriptOptions(
             namespace: namespace, redis: target.address, more: jobLines.more, waitSeconds: jobLines.waitSeconds,
-            passwordFile: self.target == .slurm ? try resolver.nodePasswordFile(target) : target.passwordFile,
-            redisStart: self.target == .slurm ? nil : Self.redisStart(target), redisUser: target.endpoint.username,
+            passwordFile: self.target.isSlurm ? try resolver.nodePasswordFile(target) : target.passwordFile,
+            redisStart: self.target.isSlurm ? nil : Self.redisStart(target), redisUser: target.endpoint.username,
             target: self.target)
         let scriptTemplates = try templates.map(ScriptTemplates.init(overridingWith:)) ?? .builtIn
         let writer = try ScriptWriter(
             plan: plan, options: options, templates: scriptTemplates,
             cron: try cronSchedule.map { try cronTable($0, cluster: cluster) })
         timer.done("checked the script settings")
-        if let limit = cluster.slurm?.timeLimit, plan.makespan > Double(limit) {
+        // One allocation runs the whole plan; in per-job mode each job has its own time limit.
+        if self.target == .slurm, let limit = cluster.slurm?.timeLimit, plan.makespan > Double(limit) {
             let message =
                 "the estimated makespan \(Format.duration(plan.makespan)) exceeds the wall-time limit "
                 + "\(Format.duration(Double(limit))) of the cluster file's slurm: time, so SLURM would end the "
@@ -254,11 +255,11 @@ struct PlanCommand: AsyncParsableCommand {
         let directory = written.path
         let submit = ShellQuote.join(
             ["clustmake", "submit", directory]
-                + (target == .slurm ? cluster.cluster.map { ["--cluster", $0] } ?? [] : []))
+                + (target.isSlurm ? cluster.cluster.map { ["--cluster", $0] } ?? [] : []))
         let run: String
         switch target {
         case .local: run = "run: \(ShellQuote.join(["sh", directory + "/run-all.sh"]))"
-        case .slurm: run = "run: \(submit)"
+        case .slurm, .slurmJobs: run = "run: \(submit)"
         case .cron: run = "hand it to cron: \(submit)"
         }
         let next =
@@ -273,7 +274,7 @@ struct PlanCommand: AsyncParsableCommand {
             (\(Format.fixed(ratio, 2))x).
 
             """ + pushed + (written.leftover.map { "The previous plan could not be removed: delete \($0).\n" } ?? "")
-                + "Wrote \(directory)/: \(Format.count(written.files.count, "file")). Review \(directory)/summary.txt and \(directory)/hosts/, "
+                + "Wrote \(directory)/: \(Format.count(written.files.count, "file")). Review \(directory)/summary.txt and \(directory)/\(target == .slurmJobs ? "slurm/jobs" : "hosts")/, "
                 + next + "\n"
     }
 }

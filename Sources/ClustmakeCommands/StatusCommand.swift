@@ -62,11 +62,18 @@ struct StatusCommand: AsyncParsableCommand {
         let limit = json || limit == 0 ? Int.max : limit
         if !watch {
             let output = OutputFile.standardOutput()
-            let (status, handOff) = try await options.withStore { store throws(StoreError) in
-                (try Self.read(store, stderrLines: limit), try store.handOff())
+            let (status, handOff, blocked) = try await options.withStore { store throws(StoreError) in
+                let handOff = try store.handOff()
+                // Per-job SLURM: jobs SLURM removed because a parent failed never run, so redis cannot say blocked.
+                let blocked =
+                    handOff?.target == .slurmJobs
+                    ? HandOff.waitingOnFailure(graph: try store.graph(), states: try store.states()) : []
+                return (try Self.read(store, stderrLines: limit), handOff, blocked)
             }
             try output.write(json ? status.json() : Array(status.text(limit: self.limit).utf8))
-            if !json, let handOff { try output.write(try await Self.handOffLine(handOff, namespace: status.namespace)) }
+            if !json, let handOff {
+                try output.write(try await Self.handOffLine(handOff, namespace: status.namespace, blocked: blocked))
+            }
             try output.close()
             return
         }
@@ -116,7 +123,7 @@ struct StatusCommand: AsyncParsableCommand {
     }
 
     /// `handed off: …`: where the plan went, when, and whether it is still there (the crontab block).
-    static func handOffLine(_ handOff: HandOff, namespace: String) async throws -> String {
+    static func handOffLine(_ handOff: HandOff, namespace: String, blocked: [String] = []) async throws -> String {
         var line =
             "handed off: \(handOff.target.rawValue), \(SubmitCommand.describe(handOff)), plan \(handOff.planDirectory)"
         if handOff.target == .at {
@@ -128,8 +135,11 @@ struct StatusCommand: AsyncParsableCommand {
                 }
             }
         }
-        if handOff.target == .slurm || handOff.target == .slurmJobs {
+        if handOff.target == .slurm {
             line += "\n" + (await HandOff.queueLines(handOff)).joined(separator: "\n")
+        }
+        if handOff.target == .slurmJobs {
+            line += "\n" + (await HandOff.slurmJobsQueueLines(handOff, blocked: blocked)).joined(separator: "\n")
         }
         if handOff.target == .cron {
             if let entries = try await CronHandOff.entries(namespace: namespace) {

@@ -15,7 +15,9 @@ struct SubmitCommand: AsyncParsableCommand {
         abstract: "Hand a plan directory to SLURM, cron or at, and record the hand-off in redis.",
         discussion: """
             A plan written with --target slurm goes to SLURM: clustmake checks that redis holds the plan's graph and \
-            answers from a compute node (skip with --no-check), runs slurm/submit.sh and records the job id. \
+            answers from a compute node (skip with --no-check), runs slurm/submit.sh and records the job id; one \
+            written with --target slurm-jobs gets one SLURM job per job not done in redis, at most the cluster \
+            file's max_submit in the queue at once (--follow submits the rest as earlier ones leave it). \
             --to cron installs DIR/crontab.txt (clustmake plan --target cron --schedule …) into your crontab between \
             the marker lines '# BEGIN clustmake NS' and '# END clustmake NS': the rest of the crontab is kept as it \
             is, and submitting again replaces only that block. --to at queues DIR/run-all.sh with at (at --time, \
@@ -48,6 +50,12 @@ struct SubmitCommand: AsyncParsableCommand {
     @Flag(help: "Do not check that redis answers from a compute node before submitting to SLURM.")
     var noCheck = false
 
+    @Flag(
+        help: ArgumentHelp(
+            "With a plan for slurm-jobs: submit the cluster file's max_submit jobs, then more as earlier ones leave "
+                + "the queue, until every job that can run is submitted."))
+    var follow = false
+
     @OptionGroup(title: "Cluster") var cluster: ClusterOptions
     /// The redis of the plan's workers, where the hand-off is recorded (``RedisResolver``, as for `plan`).
     @OptionGroup(title: "Redis") var redis: RedisOptions
@@ -56,14 +64,15 @@ struct SubmitCommand: AsyncParsableCommand {
     func run() async throws {
         let plan = try PlanFile(directory: planDirectory)
         let timeWords = try checkedTime()
-        guard let destination = to ?? Destination(rawValue: plan.target.rawValue) else {
+        guard let destination = to ?? Destination(rawValue: plan.target.isSlurm ? "slurm" : plan.target.rawValue)
+        else {
             throw InputError(
                 .invalidValue, "the plan was made for \(plan.target.rawValue), which is run by hand (sh run-all.sh).",
                 fix: "Give --to at, or plan for SLURM or cron (clustmake plan JOBS --target slurm --cluster FILE, or "
                     + "--target cron --schedule \"MIN HOUR DOM MON DOW\").", file: plan.path)
         }
         switch (destination, plan.target) {
-        case (.slurm, .slurm), (.cron, .cron), (.at, .local), (.at, .cron): break
+        case (.slurm, .slurm), (.slurm, .slurmJobs), (.cron, .cron), (.at, .local), (.at, .cron): break
         default:
             throw InputError(
                 .invalidValue,
@@ -73,6 +82,15 @@ struct SubmitCommand: AsyncParsableCommand {
         }
         let given = try cluster.load(slurm: true)
         let resolver = RedisResolver(redis, cluster: given.redis, clusterFile: cluster.cluster)
+        if follow && plan.target != .slurmJobs {
+            throw InputError(
+                .invalidValue, "--follow goes with a plan for slurm-jobs only, not \(plan.target.rawValue).",
+                fix: "Leave out --follow, or plan with --target slurm-jobs.", subject: "--follow")
+        }
+        if plan.target == .slurmJobs {
+            try await submitSlurmJobs(plan, cluster: given, resolver: resolver)
+            return
+        }
         if destination == .slurm {
             let handOff = try await HandOff.submitSlurm(
                 plan, cluster: given, clusterFile: cluster.cluster, resolver: resolver, check: !noCheck,
@@ -172,7 +190,7 @@ struct SubmitCommand: AsyncParsableCommand {
         if handOff.target == .at {
             words.append("at job \(handOff.ids.joined(separator: ","))")
         } else if !handOff.ids.isEmpty {
-            words.append("ids \(handOff.ids.joined(separator: ","))")
+            words.append("ids \(handOff.idsText(separator: ","))")
         }
         words.append("submitted \(handOff.submitted.iso8601)")
         return words.joined(separator: ", ")

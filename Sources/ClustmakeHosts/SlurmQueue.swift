@@ -78,7 +78,7 @@ public struct SlurmQueue: Sendable {
         guard result.status == 0 || gone else { throw HostsError(.process, "scancel failed" + Self.describe(result)) }
     }
 
-    private static func describe(_ result: ProcessResult) -> String {
+    static func describe(_ result: ProcessResult) -> String {
         if result.timedOut { return " (it did not answer in time)" }
         let text = (result.stderr + result.stdout).trimmingSpaces
         return text.isEmpty ? " (exit status \(result.status.map(String.init) ?? "none"))" : ": \(text)"

@@ -19,7 +19,7 @@ import ClustmakeModel
 extension ClusterLoader {
     static let slurmKeys = [
         "nodes", "processors", "partition", "account", "time", "memory", "qos", "constraint", "sbatch", "redis",
-        "nice", "worker",
+        "nice", "worker", "max_submit",
     ]
     static let slurmRedisKeys = ["from_nodes", "tunnel", "tunnel_port"]
 
@@ -53,6 +53,8 @@ extension ClusterLoader {
             }
             slurm.memory = memory
         }
+        slurm.maxSubmit =
+            try reader.integer("max_submit", in: Cluster.Slurm.maxSubmitRange) ?? Cluster.Slurm.defaultMaxSubmit
         slurm.timeLimit = try timeLimit(reader)
         slurm.sbatch = try sbatchLines(reader)
         let hosts = (1...nodes).map {

@@ -33,12 +33,17 @@ extension Cluster {
         public var sbatch: [String]
         /// How the nodes reach redis.
         public var redis: RedisRoute
+        /// At most this many SLURM jobs of a namespace in the queue at once, in per-job mode (`max_submit`;
+        /// `--target slurm-jobs`). Not part of the cluster's fingerprint: it changes how a plan is submitted, not
+        /// the plan.
+        public var maxSubmit: Int
 
         public init(
             nodes: Int, processors: Int = 1, partition: String? = nil, account: String? = nil,
             timeLimit: Int? = nil, memory: String? = nil, qos: String? = nil, constraint: String? = nil,
-            sbatch: [String] = [], redis: RedisRoute
+            sbatch: [String] = [], redis: RedisRoute, maxSubmit: Int = Cluster.Slurm.defaultMaxSubmit
         ) {
+            self.maxSubmit = maxSubmit
             self.nodes = nodes
             self.processors = processors
             self.partition = partition
@@ -50,6 +55,12 @@ extension Cluster {
             self.sbatch = sbatch
             self.redis = redis
         }
+
+        /// The default of `max_submit`: SLURM's own default `MaxArraySize` is 1001, and sites cap queued jobs per
+        /// user around there.
+        public static let defaultMaxSubmit = 1000
+        /// The values `max_submit` may take.
+        public static let maxSubmitRange = 1...100_000
 
         /// The default first local port of the redis tunnels (`tunnel_port`).
         public static let defaultTunnelPortBase = 13000

@@ -40,18 +40,7 @@ enum DefaultTemplates {
             exit 1
         fi
         {{/startsRedis}}
-        {{#tunnel}}
-
-        # redis is reached through a tunnel from this node to {{{loginHost}}}, opened here and closed when this script
-        # ends: the workers' port {{{tunnelPort}}} leads to {{{tunnelTarget}}} as {{{loginHost}}} sees it.
-        tunnel_socket="${TMPDIR:-/tmp}/clustmake-tunnel-$$"
-        if ! ssh -f -N -M -S "$tunnel_socket" -o BatchMode=yes -o ExitOnForwardFailure=yes -o ConnectTimeout=10 \
-            -L {{{tunnelPort}}}:{{{tunnelTargetWord}}} {{{loginHostWord}}}; then
-            echo "clustmake: the redis tunnel to {{{loginHost}}} could not be opened (above); no job of host {{{host}}} was run." >&2
-            exit 1
-        fi
-        trap 'ssh -S "$tunnel_socket" -O exit {{{loginHostWord}}} 2>/dev/null' EXIT
-        {{/tunnel}}
+        {{>open-tunnel.sh}}
         {{#hasPasswordFile}}
 
         # The password stays in {{{passwordFile}}}, never in this script.
@@ -123,8 +112,51 @@ enum DefaultTemplates {
         {{/hasJobs}}
 
         """#,
+        "job.sbatch.mustache": #"""
+        #!/bin/sh
+        #SBATCH --job-name={{{jobName}}}
+        #SBATCH --nodes=1
+        #SBATCH --ntasks=1
+        #SBATCH --cpus-per-task={{{cores}}}
+        {{#sbatchLines}}
+        #SBATCH {{{line}}}
+        {{/sbatchLines}}
+        # clustmake plan: job {{{job}}} of namespace {{{namespace}}}, one SLURM job of its own (--target slurm-jobs).
+        #
+        #   parents:   {{{parentsText}}}
+        #   redis:     {{{redis}}} (as seen from the nodes)
+        #   graph:     {{{graphHash}}}
+        #   cluster:   {{{clusterHash}}}
+        {{#niceNote}}
+        #   nice:      {{{niceNote}}}
+        {{/niceNote}}
+        #
+        # slurm/submit.sh submits it after its parents' SLURM jobs (--dependency=afterok:…, --kill-on-invalid-dep=yes),
+        # its output going to slurm/jobs/{{{outputFile}}}. The worker runs on the node SLURM gives it, reads the job from
+        # redis and records the outcome there. Exit status: the worker's, 0 when the job is done (or was done already),
+        # 113 when it failed: SLURM then removes its dependents from the queue.
+        {{>open-tunnel.sh}}
+
+        {{{command}}}
+
+        """#,
         "job.sh.mustache": #"""
             {{{command}}} & wait $! || failed {{{job}}} $?
+
+        """#,
+        "open-tunnel.sh.mustache": #"""
+        {{#tunnel}}
+
+        # redis is reached through a tunnel from this node to {{{loginHost}}}, opened here and closed when this script
+        # ends: the workers' port {{{tunnelPort}}} leads to {{{tunnelTarget}}} as {{{loginHost}}} sees it.
+        tunnel_socket="${TMPDIR:-/tmp}/clustmake-tunnel-$$"
+        if ! ssh -f -N -M -S "$tunnel_socket" -o BatchMode=yes -o ExitOnForwardFailure=yes -o ConnectTimeout=10 \
+            -L {{{tunnelPort}}}:{{{tunnelTargetWord}}} {{{loginHostWord}}}; then
+            echo "clustmake: the redis tunnel to {{{loginHost}}} could not be opened (above); {{{notRun}}}." >&2
+            exit 1
+        fi
+        trap 'ssh -S "$tunnel_socket" -O exit {{{loginHostWord}}} 2>/dev/null' EXIT
+        {{/tunnel}}
 
         """#,
         "run-all.sh.mustache": #"""
@@ -218,6 +250,110 @@ enum DefaultTemplates {
         }
         trap 'stop_hosts 130' INT
         trap 'stop_hosts 143' TERM
+
+        """#,
+        "submit-jobs.sh.mustache": #"""
+        #!/bin/sh
+        # clustmake plan: submits the {{{jobCount}}} SLURM jobs of namespace {{{namespace}}}, one per job (slurm/jobs/),
+        # parents first, and prints one line per job it submits: JOB SLURM_ID.
+        #
+        #     sh slurm/submit.sh [STATE_FILE [LIMIT]]
+        #
+        # from any directory. The graph must be in redis first (clustmake plan pushed it; clustmake push does it again).
+        # Each job depends on its parents' SLURM jobs (--dependency=afterok:ID:ID…) and leaves the queue when one of them
+        # fails (--kill-on-invalid-dep=yes).
+        #
+        # Alone, it submits every job. STATE_FILE, one line per job clustmake already knows about, says what to leave out:
+        #
+        #     done JOB          done in redis: not submitted, and left out of its children's dependencies
+        #     queued JOB ID     submitted before as SLURM job ID: not submitted again; its children depend on ID
+        #     held JOB          not to be submitted (it or a parent failed)
+        #
+        # A job none of whose parents can be depended on (held, or not submitted) is not submitted either. With LIMIT, at
+        # most LIMIT jobs are submitted and the rest left for a later call. `clustmake submit PLAN` writes STATE_FILE
+        # from redis, runs this script and records the SLURM ids in redis, so that `clustmake status` shows the queue and
+        # `clustmake cancel` cancels it; `clustmake submit --follow` calls it again as jobs leave the queue: prefer it.
+        #
+        # Exit status: 0 when every job it tried was queued; sbatch's when one was refused (the jobs printed before that
+        # were queued).
+        set -eu
+
+        plan=$(cd -- "$(dirname -- "$0")/.." && pwd)
+        state_file=${1:-}
+        limit=${2:-0}
+        case $limit in
+        '' | *[!0-9]*)
+            echo "usage: sh slurm/submit.sh [STATE_FILE [LIMIT]]: LIMIT is a whole number" >&2
+            exit 2
+            ;;
+        *) ;;
+        esac
+
+        # Sets n to the number of job $1 in this plan (0 for an id the plan does not have).
+        number() {
+            case $1 in
+        {{#jobs}}
+            {{{jobWord}}}) n={{{number}}} ;;
+        {{/jobs}}
+            *) n=0 ;;
+            esac
+        }
+
+        if [ -n "$state_file" ]; then
+            while read -r kind job id; do
+                number "$job"
+                [ "$n" -gt 0 ] || continue
+                case $kind in
+                done) eval "state_$n=done" ;;
+                held) eval "state_$n=held" ;;
+                queued)
+                    case $id in '' | *[!0-9]*) continue ;; *) ;; esac
+                    eval "state_$n=queued id_$n=$id"
+                    ;;
+                *) ;;
+                esac
+            done <"$state_file"
+        fi
+
+        submitted=0
+        # Submits job number $1 (script $2, id $3) unless it is done, queued or held, with the SLURM ids of its parents
+        # (their numbers follow) that are not done; a job with a parent that has no SLURM id is held instead.
+        submit() {
+            n=$1
+            file=$2
+            job=$3
+            shift 3
+            state=
+            eval "state=\${state_$n:-}"
+            [ -z "$state" ] || return 0
+            after=
+            for parent in "$@"; do
+                parent_state=
+                parent_id=
+                eval "parent_state=\${state_$parent:-} parent_id=\${id_$parent:-}"
+                [ "$parent_state" != 'done' ] || continue
+                if [ -z "$parent_id" ]; then
+                    eval "state_$n=held"
+                    return 0
+                fi
+                after="$after:$parent_id"
+            done
+            if [ "$limit" -gt 0 ] && [ "$submitted" -ge "$limit" ]; then
+                eval "state_$n=held"
+                return 0
+            fi
+            # sbatch --parsable prints JOBID, or JOBID;CLUSTER on a federation.
+            reply=$(sbatch --parsable --kill-on-invalid-dep=yes ${after:+"--dependency=afterok$after"} \
+                --output="$plan/slurm/jobs/${file%.sbatch}.out" "$plan/slurm/jobs/$file")
+            id=${reply%%;*}
+            eval "state_$n=queued id_$n=\$id"
+            submitted=$((submitted + 1))
+            printf '%s %s\n' "$job" "$id"
+        }
+
+        {{#jobs}}
+        submit {{{number}}} {{{fileWord}}} {{{jobWord}}}{{#parents}} {{{parent}}}{{/parents}}
+        {{/jobs}}
 
         """#,
         "submit.sh.mustache": #"""

@@ -10,6 +10,7 @@ import ClustmakePlanner
 ///   crontab.txt       with --target cron: the crontab entry that runs run-all.sh (``CronTable``)
 ///   slurm/run.sbatch  a SLURM plan's batch job, one host script per node (mode 0755)
 ///   slurm/submit.sh   submits it and prints the job id (mode 0755)
+///   slurm/jobs/*.sbatch  a per-job SLURM plan's batch scripts, one per job, instead of hosts/ (mode 0644)
 ///   plan.json         the plan for programs
 ///   summary.txt       the plan for people
 ///   .clustmake-plan   marks the directory as one clustmake may replace
@@ -47,7 +48,7 @@ public struct PlanDirectory: Sendable {
     /// - Returns: The files; a file's contents throw the ``ScriptError`` of a template that cannot render it.
     public static func files(of writer: ScriptWriter) -> [DirectoryFile] {
         var files: [DirectoryFile] = []
-        for host in writer.plan.cluster.hosts.indices {
+        for host in writer.plan.cluster.hosts.indices where writer.target != .slurmJobs {
             files.append(
                 DirectoryFile(path: "hosts/" + writer.hostScriptName(host), mode: 0o755) { emit in
                     try emit(try writer.hostScript(host))
@@ -62,6 +63,17 @@ public struct PlanDirectory: Sendable {
                 DirectoryFile(path: "slurm/run.sbatch", mode: 0o755) { emit in try emit(writer.runSbatchScript()) })
             files.append(
                 DirectoryFile(path: "slurm/submit.sh", mode: 0o755) { emit in try emit(writer.submitScript()) })
+        case .slurmJobs:
+            // One batch script per job instead of host scripts: the jobs run wherever SLURM puts them.
+            for position in writer.slurmJobOrder.indices {
+                files.append(
+                    DirectoryFile(path: "slurm/jobs/" + writer.slurmJobFileName(position: position), mode: 0o644) {
+                        emit in try emit(writer.slurmJobScript(position: position))
+                    })
+            }
+            files.append(
+                DirectoryFile(path: "slurm/submit.sh", mode: 0o755) { emit in try emit(writer.slurmJobsSubmitScript()) }
+            )
         case .cron:
             files.append(DirectoryFile(path: "run-all.sh", mode: 0o755) { emit in try emit(writer.runAllScript()) })
             if let crontab = writer.crontab() {

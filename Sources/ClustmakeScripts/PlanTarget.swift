@@ -7,6 +7,14 @@ public enum PlanTarget: String, Sendable, Hashable, CaseIterable {
     /// One SLURM job of the cluster's `slurm:` nodes (`slurm/run.sbatch`, `slurm/submit.sh`), one host script
     /// per node.
     case slurm
+    /// One SLURM job per job (`slurm/jobs/*.sbatch`, `slurm/submit.sh`), each depending on its parents' SLURM
+    /// jobs.
+    case slurmJobs = "slurm-jobs"
     /// Run by cron: `crontab.txt` (``CronTable``), installed by `clustmake submit --to cron`.
     case cron
+}
+
+extension PlanTarget {
+    /// Whether the plan runs on the nodes of a cluster file's `slurm:` section (``slurm`` or ``slurmJobs``).
+    public var isSlurm: Bool { self == .slurm || self == .slurmJobs }
 }

@@ -81,12 +81,12 @@ public struct ScriptOptions: Sendable, Hashable {
         case (.local, .some), (.cron, .some):
             throw ScriptError(
                 .invalidOption, "the cluster file describes a SLURM partition (a 'slurm:' section).",
-                fix: "Plan it with --target slurm, then submit the plan with clustmake submit.")
-        case (.slurm, nil):
+                fix: "Plan it with --target slurm (or slurm-jobs), then submit the plan with clustmake submit.")
+        case (.slurm, nil), (.slurmJobs, nil):
             throw ScriptError(
-                .invalidOption, "--target slurm needs a cluster file with a 'slurm:' section.",
+                .invalidOption, "--target \(target.rawValue) needs a cluster file with a 'slurm:' section.",
                 fix: "Give --cluster a file that describes the partition (docs/cluster.md, 'slurm').")
-        case (.slurm, .some(let slurm)):
+        case (.slurm, .some(let slurm)), (.slurmJobs, .some(let slurm)):
             if case .fromNodes(let url) = slurm.redis {
                 redis = try Self.address(url, subject: "the cluster's slurm: redis: from_nodes")
             }

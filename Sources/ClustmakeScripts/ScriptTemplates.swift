@@ -11,6 +11,9 @@ internal import Mustache
 /// | `run-all.sh.mustache` | `run-all.sh`                                                               |
 /// | `run.sbatch.mustache` | `slurm/run.sbatch` of a SLURM plan                                         |
 /// | `submit.sh.mustache`  | `slurm/submit.sh` of a SLURM plan                                          |
+/// | `job.sbatch.mustache` | `slurm/jobs/NNNN-ID.sbatch` of a per-job SLURM plan: one job's batch script |
+/// | `submit-jobs.sh.mustache` | `slurm/submit.sh` of a per-job SLURM plan                              |
+/// | `open-tunnel.sh.mustache` | partial of host.sh and job.sbatch: a SLURM node's tunnel to redis      |
 /// | `stop-hosts.sh.mustache`, `wait-hosts.sh.mustache` | partials of run-all.sh and run.sbatch: stop and wait for the host scripts |
 ///
 /// Any other `*.mustache` file of the directory is available as a partial (`{{>name}}`). Every string value that
@@ -22,13 +25,16 @@ internal import Mustache
 public struct ScriptTemplates: Sendable {
     /// The file names of the templates the writer uses.
     public static let requiredFileNames = [
-        hostFile, jobFile, runAllFile, runSbatchFile, submitFile, "stop-hosts.sh.mustache", "wait-hosts.sh.mustache",
+        hostFile, jobFile, runAllFile, runSbatchFile, submitFile, jobSbatchFile, submitJobsFile,
+        "stop-hosts.sh.mustache", "wait-hosts.sh.mustache", "open-tunnel.sh.mustache",
     ]
     static let hostFile = "host.sh.mustache"
     static let jobFile = "job.sh.mustache"
     static let runAllFile = "run-all.sh.mustache"
     static let runSbatchFile = "run.sbatch.mustache"
     static let submitFile = "submit.sh.mustache"
+    static let jobSbatchFile = "job.sbatch.mustache"
+    static let submitJobsFile = "submit-jobs.sh.mustache"
     /// The ending of a template file name.
     public static let fileExtension = ".mustache"
 

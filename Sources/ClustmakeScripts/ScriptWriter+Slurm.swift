@@ -8,21 +8,41 @@ extension ScriptWriter {
     /// through a tunnel the address is the node's own end of it (`localhost:PORT`, PORT = `tunnel_port` + the
     /// node's index).
     public func workerSettings(host: Int) -> WorkerSettings {
+        workerSettings(tunnelOffset: host)
+    }
+
+    /// ``settings`` with, through a tunnel, the port `tunnel_port + offset`: a node's index in allocation mode, a
+    /// job's position in per-job mode (each job its own port, as several may share a node).
+    func workerSettings(tunnelOffset offset: Int) -> WorkerSettings {
         guard case .tunnel(_, let base)? = plan.cluster.slurm?.redis else { return settings }
         var nodeSettings = settings
-        nodeSettings.redis = .tcp(host: "localhost", port: base + host, database: settings.redis.database)
+        nodeSettings.redis = .tcp(host: "localhost", port: base + offset, database: settings.redis.database)
         return nodeSettings
     }
 
-    /// The host template's variables for the tunnel a SLURM node opens to the login host (`tunnel` is false
-    /// without one).
-    func tunnelContext(host: Int) -> [String: Any] {
+    /// The variables of the `open-tunnel.sh` partial for the tunnel a SLURM node opens to the login host, on port
+    /// `tunnel_port + offset` (`tunnel` is false without one); `notRun` completes its failure message.
+    func tunnelContext(offset: Int, notRun: String) -> [String: Any] {
         guard case .tunnel(let loginHost, let base)? = plan.cluster.slurm?.redis else { return ["tunnel": false] }
         return [
             "tunnel": true, "loginHost": loginHost, "loginHostWord": ShellQuote.quote(loginHost),
-            "tunnelPort": base + host, "tunnelTarget": settings.redis.tunnelTarget,
-            "tunnelTargetWord": ShellQuote.quote(settings.redis.tunnelTarget),
+            "tunnelPort": base + offset, "tunnelTarget": settings.redis.tunnelTarget,
+            "tunnelTargetWord": ShellQuote.quote(settings.redis.tunnelTarget), "notRun": notRun,
         ]
+    }
+
+    /// The `#SBATCH` options the cluster file's `slurm:` section gives every SLURM job of a plan, with the time
+    /// limit and memory given (the section's own in allocation mode, a job's in per-job mode).
+    func sbatchOptions(_ slurm: Cluster.Slurm, timeLimit: Int?, memory: String?, nice: Int? = nil) -> [String] {
+        var lines: [String] = []
+        if let partition = slurm.partition { lines.append("--partition=\(partition)") }
+        if let account = slurm.account { lines.append("--account=\(account)") }
+        if let qos = slurm.qos { lines.append("--qos=\(qos)") }
+        if let time = timeLimit { lines.append("--time=\(Cluster.Slurm.timeText(seconds: time))") }
+        if let memory { lines.append("--mem=\(memory)") }
+        if let constraint = slurm.constraint { lines.append("--constraint=\(constraint)") }
+        if let nice { lines.append("--nice=\(nice)") }
+        return lines + slurm.sbatch
     }
 
     /// The SLURM job's name: `clustmake-NAMESPACE`, so that `squeue --name` finds a namespace's job.
@@ -35,14 +55,7 @@ extension ScriptWriter {
     /// - Returns: The script's bytes (empty for a plan that is not for SLURM).
     public func runSbatchScript() -> [UInt8] {
         guard let slurm = plan.cluster.slurm else { return [] }
-        var lines: [String] = []
-        if let partition = slurm.partition { lines.append("--partition=\(partition)") }
-        if let account = slurm.account { lines.append("--account=\(account)") }
-        if let qos = slurm.qos { lines.append("--qos=\(qos)") }
-        if let time = slurm.timeLimit { lines.append("--time=\(Cluster.Slurm.timeText(seconds: time))") }
-        if let memory = slurm.memory { lines.append("--mem=\(memory)") }
-        if let constraint = slurm.constraint { lines.append("--constraint=\(constraint)") }
-        lines += slurm.sbatch
+        let lines = sbatchOptions(slurm, timeLimit: slurm.timeLimit, memory: slurm.memory)
         let hosts: [[String: Any]] = plan.cluster.hosts.indices.map { index in
             [
                 "index": index, "hostWord": ShellQuote.quote(plan.cluster.hosts[index].name),

@@ -55,6 +55,7 @@ public struct ScriptWriter: Sendable {
                 try Self.checkScriptSafe(loginHost, field: "tunnel login host", subject: "slurm")
             }
         }
+        try Self.checkSlurmJobPorts(plan, target: options.target)
         self.plan = plan
         self.settings = settings
         self.redisStart = options.redisStart
@@ -118,7 +119,8 @@ public struct ScriptWriter: Sendable {
             "redisStart": redisStart.map(ShellQuote.join) ?? "", "startsRedis": redisStart != nil,
             "passwordFile": settings.passwordFile.map(ShellQuote.quote) ?? "",
             "hasPasswordFile": settings.passwordFile != nil, "redis": workerSettings(host: host).redis.description,
-        ].merging(tunnelContext(host: host)) { first, _ in first }.merging(commonContext) { first, _ in first }
+        ].merging(tunnelContext(offset: host, notRun: "no job of host \(hostValue.name) was run")) { first, _ in first }
+            .merging(commonContext) { first, _ in first }
         let rendered = templates.render(ScriptTemplates.hostFile, context)
         var output: [UInt8] = []
         output.reserveCapacity(rendered.utf8.count + jobs * 320)

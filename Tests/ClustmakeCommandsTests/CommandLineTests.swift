@@ -134,7 +134,7 @@ import Testing
         "--account": "sbatch", "--time": "sbatch", "--mem": "sbatch", "--qos": "sbatch", "--constraint": "sbatch",
         "--gres": "sbatch", "--mail-type": "sbatch", "--job-name": "sbatch", "--ntasks-per-node": "sbatch",
         "--cpus-per-task": "sbatch", "--noheader": "squeue", "--immediate": "srun", "--jobid": "srun",
-        "--quiet": "srun", "--mpi": "srun", "--exact": "srun", "--steps": "squeue",
+        "--quiet": "srun", "--mpi": "srun", "--exact": "srun", "--steps": "squeue", "--nice": "sbatch",
     ]
 
     @Test("every --option that the docs, README and the sources' strings name exists in some command's help")

@@ -3,10 +3,9 @@ import Foundation
 import Testing
 
 extension PlanCommandTests {
-    @Test("--target slurm writes the SLURM files, warns when the makespan exceeds the time limit, says to submit")
-    func slurmTarget() throws {
-        let directory = try CLI.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
+    /// Plans examples/hello.yaml for `target` in `directory`, on two SLURM nodes with a wall time of 2 s and a
+    /// password file holding `secret`; expects it to succeed and to say to submit; returns what it said.
+    func planHelloOnSlurm(target: String, in directory: URL) throws -> CLI.Result {
         let hello = examples.appendingPathComponent("hello.yaml").path
         let password = directory.appendingPathComponent("password").path
         #expect(FileManager.default.createFile(atPath: password, contents: Data("secret\n".utf8)))
@@ -17,11 +16,19 @@ extension PlanCommandTests {
         redis: {url: "redis://127.0.0.1:1/0", password_file: password}
         """.write(to: cluster, atomically: true, encoding: .utf8)
         let result = try CLI.run(
-            ["plan", hello, "--cluster", cluster.path, "--target", "slurm", "--no-push"], in: directory)
+            ["plan", hello, "--cluster", cluster.path, "--target", target, "--no-push"], in: directory)
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.contains("Planned 6 jobs on 2 hosts (4 slots)"), "\(result.stdout)")
         #expect(
             result.stdout.hasSuffix("then run: clustmake submit plan --cluster \(cluster.path)\n"), "\(result.stdout)")
+        return result
+    }
+
+    @Test("--target slurm writes the SLURM files, warns when the makespan exceeds the time limit, says to submit")
+    func slurmTarget() throws {
+        let directory = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let result = try planHelloOnSlurm(target: "slurm", in: directory)
+        #expect(result.stdout.contains("Planned 6 jobs on 2 hosts (4 slots)"), "\(result.stdout)")
         #expect(
             result.stderr.contains("warning: the estimated makespan ")
                 && result.stderr.contains(
@@ -45,6 +52,22 @@ extension PlanCommandTests {
             let text = try String(contentsOf: plan.appendingPathComponent(file), encoding: .utf8)
             #expect(!text.contains("secret"), "\(file)")
         }
+    }
+
+    @Test("--target slurm-jobs writes a batch script per job and submit.sh, without the allocation's makespan warning")
+    func slurmJobsTarget() throws {
+        let directory = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let result = try planHelloOnSlurm(target: "slurm-jobs", in: directory)
+        #expect(result.stdout.contains("Review plan/summary.txt and plan/slurm/jobs/"), "\(result.stdout)")
+        // Each job has its own time limit: the whole plan's makespan is no allocation's.
+        #expect(!result.stderr.contains("exceeds the wall-time limit"), "\(result.stderr)")
+        let plan = directory.appendingPathComponent("plan")
+        let jobs = try FileManager.default.contentsOfDirectory(atPath: plan.appendingPathComponent("slurm/jobs").path)
+        #expect(jobs.count == 6 && jobs.allSatisfy { $0.hasSuffix(".sbatch") }, "\(jobs)")
+        #expect(!FileManager.default.fileExists(atPath: plan.appendingPathComponent("hosts").path))
+        let json = try JSONValue.parse(Array(try Data(contentsOf: plan.appendingPathComponent("plan.json"))))
+        #expect(json["target"]?.stringValue == "slurm-jobs")
     }
 
     @Test(

@@ -32,7 +32,8 @@ import Testing
         /// - Parameters:
         ///   - time: The cluster file's wall-time limit.
         ///   - nodePort: The port the nodes are told redis is at (`from_nodes`); the server's by default.
-        init(time: String = "10", nodePort: Int? = nil) throws {
+        ///   - maxSubmit: The cluster file's `max_submit`, when set.
+        init(time: String = "10", nodePort: Int? = nil, maxSubmit: Int? = nil) throws {
             slurm = try SlurmTestCluster(nodes: 2)
             redis = try RedisServer(RedisServer.Options(password: "node-secret"))
             let password = slurm.directory + "/redis-password"
@@ -48,7 +49,7 @@ import Testing
               processors: 2
               partition: \(slurm.partition)
               time: "\(time)"
-              worker: \(worker)
+              worker: \(worker)\(maxSubmit.map { "\n  max_submit: \($0)" } ?? "")
               redis: {from_nodes: "redis://127.0.0.1:\(nodePort ?? redis.port)/0"}
             redis: {url: "redis://127.0.0.1:\(redis.port)/0", password_file: \(password)}
             """.write(toFile: clusterFile, atomically: true, encoding: .utf8)
@@ -66,10 +67,10 @@ import Testing
             try JobStore(connection: try redis.connect(), namespace: namespace)
         }
 
-        /// Plans `graph` with --target slurm into `plan`.
-        func plan(_ graph: String, extra: [String] = []) throws {
+        /// Plans `graph` with --target `target` (slurm by default) into `plan`.
+        func plan(_ graph: String, extra: [String] = [], target: String = "slurm") throws {
             let plan = try clustmake(
-                ["plan", graph, "--cluster", clusterFile, "--target", "slurm", "--namespace", namespace, "-o", "plan"]
+                ["plan", graph, "--cluster", clusterFile, "--target", target, "--namespace", namespace, "-o", "plan"]
                     + extra)
             try #require(plan.succeeded, "\(plan.output)\n\(plan.stderr)")
         }

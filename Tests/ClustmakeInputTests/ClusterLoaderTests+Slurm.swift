@@ -37,6 +37,16 @@ extension ClusterLoaderTests {
         #expect(cluster.redis.passwordFile == "/home/alice/.redis-pass")
     }
 
+    @Test("max_submit caps a per-job submission's queued jobs: 1000 by default, not part of the fingerprint")
+    func maxSubmit() throws {
+        let plain = try load("slurm: {nodes: 2, redis: {tunnel: l}}")
+        #expect(plain.slurm?.maxSubmit == 1000)
+        let small = try load("slurm: {nodes: 2, max_submit: 3, redis: {tunnel: l}}")
+        #expect(small.slurm?.maxSubmit == 3)
+        // Changing it changes how a plan is submitted, not the plan: a plan made before still submits.
+        #expect(small.fingerprint == plain.fingerprint)
+    }
+
     @Test("a tunnel to the login host numbers its ports from tunnel_port, 13000 by default")
     func slurmTunnel() throws {
         let plain = try load("slurm: {nodes: 2, redis: {tunnel: login1.hpc}}")
@@ -98,6 +108,13 @@ extension ClusterLoaderTests {
             ("slurm: {nodes: 2, redis: {tunnel: l}}\nhosts: {n1: {}}", .invalidValue, "both 'hosts' and a 'slurm'"),
             ("slurm: {nodes: 2, redis: {tunnel: l}}\ntypes: {big: {}}", .invalidValue, "'types'"),
             ("redis: {url: 'redis://a:1'}", .missingKey, "or a 'slurm:' section"),
+            (
+                "slurm: {nodes: 2, max_submit: 0, redis: {tunnel: l}}", .invalidValue,
+                "'max_submit' is 0, outside 1…100000"
+            ),
+            ("slurm: {nodes: 2, max_submit: 100001, redis: {tunnel: l}}", .invalidValue, "outside 1…100000"),
+            ("slurm: {nodes: 2, max_submit: 2.5, redis: {tunnel: l}}", .wrongType, "whole number"),
+            ("slurm: {nodes: 2, max_submit: lots, redis: {tunnel: l}}", .wrongType, "whole number"),
         ])
     func refused(text: String, code: InputError.Code, phrase: String) throws {
         let error = try #require(failure(text), "\(text)")

@@ -135,21 +135,41 @@ import Testing
     }
 
     @Test(
-        "a SLURM plan's scripts pass sh -n, bash -n and shellcheck",
+        "a SLURM plan's scripts, in allocation and in per-job mode, pass sh -n, bash -n and shellcheck",
         arguments: [
             Cluster.Slurm.RedisRoute.fromNodes(url: "redis://login1:6379/0"),
             .tunnel(loginHost: "login1.hpc", portBase: 13000),
-        ])
-    func lint(route: Cluster.Slurm.RedisRoute) throws {
+        ], [PlanTarget.slurm, .slurmJobs])
+    func lint(route: Cluster.Slurm.RedisRoute, target: PlanTarget) throws {
+        if target == .slurmJobs {
+            let plan = try SlurmJobsScriptTests.plan(
+                SlurmJobsScriptTests.jobs, route: route, namespace: "hostile%ns,x=y@z")
+            let scripts = try Self.lintWritten(plan, target: target)
+            #expect(scripts.count == SlurmJobsScriptTests.jobs.count + 1)
+            return
+        }
         let plan = try Self.plan(Self.slurm(route), namespace: "hostile%ns,x=y@z")
+        let scripts = try Self.lintWritten(plan, target: .slurm)
+        #expect(scripts.count == plan.cluster.hosts.count + 2)
+    }
+
+    /// Writes `plan` for `target` with the embedded redis of a directory that needs quoting, checks its scripts
+    /// with sh -n, bash -n and shellcheck, and returns their paths in the plan directory.
+    static func lintWritten(_ plan: Plan, target: PlanTarget) throws -> [String] {
         let directory = try TemporaryDirectory()
         let embedded = ScriptOptions(
             redis: .unix(path: "/home/o'brien/my runs/.clustmake/redis/redis.sock"),
-            passwordFile: "/home/o'brien/my runs/.clustmake/redis/password", target: .slurm)
+            passwordFile: "/home/o'brien/my runs/.clustmake/redis/password", target: target)
         let written = try PlanDirectory(path: directory.path + "/plan").write(
             ScriptWriter(plan: plan, options: embedded))
         let scripts = written.files.filter { $0.hasSuffix(".sh") || $0.hasSuffix(".sbatch") }
-        #expect(scripts.count == plan.cluster.hosts.count + 2)
         try ScriptLintTests.check(scripts, in: directory.path + "/plan")
+        if target == .slurmJobs {
+            let all = try Shell.run(
+                ["shellcheck", "--enable=all", "--exclude=SC2250,SC2312", "--format=gcc"] + scripts,
+                directory: directory.path + "/plan")
+            #expect(all.status == 0, "shellcheck --enable=all found:\n\(all.stdout)\(all.stderr)")
+        }
+        return scripts
     }
 }
