@@ -10,3 +10,13 @@ public enum PlanTarget: String, Sendable, Hashable, CaseIterable {
     /// Run by cron: `crontab.txt` (``CronTable``), installed by `clustmake submit --to cron`.
     case cron
 }
+
+/// How a SLURM plan's allocation places the jobs on its nodes (`plan --dispatch`, docs/handoff.md).
+public enum SlurmDispatch: String, Sendable, Hashable, CaseIterable {
+    /// As planned: `slurm/run.sbatch` starts each node's host script on its node (the default, the form a person
+    /// can review).
+    case `static`
+    /// At run time: `slurm/run.sbatch` runs `clustmake run` of the pushed graph on the allocation's first node,
+    /// which starts each job on a node with `srun` as it becomes ready (for costs that are poorly known).
+    case dynamic
+}
