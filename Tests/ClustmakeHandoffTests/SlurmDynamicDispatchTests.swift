@@ -46,3 +46,29 @@ import Testing
         try await fixture.expectCancelInterrupts(id, running: 4)
     }
 }
+
+extension SlurmDynamicDispatchTests {
+    @Test("submit of a namespace whose SLURM job is still queued or running is refused, naming it and cancel")
+    func secondSubmitRefused() async throws {
+        let fixture = try Fixture()
+        let id = try fixture.planAndSubmit(try fixture.sleepers(2, seconds: 600), extra: ["--dispatch", "dynamic"])
+        let again = try fixture.clustmake(["submit", "plan", "--cluster", fixture.clusterFile, "--no-check"])
+        #expect(again.status == 1, "\(again.output)\n\(again.stderr)")
+        #expect(
+            again.stderr.contains(
+                "namespace '\(fixture.namespace)' is already handed off to slurm (ids \(id), submitted "),
+            "\(again.stderr)")
+        #expect(again.stderr.contains("still in the queue: \(id) "), "\(again.stderr)")
+        #expect(
+            again.stderr.contains(
+                "Undo it first: clustmake cancel --namespace \(fixture.namespace) --cluster \(fixture.clusterFile)"),
+            "\(again.stderr)")
+        #expect(try fixture.slurm.queue().map(\.id) == [id])
+        #expect(try fixture.store().handOff()?.ids == [String(id)])
+        let cancel = try fixture.clustmake([
+            "cancel", "--namespace", fixture.namespace, "--cluster", fixture.clusterFile,
+        ])
+        #expect(cancel.succeeded, "\(cancel.output)\n\(cancel.stderr)")
+        try await fixture.slurm.waitUntilGone([id], timeout: .seconds(60))
+    }
+}
