@@ -32,6 +32,9 @@ import Testing
         #expect(try fixture.slurm.jobFields(id)?["JobState"] == "COMPLETED", "\(output.suffix(3000))")
         // clustmake run's own report, from the batch job's output.
         #expect(output.contains("clustmake: run \(fixture.namespace) finished: "), "\(output.suffix(3000))")
+        // The run keeps its plan in redis for stats, as any run does.
+        #expect(!output.contains("the plan was not kept in redis"), "\(output.prefix(3000))")
+        #expect(try fixture.store().plan() != nil)
         let run = try RunRecord(store: try fixture.store())
         #expect(run.doneOnceProblems() == [], "\(output.suffix(3000))")
         #expect(run.dependencyOrderProblems() == [])
