@@ -157,7 +157,9 @@ let package = Package(
             ]),
         .testTarget(
             name: "ClustmakeHandoffTests",
-            dependencies: ["ClustmakeTestSupport", "ClustmakeStore", "ClustmakeModel", "ClustmakeRedis"]),
+            dependencies: [
+                "ClustmakeTestSupport", "ClustmakeStore", "ClustmakeModel", "ClustmakeRedis", "ClustmakeJSON",
+            ]),
         .testTarget(name: "ClustmakeArchitectureTests"),
         .testTarget(name: "ClustmakeSystemTests", dependencies: ["ClustmakeSystem", "ClustmakeModel"]),
         .testTarget(

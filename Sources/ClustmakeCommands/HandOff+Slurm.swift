@@ -164,14 +164,12 @@ extension HandOff {
         }
     }
 
-    /// The queue's state of a SLURM hand-off's jobs, a line each (`  SLURM job 42: PENDING (Resources)`), from one
-    /// `squeue -j` call: what `clustmake status` shows under its "handed off" line.
-    static func queueLines(_ handOff: HandOff) async -> [String] {
-        let entries: [SlurmQueue.Entry]
-        do {
-            entries = try await SlurmQueue().entries(ids: handOff.ids)
-        } catch {
-            return ["  SLURM jobs \(handOff.ids.joined(separator: " ")): the queue cannot be read: \(error)"]
+    /// The queue's state of a SLURM hand-off's jobs, a line each (`  SLURM job 42: PENDING (Resources)`), from what
+    /// one `squeue -j` call said (`entries`, or the `error` it failed with): what `clustmake status` shows under its
+    /// "handed off" line.
+    static func queueLines(_ handOff: HandOff, entries: [SlurmQueue.Entry]?, error: String?) -> [String] {
+        guard let entries else {
+            return ["  SLURM jobs \(handOff.ids.joined(separator: " ")): the queue cannot be read: \(error ?? "")"]
         }
         return handOff.ids.map { id in
             let state: String

@@ -82,17 +82,23 @@ import Testing
             return path
         }
 
+        /// Waits until `count` jobs of the namespace are in progress in redis.
+        func waitUntilInProgress(_ count: Int) async throws {
+            let store = try store()
+            try await TestWait.until("\(count) jobs in progress", timeout: .seconds(120), details: { slurm.logTail() })
+            {
+                () throws(TestHarnessError) in
+                ((try? store.states()) ?? [:]).values.filter { $0 == .inProgress }.count == count
+            }
+        }
+
         /// Waits until `running` jobs are in progress, cancels the namespace with `clustmake cancel`, and checks
         /// that SLURM job `id` left the queue and that every job is interrupted in redis.
         func expectCancelInterrupts(
             _ id: Int, running: Int, sourceLocation: SourceLocation = #_sourceLocation
         ) async throws {
             let store = try store()
-            try await TestWait.until(
-                "\(running) jobs in progress", timeout: .seconds(120), details: { slurm.logTail() }
-            ) { () throws(TestHarnessError) in
-                ((try? store.states()) ?? [:]).values.filter { $0 == .inProgress }.count == running
-            }
+            try await waitUntilInProgress(running)
             let cancel = try clustmake(["cancel", "--namespace", namespace, "--cluster", clusterFile])
             #expect(cancel.succeeded, "\(cancel.output)\n\(cancel.stderr)", sourceLocation: sourceLocation)
             #expect(
