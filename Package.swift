@@ -159,7 +159,7 @@ let package = Package(
             name: "ClustmakeHandoffTests",
             dependencies: [
                 "ClustmakeTestSupport", "ClustmakeStore", "ClustmakeModel", "ClustmakeRedis", "ClustmakeScripts",
-                "ClustmakeSystem",
+                "ClustmakeSystem", "ClustmakeJSON",
             ]),
         .testTarget(name: "ClustmakeArchitectureTests"),
         .testTarget(name: "ClustmakeSystemTests", dependencies: ["ClustmakeSystem", "ClustmakeModel"]),

@@ -84,6 +84,7 @@ extension RunStatus {
             writer.member("root_cause", entry.rootCause)
             writer.member("reason", entry.reason)
         }
+        writeHandOff(&writer)
         writer.endObject()
         return writer.takeBytes() + [UInt8(ascii: "\n")]
     }

@@ -45,6 +45,9 @@ public struct RunStatus: Sendable {
     public var running: [Running]
     public var failed: [Failed]
     public var blocked: [Blocked]
+    /// Where the run was handed off (`clustmake submit`), with the queue's view of it; `nil` when it was not (set by
+    /// the caller, who reads the record and asks the queue).
+    public var handOff: HandOffState?
 
     /// The attempts whose stderr's last line ``Failed/lastStderrLine`` shows, by index into ``failed``.
     public var stderrToRead: [(index: Int, job: String, attempt: Int)] {

@@ -50,18 +50,26 @@ struct CancelCommand: AsyncParsableCommand {
         do { directory = try RunDirectory() } catch { throw CommandFailure(status: 1, error.message) }
         // A handed-off namespace (named, or the last run started here) is taken back first; when no run of it
         // goes on on this machine, that is all.
+        var undone = false
         if let handed = namespace ?? LastRun().namespace() {
             let running = RunLock.all(in: directory).contains { entry in
                 if case .held(let holder) = entry.state { holder.namespace == handed } else { false }
             }
             do {
-                if try await undoHandOff(namespace: handed) && !running { return }
+                undone = try await undoHandOff(namespace: handed)
+                if undone && !running { return }
             } catch  where running {
                 // redis is not where this run's hand-off would be: stop the run as before.
             }
         }
-        let chosen = try Self.chooseRun(in: directory, namespace: namespace, remembered: LastRun().namespace())
-        try Self.signal(chosen)
+        let chosen: RunLock.Holder
+        do {
+            chosen = try Self.chooseRun(in: directory, namespace: namespace, remembered: LastRun().namespace())
+            try Self.signal(chosen)
+        } catch is CommandFailure where undone {
+            // The run was the hand-off's own (dynamic dispatch in an allocation on this machine): it ended with it.
+            return
+        }
         guard try await Self.waitForEnd(of: chosen, timeout: timeout) else {
             throw CommandFailure(
                 status: 1,

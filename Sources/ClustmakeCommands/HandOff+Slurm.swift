@@ -94,12 +94,42 @@ extension HandOff {
                 fix: "Push the plan's graph (clustmake push JOBS --namespace \(namespace)), or plan again.",
                 file: plan.path)
         }
+        let queue = SlurmQueue()
+        try await refuseLiveHandOff(namespace: namespace, endpoint: endpoint, clusterFile: clusterFile, queue: queue)
         if check {
             try await probe(
                 slurm: slurm, host: cluster.hosts[0], target: target, resolver: resolver, queue: SlurmQueue())
             logger.info("redis answers from a node")
         }
         return (slurm, endpoint)
+    }
+
+    /// Refuses a second hand-off of a namespace whose earlier one still goes on: one to cron or at, or SLURM jobs
+    /// still in the queue (one `squeue` call). A SLURM hand-off whose jobs have left the queue may be submitted
+    /// again.
+    /// - Throws: ``CommandFailure`` (exit 1) naming the earlier hand-off and `clustmake cancel`.
+    private static func refuseLiveHandOff(
+        namespace: String, endpoint: RedisEndpoint, clusterFile: String, queue: SlurmQueue
+    ) async throws {
+        let earlier = try await SubmitCommand.withStore(endpoint, namespace) { store throws(StoreError) in
+            try store.handOff()
+        }
+        guard let earlier else { return }
+        var still = ""
+        if earlier.target == .slurm || earlier.target == .slurmJobs {
+            do {
+                let queued = try await queue.entries(ids: earlier.ids)
+                if queued.isEmpty { return }
+                still = ", still in the queue: " + queued.map { "\($0.id) \($0.state)" }.joined(separator: ", ")
+            } catch {
+                still = ", whose queue cannot be read (\(error))"
+            }
+        }
+        let cancel = ShellQuote.join(["clustmake", "cancel", "--namespace", namespace, "--cluster", clusterFile])
+        throw CommandFailure(
+            status: 1,
+            "namespace '\(namespace)' is already handed off to \(earlier.target.rawValue) "
+                + "(\(SubmitCommand.describe(earlier))\(still)); nothing was submitted. Undo it first: \(cancel)")
     }
 
     /// Runs the worker on one node with `srun`, against a namespace that does not exist, as the job lines run it
@@ -159,14 +189,12 @@ extension HandOff {
         }
     }
 
-    /// The queue's state of a SLURM hand-off's jobs, a line each (`  SLURM job 42: PENDING (Resources)`), from one
-    /// `squeue -j` call: what `clustmake status` shows under its "handed off" line.
-    static func queueLines(_ handOff: HandOff) async -> [String] {
-        let entries: [SlurmQueue.Entry]
-        do {
-            entries = try await SlurmQueue().entries(ids: handOff.ids)
-        } catch {
-            return ["  SLURM jobs \(handOff.ids.joined(separator: " ")): the queue cannot be read: \(error)"]
+    /// The queue's state of a SLURM hand-off's jobs, a line each (`  SLURM job 42: PENDING (Resources)`), from what
+    /// one `squeue -j` call said (`entries`, or the `error` it failed with): what `clustmake status` shows under its
+    /// "handed off" line.
+    static func queueLines(_ handOff: HandOff, entries: [SlurmQueue.Entry]?, error: String?) -> [String] {
+        guard let entries else {
+            return ["  SLURM jobs \(handOff.ids.joined(separator: " ")): the queue cannot be read: \(error ?? "")"]
         }
         return handOff.ids.map { id in
             let state: String

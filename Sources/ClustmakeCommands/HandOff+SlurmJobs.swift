@@ -30,8 +30,9 @@ extension HandOff {
     /// the queue until every job that can still run is submitted, recording the ids after each call.
     /// - Returns: The recorded hand-off, and the number of jobs left out because a parent failed.
     /// - Throws: ``InputError`` (exit 2): the checks of ``checkSlurmSubmission``, more jobs than `max_submit`
-    ///   without `follow`, or SLURM jobs of an earlier submission still queued; ``CommandFailure`` (exit 1) when
-    ///   sbatch or redis fails (what was queued before is recorded).
+    ///   without `follow`; ``CommandFailure`` (exit 1) for an earlier hand-off that still goes on (SLURM jobs of an
+    ///   earlier submission still queued, ``checkSlurmSubmission``), or when sbatch or redis fails (what was queued
+    ///   before is recorded).
     static func submitSlurmJobs(
         _ plan: PlanFile, cluster: Cluster, clusterFile: String?, resolver: RedisResolver, check: Bool,
         follow: Bool, logger: Logger
@@ -40,19 +41,8 @@ extension HandOff {
             plan, cluster: cluster, clusterFile: clusterFile, resolver: resolver, check: check, logger: logger)
         let namespace = plan.namespace
         let queue = SlurmQueue()
-        let (initialStates, earlier) = try await SubmitCommand.withStore(endpoint, namespace) {
-            store throws(StoreError) in (try store.states(), try store.handOff())
-        }
-        if let earlier, earlier.target == .slurm || earlier.target == .slurmJobs {
-            let queued = try await queueEntries(queue, ids: earlier.ids)
-            if !queued.isEmpty {
-                throw InputError(
-                    .invalidValue,
-                    "\(Format.count(queued.count, "SLURM job")) of the earlier submission of namespace "
-                        + "'\(namespace)' (\(queued.prefix(5).map(\.id).joined(separator: ", "))) are still queued.",
-                    fix: "Let them end, or cancel them (clustmake cancel --namespace \(namespace) --cluster FILE), "
-                        + "then submit again.", subject: "namespace '\(namespace)'")
-            }
+        let initialStates = try await SubmitCommand.withStore(endpoint, namespace) { store throws(StoreError) in
+            try store.states()
         }
         let waiting = initialStates.filter { $0.value != .done }.count
         guard waiting > 0 else { return (nil, 0) }
@@ -227,10 +217,11 @@ extension HandOff {
 
     /// What `clustmake status` shows of a per-job hand-off: the queue's states of its jobs counted, from one
     /// `squeue` call, and the jobs that wait on a failed parent (from redis), shown blocked rather than pending.
-    static func slurmJobsQueueLines(_ handOff: HandOff, blocked: [String]) async -> [String] {
+    static func slurmJobsQueueLines(
+        _ handOff: HandOff, entries: [SlurmQueue.Entry]?, error: String?, blocked: [String]
+    ) -> [String] {
         var lines: [String] = []
-        do {
-            let entries = try await SlurmQueue().entries(ids: handOff.ids)
+        if let entries {
             var running = 0
             var pending: [String: Int] = [:]
             var never = 0
@@ -253,8 +244,8 @@ extension HandOff {
                     + "pending \(waiting)\(reasons.isEmpty ? "" : " (\(reasons))")"
                     + (never > 0 ? ", never to run \(never)" : "") + "; "
                     + "\(handOff.ids.count - entries.count) left the queue")
-        } catch {
-            lines.append("  SLURM jobs: \(handOff.ids.count) submitted; the queue cannot be read: \(error)")
+        } else {
+            lines.append("  SLURM jobs: \(handOff.ids.count) submitted; the queue cannot be read: \(error ?? "")")
         }
         if !blocked.isEmpty {
             let shown = blocked.prefix(10).joined(separator: ", ") + (blocked.count > 10 ? ", …" : "")

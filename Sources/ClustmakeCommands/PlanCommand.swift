@@ -79,8 +79,23 @@ struct PlanCommand: AsyncParsableCommand {
             valueName: "\"MIN HOUR DOM MON DOW\""))
     var schedule: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "With --target slurm: static (the default: each node runs its planned host script) or dynamic "
+                + "(clustmake run in the allocation starts each job on a node as it becomes ready, for costs that "
+                + "are poorly known).", valueName: "static|dynamic"))
+    var dispatch: SlurmDispatch?
+
     func run() async throws {
         let cronSchedule = try checkedSchedule()
+        if let dispatch, target != .slurm {
+            throw InputError(
+                .invalidValue,
+                "--dispatch \(dispatch.rawValue) goes with --target slurm only, not --target \(target.rawValue): "
+                    + "it says how a SLURM allocation places the jobs.",
+                fix: "Add --target slurm and a cluster file with a slurm: section, or leave out --dispatch.",
+                subject: "--dispatch")
+        }
         var timer = StepTimer(logger: logging.logger(label: "clustmake.plan"))
         let (graph, source) = try graph.loadDescribed()
         var described: Logger.Metadata = [
@@ -125,11 +140,15 @@ struct PlanCommand: AsyncParsableCommand {
         timer.done("read the cluster", ["cluster.hosts": "\(cluster.hosts.count)", "costs": "\(costMap.count)"])
         let plan = Planner(costs: costMap, strategy: planner).plan(graph, on: cluster)
         timer.done("planned", ["plan.makespan": "\(plan.makespan)", "plan.lower_bound": "\(plan.lowerBound)"])
+        let passwordFile = self.target.isSlurm ? try resolver.nodePasswordFile(target) : target.passwordFile
         let options = ScriptOptions(
             namespace: namespace, redis: target.address, more: jobLines.more, waitSeconds: jobLines.waitSeconds,
-            passwordFile: self.target.isSlurm ? try resolver.nodePasswordFile(target) : target.passwordFile,
+            passwordFile: passwordFile,
             redisStart: self.target.isSlurm ? nil : Self.redisStart(target), redisUser: target.endpoint.username,
-            target: self.target)
+            target: self.target,
+            executor: dispatch == .dynamic
+                ? try executor(cluster: cluster, namespace: namespace, passwordFile: passwordFile, target: target)
+                : nil)
         let scriptTemplates = try templates.map(ScriptTemplates.init(overridingWith:)) ?? .builtIn
         let writer = try ScriptWriter(
             plan: plan, options: options, templates: scriptTemplates,
@@ -187,6 +206,42 @@ struct PlanCommand: AsyncParsableCommand {
                 fix: "Add --target cron, or leave out --schedule.", subject: "--schedule")
         case (_, nil): return nil
         }
+    }
+
+    /// The command a plan with `--dispatch dynamic` runs on the allocation's first node: this `clustmake`, by its
+    /// absolute path, running the graph pushed to `namespace` on the allocation's nodes, with the cluster file by
+    /// its absolute path and redis as the nodes reach it, the password only from its file.
+    /// - Throws: ``InputError`` (exit 2) when the nodes reach redis through a tunnel, which `clustmake run` in an
+    ///   allocation does not open.
+    private func executor(
+        cluster: Cluster, namespace: String, passwordFile: String?, target: RedisResolver.Target
+    ) throws -> [String] {
+        guard let file = self.cluster.cluster, case .fromNodes(let url)? = cluster.slurm?.redis else {
+            throw InputError(
+                .invalidValue,
+                "--dispatch dynamic runs clustmake run inside the allocation, whose workers reach redis directly; "
+                    + "the cluster file's slurm: redis is a tunnel.",
+                fix: "Write slurm: redis: {from_nodes: \"redis://HOST:PORT/DB\"} with the address the nodes reach "
+                    + "redis at, or leave out --dispatch dynamic (the static host scripts open the tunnel).",
+                file: self.cluster.cluster, subject: "--dispatch dynamic")
+        }
+        let clusterFile: String
+        do { clusterFile = try FileSystem.absolute(file) } catch {
+            throw InputError(.io, "cannot \(error.operation)", file: file, cause: error.cause)
+        }
+        // The redis user of the job lines, in the URL (the password is never on the command line).
+        var nodeURL = url
+        if let user = target.endpoint.username, nodeURL.hasPrefix("redis://") {
+            nodeURL = "redis://\(user)@" + nodeURL.dropFirst("redis://".count)
+        }
+        var words = [
+            WorkerLocation.clustmake() ?? "clustmake", "run", "--namespace", namespace, "--cluster", clusterFile,
+            "--redis", nodeURL,
+        ]
+        if let passwordFile { words += ["--redis-password-file", passwordFile] }
+        if jobLines.more { words.append("--more") }
+        words += ["--wait", String(jobLines.waitSeconds)]
+        return words
     }
 
     /// The crontab entry of a plan for cron: the plan directory's absolute path, and a `PATH` that finds this
@@ -281,6 +336,7 @@ struct PlanCommand: AsyncParsableCommand {
 
 extension Planner.Strategy: ExpressibleByArgument {}
 extension PlanTarget: ExpressibleByArgument {}
+extension SlurmDispatch: ExpressibleByArgument {}
 
 /// Pushing the planned graph, as `clustmake push` does (``PushCommand``).
 private struct GraphPush {

@@ -7,6 +7,7 @@ import ClustmakePlanner
 import ClustmakeRedis
 import ClustmakeScheduler
 import ClustmakeScripts
+import ClustmakeStore
 import ClustmakeSystem
 
 /// `clustmake run`: push the graph, plan it and execute it over ssh (or locally), surviving failures.
@@ -20,11 +21,13 @@ struct RunCommand: AsyncParsableCommand {
             host is quarantined and its job runs elsewhere. Run it again with the same namespace to resume: done \
             jobs are skipped (with --more, every job runs again), jobs still running are waited for. Ctrl-C stops every running job and exits 130. \
             With a cluster file's slurm: section, run it inside a SLURM allocation (salloc, sbatch): the hosts are \
-            the allocation's nodes and each job line runs on its node through srun instead of ssh. \
+            the allocation's nodes and each job line runs on its node through srun instead of ssh. Without JOBS, the run \
+            runs the graph already pushed to --namespace (by clustmake plan or push), as a plan made with --dispatch \
+            dynamic does in its allocation. \
             Exit status: 0 every job done, 1 some failed or were blocked, 2 bad input. See docs/run.md.
             """)
 
-    @OptionGroup(title: "Job graph") var graph: GraphOptions
+    @OptionGroup(title: "Job graph") var graph: RunGraphOptions
     @OptionGroup(title: "Cluster") var cluster: ClusterOptions
     @OptionGroup(title: "Redis") var redis: RedisOptions
     @OptionGroup(title: "Redis") var tunnelSafety: TunnelSafetyOptions
@@ -89,7 +92,8 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let graph = try graph.load()
+        // Without JOBS, the graph redis holds in --namespace runs (read once redis is found below).
+        let fileGraph = try graph.load()
         let given = try cluster.load(slurm: true)
         // A cluster file with a `slurm:` section runs on the nodes of the allocation this command is inside.
         let clusterFile = cluster.cluster ?? ""
@@ -100,9 +104,16 @@ struct RunCommand: AsyncParsableCommand {
                 environment: RedisResolver.processEnvironment)
         }
         let reviewed = try plan.map { directory throws(InputError) in
-            try ReviewedPlan(directory: directory, graph: graph, cluster: given)
+            guard let fileGraph else {
+                throw InputError(
+                    .invalidValue, "--plan checks the reviewed plan against the graph file it was made from.",
+                    fix: "Give the graph file too: clustmake run JOBS --plan \(directory).", subject: "--plan")
+            }
+            return try ReviewedPlan(directory: directory, graph: fileGraph, cluster: given)
         }
-        var namespace = self.graph.namespace(for: graph)
+        var namespace =
+            try fileGraph.map { self.graph.namespace(for: $0, jobs: self.graph.jobs ?? "") }
+            ?? self.graph.pushedNamespace()
         if let reviewed {
             if let asked = self.graph.namespace, asked != reviewed.namespace {
                 throw InputError(
@@ -119,6 +130,12 @@ struct RunCommand: AsyncParsableCommand {
         // The job lines name `target.address`; every worker gets the password on its standard input.
         let target = try await resolver.resolve(embedded: .start)
         try await tunnelSafety.check(target, cluster: given)
+        let graph: JobGraph
+        if let fileGraph {
+            graph = fileGraph
+        } else {
+            graph = try await Self.pushedGraph(namespace: namespace, endpoint: target.endpoint)
+        }
         let directory: RunDirectory
         do { directory = try RunDirectory() } catch { throw CommandFailure(status: 1, error.message) }
         // srun reports a node it cannot start a step on as it starts each line: the nodes are not checked first.
@@ -153,7 +170,8 @@ struct RunCommand: AsyncParsableCommand {
             bundle: try bundlePolicy(), probeDelay: probeDelay, followPlan: reviewed != nil)
         let runOptions = RunOptions(
             plan: plan, settings: settings, endpoint: target.endpoint, scheduling: scheduling,
-            output: json ? .json : .automatic, directory: directory, allocation: inAllocation?.allocation)
+            output: json ? .json : .automatic, directory: directory, push: fileGraph != nil,
+            allocation: inAllocation?.allocation)
         // `status`, `stats`, `report`, … and `cancel` in this directory default to this run.
         LastRun().write(namespace)
         let report: RunReport
@@ -170,6 +188,24 @@ struct RunCommand: AsyncParsableCommand {
             print(report.summary, terminator: "")
         }
         if report.exitStatus != 0 { throw ExitCode(report.exitStatus) }
+    }
+
+    /// The graph redis holds in `namespace`, for a run without JOBS.
+    /// - Throws: ``InputError`` (exit 2) when the namespace holds no graph; ``CommandFailure`` (exit 1) when redis
+    ///   fails or the stored graph cannot be read.
+    static func pushedGraph(namespace: String, endpoint: RedisEndpoint) async throws -> JobGraph {
+        do {
+            return try await DedicatedThread.run { () throws(StoreError) -> JobGraph in
+                try JobStore(endpoint: endpoint, namespace: namespace).graph()
+            }
+        } catch  where error.code == .unknownNamespace {
+            throw InputError(
+                .invalidValue, "redis at \(endpoint) holds no graph in namespace '\(namespace)'.",
+                fix: "Push it first (clustmake push JOBS --namespace \(namespace)), or give the graph file: "
+                    + "clustmake run JOBS --namespace \(namespace).", subject: "--namespace")
+        } catch {
+            throw CommandFailure(status: 1, PushCommand.message(error, namespace: namespace))
+        }
     }
 
     /// Throws unless the reviewed plan's job lines name the redis this run resolves to (`located`).

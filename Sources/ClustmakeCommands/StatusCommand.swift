@@ -1,7 +1,9 @@
 import ArgumentParser
 import ClustmakeCollector
+import ClustmakeHosts
 import ClustmakeModel
 import ClustmakeStore
+import ClustmakeSystem
 
 /// `clustmake status`: where a run stands, read back from redis.
 struct StatusCommand: AsyncParsableCommand {
@@ -62,18 +64,17 @@ struct StatusCommand: AsyncParsableCommand {
         let limit = json || limit == 0 ? Int.max : limit
         if !watch {
             let output = OutputFile.standardOutput()
-            let (status, handOff, blocked) = try await options.withStore { store throws(StoreError) in
+            var (status, handOff, blocked) = try await options.withStore { store throws(StoreError) in
                 let handOff = try store.handOff()
-                // Per-job SLURM: jobs SLURM removed because a parent failed never run, so redis cannot say blocked.
-                let blocked =
-                    handOff?.target == .slurmJobs
-                    ? HandOff.waitingOnFailure(graph: try store.graph(), states: try store.states()) : []
-                return (try Self.read(store, stderrLines: limit), handOff, blocked)
+                return (try Self.read(store, stderrLines: limit), handOff, try Self.blockedByFailure(store, handOff))
             }
+            var report: HandOffReport?
+            if let handOff {
+                report = try await Self.handOffReport(handOff, namespace: status.namespace, blocked: blocked)
+            }
+            status.handOff = report?.state
             try output.write(json ? status.json() : Array(status.text(limit: self.limit).utf8))
-            if !json, let handOff {
-                try output.write(try await Self.handOffLine(handOff, namespace: status.namespace, blocked: blocked))
-            }
+            if !json, let report { try output.write(report.text) }
             try output.close()
             return
         }
@@ -88,13 +89,30 @@ struct StatusCommand: AsyncParsableCommand {
             var lastEvent = try store.lastEventID()
             do {
                 for refresh in 0..<refreshes {
-                    let status = try Self.read(store, stderrLines: limit)
+                    var status = try Self.read(store, stderrLines: limit)
+                    // The hand-off from the same connection; the queue asked once per refresh.
+                    var handOffText = ""
+                    if let handOff = try store.handOff() {
+                        let namespace = status.namespace
+                        let blocked = try Self.blockedByFailure(store, handOff)
+                        let report = try DedicatedThread.awaiting { () async -> Result<HandOffReport, any Error> in
+                            do {
+                                return .success(
+                                    try await Self.handOffReport(handOff, namespace: namespace, blocked: blocked))
+                            } catch {
+                                return .failure(error)
+                            }
+                        }.get()
+                        status.handOff = report.state
+                        handOffText = report.text
+                    }
                     if json {
                         try output.write(status.json())
                     } else {
                         // Home and clear on a terminal; a blank line between refreshes otherwise.
                         try output.write(terminal ? "\u{1B}[H\u{1B}[2J" : (refresh > 0 ? "\n" : ""))
                         try output.write(status.text(limit: textLimit))
+                        try output.write(handOffText)
                     }
                     try output.flush()
                     if refresh == refreshes - 1 { break }
@@ -122,11 +140,30 @@ struct StatusCommand: AsyncParsableCommand {
         }
     }
 
-    /// `handed off: …`: where the plan went, when, and whether it is still there (the crontab block).
-    static func handOffLine(_ handOff: HandOff, namespace: String, blocked: [String] = []) async throws -> String {
+    /// What `status` shows of a hand-off: the state for the JSON (`"handoff"`) and the text (`handed off: …`).
+    struct HandOffReport: Sendable {
+        var state: RunStatus.HandOffState
+        var text: String
+    }
+
+    /// The jobs of a per-job SLURM hand-off that wait on a failed parent: SLURM removed them from the queue
+    /// (`--kill-on-invalid-dep`), so they never run and redis cannot say they are blocked. Empty for other targets.
+    static func blockedByFailure(_ store: JobStore, _ handOff: HandOff?) throws(StoreError) -> [String] {
+        guard handOff?.target == .slurmJobs else { return [] }
+        return HandOff.waitingOnFailure(graph: try store.graph(), states: try store.states())
+    }
+
+    /// Reads what `status` shows of a hand-off: where the plan went, when, and whether it is still there: for SLURM
+    /// one `squeue -j` call, for at `atq`, for cron the crontab block; `blocked` are the jobs of a per-job SLURM
+    /// hand-off that wait on a failed parent (``blockedByFailure(_:_:)``).
+    static func handOffReport(_ handOff: HandOff, namespace: String, blocked: [String] = []) async throws
+        -> HandOffReport
+    {
+        var state = RunStatus.HandOffState(record: handOff)
         var line =
             "handed off: \(handOff.target.rawValue), \(SubmitCommand.describe(handOff)), plan \(handOff.planDirectory)"
-        if handOff.target == .at {
+        switch handOff.target {
+        case .at:
             for number in handOff.ids {
                 if let queued = try await AtHandOff.queued(number) {
                     line += "\n  atq: " + queued
@@ -134,21 +171,27 @@ struct StatusCommand: AsyncParsableCommand {
                     line += "\n  at job \(number) is no longer queued: it ran (see the jobs above) or was removed"
                 }
             }
-        }
-        if handOff.target == .slurm {
-            line += "\n" + (await HandOff.queueLines(handOff)).joined(separator: "\n")
-        }
-        if handOff.target == .slurmJobs {
-            line += "\n" + (await HandOff.slurmJobsQueueLines(handOff, blocked: blocked)).joined(separator: "\n")
-        }
-        if handOff.target == .cron {
+        case .slurm, .slurmJobs:
+            var entries: [SlurmQueue.Entry]?
+            do {
+                entries = try await SlurmQueue().entries(ids: handOff.ids)
+            } catch {
+                state.queueError = "\(error)"
+            }
+            state.queue = entries?.map { ($0.id, $0.state, $0.reason, $0.nodes) }
+            let lines =
+                handOff.target == .slurmJobs
+                ? HandOff.slurmJobsQueueLines(handOff, entries: entries, error: state.queueError, blocked: blocked)
+                : HandOff.queueLines(handOff, entries: entries, error: state.queueError)
+            line += "\n" + lines.joined(separator: "\n")
+        case .cron:
             if let entries = try await CronHandOff.entries(namespace: namespace) {
                 line += "\n  in the crontab: " + entries.joined(separator: "\n  in the crontab: ")
             } else {
                 line += "\n  the crontab holds no block of this namespace any more (removed by hand?)"
             }
         }
-        return line + "\n"
+        return HandOffReport(state: state, text: line + "\n")
     }
 
     /// How a --watch loop ended.

@@ -90,7 +90,9 @@ public final class Dispatcher {
                 plan: options.plan,
                 options: ScriptOptions(
                     namespace: settings.namespace, redis: settings.redis, more: settings.more,
-                    waitSeconds: settings.waitSeconds))
+                    waitSeconds: settings.waitSeconds,
+                    // A run inside a SLURM allocation plans the allocation's nodes: its plan is one for SLURM.
+                    target: options.plan.cluster.slurm == nil ? .local : .slurm))
             let document = writer.planJSON(limit: JobStore.maximumPlanBytes)
             try store.storePlan(document)
             if document == nil {

@@ -204,8 +204,15 @@ enum DefaultTemplates {
         {{#sbatchLines}}
         #SBATCH {{{line}}}
         {{/sbatchLines}}
+        {{^dynamic}}
         # clustmake plan: one SLURM job of {{{nodeCount}}} nodes that runs the scripts of all {{{nodeCount}}} hosts, one
         # per node, all at once.
+        {{/dynamic}}
+        {{#dynamic}}
+        # clustmake plan: one SLURM job of {{{nodeCount}}} nodes in which clustmake run dispatches the jobs as they become
+        # ready (dynamic dispatch): it runs on the allocation's first node and starts each job on a node of the allocation
+        # with srun, with its failure handling, bundling and resume.
+        {{/dynamic}}
         #
         #   jobs:      {{{jobCount}}}
         #   namespace: {{{namespace}}}
@@ -214,6 +221,7 @@ enum DefaultTemplates {
         #   cluster:   {{{clusterHash}}}
         #   makespan:  {{{makespan}}} estimated{{#timeLimit}}, wall-time limit {{{timeLimit}}}{{/timeLimit}}
         #
+        {{^dynamic}}
         {{#hosts}}
         #   node {{{index}}}: hosts/{{{scriptFile}}}, {{{jobsText}}} on {{{slotsText}}}
         {{/hosts}}
@@ -236,6 +244,18 @@ enum DefaultTemplates {
         {{/hosts}}
 
         {{>wait-hosts.sh}}
+        {{/dynamic}}
+        {{#dynamic}}
+        # The graph is the one redis holds in the namespace (clustmake plan pushed it): clustmake run reads it from there.
+        # Where each job runs is decided at run time; hosts/*.sh are the planned placement, for review only. The password
+        # is read from the file named below, on the node; it is never on this command line.
+        #
+        # Submit it with slurm/submit.sh or clustmake submit (the plan directory it is given is not needed).
+        # Exit status: clustmake run's: 0 every job done, 1 some failed or were blocked, 130 or 143 when interrupted
+        # (scancel: the running jobs are recorded interrupted).
+
+        exec {{{executorLine}}}
+        {{/dynamic}}
 
         """#,
         "stop-hosts.sh.mustache": #"""

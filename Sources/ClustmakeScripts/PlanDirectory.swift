@@ -86,7 +86,9 @@ public struct PlanDirectory: Sendable {
             })
         files.append(
             DirectoryFile(path: "summary.txt", mode: 0o644) { emit in
-                try emit(Array(PlanSummary(plan: writer.plan, namespace: writer.settings.namespace).text.utf8))
+                var summary = PlanSummary(plan: writer.plan, namespace: writer.settings.namespace)
+                summary.dynamicDispatch = writer.executor != nil
+                try emit(Array(summary.text.utf8))
             })
         files.append(DirectoryFile(path: markerName, mode: 0o644, bytes: Array("\(PlanJSON.format)\n".utf8)))
         return files

@@ -18,6 +18,7 @@ enum PlanJSON {
         json.beginObject()
         json.member("format", format)
         if writer.target != .local { json.member("target", writer.target.rawValue) }
+        if writer.executor != nil { json.member("dispatch", SlurmDispatch.dynamic.rawValue) }
         json.member("namespace", settings.namespace)
         json.member("graph_hash", writer.graphHash)
         json.member("cluster_hash", writer.clusterHash)

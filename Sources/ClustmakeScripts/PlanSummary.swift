@@ -10,6 +10,9 @@ public struct PlanSummary: Sendable {
     public let namespace: String
     /// Critical paths longer than this are shown as their first and last ids around "… N more …".
     public var maximumPathIDs = 20
+    /// Whether the plan is run with dynamic dispatch (``SlurmDispatch/dynamic``): the placement shown is then a
+    /// forecast, and the summary says so.
+    public var dynamicDispatch = false
 
     /// - Parameters:
     ///   - plan: The plan to summarise.
@@ -38,6 +41,11 @@ public struct PlanSummary: Sendable {
             "clustmake plan: \(Format.count(plan.graph.count, "job")) on \(Format.count(hosts.count, "host")) "
                 + "(\(Format.count(plan.slots.count, "slot")))")
         lines.append("namespace: \(namespace)")
+        if dynamicDispatch {
+            lines.append(
+                "dispatch:  dynamic: clustmake run in the allocation decides at run time where each job runs; the "
+                    + "hosts below are the planned placement, for review")
+        }
         lines.append("")
         lines.append("makespan:    \(Format.secondsAndDuration(plan.makespan))")
         lines.append("lower bound: \(Format.secondsAndDuration(plan.lowerBound))")

@@ -18,3 +18,13 @@ extension PlanTarget {
     /// Whether the plan runs on the nodes of a cluster file's `slurm:` section (``slurm`` or ``slurmJobs``).
     public var isSlurm: Bool { self == .slurm || self == .slurmJobs }
 }
+
+/// How a SLURM plan's allocation places the jobs on its nodes (`plan --dispatch`, docs/handoff.md).
+public enum SlurmDispatch: String, Sendable, Hashable, CaseIterable {
+    /// As planned: `slurm/run.sbatch` starts each node's host script on its node (the default, the form a person
+    /// can review).
+    case `static`
+    /// At run time: `slurm/run.sbatch` runs `clustmake run` of the pushed graph on the allocation's first node,
+    /// which starts each job on a node with `srun` as it becomes ready (for costs that are poorly known).
+    case dynamic
+}

@@ -23,6 +23,9 @@ public struct ScriptOptions: Sendable, Hashable {
     public var redisStart: [String]?
     /// What the plan is written for: host scripts and run-all.sh, or a SLURM job.
     public var target: PlanTarget
+    /// With `--dispatch dynamic` (a SLURM plan): the command `slurm/run.sbatch` runs on the allocation's first
+    /// node, `clustmake run` of the pushed graph, word by word; `nil` for static dispatch.
+    public var executor: [String]?
 
     /// The namespace when neither the options nor the graph give one.
     public static let defaultNamespace = "default"
@@ -32,9 +35,10 @@ public struct ScriptOptions: Sendable, Hashable {
     public init(
         namespace: String? = nil, redis: RedisAddress? = nil, more: Bool = false,
         waitSeconds: Int = ScriptOptions.defaultWaitSeconds, passwordFile: String? = nil, redisStart: [String]? = nil,
-        redisUser: String? = nil, target: PlanTarget = .local
+        redisUser: String? = nil, target: PlanTarget = .local, executor: [String]? = nil
     ) {
         self.target = target
+        self.executor = executor
         self.namespace = namespace
         self.redis = redis
         self.more = more
@@ -91,6 +95,11 @@ public struct ScriptOptions: Sendable, Hashable {
                 redis = try Self.address(url, subject: "the cluster's slurm: redis: from_nodes")
             }
         case (.local, nil), (.cron, nil): break
+        }
+        if executor != nil, target != .slurm {
+            throw ScriptError(
+                .invalidOption, "dynamic dispatch runs inside a SLURM allocation: --target slurm only.",
+                fix: "Add --target slurm, or leave out --dispatch.")
         }
         if redis == nil, let url = plan.cluster.redis.url {
             redis = try Self.address(url, subject: "the cluster's redis url")

@@ -51,7 +51,8 @@ extension ScriptWriter {
     }
 
     /// `slurm/run.sbatch`: the `#SBATCH` lines of the cluster's `slurm:` section, then one
-    /// `srun --nodes=1 --ntasks=1 --relative=K` per host script, in the background, and a wait for them all.
+    /// `srun --nodes=1 --ntasks=1 --relative=K` per host script, in the background, and a wait for them all; with
+    /// dynamic dispatch, the ``executor`` instead (`exec clustmake run …`).
     /// - Returns: The script's bytes (empty for a plan that is not for SLURM).
     public func runSbatchScript() -> [UInt8] {
         guard let slurm = plan.cluster.slurm else { return [] }
@@ -68,7 +69,8 @@ extension ScriptWriter {
             "jobName": slurmJobName, "nodeCount": slurm.nodes, "processors": slurm.processors,
             "sbatchLines": lines.map { ["line": $0] }, "hosts": hosts, "hostCount": slurm.nodes,
             "jobCount": plan.graph.count,
-            "redis": settings.redis.description,
+            "redis": settings.redis.description, "dynamic": executor != nil,
+            "executorLine": ShellQuote.join(executor ?? []),
         ]
         if let time = slurm.timeLimit { context["timeLimit"] = Format.duration(Double(time), style: .compact) }
         if case .tunnel(let loginHost, _) = slurm.redis {

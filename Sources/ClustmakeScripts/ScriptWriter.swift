@@ -24,6 +24,8 @@ public struct ScriptWriter: Sendable {
     public let target: PlanTarget
     /// The crontab entry of a plan for cron (`crontab.txt`), or `nil`.
     public let cron: CronTable?
+    /// The command of a SLURM plan with dynamic dispatch (``ScriptOptions/executor``), or `nil`.
+    public let executor: [String]?
     /// For each host, the indices in `plan.slots` of its slots, by instance.
     let hostSlots: [[Int]]
 
@@ -56,8 +58,12 @@ public struct ScriptWriter: Sendable {
             }
         }
         try Self.checkSlurmJobPorts(plan, target: options.target)
+        for word in options.executor ?? [] {
+            try Self.checkScriptSafe(word, field: "dynamic dispatch command", subject: nil)
+        }
         self.plan = plan
         self.settings = settings
+        self.executor = options.executor
         self.redisStart = options.redisStart
         self.target = options.target
         self.cron = cron

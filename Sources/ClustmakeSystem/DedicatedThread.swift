@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -8,7 +10,9 @@
 /// - ``run(_:)`` runs a closure there from async code and returns its result, its typed error preserved (open a
 ///   ``ClustmakeRedis/RedisConnection`` inside the closure and use it there only);
 /// - ``init(_:)`` starts a thread from synchronous code and ``join()`` waits for it (a bulk read's prefetcher, which
-///   already runs on such a thread and wants a second one beside it).
+///   already runs on such a thread and wants a second one beside it);
+/// - ``awaiting(_:)`` goes the other way: such a thread waits there for async work (a `status --watch` refresh
+///   asking the SLURM queue between its redis reads).
 ///
 /// It lives in ClustmakeSystem, with the other POSIX plumbing (processes, signals, files), rather than in the redis
 /// wrapper: the wrappers stay synchronous and leave the choice of thread to their callers, and every caller (the
@@ -82,6 +86,26 @@ public struct DedicatedThread: ~Copyable {
             }
         }
         return try outcome.get()
+    }
+}
+
+extension DedicatedThread {
+    /// Runs `body` as a task and blocks the calling thread until it ends: for work on a thread of its own (a
+    /// ``run(_:)`` body holding a redis connection) that needs async work between its blocking calls, such as a
+    /// process run by `ProcessRunner`. Never call it from a task: it would hold a thread of the cooperative pool,
+    /// which `body` may need.
+    /// - Parameter body: The async work.
+    /// - Returns: What `body` returns.
+    public static func awaiting<T: Sendable>(_ body: @escaping @Sendable () async -> T) -> T {
+        let outcome = Mutex<T?>(nil)
+        let done = Mutex(false)
+        Task {
+            let value = await body()
+            outcome.withLock { $0 = value }
+            done.withLock { $0 = true }
+        }
+        while !done.withLock({ $0 }) { blockingSleep(.milliseconds(5)) }
+        return outcome.withLock { $0! }
     }
 }
 

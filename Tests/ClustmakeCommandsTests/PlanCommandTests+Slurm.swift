@@ -3,32 +3,33 @@ import Foundation
 import Testing
 
 extension PlanCommandTests {
-    /// Plans examples/hello.yaml for `target` in `directory`, on two SLURM nodes with a wall time of 2 s and a
-    /// password file holding `secret`; expects it to succeed and to say to submit; returns what it said.
-    func planHelloOnSlurm(target: String, in directory: URL) throws -> CLI.Result {
-        let hello = examples.appendingPathComponent("hello.yaml").path
+    /// A temporary directory with a password file (`password`, holding `secret`) and a cluster file `slurm.yaml`
+    /// of `slurm` (the `slurm:` section's settings) whose redis reads that file.
+    func slurmDirectory(_ slurm: String) throws -> (directory: URL, cluster: URL) {
+        let directory = try CLI.temporaryDirectory()
         let password = directory.appendingPathComponent("password").path
         #expect(FileManager.default.createFile(atPath: password, contents: Data("secret\n".utf8)))
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: password)
         let cluster = directory.appendingPathComponent("slurm.yaml")
         try """
-        slurm: {nodes: 2, processors: 2, time: "0:02", redis: {from_nodes: "redis://login1:6379/0"}}
+        slurm: {\(slurm)}
         redis: {url: "redis://127.0.0.1:1/0", password_file: password}
         """.write(to: cluster, atomically: true, encoding: .utf8)
-        let result = try CLI.run(
-            ["plan", hello, "--cluster", cluster.path, "--target", target, "--no-push"], in: directory)
-        #expect(result.status == 0, "\(result.stderr)")
-        #expect(
-            result.stdout.hasSuffix("then run: clustmake submit plan --cluster \(cluster.path)\n"), "\(result.stdout)")
-        return result
+        return (directory, cluster)
     }
 
     @Test("--target slurm writes the SLURM files, warns when the makespan exceeds the time limit, says to submit")
     func slurmTarget() throws {
-        let directory = try CLI.temporaryDirectory()
+        let (directory, cluster) = try slurmDirectory(
+            #"nodes: 2, processors: 2, time: "0:02", redis: {from_nodes: "redis://login1:6379/0"}"#)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let result = try planHelloOnSlurm(target: "slurm", in: directory)
+        let hello = examples.appendingPathComponent("hello.yaml").path
+        let result = try CLI.run(
+            ["plan", hello, "--cluster", cluster.path, "--target", "slurm", "--no-push"], in: directory)
+        #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("Planned 6 jobs on 2 hosts (4 slots)"), "\(result.stdout)")
+        #expect(
+            result.stdout.hasSuffix("then run: clustmake submit plan --cluster \(cluster.path)\n"), "\(result.stdout)")
         #expect(
             result.stderr.contains("warning: the estimated makespan ")
                 && result.stderr.contains(
@@ -56,10 +57,16 @@ extension PlanCommandTests {
 
     @Test("--target slurm-jobs writes a batch script per job and submit.sh, without the allocation's makespan warning")
     func slurmJobsTarget() throws {
-        let directory = try CLI.temporaryDirectory()
+        let (directory, cluster) = try slurmDirectory(
+            #"nodes: 2, processors: 2, time: "0:02", redis: {from_nodes: "redis://login1:6379/0"}"#)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let result = try planHelloOnSlurm(target: "slurm-jobs", in: directory)
+        let hello = examples.appendingPathComponent("hello.yaml").path
+        let result = try CLI.run(
+            ["plan", hello, "--cluster", cluster.path, "--target", "slurm-jobs", "--no-push"], in: directory)
+        #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("Review plan/summary.txt and plan/slurm/jobs/"), "\(result.stdout)")
+        #expect(
+            result.stdout.hasSuffix("then run: clustmake submit plan --cluster \(cluster.path)\n"), "\(result.stdout)")
         // Each job has its own time limit: the whole plan's makespan is no allocation's.
         #expect(!result.stderr.contains("exceeds the wall-time limit"), "\(result.stderr)")
         let plan = directory.appendingPathComponent("plan")
@@ -71,10 +78,16 @@ extension PlanCommandTests {
     }
 
     @Test(
-        "a SLURM cluster without --target slurm, or --target slurm without one, exits 2 and writes nothing",
+        "a SLURM cluster without --target slurm, --target slurm without one, --dispatch elsewhere or through a tunnel: exit 2, the fix, nothing written",
         arguments: [
             ("slurm: {nodes: 2, redis: {tunnel: login1}}", [String](), "--target slurm"),
             ("hosts: {n1: {}}", ["--target", "slurm"], "'slurm:' section"),
+            ("hosts: {n1: {}}", ["--dispatch", "dynamic"], "--dispatch dynamic goes with --target slurm only"),
+            ("hosts: {n1: {}}", ["--dispatch", "static", "--target", "local"], "goes with --target slurm only"),
+            (
+                "slurm: {nodes: 2, redis: {tunnel: login1}}", ["--target", "slurm", "--dispatch", "dynamic"],
+                "the cluster file's slurm: redis is a tunnel"
+            ),
         ])
     func targetMismatch(cluster text: String, extra: [String], phrase: String) throws {
         let directory = try CLI.temporaryDirectory()
@@ -85,6 +98,7 @@ extension PlanCommandTests {
         let result = try CLI.run(["plan", hello, "--cluster", cluster.path, "--no-push"] + extra, in: directory)
         #expect(result.status == 2, "\(result.stderr)")
         #expect(result.stderr.contains(phrase), "\(result.stderr)")
+        #expect(result.stderr.contains("Fix:"), "\(result.stderr)")
         #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("plan").path))
     }
 }

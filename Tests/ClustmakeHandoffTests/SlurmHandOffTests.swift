@@ -83,6 +83,36 @@ import Testing
             return path
         }
 
+        /// Waits until `count` jobs of the namespace are in progress in redis.
+        func waitUntilInProgress(_ count: Int) async throws {
+            let store = try store()
+            try await TestWait.until("\(count) jobs in progress", timeout: .seconds(120), details: { slurm.logTail() })
+            {
+                () throws(TestHarnessError) in
+                ((try? store.states()) ?? [:]).values.filter { $0 == .inProgress }.count == count
+            }
+        }
+
+        /// Waits until `running` jobs are in progress, cancels the namespace with `clustmake cancel`, and checks
+        /// that SLURM job `id` left the queue and that every job is interrupted in redis.
+        func expectCancelInterrupts(
+            _ id: Int, running: Int, sourceLocation: SourceLocation = #_sourceLocation
+        ) async throws {
+            let store = try store()
+            try await waitUntilInProgress(running)
+            let cancel = try clustmake(["cancel", "--namespace", namespace, "--cluster", clusterFile])
+            #expect(cancel.succeeded, "\(cancel.output)\n\(cancel.stderr)", sourceLocation: sourceLocation)
+            #expect(
+                cancel.output.contains("cancelled SLURM job \(id) of namespace '\(namespace)'"), "\(cancel.output)",
+                sourceLocation: sourceLocation)
+            try await slurm.waitUntilGone([id], timeout: .seconds(60))
+            #expect(try slurm.queue().isEmpty, sourceLocation: sourceLocation)
+            let states = try store.states()
+            #expect(
+                states.count == running && states.values.allSatisfy { $0 == .interrupted }, "\(states)",
+                sourceLocation: sourceLocation)
+        }
+
         /// Plans `graph` with --target slurm into `plan` and submits it; returns the SLURM job id.
         func planAndSubmit(_ graph: String, extra: [String] = [], submitting: [String] = []) throws -> Int {
             try plan(graph, extra: extra)
@@ -147,20 +177,7 @@ import Testing
     func cancelRunning() async throws {
         let fixture = try Fixture()
         let id = try fixture.planAndSubmit(try fixture.sleepers(4, seconds: 600))
-        let store = try fixture.store()
-        try await TestWait.until("four jobs in progress", timeout: .seconds(120), details: { fixture.slurm.logTail() })
-        {
-            () throws(TestHarnessError) in
-            ((try? store.states()) ?? [:]).values.filter { $0 == .inProgress }.count == 4
-        }
-        let cancel = try fixture.clustmake([
-            "cancel", "--namespace", fixture.namespace, "--cluster", fixture.clusterFile,
-        ])
-        #expect(cancel.succeeded, "\(cancel.output)\n\(cancel.stderr)")
-        try await fixture.slurm.waitUntilGone([id], timeout: .seconds(60))
-        #expect(try fixture.slurm.queue().isEmpty)
-        let states = try store.states()
-        #expect(states.count == 4 && states.values.allSatisfy { $0 == .interrupted }, "\(states)")
+        try await fixture.expectCancelInterrupts(id, running: 4)
     }
 
     @Test("submit refuses, with the worker's reason, when redis does not answer from a node; nothing is queued")

@@ -19,6 +19,17 @@ import Testing
         #expect(pthread_equal(caller, thread) == 0)
     }
 
+    @Test("awaiting, on a dedicated thread, waits there for async work and returns its result")
+    func awaitingReturns() async {
+        let value = await DedicatedThread.run { () -> Int in
+            DedicatedThread.awaiting { () async -> Int in
+                await Task.yield()
+                return await DedicatedThread.run { 6 * 7 }
+            }
+        }
+        #expect(value == 42)
+    }
+
     @Test("run throws the work's own error type, unwrapped")
     func runThrowsTyped() async {
         do throws(Refused) {
