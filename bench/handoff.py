@@ -509,14 +509,17 @@ class Bench:
                                                    cluster_file])
         lanes = breakdown(json.loads(result.stdout)["attempts"], start, iso_seconds(end) if end else start)
         with open(watch_output) as f:
-            refreshes = sum(1 for line in f if line.startswith("{"))
+            documents = [json.loads(line) for line in f if line.startswith("{") and line.endswith("}\n")]
+        refreshes = len(documents)
+        # Refreshes that showed a job lost while the way went on: a status read in the middle of a job's end.
+        lost_seen = sum(1 for document in documents if document["states"].get("lost", 0) > 0)
         counts = {name: 0 for name in WRAPPED}
         with open(calls) as f:
             for line in f:
                 name = line.split(" ", 1)[0]
                 counts[name] = counts.get(name, 0) + 1
         return {"way": way, "submit": submit_seconds, "makespan": makespan, "first": first, "once": once, "jobs": len(jobs),
-                "refreshes": refreshes, "calls": counts, "lanes": lanes,
+                "refreshes": refreshes, "lost_seen": lost_seen, "calls": counts, "lanes": lanes,
                 "single": single}
 
     def allocation(self, workflow):
@@ -630,6 +633,7 @@ def report(rows, args, slots, workflow_label, jobs):
         print(f"  {row['way']:11} {lane['lanes']} lanes: {lane['head']:6.2f} | {lane['busy']:7.2f} | "
               f"{lane['waiting']:6.2f} | {lane['starting']:6.2f} ({per_start:.0f} ms) | {lane['tail']:6.2f}")
     for row in rows:
+        print(f"  {row['way']}: {row['lost_seen']} of {row['refreshes']} refreshes of status --watch showed a job lost")
         if row["single"] is not None:
             print(f"  {row['way']}: one clustmake status (text) right after submit made {len(row['single'])} SLURM "
                   f"call(s): {'; '.join(row['single']) or 'none'}")
