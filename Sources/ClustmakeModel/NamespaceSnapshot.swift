@@ -4,7 +4,8 @@
 ///
 /// The reads are pipelined but not atomic: while workers run, a job may start or end between two round trips, so a
 /// snapshot can mix moments a few milliseconds apart (a job `done` whose newest attempt is not in ``attempts`` yet,
-/// never the reverse). Read again for a settled view.
+/// never the reverse). Read again for a settled view. A job is ``JobState/lost`` only if it is still in progress
+/// without a lease when read again after its lease was found missing: one that ended meanwhile is not.
 public struct NamespaceSnapshot: Sendable {
     /// One job: its state and bookkeeping, and the parts of its definition a run's statistics need (read the whole
     /// definition with `JobStore.job(_:)`).

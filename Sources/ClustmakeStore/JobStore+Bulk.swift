@@ -17,7 +17,8 @@ extension JobStore {
     /// Reads everything recorded in the namespace: metadata, jobs with their states, attempts and hosts.
     ///
     /// Round trips: one for the namespace's keys, one per ``bulkBatchSize`` commands (two per job, one per
-    /// attempt), one for the leases of jobs in progress and one for the hosts: about 150 for 100,000 attempts.
+    /// attempt), one for the leases of jobs in progress, one more when some of those hold no lease (read again:
+    /// they are lost only if still in progress), and one for the hosts: about 150 for 100,000 attempts.
     /// - Returns: The snapshot (see ``NamespaceSnapshot`` on consistency while workers run).
     /// - Throws: ``StoreError`` for an unknown namespace, another schema, a corrupt record, or when redis fails.
     public func snapshot() throws(StoreError) -> NamespaceSnapshot {
@@ -85,6 +86,7 @@ extension JobStore {
                 jobs[index].status = status
             }
         }
+        try settleLost(&jobs, among: inProgress)
 
         // Attempts 1 … attempts of every job.
         var owners: [Int32] = []
@@ -150,6 +152,44 @@ extension JobStore {
         return replies.map { $0.bytes ?? [] }
     }
 
+    /// Reads again the jobs of `inProgress` (in progress when the states were read) that hold no lease now: most
+    /// of them ended meanwhile (the worker's last script records the outcome and releases the lease at once), and
+    /// only those still in progress without a lease are lost. The lease is read before the state, so a job that
+    /// ended and started again between the two reads is in progress with its new lease, not lost.
+    private func settleLost(_ jobs: inout [NamespaceSnapshot.Job], among inProgress: [Int]) throws(StoreError) {
+        let unleased = inProgress.filter { jobs[$0].status.state == .lost }
+        guard !unleased.isEmpty else { return }
+        let ids = unleased.map { jobs[$0].id }
+        let statusFields = Self.snapshotStatusFields.map { RedisArgument($0) }
+        var lease: (holder: String?, remaining: Duration?) = (nil, nil)
+        var state: String?
+        try bulkPipeline(count: unleased.count * 4, "reading the jobs without a lease again") { offset in
+            let id = ids[offset / 4]
+            switch offset % 4 {
+            case 0: return ["GET", RedisArgument(keys.lease(id))]
+            case 1: return ["PTTL", RedisArgument(keys.lease(id))]
+            case 2: return ["HGET", RedisArgument(keys.states), RedisArgument(id)]
+            default: return ["HMGET", RedisArgument(keys.status(id))] + statusFields
+            }
+        } each: { (offset, reply) throws(StoreError) in
+            let index = unleased[offset / 4]
+            let id = ids[offset / 4]
+            switch offset % 4 {
+            case 0: lease.holder = try text(reply, "the lease of job '\(id)'")
+            case 1: lease.remaining = reply.integer.flatMap { $0 >= 0 ? Duration.milliseconds($0) : nil }
+            case 2: state = try text(reply, "the state of job '\(id)'")
+            default:
+                guard case .array(let values) = reply, let state, let now = JobState(rawValue: state) else {
+                    return  // Removed or unreadable since: the first reading stands.
+                }
+                let held = now == .inProgress ? lease.holder : nil
+                jobs[index].status = JobStatus(
+                    id: id, state: now == .inProgress && held == nil ? .lost : now, fields: Self.statusFields(values),
+                    leaseHolder: held, leaseRemaining: held == nil ? nil : lease.remaining)
+            }
+        }
+    }
+
     // MARK: - The fields read
 
     /// The definition fields the snapshot reads, in order.
@@ -192,10 +232,7 @@ extension JobStore {
                 .corruptRecord,
                 "job '\(id)' has the unknown state '\(Format.escaped(text, limit: 40))' in \(keys.states)")
         }
-        var fields: [String: String] = [:]
-        for (offset, name) in Self.snapshotStatusFields.enumerated() {
-            if let value = BulkDecoding.string(status, offset) { fields[name] = value }
-        }
+        let fields = Self.statusFields(status)
         // The numbers a run's statistics use, within the graph's limits (docs/job-graph.md, "Limits").
         let cost = string(5).flatMap { Double($0) } ?? Job.defaultCost
         guard cost.isFinite, Job.Limits.cost.contains(cost) else { throw corrupt("cost", "'\(cost)' is out of bounds") }
@@ -212,6 +249,15 @@ extension JobStore {
             id: id, index: index, command: command, deps: try list(3, "deps"), tags: try list(4, "tags"),
             cost: cost, retries: retries, timeout: timeout,
             status: JobStatus(id: id, state: state, fields: fields, leaseHolder: nil, leaseRemaining: nil))
+    }
+
+    /// The status fields present in `values`, the reply of `HMGET` of ``snapshotStatusFields``.
+    private static func statusFields(_ values: [RedisReply]) -> [String: String] {
+        var fields: [String: String] = [:]
+        for (offset, name) in snapshotStatusFields.enumerated() {
+            if let value = BulkDecoding.string(values, offset) { fields[name] = value }
+        }
+        return fields
     }
 
     /// A job whose definition or state cannot be read: its state if that can be read (else not started), no

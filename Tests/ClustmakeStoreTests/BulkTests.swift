@@ -1,5 +1,8 @@
 import ClustmakeModel
 import ClustmakeRedis
+import ClustmakeSystem
+import ClustmakeTestSupport
+import Synchronization
 import Testing
 
 @testable import ClustmakeStore
@@ -114,6 +117,46 @@ import Testing
         #expect(snapshot.jobs[0].status.state == .lost)
         #expect(snapshot.jobs[0].status.leaseHolder == nil)
         #expect(snapshot.attempts[0].map(\.state) == [.running])
+    }
+
+    @Test(
+        "a job that ends while a snapshot is read is not lost: only one still in progress without a lease is",
+        .timeLimit(.minutes(2)))
+    func endingJobsAreNotLost() throws {
+        let fixture = try Fixture()
+        // Enough jobs that reading them takes round trips, during which the worker below ends jobs.
+        let count = JobStore.bulkBatchSize + 500
+        try fixture.push((0..<count).map { job("j\($0)") })
+        let server = fixture.server
+        let finished = Mutex(0)
+        let failure = Mutex<String?>(nil)
+        let worker = try DedicatedThread {
+            do {
+                let store = try JobStore(connection: try server.connect(), namespace: "ns")
+                for index in 0..<count {
+                    try run(store, "j\(index)")
+                    finished.withLock { $0 = index + 1 }
+                }
+            } catch {
+                failure.withLock { $0 = "\(error)" }
+                finished.withLock { $0 = count }
+            }
+        }
+        let reader = try fixture.another()
+        var overlapping = 0
+        while finished.withLock({ $0 }) < count {
+            let before = finished.withLock { $0 }
+            let snapshot = try reader.snapshot()
+            if finished.withLock({ $0 }) > before { overlapping += 1 }
+            let lost = snapshot.jobs.filter { $0.status.state == .lost }.map(\.id)
+            #expect(lost.isEmpty, "jobs that ended while the snapshot was read: \(lost)")
+            if !lost.isEmpty { break }
+        }
+        worker.join()
+        #expect(failure.withLock { $0 } == nil)
+        #expect(overlapping > 0, "the worker ended jobs while snapshots were read")
+        let settled = try reader.snapshot()
+        #expect(settled.jobs.allSatisfy { $0.status.state == .done })
     }
 
     @Test("an unknown namespace or another schema version is reported as by the other reads")
