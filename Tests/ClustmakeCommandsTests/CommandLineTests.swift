@@ -135,6 +135,8 @@ import Testing
         "--gres": "sbatch", "--mail-type": "sbatch", "--job-name": "sbatch", "--ntasks-per-node": "sbatch",
         "--cpus-per-task": "sbatch", "--noheader": "squeue", "--immediate": "srun", "--jobid": "srun",
         "--quiet": "srun", "--mpi": "srun", "--exact": "srun", "--steps": "squeue", "--nice": "sbatch",
+        "--cpus-per-node": "bench/handoff.py", "--workflow": "bench/handoff.py", "--max-submit": "bench/handoff.py",
+        "--ways": "bench/handoff.py",
     ]
 
     @Test("every --option that the docs, README and the sources' strings name exists in some command's help")

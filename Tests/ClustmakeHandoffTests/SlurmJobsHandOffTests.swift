@@ -114,7 +114,9 @@ import Testing
     @Test("with --follow and max_submit 3, ten jobs run to the end, never more than 3 of them in the queue")
     func follow() async throws {
         let fixture = try Fixture(maxSubmit: 3)
-        var jobs: [(String, String, [String])] = (1...6).map { ("w\($0)", "sleep 1", []) }
+        // Jobs of a few seconds, so that the queue the test samples (one squeue at a time, slow on a loaded
+        // machine) holds some of them long enough to be seen.
+        var jobs: [(String, String, [String])] = (1...6).map { ("w\($0)", "sleep 3", []) }
         jobs += [("m1", "true", ["w1", "w2"]), ("m2", "true", ["w3", "w4", "w5"]), ("m3", "true", ["w6", "m1"])]
         jobs.append(("end", "true", ["m1", "m2", "m3"]))
         try fixture.plan(try Self.graph(fixture, jobs), target: "slurm-jobs")
