@@ -113,6 +113,13 @@ import Testing
         #expect(try fixture.store.events().filter { $0.name == "graph-pushed" }.count == 2)
     }
 
+    @Test("a push waits for its EXEC the command timeout plus 0.1 ms per queued command; without a timeout, forever")
+    func transactionTimeout() {
+        #expect(JobStore.transactionTimeout(commandTimeout: .seconds(30), queued: 1_000_000) == .seconds(130))
+        #expect(JobStore.transactionTimeout(commandTimeout: .seconds(30), queued: 10) == .milliseconds(30_001))
+        #expect(JobStore.transactionTimeout(commandTimeout: nil, queued: 1_000_000) == nil)
+    }
+
     @Test("a push that would change a running job is refused unless forced; the forced job's result is stale")
     func runningJobs() throws {
         let fixture = try Fixture()
