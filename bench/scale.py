@@ -179,6 +179,15 @@ def row(label, wall, cpu, peak, redis_mib, goal=""):
           flush=True)
 
 
+def failed(code, log):
+    """The command's failure, from its last stderr line ('' when it exited 0)."""
+    if code == 0:
+        return ""
+    with open(log + ".err") as err:
+        lines = err.read().strip().splitlines()
+    return f"FAILED (exit {code}): {lines[-1] if lines else ''}"
+
+
 def verdict(ok, text):
     return f"{'met' if ok else 'MISSED'} ({text})"
 
@@ -186,10 +195,12 @@ def verdict(ok, text):
 def collector_commands(clustmake, namespace, directory, redis, jobs):
     report = os.path.join(directory, f"report-{namespace}.html")
     for name, extra in (("status", []), ("stats", []), ("report", ["-o", report])):
-        wall, cpu, peak, code, _, _ = timed(clustmake, [name, "--namespace", namespace] + extra, directory,
-                                            os.path.join(directory, f"{name}-{namespace}"), redis)
+        log = os.path.join(directory, f"{name}-{namespace}")
+        wall, cpu, peak, code, _, _ = timed(clustmake, [name, "--namespace", namespace] + extra, directory, log,
+                                            redis)
         goal = verdict(wall <= GOAL_COLLECTOR_SECONDS, f"<= {GOAL_COLLECTOR_SECONDS:.0f} s at 1,000,000 jobs")
-        row(f"{name} ({namespace})", wall, cpu, peak, redis.used_memory(), goal if jobs >= 1_000_000 else "")
+        row(f"{name} ({namespace})", wall, cpu, peak, redis.used_memory(),
+            failed(code, log) or (goal if jobs >= 1_000_000 else ""))
 
 
 def measure(clustmake, graph, jobs, edges, directory, run, limit):
@@ -198,9 +209,10 @@ def measure(clustmake, graph, jobs, edges, directory, run, limit):
         print(f"\n{os.path.basename(graph)}: {jobs:,} jobs, {edges:,} edges, {os.path.getsize(graph) / 1e6:.1f} MB; "
               f"redis before: {redis.used_memory():.1f} MiB", flush=True)
         print(f"  {'command':<26} {'wall s':>8} {'cpu s':>7} {'redis s':>7} {'peak MiB':>9} {'redis MiB':>9}  goal")
-        wall, cpu, peak, _, _, _ = timed(clustmake, ["push", graph, "--namespace", "pushed"], directory,
-                                         os.path.join(directory, "push"), redis)
-        row("push", wall, cpu, peak, redis.used_memory())
+        log = os.path.join(directory, "push")
+        wall, cpu, peak, code, _, _ = timed(clustmake, ["push", graph, "--namespace", "pushed"], directory, log,
+                                            redis)
+        row("push", wall, cpu, peak, redis.used_memory(), failed(code, log))
         collector_commands(clustmake, "pushed", directory, redis, jobs)
         if not run:
             return
@@ -219,6 +231,8 @@ def measure(clustmake, graph, jobs, edges, directory, run, limit):
         rate = seen.done / dispatching if dispatching > 0 else float("nan")
         ending = f"stopped after {limit:.0f} s (--run-limit)" if stopped else f"exit status {code}"
         print(f"  {ending}: {seen.done:,} of {jobs:,} jobs done, {rate:,.0f} jobs/s from the first line on")
+        if code not in (0, 130):
+            print(f"  {failed(code, os.path.join(directory, 'run'))}")
         if samples:
             step = max(1, len(samples) // 12)
             trace = ", ".join(f"{t:.0f}s {m:.0f}" for t, m in samples[::step])
