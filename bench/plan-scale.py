@@ -10,12 +10,13 @@ Build first: swift build -c release
 import argparse
 import json
 import os
-import random
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+
+import scale  # bench/scale.py: the graphs
 
 
 def write_cluster(path, hosts=50, slots=8):
@@ -26,34 +27,11 @@ def write_cluster(path, hosts=50, slots=8):
 
 
 def write_fan(path, width=39_999):
-    jobs = [{"id": "source", "command": "true", "cost": 5}]
-    jobs += [{"id": f"m{i}", "command": "true", "deps": ["source"], "cost": 1 + (i * 7919) % 60}
-             for i in range(width)]
-    jobs.append({"id": "sink", "command": "true", "deps": [f"m{i}" for i in range(width)], "cost": 5})
-    with open(path, "w") as out:
-        json.dump({"namespace": "fan", "jobs": jobs}, out, separators=(",", ":"))
-    return len(jobs), 2 * width
+    return scale.write_fan(path, width, cost=lambda i: 1 + (i * 7919) % 60, ends=5)
 
 
-def write_layered(path, jobs=1_000_000, width=1000, fan_in=3, seed=7):
-    rng = random.Random(seed)
-    edges = 0
-    with open(path, "w") as out:
-        out.write('{"namespace":"layered","jobs":[')
-        for index in range(jobs):
-            layer, position = divmod(index, width)
-            if index:
-                out.write(",")
-            if layer == 0:
-                out.write('{"id":"j%d","command":"true","cost":%d}' % (index, rng.randint(1, 100)))
-                continue
-            base = (layer - 1) * width
-            deps = rng.sample(range(width), fan_in)
-            edges += fan_in
-            out.write('{"id":"j%d","command":"true","deps":["j%d","j%d","j%d"],"cost":%d}'
-                      % (index, base + deps[0], base + deps[1], base + deps[2], rng.randint(1, 100)))
-        out.write("]}")
-    return jobs, edges
+def write_layered(path, jobs=1_000_000):
+    return scale.write_layered(path, jobs, cost=lambda rng: str(rng.randint(1, 100)))
 
 
 def measure(clustmake, graph, cluster, output):

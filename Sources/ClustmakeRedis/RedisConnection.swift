@@ -116,6 +116,21 @@ public final class RedisConnection {
         return try exchange(commands, label: label)
     }
 
+    /// Like ``pipeline(_:)``, but each read and write of this batch may take up to `timeout` instead of
+    /// ``commandTimeout``: for a batch the server takes long to answer, such as the `EXEC` of a transaction of a
+    /// million commands. The command timeout applies again afterwards.
+    ///
+    /// - Parameters:
+    ///   - commands: The commands, each a non-empty argument list.
+    ///   - timeout: The bound for this batch, positive, or `nil` to wait forever.
+    /// - Returns: One reply per command, in order.
+    /// - Throws: ``RedisError``, as ``pipeline(_:)``.
+    public func pipeline(_ commands: [[RedisArgument]], timeout: Duration?) throws(RedisError) -> [RedisReply] {
+        try setTimeout(timeout)
+        defer { try? setTimeout(commandTimeout) }
+        return try pipeline(commands)
+    }
+
     /// Closes the connection. Later calls throw ``RedisError/Code/closed`` until ``reconnect()``.
     public func close() {
         context = nil
@@ -165,6 +180,22 @@ public final class RedisConnection {
             lostBecause = error
             throw error
         }
+    }
+
+    /// Sets the open context's bound on each read and write (nothing when it is not open); drops the context when
+    /// that fails.
+    private func setTimeout(_ timeout: Duration?) throws(RedisError) {
+        var failure: HiredisFailure?
+        switch context {
+        case .some(let live):
+            do throws(HiredisFailure) { try live.setTimeout(timeout) } catch { failure = error }
+        case .none: break
+        }
+        guard let failure else { return }
+        let error = commandError(failure, during: "setting the command timeout")
+        context = nil
+        lostBecause = error
+        throw error
     }
 
     /// Appends every command, then reads one reply per command.

@@ -7,6 +7,9 @@ extension JobStore {
     /// How many times a push starts over when jobs start or finish while it computes its changes.
     static let pushAttempts = 10
 
+    /// How many jobs' writes a push groups into one command where redis takes many keys or members at once.
+    static let pushGroup = 500
+
     /// Writes `graph` into the namespace as one transaction: all jobs or none.
     ///
     /// Pushing the graph that is already there writes nothing. Otherwise the report says what changed: new and
@@ -56,41 +59,40 @@ extension JobStore {
         let now = UTCTime.now().iso8601
 
         var report = PushReport(namespace: namespace, jobCount: graph.count, createdNamespace: found == nil)
-        var writes: [[RedisArgument]] = []
+        // What each job needs (see `JobWrite`); its commands are built only as the transaction is sent, a batch at
+        // a time, so a push of a million jobs does not hold millions of commands at once.
+        var jobWrites = [JobWrite](repeating: .none, count: graph.count)
         var changedRoots: [Int] = []
         for (index, job) in graph.jobs.enumerated() {
-            let dependents = graph.successors[index].map { graph.jobs[Int($0)].id }
-            let fields = JobCodec.fields(of: job, index: index, dependents: dependents)
-            if let stored = old.fields[job.id] {
-                guard !Self.same(fields, stored) else { continue }
-                let previous = try JobCodec.decode(stored, key: keys.job(job.id)).job
-                var differs = false
-                if previous.command != job.command || previous.cwd != job.cwd || previous.env != job.env {
-                    report.changedCommand.append(job.id)
-                    differs = true
-                }
-                if Set(previous.deps) != Set(job.deps) {
-                    report.changedDependencies.append(job.id)
-                    differs = true
-                }
-                if differs { changedRoots.append(index) }
-                if previous.cost != job.cost || previous.nice != job.nice || previous.cores != job.cores
-                    || previous.memory != job.memory || previous.retries != job.retries
-                    || previous.timeout != job.timeout || previous.tags != job.tags
-                {
-                    report.changedSettings.append(job.id)
-                }
-                report.rewritten = true
-            } else {
+            guard let stored = old.fields[job.id] else {
                 report.added.append(job.id)
-                writes.append(["HSET", RedisArgument(keys.states), RedisArgument(job.id), "not-started"])
+                jobWrites[index] = .added
+                continue
             }
-            writes.append(["DEL", RedisArgument(keys.job(job.id))])
-            writes.append(
-                ["HSET", RedisArgument(keys.job(job.id))]
-                    + fields.flatMap { [RedisArgument($0.0), RedisArgument($0.1)] })
-            writes.append(["ZADD", RedisArgument(keys.jobs), RedisArgument(index), RedisArgument(job.id)])
+            let fields = JobCodec.fields(of: job, index: index, dependents: Self.dependents(of: index, in: graph))
+            guard !Self.same(fields, stored) else { continue }
+            let previous = try JobCodec.decode(stored, key: keys.job(job.id)).job
+            var differs = false
+            if previous.command != job.command || previous.cwd != job.cwd || previous.env != job.env {
+                report.changedCommand.append(job.id)
+                differs = true
+            }
+            if Set(previous.deps) != Set(job.deps) {
+                report.changedDependencies.append(job.id)
+                differs = true
+            }
+            if differs { changedRoots.append(index) }
+            if previous.cost != job.cost || previous.nice != job.nice || previous.cores != job.cores
+                || previous.memory != job.memory || previous.retries != job.retries
+                || previous.timeout != job.timeout || previous.tags != job.tags
+            {
+                report.changedSettings.append(job.id)
+            }
+            report.rewritten = true
+            jobWrites[index] = .rewritten
         }
+        // The writes after the jobs' own: as many as jobs changed or removed.
+        var writes: [[RedisArgument]] = []
         report.removed = old.ids.filter { graph.index(of: $0) == nil }
 
         // The changed jobs and everything downstream of them are no longer up to date.
@@ -144,32 +146,56 @@ extension JobStore {
         }
         if report.isUnchanged || dryRun { return report }
 
-        var transaction: [[RedisArgument]] = [["MULTI"]]
-        transaction.append(["SET", RedisArgument(keys.schema), RedisArgument(StoreSchema.version)])
-        transaction.append(["HSETNX", RedisArgument(keys.meta), "created", RedisArgument(now)])
-        transaction.append([
-            "HSET", RedisArgument(keys.meta), "namespace", RedisArgument(namespace), "fingerprint",
-            RedisArgument(graph.fingerprint), "jobs", RedisArgument(graph.count), "pushed", RedisArgument(now),
-            "pushed_by", RedisArgument(pushedBy),
-        ])
-        transaction.append(["HINCRBY", RedisArgument(keys.meta), "pushes", "1"])
-        transaction += writes
-        transaction.append(
-            appendEvent([
-                ("event", "graph-pushed"), ("jobs", String(graph.count)), ("added", String(report.added.count)),
-                ("removed", String(report.removed.count)),
-                ("changed", String(Set(report.changedCommand + report.changedDependencies).count)),
-                ("invalidated", String(report.invalidated.count)), ("time", now),
-            ]))
-        transaction.append(["EXEC"])
-        let replies: [RedisReply]
+        var transaction = TransactionSender(connection: connection, batchSize: Self.batchSize)
+        let replies: RedisReply?
         do {
-            replies = try execute(transaction)
+            try transaction.append(["MULTI"])
+            try transaction.append(["SET", RedisArgument(keys.schema), RedisArgument(StoreSchema.version)])
+            try transaction.append(["HSETNX", RedisArgument(keys.meta), "created", RedisArgument(now)])
+            try transaction.append([
+                "HSET", RedisArgument(keys.meta), "namespace", RedisArgument(namespace), "fingerprint",
+                RedisArgument(graph.fingerprint), "jobs", RedisArgument(graph.count), "pushed", RedisArgument(now),
+                "pushed_by", RedisArgument(pushedBy),
+            ])
+            try transaction.append(["HINCRBY", RedisArgument(keys.meta), "pushes", "1"])
+            // Jobs in groups of ``pushGroup``: one HSET of the new jobs' states, one DEL of the definitions, an HSET
+            // of each definition and one ZADD of their places in the job list.
+            let written = graph.jobs.indices.filter { jobWrites[$0] != .none }
+            for start in stride(from: 0, to: written.count, by: Self.pushGroup) {
+                let group = written[start..<min(start + Self.pushGroup, written.count)]
+                let added = group.filter { jobWrites[$0] == .added }
+                if !added.isEmpty {
+                    try transaction.append(
+                        ["HSET", RedisArgument(keys.states)]
+                            + added.flatMap { [RedisArgument(graph.jobs[$0].id), "not-started"] })
+                }
+                try transaction.append(["DEL"] + group.map { RedisArgument(keys.job(graph.jobs[$0].id)) })
+                for index in group {
+                    let fields = JobCodec.fields(
+                        of: graph.jobs[index], index: index, dependents: Self.dependents(of: index, in: graph))
+                    try transaction.append(
+                        ["HSET", RedisArgument(keys.job(graph.jobs[index].id))]
+                            + fields.flatMap { [RedisArgument($0.0), RedisArgument($0.1)] })
+                }
+                try transaction.append(
+                    ["ZADD", RedisArgument(keys.jobs)]
+                        + group.flatMap { [RedisArgument($0), RedisArgument(graph.jobs[$0].id)] })
+            }
+            for write in writes { try transaction.append(write) }
+            try transaction.append(
+                appendEvent([
+                    ("event", "graph-pushed"), ("jobs", String(graph.count)), ("added", String(report.added.count)),
+                    ("removed", String(report.removed.count)),
+                    ("changed", String(Set(report.changedCommand + report.changedDependencies).count)),
+                    ("invalidated", String(report.invalidated.count)), ("time", now),
+                ]))
+            try transaction.append(["EXEC"])
+            replies = try transaction.finish()
         } catch {
             throw StoreError.wrapping(error, "writing the graph of namespace '\(namespace)'")
         }
         watching = false
-        guard let last = replies.last else { return nil }
+        guard let last = replies else { return nil }
         if last.isNull { return nil }
         if let message = last.errorMessage {
             throw StoreError(.redis, "redis refused the push transaction of namespace '\(namespace)': \(message)")
@@ -178,16 +204,57 @@ extension JobStore {
         return report
     }
 
-    /// Sends a MULTI … EXEC transaction in pipelined batches and returns every reply.
-    private func execute(_ transaction: [[RedisArgument]]) throws(RedisError) -> [RedisReply] {
-        var replies: [RedisReply] = []
-        var start = 0
-        while start < transaction.count {
-            let end = min(start + Self.batchSize, transaction.count)
-            replies += try connection.pipeline(Array(transaction[start..<end]))
-            start = end
+    /// What a push writes for one job of the graph.
+    private enum JobWrite: UInt8 {
+        /// Its definition is stored as it is now.
+        case none
+        /// A new job: its definition, its place in the job list and its `not-started` state.
+        case added
+        /// A job whose definition changed: the definition and its place in the job list.
+        case rewritten
+    }
+
+    /// The ids of the jobs that depend on the job at `index`.
+    private static func dependents(of index: Int, in graph: JobGraph) -> [String] {
+        graph.successors[index].map { graph.jobs[Int($0)].id }
+    }
+
+    /// How long a push waits for the reply to its `EXEC`, which runs every queued command at once: the store's
+    /// command timeout, plus 0.1 ms per queued command (130 s for a million new jobs with the default 30 s), so that
+    /// a large push on a busy server is not taken for a lost connection.
+    public static func transactionTimeout(commandTimeout: Duration?, queued: Int) -> Duration? {
+        commandTimeout.map { $0 + .microseconds(100) * max(0, queued) }
+    }
+
+    /// Sends a MULTI … EXEC transaction in pipelined batches as its commands are appended, so that at most one
+    /// batch of commands is held at a time; the last batch, with `EXEC`, waits ``transactionTimeout(commandTimeout:queued:)``.
+    private struct TransactionSender {
+        let connection: RedisConnection
+        let batchSize: Int
+        var batch: [[RedisArgument]] = []
+        var queued = 0
+
+        init(connection: RedisConnection, batchSize: Int) {
+            self.connection = connection
+            self.batchSize = batchSize
+            batch.reserveCapacity(batchSize)
         }
-        return replies
+
+        mutating func append(_ command: [RedisArgument]) throws(RedisError) {
+            if batch.count == batchSize {
+                _ = try connection.pipeline(batch)
+                batch.removeAll(keepingCapacity: true)
+            }
+            batch.append(command)
+            queued += 1
+        }
+
+        /// Sends the last batch; returns its last reply (`EXEC`'s), `nil` when nothing was appended.
+        mutating func finish() throws(RedisError) -> RedisReply? {
+            guard !batch.isEmpty else { return nil }
+            let timeout = JobStore.transactionTimeout(commandTimeout: connection.commandTimeout, queued: queued)
+            return try connection.pipeline(batch, timeout: timeout).last
+        }
     }
 
     /// Whether the fields about to be written equal the stored hash.

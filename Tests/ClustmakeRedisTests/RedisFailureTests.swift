@@ -29,6 +29,18 @@ import Testing
         #expect(try redis.command("PING") == .status("PONG"))
     }
 
+    @Test("a pipeline given its own timeout waits past the command timeout; the command timeout applies again after")
+    func pipelineTimeout() throws {
+        let server = try RedisServer()
+        let redis = try server.connect(commandTimeout: .milliseconds(200))
+        // BLPOP blocks 1 s, five times the command timeout: the longer bound of this pipeline lets it answer.
+        let replies = try redis.pipeline([["BLPOP", "nothing", "1"], ["PING"]], timeout: .seconds(30))
+        #expect(replies.count == 2 && replies[0].isNull && replies[1] == .status("PONG"))
+        #expect(redis.isConnected)
+        let error = try #require(throws: RedisError.self) { try redis.command("BLPOP", "nothing", "5") }
+        #expect(error.code == .timeout && error.message.contains("within 200 ms"))
+    }
+
     @Test("a killed server gives connectionLost; reconnect fails while it is down and works after restart")
     func killAndRestart() throws {
         let server = try RedisServer(.init(password: "Restart-Secret"))

@@ -82,6 +82,44 @@ import Testing
         #expect(try fixture.store.metadata().pushes == 2)
     }
 
+    @Test("a push of more jobs than one pipeline carries is written whole, and a changed push of it invalidates")
+    func pushOverManyPipelines() throws {
+        let fixture = try Fixture()
+        // 2,600 jobs: about 10,400 commands in one transaction, sent a batch at a time.
+        let count = 2600
+        let jobs = (0..<count).map { index in
+            job("j\(index)", deps: [1201, 2598, 2599].contains(index) ? ["j\(index - 1)"] : [])
+        }
+        let report = try fixture.push(jobs)
+        #expect(report.wrote && report.added.count == count)
+        #expect(try fixture.store.jobIDs() == jobs.map(\.id))
+        let states = try fixture.store.states()
+        #expect(states.count == count && states.values.allSatisfy { $0 == .notStarted })
+        let last = try fixture.store.job("j\(count - 1)")
+        #expect(last.index == count - 1 && last.job.deps == ["j\(count - 2)"] && last.dependents.isEmpty)
+        #expect(try fixture.store.job("j1200").dependents == ["j1201"])
+        #expect(try fixture.store.job("j7").dependents.isEmpty)
+        for id in ["j0", "j2597", "j2598", "j2599"] { try run(fixture.store, id) }
+
+        var changed = jobs
+        changed[2598] = job("j2598", "echo changed", deps: ["j2597"])
+        let second = try fixture.push(changed)
+        #expect(second.changedCommand == ["j2598"] && Set(second.invalidated) == ["j2598", "j2599"])
+        #expect(try fixture.store.job("j2598").job.command == .shell("echo changed"))
+        let after = try fixture.store.states()
+        #expect(after["j0"] == .done && after["j2597"] == .done)
+        #expect(after["j2598"] == .notStarted && after["j2599"] == .notStarted)
+        #expect(try fixture.store.metadata().pushes == 2)
+        #expect(try fixture.store.events().filter { $0.name == "graph-pushed" }.count == 2)
+    }
+
+    @Test("a push waits for its EXEC the command timeout plus 0.1 ms per queued command; without a timeout, forever")
+    func transactionTimeout() {
+        #expect(JobStore.transactionTimeout(commandTimeout: .seconds(30), queued: 1_000_000) == .seconds(130))
+        #expect(JobStore.transactionTimeout(commandTimeout: .seconds(30), queued: 10) == .milliseconds(30_001))
+        #expect(JobStore.transactionTimeout(commandTimeout: nil, queued: 1_000_000) == nil)
+    }
+
     @Test("a push that would change a running job is refused unless forced; the forced job's result is stale")
     func runningJobs() throws {
         let fixture = try Fixture()
