@@ -20,13 +20,23 @@ extension JobStore {
     ///   ``StoreError/Code/unknownJob``, ``StoreError/Code/corruptRecord``, or redis trouble.
     public func acquire(_ id: String, more: Bool, request: LeaseRequest) throws(StoreError) -> AcquireOutcome {
         let reply = try evaluate(
-            StoreScripts.acquire,
-            [
-                RedisArgument(id), more ? "1" : "0", RedisArgument(request.token),
-                RedisArgument(Self.milliseconds(request.ttl)), RedisArgument(UTCTime.now().iso8601),
-                RedisArgument(request.host), RedisArgument(request.nodename), RedisArgument(request.workerPID),
-                RedisArgument(request.workerVersion),
-            ], "taking the lease of job '\(id)'")
+            StoreScripts.acquire, acquireArguments(id, more: more, request: request),
+            "taking the lease of job '\(id)'")
+        return try acquireOutcome(reply, id: id, request: request)
+    }
+
+    /// `ARGV[2…]` of the acquire script.
+    func acquireArguments(_ id: String, more: Bool, request: LeaseRequest) -> [RedisArgument] {
+        [
+            RedisArgument(id), more ? "1" : "0", RedisArgument(request.token),
+            RedisArgument(Self.milliseconds(request.ttl)), RedisArgument(UTCTime.now().iso8601),
+            RedisArgument(request.host), RedisArgument(request.nodename), RedisArgument(request.workerPID),
+            RedisArgument(request.workerVersion),
+        ]
+    }
+
+    /// The acquire script's reply as an outcome (a lease whose job definition cannot be read is given back).
+    func acquireOutcome(_ reply: RedisReply, id: String, request: LeaseRequest) throws(StoreError) -> AcquireOutcome {
         guard let parts = reply.array, let kind = parts.first?.string else {
             throw StoreError(.redis, "unexpected reply to the lease of job '\(id)': \(reply)")
         }
@@ -104,6 +114,49 @@ extension JobStore {
     ///   - result: How the attempt ended.
     /// - Throws: ``StoreError`` for an unknown namespace, another schema, or redis trouble.
     public func finish(_ lease: Lease, _ result: AttemptResult) throws(StoreError) -> FinishOutcome {
+        let reply = try evaluate(
+            StoreScripts.finish, finishArguments(lease, result),
+            "recording attempt \(lease.attempt) of '\(lease.jobID)'")
+        return try finishOutcome(reply, lease)
+    }
+
+    /// Records how an attempt ended, as ``finish(_:_:)`` does, and then, only if it was recorded, takes the lease of
+    /// `next` as ``acquire(_:more:request:)`` does: a line's two steps between consecutive jobs in one round trip.
+    ///
+    /// Each step is atomic and the same as its own call; sending the pair again after a lost reply is harmless (the
+    /// attempt is recorded once, and the next job's lease is found already taken by the same request).
+    /// - Parameters:
+    ///   - lease: The lease of the attempt that ended.
+    ///   - result: How it ended.
+    ///   - next: The next job's id.
+    ///   - more: Run `next` even if it is done.
+    /// - Returns: The finish's outcome, and the acquire's (its outcome or the error it met, as
+    ///   ``acquire(_:more:request:)`` would throw it) when the attempt was recorded; `nil` when it was superseded.
+    /// - Throws: ``StoreError`` when the finish itself fails: an unknown namespace, another schema, redis trouble.
+    public func finish(
+        _ lease: Lease, _ result: AttemptResult, thenAcquire next: String, more: Bool
+    ) throws(StoreError) -> (finished: FinishOutcome, next: Result<AcquireOutcome, StoreError>?) {
+        let doing = "recording attempt \(lease.attempt) of '\(lease.jobID)' and taking the lease of job '\(next)'"
+        let reply = try evaluate(
+            StoreScripts.finishThenAcquire,
+            acquireArguments(next, more: more, request: lease.request) + finishArguments(lease, result), doing)
+        guard let parts = reply.array, let first = parts.first else {
+            throw StoreError(.redis, "unexpected reply when \(doing): \(reply)")
+        }
+        let finished = try finishOutcome(first, lease)
+        guard parts.count > 1 else { return (finished, nil) }
+        if case .error(let message) = parts[1] {
+            return (finished, .failure(scriptError(message, "taking the lease of job '\(next)'")))
+        }
+        do {
+            return (finished, .success(try acquireOutcome(parts[1], id: next, request: lease.request)))
+        } catch {
+            return (finished, .failure(error))
+        }
+    }
+
+    /// `ARGV[2…]` of the finish script.
+    func finishArguments(_ lease: Lease, _ result: AttemptResult) -> [RedisArgument] {
         var fields: [(String, String)] = [
             ("started", result.started.iso8601),
             ("ended", result.ended.iso8601),
@@ -134,8 +187,11 @@ extension JobStore {
             arguments.append(RedisArgument(name))
             arguments.append(RedisArgument(value))
         }
-        let reply = try evaluate(
-            StoreScripts.finish, arguments, "recording attempt \(lease.attempt) of '\(lease.jobID)'")
+        return arguments
+    }
+
+    /// The finish script's reply as an outcome.
+    func finishOutcome(_ reply: RedisReply, _ lease: Lease) throws(StoreError) -> FinishOutcome {
         guard let parts = reply.array, parts.count >= 2, let kind = parts[0].string, let state = parts[1].string else {
             throw StoreError(.redis, "unexpected reply when recording job '\(lease.jobID)': \(reply)")
         }

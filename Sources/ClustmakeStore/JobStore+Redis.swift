@@ -75,17 +75,24 @@ extension JobStore {
                 return try connection.command(["EVAL", RedisArgument(script.source)] + tail)
             }
         } catch {
-            if let message = error.serverMessage {
-                if message.hasPrefix("CLUSTMAKE-NAMESPACE") { throw unknownNamespace() }
-                if message.hasPrefix("CLUSTMAKE-SCHEMA ") {
-                    throw schemaMismatch(found: String(message.dropFirst("CLUSTMAKE-SCHEMA ".count)))
-                }
-                if message.hasPrefix("CLUSTMAKE-NOJOB ") {
-                    throw unknownJob(String(message.dropFirst("CLUSTMAKE-NOJOB ".count)))
-                }
-            }
+            if let message = error.serverMessage { throw scriptError(message, doing) }
             throw StoreError.wrapping(error, "\(doing) in namespace '\(namespace)'")
         }
+    }
+
+    /// The error for a script's error reply `message`: the scripts' `CLUSTMAKE-…` replies as the matching
+    /// ``StoreError``, any other as a redis error.
+    func scriptError(_ message: String, _ doing: String) -> StoreError {
+        if message.hasPrefix("CLUSTMAKE-NAMESPACE") { return unknownNamespace() }
+        if message.hasPrefix("CLUSTMAKE-SCHEMA ") {
+            return schemaMismatch(found: String(message.dropFirst("CLUSTMAKE-SCHEMA ".count)))
+        }
+        if message.hasPrefix("CLUSTMAKE-NOJOB ") {
+            return unknownJob(String(message.dropFirst("CLUSTMAKE-NOJOB ".count)))
+        }
+        return StoreError.wrapping(
+            RedisError(.server, "redis replied with an error: \(message)", serverMessage: message),
+            "\(doing) in namespace '\(namespace)'")
     }
 
     /// `HGETALL key` as a dictionary of UTF-8 strings.

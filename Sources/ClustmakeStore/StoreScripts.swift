@@ -28,10 +28,12 @@ enum StoreScripts {
           end
           return out
         end
-        local function list(key, field)
-          local text = redis.call('HGET', key, field)
+        local function decode_list(text)
           if not text then return {} end
           return cjson.decode(text)
+        end
+        local function list(key, field)
+          return decode_list(redis.call('HGET', key, field))
         end
         local function lose(id, now, reason)
           local status = P .. 'status:' .. id
@@ -81,6 +83,99 @@ enum StoreScripts {
 
         """
 
+    /// The body of ``acquire`` as a Lua function, `acquire(id, more, token, ttl, now, host, nodename, pid,
+    /// version)`, shared with ``finishThenAcquire``.
+    static let acquireFunction = """
+        local function acquire(id, more, token, ttl, now, host, nodename, pid, version)
+          local job = P .. 'job:' .. id
+          -- One read for what the checks need: `id` is in every pushed job, so its absence means no job (the EXISTS
+          -- only settles the case of a hash that lost its `id`, which the decoding then reports).
+          local known = redis.call('HMGET', job, 'id', 'deps', 'digest')
+          if not known[1] and redis.call('EXISTS', job) == 0 then
+            return redis.error_reply('CLUSTMAKE-NOJOB ' .. id)
+          end
+          local status = P .. 'status:' .. id
+          local lease = P .. 'lease:' .. id
+          local state = redis.call('HGET', P .. 'states', id) or 'not-started'
+          -- The job's definition for the worker, without its dependents (a long list for a fan-in root,
+          -- which the worker never needs).
+          local function started(attempt, seq)
+            local reply = {'started', attempt, seq}
+            local fields = redis.call('HGETALL', job)
+            for i = 1, #fields, 2 do
+              if fields[i] ~= 'dependents' then
+                reply[#reply + 1] = fields[i]
+                reply[#reply + 1] = fields[i + 1]
+              end
+            end
+            return reply
+          end
+          if state == 'in-progress' then
+            local holder = redis.call('GET', lease)
+            if holder == token then
+              -- The same worker asking again (its first reply was lost): the attempt is already its.
+              local current = redis.call('HMGET', status, 'attempt', 'start_seq')
+              return started(tonumber(current[1]), tonumber(current[2]))
+            end
+            if holder then
+              local current = redis.call('HMGET', status, 'attempt', 'host')
+              return {'held', holder, current[1] or '0', current[2] or ''}
+            end
+            lose(id, now)
+            state = 'lost'
+          end
+          if state == 'done' and more ~= '1' then return {'up-to-date'} end
+          local deps = decode_list(known[2])
+          local waiting = {}
+          if #deps > 0 then
+            local states = hmget_all(P .. 'states', deps)
+            for i, dep in ipairs(deps) do
+              local s = states[i] or 'not-started'
+              if s == 'failed' or s == 'blocked' then
+                redis.call('HSET', P .. 'states', id, 'blocked')
+                redis.call('HSET', status, 'reason', "dependency '" .. dep .. "' is " .. s, 'blocked_by', dep,
+                  'updated', now)
+                event({'event', 'job-blocked', 'job', id, 'dependency', dep, 'dependency_state', s, 'host', host,
+                  'time', now})
+                return {'blocked', dep, s}
+              end
+              if s ~= 'done' then
+                if s == 'in-progress' and redis.call('EXISTS', P .. 'lease:' .. dep) == 0 then s = 'lost' end
+                waiting[#waiting + 1] = dep
+                waiting[#waiting + 1] = s
+              end
+            end
+          end
+          if #waiting > 0 then
+            local last = redis.call('XREVRANGE', P .. 'events', '+', '-', 'COUNT', 1)
+            local reply = {'wait', (last[1] and last[1][1]) or '0-0'}
+            for _, value in ipairs(waiting) do reply[#reply + 1] = value end
+            return reply
+          end
+          if state == 'done' then invalidate_dependents(id, now) end
+          local attempt = redis.call('HINCRBY', status, 'attempts', 1)
+          local seq = redis.call('HINCRBY', P .. 'meta', 'seq', 1)
+          redis.call('SET', lease, token, 'PX', ttl)
+          redis.call('HSET', P .. 'states', id, 'in-progress')
+          redis.call('HSET', status, 'attempt', attempt, 'start_seq', seq, 'host', host, 'updated', now)
+          redis.call('HDEL', status, 'reason', 'blocked_by')
+          redis.call('SADD', P .. 'running', id)
+          redis.call('HSET', P .. 'attempt:' .. id .. ':' .. attempt, 'job', id, 'attempt', attempt,
+            'state', 'running',
+            'host', host, 'nodename', nodename, 'worker_pid', pid, 'worker_version', version, 'lease', token,
+            'started', now, 'start_seq', seq, 'digest', known[3] or '')
+          local hostkey = P .. 'host:' .. host
+          redis.call('SADD', P .. 'hosts', host)
+          redis.call('HSETNX', hostkey, 'first_seen', now)
+          redis.call('HSET', hostkey, 'nickname', host, 'nodename', nodename, 'worker_version', version,
+            'last_seen', now)
+          redis.call('HINCRBY', hostkey, 'started', 1)
+          event({'event', 'job-started', 'job', id, 'attempt', tostring(attempt), 'host', host, 'time', now})
+          return started(attempt, seq)
+        end
+
+        """
+
     /// Takes a job's lease, or says why not.
     ///
     /// `ARGV`: schema, id, more (`1`/`0`), token, ttl (ms), now, host, nodename, pid, worker version.
@@ -88,89 +183,8 @@ enum StoreScripts {
     /// `{'blocked', dep, state}` (recorded); `{'started', attempt, start-seq, field, value, …}` with the job's
     /// definition.
     static let acquire = StoreScript(
-        prelude + """
-            local id, more, token, ttl, now, host = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
-            local job = P .. 'job:' .. id
-            if redis.call('EXISTS', job) == 0 then return redis.error_reply('CLUSTMAKE-NOJOB ' .. id) end
-            local status = P .. 'status:' .. id
-            local lease = P .. 'lease:' .. id
-            local state = redis.call('HGET', P .. 'states', id) or 'not-started'
-            -- The job's definition for the worker, without its dependents (a long list for a fan-in root,
-            -- which the worker never needs).
-            local function started(attempt, seq)
-              local reply = {'started', attempt, seq}
-              local fields = redis.call('HGETALL', job)
-              for i = 1, #fields, 2 do
-                if fields[i] ~= 'dependents' then
-                  reply[#reply + 1] = fields[i]
-                  reply[#reply + 1] = fields[i + 1]
-                end
-              end
-              return reply
-            end
-            if state == 'in-progress' then
-              local holder = redis.call('GET', lease)
-              if holder == token then
-                -- The same worker asking again (its first reply was lost): the attempt is already its.
-                return started(tonumber(redis.call('HGET', status, 'attempt')),
-              tonumber(redis.call('HGET', status, 'start_seq')))
-              end
-              if holder then
-                return {'held', holder, redis.call('HGET', status, 'attempt') or '0',
-              redis.call('HGET', status, 'host') or ''}
-              end
-              lose(id, now)
-              state = 'lost'
-            end
-            if state == 'done' and more ~= '1' then return {'up-to-date'} end
-            local deps = list(job, 'deps')
-            local waiting = {}
-            if #deps > 0 then
-              local states = hmget_all(P .. 'states', deps)
-              for i, dep in ipairs(deps) do
-                local s = states[i] or 'not-started'
-                if s == 'failed' or s == 'blocked' then
-                  redis.call('HSET', P .. 'states', id, 'blocked')
-                  redis.call('HSET', status, 'reason', "dependency '" .. dep .. "' is " .. s, 'blocked_by', dep,
-                    'updated', now)
-                  event({'event', 'job-blocked', 'job', id, 'dependency', dep, 'dependency_state', s, 'host', host,
-                    'time', now})
-                  return {'blocked', dep, s}
-                end
-                if s ~= 'done' then
-                  if s == 'in-progress' and redis.call('EXISTS', P .. 'lease:' .. dep) == 0 then s = 'lost' end
-                  waiting[#waiting + 1] = dep
-                  waiting[#waiting + 1] = s
-                end
-              end
-            end
-            if #waiting > 0 then
-              local last = redis.call('XREVRANGE', P .. 'events', '+', '-', 'COUNT', 1)
-              local reply = {'wait', (last[1] and last[1][1]) or '0-0'}
-              for _, value in ipairs(waiting) do reply[#reply + 1] = value end
-              return reply
-            end
-            if state == 'done' then invalidate_dependents(id, now) end
-            local attempt = redis.call('HINCRBY', status, 'attempts', 1)
-            local seq = redis.call('HINCRBY', P .. 'meta', 'seq', 1)
-            local digest = redis.call('HGET', job, 'digest') or ''
-            redis.call('SET', lease, token, 'PX', ttl)
-            redis.call('HSET', P .. 'states', id, 'in-progress')
-            redis.call('HSET', status, 'attempt', attempt, 'start_seq', seq, 'host', host, 'updated', now)
-            redis.call('HDEL', status, 'reason', 'blocked_by')
-            redis.call('SADD', P .. 'running', id)
-            redis.call('HSET', P .. 'attempt:' .. id .. ':' .. attempt, 'job', id, 'attempt', attempt,
-              'state', 'running',
-              'host', host, 'nodename', ARGV[8], 'worker_pid', ARGV[9], 'worker_version', ARGV[10], 'lease', token,
-              'started', now, 'start_seq', seq, 'digest', digest)
-            local hostkey = P .. 'host:' .. host
-            redis.call('SADD', P .. 'hosts', host)
-            redis.call('HSETNX', hostkey, 'first_seen', now)
-            redis.call('HSET', hostkey, 'nickname', host, 'nodename', ARGV[8], 'worker_version', ARGV[10],
-              'last_seen', now)
-            redis.call('HINCRBY', hostkey, 'started', 1)
-            event({'event', 'job-started', 'job', id, 'attempt', tostring(attempt), 'host', host, 'time', now})
-            return started(attempt, seq)
+        prelude + acquireFunction + """
+            return acquire(ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10])
             """)
 
     /// Renews a lease: `1` renewed, `2` taken again (it had expired, or a reader had declared the job lost, and no
@@ -208,6 +222,111 @@ enum StoreScripts {
             return 2
             """)
 
+    /// The body of ``finish`` as a Lua function, `finish(first)`, reading its arguments from `ARGV[first]` on
+    /// (id, token, attempt, outcome, now, host, reason, exit summary, stdout tail, stderr tail, then field, value
+    /// pairs for the attempt hash to the end); shared with ``finishThenAcquire``.
+    static let finishFunction = """
+        local function finish(first)
+          local id, token, attempt, outcome = ARGV[first], ARGV[first + 1], ARGV[first + 2], ARGV[first + 3]
+          local now, host, reason, exit = ARGV[first + 4], ARGV[first + 5], ARGV[first + 6], ARGV[first + 7]
+          local record = P .. 'attempt:' .. id .. ':' .. attempt
+          -- What the checks below need of the attempt (written when it started) and of the job, read once each.
+          local recorded = redis.call('HMGET', record, 'finished', 'digest', 'start_seq')
+          if recorded[1] then
+            return {'recorded', redis.call('HGET', P .. 'states', id) or 'not-started', 'again'}
+          end
+          local job = P .. 'job:' .. id
+          local known = redis.call('HMGET', job, 'id', 'digest', 'deps')
+          if not known[1] and redis.call('EXISTS', job) == 0 then return {'superseded', 'removed'} end
+          -- One write of the attempt's fields: the worker's fields come after the fixed ones and win over them
+          -- (its `ended` is the command's end, not this call's time).
+          local fields = {'job', id, 'attempt', attempt, 'state', outcome, 'ended', now, 'finished', '1'}
+          for i = first + 10, #ARGV do fields[#fields + 1] = ARGV[i] end
+          if reason ~= '' then
+            fields[#fields + 1] = 'reason'
+            fields[#fields + 1] = reason
+          end
+          redis.call('HSET', record, unpack(fields))
+          redis.call('SET', P .. 'stdout:' .. id .. ':' .. attempt, ARGV[first + 8])
+          redis.call('SET', P .. 'stderr:' .. id .. ':' .. attempt, ARGV[first + 9])
+          local hostkey = P .. 'host:' .. host
+          redis.call('SADD', P .. 'hosts', host)
+          redis.call('HSET', hostkey, 'nickname', host, 'last_seen', now)
+          redis.call('HINCRBY', hostkey, outcome, 1)
+          local status = P .. 'status:' .. id
+          local lease = P .. 'lease:' .. id
+          local state = redis.call('HGET', P .. 'states', id) or 'not-started'
+          local holder = redis.call('GET', lease)
+          local current = redis.call('HMGET', status, 'attempt', 'reason')
+          if current[1] ~= attempt or (state ~= 'in-progress' and state ~= 'lost')
+            or (holder and holder ~= token) then
+            redis.call('HSET', record, 'superseded', 'another attempt took the job over while this one ran')
+            return {'superseded', state}
+          end
+          if holder then redis.call('DEL', lease) end
+          redis.call('SREM', P .. 'running', id)
+          local new_state, name = 'failed', 'job-failed'
+          local changes = {'updated', now}
+          if outcome == 'succeeded' then
+            local stale = nil
+            if known[2] ~= recorded[2] then
+              stale = 'its definition was changed by a push while it ran'
+            else
+              local start = tonumber(recorded[3] or '0')
+              local deps = decode_list(known[3])
+              if #deps > 0 then
+                local states = hmget_all(P .. 'states', deps)
+                for i, dep in ipairs(deps) do
+                  if states[i] ~= 'done' then
+                    stale = "dependency '" .. dep .. "' is " .. (states[i] or 'not-started') .. ' now'
+                    break
+                  end
+                  local done_seq = tonumber(redis.call('HGET', P .. 'status:' .. dep, 'done_seq') or '0')
+                  if done_seq > start then
+                    stale = "dependency '" .. dep .. "' was run again while it ran"
+                    break
+                  end
+                end
+              end
+            end
+            if stale then
+              new_state, name = 'not-started', 'job-stale'
+              reason = 'the command succeeded but the result is not up to date: ' .. stale
+              redis.call('HSET', record, 'stale', reason)
+            else
+              new_state, name = 'done', 'job-succeeded'
+              local seq = redis.call('HINCRBY', P .. 'meta', 'seq', 1)
+              changes[#changes + 1] = 'done_seq'
+              changes[#changes + 1] = seq
+              changes[#changes + 1] = 'done_attempt'
+              changes[#changes + 1] = attempt
+            end
+          elseif outcome == 'interrupted' then
+            new_state, name = 'interrupted', 'job-interrupted'
+          end
+          redis.call('HSET', P .. 'states', id, new_state)
+          if reason ~= '' and new_state ~= 'done' then
+            changes[#changes + 1] = 'reason'
+            changes[#changes + 1] = reason
+          end
+          redis.call('HSET', status, unpack(changes))
+          if current[2] and not (reason ~= '' and new_state ~= 'done') then redis.call('HDEL', status, 'reason') end
+          local event_fields = {'event', name, 'job', id, 'attempt', attempt, 'host', host, 'time', now,
+            'state', new_state}
+          if exit ~= '' then
+            event_fields[#event_fields + 1] = 'exit'
+            event_fields[#event_fields + 1] = exit
+          end
+          if reason ~= '' then
+            event_fields[#event_fields + 1] = 'reason'
+            event_fields[#event_fields + 1] = reason
+          end
+          event(event_fields)
+          return {'recorded', new_state}
+        end
+
+        """
+
     /// Records an attempt's outcome and, if the attempt still owns the job, the job's new state; releases the
     /// lease. Idempotent: a second call for the same attempt changes nothing.
     ///
@@ -215,91 +334,28 @@ enum StoreScripts {
     /// summary, stdout tail, stderr tail, then field, value pairs for the attempt hash.
     /// Replies: `{'recorded', new-state}`, `{'recorded', state, 'again'}`, `{'superseded', state}` (the job was
     /// removed, or another attempt owns it; the attempt hash is still written unless the job was removed).
-    static let finish = StoreScript(
-        prelude + """
-            local id, token, attempt, outcome, now, host = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
-            local reason, exit = ARGV[8], ARGV[9]
-            local record = P .. 'attempt:' .. id .. ':' .. attempt
-            if redis.call('HGET', record, 'finished') then
-              return {'recorded', redis.call('HGET', P .. 'states', id) or 'not-started', 'again'}
+    static let finish = StoreScript(prelude + finishFunction + "return finish(2)\n")
+
+    /// Records an attempt's outcome as ``finish`` does and then, only if it was recorded (the attempt still owned
+    /// the job), takes the lease of the next job of the worker's line as ``acquire`` does: the two steps of a line's
+    /// consecutive jobs in one round trip. Each step is what its own script does; a reply lost with the connection
+    /// is harmless to send again (the finish replies `again`, the acquire finds the lease already the worker's).
+    ///
+    /// `ARGV`: schema, then acquire's nine arguments (id, more, token, ttl, now, host, nodename, pid, version),
+    /// then finish's arguments (from `ARGV[11]`). Reply: `{finish-reply}` when the outcome was not recorded, else
+    /// `{finish-reply, acquire-reply}`, the second an error reply when the acquire failed (an unknown job, say):
+    /// the finish stands either way.
+    static let finishThenAcquire = StoreScript(
+        prelude + acquireFunction + finishFunction + """
+            local finished = finish(11)
+            if finished[1] ~= 'recorded' then return {finished} end
+            local ok, taken = pcall(acquire, ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9],
+              ARGV[10])
+            if not ok then
+              if type(taken) == 'table' and taken.err then return {finished, taken} end
+              return {finished, redis.error_reply(tostring(taken))}
             end
-            local job = P .. 'job:' .. id
-            if redis.call('EXISTS', job) == 0 then return {'superseded', 'removed'} end
-            local attempt_fields = {}
-            for i = 12, #ARGV do attempt_fields[#attempt_fields + 1] = ARGV[i] end
-            redis.call('HSET', record, 'job', id, 'attempt', attempt, 'state', outcome, 'ended', now, 'finished', '1')
-            if #attempt_fields > 0 then redis.call('HSET', record, unpack(attempt_fields)) end
-            if reason ~= '' then redis.call('HSET', record, 'reason', reason) end
-            redis.call('SET', P .. 'stdout:' .. id .. ':' .. attempt, ARGV[10])
-            redis.call('SET', P .. 'stderr:' .. id .. ':' .. attempt, ARGV[11])
-            local hostkey = P .. 'host:' .. host
-            redis.call('SADD', P .. 'hosts', host)
-            redis.call('HSET', hostkey, 'nickname', host, 'last_seen', now)
-            redis.call('HINCRBY', hostkey, outcome, 1)
-            local status = P .. 'status:' .. id
-            local lease = P .. 'lease:' .. id
-            local state = redis.call('HGET', P .. 'states', id) or 'not-started'
-            local holder = redis.call('GET', lease)
-            if redis.call('HGET', status, 'attempt') ~= attempt or (state ~= 'in-progress' and state ~= 'lost')
-              or (holder and holder ~= token) then
-              redis.call('HSET', record, 'superseded', 'another attempt took the job over while this one ran')
-              return {'superseded', state}
-            end
-            if holder then redis.call('DEL', lease) end
-            redis.call('SREM', P .. 'running', id)
-            local new_state, name = 'failed', 'job-failed'
-            if outcome == 'succeeded' then
-              local stale = nil
-              if redis.call('HGET', job, 'digest') ~= redis.call('HGET', record, 'digest') then
-                stale = 'its definition was changed by a push while it ran'
-              else
-                local start = tonumber(redis.call('HGET', record, 'start_seq') or '0')
-                local deps = list(job, 'deps')
-                if #deps > 0 then
-                  local states = hmget_all(P .. 'states', deps)
-                  for i, dep in ipairs(deps) do
-                    if states[i] ~= 'done' then
-                      stale = "dependency '" .. dep .. "' is " .. (states[i] or 'not-started') .. ' now'
-                      break
-                    end
-                    local done_seq = tonumber(redis.call('HGET', P .. 'status:' .. dep, 'done_seq') or '0')
-                    if done_seq > start then
-                      stale = "dependency '" .. dep .. "' was run again while it ran"
-                      break
-                    end
-                  end
-                end
-              end
-              if stale then
-                new_state, name = 'not-started', 'job-stale'
-                reason = 'the command succeeded but the result is not up to date: ' .. stale
-                redis.call('HSET', record, 'stale', reason)
-              else
-                new_state, name = 'done', 'job-succeeded'
-                local seq = redis.call('HINCRBY', P .. 'meta', 'seq', 1)
-                redis.call('HSET', status, 'done_seq', seq, 'done_attempt', attempt)
-              end
-            elseif outcome == 'interrupted' then
-              new_state, name = 'interrupted', 'job-interrupted'
-            end
-            redis.call('HSET', P .. 'states', id, new_state)
-            redis.call('HSET', status, 'updated', now)
-            if reason ~= '' and new_state ~= 'done' then
-              redis.call('HSET', status, 'reason', reason)
-            else
-              redis.call('HDEL', status, 'reason')
-            end
-            local fields = {'event', name, 'job', id, 'attempt', attempt, 'host', host, 'time', now, 'state', new_state}
-            if exit ~= '' then
-              fields[#fields + 1] = 'exit'
-              fields[#fields + 1] = exit
-            end
-            if reason ~= '' then
-              fields[#fields + 1] = 'reason'
-              fields[#fields + 1] = reason
-            end
-            event(fields)
-            return {'recorded', new_state}
+            return {finished, taken}
             """)
 
     /// Declares lost every job in progress whose lease expired. `ARGV`: schema, now. Reply: the ids.

@@ -1,26 +1,34 @@
-/// The last `capacity` bytes written to one of a job's output streams, in a buffer allocated once: a job that
-/// prints gigabytes costs the worker `capacity` bytes, however long it runs.
+/// The last `capacity` bytes written to one of a job's output streams: a job that prints gigabytes costs the worker
+/// `capacity` bytes, however long it runs.
+///
+/// The buffer grows with the output up to `capacity` and is reused as a ring from then on, so a job that prints
+/// little (most short jobs print nothing) costs no 64 KiB allocation and no zeroing of it.
 struct OutputTail {
-    private var storage: [UInt8]
-    /// Where the next byte goes.
+    private let capacity: Int
+    private var storage: [UInt8] = []
+    /// Where the next byte goes once the buffer is full.
     private var next = 0
-    /// Whether the buffer has wrapped around at least once.
-    private var wrapped = false
     /// How many bytes were appended in all.
     private(set) var total: UInt64 = 0
 
     init(capacity: Int) {
-        storage = [UInt8](repeating: 0, count: capacity)
+        self.capacity = max(0, capacity)
     }
 
     /// Keeps the last bytes of `chunk`, overwriting the oldest.
     mutating func append(_ chunk: UnsafeRawBufferPointer) {
         total += UInt64(chunk.count)
-        let capacity = storage.count
         guard capacity > 0, chunk.count > 0 else { return }
         var source = chunk
         if source.count >= capacity {
             source = UnsafeRawBufferPointer(rebasing: source[(source.count - capacity)...])
+        }
+        if storage.count < capacity {
+            // Still filling: grow the buffer, then go on as a ring with whatever is left.
+            let fill = min(source.count, capacity - storage.count)
+            storage.append(contentsOf: UnsafeRawBufferPointer(rebasing: source[..<fill]))
+            source = UnsafeRawBufferPointer(rebasing: source[fill...])
+            if source.isEmpty { return }
         }
         storage.withUnsafeMutableBytes { destination in
             let first = min(source.count, capacity - next)
@@ -30,17 +38,11 @@ struct OutputTail {
                 destination.baseAddress!.copyMemory(from: source.baseAddress!.advanced(by: first), byteCount: rest)
             }
         }
-        let end = next + source.count
-        if end >= capacity {
-            wrapped = true
-            next = end - capacity
-        } else {
-            next = end
-        }
+        next = (next + source.count) % capacity
     }
 
     /// The kept bytes, oldest first.
     var bytes: [UInt8] {
-        wrapped ? Array(storage[next...] + storage[..<next]) : Array(storage[..<next])
+        storage.count < capacity || next == 0 ? storage : Array(storage[next...] + storage[..<next])
     }
 }

@@ -17,6 +17,12 @@ final class Worker {
     private var store: JobStore?
     /// A stop signal arrived after a job had exited: record that job, run no more.
     private var stopRequested = false
+    /// A stop signal seen (and drained from the signal pipe) while recording a job, for the next job's check.
+    private var heldSignal: Int32?
+    /// The job after the one running, whose lease the recording of this one may take in the same round trip.
+    private var following: String?
+    /// The outcome of taking `following`'s lease, when the last recording took it.
+    private var taken: (id: String, outcome: Result<AcquireOutcome, StoreError>)?
     private let clock = ContinuousClock()
 
     /// How long a `wait=` blocks on the event stream before checking the dependencies again anyway.
@@ -40,6 +46,7 @@ final class Worker {
     /// Runs every job; returns the exit status.
     func run() -> Int32 {
         for (position, id) in arguments.jobs.enumerated() {
+            following = position + 1 < arguments.jobs.count ? arguments.jobs[position + 1] : nil
             let status: Int32
             do {
                 status = try process(id)
@@ -63,9 +70,20 @@ final class Worker {
         let waitDeadline = arguments.wait.map { clock.now + .seconds($0) }
         let started = clock.now
         while true {
-            try checkStopBeforeLease()
-            let outcome = try withRedis("taking the lease of job '\(id)'") { store throws(StoreError) in
-                try store.acquire(id, more: arguments.more, request: request)
+            let outcome: AcquireOutcome
+            if let taken, taken.id == id {
+                // The previous job's recording took this lease already: a signal since then is the started
+                // attempt's to record (run(_:)), as for one that arrives right after a lease is taken.
+                self.taken = nil
+                switch taken.outcome {
+                case .success(let value): outcome = value
+                case .failure(let error): throw Self.failure(error, "taking the lease of job '\(id)'")
+                }
+            } else {
+                try checkStopBeforeLease()
+                outcome = try withRedis("taking the lease of job '\(id)'") { store throws(StoreError) in
+                    try store.acquire(id, more: arguments.more, request: request)
+                }
             }
             switch outcome {
             case .upToDate:
@@ -186,7 +204,13 @@ final class Worker {
                 }
             }
         }
-        let outcome = try record(lease, result)
+        // A job that ended well is recorded together with taking the next job's lease, unless the worker is to stop.
+        var next: String?
+        if status == WorkerExitStatus.success, !stopRequested, let following {
+            if heldSignal == nil { heldSignal = pendingStop() }
+            if heldSignal == nil { next = following }
+        }
+        let outcome = try record(lease, result, thenAcquire: next)
         let place = "attempt \(lease.attempt) on \(request.host)"
         switch outcome {
         case .superseded(let state):
@@ -210,11 +234,18 @@ final class Worker {
         }
     }
 
-    /// Records `result`, retrying for `--redis_retry` seconds while redis is unreachable.
-    private func record(_ lease: Lease, _ result: AttemptResult) throws(WorkerError) -> FinishOutcome {
+    /// Records `result`, retrying for `--redis_retry` seconds while redis is unreachable; with `next`, takes that
+    /// job's lease in the same round trip when the result counted (kept in ``taken`` for ``process(_:)``).
+    private func record(
+        _ lease: Lease, _ result: AttemptResult, thenAcquire next: String? = nil
+    ) throws(WorkerError) -> FinishOutcome {
         do {
             return try withRedis("recording attempt \(lease.attempt) of job '\(lease.jobID)'") {
-                store throws(StoreError) in try store.finish(lease, result)
+                store throws(StoreError) in
+                guard let next else { return try store.finish(lease, result) }
+                let (finished, acquired) = try store.finish(lease, result, thenAcquire: next, more: arguments.more)
+                if let acquired { taken = (next, acquired) }
+                return finished
             }
         } catch {
             var summary = "\(result.state)"
@@ -298,7 +329,11 @@ final class Worker {
     }
 
     private func pendingStop() -> Int32? {
-        SignalPipe.drain().first { $0 != SIGCHLD }
+        if let signal = heldSignal {
+            heldSignal = nil
+            return signal
+        }
+        return SignalPipe.drain().first { $0 != SIGCHLD }
     }
 
     /// Whether the worker's stdout or stderr pipe hung up (its ssh session is gone).

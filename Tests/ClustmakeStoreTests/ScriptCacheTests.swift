@@ -52,11 +52,9 @@ import Testing
 
     @Test("a redis restarted while a job runs (its script cache empty) records the job once")
     func restartedRedis() throws {
-        let server = try RedisServer(
-            RedisServer.Options(extraArguments: ["--appendonly", "yes", "--appendfsync", "always"]))
-        defer { server.stop() }
-        let store = try JobStore(connection: try server.connect(), namespace: "ns")
-        try store.push(try JobGraph(jobs: [job("a")]), pushedBy: "test")
+        let fixture = try Fixture.persistent()
+        let (server, store) = (fixture.server, fixture.store)
+        try fixture.push([job("a")])
         let running = try lease(store.acquire("a", more: false, request: request()))
         try server.restart()
         try store.reconnect()

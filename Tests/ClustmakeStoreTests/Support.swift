@@ -15,6 +15,12 @@ struct Fixture {
         store = try JobStore(connection: try server.connect(), namespace: namespace)
     }
 
+    /// A fixture whose redis keeps its data across a restart (`RedisServer.restart()`): an append-only file,
+    /// written at every change.
+    static func persistent() throws -> Fixture {
+        try Fixture(options: RedisServer.Options(extraArguments: ["--appendonly", "yes", "--appendfsync", "always"]))
+    }
+
     /// A second store on the same namespace, on its own connection (another worker, a collector).
     func another() throws -> JobStore {
         try JobStore(connection: try server.connect(), namespace: store.namespace)

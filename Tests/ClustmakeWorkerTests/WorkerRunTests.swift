@@ -292,4 +292,40 @@ import Testing
         #expect(finished.status == WorkerExitStatus.jobFailed)
         #expect(try fixture.store.states() == ["a": .done, "b": .failed, "c": .notStarted])
     }
+
+    @Test("a line of jobs takes each next lease while recording the one before: one script call per job, plus one")
+    func lineRoundTrips() throws {
+        let fixture = try WorkerFixture([shell("a", "true"), shell("b", "true", deps: ["a"]), shell("c", "true")])
+        let redis = try fixture.server.connect()
+        try redis.command("CONFIG", "RESETSTAT").expectOK()
+        let finished = try fixture.run(["a", "b", "c"])
+        #expect(finished.status == 0, "\(finished.stderr)")
+        let stats = try #require(try redis.command("INFO", "commandstats").string)
+        // Scripts run: EVALSHA and EVAL calls, less the EVALSHA calls redis answered NOSCRIPT (not run; the source
+        // followed with EVAL).
+        var runs = 0
+        for line in stats.split(separator: "\r\n") where line.hasPrefix("cmdstat_eval") {
+            var fields: [String: Int] = [:]
+            for part in line.split(separator: ":").last!.split(separator: ",") {
+                let pair = part.split(separator: "=", maxSplits: 1)
+                if pair.count == 2 { fields[String(pair[0])] = Int(pair[1]) }
+            }
+            runs += (fields["calls"] ?? 0) - (fields["failed_calls"] ?? 0)
+        }
+        #expect(runs == 4, "\(stats)")
+        #expect(try fixture.store.states() == ["a": .done, "b": .done, "c": .done])
+        for id in ["a", "b", "c"] { #expect(try fixture.store.attempts(of: id).count == 1) }
+    }
+
+    @Test("a stop signal that arrives as a job of a line ends: that job is recorded once, no later job is taken")
+    func lineStoppedBetweenJobs() throws {
+        // The job signals its worker and ends at once: the signal comes while the job ends or right after.
+        let fixture = try WorkerFixture([shell("a", "kill -TERM $PPID; exit 0"), shell("b", "true")])
+        let finished = try fixture.run(["a", "b"])
+        #expect(finished.status == WorkerExitStatus.interrupted, "\(finished.stderr)")
+        #expect(try fixture.store.attempts(of: "a").count == 1)
+        #expect(try fixture.store.status(of: "a").leaseHolder == nil)
+        #expect(try fixture.store.status(of: "b").attempts == 0)
+        #expect(try fixture.store.states()["b"] == .notStarted)
+    }
 }
