@@ -10,20 +10,24 @@ import Testing
 @Suite struct ProcessIdentityTests {
     @Test("a child's argument vector is read back word for word, empty words and spaces kept; children are listed")
     func argumentsAndChildren() async throws {
-        let words = ["/bin/sh", "-c", "read line", "a b", "", "last"]
-        var pipe: [Int32] = [0, 0]
-        #expect(Glibc.pipe(&pipe) == 0)
-        // The child waits for a line on its standard input: it lives until the test closes the pipe.
+        // A shell that loops until the test kills its process group: nothing it reads or is sent by another test
+        // (in a process group of its own) ends it early.
+        let words = ["/bin/sh", "-c", "while :; do sleep 1; done", "a b", "", "last"]
         let pid = try Spawn.process(
-            words, standardInput: .descriptor(pipe[0]), standardOutput: .descriptor(2), standardError: .descriptor(2)
+            words, standardOutput: .descriptor(2), standardError: .descriptor(2), newProcessGroup: true
         ).get()
-        close(pipe[0])
         defer {
-            close(pipe[1])
+            kill(-pid, SIGKILL)
             var status: Int32 = 0
             while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
         }
-        #expect(ProcessIdentity.arguments(of: pid) == words)
+        // A condition, not a moment: on a loaded machine the child may not have reached its program yet.
+        var seen = ProcessIdentity.arguments(of: pid)
+        for _ in 0..<600 where seen != words {
+            try await Task.sleep(for: .milliseconds(100))
+            seen = ProcessIdentity.arguments(of: pid)
+        }
+        #expect(seen == words)
         #expect(ProcessIdentity.children(of: getpid()).contains(pid))
         #expect(!ProcessIdentity.children(of: pid).contains(pid))
         #expect(ProcessIdentity.arguments(of: -1) == nil)
