@@ -77,17 +77,29 @@ struct YAMLNode: DocumentNode {
     }
 
     func keyLocation(_ key: String) -> (line: Int, column: Int)? {
-        node.mapping?.first { $0.key.string == key }?.key.mark.map { ($0.line, $0.column) }
+        node.mapping?.first { Self.name(of: $0.key) == key }?.key.mark.map { ($0.line, $0.column) }
     }
 
     func member(_ key: String) -> YAMLNode? {
         guard let mapping = node.mapping else { return nil }
-        for (name, value) in mapping where name.string == key { return YAMLNode(node: value) }
+        for (name, value) in mapping where Self.name(of: name) == key { return YAMLNode(node: value) }
         return nil
     }
 
     var keys: [String] {
-        node.mapping?.map { $0.key.string ?? "\($0.key)" } ?? []
+        node.mapping?.map { Self.name(of: $0.key) } ?? []
+    }
+
+    /// A key's name: its text, or for a key that is no scalar (`? {nice: 10} : …`, YAML's complex keys) what it
+    /// is, `<a mapping>`, the same for ``keys``, ``member(_:)`` and ``keyLocation(_:)``, so that every key listed
+    /// can be looked up (and is then refused as an unknown key or a bad name, never a crash).
+    private static func name(of key: Node) -> String {
+        switch key {
+        case .scalar(let scalar): scalar.string
+        case .mapping: "<a mapping>"
+        case .sequence: "<a sequence>"
+        case .alias: "<an alias>"
+        }
     }
 
     var elements: [YAMLNode] {

@@ -36,6 +36,20 @@ import Testing
         #expect(cluster.slots.count == 4)
     }
 
+    /// Found by the cluster fuzzer (scripts/fuzz.sh cluster): a YAML complex key (`? …`) in `types`, `hosts` or a
+    /// job's `env` was listed among the keys under a name no lookup found, and the loader trapped.
+    @Test(
+        "a complex YAML key (? {nice: 10}) is an error with its place, never a crash",
+        arguments: [
+            "types:\n  default:\n    processors: 4\n  ?  nice: 10\nhosts:\n  n1: {}\n",
+            "types:\n  ? {nice: 10}\n  : {processors: 2}\nhosts:\n  n1: {type: x}\n",
+            "hosts:\n  ? [a, b]\n  : {processors: 2}\n",
+        ])
+    func complexKey(text: String) throws {
+        let error = try #require(failure(text), "loaded: \(text)")
+        #expect(error.file == "cluster.yaml" && error.line != nil, "\(error)")
+    }
+
     @Test("types inherit from default and hosts from their type")
     func types() throws {
         let cluster = try load(
