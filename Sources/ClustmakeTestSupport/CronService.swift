@@ -1,4 +1,5 @@
 public import ClustmakeModel
+import ClustmakeSystem
 import Foundation
 import Glibc
 import Synchronization
@@ -42,7 +43,15 @@ public final class CronService: Sendable {
     ///   root, `.setupFailed` with cron's output.
     public init(user: String? = nil, startupTimeout: Duration = .seconds(30)) throws(TestHarnessError) {
         self.user = user
+        let wasRunning = MachineDaemon.cron.runningPid != nil
         startedDaemon = try MachineDaemon.cron.acquire(timeout: startupTimeout)
+        // cron notices a changed crontab by the spool directory's modification time, in whole seconds: a crontab
+        // written in the second of its start-up scan is never read (until another change, in a later second).
+        // So a cron that has just started gets that second over, and the next, before any test edits a crontab.
+        if !wasRunning {
+            let started = time(nil)
+            while time(nil) < started + 2 { blockingSleep(.milliseconds(20)) }
+        }
     }
 
     deinit {
