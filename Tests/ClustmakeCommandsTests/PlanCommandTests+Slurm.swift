@@ -18,18 +18,25 @@ extension PlanCommandTests {
         return (directory, cluster)
     }
 
-    @Test("--target slurm writes the SLURM files, warns when the makespan exceeds the time limit, says to submit")
-    func slurmTarget() throws {
+    /// Plans examples/hello.yaml for `target` on two SLURM nodes with a wall time of 2 s (``slurmDirectory(_:)``);
+    /// expects it to succeed and to say to submit. The caller removes `directory`.
+    func planHelloOnSlurm(target: String) throws -> (directory: URL, result: CLI.Result) {
         let (directory, cluster) = try slurmDirectory(
             #"nodes: 2, processors: 2, time: "0:02", redis: {from_nodes: "redis://login1:6379/0"}"#)
-        defer { try? FileManager.default.removeItem(at: directory) }
         let hello = examples.appendingPathComponent("hello.yaml").path
         let result = try CLI.run(
-            ["plan", hello, "--cluster", cluster.path, "--target", "slurm", "--no-push"], in: directory)
+            ["plan", hello, "--cluster", cluster.path, "--target", target, "--no-push"], in: directory)
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.contains("Planned 6 jobs on 2 hosts (4 slots)"), "\(result.stdout)")
         #expect(
             result.stdout.hasSuffix("then run: clustmake submit plan --cluster \(cluster.path)\n"), "\(result.stdout)")
+        return (directory, result)
+    }
+
+    @Test("--target slurm writes the SLURM files, warns when the makespan exceeds the time limit, says to submit")
+    func slurmTarget() throws {
+        let (directory, result) = try planHelloOnSlurm(target: "slurm")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        #expect(result.stdout.contains("Planned 6 jobs on 2 hosts (4 slots)"), "\(result.stdout)")
         #expect(
             result.stderr.contains("warning: the estimated makespan ")
                 && result.stderr.contains(
@@ -57,16 +64,9 @@ extension PlanCommandTests {
 
     @Test("--target slurm-jobs writes a batch script per job and submit.sh, without the allocation's makespan warning")
     func slurmJobsTarget() throws {
-        let (directory, cluster) = try slurmDirectory(
-            #"nodes: 2, processors: 2, time: "0:02", redis: {from_nodes: "redis://login1:6379/0"}"#)
+        let (directory, result) = try planHelloOnSlurm(target: "slurm-jobs")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let hello = examples.appendingPathComponent("hello.yaml").path
-        let result = try CLI.run(
-            ["plan", hello, "--cluster", cluster.path, "--target", "slurm-jobs", "--no-push"], in: directory)
-        #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("Review plan/summary.txt and plan/slurm/jobs/"), "\(result.stdout)")
-        #expect(
-            result.stdout.hasSuffix("then run: clustmake submit plan --cluster \(cluster.path)\n"), "\(result.stdout)")
         // Each job has its own time limit: the whole plan's makespan is no allocation's.
         #expect(!result.stderr.contains("exceeds the wall-time limit"), "\(result.stderr)")
         let plan = directory.appendingPathComponent("plan")

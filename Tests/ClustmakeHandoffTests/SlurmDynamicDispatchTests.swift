@@ -28,7 +28,7 @@ import Testing
         let record = try #require(try fixture.store().handOff())
         #expect(record.target == .slurm && record.ids == [String(id)])
         try await fixture.slurm.waitUntilGone([id], timeout: .seconds(900))
-        let output = (try? String(contentsOfFile: "\(plan)/slurm/slurm-\(id).out", encoding: .utf8)) ?? ""
+        let output = fixture.batchOutput(id)
         #expect(try fixture.slurm.jobFields(id)?["JobState"] == "COMPLETED", "\(output.suffix(3000))")
         // clustmake run's own report, from the batch job's output.
         #expect(output.contains("clustmake: run \(fixture.namespace) finished: "), "\(output.suffix(3000))")

@@ -56,11 +56,18 @@ import Testing
         }
 
         /// Runs `clustmake ARGUMENTS` in the SLURM cluster's directory, with its `SLURM_CONF`.
-        func clustmake(_ arguments: [String], timeout: Duration = .seconds(300)) throws
+        /// - Parameter environment: `NAME=value` words set for the command (through `env`).
+        func clustmake(_ arguments: [String], environment: [String] = [], timeout: Duration = .seconds(300)) throws
             -> SlurmTestCluster
             .CommandResult
         {
-            try slurm.run([SlurmHandOffTests.clustmake] + arguments, timeout: timeout)
+            let program = environment.isEmpty ? [] : ["env"] + environment
+            return try slurm.run(program + [SlurmHandOffTests.clustmake] + arguments, timeout: timeout)
+        }
+
+        /// The batch output of SLURM job `id` (`plan/slurm/slurm-ID.out`), or nothing.
+        func batchOutput(_ id: Int) -> String {
+            (try? String(contentsOfFile: "\(slurm.directory)/plan/slurm/slurm-\(id).out", encoding: .utf8)) ?? ""
         }
 
         func store() throws -> JobStore {
@@ -116,7 +123,13 @@ import Testing
         /// Plans `graph` with --target slurm into `plan` and submits it; returns the SLURM job id.
         func planAndSubmit(_ graph: String, extra: [String] = [], submitting: [String] = []) throws -> Int {
             try plan(graph, extra: extra)
-            let submit = try clustmake(["submit", "plan", "--cluster", clusterFile] + submitting)
+            return try submit(submitting)
+        }
+
+        /// Submits the plan in `plan`; returns the SLURM job id.
+        func submit(_ submitting: [String] = [], environment: [String] = []) throws -> Int {
+            let submit = try clustmake(
+                ["submit", "plan", "--cluster", clusterFile] + submitting, environment: environment)
             try #require(submit.succeeded, "\(submit.output)\n\(submit.stderr)\n\(slurm.logTail())")
             let words = submit.output.split(separator: " ")
             try #require(words.count > 3 && words[0] == "Submitted", "\(submit.output)")
@@ -132,9 +145,7 @@ import Testing
         #expect(record.target == .slurm && record.ids == [String(id)])
         #expect(record.planDirectory == fixture.slurm.directory + "/plan")
         try await fixture.slurm.waitUntilGone([id], timeout: .seconds(600))
-        let output =
-            (try? String(contentsOfFile: "\(fixture.slurm.directory)/plan/slurm/slurm-\(id).out", encoding: .utf8))
-            ?? ""
+        let output = fixture.batchOutput(id)
         #expect(try fixture.slurm.jobFields(id)?["JobState"] == "COMPLETED", "\(output.suffix(3000))")
         let run = try RunRecord(store: try fixture.store())
         #expect(run.doneOnceProblems() == [], "\(output.suffix(3000))")

@@ -56,16 +56,9 @@ import Testing
         let script = try String(contentsOfFile: fixture.slurm.directory + "/plan/hosts/node1.sh", encoding: .utf8)
         #expect(script.contains("-L \(tunnelPort):127.0.0.1:\(redisPort) login1"), "\(script)")
         // submit probes redis from a node through the tunnel, then submits.
-        let submit = try fixture.slurm.run(
-            ["env", path, SlurmHandOffTests.clustmake, "submit", "plan", "--cluster", fixture.clusterFile],
-            timeout: .seconds(300))
-        try #require(submit.succeeded, "\(submit.output)\n\(submit.stderr)\n\(fixture.slurm.logTail())")
-        let words = submit.output.split(separator: " ")
-        let id = try #require(words.count > 3 && words[0] == "Submitted" ? Int(words[3]) : nil, "\(submit.output)")
+        let id = try fixture.submit(environment: [path])
         try await fixture.slurm.waitUntilGone([id], timeout: .seconds(300))
-        let output =
-            (try? String(contentsOfFile: "\(fixture.slurm.directory)/plan/slurm/slurm-\(id).out", encoding: .utf8))
-            ?? ""
+        let output = fixture.batchOutput(id)
         #expect(try fixture.slurm.jobFields(id)?["JobState"] == "COMPLETED", "\(output.suffix(3000))")
         let run = try RunRecord(store: try fixture.store())
         #expect(run.states.count == 4 && run.doneOnceProblems() == [], "\(output.suffix(3000))")
