@@ -20,11 +20,7 @@ public struct ProcessIdentity: Sendable, Hashable {
 
     /// The process `pid` as it runs now; `nil` when there is none, or only its zombie.
     public static func of(_ pid: Int32) -> ProcessIdentity? {
-        guard pid > 0, let text = smallFile("/proc/\(pid)/stat"), let close = text.lastIndex(of: ")") else {
-            return nil
-        }
-        // "PID (COMM) STATE PPID …": COMM may hold spaces and parentheses, so count fields after the last ')'.
-        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard pid > 0, let fields = statFields(String(pid)) else { return nil }
         guard fields.count > 19, fields[0] != "Z", fields[0] != "X", let start = UInt64(fields[19]) else { return nil }
         return ProcessIdentity(pid: pid, startTicks: start)
     }
@@ -80,10 +76,7 @@ public struct ProcessIdentity: Sendable, Hashable {
     public static func children(of pid: Int32) -> [Int32] {
         guard pid > 0, let names = try? FileSystem.entries(of: "/proc") else { return [] }
         return names.compactMap { name -> Int32? in
-            guard let child = Int32(name), child > 0, let text = smallFile("/proc/\(name)/stat"),
-                let close = text.lastIndex(of: ")")
-            else { return nil }
-            let fields = text[text.index(after: close)...].split(separator: " ")
+            guard let child = Int32(name), child > 0, let fields = statFields(name) else { return nil }
             return fields.count > 1 && Int32(fields[1]) == pid ? child : nil
         }
     }
@@ -97,6 +90,13 @@ public struct ProcessIdentity: Sendable, Hashable {
         var words = bytes.split(separator: 0, omittingEmptySubsequences: false)
         if bytes.last == 0 { words.removeLast() }
         return words.map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The fields of `/proc/PID/stat` after the command name, from STATE on ("PID (COMM) STATE PPID …": COMM may
+    /// hold spaces and parentheses, so the fields are counted after the last ')').
+    private static func statFields(_ pid: String) -> [Substring]? {
+        guard let text = smallFile("/proc/\(pid)/stat"), let close = text.lastIndex(of: ")") else { return nil }
+        return text[text.index(after: close)...].split(separator: " ")
     }
 
     /// A small file of `/proc` as text (`/proc` files say size 0: ``FileContents`` reads to the end anyway).
