@@ -246,7 +246,10 @@ extension LocalRedis {
     }
 
     /// Writes `text` to `path` with mode 0600, through a temporary file and a rename.
-    static func writePrivateFile(_ path: String, _ text: String) throws(HostsError) {
+    /// - Parameter durable: Whether to `fsync` the file before the rename: for settings that must survive a crash,
+    ///   never for state rewritten at every look (an `fsync` waits for the disk's whole journal, which takes seconds
+    ///   on a machine busy writing, and would slow the look down with it).
+    static func writePrivateFile(_ path: String, _ text: String, durable: Bool = true) throws(HostsError) {
         let temporary = path + ".tmp.\(getpid())"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard descriptor >= 0 else {
@@ -266,7 +269,7 @@ extension LocalRedis {
             written += count
         }
         fchmod(descriptor, 0o600)
-        fsync(descriptor)
+        if durable { fsync(descriptor) }
         close(descriptor)
         guard rename(temporary, path) == 0 else {
             let cause = ProcessRunner.errorText()

@@ -325,12 +325,13 @@ extension LocalRedis {
         }
     }
 
-    /// What the watcher saw at its last look.
+    /// What the watcher saw at its last look: a report for ``status()``, rewritten at every look and worthless after a
+    /// crash, so never synced to the disk.
     private func writeWatchState(idleSince: Double?, busy: String?, polls: Int) {
         var text = "pid \(getpid())\nchecked \(Format.fixed(UTCTime.now().secondsSince1970, 3))\npolls \(polls)\n"
         if let idleSince { text += "idle_since \(Format.fixed(idleSince, 3))\n" }
         if let busy { text += "busy \(busy)\n" }
-        try? Self.writePrivateFile(idleWatchFile, text)
+        try? Self.writePrivateFile(idleWatchFile, text, durable: false)
     }
 
     /// Opens (creating it, mode 0600) a lock file of the server's directory.

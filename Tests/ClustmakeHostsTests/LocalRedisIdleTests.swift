@@ -46,15 +46,15 @@ import Testing
         try await stopping(local) {
             let running = try await local.ensureRunning()
             let client = try RedisConnection(endpoint: running.endpoint)
-            let watcher = Task { try await local.watchIdle(poll: Self.poll) }
+            let watcher = WatcherRun(local, poll: Self.poll)
             // 15 looks 0.2 s apart span 3 s, more than the idle timeout.
-            try await waitUntil("the watcher has looked 15 times") { await local.watchPolls() >= 15 }
+            try await watcher.waitForLooks(15)
             #expect(isRunning(running.pid))
             #expect(await local.status().idleWatch?.busy?.contains("connected") == true)
             #expect(try client.command("PING") == .status("PONG"))
 
             client.close()
-            let end = try await watcher.value
+            let end = try await watcher.task.value
             guard case .stopped = end else {
                 Issue.record("the watcher ended with \(end), not a stop")
                 return
@@ -70,15 +70,16 @@ import Testing
         try await stopping(local) {
             var hold: LocalRedis.Hold? = try await local.hold()
             let running = try await local.ensureRunning()
-            let watcher = Task { try await local.watchIdle(poll: Self.poll) }
-            try await waitUntil("the watcher has looked 15 times") { await local.watchPolls() >= 15 }
+            let watcher = WatcherRun(local, poll: Self.poll)
+            // 15 looks 0.2 s apart span 3 s, more than the idle timeout.
+            try await watcher.waitForLooks(15)
             #expect(isRunning(running.pid))
             #expect(await local.status().idleWatch?.busy == "a clustmake command uses it")
             #expect(await local.status().idleWatch?.stopsAt == nil)
 
             withExtendedLifetime(hold) {}
             hold = nil
-            let end = try await watcher.value
+            let end = try await watcher.task.value
             guard case .stopped = end else {
                 Issue.record("the watcher ended with \(end), not a stop")
                 return
@@ -145,12 +146,12 @@ import Testing
         let state = try TemporaryDirectory()
         let local = try LocalRedis(stateDirectory: state.path + "/.clustmake", idleStop: .init(timeout: .seconds(600)))
         let running = try await local.ensureRunning()
-        let watcher = Task { try await local.watchIdle(poll: Self.poll) }
-        try await waitUntil("the watcher has looked") { await local.watchPolls() >= 1 }
+        let watcher = WatcherRun(local, poll: Self.poll)
+        try await watcher.waitForLooks(1)
         kill(running.pid, SIGTERM)
         try await waitUntil("the server exited") { !isRunning(running.pid) }
         try FileManager.default.removeItem(atPath: state.path + "/.clustmake")
-        #expect(try await watcher.value == .serverGone)
+        #expect(try await watcher.task.value == .serverGone)
         #expect(access(state.path + "/.clustmake", F_OK) != 0)
     }
 
@@ -160,15 +161,15 @@ import Testing
         let local = try LocalRedis(stateDirectory: state.path + "/.clustmake", idleStop: .init(timeout: .seconds(600)))
         let running = try await local.ensureRunning()
         defer { if isRunning(running.pid) { kill(running.pid, SIGKILL) } }
-        let watcher = Task { try await local.watchIdle(poll: Self.poll) }
+        let watcher = WatcherRun(local, poll: Self.poll)
         // The watcher has a connection of its own once it has looked at the server's clients.
-        try await waitUntil("the watcher has looked at the clients") { await local.watchPolls() >= 2 }
+        try await watcher.waitForLooks(2)
         // The running server may be making a file in it (its append-only directory) while it goes: retried.
         try await waitUntil("the state directory is removed") {
             (try? FileManager.default.removeItem(atPath: state.path + "/.clustmake")) != nil
                 || access(state.path + "/.clustmake", F_OK) != 0
         }
-        #expect(try await watcher.value == .serverGone)
+        #expect(try await watcher.task.value == .serverGone)
         try await waitUntil("the orphaned server exited") { !isRunning(running.pid) }
         #expect(access(state.path + "/.clustmake", F_OK) != 0)
     }
@@ -227,6 +228,52 @@ import Testing
                 stateDirectory: state.path, idleStop: .init(timeout: nil, replacesRunning: true))
             #expect(try await replacing.ensureRunning().started == false)
             #expect(await replacing.status().idleWatch?.timeout == nil)
+        }
+    }
+}
+
+/// A watcher run by a test in a task, and how it ended, once it has.
+struct WatcherRun {
+    /// How it ended: a ``LocalRedis/WatchEnd`` or an error, described.
+    final class Ending: Sendable {
+        let text = Mutex<String?>(nil)
+    }
+
+    let local: LocalRedis
+    let task: Task<LocalRedis.WatchEnd, any Error>
+    let ending = Ending()
+
+    init(_ local: LocalRedis, poll: Duration) {
+        self.local = local
+        let ending = ending
+        task = Task {
+            do {
+                let end = try await local.watchIdle(poll: poll)
+                ending.text.withLock { $0 = "\(end)" }
+                return end
+            } catch {
+                ending.text.withLock { $0 = "\(error)" }
+                throw error
+            }
+        }
+    }
+
+    /// Waits until the watcher has looked `count` times; fails at once, saying how, if the watcher ended first. On a
+    /// loaded machine a look can take seconds: the bound is four minutes of polling, and a timeout says what the
+    /// watcher last wrote.
+    func waitForLooks(_ count: Int) async throws {
+        let clock = ContinuousClock()
+        let started = clock.now
+        do {
+            try await waitUntil("the watcher has looked \(count) times", polls: 4800) {
+                if let end = ending.text.withLock({ $0 }) {
+                    throw WaitTimeout(what: "the watcher has looked \(count) times: it ended first (\(end))")
+                }
+                return await local.watchPolls() >= count
+            }
+        } catch let timeout as WaitTimeout {
+            let watch = await local.status().idleWatch.map { "\($0)" } ?? "no state"
+            throw WaitTimeout(what: "\(timeout.what) (after \(clock.now - started); its last state: \(watch))")
         }
     }
 }
