@@ -38,13 +38,20 @@ enum PlanJSON {
             json.member("worker", host.worker)
             json.member("nice", host.nice)
             json.member("tunnel_port_base", host.tunnelPortBase)
-            json.member("script", "hosts/" + writer.hostScriptName(index))
+            // A plan of one SLURM job per job writes no host scripts: its jobs name their batch scripts instead.
+            json.member("script", writer.target == .slurmJobs ? nil : "hosts/" + writer.hostScriptName(index))
             json.endObject()
         }
         json.endArray()
         json.key("jobs")
         json.beginArray()
         let hostNames = plan.cluster.hosts.map(\.name)
+        // A job's position in the submission order, for its batch script's name (`slurm-jobs` only).
+        var submitted: [Int32] = []
+        if writer.target == .slurmJobs {
+            submitted = Array(repeating: 0, count: plan.graph.count)
+            for (position, job) in plan.graph.topologicalOrder.enumerated() { submitted[Int(job)] = Int32(position) }
+        }
         for (index, job) in plan.graph.jobs.enumerated() {
             let placement = plan.placements[index]
             let slot = plan.slots[Int(placement.slot)]
@@ -56,6 +63,9 @@ enum PlanJSON {
             json.member("cost", plan.costs[index])
             json.member("est_start", placement.start)
             json.member("est_end", placement.end)
+            if !submitted.isEmpty {
+                json.member("script", "slurm/jobs/" + writer.slurmJobFileName(position: Int(submitted[index])))
+            }
             json.key("deps")
             json.beginArray()
             for dep in job.deps { json.string(dep) }

@@ -14,8 +14,9 @@ extension ScriptWriter {
     /// to the width of the largest, a `-`, and its id with `:`, `@` and `%` replaced by `_` (`%` would be a
     /// pattern in sbatch's `--output`). The number alone makes names unique, even where the ids differ only in
     /// those characters or in case.
+    /// - Complexity: O(1) besides the id's length; it never copies ``slurmJobOrder``.
     public func slurmJobFileName(position: Int) -> String {
-        let id = plan.graph.jobs[slurmJobOrder[position]].id
+        let id = plan.graph.jobs[Int(plan.graph.topologicalOrder[position])].id
         let number = String(position + 1)
         let width = String(plan.graph.count).count
         let safe = String(id.map { ":@%".contains($0) ? "_" : $0 })
@@ -31,7 +32,7 @@ extension ScriptWriter {
     /// - Returns: The script's bytes (empty for a plan that is not for SLURM).
     public func slurmJobScript(position: Int) -> [UInt8] {
         guard let slurm = plan.cluster.slurm else { return [] }
-        let index = slurmJobOrder[position]
+        let index = Int(plan.graph.topologicalOrder[position])
         let job = plan.graph.jobs[index]
         let host = plan.cluster.hosts[0]
         let memory = job.memory.map { "\(($0 + (1 << 20) - 1) >> 20)M" } ?? slurm.memory

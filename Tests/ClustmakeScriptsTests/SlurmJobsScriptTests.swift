@@ -1,4 +1,5 @@
 import ClustmakeCommands
+import ClustmakeJSON
 import ClustmakeModel
 import ClustmakePlanner
 import ClustmakeScripts
@@ -42,6 +43,22 @@ import Testing
                 "slurm/submit.sh", "summary.txt",
             ])
         #expect(try #require(files["plan.json"]).hasPrefix(#"{"format":"clustmake-plan/1","target":"slurm-jobs","#))
+    }
+
+    @Test("plan.json names each job's batch script, every one a file of the plan, and no host script")
+    func planJSONNamesTheBatchScripts() throws {
+        let files = try files(try Self.plan(Self.jobs))
+        let json = try JSONValue.parse(Array(try #require(files["plan.json"]).utf8), source: "plan.json")
+        let hosts = try #require(json["hosts"]?.arrayValue)
+        #expect(!hosts.isEmpty && hosts.allSatisfy { $0["script"]?.isNull == true })
+        let jobs = try #require(json["jobs"]?.arrayValue)
+        let scripts = Dictionary(
+            uniqueKeysWithValues: jobs.compactMap { job in
+                job["id"]?.stringValue.map { ($0, job["script"]?.stringValue ?? "") }
+            })
+        #expect(scripts["prepare"] == "slurm/jobs/1-prepare.sbatch")
+        #expect(scripts["a:b@c%d"] == "slurm/jobs/4-a_b_c_d.sbatch")
+        #expect(scripts.count == Self.jobs.count && scripts.values.allSatisfy { files[$0] != nil }, "\(scripts)")
     }
 
     @Test("file names are unique and safe for ids that differ only in ':', '@', '%' or case, padded to one width")
