@@ -1,3 +1,4 @@
+import Dispatch
 import Synchronization
 
 #if canImport(Glibc)
@@ -98,13 +99,13 @@ extension DedicatedThread {
     /// - Returns: What `body` returns.
     public static func awaiting<T: Sendable>(_ body: @escaping @Sendable () async -> T) -> T {
         let outcome = Mutex<T?>(nil)
-        let done = Mutex(false)
+        let done = DispatchSemaphore(value: 0)
         Task {
             let value = await body()
             outcome.withLock { $0 = value }
-            done.withLock { $0 = true }
+            done.signal()
         }
-        while !done.withLock({ $0 }) { blockingSleep(.milliseconds(5)) }
+        done.wait()
         return outcome.withLock { $0! }
     }
 }
