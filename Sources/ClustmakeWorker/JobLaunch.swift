@@ -6,8 +6,10 @@ import ClustmakeModel
 
 /// How to start a job's command: the resolved executable, its arguments, its environment and its directory.
 ///
-/// A shell command runs as `/bin/sh -c LINE`; an argument vector runs directly, its first word searched in the
-/// `PATH` of the job's environment when it has no slash (as `execvp` would, but with the job's `PATH`). The
+/// A shell command runs as `/bin/sh -c LINE`, unless it is a ``SimpleCommand``: then its words run directly, as the
+/// shell would run them, and the shell takes over only if the program cannot be executed (a script without `#!`,
+/// a file gone meanwhile). An argument vector runs directly, its first word searched in the `PATH` of the job's
+/// environment when it has no slash (as `execvp` would, but with the job's `PATH`). The
 /// environment is the worker's, minus ``withheld`` (whatever leads to redis stays with the worker:
 /// docs/security.md), plus the job's `env`, plus `CLUSTMAKE_NAMESPACE`, `CLUSTMAKE_JOB`, `CLUSTMAKE_ATTEMPT` and
 /// `CLUSTMAKE_HOST`.
@@ -16,6 +18,9 @@ struct JobLaunch {
     var arguments: [String]
     var environment: [String]
     var directory: String?
+    /// For a ``SimpleCommand`` run directly: the shell's `-c` line and environment, to run instead when the program
+    /// cannot be executed.
+    var shellFallback: (line: String, environment: [String])?
 
     /// Variables the worker keeps from its jobs: the password sources of docs/worker.md ("Passwords") that live in
     /// the environment, so that no job finds its way into the store through its worker.
@@ -57,18 +62,15 @@ struct JobLaunch {
                 return .failure(LaunchFailure("the job's directory \(directory) is not a directory"))
             }
         }
+        let path =
+            job.env.last(where: { $0.name == "PATH" })?.value ?? inherited["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
         switch job.command {
         case .shell(let line):
-            return .success(
-                JobLaunch(
-                    executable: "/bin/sh", arguments: ["sh", "-c", line], environment: environment,
-                    directory: job.cwd))
+            return .success(shellOrDirect(line, environment: environment, searchPath: path, directory: job.cwd))
         case .argv(let words):
             guard let first = words.first, !first.isEmpty else {
                 return .failure(LaunchFailure("the job's argument vector is empty"))
             }
-            let path =
-                job.env.last(where: { $0.name == "PATH" })?.value ?? inherited["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
             switch resolve(first, searchPath: path, directory: job.cwd) {
             case .success(let executable):
                 return .success(
@@ -77,6 +79,23 @@ struct JobLaunch {
                 return .failure(failure)
             }
         }
+    }
+
+    /// `line` run directly when it is a ``SimpleCommand`` whose program is found (the path the shell would find,
+    /// and one that stays right after the change to `directory`), else under `/bin/sh -c`.
+    static func shellOrDirect(_ line: String, environment: [String], searchPath: String, directory: String?)
+        -> JobLaunch
+    {
+        let shell = JobLaunch(
+            executable: "/bin/sh", arguments: ["sh", "-c", line], environment: environment, directory: directory)
+        guard let simple = SimpleCommand(line),
+            case .success(let executable) = resolve(simple.words[0], searchPath: searchPath, directory: directory),
+            executable.hasPrefix("/") || simple.words[0].contains("/") || directory == nil,
+            let direct = SimpleCommand.environment(environment, directory: directory)
+        else { return shell }
+        return JobLaunch(
+            executable: executable, arguments: simple.words, environment: direct, directory: directory,
+            shellFallback: (line, environment))
     }
 
     /// The path to execute for `name`: itself when it has a slash, else the first executable regular file named
@@ -121,6 +140,17 @@ struct JobLaunch {
     ///     process can only be made nicer without privileges).
     /// - Returns: The process id.
     func spawn(stdout: Int32, stderr: Int32, nice: Int?) -> Result<pid_t, LaunchFailure> {
+        let outcome = spawnOnce(stdout: stdout, stderr: stderr, nice: nice)
+        guard case .failure(let failure) = outcome, failure.atExecution, let (line, environment) = shellFallback else {
+            return outcome
+        }
+        let shell = JobLaunch(
+            executable: "/bin/sh", arguments: ["sh", "-c", line], environment: environment, directory: directory)
+        return shell.spawnOnce(stdout: stdout, stderr: stderr, nice: nice)
+    }
+
+    /// ``spawn(stdout:stderr:nice:)`` of this executable only.
+    private func spawnOnce(stdout: Int32, stderr: Int32, nice: Int?) -> Result<pid_t, LaunchFailure> {
         let argv = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: arguments.count + 1)
         let envp = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: environment.count + 1)
         for (index, argument) in arguments.enumerated() { argv[index] = strdup(argument) }
@@ -186,7 +216,7 @@ struct JobLaunch {
             }
             sigprocmask(SIG_SETMASK, &noSignals, nil)
             execve(path, argv, envp)
-            fail(2)
+            fail(3)
         }
         let forkErrno = errno
         sigprocmask(SIG_SETMASK, &previous, nil)
@@ -210,7 +240,8 @@ struct JobLaunch {
         if report[0] == 1 {
             return .failure(LaunchFailure("cannot change to the job's directory \(directory ?? ""): \(reason)"))
         }
-        return .failure(LaunchFailure("cannot run '\(arguments.first ?? executable)': \(reason)"))
+        return .failure(
+            LaunchFailure("cannot run '\(arguments.first ?? executable)': \(reason)", atExecution: report[0] == 3))
     }
 
     private typealias CloseRange = @convention(c) (UInt32, UInt32, Int32) -> Int32
@@ -226,5 +257,10 @@ struct JobLaunch {
 /// Why a job's command could not start, as a sentence for the attempt's record.
 struct LaunchFailure: Error, Sendable {
     var message: String
-    init(_ message: String) { self.message = message }
+    /// Whether `execve` itself failed (the process was made, its directory and descriptors set).
+    var atExecution: Bool
+    init(_ message: String, atExecution: Bool = false) {
+        self.message = message
+        self.atExecution = atExecution
+    }
 }

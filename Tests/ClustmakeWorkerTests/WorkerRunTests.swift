@@ -220,6 +220,54 @@ import Testing
         #expect(try fixture.store.attempt(of: "a", number: 1)?.exitStatus == 127)
     }
 
+    @Test("a simple line runs without the shell, in the environment the shell gives; any other line runs under sh")
+    func simpleLinesRunDirectly() throws {
+        let fixture = try WorkerFixture([])
+        let directory = fixture.directory
+        // The probe says which process started it: the worker itself, or a shell between them.
+        try writeFile(fixture.path("probe"), "#!/bin/sh\ncat /proc/$PPID/comm\necho \"$@\"\n", mode: 0o755)
+        // No `#!`: only a shell runs it, so the direct start hands it over.
+        try writeFile(fixture.path("script-without-interpreter"), "echo run by the shell\n", mode: 0o755)
+        try fixture.store.push(
+            try JobGraph(jobs: [
+                shell("direct", "./probe  one\ttwo=2 -x", cwd: directory),
+                shell("quoted", "./probe 'one'", cwd: directory),
+                shell("env-direct", "env", cwd: directory, env: ["FOO": "bar baz"]),
+                shell("env-shell", "exec env", cwd: directory, env: ["FOO": "bar baz"]),
+                shell("handed-over", "./script-without-interpreter", cwd: directory),
+                shell("missing", "no-such-program-anywhere arg", cwd: directory),
+            ]), pushedBy: "test")
+        let finished = try fixture.run(
+            ["direct", "quoted", "env-direct", "env-shell", "handed-over"],
+            environment: ["PWD": "/", "NOT-A-SHELL-NAME": "x"])
+        #expect(finished.status == 0, "\(finished.stderr)")
+        func output(_ job: String) throws -> String {
+            String(decoding: try fixture.store.output(of: job, attempt: 1, .stdout) ?? [], as: UTF8.self)
+        }
+        let direct = try output("direct").split(separator: "\n")
+        #expect(direct.count == 2 && direct[0] != "sh" && direct[1] == "one two=2 -x", "\(direct)")
+        #expect(try output("quoted") == "sh\none\n")
+        // The same but for the job's own id.
+        func variables(_ job: String) throws -> [Substring] {
+            try output(job).split(separator: "\n").filter { !$0.hasPrefix("CLUSTMAKE_JOB=") }.sorted()
+        }
+        let environment = try variables("env-direct")
+        let shellEnvironment = try variables("env-shell")
+        let directOnly = Set(environment).subtracting(shellEnvironment)
+        let shellOnly = Set(shellEnvironment).subtracting(environment)
+        #expect(environment == shellEnvironment, "direct only: \(directOnly); shell only: \(shellOnly)")
+        #expect(environment.contains("PWD=\(directory)") && environment.contains("FOO=bar baz"))
+        #expect(!environment.contains { $0.hasPrefix("NOT-A-SHELL-NAME=") })
+        #expect(try output("handed-over") == "run by the shell\n")
+        // A program not found is left to the shell: its message, status 127, a failed job.
+        #expect(try fixture.run(["missing"]).status == WorkerExitStatus.jobFailed)
+        let missing = try #require(try fixture.store.attempt(of: "missing", number: 1))
+        #expect(missing.exitStatus == 127)
+        let message = String(
+            decoding: try fixture.store.output(of: "missing", attempt: 1, .stderr) ?? [], as: UTF8.self)
+        #expect(message.contains("no-such-program-anywhere") && message.contains("not found"), "\(message)")
+    }
+
     @Test("the job runs in its directory with its environment and nice level, without the redis password")
     func environment() throws {
         let fixture = try WorkerFixture(

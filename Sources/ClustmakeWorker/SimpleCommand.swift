@@ -1,0 +1,112 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A `shell` command line simple enough to run without the shell: words of plain characters, the first one a
+/// program rather than something only a shell knows. GNU make takes the same shortcut for the same reason: a job
+/// of a few milliseconds spends half of them starting `/bin/sh` (docs/worker.md, "Run").
+///
+/// For such a line the shell would do nothing but split it at blanks and run the first word, found in `PATH`, with
+/// the others as its arguments: no expansion, quoting, redirection, assignment or builtin can apply, because every
+/// character that could start one is refused here. Anything else (and every line this type does not accept) runs
+/// under `/bin/sh -c` exactly as before.
+struct SimpleCommand: Equatable {
+    /// The words: the program, then its arguments.
+    var words: [String]
+
+    /// The characters a simple line may hold besides letters and digits: none of them means anything to a POSIX
+    /// shell inside a word. Left out, among others: quotes and `\`, `$` and `` ` `` (expansions), `*?[]` (patterns),
+    /// `~` (home directories), `#` (comments), `;&|<>(){}!^` (lists, pipes, redirections, groups, negation), `=`
+    /// in the first word (an assignment), newlines and every byte outside ASCII.
+    static let plainPunctuation: Set<UInt8> = Set("-_./,:+@%=".utf8)
+
+    /// The first words that stay with the shell: its reserved words and builtins, whose behaviour a program of the
+    /// same name need not share (`echo -e`, `pwd` with a symbolic link, `test` and `[` with odd arguments, `kill`
+    /// of a job number). `true` and `false` are here too, but run directly when they come alone.
+    static let shellWords: Set<String> = [
+        ".", ":", "[", "alias", "bg", "break", "case", "cd", "command", "continue", "do", "done", "echo", "elif",
+        "else", "esac", "eval", "exec", "exit", "export", "false", "fc", "fg", "fi", "for", "function", "getopts",
+        "hash", "if", "in", "jobs", "kill", "local", "printf", "pwd", "read", "readonly", "return", "select", "set",
+        "shift", "test", "then", "time", "times", "trap", "true", "type", "ulimit", "umask", "unalias", "unset",
+        "until", "wait", "while",
+    ]
+
+    /// The words of `line` when the shell would do no more than split it and run its first word; `nil` otherwise.
+    init?(_ line: String) {
+        var words: [String] = []
+        var word: [UInt8] = []
+        for byte in line.utf8 {
+            if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") {
+                if !word.isEmpty { words.append(String(decoding: word, as: UTF8.self)) }
+                word.removeAll(keepingCapacity: true)
+                continue
+            }
+            let plain =
+                (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+                || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+                || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || Self.plainPunctuation.contains(byte)
+            guard plain else { return nil }
+            word.append(byte)
+        }
+        if !word.isEmpty { words.append(String(decoding: word, as: UTF8.self)) }
+        guard let first = words.first, !first.contains("=") else { return nil }
+        if Self.shellWords.contains(first) && !((first == "true" || first == "false") && words.count == 1) {
+            return nil
+        }
+        self.words = words
+    }
+
+    /// The environment the shell would give the program: variables whose names are not shell names left out (the
+    /// shell drops them), and `PWD` set to the job's directory unless it already names that directory.
+    /// - Parameters:
+    ///   - environment: The job's environment, `NAME=value` entries.
+    ///   - directory: The directory the program runs in (`nil`: the worker's).
+    /// - Returns: The environment, or `nil` when the directory's path cannot be found (the shell is left to say
+    ///   why).
+    static func environment(_ environment: [String], directory: String?) -> [String]? {
+        guard let physical = realPath(directory ?? ".") else { return nil }
+        var kept: [String] = []
+        kept.reserveCapacity(environment.count + 1)
+        var pwd: String?
+        for entry in environment {
+            let name = entry.utf8.prefix { $0 != UInt8(ascii: "=") }
+            guard isShellName(name) else { continue }
+            if name.elementsEqual("PWD".utf8) {
+                pwd = String(entry.dropFirst(4))
+                continue
+            }
+            kept.append(entry)
+        }
+        // The shell keeps an inherited PWD that is absolute and leads to the directory, else sets the physical path.
+        if let pwd, pwd.hasPrefix("/"), sameFile(pwd, physical) {
+            kept.append("PWD=" + pwd)
+        } else {
+            kept.append("PWD=" + physical)
+        }
+        return kept
+    }
+
+    /// Whether `name` is a shell variable name: a letter or `_`, then letters, digits and `_`.
+    static func isShellName(_ name: some Collection<UInt8>) -> Bool {
+        guard let first = name.first, !(first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9")) else {
+            return false
+        }
+        return name.allSatisfy { byte in
+            byte == UInt8(ascii: "_") || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+                || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+                || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+        }
+    }
+
+    private static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    private static func sameFile(_ first: String, _ second: String) -> Bool {
+        var a = stat()
+        var b = stat()
+        return stat(first, &a) == 0 && stat(second, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino
+    }
+}
