@@ -268,7 +268,7 @@ public struct Scheduler: Sendable {
                 healthy = true
                 actions += block(job, by: nil)
             case .notRun:
-                actions += requeue(job)
+                Self.append(requeue(job), to: &actions)
             case .runningElsewhere:
                 setPhase(job, .elsewhere)
             case .interrupted:
@@ -295,6 +295,20 @@ public struct Scheduler: Sendable {
         actions += dispatchAvailable()
         actions += finishIfOver()
         return actions
+    }
+
+    /// Appends `new` to `actions`, a record of blocked jobs joined to the one before it when both name the same
+    /// failed job (the rest of a chain its line did not reach: one record, and one line of output, for all).
+    private static func append(_ new: [SchedulerAction], to actions: inout [SchedulerAction]) {
+        for action in new {
+            if case .recordBlocked(let jobs, let dependency) = action,
+                case .recordBlocked(let earlier, dependency)? = actions.last
+            {
+                actions[actions.count - 1] = .recordBlocked(jobs: earlier + jobs, dependency: dependency)
+            } else {
+                actions.append(action)
+            }
+        }
     }
 
     /// A job that another worker was running (``InitialJobState/running(host:)`` or
@@ -417,8 +431,9 @@ public struct Scheduler: Sendable {
             case .done: continue
             case .failed, .blocked:
                 setPhase(job, .blocked)
-                blockedBy[job] = blockedBy[dependency] ?? dependency
-                return [.recordBlocked(jobs: [job], dependency: dependency)] + blockDependents(of: job)
+                let root = blockedBy[dependency] ?? dependency
+                blockedBy[job] = root
+                return [.recordBlocked(jobs: [job], dependency: root)] + blockDependents(of: job)
             default: missing += 1
             }
         }

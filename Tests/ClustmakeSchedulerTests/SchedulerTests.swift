@@ -345,23 +345,28 @@ import Testing
 
     @Test("a job chained behind one that fails is blocked and recorded so; behind a lost host's, it waits again")
     func chainsStopped() throws {
-        let graph = Fixtures.graph([("a", []), ("b", ["a"]), ("c", ["b"])], cost: 0.01)
+        let graph = Fixtures.graph([("a", []), ("b", ["a"]), ("c", ["b"]), ("d", ["c"])], cost: 0.01)
         let plan = Fixtures.plan(graph, [1, 1])
         var scheduler = Scheduler(plan: plan, configuration: .init(bundle: .auto))
         let line = try #require(scheduler.start(now: 0).compactMap(\.dispatch).first)
-        #expect(line.jobs == [0, 1, 2])
-        let after = scheduler.dispatchEnded(line.id, outcomes: [.done, .failed(reason: "x"), .notRun], now: 1)
-        #expect(scheduler.phases == [.done, .failed, .blocked])
-        #expect(after.contains { $0 == .recordBlocked(jobs: [2], dependency: 1) }, "\(after)")
+        #expect(line.jobs == [0, 1, 2, 3])
+        let after = scheduler.dispatchEnded(
+            line.id, outcomes: [.done, .failed(reason: "x"), .notRun, .notRun], now: 1)
+        #expect(scheduler.phases == [.done, .failed, .blocked, .blocked])
+        // One record for the rest of the chain, in order, naming the failed job.
+        #expect(
+            after.filter { if case .recordBlocked = $0 { true } else { false } } == [
+                .recordBlocked(jobs: [2, 3], dependency: 1)
+            ], "\(after)")
         #expect(scheduler.stopReason == .finished)
 
         var lost = Scheduler(plan: plan, configuration: .init(bundle: .auto))
         let first = try #require(lost.start(now: 0).compactMap(\.dispatch).first)
         let again = lost.dispatchEnded(
-            first.id, outcomes: Array(repeating: .hostLost(reason: "ssh exited 255"), count: 3), now: 1)
+            first.id, outcomes: Array(repeating: .hostLost(reason: "ssh exited 255"), count: 4), now: 1)
         // a runs again on the other host, with b and c chained behind it once more; nothing runs before a.
         let next = try #require(again.compactMap(\.dispatch).first)
-        #expect(next.jobs == [0, 1, 2] && next.host != first.host)
+        #expect(next.jobs == [0, 1, 2, 3] && next.host != first.host)
     }
 
     @Test("a bundle stopped by a failure runs the jobs after it again, without counting them failed")
