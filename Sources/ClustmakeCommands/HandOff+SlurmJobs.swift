@@ -196,23 +196,35 @@ extension SubmitCommand {
 extension HandOff {
     /// The jobs that have not started and never will under SLURM: a parent (or an ancestor) failed, was blocked,
     /// lost or interrupted, so SLURM removed their jobs from the queue (`--kill-on-invalid-dep`) before their
-    /// workers could record them blocked. In the graph's order.
-    static func waitingOnFailure(graph: JobGraph, states: [String: JobState]) -> [String] {
-        var hopeless = [Bool](repeating: false, count: graph.count)
-        var found: [String] = []
-        for index in graph.topologicalOrder.map(Int.init) {
-            let state = states[graph.jobs[index].id] ?? .notStarted
-            switch state {
-            case .failed, .blocked, .lost, .interrupted: hopeless[index] = true
-            case .notStarted:
-                if graph.predecessors[index].contains(where: { hopeless[Int($0)] }) {
-                    hopeless[index] = true
-                    found.append(graph.jobs[index].id)
-                }
-            case .inProgress, .done: break
+    /// workers could record them blocked. In the snapshot's order (the graph's).
+    /// - Parameter jobs: The jobs of a namespace as ``NamespaceSnapshot`` read them: ids, dependencies, states.
+    static func waitingOnFailure(_ jobs: [NamespaceSnapshot.Job]) -> [String] {
+        var position: [String: Int] = [:]
+        position.reserveCapacity(jobs.count)
+        for (index, job) in jobs.enumerated() { position[job.id] = index }
+        var successors = [[Int]](repeating: [], count: jobs.count)
+        var hopeless = [Bool](repeating: false, count: jobs.count)
+        var pending: [Int] = []
+        for (index, job) in jobs.enumerated() {
+            for dependency in job.deps { if let parent = position[dependency] { successors[parent].append(index) } }
+            switch job.status.state {
+            case .failed, .blocked, .lost, .interrupted:
+                hopeless[index] = true
+                pending.append(index)
+            case .notStarted, .inProgress, .done: break
             }
         }
-        return found
+        // Hope is lost downstream of them, through jobs that have not started (one running or done has its result).
+        var found: [Int] = []
+        while let index = pending.popLast() {
+            for successor in successors[index] where !hopeless[successor] && jobs[successor].status.state == .notStarted
+            {
+                hopeless[successor] = true
+                found.append(successor)
+                pending.append(successor)
+            }
+        }
+        return found.sorted().map { jobs[$0].id }
     }
 
     /// What `clustmake status` shows of a per-job hand-off: the queue's states of its jobs counted, from one

@@ -66,7 +66,11 @@ struct StatusCommand: AsyncParsableCommand {
             let output = OutputFile.standardOutput()
             var (status, handOff, blocked) = try await options.withStore { store throws(StoreError) in
                 let handOff = try store.handOff()
-                return (try Self.read(store, stderrLines: limit), handOff, try Self.blockedByFailure(store, handOff))
+                let snapshot = try CollectorOptions.snapshot(store)
+                return (
+                    try Self.status(of: RunHistory(snapshot), in: store, stderrLines: limit), handOff,
+                    Self.blockedByFailure(snapshot, handOff)
+                )
             }
             var report: HandOffReport?
             if let handOff {
@@ -89,12 +93,13 @@ struct StatusCommand: AsyncParsableCommand {
             var lastEvent = try store.lastEventID()
             do {
                 for refresh in 0..<refreshes {
-                    var status = try Self.read(store, stderrLines: limit)
+                    let snapshot = try CollectorOptions.snapshot(store)
+                    var status = try Self.status(of: RunHistory(snapshot), in: store, stderrLines: limit)
                     // The hand-off from the same connection; the queue asked once per refresh.
                     var handOffText = ""
                     if let handOff = try store.handOff() {
                         let namespace = status.namespace
-                        let blocked = try Self.blockedByFailure(store, handOff)
+                        let blocked = Self.blockedByFailure(snapshot, handOff)
                         let report = try DedicatedThread.awaiting { () async -> Result<HandOffReport, any Error> in
                             do {
                                 return .success(
@@ -148,9 +153,9 @@ struct StatusCommand: AsyncParsableCommand {
 
     /// The jobs of a per-job SLURM hand-off that wait on a failed parent: SLURM removed them from the queue
     /// (`--kill-on-invalid-dep`), so they never run and redis cannot say they are blocked. Empty for other targets.
-    static func blockedByFailure(_ store: JobStore, _ handOff: HandOff?) throws(StoreError) -> [String] {
+    static func blockedByFailure(_ snapshot: NamespaceSnapshot, _ handOff: HandOff?) -> [String] {
         guard handOff?.target == .slurmJobs else { return [] }
-        return HandOff.waitingOnFailure(graph: try store.graph(), states: try store.states())
+        return HandOff.waitingOnFailure(snapshot.jobs)
     }
 
     /// Reads what `status` shows of a hand-off: where the plan went, when, and whether it is still there: for SLURM
@@ -199,11 +204,6 @@ struct StatusCommand: AsyncParsableCommand {
         case finished
         case storeFailed(StoreError)
         case outputFailed(status: Int32, message: String?)
-    }
-
-    /// The run's status, with the last stderr line of up to `stderrLines` failed jobs.
-    static func read(_ store: JobStore, stderrLines: Int) throws(StoreError) -> RunStatus {
-        try status(of: RunHistory(try CollectorOptions.snapshot(store)), in: store, stderrLines: stderrLines)
     }
 
     /// The status of a history read already, with the last stderr line of up to `stderrLines` failed jobs.
