@@ -2,8 +2,9 @@
 """Worker overhead: what `compmake ... make_single` adds to running a job, against a local redis.
 
 Median wall time of `compmake --slave NS make_single more=True JOB` for a job whose command is `true`, against
-`sh -c true` (the same command run directly), both started from this script, runs interleaved. The difference is
-what the worker adds: starting, connecting, taking the lease, forking the job, recording the attempt. Also the
+`sh -c true` (what a worker that runs every line through the shell execs) and against `true` alone (what a worker
+that runs plain lines directly execs: docs/worker.md, "Run"), all started from this script, runs interleaved. The
+difference is what the worker adds: starting, connecting, taking the lease, forking the job, recording the attempt. Also the
 worker's CPU time (perf stat, when perf is installed: unlike wall time it hardly moves when other work loads the
 machine), its peak RSS (measured through GNU time, whose fork does not lend the child the parent's memory), and
 what one job costs redis, from redis' own counters (`INFO stats`, `INFO commandstats`) over --traffic-runs runs:
@@ -175,18 +176,22 @@ def main():
         if password:
             worker[4:4] = [f"--redis_password_file={os.path.join(directory, 'password')}"]
         direct = ["sh", "-c", "true"]
+        # What a worker that runs a plain line without the shell execs (docs/worker.md, "Run").
+        alone = [shutil.which("true") or "/usr/bin/true"]
         version = [compmake, "--version"]
         for _ in range(20):  # warm the page cache and redis' script cache
             timed(worker)
             timed(direct)
-        worker_times, direct_times, version_times = [], [], []
+            timed(alone)
+        worker_times, direct_times, alone_times, version_times = [], [], [], []
         for _ in range(arguments.runs):
             worker_times.append(timed(worker))
             direct_times.append(timed(direct))
+            alone_times.append(timed(alone))
             version_times.append(timed(version))
         rss = [peak_rss_kib(worker) for _ in range(5)]
         per_job = traffic(port, worker, arguments.traffic_runs, password)
-        cpu = [cpu_ms(argv, arguments.runs) for argv in (worker, direct, version)]
+        cpu = [cpu_ms(argv, arguments.runs) for argv in (worker, direct, version, alone)]
         attempts = subprocess.run(["redis-cli", "-p", str(port), "HGET", "compmake:{bench}:status:nop", "attempts"],
                                   capture_output=True, text=True).stdout.strip()
     finally:
@@ -197,6 +202,7 @@ def main():
     worker_median, worker_p90, worker_min = describe(worker_times)
     direct_median, direct_p90, direct_min = describe(direct_times)
     version_median, _, _ = describe(version_times)
+    alone_median, alone_p90, alone_min = describe(alone_times)
     overhead = worker_median - direct_median
     print(f"worker overhead on this machine ({os.cpu_count()} cores), {arguments.runs} runs each, redis over "
           f"{'a unix socket' if arguments.unix_socket else 'TCP 127.0.0.1'}{', with a password' if password else ''}:")
@@ -204,12 +210,15 @@ def main():
           f"min {worker_min:7.3f} ms")
     print(f"  sh -c true                           median {direct_median:7.3f} ms   p90 {direct_p90:7.3f} ms   "
           f"min {direct_min:7.3f} ms")
+    print(f"  {alone[0]:<36} median {alone_median:7.3f} ms   p90 {alone_p90:7.3f} ms   min {alone_min:7.3f} ms")
     print(f"  compmake --version (start-up only)   median {version_median:7.3f} ms")
     print(f"  added by the worker (median)         {overhead:7.3f} ms   target <= {TARGET_OVERHEAD_MS} ms   "
           f"{'ok' if overhead <= TARGET_OVERHEAD_MS else 'MISSED'}")
+    print(f"  worker against {alone[0]} alone      {worker_median - alone_median:7.3f} ms (what running the job "
+          f"under the worker costs over running it directly)")
     if None not in cpu:
         print(f"  CPU time (perf stat): worker {cpu[0]:.3f} ms, sh -c true {cpu[1]:.3f} ms, added {cpu[0] - cpu[1]:.3f} ms; "
-              f"--version {cpu[2]:.3f} ms")
+              f"{alone[0]} {cpu[3]:.3f} ms, added over it {cpu[0] - cpu[3]:.3f} ms; --version {cpu[2]:.3f} ms")
     missed = overhead > TARGET_OVERHEAD_MS
     if all(value is not None for value in rss):
         peak = max(rss) / 1024

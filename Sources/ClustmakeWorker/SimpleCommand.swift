@@ -20,15 +20,19 @@ struct SimpleCommand: Equatable {
     /// in the first word (an assignment), newlines and every byte outside ASCII.
     static let plainPunctuation: Set<UInt8> = Set("-_./,:+@%=".utf8)
 
-    /// The first words that stay with the shell: its reserved words and builtins, whose behaviour a program of the
-    /// same name need not share (`echo -e`, `pwd` with a symbolic link, `test` and `[` with odd arguments, `kill`
-    /// of a job number). `true` and `false` are here too, but run directly when they come alone.
+    /// The first words that stay with the shell: its reserved words and builtins (dash's, and bash's for a system
+    /// whose `/bin/sh` is bash), whose behaviour a program of the same name need not share (`echo -e`, `pwd` with
+    /// a symbolic link, `test` and `[` with odd arguments, `kill` of a job number, `time` of a pipeline). `true`
+    /// and `false` are here too, but run directly when they come alone. (A builtin left out would still reach the
+    /// shell unless a program of its name is in `PATH`: no program is found, and the shell takes over.)
     static let shellWords: Set<String> = [
-        ".", ":", "[", "alias", "bg", "break", "case", "cd", "command", "continue", "do", "done", "echo", "elif",
-        "else", "esac", "eval", "exec", "exit", "export", "false", "fc", "fg", "fi", "for", "function", "getopts",
-        "hash", "if", "in", "jobs", "kill", "local", "printf", "pwd", "read", "readonly", "return", "select", "set",
-        "shift", "test", "then", "time", "times", "trap", "true", "type", "ulimit", "umask", "unalias", "unset",
-        "until", "wait", "while",
+        ".", ":", "[", "alias", "bg", "break", "builtin", "caller", "case", "cd", "chdir", "command", "compgen",
+        "complete", "compopt", "continue", "coproc", "declare", "dirs", "disown", "do", "done", "echo", "elif",
+        "else", "enable", "esac", "eval", "exec", "exit", "export", "false", "fc", "fg", "fi", "for", "function",
+        "getopts", "hash", "help", "history", "if", "in", "jobs", "kill", "let", "local", "logout", "mapfile",
+        "popd", "printf", "pushd", "pwd", "read", "readarray", "readonly", "return", "select", "set", "shift",
+        "shopt", "source", "suspend", "test", "then", "time", "times", "trap", "true", "type", "typeset", "ulimit",
+        "umask", "unalias", "unset", "until", "wait", "while",
     ]
 
     /// The words of `line` when the shell would do no more than split it and run its first word; `nil` otherwise.
