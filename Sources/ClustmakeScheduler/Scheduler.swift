@@ -634,6 +634,8 @@ public struct Scheduler: Sendable {
     /// worker runs a line in order and stops at its first job that does not succeed, so a job never starts before
     /// its dependencies are done; one left behind goes back to waiting (``requeue(_:)``).
     private func extendAlongChains(_ jobs: inout [Int32], host: Int) {
+        // Following a reviewed plan, each job runs in its planned slot's sequence: none is taken along elsewhere.
+        guard !configuration.followPlan else { return }
         let speed = max(plan.cluster.hosts[host].speed, 1e-9)
         let maximum: Int
         var budget: Double
