@@ -268,7 +268,7 @@ public struct Scheduler: Sendable {
                 healthy = true
                 actions += block(job, by: nil)
             case .notRun:
-                Self.append(requeue(job), to: &actions)
+                requeue(job)
             case .runningElsewhere:
                 setPhase(job, .elsewhere)
             case .interrupted:
@@ -283,7 +283,7 @@ public struct Scheduler: Sendable {
                     actions.append(.recordLost(job: job, reason: text))
                     actions += fail(job, reason: text)
                 } else {
-                    actions += requeue(job)
+                    requeue(job)
                 }
             }
         }
@@ -297,20 +297,6 @@ public struct Scheduler: Sendable {
         return actions
     }
 
-    /// Appends `new` to `actions`, a record of blocked jobs joined to the one before it when both name the same
-    /// failed job (the rest of a chain its line did not reach: one record, and one line of output, for all).
-    private static func append(_ new: [SchedulerAction], to actions: inout [SchedulerAction]) {
-        for action in new {
-            if case .recordBlocked(let jobs, let dependency) = action,
-                case .recordBlocked(let earlier, dependency)? = actions.last
-            {
-                actions[actions.count - 1] = .recordBlocked(jobs: earlier + jobs, dependency: dependency)
-            } else {
-                actions.append(action)
-            }
-        }
-    }
-
     /// A job that another worker was running (``InitialJobState/running(host:)`` or
     /// ``JobOutcome/runningElsewhere``) ended.
     public mutating func elsewhereEnded(_ job: Int32, _ outcome: ElsewhereOutcome, now: Double) -> [SchedulerAction] {
@@ -320,7 +306,7 @@ public struct Scheduler: Sendable {
         case .done: complete(job)
         case .failed(let reason): actions += jobFailed(job, reason: reason)
         case .blocked: actions += block(job, by: nil)
-        case .lost: actions += requeue(job)
+        case .lost: requeue(job)
         }
         actions += dispatchAvailable()
         actions += finishIfOver()
@@ -420,30 +406,9 @@ public struct Scheduler: Sendable {
         queue.push(job, priority: plan.placements[Int(job)].start)
     }
 
-    /// Puts a job that was dispatched but did not end back among the jobs to run: ready when its dependencies are
-    /// done, else waiting for them (a job chained behind another of its line, whose dependency did not end either),
-    /// blocked when one of them failed or was blocked for good.
-    private mutating func requeue(_ job: Int32) -> [SchedulerAction] {
+    private mutating func requeue(_ job: Int32) {
         homeless[Int(job)] = true
-        var missing: Int32 = 0
-        for dependency in plan.graph.predecessors[Int(job)] {
-            switch phases[Int(dependency)] {
-            case .done: continue
-            case .failed, .blocked:
-                setPhase(job, .blocked)
-                let root = blockedBy[dependency] ?? dependency
-                blockedBy[job] = root
-                return [.recordBlocked(jobs: [job], dependency: root)] + blockDependents(of: job)
-            default: missing += 1
-            }
-        }
-        guard missing == 0 else {
-            setPhase(job, .waiting)
-            unmet[Int(job)] = missing
-            return []
-        }
         makeReady(job)
-        return []
     }
 
     private mutating func complete(_ job: Int32) {
@@ -457,7 +422,8 @@ public struct Scheduler: Sendable {
     private mutating func jobFailed(_ job: Int32, reason: String) -> [SchedulerAction] {
         failures[Int(job)] += 1
         if Int(failures[Int(job)]) <= plan.graph.jobs[Int(job)].retries {
-            return requeue(job)
+            requeue(job)
+            return []
         }
         return fail(job, reason: reason)
     }
@@ -597,7 +563,6 @@ public struct Scheduler: Sendable {
                 }
             }
             for job in skipped { queue.push(job, priority: plan.placements[Int(job)].start) }
-            extendAlongChains(&jobs, host: host)
             actions.append(.dispatch(start(jobs, slot: slot, host: host)))
         }
         for job in deferred { queue.push(job, priority: plan.placements[Int(job)].start) }
@@ -623,56 +588,6 @@ public struct Scheduler: Sendable {
         limit = min(limit, configuration.maximumBundle)
         let spread = (counts.ready + freeSlotCount - 1) / max(1, freeSlotCount)
         return max(1, min(limit, spread))
-    }
-
-    /// Adds to a line of short jobs the jobs that only its own jobs keep waiting: a successor of a job of the line
-    /// whose other dependencies are done or earlier in the line, short enough to bundle and of the line's group,
-    /// after its dependencies, while the line stays within the bundle's size (``BundlePolicy/fixed(_:)``) or its
-    /// estimated time (``BundlePolicy/auto``: ``Configuration/bundleTarget``); while other slots are free, one
-    /// successor per job (its chain), the others being left to spread. A chain of short jobs then runs as
-    /// one line, not one line per link, and no free slot waits for these jobs: none of them is ready yet. The
-    /// worker runs a line in order and stops at its first job that does not succeed, so a job never starts before
-    /// its dependencies are done; one left behind goes back to waiting (``requeue(_:)``).
-    private func extendAlongChains(_ jobs: inout [Int32], host: Int) {
-        // Following a reviewed plan, each job runs in its planned slot's sequence: none is taken along elsewhere.
-        guard !configuration.followPlan else { return }
-        let speed = max(plan.cluster.hosts[host].speed, 1e-9)
-        let maximum: Int
-        var budget: Double
-        switch configuration.bundle {
-        case .off: return
-        case .fixed(let size):
-            maximum = min(max(1, size), configuration.maximumBundle)
-            budget = .infinity
-        case .auto:
-            maximum = configuration.maximumBundle
-            budget = configuration.bundleTarget - jobs.reduce(0) { $0 + plan.costs[Int($1)] / speed }
-        }
-        guard jobs.count < maximum, let first = jobs.first else { return }
-        // While other slots are free, a job's successors are better spread over them once it is done: only one of
-        // them follows it here (its chain).
-        let perJob = freeSlotCount > 1 ? 1 : Int.max
-        var inLine = Set(jobs)
-        var position = 0
-        while position < jobs.count && jobs.count < maximum {
-            var followers = 0
-            for successor in plan.graph.successors[Int(jobs[position])] {
-                guard jobs.count < maximum, followers < perJob else { break }
-                let seconds = plan.costs[Int(successor)] / speed
-                guard phases[Int(successor)] == .waiting, Int(unmet[Int(successor)]) <= jobs.count,
-                    !inLine.contains(successor), seconds <= budget, sameGroup(successor, first),
-                    !excluded(successor, from: host),
-                    plan.graph.predecessors[Int(successor)].allSatisfy({
-                        phases[Int($0)] == .done || inLine.contains($0)
-                    })
-                else { continue }
-                jobs.append(successor)
-                inLine.insert(successor)
-                budget -= seconds
-                followers += 1
-            }
-            position += 1
-        }
     }
 
     private func excluded(_ job: Int32, from host: Int) -> Bool {

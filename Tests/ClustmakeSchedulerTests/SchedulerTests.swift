@@ -26,10 +26,6 @@ import Testing
             #expect(simulation.problems.isEmpty, "seed \(seed) mode \(mode): \(simulation.problems)")
             #expect(simulation.finished == .finished, "seed \(seed) mode \(mode)")
             let scheduler = simulation.scheduler
-            // Every job blocked here was recorded so, once (a job of a line can also be blocked by its worker).
-            let blocked = Set((0..<graph.count).filter { scheduler.phases[$0] == .blocked }.map(Int32.init))
-            #expect(Set(simulation.recordedBlocked).isSubset(of: blocked), "seed \(seed) mode \(mode)")
-            #expect(simulation.recordedBlocked.count == blocked.count, "seed \(seed) mode \(mode)")
             for job in 0..<graph.count {
                 let phase = scheduler.phases[job]
                 #expect([.done, .failed, .blocked].contains(phase), "job \(job) ended \(phase)")
@@ -319,54 +315,6 @@ import Testing
         let long = Fixtures.graph((0..<10).map { ("l\($0)", []) }, cost: 5)
         var other = Scheduler(plan: Fixtures.plan(long, [2, 2]), configuration: .init(bundle: .auto))
         #expect(other.start(now: 0).compactMap(\.dispatch).allSatisfy { $0.jobs.count == 1 })
-    }
-
-    @Test("a chain of short jobs runs as one line, each after its dependencies, within the bundle's time")
-    func chainsBundle() throws {
-        // a → b → c and a → d; e alone; f after b and e (e is in no line of a's, so f waits for e's line).
-        let graph = Fixtures.graph(
-            [("a", []), ("b", ["a"]), ("c", ["b"]), ("d", ["a"]), ("e", []), ("f", ["b", "e"])], cost: 0.1)
-        var scheduler = Scheduler(plan: Fixtures.plan(graph, [2]), configuration: .init(bundle: .auto))
-        let lines = scheduler.start(now: 0).compactMap(\.dispatch)
-        let ids = lines.map { $0.jobs.map { graph.jobs[Int($0)].id } }
-        // Another slot is free: a's chain follows it (b, then c), d is left to run beside them once a is done.
-        #expect(ids.sorted { $0.count > $1.count } == [["a", "b", "c"], ["e"]], "\(ids)")
-        // With one slot, nothing would run beside them: d follows too.
-        var alone = Scheduler(plan: Fixtures.plan(graph, [1]), configuration: .init(bundle: .auto))
-        let line = try #require(alone.start(now: 0).compactMap(\.dispatch).first)
-        #expect(line.jobs.map { graph.jobs[Int($0)].id }.starts(with: ["a"]) && line.jobs.count >= 4)
-        // Within the time a line may take: 0.25 s holds two jobs of 0.1 s.
-        var short = Scheduler(
-            plan: Fixtures.plan(graph, [2]), configuration: .init(bundle: .auto, bundleTarget: 0.25))
-        #expect(short.start(now: 0).compactMap(\.dispatch).map(\.jobs.count).max() == 2)
-        var off = Scheduler(plan: Fixtures.plan(graph, [2]), configuration: .init(bundle: .off))
-        #expect(off.start(now: 0).compactMap(\.dispatch).allSatisfy { $0.jobs.count == 1 })
-    }
-
-    @Test("a job chained behind one that fails is blocked and recorded so; behind a lost host's, it waits again")
-    func chainsStopped() throws {
-        let graph = Fixtures.graph([("a", []), ("b", ["a"]), ("c", ["b"]), ("d", ["c"])], cost: 0.01)
-        let plan = Fixtures.plan(graph, [1, 1])
-        var scheduler = Scheduler(plan: plan, configuration: .init(bundle: .auto))
-        let line = try #require(scheduler.start(now: 0).compactMap(\.dispatch).first)
-        #expect(line.jobs == [0, 1, 2, 3])
-        let after = scheduler.dispatchEnded(
-            line.id, outcomes: [.done, .failed(reason: "x"), .notRun, .notRun], now: 1)
-        #expect(scheduler.phases == [.done, .failed, .blocked, .blocked])
-        // One record for the rest of the chain, in order, naming the failed job.
-        #expect(
-            after.filter { if case .recordBlocked = $0 { true } else { false } } == [
-                .recordBlocked(jobs: [2, 3], dependency: 1)
-            ], "\(after)")
-        #expect(scheduler.stopReason == .finished)
-
-        var lost = Scheduler(plan: plan, configuration: .init(bundle: .auto))
-        let first = try #require(lost.start(now: 0).compactMap(\.dispatch).first)
-        let again = lost.dispatchEnded(
-            first.id, outcomes: Array(repeating: .hostLost(reason: "ssh exited 255"), count: 4), now: 1)
-        // a runs again on the other host, with b and c chained behind it once more; nothing runs before a.
-        let next = try #require(again.compactMap(\.dispatch).first)
-        #expect(next.jobs == [0, 1, 2, 3] && next.host != first.host)
     }
 
     @Test("a bundle stopped by a failure runs the jobs after it again, without counting them failed")

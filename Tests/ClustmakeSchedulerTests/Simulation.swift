@@ -16,8 +16,7 @@ struct SplitMix: RandomNumberGenerator {
 }
 
 /// Drives a scheduler the way the executor does, with random outcomes, and checks every rule it can see on the
-/// way: no job dispatched before its dependencies are done (or come earlier in its line), no slot running two
-/// lines, no job done twice.
+/// way: no job dispatched before its dependencies are done, no slot running two lines, no job done twice.
 struct Simulation {
     var scheduler: Scheduler
     var random: SplitMix
@@ -53,11 +52,9 @@ struct Simulation {
                 for (position, job) in dispatch.jobs.enumerated() {
                     dispatchCount[job, default: 0] += 1
                     if doneCount[job, default: 0] > 0 { problems.append("job \(job) dispatched after it was done") }
-                    // A line may hold a job whose dependency comes earlier in the same line (the worker runs
-                    // them in order and stops at the first that does not succeed); any other must be done.
-                    let earlier = dispatch.jobs[..<position]
                     for dep in graph.predecessors[Int(job)] where doneCount[dep, default: 0] == 0 {
-                        guard !earlier.contains(dep) else { continue }
+                        // A bundle may hold a job whose dependency comes earlier in the same line: not allowed
+                        // here (every job of a line must be ready when it starts).
                         problems.append(
                             "job \(graph.jobs[Int(job)].id) dispatched before \(graph.jobs[Int(dep)].id) was done"
                                 + " (position \(position))")
