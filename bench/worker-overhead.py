@@ -15,7 +15,7 @@ With --password, redis asks for one (as clustmake's embedded redis always does) 
 file (--redis_password_file), so logging in is part of every run.
 
 Usage: bench/worker-overhead.py [--compmake PATH] [--runs N] [--traffic-runs N] [--unix-socket] [--password]
-       [--check]
+       [--command LINE] [--check]
 Build first: swift build -c release --product compmake
 """
 import argparse
@@ -54,14 +54,14 @@ def start_redis(directory, port, password):
     sys.exit("redis-server did not start")
 
 
-def push(port, namespace, job):
+def push(port, namespace, job, command):
     """Writes a one-job namespace as docs/redis-schema.md describes it (what `clustmake push` writes)."""
     prefix = "compmake:{%s}:" % namespace
     commands = [
         ["SET", prefix + "schema", "1"],
         ["HSET", prefix + "meta", "namespace", namespace, "jobs", "1", "pushes", "1", "pushed_by", "bench"],
         ["ZADD", prefix + "jobs", "0", job],
-        ["HSET", prefix + "job:" + job, "id", job, "index", "0", "shell", "true", "deps", "[]", "dependents", "[]",
+        ["HSET", prefix + "job:" + job, "id", job, "index", "0", "shell", command, "deps", "[]", "dependents", "[]",
          "env", "{}", "cost", "1", "cores", "1", "retries", "0", "tags", "[]", "digest", "bench"],
         ["HSET", prefix + "states", job, "not-started"],
     ]
@@ -154,6 +154,8 @@ def main():
     parser.add_argument("--password", action="store_true", help="redis asks for a password")
     parser.add_argument("--unix-socket", action="store_true", help="reach redis over its unix socket, not TCP")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--command", default="true",
+                        help="the job's shell line (default true, which sh runs as a builtin: try 'sleep 0')")
     arguments = parser.parse_args()
     compmake = os.path.abspath(arguments.compmake)
     if not os.access(compmake, os.X_OK):
@@ -169,15 +171,16 @@ def main():
             f.write(password + "\n")
     server, socket_path = start_redis(directory, port, password)
     try:
-        push(port, "bench", "nop")
+        push(port, "bench", "nop", arguments.command)
         redis_host = f"unix:{socket_path}" if arguments.unix_socket else f"127.0.0.1:{port}"
         worker = [compmake, "--hostname=bench", "--db=redis", f"--redis_host={redis_host}", "--save_progress=False",
                   "--slave", "bench", "make_single", "more=True", "nop"]
         if password:
             worker[4:4] = [f"--redis_password_file={os.path.join(directory, 'password')}"]
-        direct = ["sh", "-c", "true"]
+        direct = ["sh", "-c", arguments.command]
         # What a worker that runs a plain line without the shell execs (docs/worker.md, "Run").
-        alone = [shutil.which("true") or "/usr/bin/true"]
+        words = arguments.command.split()
+        alone = [shutil.which(words[0]) or words[0]] + words[1:]
         version = [compmake, "--version"]
         for _ in range(20):  # warm the page cache and redis' script cache
             timed(worker)
@@ -208,17 +211,17 @@ def main():
           f"{'a unix socket' if arguments.unix_socket else 'TCP 127.0.0.1'}{', with a password' if password else ''}:")
     print(f"  compmake make_single more=True nop   median {worker_median:7.3f} ms   p90 {worker_p90:7.3f} ms   "
           f"min {worker_min:7.3f} ms")
-    print(f"  sh -c true                           median {direct_median:7.3f} ms   p90 {direct_p90:7.3f} ms   "
+    print(f"  {'sh -c ' + arguments.command:<36} median {direct_median:7.3f} ms   p90 {direct_p90:7.3f} ms   "
           f"min {direct_min:7.3f} ms")
-    print(f"  {alone[0]:<36} median {alone_median:7.3f} ms   p90 {alone_p90:7.3f} ms   min {alone_min:7.3f} ms")
+    print(f"  {' '.join(alone):<36} median {alone_median:7.3f} ms   p90 {alone_p90:7.3f} ms   min {alone_min:7.3f} ms")
     print(f"  compmake --version (start-up only)   median {version_median:7.3f} ms")
     print(f"  added by the worker (median)         {overhead:7.3f} ms   target <= {TARGET_OVERHEAD_MS} ms   "
           f"{'ok' if overhead <= TARGET_OVERHEAD_MS else 'MISSED'}")
-    print(f"  worker against {alone[0]} alone      {worker_median - alone_median:7.3f} ms (what running the job "
+    print(f"  worker against {' '.join(alone)} alone   {worker_median - alone_median:7.3f} ms (what running the job "
           f"under the worker costs over running it directly)")
     if None not in cpu:
-        print(f"  CPU time (perf stat): worker {cpu[0]:.3f} ms, sh -c true {cpu[1]:.3f} ms, added {cpu[0] - cpu[1]:.3f} ms; "
-              f"{alone[0]} {cpu[3]:.3f} ms, added over it {cpu[0] - cpu[3]:.3f} ms; --version {cpu[2]:.3f} ms")
+        print(f"  CPU time (perf stat): worker {cpu[0]:.3f} ms, sh -c {arguments.command} {cpu[1]:.3f} ms, added {cpu[0] - cpu[1]:.3f} ms; "
+              f"{' '.join(alone)} {cpu[3]:.3f} ms, added over it {cpu[0] - cpu[3]:.3f} ms; --version {cpu[2]:.3f} ms")
     missed = overhead > TARGET_OVERHEAD_MS
     if all(value is not None for value in rss):
         peak = max(rss) / 1024
