@@ -86,8 +86,7 @@ struct JobLaunch {
     static func shellOrDirect(_ line: String, environment: [String], searchPath: String, directory: String?)
         -> JobLaunch
     {
-        let shell = JobLaunch(
-            executable: "/bin/sh", arguments: ["sh", "-c", line], environment: environment, directory: directory)
+        let shell = Self.shell(line, environment: environment, directory: directory)
         guard let simple = SimpleCommand(line),
             case .success(let executable) = resolve(simple.words[0], searchPath: searchPath, directory: directory),
             executable.hasPrefix("/") || simple.words[0].contains("/") || directory == nil,
@@ -96,6 +95,11 @@ struct JobLaunch {
         return JobLaunch(
             executable: executable, arguments: simple.words, environment: direct, directory: directory,
             shellFallback: (line, environment))
+    }
+
+    /// `line` run by `/bin/sh -c`.
+    static func shell(_ line: String, environment: [String], directory: String?) -> JobLaunch {
+        JobLaunch(executable: "/bin/sh", arguments: ["sh", "-c", line], environment: environment, directory: directory)
     }
 
     /// The path to execute for `name`: itself when it has a slash, else the first executable regular file named
@@ -144,9 +148,8 @@ struct JobLaunch {
         guard case .failure(let failure) = outcome, failure.atExecution, let (line, environment) = shellFallback else {
             return outcome
         }
-        let shell = JobLaunch(
-            executable: "/bin/sh", arguments: ["sh", "-c", line], environment: environment, directory: directory)
-        return shell.spawnOnce(stdout: stdout, stderr: stderr, nice: nice)
+        return Self.shell(line, environment: environment, directory: directory)
+            .spawnOnce(stdout: stdout, stderr: stderr, nice: nice)
     }
 
     /// ``spawn(stdout:stderr:nice:)`` of this executable only.
