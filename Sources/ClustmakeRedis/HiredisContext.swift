@@ -53,10 +53,44 @@ struct HiredisContext: ~Copyable {
     /// - Parameter arguments: The command and its arguments; must not be empty.
     /// - Throws: ``HiredisFailure`` when hiredis cannot allocate the buffer.
     func append(_ arguments: [RedisArgument]) throws(HiredisFailure) {
-        let status = Self.withArgv(arguments) { argc, argv, argvlen in
-            redisAppendCommandArgv(pointer, argc, argv, argvlen)
+        let command = Self.format(arguments)
+        let status = command.withUnsafeBytes { bytes in
+            redisAppendFormattedCommand(pointer, bytes.baseAddress!.assumingMemoryBound(to: CChar.self), bytes.count)
         }
         guard status == REDIS_OK else { throw HiredisFailure(context: pointer, errno: errno) }
+    }
+
+    /// `arguments` in the protocol's form (RESP: `*N`, then `$LENGTH` and the bytes of each argument, each line
+    /// ending in CRLF), built in one buffer: hiredis's own formatting makes a string and a `printf` of each length
+    /// per argument, a tenth of the CPU time of a command that reads a whole namespace.
+    static func format(_ arguments: [RedisArgument]) -> [UInt8] {
+        var total = 16
+        for argument in arguments { total += argument.bytes.count + 16 }
+        var command: [UInt8] = []
+        command.reserveCapacity(total)
+        appendLine(&command, UInt8(ascii: "*"), arguments.count)
+        for argument in arguments {
+            appendLine(&command, UInt8(ascii: "$"), argument.bytes.count)
+            command.append(contentsOf: argument.bytes)
+            command.append(13)
+            command.append(10)
+        }
+        return command
+    }
+
+    /// Appends `marker`, `number` (zero or more) in decimal and CRLF.
+    private static func appendLine(_ command: inout [UInt8], _ marker: UInt8, _ number: Int) {
+        command.append(marker)
+        var divisor = 1
+        while divisor <= number / 10 { divisor *= 10 }
+        var rest = number
+        repeat {
+            command.append(UInt8(ascii: "0") + UInt8(rest / divisor))
+            rest %= divisor
+            divisor /= 10
+        } while divisor > 0
+        command.append(13)
+        command.append(10)
     }
 
     /// Flushes the output buffer if needed and reads the next reply, blocking up to the timeout.
@@ -122,42 +156,6 @@ struct HiredisContext: ~Copyable {
             throw HiredisFailure(
                 kind: REDIS_ERR_PROTOCOL, text: "reply of unknown type \(node.type) (RESP3 is not supported)",
                 errno: 0)
-        }
-    }
-
-    /// Calls `body` with hiredis's `argc`, `argv` and `argvlen` for `arguments`.
-    ///
-    /// The bytes of all arguments are copied into one buffer that lives for the call; `argv`
-    /// points into it and `argvlen` carries the lengths, so NUL bytes are sent as they are.
-    private static func withArgv<R>(
-        _ arguments: [RedisArgument],
-        _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> R
-    ) -> R {
-        var total = 0
-        for argument in arguments { total += argument.bytes.count }
-        var storage: [UInt8] = []
-        storage.reserveCapacity(total + 1)
-        var lengths: [Int] = []
-        lengths.reserveCapacity(arguments.count)
-        for argument in arguments {
-            storage.append(contentsOf: argument.bytes)
-            lengths.append(argument.bytes.count)
-        }
-        storage.append(0)  // never empty, so the base address exists
-        return storage.withUnsafeBytes { buffer in
-            let base = buffer.baseAddress!.assumingMemoryBound(to: CChar.self)
-            var pointers: [UnsafePointer<CChar>?] = []
-            pointers.reserveCapacity(lengths.count)
-            var offset = 0
-            for length in lengths {
-                pointers.append(base + offset)
-                offset += length
-            }
-            return pointers.withUnsafeMutableBufferPointer { argv in
-                lengths.withUnsafeBufferPointer { argvlen in
-                    body(Int32(clamping: arguments.count), argv.baseAddress!, argvlen.baseAddress!)
-                }
-            }
         }
     }
 }
