@@ -15,8 +15,23 @@ import Testing
 /// redis alone (docs/run.md, "Resume and cancel").
 @Suite struct RunExclusionTests {
     /// Ends the jobs of ``heldGraph(_:release:)``.
+    /// Lets the held jobs end, and waits (30 s at most) until no process waits for `release` any more: the file
+    /// goes with the fixture's directory when the test returns, and a job that had not looked yet (every 0.05 s)
+    /// would then loop for ever, its worker with it, after a test that killed their run.
     static func end(_ release: String) {
         _ = FileManager.default.createFile(atPath: release, contents: nil)
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(30)
+        while clock.now < deadline && waiting(for: release) { blockingSleep(.milliseconds(20)) }
+    }
+
+    /// Whether a process's arguments name `path` (a held job's `sh -c while [ ! -e PATH ] …`).
+    static func waiting(for path: String) -> Bool {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return names.contains { name in
+            guard let pid = Int32(name), pid != getpid() else { return false }
+            return ProcessIdentity.arguments(of: pid)?.contains { $0.contains(path) } == true
+        }
     }
 
     /// `run` of ``heldGraph(_:release:)`` into the fixture's redis, namespace ``RunFixture/ns(_:)`` of `name`, on
