@@ -8,14 +8,11 @@ Usage: bench/plan-scale.py [--clustmake PATH] [--jobs N] [--keep DIR]
 Build first: swift build -c release
 """
 import argparse
-import json
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 
+import benchlib
 import scale  # bench/scale.py: the graphs
 
 
@@ -35,35 +32,27 @@ def write_layered(path, jobs=1_000_000):
 
 
 def measure(clustmake, graph, cluster, output):
-    """Wall time, CPU time and peak RSS of one `clustmake plan` (os.wait4 gives this child's own rusage)."""
-    start = time.perf_counter()
+    """Wall time, CPU time and peak RSS of one `clustmake plan`, and what it printed."""
     with open(os.path.join(os.path.dirname(output), "stdout.txt"), "w+") as out, \
             open(os.path.join(os.path.dirname(output), "stderr.txt"), "w+") as err:
         # --no-push: the plan alone is measured (pushing a million jobs is redis's work, not the planner's).
-        child = subprocess.Popen([clustmake, "plan", graph, "--cluster", cluster, "-o", output, "--no-push"],
-                                 stdout=out, stderr=err)
-        _, status, usage = os.wait4(child.pid, 0)
-        child.returncode = os.waitstatus_to_exitcode(status)
-        wall = time.perf_counter() - start
+        wall, cpu, peak, code = benchlib.measured(
+            [clustmake, "plan", graph, "--cluster", cluster, "-o", output, "--no-push"], out, err)
         out.seek(0)
         err.seek(0)
-        if child.returncode != 0:
-            sys.exit(f"clustmake plan failed ({child.returncode}): {err.read().strip()}")
-        return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024.0, out.read().strip()
+        if code != 0:
+            sys.exit(f"clustmake plan failed ({code}): {err.read().strip()}")
+        return wall, cpu, peak, out.read().strip()
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    parser.add_argument("--clustmake", default=os.path.join(root, ".build/release/clustmake"))
+    benchlib.add_clustmake_option(parser)
     parser.add_argument("--jobs", type=int, default=1_000_000, help="jobs in the layered graph")
     parser.add_argument("--keep", help="keep the generated inputs and plans in this directory")
     args = parser.parse_args()
-    if not os.access(args.clustmake, os.X_OK):
-        sys.exit(f"{args.clustmake} not found: build it with 'swift build -c release'")
-    work = args.keep or tempfile.mkdtemp(prefix="clustmake-bench-")
-    os.makedirs(work, exist_ok=True)
-    try:
+    args.clustmake = benchlib.require_clustmake(args.clustmake)
+    with benchlib.work_directory(args.keep, "clustmake-bench-") as work:
         cluster = os.path.join(work, "cluster.yaml")
         write_cluster(cluster)
         fan = os.path.join(work, "fan.json")
@@ -86,9 +75,6 @@ def main():
             print(f"{name:<10} {n:>10,} {e:>10,} {wall:>8.2f} {cpu:>8.2f} {peak:>9.0f}  {verdict}")
             for line in summary.splitlines():
                 print(f"    {line}")
-    finally:
-        if not args.keep:
-            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

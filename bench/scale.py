@@ -32,9 +32,11 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
+
 import time
+
+import benchlib
 
 GOAL_COLLECTOR_SECONDS = 10.0
 GOAL_FIRST_JOB_SECONDS = 15.0
@@ -244,8 +246,7 @@ def measure(clustmake, graph, jobs, edges, directory, run, limit):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    parser.add_argument("--clustmake", default=os.path.join(root, ".build/release/clustmake"))
+    benchlib.add_clustmake_option(parser)
     parser.add_argument("--jobs", type=int, default=100_000, help="jobs in each graph (100000, 1000000)")
     parser.add_argument("--graph", choices=("layered", "fan", "both"), default="both")
     parser.add_argument("--run", action="store_true", help="also run each graph with `clustmake run --bundle auto`")
@@ -253,16 +254,12 @@ def main():
                         help="cancel the run (SIGTERM) after this long and report the rate so far")
     parser.add_argument("--keep", help="keep the inputs, outputs and redis in this directory")
     args = parser.parse_args()
-    if not os.access(args.clustmake, os.X_OK):
-        sys.exit(f"{args.clustmake} not found: build it with 'swift build -c release'")
+    clustmake = benchlib.require_clustmake(args.clustmake)
     if not shutil.which("redis-cli"):
         sys.exit("redis-cli is not installed (apt-get install redis-tools)")
-    clustmake = os.path.abspath(args.clustmake)
-    work = args.keep or tempfile.mkdtemp(prefix="clustmake-scale.")
-    os.makedirs(work, exist_ok=True)
     load = os.getloadavg()
     print(f"{os.cpu_count()} cores, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}; {clustmake}")
-    try:
+    with benchlib.work_directory(args.keep, "clustmake-scale.") as work:
         for name in ("layered", "fan") if args.graph == "both" else (args.graph,):
             directory = os.path.join(work, name)
             os.makedirs(directory, exist_ok=True)
@@ -274,9 +271,6 @@ def main():
             measure(clustmake, graph, jobs, edges, directory, args.run, args.run_limit)
         load = os.getloadavg()
         print(f"\nload average at the end {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
-    finally:
-        if not args.keep:
-            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

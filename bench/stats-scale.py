@@ -21,7 +21,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
+
 import time
+
+import benchlib
 
 TARGET_SECONDS = 2.0
 
@@ -67,30 +70,25 @@ def populate(root, port, attempts, scratch):
 def run_stats(clustmake, port, extra):
     """Wall time, CPU time and peak RSS of one `clustmake stats`, and the server's CPU time meanwhile."""
     before = server_cpu(port)
-    start = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        child = subprocess.Popen([clustmake, "stats", "--namespace", "scale", "--redis", f"redis://127.0.0.1:{port}"]
-                                 + extra, stdout=out, stderr=err)
-        _, status, usage = os.wait4(child.pid, 0)
-        wall = time.perf_counter() - start
-        if os.waitstatus_to_exitcode(status) != 0:
+        wall, cpu, peak, code = benchlib.measured(
+            [clustmake, "stats", "--namespace", "scale", "--redis", f"redis://127.0.0.1:{port}"] + extra, out, err)
+        if code != 0:
             err.seek(0)
             sys.exit(f"clustmake stats failed: {err.read().decode(errors='replace')}")
         out.seek(0)
         size = len(out.read())
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024.0, server_cpu(port) - before, size
+    return wall, cpu, peak, server_cpu(port) - before, size
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    parser.add_argument("--clustmake", default=os.path.join(root, ".build/release/clustmake"))
+    benchlib.add_clustmake_option(parser)
     parser.add_argument("--attempts", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--scratch-path", help="the scratch path the tests were built in (swift build --scratch-path)")
     arguments = parser.parse_args()
-    if not os.access(arguments.clustmake, os.X_OK):
-        sys.exit(f"{arguments.clustmake} is not built: swift build -c release --product clustmake")
+    arguments.clustmake = benchlib.require_clustmake(arguments.clustmake)
     if not shutil.which("redis-benchmark"):
         sys.exit("redis-benchmark is not installed (apt-get install redis-tools)")
 
@@ -100,7 +98,7 @@ def main():
     try:
         print(f"filling redis 127.0.0.1:{port} with {arguments.attempts:,} attempts through the store's worker API ...",
               flush=True)
-        fill = populate(root, port, arguments.attempts, arguments.scratch_path)
+        fill = populate(benchlib.ROOT, port, arguments.attempts, arguments.scratch_path)
         keys = int(subprocess.run(["redis-cli", "-p", str(port), "DBSIZE"], capture_output=True, text=True).stdout)
         jobs = int(subprocess.run(["redis-cli", "-p", str(port), "ZCARD", "compmake:{scale}:jobs"],
                                   capture_output=True, text=True).stdout)
