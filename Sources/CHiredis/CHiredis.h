@@ -1,9 +1,10 @@
 // CHiredis: the only C bridge to hiredis (libhiredis-dev 0.14.1 on Debian 12, RESP2 only).
 // Imported by ClustmakeRedis alone; nothing of it appears in that module's public API.
 //
-// Use only the argv entry points (redisCommandArgv, redisAppendCommandArgv) and redisGetReply:
-// the variadic redisCommand/redisAppendCommand are not importable into Swift, and their format
-// strings would be a hazard anyway.
+// Use only redisAppendFormattedCommand (ClustmakeRedis formats each command in RESP itself, in one
+// buffer: hiredis's per-argument formatting cost a tenth of the CPU of reading a namespace) and
+// redisGetReply: the variadic redisCommand/redisAppendCommand are not importable into Swift, and
+// their format strings would be a hazard anyway.
 #pragma once
 
 // pkg-config's Cflags add -I/usr/include/hiredis; include through the parent directory so the

@@ -175,11 +175,16 @@ public final class RedisConnection {
         case .success(let replies):
             return replies
         case .failure(let failure):
-            let error = commandError(failure, during: label)
-            context = nil
-            lostBecause = error
-            throw error
+            throw drop(failure, during: label)
         }
+    }
+
+    /// Drops the context after `failure`, remembering why; returns the error to throw.
+    private func drop(_ failure: HiredisFailure, during label: String) -> RedisError {
+        let error = commandError(failure, during: label)
+        context = nil
+        lostBecause = error
+        return error
     }
 
     /// Sets the open context's bound on each read and write (nothing when it is not open); drops the context when
@@ -192,10 +197,7 @@ public final class RedisConnection {
         case .none: break
         }
         guard let failure else { return }
-        let error = commandError(failure, during: "setting the command timeout")
-        context = nil
-        lostBecause = error
-        throw error
+        throw drop(failure, during: "setting the command timeout")
     }
 
     /// Appends every command, then reads one reply per command.

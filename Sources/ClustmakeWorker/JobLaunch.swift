@@ -86,12 +86,11 @@ struct JobLaunch {
     static func shellOrDirect(_ line: String, environment: [String], searchPath: String, directory: String?)
         -> JobLaunch
     {
-        let shell = Self.shell(line, environment: environment, directory: directory)
         guard let simple = SimpleCommand(line),
             case .success(let executable) = resolve(simple.words[0], searchPath: searchPath, directory: directory),
             executable.hasPrefix("/") || simple.words[0].contains("/") || directory == nil,
             let direct = SimpleCommand.environment(environment, directory: directory)
-        else { return shell }
+        else { return Self.shell(line, environment: environment, directory: directory) }
         return JobLaunch(
             executable: executable, arguments: simple.words, environment: direct, directory: directory,
             shellFallback: (line, environment))

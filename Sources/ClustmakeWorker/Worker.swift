@@ -19,8 +19,6 @@ final class Worker {
     private var stopRequested = false
     /// A stop signal seen (and drained from the signal pipe) while recording a job, for the next job's check.
     private var heldSignal: Int32?
-    /// The job after the one running, whose lease the recording of this one may take in the same round trip.
-    private var following: String?
     /// The outcome of taking `following`'s lease, when the last recording took it.
     private var taken: (id: String, outcome: Result<AcquireOutcome, StoreError>)?
     private let clock = ContinuousClock()
@@ -46,10 +44,10 @@ final class Worker {
     /// Runs every job; returns the exit status.
     func run() -> Int32 {
         for (position, id) in arguments.jobs.enumerated() {
-            following = position + 1 < arguments.jobs.count ? arguments.jobs[position + 1] : nil
+            let following = position + 1 < arguments.jobs.count ? arguments.jobs[position + 1] : nil
             let status: Int32
             do {
-                status = try process(id)
+                status = try process(id, following: following)
             } catch {
                 say(error.message)
                 return error.status
@@ -66,7 +64,8 @@ final class Worker {
 
     // MARK: - One job
 
-    private func process(_ id: String) throws(WorkerError) -> Int32 {
+    /// Runs job `id`; `following` is the next job of the line, whose lease recording this one may take too.
+    private func process(_ id: String, following: String?) throws(WorkerError) -> Int32 {
         let waitDeadline = arguments.wait.map { clock.now + .seconds($0) }
         let started = clock.now
         while true {
@@ -111,7 +110,7 @@ final class Worker {
                 }
                 try waitForEvents(about: Set(missing.map(\.id)), after: lastEventID, until: waitDeadline)
             case .started(let lease):
-                return try run(lease)
+                return try run(lease, following: following)
             }
         }
     }
@@ -140,7 +139,7 @@ final class Worker {
     }
 
     /// Runs the attempt the lease is for, records it, and says how it went.
-    private func run(_ lease: Lease) throws(WorkerError) -> Int32 {
+    private func run(_ lease: Lease, following: String?) throws(WorkerError) -> Int32 {
         let job = lease.job.job
         if let signal = pendingStop() {
             let now = UTCTime.now()
@@ -207,7 +206,7 @@ final class Worker {
         // A job that ended well is recorded together with taking the next job's lease, unless the worker is to stop.
         var next: String?
         if status == WorkerExitStatus.success, !stopRequested, let following {
-            if heldSignal == nil { heldSignal = pendingStop() }
+            heldSignal = pendingStop()
             if heldSignal == nil { next = following }
         }
         let outcome = try record(lease, result, thenAcquire: next)
@@ -235,7 +234,7 @@ final class Worker {
     }
 
     /// Records `result`, retrying for `--redis_retry` seconds while redis is unreachable; with `next`, takes that
-    /// job's lease in the same round trip when the result counted (kept in ``taken`` for ``process(_:)``).
+    /// job's lease in the same round trip when the result counted (kept in ``taken`` for ``process(_:following:)``).
     private func record(
         _ lease: Lease, _ result: AttemptResult, thenAcquire next: String? = nil
     ) throws(WorkerError) -> FinishOutcome {
