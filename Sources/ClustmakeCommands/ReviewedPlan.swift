@@ -108,8 +108,7 @@ extension ReviewedPlan {
             slotIndex[index] = slots.count
             slots.append(Slot(host: host, instance: slot.instance))
         }
-        var rank = [Int](repeating: 0, count: plan.graph.count)
-        for (position, job) in plan.graph.topologicalOrder.enumerated() { rank[Int(job)] = position }
+        let rank = plan.graph.topologicalPositions()
         func before(_ a: Int, _ b: Int) -> Bool {
             let (first, second) = (plan.placements[a].start, plan.placements[b].start)
             return first != second ? first < second : rank[a] < rank[b]

@@ -14,6 +14,13 @@ public struct JobGraph: Sendable {
     public let successors: Adjacency
     /// Every job index once, each after all of its dependencies; ties keep input order.
     public let topologicalOrder: [Int32]
+
+    /// Each job's position in ``topologicalOrder``, by job index.
+    public func topologicalPositions() -> [Int32] {
+        var positions = [Int32](repeating: 0, count: topologicalOrder.count)
+        for (position, job) in topologicalOrder.enumerated() { positions[Int(job)] = Int32(position) }
+        return positions
+    }
     private let indexByID: [String: Int32]
 
     /// Validates `jobs` and builds the graph.

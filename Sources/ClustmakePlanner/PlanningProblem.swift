@@ -20,8 +20,7 @@ struct PlanningProblem: Sendable {
 
     init(graph: JobGraph, costs: [Double], groups: SpeedGroups) {
         let count = costs.count
-        var position = [Int32](repeating: 0, count: count)
-        for (index, job) in graph.topologicalOrder.enumerated() { position[Int(job)] = Int32(index) }
+        let position = graph.topologicalPositions()
         var rank = [Double](repeating: 0, count: count)
         graph.successors.offsets.withUnsafeBufferPointer { offsets in
             graph.successors.targets.withUnsafeBufferPointer { targets in

@@ -65,7 +65,7 @@ public struct PlanDirectory: Sendable {
                 DirectoryFile(path: "slurm/submit.sh", mode: 0o755) { emit in try emit(writer.submitScript()) })
         case .slurmJobs:
             // One batch script per job instead of host scripts: the jobs run wherever SLURM puts them.
-            for position in writer.slurmJobOrder.indices {
+            for position in writer.plan.graph.topologicalOrder.indices {
                 files.append(
                     DirectoryFile(path: "slurm/jobs/" + writer.slurmJobFileName(position: position), mode: 0o644) {
                         emit in try emit(writer.slurmJobScript(position: position))

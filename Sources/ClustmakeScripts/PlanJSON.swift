@@ -47,11 +47,7 @@ enum PlanJSON {
         json.beginArray()
         let hostNames = plan.cluster.hosts.map(\.name)
         // A job's position in the submission order, for its batch script's name (`slurm-jobs` only).
-        var submitted: [Int32] = []
-        if writer.target == .slurmJobs {
-            submitted = Array(repeating: 0, count: plan.graph.count)
-            for (position, job) in plan.graph.topologicalOrder.enumerated() { submitted[Int(job)] = Int32(position) }
-        }
+        let submitted = writer.target == .slurmJobs ? plan.graph.topologicalPositions() : []
         for (index, job) in plan.graph.jobs.enumerated() {
             let placement = plan.placements[index]
             let slot = plan.slots[Int(placement.slot)]

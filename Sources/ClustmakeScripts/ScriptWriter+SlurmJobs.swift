@@ -4,17 +4,11 @@ import ClustmakePlanner
 /// The files of a plan for SLURM, one job per job (`--target slurm-jobs`, docs/handoff.md "SLURM, one job per
 /// job"): `slurm/jobs/NNNN-ID.sbatch` for every job and `slurm/submit.sh`, which submits them parents first.
 extension ScriptWriter {
-    /// The jobs of the graph in the order `submit.sh` submits them (topological: parents first), as indices in
-    /// the graph; a job's position in it, from 1, is its number in the scripts.
-    public var slurmJobOrder: [Int] {
-        plan.graph.topologicalOrder.map(Int.init)
-    }
-
-    /// The file name in `slurm/jobs/` of the job at `position` (from 0) of ``slurmJobOrder``: its number, padded
+    /// The file name in `slurm/jobs/` of the job at `position` (from 0) of the order `submit.sh` submits the jobs
+    /// in, the graph's topological order (parents first; a job's position from 1 is its number): its number, padded
     /// to the width of the largest, a `-`, and its id with `:`, `@` and `%` replaced by `_` (`%` would be a
     /// pattern in sbatch's `--output`). The number alone makes names unique, even where the ids differ only in
     /// those characters or in case.
-    /// - Complexity: O(1) besides the id's length; it never copies ``slurmJobOrder``.
     public func slurmJobFileName(position: Int) -> String {
         let id = plan.graph.jobs[Int(plan.graph.topologicalOrder[position])].id
         let number = String(position + 1)
@@ -23,7 +17,7 @@ extension ScriptWriter {
         return String(repeating: "0", count: width - number.count) + number + "-" + safe + ".sbatch"
     }
 
-    /// The batch script of the job at `position` of ``slurmJobOrder`` (`slurm/jobs/NAME.sbatch`): the cluster
+    /// The batch script of the job at `position` of the submission order (`slurm/jobs/NAME.sbatch`): the cluster
     /// file's `#SBATCH` lines, one task of `cores` CPUs, `--mem` from the job's `memory` (else the cluster
     /// file's), `--time` from its `timeout` rounded up to whole minutes (else the cluster file's `time`), `--nice`
     /// from its own `nice` when 0 or more (a negative `--nice` needs a SLURM operator: the worker's `nice -n` is
@@ -77,14 +71,12 @@ extension ScriptWriter {
     /// `slurm/submit.sh` of a per-job plan: one `sbatch --parsable` per job, parents first, each depending on its
     /// parents' SLURM ids; a state file leaves out what is done or queued already (docs/handoff.md).
     public func slurmJobsSubmitScript() -> [UInt8] {
-        let order = slurmJobOrder
-        var numbers = [Int](repeating: 0, count: plan.graph.count)
-        for (position, index) in order.enumerated() { numbers[index] = position + 1 }
-        let jobs: [[String: Any]] = order.enumerated().map { position, index in
+        let positions = plan.graph.topologicalPositions()
+        let jobs: [[String: Any]] = plan.graph.topologicalOrder.enumerated().map { position, index in
             [
-                "number": position + 1, "jobWord": ShellQuote.quote(plan.graph.jobs[index].id),
+                "number": position + 1, "jobWord": ShellQuote.quote(plan.graph.jobs[Int(index)].id),
                 "fileWord": ShellQuote.quote(slurmJobFileName(position: position)),
-                "parents": plan.graph.predecessors[index].map { ["parent": numbers[Int($0)]] },
+                "parents": plan.graph.predecessors[Int(index)].map { ["parent": Int(positions[Int($0)]) + 1] },
             ]
         }
         let context: [String: Any] = ["jobs": jobs, "jobCount": plan.graph.count]
