@@ -139,11 +139,10 @@ struct CancelCommand: AsyncParsableCommand {
     /// pass on to their jobs; then it waits (reading redis) until none of the namespace's jobs is in progress.
     /// Only a child of the process the kernel lists as holding that lock, running exactly that script, is signalled.
     private func stopGuardedRun(of handOff: HandOff, endpoint: RedisEndpoint, namespace: String) async throws {
-        let script = handOff.planDirectory + "/run-all.sh"
-        let holders = ProcessIdentity.flockHolders(of: handOff.planDirectory + "/" + GuardedRun.lockName)
-        let runs = holders.flatMap(ProcessIdentity.children(of:)).filter {
-            ProcessIdentity.arguments(of: $0) == ["/bin/sh", script]
-        }
+        let run = GuardedRun.runArguments(planDirectory: handOff.planDirectory)
+        let holders = ProcessIdentity.flockHolders(of: GuardedRun.lockPath(planDirectory: handOff.planDirectory))
+        let runs = holders.flatMap(ProcessIdentity.children(of:)).filter { ProcessIdentity.arguments(of: $0) == run }
+        let script = run[1]
         guard !runs.isEmpty else { return }
         let signalled = runs.filter { kill($0, SIGTERM) == 0 }
         guard !signalled.isEmpty else { return }

@@ -98,7 +98,7 @@ extension HandOff {
         try await refuseLiveHandOff(namespace: namespace, endpoint: endpoint, clusterFile: clusterFile, queue: queue)
         if check {
             try await probe(
-                slurm: slurm, host: cluster.hosts[0], target: target, resolver: resolver, queue: SlurmQueue())
+                slurm: slurm, host: cluster.hosts[0], target: target, resolver: resolver, queue: queue)
             logger.info("redis answers from a node")
         }
         return (slurm, endpoint)

@@ -63,15 +63,22 @@ public struct GuardedRun: Sendable, Hashable {
     /// `DIRECTORY/name`.
     public func path(_ name: String) -> String { planDirectory + "/" + name }
 
+    /// The lock file of the plan in `planDirectory`, which `flock` holds while a run goes on.
+    public static func lockPath(planDirectory: String) -> String { planDirectory + "/" + lockName }
+
+    /// The run that `flock` starts holding the lock: exactly this argument vector (what `cancel` looks for).
+    public static func runArguments(planDirectory: String) -> [String] { ["/bin/sh", planDirectory + "/run-all.sh"] }
+
     /// The command, as `/bin/sh -c` runs it, appending its output to `DIRECTORY/log`.
     public func command(log name: String) -> String {
         let log = ShellQuote.quote(path(name))
         let run =
             "PATH=" + ShellQuote.quote(searchPath.joined(separator: ":")) + " "
-            + ShellQuote.join([
-                "/usr/bin/flock", "-n", "-E", String(Self.lockedStatus), path(Self.lockName), "/bin/sh",
-                path("run-all.sh"),
-            ])
+            + ShellQuote.join(
+                [
+                    "/usr/bin/flock", "-n", "-E", String(Self.lockedStatus),
+                    Self.lockPath(planDirectory: planDirectory),
+                ] + Self.runArguments(planDirectory: planDirectory))
         return run + " >>\(log) 2>&1 || [ $? -ne \(Self.lockedStatus) ] || echo "
             + "\(ShellQuote.quote(Self.notStarted)) >>\(log)"
     }
