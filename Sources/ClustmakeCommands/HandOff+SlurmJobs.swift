@@ -15,14 +15,17 @@ extension HandOff {
 
     /// What a per-job submission has queued so far: the SLURM id of every job submitted, in order.
     struct SlurmJobsProgress {
-        var ids: [String: String] = [:]
-        var order: [String] = []
+        /// Each submitted job's SLURM id.
+        private(set) var ids: [String: String] = [:]
+        /// The SLURM ids in the order they were submitted.
+        private(set) var slurmIDs: [String] = []
 
         mutating func add(_ submitted: [(job: String, id: String)]) {
-            for (job, id) in submitted where ids.updateValue(id, forKey: job) == nil { order.append(job) }
+            for (job, id) in submitted where ids[job] == nil {
+                ids[job] = id
+                slurmIDs.append(id)
+            }
         }
-
-        var slurmIDs: [String] { order.compactMap { ids[$0] } }
     }
 
     /// Checks as for allocation mode, then submits the jobs not done in redis through `slurm/submit.sh` and
@@ -41,8 +44,9 @@ extension HandOff {
             plan, cluster: cluster, clusterFile: clusterFile, resolver: resolver, check: check, logger: logger)
         let namespace = plan.namespace
         let queue = SlurmQueue()
-        let initialStates = try await SubmitCommand.withStore(endpoint, namespace) { store throws(StoreError) in
-            try store.states()
+        // The states and where the event stream stands, in one visit: the events after it wake --follow.
+        let (initialStates, firstEvent) = try await SubmitCommand.withStore(endpoint, namespace) {
+            store throws(StoreError) in (try store.states(), try store.lastEventID())
         }
         let waiting = initialStates.filter { $0.value != .done }.count
         guard waiting > 0 else { return (nil, 0) }
@@ -61,9 +65,7 @@ extension HandOff {
         defer { SignalPipe.uninstall() }
         let submittedAt = UTCTime.now()
         var progress = SlurmJobsProgress()
-        var lastEvent = try await SubmitCommand.withStore(endpoint, namespace) { store throws(StoreError) in
-            try store.lastEventID()
-        }
+        var lastEvent = firstEvent
         var states = initialStates
         var inQueue = Set<String>()
         var lastRefresh = ContinuousClock.now
@@ -96,7 +98,7 @@ extension HandOff {
                 if let failure = result.failure {
                     throw CommandFailure(
                         status: 1,
-                        "\(failure); \(Format.count(progress.order.count, "job")) were submitted and recorded. "
+                        "\(failure); \(Format.count(progress.slurmIDs.count, "job")) were submitted and recorded. "
                             + "Submit again to submit the rest.")
                 }
                 logger.info("submitted \(batch.count) jobs, \(inQueue.count) in the queue")
@@ -120,7 +122,7 @@ extension HandOff {
             if SignalPipe.drain().contains(where: SignalPipe.stopSignals.contains) {
                 throw CommandFailure(
                     status: 130,
-                    "interrupted: \(Format.count(progress.order.count, "job")) submitted and recorded, "
+                    "interrupted: \(Format.count(progress.slurmIDs.count, "job")) submitted and recorded, "
                         + "\(unsubmitted) not; submit again (with --follow) to submit the rest.")
             }
             // The queue first, then redis: a job that leaves the queue after this call is still counted queued,
@@ -135,7 +137,7 @@ extension HandOff {
     }
 
     private static func recorded(_ progress: SlurmJobsProgress, plan: PlanFile, at time: UTCTime) -> HandOff? {
-        progress.order.isEmpty
+        progress.slurmIDs.isEmpty
             ? nil
             : HandOff(target: .slurmJobs, submitted: time, planDirectory: plan.directory, ids: progress.slurmIDs)
     }
