@@ -81,7 +81,7 @@ extension JobStore {
                     status.leaseHolder = try text(reply, "the lease of job '\(status.id)'")
                     if status.leaseHolder == nil { status.state = .lost }
                 } else if status.leaseHolder != nil {
-                    status.leaseRemaining = reply.integer.flatMap { $0 >= 0 ? Duration.milliseconds($0) : nil }
+                    status.leaseRemaining = Self.leaseRemaining(reply)
                 }
                 jobs[index].status = status
             }
@@ -176,7 +176,7 @@ extension JobStore {
             let id = ids[offset / 4]
             switch offset % 4 {
             case 0: lease.holder = try text(reply, "the lease of job '\(id)'")
-            case 1: lease.remaining = reply.integer.flatMap { $0 >= 0 ? Duration.milliseconds($0) : nil }
+            case 1: lease.remaining = Self.leaseRemaining(reply)
             case 2: state = try text(reply, "the state of job '\(id)'")
             default:
                 guard case .array(let values) = reply, let state, let now = JobState(rawValue: state) else {
@@ -188,6 +188,11 @@ extension JobStore {
                     leaseHolder: held, leaseRemaining: held == nil ? nil : lease.remaining)
             }
         }
+    }
+
+    /// A lease's time to live from `PTTL`'s reply; `nil` for none (a missing key or one without expiry).
+    static func leaseRemaining(_ reply: RedisReply) -> Duration? {
+        reply.integer.flatMap { $0 >= 0 ? Duration.milliseconds($0) : nil }
     }
 
     // MARK: - The fields read
