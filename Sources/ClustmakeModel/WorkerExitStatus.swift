@@ -43,6 +43,13 @@ public enum WorkerExitStatus {
     /// `compmake` is not installed on the host (returned by `nice` or the shell, not the worker).
     public static let notInstalled: Int32 = 127
 
+    /// The statuses a streamed session's worker (`make_single stream=True`) answers a batch with and goes on
+    /// serving: those about one job of the batch (done, failed, blocked, dependencies not ready, run by another
+    /// worker). Any other status ends the worker, with that status, without an answer.
+    public static let streamAnswers: Set<Int32> = [
+        success, jobFailed, blocked, dependenciesNotReady, leaseHeld, leaseLost,
+    ]
+
     /// What a status says, and so what an executor does with it.
     public enum Kind: String, Sendable, Hashable, CaseIterable {
         /// About the job itself (done, failed, blocked): final for this attempt, never retried elsewhere for it.

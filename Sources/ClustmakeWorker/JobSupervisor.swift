@@ -58,6 +58,8 @@ struct JobSupervisor {
     var killGrace: Double
     /// How long to keep reading the pipes after the job exited, when something it started still holds them.
     var drainGrace = 1.0
+    /// The worker's descriptors whose hanging up means its session is gone (``watchableSession(_:)``).
+    var sessionDescriptors: [Int32] = [1, 2]
     var stdoutLog: LogFile?
     var stderrLog: LogFile?
     var heartbeat: () -> Heartbeat
@@ -108,7 +110,7 @@ struct JobSupervisor {
 
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.readChunk, alignment: 16)
         defer { buffer.deallocate() }
-        var watchSession = Self.watchableSession()
+        var watchSession = Self.watchableSession(sessionDescriptors)
         var reaped = false
         var exitedAt: ContinuousClock.Instant?
         var nextHeartbeat = start + .seconds(heartbeatInterval)
@@ -263,11 +265,13 @@ struct JobSupervisor {
         return report
     }
 
-    /// The worker's stdout and stderr when they are pipes or sockets (an ssh session's, an executor's): their
-    /// hanging up means nobody waits for the worker any more.
-    static func watchableSession() -> [Int32] {
+    /// Those of `descriptors` (the worker's stdout and stderr) that are pipes or sockets (an ssh session's, an
+    /// executor's): their hanging up means nobody waits for the worker any more. A streamed session's worker
+    /// watches only stderr: its stdout is the pipe of its answers, which a local executor holds itself, and an
+    /// executor that dies leaves its local workers' jobs running, as it does those of a line.
+    static func watchableSession(_ descriptors: [Int32] = [1, 2]) -> [Int32] {
         var watched: [Int32] = []
-        for descriptor: Int32 in [1, 2] {
+        for descriptor in descriptors {
             var info = stat()
             guard fstat(descriptor, &info) == 0 else { continue }
             let kind = info.st_mode & S_IFMT

@@ -41,10 +41,65 @@ final class Worker {
             nodename: nodename, workerPID: pid, workerVersion: WorkerMain.version)
     }
 
-    /// Runs every job; returns the exit status.
+    /// Runs every job, or serves a streamed session; returns the exit status.
     func run() -> Int32 {
-        for (position, id) in arguments.jobs.enumerated() {
-            let following = position + 1 < arguments.jobs.count ? arguments.jobs[position + 1] : nil
+        arguments.stream ? serve() : run(arguments.jobs)
+    }
+
+    /// Serves a streamed session (`stream=True`): each line of standard input is a batch of job ids, run as a
+    /// command line's ids are; the batch's exit status is then written to standard output as a line of its own
+    /// (`0`, `113`, …). Returns 0 at the end of input (the executor closed the session), or the first status not in
+    /// `WorkerExitStatus.streamAnswers` without writing it: the worker ends with it, as a line's worker would.
+    private func serve() -> Int32 {
+        var input = StreamInput(descriptor: 0)
+        while true {
+            // Idle: nothing to record, so a stop signal ends the worker at once (SignalPipe's message says so).
+            SignalPipe.exitOnStop = true
+            if let signal = pendingStop() {
+                SignalPipe.exitOnStop = false
+                say("interrupted by \(Self.signalName(signal)); nothing was run")
+                return WorkerExitStatus.interrupted
+            }
+            let next = input.next()
+            SignalPipe.exitOnStop = false
+            let jobs: [String]
+            switch next {
+            case .end: return WorkerExitStatus.success
+            case .invalid(let problem):
+                say("error: \(problem)")
+                return WorkerExitStatus.badArguments
+            case .batch(let ids): jobs = ids
+            }
+            let status = run(jobs)
+            guard WorkerExitStatus.streamAnswers.contains(status) else { return status }
+            guard Self.answer(status) else {
+                say("the session closed before the status of \(Self.list(jobs)) could be sent")
+                return status
+            }
+            if stopRequested || heldSignal != nil {
+                say("interrupted; the session serves no more jobs")
+                return WorkerExitStatus.interrupted
+            }
+        }
+    }
+
+    /// Writes a batch's status and a newline to standard output; false when the session is gone.
+    private static func answer(_ status: Int32) -> Bool {
+        let bytes = Array("\(status)\n".utf8)
+        var written = 0
+        while written < bytes.count {
+            let count = bytes[written...].withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { return false }
+            written += count
+        }
+        return true
+    }
+
+    /// Runs `jobs` in order, stopping at the first that does not end with status 0; returns the exit status.
+    private func run(_ jobs: [String]) -> Int32 {
+        for (position, id) in jobs.enumerated() {
+            let following = position + 1 < jobs.count ? jobs[position + 1] : nil
             let status: Int32
             do {
                 status = try process(id, following: following)
@@ -53,8 +108,8 @@ final class Worker {
                 return error.status
             }
             if status != WorkerExitStatus.success { return status }
-            if stopRequested && position + 1 < arguments.jobs.count {
-                let rest = arguments.jobs[(position + 1)...].map { "'\($0)'" }.joined(separator: ", ")
+            if stopRequested && position + 1 < jobs.count {
+                let rest = jobs[(position + 1)...].map { "'\($0)'" }.joined(separator: ", ")
                 say("interrupted; these jobs were not run: \(rest)")
                 return WorkerExitStatus.interrupted
             }
@@ -126,7 +181,7 @@ final class Worker {
         let recheck = min(deadline, clock.now + .seconds(Self.waitRecheck))
         var last = lastEventID
         while clock.now < recheck {
-            if Self.sessionHungUp() {
+            if Self.sessionHungUp(sessionDescriptors) {
                 throw WorkerError(WorkerExitStatus.interrupted, "the session hung up while waiting; nothing was run")
             }
             let remaining = min(recheck - clock.now, .seconds(1))
@@ -164,6 +219,7 @@ final class Worker {
             heartbeatInterval: arguments.leaseTTL / 3, killGrace: arguments.killGrace,
             stdoutLog: logPaths.map { LogFile(path: $0.0) }, stderrLog: logPaths.map { LogFile(path: $0.1) },
             heartbeat: { [unowned self] in self.heartbeat(lease) })
+        supervisor.sessionDescriptors = sessionDescriptors
         let report = supervisor.run()
         if report.interruptedAfterExit { stopRequested = true }
         for problem in report.logProblems { say("job '\(job.id)': \(problem)") }
@@ -335,9 +391,13 @@ final class Worker {
         return SignalPipe.drain().first { $0 != SIGCHLD }
     }
 
-    /// Whether the worker's stdout or stderr pipe hung up (its ssh session is gone).
-    static func sessionHungUp() -> Bool {
-        var descriptors = JobSupervisor.watchableSession().map { pollfd(fd: $0, events: 0, revents: 0) }
+    /// The descriptors whose hanging up means the session is gone: stdout and stderr, or only stderr in a
+    /// streamed session (JobSupervisor's ``JobSupervisor/watchableSession(_:)``).
+    private var sessionDescriptors: [Int32] { arguments.stream ? [2] : [1, 2] }
+
+    /// Whether one of `watched` (the worker's stdout or stderr) hung up (its ssh session is gone).
+    static func sessionHungUp(_ watched: [Int32]) -> Bool {
+        var descriptors = JobSupervisor.watchableSession(watched).map { pollfd(fd: $0, events: 0, revents: 0) }
         guard !descriptors.isEmpty else { return false }
         guard poll(&descriptors, nfds_t(descriptors.count), 0) > 0 else { return false }
         return descriptors.contains { $0.revents & Int16(POLLHUP | POLLERR) != 0 }

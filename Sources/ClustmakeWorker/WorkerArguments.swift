@@ -31,6 +31,9 @@ public struct WorkerArguments: Sendable, Hashable {
     public var wait: Double?
     /// The jobs, in order.
     public var jobs: [String] = []
+    /// Serve batches of job ids read from standard input, one line each, answering each on standard output
+    /// (`stream=True`, docs/worker.md "Streamed sessions"); ``jobs`` is then empty.
+    public var stream = false
     /// Keep all of every attempt's output in files under this directory (`--log_dir`).
     public var logDirectory: String?
     /// The lease's time to live in seconds (`--lease_ttl`); renewed every third of it.
@@ -49,6 +52,7 @@ public struct WorkerArguments: Sendable, Hashable {
     /// The usage text of `compmake --help`.
     public static let usage = """
         usage: compmake [OPTIONS] --slave NAMESPACE make_single [more=BOOL] [wait=SECONDS] JOB [JOB ...]
+               compmake [OPTIONS] --slave NAMESPACE make_single [more=BOOL] [wait=SECONDS] stream=True
 
         Runs jobs of a clustmake plan on this host: reads each job's definition from redis, takes its lease,
         runs it, and records the attempt, its output and its statistics. See docs/worker.md.
@@ -72,6 +76,8 @@ public struct WorkerArguments: Sendable, Hashable {
         make_single arguments:
           more=BOOL                   run the jobs even if they are done (default: False)
           wait=SECONDS                wait up to SECONDS for dependencies (default: fail at once)
+          stream=BOOL                 read lines of job ids from standard input, run each line's jobs, and
+                                      write the line's exit status on standard output; end at end of input
 
         exit status: 0 done, 113 job failed, 115 blocked, 116 dependencies not ready, 117 lease held elsewhere,
         118 redis unreachable, 119 schema mismatch, 120 unknown namespace or job, 121 bad arguments,
@@ -178,19 +184,34 @@ public struct WorkerArguments: Sendable, Hashable {
                             + "\(Int(Self.maximumWait)) (366 days), such as wait=3600")
                 }
                 wait = seconds
+            } else if word.hasPrefix("stream=") {
+                stream = try Self.bool(String(word.dropFirst(7)), option: "stream")
             } else {
                 try appendJob(word)
             }
         }
         for word in positional[firstID...] { try appendJob(word) }
+        if stream {
+            guard jobs.isEmpty else {
+                throw WorkerArgumentError(
+                    "make_single stream=True takes the job ids from standard input, one line at a time; give no job "
+                        + "id on the command line (got '\(Format.escaped(jobs[0]))')")
+            }
+            return
+        }
         guard !jobs.isEmpty else { throw WorkerArgumentError("make_single needs at least one job id") }
     }
 
     private mutating func appendJob(_ word: String) throws(WorkerArgumentError) {
+        jobs.append(try Self.jobID(word))
+    }
+
+    /// `word` when it is a valid job id.
+    static func jobID(_ word: String) throws(WorkerArgumentError) -> String {
         if let problem = JobID.problem(with: word) {
             throw WorkerArgumentError("'\(Format.escaped(word))' is not a valid job id: \(problem)")
         }
-        jobs.append(word)
+        return word
     }
 
     /// The longest `wait=`: as long as the longest job timeout (366 days).

@@ -60,15 +60,16 @@ enum WorkerEndpoint {
         return nil
     }
 
-    /// The first line of standard input (the executor writes the password there, over the ssh session).
+    /// The first line of standard input (the executor writes the password there, over the ssh session). Read a
+    /// byte at a time, so that nothing after the line is taken: a streamed session's job ids follow it.
     static func readStandardInput() throws(WorkerError) -> String {
         var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 256)
-        while bytes.count <= 4096 && !bytes.contains(UInt8(ascii: "\n")) {
-            let count = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
+        var byte: UInt8 = 0
+        while bytes.count <= 4096 && bytes.last != UInt8(ascii: "\n") {
+            let count = read(0, &byte, 1)
             if count < 0 && errno == EINTR { continue }
             if count <= 0 { break }
-            bytes += buffer[0..<count]
+            bytes.append(byte)
         }
         do {
             return try RedisPasswordFile.firstLine(bytes, source: "the password line on standard input")

@@ -1,0 +1,76 @@
+import ClustmakeModel
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The lines of a streamed session's standard input (`make_single stream=True`): each line is a batch of job ids,
+/// separated by blanks. Read through a buffer of its own; whatever came before (the password line) was read a byte
+/// at a time, so nothing of the first batch is lost.
+struct StreamInput {
+    /// What the next read gives.
+    enum Next: Equatable {
+        /// A batch: the job ids of one line, in order (at least one).
+        case batch([String])
+        /// The end of input: the executor closed the session.
+        case end
+        /// A line that is not a batch: why (the worker then ends with ``WorkerExitStatus/badArguments``).
+        case invalid(String)
+    }
+
+    /// The longest line taken: 1 MiB (a batch of 64 ids of the longest kind is far shorter).
+    static let maximumLine = 1 << 20
+
+    private let descriptor: Int32
+    private var buffer: [UInt8] = []
+    /// Where the unread part of ``buffer`` starts.
+    private var start = 0
+
+    init(descriptor: Int32) {
+        self.descriptor = descriptor
+    }
+
+    /// Blocks until a whole line (or the end) has arrived; empty lines are skipped.
+    mutating func next() -> Next {
+        while true {
+            if let newline = buffer[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                let line = buffer[start..<newline]
+                start = newline + 1
+                if start == buffer.count {
+                    buffer.removeAll(keepingCapacity: true)
+                    start = 0
+                }
+                let words = line.split(whereSeparator: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") })
+                if words.isEmpty { continue }
+                return Self.batch(words)
+            }
+            if buffer.count - start > Self.maximumLine {
+                return .invalid("a line of standard input is longer than \(Self.maximumLine) bytes")
+            }
+            if start > 0 {
+                buffer.removeFirst(start)
+                start = 0
+            }
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count < 0 { return .invalid("cannot read standard input: \(String(cString: strerror(errno)))") }
+            if count == 0 {
+                if buffer.count > start { return .invalid("standard input ended in the middle of a line") }
+                return .end
+            }
+            buffer += chunk[0..<count]
+        }
+    }
+
+    private static func batch(_ words: [ArraySlice<UInt8>]) -> Next {
+        var ids: [String] = []
+        for word in words {
+            guard let text = String(validating: word, as: UTF8.self) else {
+                return .invalid("a job id on standard input is not UTF-8 text")
+            }
+            do { ids.append(try WorkerArguments.jobID(text)) } catch { return .invalid(error.message) }
+        }
+        return .batch(ids)
+    }
+}
