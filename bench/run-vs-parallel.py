@@ -5,12 +5,14 @@ Builds 4 hosts as Linux network namespaces reached by ssh through `ProxyCommand 
 (as the integration tests do, docs/testing.md), starts a redis-server on loopback, and prints side by side:
 
 1. 1,000 no-op jobs on 4 hosts x 2 slots:
-   - clustmake run --bundle off (one job per ssh line) and --bundle auto (short jobs grouped),
+   - clustmake run --bundle off (one job per line) and --bundle auto (short jobs grouped), each with streamed
+     sessions (the default: one session and worker per slot, reading each line's job ids) and with --no-stream
+     (one ssh session and worker per line),
    - GNU parallel -M --ssh WRAPPER -S 2/h1,...,2/h4 true (one ssh per job over ControlMaster; WRAPPER is a script
      running `ssh -F CFG "$@"`, since parallel's -M does nothing when --ssh is a string with options),
    with jobs per second and the ratios;
 2. a WfCommons workflow (../shared/data/workflows) run as scaled sleeps on the same cluster: the actual makespan
-   over the planned makespan and over the lower bound;
+   over the planned makespan and over the lower bound, in each of the --modes;
 3. --local-jobs (20,000) no-op jobs on this machine with the embedded default (`clustmake run JOBS`: no cluster
    file, one slot per core, the private redis under .clustmake/ in a temporary directory, --bundle auto) against
    `xargs -P NPROC -n1 true` (the machine's limit) and GNU parallel `-j NPROC true`; `--local-jobs 0` leaves it
@@ -26,6 +28,9 @@ release build: swift build -c release (or --build DIR for another build director
     sudo python3 bench/run-vs-parallel.py [--build .build/release] [--jobs 1000] [--workflow epigenomics-1000]
         [--local-jobs 20000] [--worker PATH] [--tunnel tcp|unix]
     sudo python3 bench/run-vs-parallel.py --tunnel compare [--repeat 3]
+
+`--modes default,no-stream` (the default) says which ways of running lines are measured: `default` is the build's
+default, `no-stream` adds `--no-stream` (give `--modes default` for a build older than the option).
 
 The hosts run --worker (default: the self-contained worker of scripts/build-worker.sh when it is built and not
 older than the build's compmake, else the build's compmake); the embedded default picks its worker itself.
@@ -273,6 +278,8 @@ def main():
     parser.add_argument("--worker", help="the worker the hosts run")
     parser.add_argument("--tunnel", choices=["tcp", "unix", "compare"], default="tcp")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--modes", default="default,no-stream",
+                        help="comma-separated: default (the build's default lines), no-stream (--no-stream)")
     parser.add_argument("--workflow-only", action="store_true",
                         help="run only the workflow, --repeat times (the makespan ratio of each run, then the median)")
     args = parser.parse_args()
@@ -305,18 +312,20 @@ def main():
             return
         cfile = cluster.cluster_file(worker, args.slots, args.tunnel)
         if args.workflow_only:
-            ratios = [run_workflow(args, clustmake, worker, cluster, cfile, redis_args, f"wf-{index}")
-                      for index in range(args.repeat)]
-            print(f"\n{args.workflow}: actual / planned over {args.repeat} runs: "
-                  + ", ".join(f"{ratio:.2f}" for ratio in ratios) + f"; median {statistics.median(ratios):.2f}")
+            for mode in modes(args):
+                ratios = [run_workflow(args, clustmake, worker, cluster, cfile, redis_args, f"wf-{mode}-{index}",
+                                       mode) for index in range(args.repeat)]
+                print(f"\n{args.workflow} ({mode}): actual / planned over {args.repeat} runs: "
+                      + ", ".join(f"{ratio:.2f}" for ratio in ratios) + f"; median {statistics.median(ratios):.2f}")
             return
         rows = []
         traffic = []
-        for label, bundle in (("clustmake run --bundle off", "off"), ("clustmake run --bundle auto", "auto")):
-            ns = f"noop-{bundle}"
+        for mode, bundle in [(mode, bundle) for mode in modes(args) for bundle in ("off", "auto")]:
+            label = f"clustmake run --bundle {bundle}" + (" --no-stream" if mode == "no-stream" else "")
+            ns = f"noop-{bundle}-{mode}"
             redis.reset_stats()
             seconds, result = timed([clustmake, "run", jobs, "--cluster", cfile, *redis_args, "--namespace", ns,
-                                     "--bundle", bundle, "--no-check", "--json"])
+                                     "--bundle", bundle, "--no-check", "--json", *mode_arguments(mode)])
             if result.returncode != 0:
                 print(result.stdout[-2000:], result.stderr[-2000:], file=sys.stderr)
                 raise SystemExit(f"{label} failed with {result.returncode}")
@@ -353,13 +362,26 @@ def main():
                   f"bytes in {bytes_in / args.jobs:7.0f}   out {bytes_out / args.jobs:6.0f}   "
                   f"connections {connections / args.jobs:5.2f}")
 
-        run_workflow(args, clustmake, worker, cluster, cfile, redis_args, "wf")
+        for mode in modes(args):
+            run_workflow(args, clustmake, worker, cluster, cfile, redis_args, f"wf-{mode}", mode)
     finally:
         redis.close()
         cluster.close()
 
 
-def run_workflow(args, clustmake, worker, cluster, cfile, redis_args, namespace):
+def modes(args):
+    chosen = [mode.strip() for mode in args.modes.split(",") if mode.strip()]
+    for mode in chosen:
+        if mode not in ("default", "no-stream"):
+            raise SystemExit(f"--modes: unknown mode {mode!r} (default, no-stream)")
+    return chosen
+
+
+def mode_arguments(mode):
+    return ["--no-stream"] if mode == "no-stream" else []
+
+
+def run_workflow(args, clustmake, worker, cluster, cfile, redis_args, namespace, mode="default"):
     """A workflow as scaled sleeps: actual makespan against the plan's, printed; returns actual / planned."""
     workflow = os.path.join(ROOT, "..", "shared", "data", "workflows", args.workflow + ".json")
     plan_dir = os.path.join(cluster.dir, "plan")
@@ -369,7 +391,7 @@ def run_workflow(args, clustmake, worker, cluster, cfile, redis_args, namespace)
          "-o", plan_dir], capture_output=True)
     plan = json.load(open(os.path.join(plan_dir, "plan.json")))
     seconds, result = timed([clustmake, "run", workflow, "--time-scale", str(args.time_scale), "--cluster", cfile,
-                             *redis_args, "--namespace", namespace, "--no-check", "--json"])
+                             *redis_args, "--namespace", namespace, "--no-check", "--json", *mode_arguments(mode)])
     if result.returncode != 0:
         print(result.stderr[-2000:], file=sys.stderr)
         raise SystemExit("the workflow run failed")
@@ -378,7 +400,7 @@ def run_workflow(args, clustmake, worker, cluster, cfile, redis_args, namespace)
     last = max(e["elapsed_ms"] for e in events if e["event"] == "jobs-done")
     actual = (last - first) / 1000
     print(f"\n{args.workflow} ({len(plan['jobs'])} jobs) as sleeps x {args.time_scale} on "
-          f"{args.hosts} x {args.slots} slots, bundling auto")
+          f"{args.hosts} x {args.slots} slots, bundling auto, lines: {mode}")
     print(f"  planned makespan {plan['makespan']:.2f} s, lower bound {plan['lower_bound']:.2f} s")
     print(f"  actual makespan  {actual:.2f} s (first start to last end; whole command {seconds:.2f} s)")
     print(f"  actual / planned {actual / plan['makespan']:.2f}, actual / lower bound "

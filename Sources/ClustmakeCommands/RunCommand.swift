@@ -39,6 +39,14 @@ struct RunCommand: AsyncParsableCommand {
             valueName: "auto|off|N"))
     var bundle = "auto"
 
+    @Flag(
+        inversion: .prefixedNo,
+        help: ArgumentHelp(
+            "Run each slot's job lines through one streamed session, a worker that reads the next line's job ids on "
+                + "its standard input (the default); --no-stream: one ssh session and worker per line, as the "
+                + "plan's scripts do."))
+    var stream = true
+
     @Flag(exclusivity: .exclusive)
     var onFailure: FailurePolicy = .keepGoing
 
@@ -167,11 +175,14 @@ struct RunCommand: AsyncParsableCommand {
             redisUser: target.endpoint.username)
         let scheduling = Scheduler.Configuration(
             haltOnFailure: onFailure == .haltOnFailure, maximumHostLosses: maxHostLosses,
-            bundle: try bundlePolicy(), probeDelay: probeDelay, followPlan: reviewed != nil)
+            bundle: try bundlePolicy(),
+            bundleTarget: stream && inAllocation == nil
+                ? Scheduler.Configuration.streamedBundleTarget : Scheduler.Configuration.lineBundleTarget,
+            probeDelay: probeDelay, followPlan: reviewed != nil)
         let runOptions = RunOptions(
             plan: plan, settings: settings, endpoint: target.endpoint, scheduling: scheduling,
             output: json ? .json : .automatic, directory: directory, push: fileGraph != nil,
-            allocation: inAllocation?.allocation)
+            allocation: inAllocation?.allocation, streams: stream)
         // `status`, `stats`, `report`, … and `cancel` in this directory default to this run.
         LastRun().write(namespace)
         let report: RunReport

@@ -30,6 +30,19 @@ final class RunLoop {
         var hung = false
         /// When it was sent SIGTERM, if it was.
         var stoppedAt: Double?
+        /// For a line sent into a streamed session: the session's argument vector, which later lines of its slot
+        /// must have to go into it too.
+        var stream: [String]?
+        /// What the session's worker answered so far (a status and a newline ends the line).
+        var answers: [UInt8] = []
+        /// Why the session was killed because of what it answered, if it was.
+        var brokenAnswer: String?
+    }
+
+    /// A streamed session between two lines of its slot.
+    private struct IdleStream {
+        var process: SpawnedProcess
+        var argv: [String]
     }
 
     private let options: RunOptions
@@ -44,6 +57,12 @@ final class RunLoop {
     /// The run's lease on the namespace in redis, renewed as the loop turns.
     private let lease: RunLeaseKeeper
     private var sessions: [Int: Session] = [:]
+    /// Streamed sessions waiting for their slot's next line, by slot.
+    private var idleStreams: [Int: IdleStream] = [:]
+    /// Streamed sessions told to end (their standard input closed), and since when; reaped as they end, killed
+    /// if they do not within ``streamEndGrace`` seconds.
+    private var endingStreams: [(process: SpawnedProcess, since: Double)] = []
+    private static let streamEndGrace = 5.0
     /// Short helper processes (remote kills), reaped as they end.
     private var helpers: [SpawnedProcess] = []
     /// The last failure of each host that failed, for the report.
@@ -86,6 +105,11 @@ final class RunLoop {
         while scheduler.stopReason == nil || !sessions.isEmpty {
             step()
         }
+        endIdleStreams()
+        while !endingStreams.isEmpty {
+            _ = SignalPipe.wait(milliseconds: 50)
+            reapStreams()
+        }
         for helper in helpers {
             _ = helper.wait()
             _ = helper.finishOutput()
@@ -109,10 +133,14 @@ final class RunLoop {
         if let deadline = scheduler.nextDeadline {
             timeout = min(timeout, Int32(max(0, (deadline - now) * 1000)) + 1)
         }
-        for signal in SignalPipe.wait(milliseconds: timeout) where SignalPipe.stopSignals.contains(signal) {
+        let streaming = sessions.values.compactMap { $0.stream == nil ? nil : $0.process.answers }
+        let (signals, ready) = SignalPipe.wait(milliseconds: timeout, readable: streaming)
+        for signal in signals where SignalPipe.stopSignals.contains(signal) {
             cancel()
         }
+        readAnswers(Set(ready))
         reapSessions()
+        reapStreams()
         handle(masters.watch(now: now))
         handle(masters.open(now: now))
         perform(scheduler.tick(now: now))
@@ -143,9 +171,11 @@ final class RunLoop {
         if cancelling {
             // A second signal: kill the lines at once.
             for session in sessions.values { session.process.signalGroup(SIGKILL) }
+            for stream in endingStreams { stream.process.signalGroup(SIGKILL) }
             return
         }
         cancelling = true
+        endIdleStreams()
         output.event(.runCancelling(lines: sessions.count), elapsed: now)
         perform(scheduler.cancel(now: now))
     }
@@ -313,22 +343,68 @@ final class RunLoop {
         // environment or on its command line.
         let line = JobLine(
             plan: plan, jobs: dispatch.jobs, slot: dispatch.slot, settings: options.settings,
-            connectionOptions: connection, passwordOnStdin: passwordLine != nil, tunnelSocket: tunnelSocket)
+            connectionOptions: connection, passwordOnStdin: passwordLine != nil, tunnelSocket: tunnelSocket,
+            stream: options.streams)
         let argv =
             options.allocation.map {
                 SrunLine(allocation: $0, node: host.name, namespace: options.settings.namespace, command: line.command)
                     .argv
             } ?? line.argv
         do {
-            let process = try SpawnedProcess(argv, scratch: scratch, input: passwordLine)
+            let process =
+                options.streams
+                ? try streamedSession(argv, slot: dispatch.slot, jobs: dispatch.jobs)
+                : try SpawnedProcess(argv, scratch: scratch, input: passwordLine)
             sessions[dispatch.id] = Session(
-                dispatch: dispatch, process: process, remote: line.isRemote || options.allocation != nil)
+                dispatch: dispatch, process: process, remote: line.isRemote || options.allocation != nil,
+                stream: options.streams ? argv : nil)
             output.event(
                 .lineStarted(jobs: dispatch.jobs.map(id), host: host.name, slot: slot.instance), elapsed: now)
             return []
         } catch {
             return scheduler.dispatchEnded(
                 dispatch.id, outcomes: dispatch.jobs.map { _ in .hostLost(reason: error.message) }, now: now)
+        }
+    }
+
+    /// The streamed session that runs `jobs` on `slot` with the line `argv`, the jobs' ids sent: the slot's idle
+    /// session when it has the same line and takes them, else a new one (an idle session with another line, for a
+    /// job with a nice level of its own, is ended).
+    private func streamedSession(_ argv: [String], slot: Int, jobs: [Int32]) throws(DispatchError) -> SpawnedProcess {
+        let batch = Array((jobs.map(id).joined(separator: " ") + "\n").utf8)
+        if let idle = idleStreams.removeValue(forKey: slot) {
+            if idle.argv == argv && idle.process.send(batch) { return idle.process }
+            endStream(idle.process)
+        }
+        return try SpawnedProcess(stream: argv, scratch: scratch, input: (passwordLine ?? []) + batch)
+    }
+
+    /// Closes a streamed session's standard input (its worker ends) and watches it until it ends.
+    private func endStream(_ process: SpawnedProcess) {
+        var process = process
+        process.closeInput()
+        endingStreams.append((process, now))
+    }
+
+    private func endIdleStreams() {
+        for idle in idleStreams.values { endStream(idle.process) }
+        idleStreams.removeAll()
+    }
+
+    /// Reaps streamed sessions that ended between lines, and kills those told to end that did not in time.
+    private func reapStreams() {
+        for (slot, idle) in idleStreams where idle.process.poll() != nil {
+            idleStreams[slot] = nil
+            _ = idle.process.finishOutput()
+        }
+        let time = now
+        endingStreams.removeAll { entry in
+            if entry.process.poll() != nil {
+                _ = entry.process.finishOutput()
+                return true
+            }
+            if time - entry.since > Self.streamEndGrace { entry.process.signalGroup(SIGKILL) }
+            return false
         }
     }
 
@@ -359,34 +435,104 @@ final class RunLoop {
 
     // MARK: - Lines ending
 
-    private func reapSessions() {
-        for (dispatchID, session) in sessions {
-            guard let status = session.process.poll() else { continue }
-            sessions[dispatchID] = nil
-            let text = session.process.finishOutput()
-            // A line that did not end with 0: its jobs' states, read once, say what became of each. Inside an
-            // allocation srun's 0 is checked too: a step whose node fails can end 0 without its worker's word.
-            let exit = status.lineExit
-            let verified = exit.succeeded && options.allocation != nil
-            let statuses = exit.succeeded && !verified ? [] : self.statuses(session.dispatch.jobs)
-            let line = LineOutcome(
-                exit: exit, doneInRedis: statuses.map { $0?.state == .done },
-                remote: session.remote && options.allocation == nil,
-                lastOutputLine: lastLine(text), cancelling: cancelling, hung: session.hung, verified: verified)
-            var recordedReason: String?
-            if line.needsRecordedReason, let status = statuses[line.statusJob], status.currentAttempt > 0 {
-                recordedReason = (try? store.attempt(of: status.id, number: status.currentAttempt))?.reason
+    /// Lines whose streamed session answered: the line is over (its session waits for the slot's next line).
+    private func readAnswers(_ ready: Set<Int32>) {
+        for dispatchID in Array(sessions.keys) {
+            guard var session = sessions[dispatchID], session.stream != nil, session.brokenAnswer == nil,
+                ready.contains(session.process.answers)
+            else { continue }
+            _ = session.process.readAnswers(into: &session.answers)
+            switch Self.answer(session.answers) {
+            case nil:
+                sessions[dispatchID] = session
+            case .failure(let problem):
+                // Not what a worker of this version answers: the session is not to be trusted with more lines.
+                session.brokenAnswer = problem.description
+                session.process.signalGroup(SIGKILL)
+                sessions[dispatchID] = session
+            case .success(let status):
+                sessions[dispatchID] = nil
+                let actions = lineEnded(dispatchID, session, exit: .exited(status), lastOutput: nil)
+                if !cancelling && session.stoppedAt == nil && !session.hung, let argv = session.stream {
+                    if let other = idleStreams[session.dispatch.slot] { endStream(other.process) }
+                    idleStreams[session.dispatch.slot] = IdleStream(process: session.process, argv: argv)
+                } else {
+                    endStream(session.process)
+                }
+                perform(actions)
             }
-            let outcomes = line.outcomes(count: session.dispatch.jobs.count, recordedReason: recordedReason)
-            for (index, outcome) in outcomes.enumerated() {
-                if case .hostLost(let reason) = outcome, let status = statuses[index] {
-                    revokeAttempt(status, host: session.dispatch.host, reason)
+        }
+    }
+
+    /// A streamed session's answer: nil until a whole line came; the status when it is one a worker answers with
+    /// (`WorkerExitStatus.streamAnswers`) and nothing follows it, else what is wrong.
+    private static func answer(_ bytes: [UInt8]) -> Result<Int32, AnswerProblem>? {
+        guard let newline = bytes.firstIndex(of: UInt8(ascii: "\n")) else {
+            return bytes.count > 16 ? .failure(AnswerProblem(bytes)) : nil
+        }
+        let text = String(decoding: bytes[..<newline], as: UTF8.self)
+        guard newline == bytes.count - 1, text.count <= 3, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+            let status = Int32(text),
+            WorkerExitStatus.streamAnswers.contains(status)
+        else { return .failure(AnswerProblem(bytes)) }
+        return .success(status)
+    }
+
+    /// What a streamed session answered that no worker answers.
+    private struct AnswerProblem: Error, CustomStringConvertible {
+        var description: String
+        init(_ bytes: [UInt8]) {
+            description =
+                "its session answered \(Format.escaped(String(decoding: bytes.prefix(64), as: UTF8.self), limit: 64)),"
+                + " not a worker's status"
+        }
+    }
+
+    private func reapSessions() {
+        for dispatchID in Array(sessions.keys) {
+            guard var session = sessions[dispatchID], let status = session.process.poll() else { continue }
+            sessions[dispatchID] = nil
+            if session.stream != nil && session.brokenAnswer == nil {
+                // An answer that came just before the session ended counts.
+                _ = session.process.readAnswers(into: &session.answers)
+                if case .success(let answered) = Self.answer(session.answers) {
+                    _ = session.process.finishOutput()
+                    perform(lineEnded(dispatchID, session, exit: .exited(answered), lastOutput: nil))
+                    continue
                 }
             }
-            let actions = scheduler.dispatchEnded(dispatchID, outcomes: outcomes, now: now)
-            report(session.dispatch, outcomes)
-            perform(actions)
+            let text = session.process.finishOutput()
+            perform(
+                lineEnded(
+                    dispatchID, session, exit: status.lineExit, lastOutput: session.brokenAnswer ?? lastLine(text)))
         }
+    }
+
+    /// What became of a line's jobs, told to the scheduler and shown; returns the scheduler's answer.
+    private func lineEnded(
+        _ dispatchID: Int, _ session: Session, exit: LineExit, lastOutput: String?
+    ) -> [SchedulerAction] {
+        // A line that did not end with 0: its jobs' states, read once, say what became of each. Inside an
+        // allocation srun's 0 is checked too: a step whose node fails can end 0 without its worker's word.
+        let verified = exit.succeeded && options.allocation != nil
+        let statuses = exit.succeeded && !verified ? [] : self.statuses(session.dispatch.jobs)
+        let line = LineOutcome(
+            exit: exit, doneInRedis: statuses.map { $0?.state == .done },
+            remote: session.remote && options.allocation == nil,
+            lastOutputLine: lastOutput, cancelling: cancelling, hung: session.hung, verified: verified)
+        var recordedReason: String?
+        if line.needsRecordedReason, let status = statuses[line.statusJob], status.currentAttempt > 0 {
+            recordedReason = (try? store.attempt(of: status.id, number: status.currentAttempt))?.reason
+        }
+        let outcomes = line.outcomes(count: session.dispatch.jobs.count, recordedReason: recordedReason)
+        for (index, outcome) in outcomes.enumerated() {
+            if case .hostLost(let reason) = outcome, let status = statuses[index] {
+                revokeAttempt(status, host: session.dispatch.host, reason)
+            }
+        }
+        let actions = scheduler.dispatchEnded(dispatchID, outcomes: outcomes, now: now)
+        report(session.dispatch, outcomes)
+        return actions
     }
 
     /// A job whose line ended with a host failure: its attempt there, if it still holds the job, is declared lost

@@ -32,14 +32,19 @@ public struct RunOptions: Sendable {
     /// How long the run's lease on its namespace in redis lasts unless renewed (renewed every third of it): how
     /// long a run that was killed keeps other machines from running the namespace.
     public var runLeaseTTL: Duration = .seconds(30)
+    /// Run the lines of a slot through one streamed session (`make_single … stream=True`): a worker that stays,
+    /// reading each next line's job ids from its standard input, instead of an ssh session and a worker per line.
+    /// Not inside a SLURM allocation, where every line is an srun step.
+    public var streams: Bool
 
     public init(
         plan: Plan, settings: WorkerSettings, endpoint: RedisEndpoint,
         scheduling: Scheduler.Configuration = Scheduler.Configuration(), output: RunOutputMode = .plain,
         directory: RunDirectory, push: Bool = true, leaseCheckInterval: Double = 2, killGrace: Double = 15,
-        allocation: SlurmAllocation? = nil
+        allocation: SlurmAllocation? = nil, streams: Bool = true
     ) {
         self.allocation = allocation
+        self.streams = streams && allocation == nil
         self.plan = plan
         self.settings = settings
         self.endpoint = endpoint

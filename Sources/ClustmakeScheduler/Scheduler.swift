@@ -30,6 +30,13 @@ public struct Scheduler: Sendable {
         public var bundle: BundlePolicy
         /// With ``BundlePolicy/auto``: the estimated seconds one line should take at least.
         public var bundleTarget: Double
+        /// ``bundleTarget`` for lines that each start an ssh session and a worker (`run --no-stream`, srun steps):
+        /// half a second makes their start-up (7 ms or more) small beside the jobs.
+        public static let lineBundleTarget = 0.5
+        /// ``bundleTarget`` for lines sent into streamed sessions, whose cost is one answer (about a millisecond):
+        /// lines of 20 ms keep the balance of spreading ready jobs over free slots. Measured on epigenomics-1000
+        /// (docs/run.md, "Streamed sessions").
+        public static let streamedBundleTarget = 0.02
         /// The most jobs in one line.
         public var maximumBundle: Int
         /// Seconds from a host's failure to its first probe; doubled after each failed probe.
@@ -43,8 +50,8 @@ public struct Scheduler: Sendable {
 
         public init(
             haltOnFailure: Bool = false, maximumHostLosses: Int = 3, bundle: BundlePolicy = .off,
-            bundleTarget: Double = 0.5, maximumBundle: Int = 64, probeDelay: Double = 1, maximumProbeDelay: Double = 30,
-            probesBeforeGivingUp: Int = 3, followPlan: Bool = false
+            bundleTarget: Double = lineBundleTarget, maximumBundle: Int = 64, probeDelay: Double = 1,
+            maximumProbeDelay: Double = 30, probesBeforeGivingUp: Int = 3, followPlan: Bool = false
         ) {
             self.haltOnFailure = haltOnFailure
             self.maximumHostLosses = max(1, maximumHostLosses)

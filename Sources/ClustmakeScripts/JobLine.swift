@@ -82,9 +82,14 @@ public struct JobLine: Sendable, Hashable {
     ///   - tunnelSocket: For a host with `tunnel: unix`, the socket its ssh master forwards to redis
     ///     (``TunnelSocket``): the worker connects to it (`--redis_host=unix:SOCKET`) and the line opens no
     ///     tunnel of its own.
+    ///   - stream: The line is a streamed session (`make_single … stream=True`, no job id): its worker reads
+    ///     lines of job ids from its standard input, after the password line if any, and answers each on its
+    ///     standard output (docs/worker.md, "Streamed sessions"). `jobIDs` is then ignored, and ssh keeps its
+    ///     standard input.
     public init(
         jobIDs: [String], nice: Int, host: Host, instance: Int, settings: WorkerSettings,
-        connectionOptions: [String] = [], passwordOnStdin: Bool = false, tunnelSocket: String? = nil
+        connectionOptions: [String] = [], passwordOnStdin: Bool = false, tunnelSocket: String? = nil,
+        stream: Bool = false
     ) {
         let tunnelPort = host.tunnelPort(instance: instance)
         // A local worker reaches redis directly; a remote one through its slot's tunnel or its master's socket.
@@ -100,8 +105,8 @@ public struct JobLine: Sendable, Hashable {
             ] + Self.credentialOptions(passwordOnStdin: passwordOnStdin, redisUser: settings.redisUser)
             + [
                 "--save_progress=False", "--slave", settings.namespace, "make_single",
-                settings.more ? "more=True" : "more=False", "wait=\(settings.waitSeconds)", "--",
-            ] + jobIDs
+                settings.more ? "more=True" : "more=False", "wait=\(settings.waitSeconds)",
+            ] + (stream ? ["stream=True"] : ["--"] + jobIDs)
         self.command = command
         self.isRemote = !host.isLocal
         if host.isLocal {
@@ -109,7 +114,8 @@ public struct JobLine: Sendable, Hashable {
             return
         }
         var argv = Self.ssh(
-            host, options: (passwordOnStdin ? Self.unattendedOptions : Self.batchOptions) + connectionOptions)
+            host,
+            options: (passwordOnStdin || stream ? Self.unattendedOptions : Self.batchOptions) + connectionOptions)
         argv.append(host.destination)
         if tunnelSocket == nil { argv += ["-R", "\(tunnelPort):\(settings.redis.tunnelTarget)"] }
         argv += command.map(ShellQuote.quote)
@@ -166,9 +172,10 @@ public struct JobLine: Sendable, Hashable {
     ///   - connectionOptions: More ssh options (``controlOptions(path:)``).
     ///   - passwordOnStdin: The redis password comes on standard input.
     ///   - tunnelSocket: The socket the host's master forwards when it has `tunnel: unix`.
+    ///   - stream: The line is a streamed session, its jobs' ids sent on its standard input.
     public init(
         plan: Plan, jobs: [Int32], slot: Int, settings: WorkerSettings, connectionOptions: [String] = [],
-        passwordOnStdin: Bool = false, tunnelSocket: String? = nil
+        passwordOnStdin: Bool = false, tunnelSocket: String? = nil, stream: Bool = false
     ) {
         let place = plan.slots[slot]
         let host = plan.cluster.hosts[place.host]
@@ -176,7 +183,7 @@ public struct JobLine: Sendable, Hashable {
         self.init(
             jobIDs: jobs.map { plan.graph.jobs[Int($0)].id }, nice: first.nice ?? host.nice, host: host,
             instance: place.instance, settings: settings, connectionOptions: connectionOptions,
-            passwordOnStdin: passwordOnStdin, tunnelSocket: tunnelSocket)
+            passwordOnStdin: passwordOnStdin, tunnelSocket: tunnelSocket, stream: stream)
     }
 
     /// Builds the line for job `job` of `plan`, on the slot the plan gives it.

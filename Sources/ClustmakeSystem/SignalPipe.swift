@@ -88,6 +88,17 @@ public enum SignalPipe {
         }
     }
 
+    /// Waits up to `milliseconds` for a signal or for one of `descriptors` to have something to read (or to hang
+    /// up); returns the signals received since the last call and the descriptors that are ready.
+    public static func wait(milliseconds: Int32, readable descriptors: [Int32]) -> (signals: [Int32], ready: [Int32]) {
+        guard !descriptors.isEmpty else { return (wait(milliseconds: milliseconds), []) }
+        var entries = descriptors.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+        if readEnd >= 0 { entries.append(pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)) }
+        _ = poll(&entries, nfds_t(entries.count), milliseconds)
+        let ready = entries.prefix(descriptors.count).filter { $0.revents != 0 }.map(\.fd)
+        return (drain(), ready)
+    }
+
     /// Waits up to `milliseconds` for a signal; returns the signals received since the last call.
     public static func wait(milliseconds: Int32) -> [Int32] {
         guard readEnd >= 0 else {
