@@ -351,7 +351,7 @@ def main():
 
         print(f"\n{args.jobs} no-op jobs on {args.hosts} namespace hosts x {args.slots} slots "
               f"(ssh through ProxyCommand sshd -i; every run includes connecting)")
-        print(f"{'command':64} {'seconds':>8} {'ssh lines':>9} {'jobs/s':>8} {'vs parallel':>11}")
+        print(f"{'command':64} {'seconds':>8} {'lines':>9} {'jobs/s':>8} {'vs parallel':>11}")
         for label, seconds, lines in rows:
             rate = args.jobs / seconds
             print(f"{label:64} {seconds:8.2f} {lines:9d} {rate:8.1f} {rate / parallel_rate:10.2f}x")
