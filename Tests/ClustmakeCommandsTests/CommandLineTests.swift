@@ -119,7 +119,7 @@ import Testing
         "--tunnel": "bench/run-vs-parallel.py", "--repeat": "bench/run-vs-parallel.py",
         "--local-jobs": "bench/run-vs-parallel.py", "--worker": "bench/run-vs-parallel.py",
         "--compmake": "bench/worker-overhead.py", "--command": "bench/worker-overhead.py",
-        "--workflow-only": "bench/run-vs-parallel.py", "--password": "useradd",
+        "--workflow-only": "bench/run-vs-parallel.py", "--modes": "bench/run-vs-parallel.py", "--password": "useradd",
         "--shell": "useradd", "--system": "useradd", "--create-home": "useradd", "--home-dir": "useradd",
         "--socket": "munged", "--foreground": "munged", "--key-file": "munged", "--pid-file": "munged",
         "--log-file": "munged", "--seed-file": "mungekey", "--ssh": "GNU parallel", "--relative": "srun",
