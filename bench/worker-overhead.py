@@ -11,6 +11,12 @@ what one job costs redis, from redis' own counters (`INFO stats`, `INFO commands
 commands by name, bytes each way, and round trips (the reads redis served, less the one per connection that sees
 it close). Targets: at most 5 ms added, at most 20 MiB.
 
+Then the same job through one streamed session (`make_single more=True stream=True`, what `clustmake run` starts
+once per slot: docs/worker.md, "Streamed sessions"): --runs batches of the one job, each written to the worker's
+standard input after the answer to the one before. Per job: the wall time from writing the id to reading the answer,
+and the worker's own CPU time (its /proc/PID/stat user and system time, the job's excluded), which is what the worker
+adds to each job once its session runs.
+
 With --password, redis asks for one (as clustmake's embedded redis always does) and the worker reads it from a
 file (--redis_password_file), so logging in is part of every run.
 
@@ -140,6 +146,38 @@ def peak_rss_kib(argv):
     return int(result.stderr.strip().splitlines()[-1])
 
 
+def streamed(worker, runs):
+    """Runs the job `runs` times through one streamed worker (`worker` ends with `make_single more=True`): returns
+    the wall time of each (seconds) and the worker's own CPU time per job (ms), its start-up excluded."""
+    process = subprocess.Popen(worker + ["stream=True"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, bufsize=0)
+
+    def one():
+        start = time.perf_counter()
+        process.stdin.write(b"nop\n")
+        answer = process.stdout.readline()
+        elapsed = time.perf_counter() - start
+        if answer != b"0\n":
+            process.kill()
+            sys.exit(f"the streamed worker answered {answer!r}: {process.stderr.read().decode(errors='replace')}")
+        return elapsed
+
+    def own_cpu_ticks():
+        with open(f"/proc/{process.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime, stime: the worker's own, not its children's
+
+    for _ in range(20):
+        one()
+    before = own_cpu_ticks()
+    times = [one() for _ in range(runs)]
+    ticks = own_cpu_ticks() - before
+    process.stdin.close()
+    if process.wait(timeout=30) != 0:
+        sys.exit(f"the streamed worker exited {process.returncode}: {process.stderr.read().decode(errors='replace')}")
+    return times, ticks * 1000 / os.sysconf("SC_CLK_TCK") / runs
+
+
 def describe(samples):
     ms = sorted(sample * 1000 for sample in samples)
     return statistics.median(ms), ms[int(len(ms) * 0.9)], ms[0]
@@ -195,6 +233,7 @@ def main():
         rss = [peak_rss_kib(worker) for _ in range(5)]
         per_job = traffic(port, worker, arguments.traffic_runs, password)
         cpu = [cpu_ms(argv, arguments.runs) for argv in (worker, direct, version, alone)]
+        stream_times, stream_cpu = streamed(worker[:-1], max(arguments.runs, 500))
         attempts = subprocess.run(["redis-cli", "-p", str(port), "HGET", "compmake:{bench}:status:nop", "attempts"],
                                   capture_output=True, text=True).stdout.strip()
     finally:
@@ -230,6 +269,12 @@ def main():
               f"{'ok' if peak <= TARGET_RSS_MIB else 'MISSED'}")
     else:
         print("  worker peak RSS                      (needs GNU time at /usr/bin/time)")
+    stream_median, stream_p90, stream_min = describe(stream_times)
+    print(f"  streamed session, per job ({len(stream_times)} jobs through one worker):")
+    print(f"    id written to answer read          median {stream_median:7.3f} ms   p90 {stream_p90:7.3f} ms   "
+          f"min {stream_min:7.3f} ms; against {' '.join(alone)} alone {stream_median - alone_median:7.3f} ms")
+    print(f"    the worker's own CPU time          {stream_cpu:7.3f} ms a job (the job's own excluded)   target <= 2.5 ms"
+          f"   {'ok' if stream_cpu <= 2.5 else 'MISSED'}")
     calls, bytes_in, bytes_out, round_trips, connections = per_job
     print(f"  redis per job ({arguments.traffic_runs} runs): "
           + ", ".join(f"{name} {count:g}" for name, count in sorted(calls.items())))
