@@ -37,6 +37,8 @@ final class RunLoop {
         var answers: [UInt8] = []
         /// Why the session was killed because of what it answered, if it was.
         var brokenAnswer: String?
+        /// Its standard output ended (its worker is ending): no more answers to wait for.
+        var answersEnded = false
     }
 
     /// A streamed session between two lines of its slot.
@@ -133,7 +135,9 @@ final class RunLoop {
         if let deadline = scheduler.nextDeadline {
             timeout = min(timeout, Int32(max(0, (deadline - now) * 1000)) + 1)
         }
-        let streaming = sessions.values.compactMap { $0.stream == nil ? nil : $0.process.answers }
+        let streaming = sessions.values.compactMap {
+            $0.stream == nil || $0.answersEnded ? nil : $0.process.answers
+        }
         let (signals, ready) = SignalPipe.wait(milliseconds: timeout, readable: streaming)
         for signal in signals where SignalPipe.stopSignals.contains(signal) {
             cancel()
@@ -441,9 +445,10 @@ final class RunLoop {
             guard var session = sessions[dispatchID], session.stream != nil, session.brokenAnswer == nil,
                 ready.contains(session.process.answers)
             else { continue }
-            _ = session.process.readAnswers(into: &session.answers)
+            session.answersEnded = !session.process.readAnswers(into: &session.answers)
             switch Self.answer(session.answers) {
             case nil:
+                // Not a whole answer yet; at the end of the output, the session's end says what happened.
                 sessions[dispatchID] = session
             case .failure(let problem):
                 // Not what a worker of this version answers: the session is not to be trusted with more lines.

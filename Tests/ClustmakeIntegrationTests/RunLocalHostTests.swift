@@ -52,3 +52,38 @@ import Testing
         #expect(try store.attempts(of: "b").map(\.host) == ["here"])
     }
 }
+
+/// A streamed session that answers what no worker answers is not trusted with more lines.
+@Suite struct RunStreamAnswerTests {
+    @Test("a session answering something other than a worker's status is killed; its job counts as a host failure")
+    func brokenAnswer() async throws {
+        let redis = try RedisServer()
+        let directory = try Clustmake.temporaryDirectory(prefix: "clustmake-stream-answer")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // A "worker" that reads its batch, answers nonsense, and would then wait: the executor must not wait for it.
+        let worker = directory + "/compmake"
+        try "#!/bin/sh\nread ids\necho \"$ids\" >> \(directory)/batches\necho 'ok, 0'\nexec sleep 300\n".write(
+            toFile: worker, atomically: true, encoding: .utf8)
+        chmod(worker, 0o755)
+        let cluster = directory + "/cluster.yaml"
+        try """
+        hosts:
+          here: {host: localhost, local: true, processors: 1, worker: \(worker)}
+        """.write(toFile: cluster, atomically: true, encoding: .utf8)
+        try #"{"jobs": [{"id": "a", "command": "true"}]}"#.write(
+            toFile: directory + "/jobs.json", atomically: true, encoding: .utf8)
+        let arguments = [
+            "run", "jobs.json", "--cluster", cluster, "--redis", "127.0.0.1:\(redis.port)", "--namespace",
+            "answer-\(getpid())", "--no-check", "--max-host-losses", "1",
+        ]
+        let started = ContinuousClock.now
+        let result = try await Clustmake.run(arguments, in: directory)
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stderr.contains("its session answered ok, 0"), "\(result.stderr)")
+        #expect(result.stderr.contains("not a worker's status"), "\(result.stderr)")
+        // Killed at once, not left to its sleep.
+        #expect(ContinuousClock.now - started < .seconds(120))
+        let batches = try String(contentsOfFile: directory + "/batches", encoding: .utf8)
+        #expect(batches == "a\n", "\(batches)")
+    }
+}
