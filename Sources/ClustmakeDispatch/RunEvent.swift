@@ -39,6 +39,9 @@ enum RunEvent: Sendable, Hashable {
     case jobInterrupted(job: String, host: String)
     /// Another worker holds a job's lease; the run waits for it.
     case jobElsewhere(job: String)
+    /// A line ended 0 on a SLURM node but redis did not answer the check of its jobs: their outcomes are read from
+    /// redis once it answers.
+    case outcomeUnread(jobs: [String], host: String)
     /// Jobs were recorded blocked by a failed dependency (`recorded` of them in redis).
     case jobsBlocked(jobs: [String], dependency: String, recorded: Int)
     /// A host's ssh masters are up.
@@ -64,7 +67,7 @@ enum RunEvent: Sendable, Hashable {
         case .jobFailed, .jobGivenUp: "job-failed"
         case .jobRequeued: "job-requeued"
         case .jobInterrupted: "job-interrupted"
-        case .jobElsewhere: "job-elsewhere"
+        case .jobElsewhere, .outcomeUnread: "job-elsewhere"
         case .jobsBlocked: "jobs-blocked"
         case .hostConnected: "host-connected"
         case .hostQuarantined: "host-quarantined"

@@ -520,11 +520,14 @@ final class RunLoop {
         // A line that did not end with 0: its jobs' states, read once, say what became of each. Inside an
         // allocation srun's 0 is checked too: a step whose node fails can end 0 without its worker's word.
         let verified = exit.succeeded && options.allocation != nil
-        let statuses = exit.succeeded && !verified ? [] : self.statuses(session.dispatch.jobs)
+        let read: [JobStatus]? =
+            exit.succeeded && !verified ? [] : try? store.statuses(of: session.dispatch.jobs.map(id))
+        let statuses = read.map { $0.map(Optional.some) } ?? session.dispatch.jobs.map { _ in nil }
         let line = LineOutcome(
             exit: exit, doneInRedis: statuses.map { $0?.state == .done },
             remote: session.remote && options.allocation == nil,
-            lastOutputLine: lastOutput, cancelling: cancelling, hung: session.hung, verified: verified)
+            lastOutputLine: lastOutput, cancelling: cancelling, hung: session.hung, verified: verified,
+            redisAnswered: read != nil)
         var recordedReason: String?
         if line.needsRecordedReason, let status = statuses[line.statusJob], status.currentAttempt > 0 {
             recordedReason = (try? store.attempt(of: status.id, number: status.currentAttempt))?.reason
@@ -536,7 +539,13 @@ final class RunLoop {
             }
         }
         let actions = scheduler.dispatchEnded(dispatchID, outcomes: outcomes, now: now)
-        report(session.dispatch, outcomes)
+        if line.outcomeUnread {
+            output.event(
+                .outcomeUnread(jobs: session.dispatch.jobs.map(id), host: hostName(session.dispatch.host)),
+                elapsed: now)
+        } else {
+            report(session.dispatch, outcomes)
+        }
         return actions
     }
 

@@ -91,6 +91,9 @@ final class RunOutput {
             "\(job) lost its host \(host) (\(reason)); running it elsewhere"
         case .jobInterrupted(let job, let host): "\(job) interrupted on \(host)"
         case .jobElsewhere(let job): "\(job) is running under another worker; waiting for it"
+        case .outcomeUnread(let jobs, let host):
+            "the line of \(jobs.prefix(5).joined(separator: ", "))\(jobs.count > 5 ? ", …" : "") ended on \(host), but "
+                + "redis did not answer: waiting for redis to say how \(jobs.count == 1 ? "it" : "they") ended"
         case .jobsBlocked(let jobs, let dependency, _):
             "\(Format.count(jobs.count, "job")) blocked by \(dependency): "
                 + jobs.prefix(5).joined(separator: ", ") + (jobs.count > 5 ? ", …" : "")
@@ -125,6 +128,8 @@ final class RunOutput {
         case .jobGivenUp(let job, let reason): [("job", .string(job)), ("reason", .string(reason))]
         case .jobInterrupted(let job, let host): [("job", .string(job)), ("host", .string(host))]
         case .jobElsewhere(let job): [("job", .string(job))]
+        case .outcomeUnread(let jobs, let host):
+            [("jobs", .array(jobs.map(JSONValue.string))), ("host", .string(host)), ("unread", .bool(true))]
         case .jobsBlocked(let jobs, let dependency, let recorded):
             [
                 ("jobs", .array(jobs.map(JSONValue.string))), ("dependency", .string(dependency)),

@@ -40,6 +40,10 @@ public struct LineOutcome: Sendable, Hashable {
     /// the worker's (`srun`, whose step can end 0 when its node fails under it). A job that is not done then is
     /// its host's failure, not the job's.
     public var verified: Bool
+    /// Whether redis answered the read of ``doneInRedis`` (true when it was not read). A ``verified`` line whose
+    /// read redis did not answer says nothing about its jobs: their outcome is what the worker recorded, which
+    /// redis will tell, so each is ``JobOutcome/runningElsewhere`` (waited for from redis), never the node's failure.
+    public var redisAnswered: Bool
     /// Whether the line ran over ssh (then 255 is ssh's own failure).
     public var remote: Bool
     /// The last line the line's process wrote (ssh's or the worker's message), if any.
@@ -57,18 +61,24 @@ public struct LineOutcome: Sendable, Hashable {
     ///   - cancelling: Whether the run is being cancelled.
     ///   - hung: Whether the executor killed the line because its host hung.
     ///   - verified: Whether `doneInRedis` was read although the line succeeded.
+    ///   - redisAnswered: Whether redis answered the read of `doneInRedis`.
     public init(
         exit: LineExit, doneInRedis: [Bool], remote: Bool, lastOutputLine: String? = nil, cancelling: Bool = false,
-        hung: Bool = false, verified: Bool = false
+        hung: Bool = false, verified: Bool = false, redisAnswered: Bool = true
     ) {
         self.exit = exit
         self.doneInRedis = doneInRedis
         self.verified = verified
+        self.redisAnswered = redisAnswered
         self.remote = remote
         self.lastOutputLine = lastOutputLine
         self.cancelling = cancelling
         self.hung = hung
     }
+
+    /// A line whose status 0 is checked against redis (``verified``) that redis did not answer: its jobs' outcomes
+    /// are to be read from redis later.
+    public var outcomeUnread: Bool { verified && !redisAnswered && !cancelling }
 
     /// The index in the line of the job the exit status applies to: the first one redis does not say is done
     /// (``doneInRedis``'s count when all are).
@@ -88,6 +98,7 @@ public struct LineOutcome: Sendable, Hashable {
     ///   - recordedReason: The reason redis recorded for the failed attempt of ``statusJob``, when
     ///     ``needsRecordedReason``; `nil` says the command failed, without more.
     public func outcomes(count: Int, recordedReason: String? = nil) -> [JobOutcome] {
+        if outcomeUnread { return Array(repeating: .runningElsewhere, count: count) }
         if exit.succeeded && (!verified || statusJob >= count) { return Array(repeating: .done, count: count) }
         let first = statusJob
         let applied = appliedOutcome(recordedReason: recordedReason)

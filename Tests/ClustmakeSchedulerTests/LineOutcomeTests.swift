@@ -16,6 +16,27 @@ import Testing
         #expect(!line.needsRecordedReason)
     }
 
+    @Test("a verified 0 that redis did not answer leaves every job's outcome to redis, never the node's failure")
+    func verifiedUnanswered() {
+        let unread = LineOutcome(
+            exit: .exited(0), doneInRedis: [false, false], remote: false, verified: true, redisAnswered: false)
+        #expect(unread.outcomeUnread)
+        #expect(unread.outcomes(count: 2) == [.runningElsewhere, .runningElsewhere])
+        #expect(!unread.needsRecordedReason)
+        // Cancelling: the jobs were interrupted, as for any line.
+        let cancelled = LineOutcome(
+            exit: .exited(0), doneInRedis: [false], remote: false, cancelling: true, verified: true,
+            redisAnswered: false)
+        #expect(!cancelled.outcomeUnread && cancelled.outcomes(count: 1) == [.interrupted])
+        // A line whose status is not 0 says what happened by itself: redis's silence changes nothing.
+        let failed = LineOutcome(exit: .exited(255), doneInRedis: [false], remote: true, redisAnswered: false)
+        #expect(!failed.outcomeUnread)
+        guard case .hostLost = failed.outcomes(count: 1)[0] else {
+            Issue.record("ssh's 255 is not a host failure")
+            return
+        }
+    }
+
     @Test("a verified 0 (srun) is done for the jobs redis has done; the first that is not is its host's failure")
     func verifiedSuccess() {
         let all = LineOutcome(exit: .exited(0), doneInRedis: [true, true], remote: false, verified: true)
