@@ -127,7 +127,9 @@ extension HandOff {
             }
             // The queue first, then redis: a job that leaves the queue after this call is still counted queued,
             // and one that left before has its outcome in redis already.
-            inQueue = Set(try await queueEntries(queue, ids: progress.slurmIDs).map(\.id))
+            // Only the ids still queued at the last look (and those just submitted): SLURM never gives an id twice,
+            // so one that left the queue is not asked about again.
+            inQueue = Set(try await queueEntries(queue, ids: progress.slurmIDs.filter(inQueue.contains)).map(\.id))
             states = try await SubmitCommand.withStore(endpoint, namespace) { store throws(StoreError) in
                 try store.states()
             }
@@ -167,7 +169,8 @@ extension HandOff {
         }
         do {
             try FileSystem.removeTree(path)
-            try FileSystem.writeFile(Array(text.utf8), to: path, mode: 0o644)
+            // Read by submit.sh at once and written again on every round: no fsync.
+            try FileSystem.writeFile(Array(text.utf8), to: path, mode: 0o644, durable: false)
         } catch {
             throw CommandFailure(status: 1, "cannot write the submission state: \(error)")
         }

@@ -154,21 +154,26 @@ public enum FileSystem {
             buffer.removeAll(keepingCapacity: true)
         }
 
-        /// Writes what is buffered, fsyncs and closes the file.
-        public func finish() throws(Failure) {
+        /// Writes what is buffered, fsyncs (when `durable`) and closes the file.
+        public func finish(durable: Bool = true) throws(Failure) {
             try flush()
-            guard fsync(descriptor) == 0 else { throw Failure(operation: "sync", path: path, errno: errno) }
+            if durable {
+                guard fsync(descriptor) == 0 else { throw Failure(operation: "sync", path: path, errno: errno) }
+            }
             let closed = close(descriptor)
             descriptor = -1
             guard closed == 0 else { throw Failure(operation: "close", path: path, errno: errno) }
         }
     }
 
-    /// Writes `bytes` to a new file at `path` and fsyncs it.
-    public static func writeFile(_ bytes: [UInt8], to path: String, mode: UInt32) throws(Failure) {
+    /// Writes `bytes` to a new file at `path` and fsyncs it (unless `durable` is false: a file read at once and
+    /// worthless after a crash).
+    public static func writeFile(
+        _ bytes: [UInt8], to path: String, mode: UInt32, durable: Bool = true
+    ) throws(Failure) {
         let output = try Output(creating: path, mode: mode)
         try output.append(bytes)
-        try output.finish()
+        try output.finish(durable: durable)
     }
 
     /// Flushes a directory's entries to disk.
