@@ -176,7 +176,7 @@ struct RunCommand: AsyncParsableCommand {
         let scheduling = Scheduler.Configuration(
             haltOnFailure: onFailure == .haltOnFailure, maximumHostLosses: maxHostLosses,
             bundle: try bundlePolicy(),
-            bundleTarget: stream && inAllocation == nil
+            bundleTarget: stream
                 ? Scheduler.Configuration.streamedBundleTarget : Scheduler.Configuration.lineBundleTarget,
             probeDelay: probeDelay, followPlan: reviewed != nil)
         let runOptions = RunOptions(

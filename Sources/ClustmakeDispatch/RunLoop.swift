@@ -457,7 +457,7 @@ final class RunLoop {
                 sessions[dispatchID] = session
             case .success(let status):
                 sessions[dispatchID] = nil
-                let actions = lineEnded(dispatchID, session, exit: .exited(status), lastOutput: nil)
+                let actions = lineEnded(dispatchID, session, exit: .exited(status), lastOutput: nil, answered: true)
                 if !cancelling && session.stoppedAt == nil && !session.hung, let argv = session.stream {
                     if let other = idleStreams[session.dispatch.slot] { endStream(other.process) }
                     idleStreams[session.dispatch.slot] = IdleStream(process: session.process, argv: argv)
@@ -502,7 +502,7 @@ final class RunLoop {
                 _ = session.process.readAnswers(into: &session.answers)
                 if case .success(let answered) = Self.answer(session.answers) {
                     _ = session.process.finishOutput()
-                    perform(lineEnded(dispatchID, session, exit: .exited(answered), lastOutput: nil))
+                    perform(lineEnded(dispatchID, session, exit: .exited(answered), lastOutput: nil, answered: true))
                     continue
                 }
             }
@@ -513,13 +513,15 @@ final class RunLoop {
         }
     }
 
-    /// What became of a line's jobs, told to the scheduler and shown; returns the scheduler's answer.
+    /// What became of a line's jobs, told to the scheduler and shown; returns the scheduler's answer. `answered`:
+    /// the status is a streamed session's answer, the worker's own word, rather than how a process ended.
     private func lineEnded(
-        _ dispatchID: Int, _ session: Session, exit: LineExit, lastOutput: String?
+        _ dispatchID: Int, _ session: Session, exit: LineExit, lastOutput: String?, answered: Bool = false
     ) -> [SchedulerAction] {
         // A line that did not end with 0: its jobs' states, read once, say what became of each. Inside an
-        // allocation srun's 0 is checked too: a step whose node fails can end 0 without its worker's word.
-        let verified = exit.succeeded && options.allocation != nil
+        // allocation srun's 0 is checked too: a step whose node fails can end 0 without its worker's word (an
+        // answer is that word).
+        let verified = exit.succeeded && options.allocation != nil && !answered
         let read: [JobStatus]? =
             exit.succeeded && !verified ? [] : try? store.statuses(of: session.dispatch.jobs.map(id))
         let statuses = read.map { $0.map(Optional.some) } ?? session.dispatch.jobs.map { _ in nil }

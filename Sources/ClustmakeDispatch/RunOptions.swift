@@ -33,8 +33,8 @@ public struct RunOptions: Sendable {
     /// long a run that was killed keeps other machines from running the namespace.
     public var runLeaseTTL: Duration = .seconds(30)
     /// Run the lines of a slot through one streamed session (`make_single … stream=True`): a worker that stays,
-    /// reading each next line's job ids from its standard input, instead of an ssh session and a worker per line.
-    /// Not inside a SLURM allocation, where every line is an srun step.
+    /// reading each next line's job ids from its standard input, instead of an ssh session (or an srun step inside
+    /// a SLURM allocation) and a worker per line.
     public var streams: Bool
 
     public init(
@@ -44,7 +44,7 @@ public struct RunOptions: Sendable {
         allocation: SlurmAllocation? = nil, streams: Bool = true
     ) {
         self.allocation = allocation
-        self.streams = streams && allocation == nil
+        self.streams = streams
         self.plan = plan
         self.settings = settings
         self.endpoint = endpoint

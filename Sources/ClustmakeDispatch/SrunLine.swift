@@ -16,7 +16,8 @@ import ClustmakeModel
 /// - `--quiet`: srun's informational messages never become a job's last output line (its errors still do);
 ///   `--mpi=none`: no MPI plugin set-up at step start.
 /// - srun forwards its standard input to the task (`--input` defaults to all tasks): the redis password line
-///   reaches the worker as it does over ssh, never in argv or the environment.
+///   reaches the worker as it does over ssh, never in argv or the environment; so do a streamed session's job
+///   ids, and the worker's answers come back on srun's standard output.
 /// - srun forwards SIGTERM to the task: the executor's stop of a line stops the worker, which records its job
 ///   interrupted; the step ends with it. srun failing to start the step (the node is down, the allocation
 ///   ended) exits with a status that is not the worker's and counts as host trouble, as ssh's 255 does.

@@ -117,6 +117,14 @@ import Testing
         let store = try fixture.store("alloc")
         let graphRead = try store.graph()
         try fixture.expectEveryJobDoneOnceOnBothNodes(store)
+        // 13 lines, one streamed session (one srun step and worker) per slot: at most 4 workers ran them.
+        var workers = Set<String>()
+        for job in graphRead.jobs {
+            for attempt in try store.attempts(of: job.id) {
+                workers.insert("\(attempt.host)/\(attempt.workerPID ?? -1)")
+            }
+        }
+        #expect(workers.count <= 4, "\(workers.sorted())")
         let left = try fixture.steps()
         #expect(left.isEmpty, "steps left: \(left)")
         // Run again in a new allocation: everything is done already, nothing runs a second time.
