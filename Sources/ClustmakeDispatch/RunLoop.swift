@@ -458,7 +458,10 @@ final class RunLoop {
             case .success(let status):
                 sessions[dispatchID] = nil
                 let actions = lineEnded(dispatchID, session, exit: .exited(status), lastOutput: nil, answered: true)
-                if !cancelling && session.stoppedAt == nil && !session.hung, let argv = session.stream {
+                // A session that was told to stop, or whose output ended with the answer, serves no more lines.
+                if !cancelling && session.stoppedAt == nil && !session.hung && !session.answersEnded,
+                    let argv = session.stream
+                {
                     if let other = idleStreams[session.dispatch.slot] { endStream(other.process) }
                     idleStreams[session.dispatch.slot] = IdleStream(process: session.process, argv: argv)
                 } else {
