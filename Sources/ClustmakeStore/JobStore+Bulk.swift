@@ -14,26 +14,46 @@ extension JobStore {
     /// How many commands one round trip of a bulk read sends.
     static let bulkBatchSize = 2000
 
+    /// How many job ids one `HMGET` of the states hash asks for in ``snapshot()``.
+    static let stateGroup = 10_000
+
     /// Reads everything recorded in the namespace: metadata, jobs with their states, attempts and hosts.
     ///
-    /// Round trips: one for the namespace's keys, one per ``bulkBatchSize`` commands (two per job, one per
-    /// attempt), one for the leases of jobs in progress, one more when some of those hold no lease (read again:
-    /// they are lost only if still in progress), and one for the hosts: about 150 for 100,000 attempts.
+    /// Round trips: one for the namespace's keys, one for the states (an `HMGET` per ``stateGroup`` jobs), one per
+    /// ``bulkBatchSize`` commands (two per job, one per attempt), one for the leases of jobs in progress, one more
+    /// when some of those hold no lease (read again: they are lost only if still in progress), and one for the
+    /// hosts: about 150 for 100,000 attempts.
     /// - Returns: The snapshot (see ``NamespaceSnapshot`` on consistency while workers run).
     /// - Throws: ``StoreError`` for an unknown namespace, another schema, a corrupt record, or when redis fails.
     public func snapshot() throws(StoreError) -> NamespaceSnapshot {
         let readAt = UTCTime.now()
+        let keys = keys
         let first = try bulkPipeline(
             [
                 ["GET", RedisArgument(keys.schema)], ["HGETALL", RedisArgument(keys.meta)],
-                ["ZRANGE", RedisArgument(keys.jobs), "0", "-1"], ["HGETALL", RedisArgument(keys.states)],
-                ["SMEMBERS", RedisArgument(keys.hosts)],
+                ["ZRANGE", RedisArgument(keys.jobs), "0", "-1"], ["SMEMBERS", RedisArgument(keys.hosts)],
             ], "reading the namespace")
         try checkSchema(found: try text(first[0], "the schema version at \(keys.schema)"))
         let metadata = RunMetadata(namespace: namespace, fields: try dictionary(first[1], keys.meta))
         let ids = try strings(first[2], "the job list at \(keys.jobs)")
-        let stateOf = try dictionary(first[3], keys.states)
-        let hostNames = try strings(first[4], "the hosts at \(keys.hosts)").sorted()
+        let hostNames = try strings(first[3], "the hosts at \(keys.hosts)").sorted()
+        // The states in the job list's order, a group of ids per HMGET: no dictionary of a million ids to build
+        // and look up (read before the jobs' statuses and attempts, as the snapshot's order requires).
+        var stateOf: [String?] = []
+        stateOf.reserveCapacity(ids.count)
+        let group = Self.stateGroup
+        try bulkPipeline(count: (ids.count + group - 1) / group, "reading the job states") { offset in
+            ["HMGET", RedisArgument(keys.states)]
+                + ids[offset * group..<min(ids.count, (offset + 1) * group)].map { RedisArgument($0) }
+        } each: { (_, reply) throws(StoreError) in
+            guard case .array(let values) = reply else {
+                throw StoreError(.redis, "reading the job states: expected an array from redis, got \(reply)")
+            }
+            for value in values { stateOf.append(try text(value, "the state of a job at \(keys.states)")) }
+        }
+        guard stateOf.count == ids.count else {
+            throw StoreError(.redis, "reading the job states: \(stateOf.count) states for \(ids.count) jobs")
+        }
 
         // Jobs: the definition's fields, then the status's, for each.
         var jobs: [NamespaceSnapshot.Job] = []
@@ -42,7 +62,6 @@ extension JobStore {
         let statusFields = Self.snapshotStatusFields.map { RedisArgument($0) }
         var definition: [RedisReply] = []
         var notes: [String] = []
-        let keys = keys
         try prefetchedPipeline(count: ids.count * 2, "reading the jobs") { offset in
             offset % 2 == 0
                 ? ["HMGET", RedisArgument(keys.job(ids[offset / 2]))] + definitionFields
@@ -56,14 +75,16 @@ extension JobStore {
             } else {
                 let id = ids[offset / 2]
                 do throws(StoreError) {
-                    if let job = try decodeJob(id: id, state: stateOf[id], definition: definition, status: values) {
+                    if let job = try decodeJob(
+                        id: id, state: stateOf[offset / 2], definition: definition, status: values)
+                    {
                         jobs.append(job)
                     }
                 } catch {
                     guard error.code == .corruptRecord else { throw error }
                     // One bad record costs a note about its job, not the whole namespace.
                     notes.append("job '\(Format.escaped(id, limit: 60))': \(error.message)")
-                    let state = stateOf[id].flatMap(JobState.init(rawValue:)) ?? .notStarted
+                    let state = stateOf[offset / 2].flatMap(JobState.init(rawValue:)) ?? .notStarted
                     jobs.append(Self.placeholder(id: id, index: jobs.count, state: state))
                 }
             }
