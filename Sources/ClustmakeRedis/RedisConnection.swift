@@ -131,6 +131,35 @@ public final class RedisConnection {
         return try pipeline(commands)
     }
 
+    /// Queues `commands` and reads the replies of the `earlier` commands queued by the call before, so that redis
+    /// runs one batch while the caller builds the next: the new commands are sent before the reads block (hiredis
+    /// flushes its output buffer when it has no reply at hand). The replies of the last batch are read by a call
+    /// with no commands. Between such calls the connection must serve nothing else.
+    /// - Parameters:
+    ///   - commands: The commands to send, each a non-empty argument list (may be empty).
+    ///   - earlier: How many replies of commands sent before are still to read.
+    /// - Returns: Those `earlier` replies, in order.
+    /// - Throws: ``RedisError``, as ``pipeline(_:)``; the connection is unusable afterwards.
+    public func sendReceivingEarlier(_ commands: [[RedisArgument]], earlier: Int) throws(RedisError) -> [RedisReply] {
+        if let index = commands.firstIndex(where: \.isEmpty) {
+            throw RedisError(
+                .invalidArgument, "command \(index + 1) of \(commands.count) is empty; it needs at least a name",
+                endpoint: endpoint.description)
+        }
+        let outcome = withSIGPIPEBlocked { () -> Result<[RedisReply], HiredisFailure>? in
+            switch context {
+            case .some(let live): Self.run(commands, readingEarlier: earlier, on: live, redact: redact)
+            case .none: nil
+            }
+        }
+        switch outcome {
+        case .none: throw unusableError()
+        case .success(let replies): return replies
+        case .failure(let failure):
+            throw drop(failure, during: "a pipeline of \(commands.count) commands, reading \(earlier) replies")
+        }
+    }
+
     /// Closes the connection. Later calls throw ``RedisError/Code/closed`` until ``reconnect()``.
     public func close() {
         context = nil
@@ -204,11 +233,19 @@ public final class RedisConnection {
     private static func run(
         _ commands: [[RedisArgument]], on context: borrowing HiredisContext, redact: (String) -> String
     ) -> Result<[RedisReply], HiredisFailure> {
+        run(commands, readingEarlier: commands.count, on: context, redact: redact)
+    }
+
+    /// Appends `commands`, then reads `earlier` replies: of commands appended before, then of these.
+    private static func run(
+        _ commands: [[RedisArgument]], readingEarlier earlier: Int, on context: borrowing HiredisContext,
+        redact: (String) -> String
+    ) -> Result<[RedisReply], HiredisFailure> {
         do throws(HiredisFailure) {
             for arguments in commands { try context.append(arguments) }
             var replies: [RedisReply] = []
-            replies.reserveCapacity(commands.count)
-            for _ in commands { replies.append(try context.nextReply(redact: redact)) }
+            replies.reserveCapacity(earlier)
+            for _ in 0..<earlier { replies.append(try context.nextReply(redact: redact)) }
             return .success(replies)
         } catch {
             return .failure(error)

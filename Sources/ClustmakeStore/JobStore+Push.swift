@@ -145,50 +145,25 @@ extension JobStore {
                     + "push the graph with `clustmake push --force` (their results will then not count as up to date)")
         }
         if report.isUnchanged || dryRun { return report }
+        let written = graph.jobs.indices.filter { jobWrites[$0] != .none }
+        if found == nil {
+            // pushFresh keeps or ends the watch itself.
+            watching = false
+            return try pushFresh(graph, jobs: written, report: report, now: now, pushedBy: pushedBy)
+        }
 
         var transaction = TransactionSender(connection: connection, batchSize: Self.batchSize)
         let replies: RedisReply?
         do {
             try transaction.append(["MULTI"])
-            try transaction.append(["SET", RedisArgument(keys.schema), RedisArgument(StoreSchema.version)])
-            try transaction.append(["HSETNX", RedisArgument(keys.meta), "created", RedisArgument(now)])
-            try transaction.append([
-                "HSET", RedisArgument(keys.meta), "namespace", RedisArgument(namespace), "fingerprint",
-                RedisArgument(graph.fingerprint), "jobs", RedisArgument(graph.count), "pushed", RedisArgument(now),
-                "pushed_by", RedisArgument(pushedBy),
-            ])
-            try transaction.append(["HINCRBY", RedisArgument(keys.meta), "pushes", "1"])
-            // Jobs in groups of ``pushGroup``: one HSET of the new jobs' states, one DEL of the definitions, an HSET
-            // of each definition and one ZADD of their places in the job list.
-            let written = graph.jobs.indices.filter { jobWrites[$0] != .none }
+            for command in namespaceWrites(graph, now: now, pushedBy: pushedBy) { try transaction.append(command) }
             for start in stride(from: 0, to: written.count, by: Self.pushGroup) {
                 let group = written[start..<min(start + Self.pushGroup, written.count)]
                 let added = group.filter { jobWrites[$0] == .added }
-                if !added.isEmpty {
-                    try transaction.append(
-                        ["HSET", RedisArgument(keys.states)]
-                            + added.flatMap { [RedisArgument(graph.jobs[$0].id), "not-started"] })
-                }
-                try transaction.append(["DEL"] + group.map { RedisArgument(keys.job(graph.jobs[$0].id)) })
-                for index in group {
-                    let fields = JobCodec.fields(
-                        of: graph.jobs[index], index: index, dependents: Self.dependents(of: index, in: graph))
-                    try transaction.append(
-                        ["HSET", RedisArgument(keys.job(graph.jobs[index].id))]
-                            + fields.flatMap { [RedisArgument($0.0), RedisArgument($0.1)] })
-                }
-                try transaction.append(
-                    ["ZADD", RedisArgument(keys.jobs)]
-                        + group.flatMap { [RedisArgument($0), RedisArgument(graph.jobs[$0].id)] })
+                for command in groupWrites(graph, group, added: added) { try transaction.append(command) }
             }
             for write in writes { try transaction.append(write) }
-            try transaction.append(
-                appendEvent([
-                    ("event", "graph-pushed"), ("jobs", String(graph.count)), ("added", String(report.added.count)),
-                    ("removed", String(report.removed.count)),
-                    ("changed", String(Set(report.changedCommand + report.changedDependencies).count)),
-                    ("invalidated", String(report.invalidated.count)), ("time", now),
-                ]))
+            try transaction.append(pushedEvent(graph, report, now: now))
             try transaction.append(["EXEC"])
             replies = try transaction.finish()
         } catch {
@@ -202,6 +177,129 @@ extension JobStore {
         }
         report.wrote = true
         return report
+    }
+
+    /// A push into a namespace that does not exist yet (no schema key): the jobs' writes are sent in pipelined
+    /// batches that redis runs as they come, while the next batch is built, rather than queued in one transaction
+    /// that redis runs only at its end; the namespace then comes into being in one small transaction with its
+    /// schema key, its metadata and the `graph-pushed` event. Until that transaction, every reader and worker finds
+    /// no namespace (each checks the schema key first), as before a push. A push that dies on the way leaves keys
+    /// without a schema key, which the next fresh push deletes first.
+    ///
+    /// The watch of ``pushOnce(_:force:dryRun:pushedBy:)`` on the schema key guards the deletion (it happens only
+    /// if the namespace is still absent) and, set again right after and checked, the final transaction: a push
+    /// that creates the namespace meanwhile makes this one start over against it. Returns `nil` then.
+    private func pushFresh(
+        _ graph: JobGraph, jobs written: [Int], report: PushReport, now: String, pushedBy: String
+    ) throws(StoreError) -> PushReport? {
+        var watching = true
+        defer { if watching { _ = try? connection.command("UNWATCH") } }
+        var report = report
+        let doing = "writing the graph of namespace '\(namespace)'"
+        // The leftovers of a fresh push that died, if the namespace is still absent (EXEC ends the watch).
+        let cleared = try pipeline(
+            [
+                ["MULTI"],
+                ["DEL", RedisArgument(keys.states), RedisArgument(keys.jobs), RedisArgument(keys.meta)],
+                ["EXEC"],
+            ], doing
+        ).last
+        watching = false
+        guard let cleared, !cleared.isNull else { return nil }
+        let again = try pipeline(
+            [
+                ["WATCH", RedisArgument(keys.schema), RedisArgument(keys.running)],
+                ["GET", RedisArgument(keys.schema)],
+            ], doing)
+        watching = true
+        guard again[1].isNull else { return nil }
+        // One batch in flight: redis runs it while the next is built.
+        var batch: [[RedisArgument]] = []
+        var inFlight = 0
+        func send(_ commands: [[RedisArgument]]) throws(StoreError) {
+            let replies: [RedisReply]
+            do {
+                replies = try connection.sendReceivingEarlier(commands, earlier: inFlight)
+            } catch {
+                throw StoreError.wrapping(error, doing)
+            }
+            inFlight = commands.count
+            if let refused = replies.first(where: { $0.errorMessage != nil })?.errorMessage {
+                // The batch just sent is read too, so that the connection's replies stay in step.
+                _ = try? connection.sendReceivingEarlier([], earlier: inFlight)
+                throw StoreError(
+                    .redis, "redis refused a write of the graph of namespace '\(namespace)': \(refused)")
+            }
+        }
+        for start in stride(from: 0, to: written.count, by: Self.pushGroup) {
+            let group = written[start..<min(start + Self.pushGroup, written.count)]
+            batch += groupWrites(graph, group, added: Array(group))
+            if batch.count >= Self.batchSize {
+                try send(batch)
+                batch.removeAll(keepingCapacity: true)
+            }
+        }
+        try send(batch)
+        try send([])
+        let final = try pipeline(
+            [["MULTI"]] + namespaceWrites(graph, now: now, pushedBy: pushedBy)
+                + [pushedEvent(graph, report, now: now), ["EXEC"]], doing
+        ).last
+        watching = false
+        guard let final, !final.isNull else { return nil }
+        if let message = final.errorMessage {
+            throw StoreError(.redis, "redis refused the push transaction of namespace '\(namespace)': \(message)")
+        }
+        report.wrote = true
+        return report
+    }
+
+    /// The namespace's own writes of a push: its schema key and its metadata.
+    private func namespaceWrites(_ graph: JobGraph, now: String, pushedBy: String) -> [[RedisArgument]] {
+        [
+            ["SET", RedisArgument(keys.schema), RedisArgument(StoreSchema.version)],
+            ["HSETNX", RedisArgument(keys.meta), "created", RedisArgument(now)],
+            [
+                "HSET", RedisArgument(keys.meta), "namespace", RedisArgument(namespace), "fingerprint",
+                RedisArgument(graph.fingerprint), "jobs", RedisArgument(graph.count), "pushed", RedisArgument(now),
+                "pushed_by", RedisArgument(pushedBy),
+            ],
+            ["HINCRBY", RedisArgument(keys.meta), "pushes", "1"],
+        ]
+    }
+
+    /// The writes of a group of at most ``pushGroup`` jobs: one HSET of the new jobs' (`added`) states, one DEL of
+    /// the definitions, an HSET of each definition and one ZADD of their places in the job list.
+    private func groupWrites(_ graph: JobGraph, _ group: ArraySlice<Int>, added: [Int]) -> [[RedisArgument]] {
+        var commands: [[RedisArgument]] = []
+        commands.reserveCapacity(group.count + 3)
+        if !added.isEmpty {
+            commands.append(
+                ["HSET", RedisArgument(keys.states)]
+                    + added.flatMap { [RedisArgument(graph.jobs[$0].id), "not-started"] })
+        }
+        commands.append(["DEL"] + group.map { RedisArgument(keys.job(graph.jobs[$0].id)) })
+        for index in group {
+            let fields = JobCodec.fields(
+                of: graph.jobs[index], index: index, dependents: Self.dependents(of: index, in: graph))
+            commands.append(
+                ["HSET", RedisArgument(keys.job(graph.jobs[index].id))]
+                    + fields.flatMap { [RedisArgument($0.0), RedisArgument($0.1)] })
+        }
+        commands.append(
+            ["ZADD", RedisArgument(keys.jobs)]
+                + group.flatMap { [RedisArgument($0), RedisArgument(graph.jobs[$0].id)] })
+        return commands
+    }
+
+    /// The `graph-pushed` event of a push.
+    private func pushedEvent(_ graph: JobGraph, _ report: PushReport, now: String) -> [RedisArgument] {
+        appendEvent([
+            ("event", "graph-pushed"), ("jobs", String(graph.count)), ("added", String(report.added.count)),
+            ("removed", String(report.removed.count)),
+            ("changed", String(Set(report.changedCommand + report.changedDependencies).count)),
+            ("invalidated", String(report.invalidated.count)), ("time", now),
+        ])
     }
 
     /// What a push writes for one job of the graph.

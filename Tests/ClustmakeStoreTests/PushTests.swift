@@ -82,6 +82,41 @@ import Testing
         #expect(try fixture.store.metadata().pushes == 2)
     }
 
+    @Test("a new namespace's push clears what a push that died left (keys without a schema key) before writing")
+    func freshPushClearsLeftovers() throws {
+        let fixture = try Fixture()
+        let redis = try fixture.redis()
+        // What a fresh push that died after some of its batches leaves: no schema key, some of everything else.
+        _ = try redis.command("HSET", "compmake:{ns}:states", "gone", "not-started", "a", "not-started")
+        _ = try redis.command("ZADD", "compmake:{ns}:jobs", "0", "gone")
+        _ = try redis.command("HSET", "compmake:{ns}:meta", "jobs", "99")
+        #expect(throws: StoreError.self) { try fixture.store.states() }  // no namespace for readers
+        let report = try fixture.push([job("a"), job("b", deps: ["a"])])
+        #expect(report.createdNamespace && report.wrote && report.added == ["a", "b"])
+        #expect(try fixture.store.jobIDs() == ["a", "b"])
+        #expect(try fixture.store.states() == ["a": .notStarted, "b": .notStarted])
+        let meta = try fixture.store.metadata()
+        #expect(meta.jobCount == 2 && meta.pushes == 1)
+        #expect(try fixture.store.events().map(\.name) == ["graph-pushed"])
+    }
+
+    @Test("a new namespace's push of 25,000 jobs (batches in flight while the next is built) reads back whole")
+    func freshPushInBatches() throws {
+        let fixture = try Fixture()
+        let count = 25_000
+        let jobs = (0..<count).map { index in job("j\(index)", deps: index % 7 == 3 ? ["j\(index - 1)"] : []) }
+        let report = try fixture.push(jobs)
+        #expect(report.createdNamespace && report.wrote && report.added.count == count)
+        #expect(try fixture.store.jobIDs() == jobs.map(\.id))
+        #expect(try fixture.store.graph().jobs == jobs)
+        let states = try fixture.store.states()
+        #expect(states.count == count && states.values.allSatisfy { $0 == .notStarted })
+        #expect(try fixture.store.metadata().jobCount == count)
+        // The connection is in step after the batches: the store answers the next command as usual.
+        #expect(try fixture.store.job("j24992").dependents == ["j24993"])
+        #expect(try fixture.push(jobs).wrote == false)
+    }
+
     @Test("a push of more jobs than one pipeline carries is written whole, and a changed push of it invalidates")
     func pushOverManyPipelines() throws {
         let fixture = try Fixture()
