@@ -39,6 +39,9 @@ final class RunLoop {
         var brokenAnswer: String?
         /// Its standard output ended (its worker is ending): no more answers to wait for.
         var answersEnded = false
+        /// Where this line's part of the session's output file begins: a line's last output line (its failure's
+        /// detail) is never an earlier line's message.
+        var outputStart = 0
     }
 
     /// A streamed session between two lines of its slot.
@@ -136,7 +139,7 @@ final class RunLoop {
             timeout = min(timeout, Int32(max(0, (deadline - now) * 1000)) + 1)
         }
         let streaming = sessions.values.compactMap {
-            $0.stream == nil || $0.answersEnded ? nil : $0.process.answers
+            $0.stream == nil || $0.answersEnded || $0.brokenAnswer != nil ? nil : $0.process.answers
         }
         let (signals, ready) = SignalPipe.wait(milliseconds: timeout, readable: streaming)
         for signal in signals where SignalPipe.stopSignals.contains(signal) {
@@ -361,7 +364,7 @@ final class RunLoop {
                 : try SpawnedProcess(argv, scratch: scratch, input: passwordLine)
             sessions[dispatch.id] = Session(
                 dispatch: dispatch, process: process, remote: line.isRemote || options.allocation != nil,
-                stream: options.streams ? argv : nil)
+                stream: options.streams ? argv : nil, outputStart: options.streams ? process.outputSize : 0)
             output.event(
                 .lineStarted(jobs: dispatch.jobs.map(id), host: host.name, slot: slot.instance), elapsed: now)
             return []
@@ -372,12 +375,16 @@ final class RunLoop {
     }
 
     /// The streamed session that runs `jobs` on `slot` with the line `argv`, the jobs' ids sent: the slot's idle
-    /// session when it has the same line and takes them, else a new one (an idle session with another line, for a
-    /// job with a nice level of its own, is ended).
+    /// session when it has the same line, is still running, said nothing since its last answer, and takes them;
+    /// else a new one (an idle session with another line, for a job with a nice level of its own, is ended).
     private func streamedSession(_ argv: [String], slot: Int, jobs: [Int32]) throws(DispatchError) -> SpawnedProcess {
         let batch = Array((jobs.map(id).joined(separator: " ") + "\n").utf8)
         if let idle = idleStreams.removeValue(forKey: slot) {
-            if idle.argv == argv && idle.process.send(batch) { return idle.process }
+            var stray: [UInt8] = []
+            let open = idle.process.readAnswers(into: &stray)
+            if idle.argv == argv && open && stray.isEmpty && idle.process.poll() == nil && idle.process.send(batch) {
+                return idle.process
+            }
             endStream(idle.process)
         }
         return try SpawnedProcess(stream: argv, scratch: scratch, input: (passwordLine ?? []) + batch)
@@ -509,7 +516,7 @@ final class RunLoop {
                     continue
                 }
             }
-            let text = session.process.finishOutput()
+            let text = session.process.finishOutput(since: session.outputStart)
             perform(
                 lineEnded(
                     dispatchID, session, exit: status.lineExit, lastOutput: session.brokenAnswer ?? lastLine(text)))

@@ -129,7 +129,7 @@ final class RunOutput {
         case .jobInterrupted(let job, let host): [("job", .string(job)), ("host", .string(host))]
         case .jobElsewhere(let job): [("job", .string(job))]
         case .outcomeUnread(let jobs, let host):
-            [("jobs", .array(jobs.map(JSONValue.string))), ("host", .string(host)), ("unread", .bool(true))]
+            [("jobs", .array(jobs.map(JSONValue.string))), ("host", .string(host))]
         case .jobsBlocked(let jobs, let dependency, let recorded):
             [
                 ("jobs", .array(jobs.map(JSONValue.string))), ("dependency", .string(dependency)),

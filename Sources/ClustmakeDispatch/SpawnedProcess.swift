@@ -198,14 +198,18 @@ struct SpawnedProcess {
         _ = kill(-pid, signal)
     }
 
-    /// The last `limit` bytes the child wrote, as text; closes the file (and a streamed session's pipes).
-    func finishOutput(limit: Int = 4096) -> String {
+    /// How many bytes the child has written to its output file so far.
+    var outputSize: Int { OutputFile.size(output) }
+
+    /// The last `limit` bytes the child wrote (none before offset `since`), as text; closes the file (and a streamed
+    /// session's pipes).
+    func finishOutput(limit: Int = 4096, since: Int = 0) -> String {
         defer {
             close(output)
             if input >= 0 { close(input) }
             if answers >= 0 { close(answers) }
         }
-        return String(decoding: OutputFile.tail(output, limit: limit), as: UTF8.self)
+        return String(decoding: OutputFile.tail(output, limit: limit, since: since), as: UTF8.self)
     }
 }
 

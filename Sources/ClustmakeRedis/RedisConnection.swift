@@ -133,8 +133,9 @@ public final class RedisConnection {
 
     /// Queues `commands` and reads the replies of the `earlier` commands queued by the call before, so that redis
     /// runs one batch while the caller builds the next: the new commands are sent before the reads block (hiredis
-    /// flushes its output buffer when it has no reply at hand). The replies of the last batch are read by a call
-    /// with no commands. Between such calls the connection must serve nothing else.
+    /// flushes its output buffer when it has no reply at hand). Commands queued with `earlier` 0 go out with the next
+    /// call's reads; the replies of the last batch are read by a call with no commands. Between such calls the
+    /// connection must serve nothing else.
     /// - Parameters:
     ///   - commands: The commands to send, each a non-empty argument list (may be empty).
     ///   - earlier: How many replies of commands sent before are still to read.

@@ -179,41 +179,47 @@ extension JobStore {
         return report
     }
 
+    /// How long a first push's ``StoreKeys/pushing`` key lives unless renewed (with every batch): how long a first
+    /// push that died keeps others from pushing the namespace.
+    static let firstPushTTL = 60_000
+
     /// A push into a namespace that does not exist yet (no schema key): the jobs' writes are sent in pipelined
     /// batches that redis runs as they come, while the next batch is built, rather than queued in one transaction
     /// that redis runs only at its end; the namespace then comes into being in one small transaction with its
     /// schema key, its metadata and the `graph-pushed` event. Until that transaction, every reader and worker finds
-    /// no namespace (each checks the schema key first), as before a push. A push that dies on the way leaves keys
-    /// without a schema key, which the next fresh push deletes first.
+    /// no namespace (each checks the schema key first), as before a push.
     ///
-    /// The watch of ``pushOnce(_:force:dryRun:pushedBy:)`` on the schema key guards the deletion (it happens only
-    /// if the namespace is still absent) and, set again right after and checked, the final transaction: a push
-    /// that creates the namespace meanwhile makes this one start over against it. Returns `nil` then.
+    /// Only one first push writes at a time: it holds the namespace's `pushing` key (`SET NX PX`, renewed with
+    /// every batch, checked to be its own when each batch's replies are read, deleted by the final transaction,
+    /// which runs only if the key is still its own and the schema key still absent). Holding it, the push first
+    /// deletes what a first push that died left (the states, the job list and the metadata; definitions are
+    /// rewritten). Another first push of the namespace meanwhile is refused as busy; one that finds the namespace
+    /// created meanwhile starts over against it (returns `nil`).
     private func pushFresh(
         _ graph: JobGraph, jobs written: [Int], report: PushReport, now: String, pushedBy: String
     ) throws(StoreError) -> PushReport? {
-        var watching = true
-        defer { if watching { _ = try? connection.command("UNWATCH") } }
+        _ = try? connection.command("UNWATCH")
         var report = report
         let doing = "writing the graph of namespace '\(namespace)'"
-        // The leftovers of a fresh push that died, if the namespace is still absent (EXEC ends the watch).
-        let cleared = try pipeline(
-            [
-                ["MULTI"],
-                ["DEL", RedisArgument(keys.states), RedisArgument(keys.jobs), RedisArgument(keys.meta)],
-                ["EXEC"],
-            ], doing
-        ).last
-        watching = false
-        guard let cleared, !cleared.isNull else { return nil }
-        let again = try pipeline(
-            [
-                ["WATCH", RedisArgument(keys.schema), RedisArgument(keys.running)],
-                ["GET", RedisArgument(keys.schema)],
-            ], doing)
-        watching = true
-        guard again[1].isNull else { return nil }
-        // One batch in flight: redis runs it while the next is built.
+        let token = "push/" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
+        let pushing = RedisArgument(keys.pushing)
+        let ttl = RedisArgument(String(Self.firstPushTTL))
+        let taken = try pipeline(
+            [["SET", pushing, RedisArgument(token), "NX", "PX", ttl], ["GET", RedisArgument(keys.schema)]], doing)
+        guard !taken[0].isNull else {
+            throw StoreError(
+                .busy,
+                "another push is writing namespace '\(namespace)' for the first time now; push again when it is "
+                    + "done (or, if it died, after \(Self.firstPushTTL / 1000) s)")
+        }
+        var holding = true
+        defer { if holding { _ = try? releaseFirstPush(token) } }
+        // Created meanwhile by a push that finished: start over against it.
+        guard taken[1].isNull else { return nil }
+        _ = try pipeline(
+            [["DEL", RedisArgument(keys.states), RedisArgument(keys.jobs), RedisArgument(keys.meta)]], doing)
+        // One batch in flight: redis runs it while the next is built. Each batch starts by renewing and reading the
+        // `pushing` key, whose value must still be this push's token.
         var batch: [[RedisArgument]] = []
         var inFlight = 0
         func send(_ commands: [[RedisArgument]]) throws(StoreError) {
@@ -224,34 +230,67 @@ extension JobStore {
                 throw StoreError.wrapping(error, doing)
             }
             inFlight = commands.count
-            if let refused = replies.first(where: { $0.errorMessage != nil })?.errorMessage {
+            let refused = replies.first { $0.errorMessage != nil }?.errorMessage
+            let lost = replies.count > 1 && replies[1].string != token
+            if refused != nil || lost {
                 // The batch just sent is read too, so that the connection's replies stay in step.
                 _ = try? connection.sendReceivingEarlier([], earlier: inFlight)
+                inFlight = 0
+            }
+            if let refused {
+                throw StoreError(.redis, "redis refused a write of the graph of namespace '\(namespace)': \(refused)")
+            }
+            if lost {
+                holding = false
                 throw StoreError(
-                    .redis, "redis refused a write of the graph of namespace '\(namespace)': \(refused)")
+                    .busy,
+                    "another push took over namespace '\(namespace)' while this one wrote it for the first time "
+                        + "(this push was idle for more than \(Self.firstPushTTL / 1000) s); push again")
             }
         }
+        let renew: [[RedisArgument]] = [["PEXPIRE", pushing, ttl], ["GET", pushing]]
+        batch += renew
         for start in stride(from: 0, to: written.count, by: Self.pushGroup) {
             let group = written[start..<min(start + Self.pushGroup, written.count)]
             batch += groupWrites(graph, group, added: Array(group))
             if batch.count >= Self.batchSize {
                 try send(batch)
-                batch.removeAll(keepingCapacity: true)
+                batch = renew
             }
         }
         try send(batch)
         try send([])
+        // The namespace comes into being, if this push still holds the `pushing` key and nothing created it.
         let final = try pipeline(
-            [["MULTI"]] + namespaceWrites(graph, now: now, pushedBy: pushedBy)
-                + [pushedEvent(graph, report, now: now), ["EXEC"]], doing
-        ).last
-        watching = false
-        guard let final, !final.isNull else { return nil }
-        if let message = final.errorMessage {
-            throw StoreError(.redis, "redis refused the push transaction of namespace '\(namespace)': \(message)")
+            [
+                ["WATCH", pushing, RedisArgument(keys.schema)], ["GET", pushing], ["GET", RedisArgument(keys.schema)],
+            ], doing)
+        guard final[1].string == token, final[2].isNull else {
+            _ = try? connection.command("UNWATCH")
+            holding = final[1].string == token
+            return nil
         }
+        let created = try pipeline(
+            [["MULTI"]] + namespaceWrites(graph, now: now, pushedBy: pushedBy)
+                + [pushedEvent(graph, report, now: now), ["DEL", pushing], ["EXEC"]], doing
+        ).last
+        guard let created, !created.isNull else { return nil }
+        holding = false
         report.wrote = true
         return report
+    }
+
+    /// Deletes the `pushing` key if it still holds `token` (a first push that gives up): a compare-and-delete, the
+    /// transaction running only if the key did not change since it was read.
+    private func releaseFirstPush(_ token: String) throws(StoreError) {
+        let doing = "releasing the first push of namespace '\(namespace)'"
+        let read = try pipeline(
+            [["WATCH", RedisArgument(keys.pushing)], ["GET", RedisArgument(keys.pushing)]], doing)
+        guard read[1].string == token else {
+            _ = try? connection.command("UNWATCH")
+            return
+        }
+        _ = try pipeline([["MULTI"], ["DEL", RedisArgument(keys.pushing)], ["EXEC"]], doing)
     }
 
     /// The namespace's own writes of a push: its schema key and its metadata.

@@ -26,6 +26,9 @@ struct StoreKeys: Sendable {
     var states: String { prefix + "states" }
     /// SET: ids of jobs in progress (a lease was taken and not released).
     var running: String { prefix + "running" }
+    /// STRING: the token of the first push of the namespace writing it now (`SET NX PX`), while it has no
+    /// ``schema`` key: only one first push at a time (docs/redis-schema.md, "How the states change").
+    var pushing: String { prefix + "pushing" }
     /// STREAM: the namespace's events.
     var events: String { prefix + "events" }
     /// SET: the nicknames of hosts that ran jobs.

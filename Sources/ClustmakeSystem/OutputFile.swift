@@ -35,12 +35,18 @@ public enum OutputFile {
         read(descriptor, from: 0, limit: limit)
     }
 
-    /// At most the last `limit` bytes of the file.
-    public static func tail(_ descriptor: Int32, limit: Int) -> [UInt8] {
+    /// At most the last `limit` bytes of the file, none before `offset`.
+    public static func tail(_ descriptor: Int32, limit: Int, since offset: Int = 0) -> [UInt8] {
         let size = Int(lseek(descriptor, 0, SEEK_END))
-        guard size > 0 else { return [] }
+        let start = max(0, offset, size - limit)
+        guard size > start else { return [] }
         // Exactly what is there: one `pread` for a short output (the executor reads one per job line).
-        return read(descriptor, from: max(0, size - limit), limit: min(size, limit))
+        return read(descriptor, from: start, limit: size - start)
+    }
+
+    /// How many bytes the file holds now.
+    public static func size(_ descriptor: Int32) -> Int {
+        max(0, Int(lseek(descriptor, 0, SEEK_END)))
     }
 
     private static func read(_ descriptor: Int32, from start: Int, limit: Int) -> [UInt8] {

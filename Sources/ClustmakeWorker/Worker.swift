@@ -49,7 +49,9 @@ final class Worker {
     /// Serves a streamed session (`stream=True`): each line of standard input is a batch of job ids, run as a
     /// command line's ids are; the batch's exit status is then written to standard output as a line of its own
     /// (`0`, `113`, …). Returns 0 at the end of input (the executor closed the session), or the first status not in
-    /// `WorkerExitStatus.streamAnswers` without writing it: the worker ends with it, as a line's worker would.
+    /// `WorkerExitStatus.streamAnswers` without writing it: the worker ends with it, as a line's worker would. Also
+    /// ends after an answer that could not be written (with that status: the session is gone) and, with 123, after
+    /// answering a batch during which a stop signal came.
     private func serve() -> Int32 {
         var input = StreamInput(descriptor: 0)
         while true {

@@ -2,6 +2,8 @@ import ClustmakeModel
 import ClustmakeRedis
 import ClustmakeStore
 import ClustmakeTestSupport
+import Foundation
+import Synchronization
 import Testing
 
 @Suite struct PushTests {
@@ -98,6 +100,46 @@ import Testing
         let meta = try fixture.store.metadata()
         #expect(meta.jobCount == 2 && meta.pushes == 1)
         #expect(try fixture.store.events().map(\.name) == ["graph-pushed"])
+    }
+
+    @Test("two first pushes of one namespace at once: one graph ends up whole, never a mix; the other is told why")
+    func concurrentFirstPushes() throws {
+        for round in 0..<3 {
+            let fixture = try Fixture(namespace: "race\(round)")
+            let first = (0..<8_000).map { job("a\($0)") }
+            let second = (0..<6_000).map { job("b\($0)", deps: $0 > 0 ? ["b\($0 - 1)"] : []) }
+            let server = fixture.server
+            let namespace = "race\(round)"
+            let outcomes = Mutex<[Int: Result<PushReport, StoreError>]>([:])
+            let done = DispatchGroup()
+            for (index, graph) in [first, second].enumerated() {
+                done.enter()
+                Thread.detachNewThread {
+                    let result = Result { () throws(StoreError) -> PushReport in
+                        // Each push on its own connection, made on its thread.
+                        let store = try JobStore(connection: try! server.connect(), namespace: namespace)
+                        return try store.push(try! JobGraph(jobs: graph), pushedBy: "test")
+                    }
+                    outcomes.withLock { $0[index] = result }
+                    done.leave()
+                }
+            }
+            done.wait()
+            let results = outcomes.withLock { $0 }
+            let pushed = results.values.compactMap { try? $0.get() }
+            #expect(!pushed.isEmpty, "\(results)")
+            for case .failure(let error) in results.values {
+                #expect(error.code == .busy, "\(error)")
+            }
+            // Exactly one of the graphs, whole: its ids, its states, its definitions; nothing of the other.
+            let ids = try fixture.store.jobIDs()
+            #expect(ids == first.map(\.id) || ids == second.map(\.id), "\(ids.prefix(3)) … \(ids.count) jobs")
+            let states = try fixture.store.states()
+            #expect(Set(states.keys) == Set(ids) && states.values.allSatisfy { $0 == .notStarted })
+            let graph = try fixture.store.graph()
+            #expect(graph.jobs == (ids.first?.hasPrefix("a") == true ? first : second))
+            #expect(try fixture.redis().command("EXISTS", "compmake:{race\(round)}:pushing").integer == 0)
+        }
     }
 
     @Test("a new namespace's push of 25,000 jobs (batches in flight while the next is built) reads back whole")
