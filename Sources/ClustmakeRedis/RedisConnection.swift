@@ -142,23 +142,8 @@ public final class RedisConnection {
     /// - Returns: Those `earlier` replies, in order.
     /// - Throws: ``RedisError``, as ``pipeline(_:)``; the connection is unusable afterwards.
     public func sendReceivingEarlier(_ commands: [[RedisArgument]], earlier: Int) throws(RedisError) -> [RedisReply] {
-        if let index = commands.firstIndex(where: \.isEmpty) {
-            throw RedisError(
-                .invalidArgument, "command \(index + 1) of \(commands.count) is empty; it needs at least a name",
-                endpoint: endpoint.description)
-        }
-        let outcome = withSIGPIPEBlocked { () -> Result<[RedisReply], HiredisFailure>? in
-            switch context {
-            case .some(let live): Self.run(commands, readingEarlier: earlier, on: live, redact: redact)
-            case .none: nil
-            }
-        }
-        switch outcome {
-        case .none: throw unusableError()
-        case .success(let replies): return replies
-        case .failure(let failure):
-            throw drop(failure, during: "a pipeline of \(commands.count) commands, reading \(earlier) replies")
-        }
+        try exchange(
+            commands, reading: earlier, label: "a pipeline of \(commands.count) commands, reading \(earlier) replies")
     }
 
     /// Closes the connection. Later calls throw ``RedisError/Code/closed`` until ``reconnect()``.
@@ -186,8 +171,11 @@ public final class RedisConnection {
 
     // MARK: - Internals
 
-    /// Appends `commands`, reads as many replies, and drops the context on any failure.
-    private func exchange(_ commands: [[RedisArgument]], label: String) throws(RedisError) -> [RedisReply] {
+    /// Appends `commands`, reads `count` replies (as many as commands by default), and drops the context on any
+    /// failure.
+    private func exchange(
+        _ commands: [[RedisArgument]], reading count: Int? = nil, label: String
+    ) throws(RedisError) -> [RedisReply] {
         if let index = commands.firstIndex(where: \.isEmpty) {
             throw RedisError(
                 .invalidArgument, "command \(index + 1) of \(commands.count) is empty; it needs at least a name",
@@ -195,7 +183,7 @@ public final class RedisConnection {
         }
         let outcome = withSIGPIPEBlocked { () -> Result<[RedisReply], HiredisFailure>? in
             switch context {
-            case .some(let live): Self.run(commands, on: live, redact: redact)
+            case .some(let live): Self.run(commands, reading: count ?? commands.count, on: live, redact: redact)
             case .none: nil
             }
         }
@@ -230,23 +218,16 @@ public final class RedisConnection {
         throw drop(failure, during: "setting the command timeout")
     }
 
-    /// Appends every command, then reads one reply per command.
+    /// Appends `commands`, then reads `count` replies: of commands appended before, then of these.
     private static func run(
-        _ commands: [[RedisArgument]], on context: borrowing HiredisContext, redact: (String) -> String
-    ) -> Result<[RedisReply], HiredisFailure> {
-        run(commands, readingEarlier: commands.count, on: context, redact: redact)
-    }
-
-    /// Appends `commands`, then reads `earlier` replies: of commands appended before, then of these.
-    private static func run(
-        _ commands: [[RedisArgument]], readingEarlier earlier: Int, on context: borrowing HiredisContext,
+        _ commands: [[RedisArgument]], reading count: Int, on context: borrowing HiredisContext,
         redact: (String) -> String
     ) -> Result<[RedisReply], HiredisFailure> {
         do throws(HiredisFailure) {
             for arguments in commands { try context.append(arguments) }
             var replies: [RedisReply] = []
-            replies.reserveCapacity(earlier)
-            for _ in 0..<earlier { replies.append(try context.nextReply(redact: redact)) }
+            replies.reserveCapacity(count)
+            for _ in 0..<count { replies.append(try context.nextReply(redact: redact)) }
             return .success(replies)
         } catch {
             return .failure(error)
@@ -315,7 +296,7 @@ public final class RedisConnection {
     private func handshake(
         _ context: borrowing HiredisContext, _ arguments: [RedisArgument], label: String
     ) throws(RedisError) -> RedisReply {
-        let result = withSIGPIPEBlocked { Self.run([arguments], on: context, redact: redact) }
+        let result = withSIGPIPEBlocked { Self.run([arguments], reading: 1, on: context, redact: redact) }
         switch result {
         case .success(let replies): return replies[0]
         case .failure(let failure): throw commandError(failure, during: label)
