@@ -358,13 +358,13 @@ final class RunLoop {
                     .argv
             } ?? line.argv
         do {
-            let process =
+            let (process, outputStart) =
                 options.streams
                 ? try streamedSession(argv, slot: dispatch.slot, jobs: dispatch.jobs)
-                : try SpawnedProcess(argv, scratch: scratch, input: passwordLine)
+                : (try SpawnedProcess(argv, scratch: scratch, input: passwordLine), 0)
             sessions[dispatch.id] = Session(
                 dispatch: dispatch, process: process, remote: line.isRemote || options.allocation != nil,
-                stream: options.streams ? argv : nil, outputStart: options.streams ? process.outputSize : 0)
+                stream: options.streams ? argv : nil, outputStart: outputStart)
             output.event(
                 .lineStarted(jobs: dispatch.jobs.map(id), host: host.name, slot: slot.instance), elapsed: now)
             return []
@@ -376,18 +376,27 @@ final class RunLoop {
 
     /// The streamed session that runs `jobs` on `slot` with the line `argv`, the jobs' ids sent: the slot's idle
     /// session when it has the same line, is still running, said nothing since its last answer, and takes them;
-    /// else a new one (an idle session with another line, for a job with a nice level of its own, is ended).
-    private func streamedSession(_ argv: [String], slot: Int, jobs: [Int32]) throws(DispatchError) -> SpawnedProcess {
+    /// else a new one (an idle session with another line, for a job with a nice level of its own, is ended). Also
+    /// returns where the line's part of the session's output begins (taken before the ids are sent).
+    private func streamedSession(
+        _ argv: [String], slot: Int, jobs: [Int32]
+    ) throws(DispatchError) -> (SpawnedProcess, outputStart: Int) {
         let batch = Array((jobs.map(id).joined(separator: " ") + "\n").utf8)
         if let idle = idleStreams.removeValue(forKey: slot) {
             var stray: [UInt8] = []
             let open = idle.process.readAnswers(into: &stray)
-            if idle.argv == argv && open && stray.isEmpty && idle.process.poll() == nil && idle.process.send(batch) {
-                return idle.process
+            if idle.process.poll() != nil {
+                // Ended (and reaped just now): never waited for again, its pid may be another child's soon.
+                _ = idle.process.finishOutput()
+            } else {
+                let start = idle.process.outputSize
+                if idle.argv == argv && open && stray.isEmpty && idle.process.send(batch) {
+                    return (idle.process, start)
+                }
+                endStream(idle.process)
             }
-            endStream(idle.process)
         }
-        return try SpawnedProcess(stream: argv, scratch: scratch, input: (passwordLine ?? []) + batch)
+        return (try SpawnedProcess(stream: argv, scratch: scratch, input: (passwordLine ?? []) + batch), 0)
     }
 
     /// Closes a streamed session's standard input (its worker ends) and watches it until it ends.

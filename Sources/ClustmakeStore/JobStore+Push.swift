@@ -204,8 +204,12 @@ extension JobStore {
         let token = "push/" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
         let pushing = RedisArgument(keys.pushing)
         let ttl = RedisArgument(String(Self.firstPushTTL))
+        let script = StoreScripts.firstPushBatch
         let taken = try pipeline(
-            [["SET", pushing, RedisArgument(token), "NX", "PX", ttl], ["GET", RedisArgument(keys.schema)]], doing)
+            [
+                ["SET", pushing, RedisArgument(token), "NX", "PX", ttl], ["GET", RedisArgument(keys.schema)],
+                ["SCRIPT", "LOAD", RedisArgument(script.source)],
+            ], doing)
         guard !taken[0].isNull else {
             throw StoreError(
                 .busy,
@@ -216,49 +220,46 @@ extension JobStore {
         defer { if holding { _ = try? releaseFirstPush(token) } }
         // Created meanwhile by a push that finished: start over against it.
         guard taken[1].isNull else { return nil }
-        _ = try pipeline(
-            [["DEL", RedisArgument(keys.states), RedisArgument(keys.jobs), RedisArgument(keys.meta)]], doing)
-        // One batch in flight: redis runs it while the next is built. Each batch starts by renewing and reading the
-        // `pushing` key, whose value must still be this push's token.
-        var batch: [[RedisArgument]] = []
+        guard taken[2].string == script.sha1 else {
+            throw StoreError(.redis, "\(doing): redis did not load the first push's script: \(taken[2])")
+        }
+        // Each write goes in a script call that runs its commands only while this push holds the `pushing` key
+        // (renewing it) and the namespace is absent; one call in flight: redis runs it while the next is built.
         var inFlight = 0
-        func send(_ commands: [[RedisArgument]]) throws(StoreError) {
+        func send(_ groups: [[[RedisArgument]]]) throws(StoreError) {
+            let calls = groups.map { commands in
+                var call: [RedisArgument] = [
+                    "EVALSHA", RedisArgument(script.sha1), "1", RedisArgument(keys.schema), RedisArgument(token), ttl,
+                ]
+                for command in commands { call += [RedisArgument(command.count)] + command }
+                return call
+            }
             let replies: [RedisReply]
             do {
-                replies = try connection.sendReceivingEarlier(commands, earlier: inFlight)
+                replies = try connection.sendReceivingEarlier(calls, earlier: inFlight)
             } catch {
                 throw StoreError.wrapping(error, doing)
             }
-            inFlight = commands.count
-            let refused = replies.first { $0.errorMessage != nil }?.errorMessage
-            let lost = replies.count > 1 && replies[1].string != token
-            if refused != nil || lost {
-                // The batch just sent is read too, so that the connection's replies stay in step.
-                _ = try? connection.sendReceivingEarlier([], earlier: inFlight)
-                inFlight = 0
-            }
-            if let refused {
+            inFlight = calls.count
+            guard let refused = replies.first(where: { $0.errorMessage != nil })?.errorMessage else { return }
+            // The calls just sent are read too, so that the connection's replies stay in step.
+            _ = try? connection.sendReceivingEarlier([], earlier: inFlight)
+            inFlight = 0
+            guard refused.hasPrefix("CLUSTMAKE-PUSHING") else {
                 throw StoreError(.redis, "redis refused a write of the graph of namespace '\(namespace)': \(refused)")
             }
-            if lost {
-                holding = false
-                throw StoreError(
-                    .busy,
-                    "another push took over namespace '\(namespace)' while this one wrote it for the first time "
-                        + "(this push was idle for more than \(Self.firstPushTTL / 1000) s); push again")
-            }
+            holding = false
+            throw StoreError(
+                .busy,
+                "another push took over namespace '\(namespace)' while this one wrote it for the first time "
+                    + "(this push was idle for more than \(Self.firstPushTTL / 1000) s); push again")
         }
-        let renew: [[RedisArgument]] = [["PEXPIRE", pushing, ttl], ["GET", pushing]]
-        batch += renew
+        // What a first push that died left: the states, the job list and the metadata (definitions are rewritten).
+        try send([[["DEL", RedisArgument(keys.states), RedisArgument(keys.jobs), RedisArgument(keys.meta)]]])
         for start in stride(from: 0, to: written.count, by: Self.pushGroup) {
             let group = written[start..<min(start + Self.pushGroup, written.count)]
-            batch += groupWrites(graph, group, added: Array(group))
-            if batch.count >= Self.batchSize {
-                try send(batch)
-                batch = renew
-            }
+            try send([groupWrites(graph, group, added: Array(group))])
         }
-        try send(batch)
         try send([])
         // The namespace comes into being, if this push still holds the `pushing` key and nothing created it.
         let final = try pipeline(
