@@ -189,12 +189,13 @@ extension JobStore {
     /// schema key, its metadata and the `graph-pushed` event. Until that transaction, every reader and worker finds
     /// no namespace (each checks the schema key first), as before a push.
     ///
-    /// Only one first push writes at a time: it holds the namespace's `pushing` key (`SET NX PX`, renewed with
-    /// every batch, checked to be its own when each batch's replies are read, deleted by the final transaction,
-    /// which runs only if the key is still its own and the schema key still absent). Holding it, the push first
-    /// deletes what a first push that died left (the states, the job list and the metadata; definitions are
-    /// rewritten). Another first push of the namespace meanwhile is refused as busy; one that finds the namespace
-    /// created meanwhile starts over against it (returns `nil`).
+    /// Only one first push writes at a time: it holds the namespace's `pushing` key (`SET NX PX`), and every write
+    /// goes in a ``StoreScripts/firstPushBatch`` call that runs only while the key holds this push's token and the
+    /// schema key is absent (renewing the key); the final transaction deletes the key and runs only if the key is
+    /// still its own and the schema key still absent. Holding it, the push first deletes what a first push that
+    /// died left (the states, the job list and the metadata; definitions are rewritten). Another first push of the
+    /// namespace meanwhile is refused as busy; one that finds the namespace created meanwhile starts over against
+    /// it (returns `nil`).
     private func pushFresh(
         _ graph: JobGraph, jobs written: [Int], report: PushReport, now: String, pushedBy: String
     ) throws(StoreError) -> PushReport? {
