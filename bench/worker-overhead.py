@@ -12,8 +12,8 @@ commands by name, bytes each way, and round trips (the reads redis served, less 
 it close). Targets: at most 5 ms added, at most 20 MiB.
 
 Then the same job through one streamed session (`make_single more=True stream=True`, what `clustmake run` starts
-once per slot: docs/worker.md, "Streamed sessions"): --runs batches of the one job, each written to the worker's
-standard input after the answer to the one before. Per job: the wall time from writing the id to reading the answer,
+once per slot: docs/worker.md, "Streamed sessions"): --runs batches (at least 500) of the one job, each written to
+the worker's standard input after the answer to the one before. Per job: the wall time from writing the id to reading the answer,
 and the worker's own CPU time (its /proc/PID/stat user and system time, the job's excluded), which is what the worker
 adds to each job once its session runs.
 
