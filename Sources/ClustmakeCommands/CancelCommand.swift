@@ -142,7 +142,7 @@ struct CancelCommand: AsyncParsableCommand {
         let run = GuardedRun.runArguments(planDirectory: handOff.planDirectory)
         let holders = ProcessIdentity.flockHolders(of: GuardedRun.lockPath(planDirectory: handOff.planDirectory))
         let runs = holders.flatMap(ProcessIdentity.children(of:)).filter { ProcessIdentity.arguments(of: $0) == run }
-        let script = run[1]
+        let script = GuardedRun.runAll(handOff.planDirectory)
         guard !runs.isEmpty else { return }
         let signalled = runs.filter { kill($0, SIGTERM) == 0 }
         guard !signalled.isEmpty else { return }

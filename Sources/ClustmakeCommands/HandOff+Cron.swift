@@ -37,7 +37,7 @@ enum CronHandOff {
                     + ShellQuote.quote(planDirectory), file: file)
         }
         let lines = text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
-        let runAll = ShellQuote.quote(planDirectory + "/run-all.sh").replacing("%", with: "\\%")
+        let runAll = ShellQuote.quote(GuardedRun.runAll(planDirectory)).replacing("%", with: "\\%")
         guard lines.contains(where: { !$0.hasPrefix("#") && $0.contains(runAll) }) else {
             throw InputError(
                 .invalidValue,

@@ -26,6 +26,11 @@ extension HandOff {
                 slurmIDs.append(id)
             }
         }
+
+        /// How many of the jobs that `states` does not have done were never submitted.
+        func unsubmitted(in states: [String: JobState]) -> Int {
+            states.filter { $0.value != .done && ids[$0.key] == nil }.count
+        }
     }
 
     /// Checks as for allocation mode, then submits the jobs not done in redis through `slurm/submit.sh` and
@@ -103,7 +108,7 @@ extension HandOff {
                 }
                 logger.info("submitted \(batch.count) jobs, \(inQueue.count) in the queue")
             }
-            let unsubmitted = states.filter { $0.value != .done && progress.ids[$0.key] == nil }.count
+            let unsubmitted = progress.unsubmitted(in: states)
             if !follow || unsubmitted == 0 { break }
             // Nothing of ours queued and nothing submitted: the rest waits on a parent that failed.
             if batch.isEmpty && inQueue.isEmpty && limit > 0 {
@@ -134,7 +139,7 @@ extension HandOff {
                 try store.states()
             }
         }
-        let held = states.filter { $0.value != .done && progress.ids[$0.key] == nil }.count
+        let held = progress.unsubmitted(in: states)
         return (recorded(progress, plan: plan, at: submittedAt), held)
     }
 

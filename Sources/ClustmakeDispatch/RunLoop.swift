@@ -541,8 +541,7 @@ final class RunLoop {
         // allocation srun's 0 is checked too: a step whose node fails can end 0 without its worker's word (an
         // answer is that word).
         let verified = exit.succeeded && options.allocation != nil && !answered
-        let read: [JobStatus]? =
-            exit.succeeded && !verified ? [] : try? store.statuses(of: session.dispatch.jobs.map(id))
+        let read: [JobStatus]? = exit.succeeded && !verified ? [] : readStatuses(session.dispatch.jobs)
         let statuses = read.map { $0.map(Optional.some) } ?? session.dispatch.jobs.map { _ in nil }
         let line = LineOutcome(
             exit: exit, doneInRedis: statuses.map { $0?.state == .done },
@@ -583,8 +582,12 @@ final class RunLoop {
 
     /// The statuses of `jobs` in one round trip (`nil` each when redis cannot say).
     private func statuses(_ jobs: [Int32]) -> [JobStatus?] {
-        guard let read = try? store.statuses(of: jobs.map(id)) else { return jobs.map { _ in nil } }
-        return read
+        readStatuses(jobs) ?? jobs.map { _ in nil }
+    }
+
+    /// The statuses of `jobs` in one round trip, or `nil` when redis cannot say.
+    private func readStatuses(_ jobs: [Int32]) -> [JobStatus]? {
+        try? store.statuses(of: jobs.map(id))
     }
 
     /// Shows what became of a line's jobs.

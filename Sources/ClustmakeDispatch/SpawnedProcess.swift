@@ -40,11 +40,7 @@ struct SpawnedProcess {
     init(
         _ arguments: [String], scratch: String, input: [UInt8]? = nil
     ) throws(DispatchError) {
-        let descriptor: Int32
-        switch OutputFile.create("out", in: [scratch]) {
-        case .success(let value): descriptor = value
-        case .failure(let error): throw DispatchError("cannot create an output file in \(scratch): \(error)")
-        }
+        let descriptor = try Self.outputFile(in: scratch)
 
         var inputPipe: [Int32] = [-1, -1]
         if let input {
@@ -84,11 +80,7 @@ struct SpawnedProcess {
     /// which stays open for later batches; its standard output is a pipe of the worker's answers.
     /// - Throws: ``DispatchError`` when the pipes or the output file cannot be made or the program cannot start.
     init(stream arguments: [String], scratch: String, input bytes: [UInt8]) throws(DispatchError) {
-        let descriptor: Int32
-        switch OutputFile.create("out", in: [scratch]) {
-        case .success(let value): descriptor = value
-        case .failure(let error): throw DispatchError("cannot create an output file in \(scratch): \(error)")
-        }
+        let descriptor = try Self.outputFile(in: scratch)
         var inputPipe: [Int32] = [-1, -1]
         var answerPipe: [Int32] = [-1, -1]
         func closeAll() {
@@ -122,6 +114,14 @@ struct SpawnedProcess {
             _ = wait()
             _ = finishOutput()
             throw DispatchError("the session of \(arguments[0]) did not read its first jobs' ids")
+        }
+    }
+
+    /// A new unlinked output file in `scratch`.
+    private static func outputFile(in scratch: String) throws(DispatchError) -> Int32 {
+        switch OutputFile.create("out", in: [scratch]) {
+        case .success(let value): return value
+        case .failure(let error): throw DispatchError("cannot create an output file in \(scratch): \(error)")
         }
     }
 

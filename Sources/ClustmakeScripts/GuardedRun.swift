@@ -67,7 +67,10 @@ public struct GuardedRun: Sendable, Hashable {
     public static func lockPath(planDirectory: String) -> String { planDirectory + "/" + lockName }
 
     /// The run that `flock` starts holding the lock: exactly this argument vector (what `cancel` looks for).
-    public static func runArguments(planDirectory: String) -> [String] { ["/bin/sh", planDirectory + "/run-all.sh"] }
+    public static func runArguments(planDirectory: String) -> [String] { ["/bin/sh", runAll(planDirectory)] }
+
+    /// The plan's `run-all.sh`, which the guarded run starts.
+    public static func runAll(_ planDirectory: String) -> String { planDirectory + "/run-all.sh" }
 
     /// The command, as `/bin/sh -c` runs it, appending its output to `DIRECTORY/log`.
     public func command(log name: String) -> String {

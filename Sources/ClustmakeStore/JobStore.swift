@@ -227,7 +227,7 @@ public final class JobStore {
             let fields = try pairs(replies[base + 1], "the status at \(keys.status(id))")
             let holder = try text(replies[base + 2], "the lease of job '\(id)'")
             if state == .inProgress && holder == nil { state = .lost }
-            let ttl = replies[base + 3].integer.flatMap { $0 >= 0 ? Duration.milliseconds($0) : nil }
+            let ttl = Self.leaseRemaining(replies[base + 3])
             result.append(
                 JobStatus(
                     id: id, state: state, fields: Dictionary(fields, uniquingKeysWith: { $1 }), leaseHolder: holder,

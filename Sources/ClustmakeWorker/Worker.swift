@@ -74,7 +74,8 @@ final class Worker {
             }
             let status = run(jobs)
             guard WorkerExitStatus.streamAnswers.contains(status) else { return status }
-            guard Self.answer(status) else {
+            // The batch's answer on standard output (a streamed session's only output there).
+            guard writeLine(String(status), to: 1) else {
                 say("the session closed before the status of \(Self.list(jobs)) could be sent")
                 return status
             }
@@ -83,19 +84,6 @@ final class Worker {
                 return WorkerExitStatus.interrupted
             }
         }
-    }
-
-    /// Writes a batch's status and a newline to standard output; false when the session is gone.
-    private static func answer(_ status: Int32) -> Bool {
-        let bytes = Array("\(status)\n".utf8)
-        var written = 0
-        while written < bytes.count {
-            let count = bytes[written...].withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 { return false }
-            written += count
-        }
-        return true
     }
 
     /// Runs `jobs` in order, stopping at the first that does not end with status 0; returns the exit status.
