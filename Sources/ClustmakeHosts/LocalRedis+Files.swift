@@ -195,20 +195,32 @@ extension LocalRedis {
         }
     }
 
-    /// Sends one command on a new connection (on a thread of its own) and returns the reply's text.
+    /// The client name of the connections that only look at the server (``status()``, the start's wait for an
+    /// answer) and of the idle watcher's own: the watcher does not count them as use ("Idle stop" in docs/hosts.md).
+    static let lookingClientName = "clustmake-look"
+
+    /// Sends one command on a new connection (on a thread of its own) and returns the reply's text. The connection
+    /// names itself ``lookingClientName`` in the same round trip, so the idle watcher does not take it for use.
     func ask(_ endpoint: RedisEndpoint, _ command: [String]) async -> Result<String, HostsError> {
         do throws(HostsError) {
             return .success(
                 try await DedicatedThread.run { () throws(HostsError) -> String in
+                    let reply: RedisReply
                     do throws(RedisError) {
                         let connection = try RedisConnection(
                             endpoint: endpoint, connectTimeout: .seconds(2), commandTimeout: .seconds(10))
                         defer { connection.close() }
-                        let reply = try connection.command(command.map { RedisArgument($0) })
-                        return reply.string ?? "\(reply)"
+                        reply = try connection.pipeline([
+                            ["CLIENT", "SETNAME", RedisArgument(Self.lookingClientName)],
+                            command.map { RedisArgument($0) },
+                        ])[1]
                     } catch {
                         throw HostsError(.redisUnreachable, error.message)
                     }
+                    if case .error(let message) = reply {
+                        throw HostsError(.redisUnreachable, "redis answered \(command[0]) at \(endpoint): \(message)")
+                    }
+                    return reply.string ?? "\(reply)"
                 })
         } catch {
             return .failure(error)

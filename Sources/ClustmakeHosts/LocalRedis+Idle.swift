@@ -374,8 +374,10 @@ private struct ClientObserver {
         }
         do throws(RedisError) {
             if connection == nil {
-                connection = try RedisConnection(
+                let opened = try RedisConnection(
                     endpoint: try local.endpointForWatch(), connectTimeout: .seconds(2), commandTimeout: .seconds(10))
+                _ = try opened.command("CLIENT", "SETNAME", LocalRedis.lookingClientName)
+                connection = opened
             }
             guard let connection else { return "it does not answer" }
             let info = try connection.command("INFO", "clients").string ?? ""
@@ -383,11 +385,25 @@ private struct ClientObserver {
             guard let clients = LocalRedis.infoFields(info)["connected_clients"].flatMap({ Int($0) }) else {
                 return "its INFO lacks connected_clients"
             }
-            return clients > 1 ? "\(Format.count(clients - 1, "client")) connected" : nil
+            guard clients > 1 else { return nil }
+            // More than this one: those that only look (`redis status`, a start's wait) do not count as use.
+            let users = LocalRedis.users(inClientList: try connection.command("CLIENT", "LIST").string ?? "")
+            return users > 0 ? "\(Format.count(users, "client")) connected" : nil
         } catch {
             connection?.close()
             connection = nil
             return "it does not answer: \(error.message)"
+        }
+    }
+}
+
+extension LocalRedis {
+    /// How many clients of `CLIENT LIST` (a line each, `id=3 addr=… name=NAME …`) are not named
+    /// ``LocalRedis/lookingClientName``. A value from the server: a line without a name field counts as a user.
+    static func users(inClientList list: String) -> Int {
+        let looking = "name=" + lookingClientName
+        return list.split(whereSeparator: \.isNewline).count { line in
+            !line.split(separator: " ").contains { $0 == looking }
         }
     }
 }

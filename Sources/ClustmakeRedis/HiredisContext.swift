@@ -34,6 +34,9 @@ struct HiredisContext: ~Copyable {
             redisFree(raw)
             throw failure
         }
+        // hiredis opens its socket without close-on-exec: every process this one starts would hold the connection
+        // open (and, to the server, connected) for its whole life.
+        _ = fcntl(raw.pointee.fd, F_SETFD, FD_CLOEXEC)
         pointer = raw
     }
 

@@ -141,6 +141,24 @@ import Testing
         }
     }
 
+    @Test("a connection that only looks (named as redis status names its own) does not keep the server running")
+    func lookingClientIgnored() async throws {
+        let state = try TemporaryDirectory()
+        let local = try LocalRedis(stateDirectory: state.path, idleStop: .init(timeout: Self.idleTimeout))
+        try await stopping(local) {
+            let running = try await local.ensureRunning()
+            let looking = try RedisConnection(endpoint: running.endpoint)
+            defer { looking.close() }
+            #expect(try looking.command("CLIENT", "SETNAME", "clustmake-look") == .status("OK"))
+            let end = try await local.watchIdle(poll: Self.poll)
+            guard case .stopped = end else {
+                Issue.record("the watcher ended with \(end), not a stop")
+                return
+            }
+            #expect(!isRunning(running.pid))
+        }
+    }
+
     @Test("a watcher whose server and directory were removed ends without making the directory again")
     func directoryRemoved() async throws {
         let state = try TemporaryDirectory()

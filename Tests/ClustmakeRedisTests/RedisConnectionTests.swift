@@ -1,5 +1,6 @@
 import ClustmakeRedis
 import ClustmakeTestSupport
+import Foundation
 import Glibc
 import Testing
 
@@ -210,5 +211,26 @@ import Testing
             try RedisConnection(endpoint: endpoint, commandTimeout: .milliseconds(-1))
         }
         #expect(negative.code == .invalidArgument)
+    }
+
+    @Test("the connection's socket is closed on exec: a process started meanwhile does not keep it connected")
+    func socketClosedOnExec() throws {
+        let server = try RedisServer()
+        let redis = try RedisConnection(endpoint: server.endpoint)
+        #expect(try redis.command("PING") == .status("PONG"))
+        // This process's end of the connection to the test's own server: the socket whose peer is the server's port.
+        let descriptors = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").compactMap { Int32($0) }
+        let descriptor = try #require(
+            descriptors.first { descriptor in
+                var address = sockaddr_in()
+                var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+                let named = withUnsafeMutablePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(descriptor, $0, &length) }
+                }
+                return named == 0 && address.sin_family == sa_family_t(AF_INET)
+                    && UInt16(bigEndian: address.sin_port) == UInt16(server.port)
+            })
+        let flags = fcntl(descriptor, F_GETFD)
+        #expect(flags >= 0 && flags & FD_CLOEXEC != 0)
     }
 }
