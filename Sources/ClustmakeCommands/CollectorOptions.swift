@@ -40,8 +40,10 @@ struct CollectorOptions: ParsableArguments {
     /// Everything recorded in the store's namespace (``ClustmakeStore/JobStore/snapshot()``), with a line on stderr
     /// for each record that could not be read as stored (``ClustmakeModel/NamespaceSnapshot/notes``): the
     /// collector's commands show the rest of the namespace and say which jobs were read with defaults.
-    static func snapshot(_ store: JobStore) throws(StoreError) -> NamespaceSnapshot {
-        let snapshot = try store.snapshot()
+    static func snapshot(_ store: JobStore, _ detail: JobStore.SnapshotDetail = .everything) throws(StoreError)
+        -> NamespaceSnapshot
+    {
+        let snapshot = try store.snapshot(detail)
         for note in snapshot.notes { CommandLineTool.writeError("clustmake: note: " + note) }
         return snapshot
     }

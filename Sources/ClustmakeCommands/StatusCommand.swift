@@ -66,7 +66,7 @@ struct StatusCommand: AsyncParsableCommand {
             let output = OutputFile.standardOutput()
             var (status, handOff, blocked) = try await options.withStore { store throws(StoreError) in
                 let handOff = try store.handOff()
-                let snapshot = try CollectorOptions.snapshot(store)
+                let snapshot = try CollectorOptions.snapshot(store, Self.detail(handOff))
                 return (
                     try Self.status(of: RunHistory(snapshot), in: store, stderrLines: limit), handOff,
                     Self.blockedByFailure(snapshot, handOff)
@@ -93,11 +93,12 @@ struct StatusCommand: AsyncParsableCommand {
             var lastEvent = try store.lastEventID()
             do {
                 for refresh in 0..<refreshes {
-                    let snapshot = try CollectorOptions.snapshot(store)
-                    var status = try Self.status(of: RunHistory(snapshot), in: store, stderrLines: limit)
                     // The hand-off from the same connection; the queue asked once per refresh.
+                    let handOff = try store.handOff()
+                    let snapshot = try CollectorOptions.snapshot(store, Self.detail(handOff))
+                    var status = try Self.status(of: RunHistory(snapshot), in: store, stderrLines: limit)
                     var handOffText = ""
-                    if let handOff = try store.handOff() {
+                    if let handOff {
                         let namespace = status.namespace
                         let blocked = Self.blockedByFailure(snapshot, handOff)
                         let report = try DedicatedThread.awaiting { () async -> Result<HandOffReport, any Error> in
@@ -149,6 +150,12 @@ struct StatusCommand: AsyncParsableCommand {
     struct HandOffReport: Sendable {
         var state: RunStatus.HandOffState
         var text: String
+    }
+
+    /// How much of the namespace status reads: what it shows (``JobStore/SnapshotDetail/unsettledJobs``), except
+    /// for a per-job SLURM hand-off, whose jobs waiting on a failed parent are found from every job's dependencies.
+    static func detail(_ handOff: HandOff?) -> JobStore.SnapshotDetail {
+        handOff?.target == .slurmJobs ? .everything : .unsettledJobs
     }
 
     /// The jobs of a per-job SLURM hand-off that wait on a failed parent: SLURM removed them from the queue

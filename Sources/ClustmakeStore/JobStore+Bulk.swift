@@ -17,15 +17,28 @@ extension JobStore {
     /// How many job ids one `HMGET` of the states hash asks for in ``snapshot()``.
     static let stateGroup = 10_000
 
+    /// How much of the namespace ``snapshot(_:)`` reads.
+    public enum SnapshotDetail: Sendable, Hashable {
+        /// Every job's definition, status and attempts.
+        case everything
+        /// What `clustmake status` shows. While some job is in progress, everything (the running jobs' lanes
+        /// depend on every attempt of their hosts). Otherwise only the jobs that are not done or not started
+        /// are read whole; done and not-started jobs stand in the snapshot with their state alone: their id and
+        /// state, no definition, status fields or attempts. A namespace after its run, or before it, is then read
+        /// in a few round trips of its states hash.
+        case unsettledJobs
+    }
+
     /// Reads everything recorded in the namespace: metadata, jobs with their states, attempts and hosts.
     ///
     /// Round trips: one for the namespace's keys, one for the states (an `HMGET` per ``stateGroup`` jobs), one per
     /// ``bulkBatchSize`` commands (two per job, one per attempt), one for the leases of jobs in progress, one more
     /// when some of those hold no lease (read again: they are lost only if still in progress), and one for the
     /// hosts: about 150 for 100,000 attempts.
+    /// - Parameter detail: How much to read; everything by default.
     /// - Returns: The snapshot (see ``NamespaceSnapshot`` on consistency while workers run).
     /// - Throws: ``StoreError`` for an unknown namespace, another schema, a corrupt record, or when redis fails.
-    public func snapshot() throws(StoreError) -> NamespaceSnapshot {
+    public func snapshot(_ detail: SnapshotDetail = .everything) throws(StoreError) -> NamespaceSnapshot {
         let readAt = UTCTime.now()
         let keys = keys
         let first = try bulkPipeline(
@@ -54,18 +67,35 @@ extension JobStore {
         guard stateOf.count == ids.count else {
             throw StoreError(.redis, "reading the job states: \(stateOf.count) states for \(ids.count) jobs")
         }
+        // The jobs read whole, by position in `ids`; the others stand with their state alone (``SnapshotDetail``).
+        let stateOnly: (String?) -> JobState? = { text in
+            let state = text.map { JobState(rawValue: $0) } ?? .notStarted
+            return state == .done || state == .notStarted ? state : nil
+        }
+        let whole: [Int] =
+            detail == .unsettledJobs && !stateOf.contains(JobState.inProgress.rawValue)
+            ? ids.indices.filter { stateOnly(stateOf[$0]) == nil } : Array(ids.indices)
 
-        // Jobs: the definition's fields, then the status's, for each.
+        // Jobs: the definition's fields, then the status's, for each read whole.
         var jobs: [NamespaceSnapshot.Job] = []
         jobs.reserveCapacity(ids.count)
+        // The next position in `ids` not yet in `jobs` (a job removed since the list was read leaves no entry).
+        var next = 0
+        func standIns(upTo end: Int) {
+            for position in next..<end {
+                jobs.append(
+                    Self.placeholder(id: ids[position], index: position, state: stateOnly(stateOf[position]) ?? .done))
+            }
+            next = max(next, end)
+        }
         let definitionFields = Self.snapshotJobFields.map { RedisArgument($0) }
         let statusFields = Self.snapshotStatusFields.map { RedisArgument($0) }
         var definition: [RedisReply] = []
         var notes: [String] = []
-        try prefetchedPipeline(count: ids.count * 2, "reading the jobs") { offset in
+        try prefetchedPipeline(count: whole.count * 2, "reading the jobs") { offset in
             offset % 2 == 0
-                ? ["HMGET", RedisArgument(keys.job(ids[offset / 2]))] + definitionFields
-                : ["HMGET", RedisArgument(keys.status(ids[offset / 2]))] + statusFields
+                ? ["HMGET", RedisArgument(keys.job(ids[whole[offset / 2]]))] + definitionFields
+                : ["HMGET", RedisArgument(keys.status(ids[whole[offset / 2]]))] + statusFields
         } each: { (offset, reply) throws(StoreError) in
             guard case .array(let values) = reply else {
                 throw StoreError(.redis, "reading the jobs: expected an array from redis, got \(reply)")
@@ -73,10 +103,12 @@ extension JobStore {
             if offset % 2 == 0 {
                 definition = values
             } else {
-                let id = ids[offset / 2]
+                let position = whole[offset / 2]
+                let id = ids[position]
+                standIns(upTo: position)
+                next = position + 1
                 do throws(StoreError) {
-                    if let job = try decodeJob(
-                        id: id, state: stateOf[offset / 2], definition: definition, status: values)
+                    if let job = try decodeJob(id: id, state: stateOf[position], definition: definition, status: values)
                     {
                         jobs.append(job)
                     }
@@ -84,11 +116,12 @@ extension JobStore {
                     guard error.code == .corruptRecord else { throw error }
                     // One bad record costs a note about its job, not the whole namespace.
                     notes.append("job '\(Format.escaped(id, limit: 60))': \(error.message)")
-                    let state = stateOf[offset / 2].flatMap(JobState.init(rawValue:)) ?? .notStarted
+                    let state = stateOf[position].flatMap(JobState.init(rawValue:)) ?? .notStarted
                     jobs.append(Self.placeholder(id: id, index: jobs.count, state: state))
                 }
             }
         }
+        standIns(upTo: ids.count)
 
         // The leases of jobs in progress: without one, a job is lost.
         let inProgress = jobs.indices.filter { jobs[$0].status.state == .inProgress }

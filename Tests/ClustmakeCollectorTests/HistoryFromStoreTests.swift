@@ -47,4 +47,35 @@ import Testing
         #expect(tails[2] == [])
         #expect(Format.lastLine(of: tails[0]) == "*** [main.o] Error 1")
     }
+
+    @Test("status's read: done and not-started jobs by their state alone, the same status; everything while one runs")
+    func unsettledJobsOnly() throws {
+        let server = try RedisServer()
+        let store = try JobStore(connection: try server.connect(), namespace: KnownHistory.namespace)
+        try store.push(try KnownHistory.graph(), pushedBy: "test")
+        try KnownHistory.record(with: HistoryWriter(store: store, redis: try server.connect()))
+
+        let everything = try store.snapshot()
+        let partial = try store.snapshot(.unsettledJobs)
+        #expect(partial.jobs.map(\.id) == everything.jobs.map(\.id))
+        #expect(partial.jobs.map(\.status.state) == everything.jobs.map(\.status.state))
+        #expect(partial.jobs.map(\.index) == everything.jobs.map(\.index))
+        for (index, job) in partial.jobs.enumerated() {
+            if job.status.state == .done || job.status.state == .notStarted {
+                #expect(partial.attempts[index].isEmpty && job.deps.isEmpty && job.status.attempts == 0)
+            } else {
+                #expect(job == everything.jobs[index])
+                #expect(partial.attempts[index] == everything.attempts[index])
+            }
+        }
+        #expect(partial.attemptCount == 3 && everything.attemptCount == 7)
+        let whole = RunStatus(RunHistory(everything))
+        let read = RunStatus(RunHistory(partial))
+        #expect(read.jobs == whole.jobs && read.states == whole.states)
+        #expect(read.running == whole.running && read.failed == whole.failed && read.blocked == whole.blocked)
+
+        // A job in progress: its lane depends on every attempt of its host, so everything is read.
+        _ = try server.connect().command("HSET", "compmake:{\(KnownHistory.namespace)}:states", "never", "in-progress")
+        #expect(try store.snapshot(.unsettledJobs).attemptCount == everything.attemptCount)
+    }
 }
