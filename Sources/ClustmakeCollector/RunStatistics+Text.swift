@@ -78,7 +78,16 @@ extension RunStatistics {
             text += "\(Format.duration(running)) running, \(Format.duration(waiting)) waiting\n"
             var table = TextTable(
                 ["job", "attempt>", "outcome", "lane", "after", "start>", "end>", "runtime>", "waited>"])
-            for step in criticalPath {
+            // Past the job list's limit, its first and last steps, with how many are left out between them.
+            let shown = Self.criticalPathShown(criticalPath.count, all: allJobs)
+            for (position, step) in criticalPath.enumerated()
+            where shown.first.contains(position) || shown.last.contains(position) {
+                if position == shown.last.lowerBound && shown.first.upperBound < position {
+                    let left = position - shown.first.upperBound
+                    table.append([
+                        "…", "", "\(Format.count(left, "step")) more: --jobs, or --json", "", "", "", "", "", "",
+                    ])
+                }
                 let attempt = attempts[step.attempt]
                 table.append([
                     history.jobs[attempt.job].id, String(attempt.number), attempt.outcome.rawValue,
@@ -129,6 +138,13 @@ extension RunStatistics {
             text += "\njobs: \(jobs.count); list them all with --jobs, or read --json\n"
         }
         return text
+    }
+
+    /// The positions of the critical path's steps the text lists: every one up to ``jobListLimit`` steps or with
+    /// `all`; otherwise the first 10 and the last 20.
+    static func criticalPathShown(_ count: Int, all: Bool) -> (first: Range<Int>, last: Range<Int>) {
+        guard !all && count > jobListLimit else { return (0..<count, count..<count) }
+        return (0..<10, (count - (jobListLimit - 10))..<count)
     }
 
     private func jobTable(_ indices: [Int], _ history: RunHistory, planned: Bool) -> TextTable {

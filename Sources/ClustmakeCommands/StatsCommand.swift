@@ -26,7 +26,7 @@ struct StatsCommand: AsyncParsableCommand {
             valueName: "dir"))
     var plan: String?
 
-    @Flag(help: "List every job, however many (the text lists 30 at most).")
+    @Flag(help: "List every job and every step of the critical path, however many (the text lists 30 at most).")
     var jobs = false
 
     @Flag(help: "Print JSON for programs (format clustmake-stats/1) instead of text.")

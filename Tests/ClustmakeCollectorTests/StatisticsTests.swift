@@ -139,6 +139,28 @@ import Testing
         #expect(AttemptTimings(history).queueDelay(1, in: history) == 4.5)
     }
 
+    @Test("a critical path longer than the job list's limit: the text shows its first 10 and last 20 steps")
+    func longCriticalPath() {
+        // A chain of 40 jobs, each after the one before.
+        let jobs = (0..<40).map { Histories.job("c\($0)", deps: $0 == 0 ? [] : [$0 - 1]) }
+        let attempts = (0..<40).map { Histories.attempt($0, 1, on: "h", from: Double($0), to: Double($0) + 0.5) }
+        let history = RunHistory(namespace: "chain", now: Histories.t0 + 50, jobs: jobs, attempts: attempts)
+        let statistics = RunStatistics(history)
+        #expect(statistics.criticalPath.count == 40)
+        func listed(_ text: String) -> [String] {
+            text.split(separator: "\n").compactMap { line in
+                let first = line.split(separator: " ").first.map(String.init) ?? ""
+                return first.hasPrefix("c") && Int(first.dropFirst()) != nil ? first : nil
+            }
+        }
+        let short = statistics.text(history)
+        #expect(Array(listed(short).prefix(30)) == (0..<10).map { "c\($0)" } + (20..<40).map { "c\($0)" })
+        #expect(short.contains("10 steps more: --jobs, or --json"))
+        let all = statistics.text(history, allJobs: true)
+        #expect(listed(all).prefix(40) == ArraySlice((0..<40).map { "c\($0)" }))
+        #expect(!all.contains("steps more"))
+    }
+
     @Test("an empty run has no figures to divide by")
     func empty() {
         let history = RunHistory(
