@@ -60,7 +60,10 @@ public final class Dispatcher {
             output.event(.graphChanged(kind: change.kind, jobs: change.jobs), elapsed: clock.now)
         }
         keepPlan(in: store)
-        let initial = try readInitialStates(store)
+        // A namespace this push made has every job not started: nothing to read.
+        let initial =
+            pushed?.createdNamespace == true
+            ? [InitialJobState](repeating: .pending, count: plan.graph.count) : try readInitialStates(store)
         let groups = plan.graph.jobs.indices.map { job in
             plan.graph.jobs[job].nice ?? plan.cluster.hosts[plan.slots[Int(plan.placements[job].slot)].host].nice
         }
@@ -86,6 +89,12 @@ public final class Dispatcher {
     private func keepPlan(in store: JobStore) {
         let settings = options.settings
         do {
+            // A plan sure to be too large is not made at all (a million jobs: seconds before the first job).
+            guard ScriptWriter.planJSONMinimumBytes(options.plan) <= JobStore.maximumPlanBytes else {
+                try store.storePlan(nil)
+                output.event(.planTooLarge(limit: JobStore.maximumPlanBytes), elapsed: clock.now)
+                return
+            }
             let writer = try ScriptWriter(
                 plan: options.plan,
                 options: ScriptOptions(

@@ -1,3 +1,6 @@
+import ClustmakeModel
+public import ClustmakePlanner
+
 extension ScriptWriter {
     /// `plan.json` as one byte array (``PlanDirectory`` streams it to the file instead).
     ///
@@ -25,5 +28,21 @@ extension ScriptWriter {
             return nil
         }
         return bytes
+    }
+}
+
+extension ScriptWriter {
+    /// A lower bound of the size of `plan`'s `plan.json`, from its jobs alone: each job's entry holds at least its
+    /// id, its host's name, its dependencies' ids (quoted) and 80 bytes of keys and values
+    /// (`{"id":"","host":"","slot":0,"order":0,"cost":0,"est_start":0,"est_end":0,"deps":[]}` is 83). Far cheaper
+    /// than the document or a ``ScriptWriter``: a run checks it before making the plan's document to keep in redis.
+    public static func planJSONMinimumBytes(_ plan: Plan) -> Int {
+        let hostNames = plan.cluster.hosts.map(\.name.utf8.count)
+        var total = 0
+        for (index, job) in plan.graph.jobs.enumerated() {
+            total += 80 + job.id.utf8.count + hostNames[plan.slots[Int(plan.placements[index].slot)].host]
+            for dep in job.deps { total += dep.utf8.count + 2 }
+        }
+        return total
     }
 }

@@ -57,6 +57,29 @@ import Testing
         }
     }
 
+    @Test("the lower bound of plan.json's size a run checks first never exceeds the document's size")
+    func minimumBytes() throws {
+        // Short ids and host names and zero costs make the entries as short as they get.
+        let tiny = try JobGraph(
+            namespace: "t",
+            jobs: (0..<200).map { (index: Int) -> Job in
+                let letters = Array("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+                let first = String(letters[index % letters.count])
+                let id: String = index < letters.count ? first : first + String(index)
+                let deps: [String] = index == 0 ? [] : ["0"]
+                return Job(id: id, command: .shell("x"), deps: deps, cost: 0)
+            })
+        let cluster = Cluster(hosts: [Host(name: "h", processors: 1)], redis: .init(url: "redis://r:6379/0"))
+        for plan in [try Plans.small(), Plans.greedy(tiny, on: cluster)] {
+            let writer = try ScriptWriter(plan: plan, options: ScriptOptions())
+            let bound = ScriptWriter.planJSONMinimumBytes(plan)
+            let size = writer.planJSON().count
+            #expect(bound <= size, "bound \(bound), document \(size) bytes")
+            // Close: two thirds of the document at least, for a plan of many short jobs.
+            #expect(bound * 3 > size * 2 || plan.graph.count < 100)
+        }
+    }
+
     @Test("the file written to the plan directory is the same document, streamed in pieces")
     func streamedFile() throws {
         let plan = Plans.greedy(
