@@ -13,8 +13,8 @@ protocol BlockCompression: Sendable {
 /// blocks for a ``BlockCompression``, then the padding with the message length in bits.
 struct MessageBlocks<Compression: BlockCompression>: Sendable {
     private var compression = Compression()
-    /// Bytes waiting for a full 64-byte block.
-    private var buffer = [UInt8](repeating: 0, count: 64)
+    /// Bytes waiting for a full 64-byte block, held inline: a hash per job of a million-job graph allocates nothing.
+    private var buffer: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
     private var buffered = 0
     private var processed: UInt64 = 0
 
@@ -26,16 +26,18 @@ struct MessageBlocks<Compression: BlockCompression>: Sendable {
     }
 
     mutating func update(contiguous bytes: UnsafeBufferPointer<UInt8>) {
+        guard let base = bytes.baseAddress else { return }
         var index = 0
         while index < bytes.count {
             if buffered == 0, bytes.count - index >= 64 {
-                compress(UnsafeBufferPointer(rebasing: bytes[index..<index + 64]))
+                compress(UnsafeBufferPointer(start: base + index, count: 64))
                 index += 64
                 continue
             }
             let count = min(64 - buffered, bytes.count - index)
-            buffer.withUnsafeMutableBufferPointer { target in
-                for offset in 0..<count { target[buffered + offset] = bytes[index + offset] }
+            let start = buffered
+            withUnsafeMutableBytes(of: &buffer) { target in
+                target.baseAddress!.advanced(by: start).copyMemory(from: base + index, byteCount: count)
             }
             buffered += count
             index += count
@@ -43,15 +45,20 @@ struct MessageBlocks<Compression: BlockCompression>: Sendable {
         }
     }
 
+    /// Adds `value` as 8 big-endian bytes.
+    mutating func append(bigEndian value: UInt64) {
+        withUnsafeBytes(of: value.bigEndian) { update(contiguous: $0.assumingMemoryBound(to: UInt8.self)) }
+    }
+
     @inline(__always) mutating func append(_ byte: UInt8) {
-        buffer[buffered] = byte
+        let position = buffered
+        withUnsafeMutableBytes(of: &buffer) { $0[position] = byte }
         buffered += 1
         if buffered == 64 { flush() }
     }
 
     private mutating func flush() {
-        let block = buffer
-        block.withUnsafeBufferPointer { compress($0) }
+        withUnsafeBytes(of: buffer) { compress($0.assumingMemoryBound(to: UInt8.self)) }
         buffered = 0
     }
 
@@ -67,15 +74,19 @@ struct MessageBlocks<Compression: BlockCompression>: Sendable {
         let totalBits = (processed + UInt64(buffered)) &* 8
         append(0x80)
         while buffered != 56 { append(0) }
-        for shift in stride(from: 56, through: 0, by: -8) {
-            append(UInt8(truncatingIfNeeded: totalBits >> UInt64(shift)))
+        append(bigEndian: totalBits)
+        let words = compression.digestWords
+        return String(unsafeUninitializedCapacity: words.count * 8) { hex in
+            var position = 0
+            for word in words {
+                for shift in stride(from: 28, through: 0, by: -4) {
+                    let digit = UInt8((word >> UInt32(shift)) & 0xF)
+                    hex[position] = digit < 10 ? 0x30 + digit : 0x57 + digit
+                    position += 1
+                }
+            }
+            return position
         }
-        let digits = Array("0123456789abcdef".utf8)
-        var hex = [UInt8]()
-        for word in compression.digestWords {
-            for shift in stride(from: 28, through: 0, by: -4) { hex.append(digits[Int((word >> UInt32(shift)) & 0xF)]) }
-        }
-        return String(decoding: hex, as: UTF8.self)
     }
 }
 

@@ -20,9 +20,7 @@ public struct SHA256: Sendable {
 
     /// Adds an integer as 8 big-endian bytes.
     public mutating func field(_ value: UInt64) {
-        for shift in stride(from: 56, through: 0, by: -8) {
-            blocks.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
-        }
+        blocks.append(bigEndian: value)
     }
 
     /// Adds a double by its bit pattern.

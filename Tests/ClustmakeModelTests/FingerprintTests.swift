@@ -50,6 +50,28 @@ import Testing
         #expect(hash.finalizeHex() == "34aa973cd4c4daa4f61eeb2bdbad27316534016f")
     }
 
+    @Test("fields hash as their documented bytes, and a graph's fingerprint stays what earlier versions made")
+    func pinnedValues() throws {
+        var fields = SHA256()
+        fields.field("id-1")
+        fields.field(UInt64(0x0102_0304_0506_0708))
+        fields.field(2.5)
+        fields.field(String(repeating: "x", count: 150))
+        var bytes = SHA256()
+        bytes.update([0, 0, 0, 0, 0, 0, 0, 4] + Array("id-1".utf8) + [1, 2, 3, 4, 5, 6, 7, 8])
+        bytes.update(withUnsafeBytes(of: 2.5.bitPattern.bigEndian) { Array($0) })
+        bytes.update([0, 0, 0, 0, 0, 0, 0, 150] + Array(repeating: UInt8(ascii: "x"), count: 150))
+        #expect(fields.finalizeHex() == bytes.finalizeHex())
+        // Plans and namespaces record fingerprints: the same graph must keep its value from version to version.
+        let graph = try JobGraph(
+            namespace: "pinned",
+            jobs: [
+                Job(id: "a", command: .shell("true"), cost: 2, tags: ["t"]),
+                Job(id: "b", command: .argv(["echo", "x y"]), deps: ["a"], cwd: "/tmp", nice: 5, retries: 2),
+            ])
+        #expect(graph.fingerprint == "6b1d3eac52905100bd4ad03746b5560690f1b1f5df9d19382017535cff3770a4")
+    }
+
     @Test("the graph fingerprint changes with any job setting and not otherwise")
     func graphFingerprint() throws {
         let base = [Job(id: "a", command: .shell("true")), Job(id: "b", command: .argv(["echo", "x"]), deps: ["a"])]
