@@ -78,16 +78,11 @@ extension RunStatistics {
             text += "\(Format.duration(running)) running, \(Format.duration(waiting)) waiting\n"
             var table = TextTable(
                 ["job", "attempt>", "outcome", "lane", "after", "start>", "end>", "runtime>", "waited>"])
-            // Past the job list's limit, its first and last steps, with how many are left out between them.
+            // Past the job list's limit, its first and last steps, with a line saying how many are left out between
+            // them (a line of its own, so that it widens no column).
             let shown = Self.criticalPathShown(criticalPath.count, all: allJobs)
             for (position, step) in criticalPath.enumerated()
             where shown.first.contains(position) || shown.last.contains(position) {
-                if position == shown.last.lowerBound && shown.first.upperBound < position {
-                    let left = position - shown.first.upperBound
-                    table.append([
-                        "…", "", "\(Format.count(left, "step")) more: --jobs, or --json", "", "", "", "", "", "",
-                    ])
-                }
                 let attempt = attempts[step.attempt]
                 table.append([
                     history.jobs[attempt.job].id, String(attempt.number), attempt.outcome.rawValue,
@@ -96,7 +91,13 @@ extension RunStatistics {
                     Format.duration(attempt.duration(now: history.now)), Format.duration(step.wait),
                 ])
             }
-            text += table.render()
+            var lines = table.render().split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            let left = shown.last.lowerBound - shown.first.upperBound
+            if left > 0 {
+                // After the header and the first steps.
+                lines.insert("  … \(Format.count(left, "attempt")) more: --jobs, or --json", at: 1 + shown.first.count)
+            }
+            text += lines.joined(separator: "\n")
         }
         if let plan {
             let actual = criticalPath.map { history.jobs[attempts[$0.attempt].job].id }

@@ -60,7 +60,9 @@ public final class Dispatcher {
             output.event(.graphChanged(kind: change.kind, jobs: change.jobs), elapsed: clock.now)
         }
         keepPlan(in: store)
-        // A namespace this push made has every job not started: nothing to read.
+        // A namespace this push made has every job not started: nothing to read. (A worker of the plan's scripts
+        // that claims a job meanwhile is met as at any dispatch: the job's lease is its own, and the line reports the
+        // job as running elsewhere.)
         let initial =
             pushed?.createdNamespace == true
             ? [InitialJobState](repeating: .pending, count: plan.graph.count) : try readInitialStates(store)

@@ -376,7 +376,13 @@ private struct ClientObserver {
             if connection == nil {
                 let opened = try RedisConnection(
                     endpoint: try local.endpointForWatch(), connectTimeout: .seconds(2), commandTimeout: .seconds(10))
-                _ = try opened.command("CLIENT", "SETNAME", LocalRedis.lookingClientName)
+                // Unnamed, the watcher would count itself: a server that cannot name it is never found idle.
+                do throws(RedisError) {
+                    _ = try opened.command("CLIENT", "SETNAME", LocalRedis.lookingClientName)
+                } catch {
+                    opened.close()
+                    return "the watcher cannot name its connection: \(error.message)"
+                }
                 connection = opened
             }
             guard let connection else { return "it does not answer" }
@@ -387,7 +393,10 @@ private struct ClientObserver {
             }
             guard clients > 1 else { return nil }
             // More than this one: those that only look (`redis status`, a start's wait) do not count as use.
-            let users = LocalRedis.users(inClientList: try connection.command("CLIENT", "LIST").string ?? "")
+            guard let list = try connection.command("CLIENT", "LIST").string else {
+                return "its CLIENT LIST is unreadable"
+            }
+            let users = LocalRedis.users(inClientList: list)
             return users > 0 ? "\(Format.count(users, "client")) connected" : nil
         } catch {
             connection?.close()

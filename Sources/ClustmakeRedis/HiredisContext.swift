@@ -35,7 +35,9 @@ struct HiredisContext: ~Copyable {
             throw failure
         }
         // hiredis opens its socket without close-on-exec: every process this one starts would hold the connection
-        // open (and, to the server, connected) for its whole life.
+        // open (and, to the server, connected) for its whole life. Set once connected: a process another thread
+        // starts during the connect itself may still inherit it (clustmake's own spawns close every descriptor
+        // above 2 anyway).
         _ = fcntl(raw.pointee.fd, F_SETFD, FD_CLOEXEC)
         pointer = raw
     }

@@ -155,10 +155,10 @@ import Testing
         }
         let short = statistics.text(history)
         #expect(Array(listed(short).prefix(30)) == (0..<10).map { "c\($0)" } + (20..<40).map { "c\($0)" })
-        #expect(short.contains("10 steps more: --jobs, or --json"))
+        #expect(short.contains("\n  … 10 attempts more: --jobs, or --json\n  c20 "))
         let all = statistics.text(history, allJobs: true)
         #expect(listed(all).prefix(40) == ArraySlice((0..<40).map { "c\($0)" }))
-        #expect(!all.contains("steps more"))
+        #expect(!all.contains("attempts more"))
     }
 
     @Test("an empty run has no figures to divide by")

@@ -141,7 +141,9 @@ import Testing
         }
     }
 
-    @Test("a connection that only looks (named as redis status names its own) does not keep the server running")
+    @Test(
+        "a connection that only looks (named as redis status names its own) does not keep the server running",
+        .timeLimit(.minutes(10)))
     func lookingClientIgnored() async throws {
         let state = try TemporaryDirectory()
         let local = try LocalRedis(stateDirectory: state.path, idleStop: .init(timeout: Self.idleTimeout))
