@@ -129,7 +129,7 @@ import Testing
         }
     }
 
-    @Test("a bad value stored in redis is a note in status, stats, results and report, which show everything else")
+    @Test("a bad value stored in redis is a note in stats, results and report; status, not reading it, shows counts")
     func badStoredValues() throws {
         let fixture = try RunFixture(hosts: 1)
         let graph = try fixture.graphFile(
@@ -146,7 +146,7 @@ import Testing
         _ = try redis.command("HSET", "compmake:{\(namespace)}:status:a", "attempts", "9223372036854775000")
         _ = try redis.command("HSET", "compmake:{\(namespace)}:attempt:b:1", "wall_time", "inf", "user_cpu", "nan")
         for command in [
-            ["status"], ["stats"], ["stats", "--json"], ["results"], ["report", "-o", fixture.directory + "/r.html"],
+            ["stats"], ["stats", "--json"], ["results"], ["report", "-o", fixture.directory + "/r.html"],
         ] {
             let result = try fixture.run(
                 command + ["--redis", fixture.redisURL, "--namespace", namespace], timeout: .seconds(60))
@@ -157,7 +157,9 @@ import Testing
             #expect(result.stderr.contains("note: job 'a': its attempt count"), "\(command): \(result.stderr)")
         }
         let status = try fixture.run(["status", "--redis", fixture.redisURL, "--namespace", namespace])
+        #expect(status.status == 0, "\(status.stderr)")
         #expect(status.stdout.contains("done 2"), "\(status.stdout)")
+        #expect(!status.stderr.contains("note:"), "\(status.stderr)")
     }
 
     @Test("run --more after a finished run runs every job again, in dependency order, and records the new attempts")
