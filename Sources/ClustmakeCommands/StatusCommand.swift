@@ -14,7 +14,8 @@ struct StatusCommand: AsyncParsableCommand {
             Lists the jobs by state; the running jobs with their host, lane and elapsed time; the failed, lost and \
             interrupted jobs with the reason and the last line of their stderr; the blocked jobs with the failed job \
             that blocks them. With --watch it refreshes in place whenever the run's event stream moves (and every \
-            --interval seconds), until interrupted. Without --namespace: the last run started in this directory, \
+            --interval seconds), until interrupted; never sooner than four times as long as the last refresh took \
+            (a quarter of a second at least), so that watching takes at most a fifth of a core from the run. Without --namespace: the last run started in this directory, \
             else the only namespace in redis. With --all, lists every namespace instead (clustmake runs). See \
             docs/collector.md.
             """)
@@ -24,7 +25,10 @@ struct StatusCommand: AsyncParsableCommand {
     @Flag(help: "Refresh in place (on a terminal) as the run goes on, until interrupted.")
     var watch = false
 
-    @Option(help: ArgumentHelp("With --watch, refresh at least this often, in seconds.", valueName: "seconds"))
+    @Option(
+        help: ArgumentHelp(
+            "With --watch, refresh at least this often, in seconds (or four times as long as a refresh takes).",
+            valueName: "seconds"))
     var interval = 2.0
 
     @Option(help: ArgumentHelp("With --watch, stop after this many refreshes.", valueName: "n"))
@@ -93,6 +97,7 @@ struct StatusCommand: AsyncParsableCommand {
             var lastEvent = try store.lastEventID()
             do {
                 for refresh in 0..<refreshes {
+                    let started = ContinuousClock.now
                     // The hand-off from the same connection; the queue asked once per refresh.
                     let handOff = try store.handOff()
                     let snapshot = try CollectorOptions.snapshot(store, Self.detail(handOff))
@@ -122,8 +127,14 @@ struct StatusCommand: AsyncParsableCommand {
                     }
                     try output.flush()
                     if refresh == refreshes - 1 { break }
+                    // Events come every few milliseconds while a run goes on: the refreshes are spaced so that
+                    // watching never takes more than a fifth of a core from the run.
+                    let ended = ContinuousClock.now
+                    let gap = Self.refreshGap(took: ended - started)
                     let events = try store.waitForEvents(after: lastEvent, timeout: interval)
                     if let last = events.last { lastEvent = last.id }
+                    let waited = ContinuousClock.now - ended
+                    if waited < gap { blockingSleep(gap - waited) }
                 }
                 try output.close()
             } catch let error as StoreError {
@@ -150,6 +161,12 @@ struct StatusCommand: AsyncParsableCommand {
     struct HandOffReport: Sendable {
         var state: RunStatus.HandOffState
         var text: String
+    }
+
+    /// The shortest time between the end of a `--watch` refresh that took `took` and the start of the next: four
+    /// times as long as it took, and a quarter of a second at least, however fast the run's events come.
+    static func refreshGap(took: Duration) -> Duration {
+        max(.milliseconds(250), took * 4)
     }
 
     /// How much of the namespace status reads: what it shows (``JobStore/SnapshotDetail/unsettledJobs``), except

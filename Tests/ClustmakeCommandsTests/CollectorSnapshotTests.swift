@@ -1,9 +1,13 @@
 import ClustmakeJSON
 import ClustmakeRedis
 import ClustmakeStore
+import ClustmakeSystem
 import ClustmakeTestSupport
 import Foundation
+import Synchronization
 import Testing
+
+@testable import ClustmakeCommands
 
 /// Every collector command's output on a known run recorded with fixed times, compared with
 /// `Snapshots/collector/` (re-record with `CLUSTMAKE_RECORD_SNAPSHOTS=1`).
@@ -100,6 +104,37 @@ import Testing
         let lines = json.stdout.split(separator: "\n")
         #expect(lines.count == 2)
         for line in lines { #expect(throws: Never.self) { try JSONValue.parse(String(line)) } }
+    }
+
+    @Test("status --watch spaces its refreshes while the run's events keep coming", .timeLimit(.minutes(10)))
+    func watchSpacing() throws {
+        let fixture = try Self.fixture()
+        // A run's events, one every few milliseconds, for as long as the watch lasts.
+        let endpoint = fixture.server.endpoint
+        let key = "compmake:{\(fixture.namespace)}:events"
+        let stop = Mutex(false)
+        let writer = try DedicatedThread {
+            guard let redis = try? RedisConnection(endpoint: endpoint) else { return }
+            while !stop.withLock({ $0 }) {
+                _ = try? redis.command("XADD", key, "*", "event", "jobs-done")
+                blockingSleep(.milliseconds(5))
+            }
+        }
+        let started = ContinuousClock.now
+        let watched = Result {
+            try fixture.clustmake("status", ["--watch", "--count", "3", "--interval", "5", "--json"])
+        }
+        let took = ContinuousClock.now - started
+        stop.withLock { $0 = true }
+        writer.join()
+        let result = try watched.get()
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.split(separator: "\n").count == 3)
+        // Two gaps of a quarter of a second at least; back to back, three refreshes of this namespace take a few
+        // milliseconds.
+        #expect(took >= .milliseconds(500), "\(took)")
+        #expect(StatusCommand.refreshGap(took: .milliseconds(10)) == .milliseconds(250))
+        #expect(StatusCommand.refreshGap(took: .seconds(3)) == .seconds(12))
     }
 
     @Test("bad input exits 2 with one message: unknown namespace, job or attempt, a plan of another run")
