@@ -15,8 +15,8 @@ struct StatusCommand: AsyncParsableCommand {
             interrupted jobs with the reason and the last line of their stderr; the blocked jobs with the failed job \
             that blocks them. With --watch it refreshes in place whenever the run's event stream moves (and every \
             --interval seconds), until interrupted; never sooner than four times as long as the last refresh took \
-            (a quarter of a second at least), so that watching takes at most a fifth of a core from the run. Without --namespace: the last run started in this directory, \
-            else the only namespace in redis. With --all, lists every namespace instead (clustmake runs). See \
+            (a quarter of a second at least), so that it spends at most a fifth of its time reading. Without \
+            --namespace: the last run started in this directory, else the only namespace in redis. With --all, lists every namespace instead (clustmake runs). See \
             docs/collector.md.
             """)
 
@@ -128,7 +128,7 @@ struct StatusCommand: AsyncParsableCommand {
                     try output.flush()
                     if refresh == refreshes - 1 { break }
                     // Events come every few milliseconds while a run goes on: the refreshes are spaced so that
-                    // watching never takes more than a fifth of a core from the run.
+                    // watching spends at most a fifth of its time reading (and making redis read) the namespace.
                     let ended = ContinuousClock.now
                     let gap = Self.refreshGap(took: ended - started)
                     let events = try store.waitForEvents(after: lastEvent, timeout: interval)
