@@ -16,8 +16,8 @@ struct StatusCommand: AsyncParsableCommand {
             that blocks them. With --watch it refreshes in place whenever the run's event stream moves (and every \
             --interval seconds), until interrupted; never sooner than four times as long as the last refresh took \
             (a quarter of a second at least), so that it spends at most a fifth of its time reading. Without \
-            --namespace: the last run started in this directory, else the only namespace in redis. With --all, lists every namespace instead (clustmake runs). See \
-            docs/collector.md.
+            --namespace: the last run started in this directory, else the only namespace in redis. With --all, \
+            lists every namespace instead (clustmake runs). See docs/collector.md.
             """)
 
     @OptionGroup(title: "Run") var options: CollectorOptions
