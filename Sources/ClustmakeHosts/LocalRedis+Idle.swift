@@ -255,10 +255,12 @@ extension LocalRedis {
     /// - Throws: ``HostsError`` (``HostsError/Code/stateDirectory``) when its files cannot be opened;
     ///   ``HostsError/Code/redisUnreachable`` when the server did not exit after `SHUTDOWN` and `SIGTERM`.
     public func watchIdle(poll: Duration? = nil) async throws(HostsError) -> WatchEnd {
-        try await DedicatedThread.run { () throws(HostsError) -> WatchEnd in try self.watchLoop(poll: poll) }
+        try await DedicatedThread.run { () throws(HostsError) -> WatchEnd in try self.watchIdleBlocking(poll: poll) }
     }
 
-    private func watchLoop(poll: Duration?) throws(HostsError) -> WatchEnd {
+    /// ``watchIdle(poll:)`` on the calling thread, which it blocks until the watch ends: for a thread that does
+    /// nothing else (a test's watcher must not wait for the concurrency pool to start it).
+    public func watchIdleBlocking(poll: Duration? = nil) throws(HostsError) -> WatchEnd {
         let watchLock = try Self.openLockFile(idleWatchLockFile)
         defer { close(watchLock) }
         guard flock(watchLock, LOCK_EX | LOCK_NB) == 0 else { return .anotherWatcher }

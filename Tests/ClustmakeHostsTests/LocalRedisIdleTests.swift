@@ -54,7 +54,7 @@ import Testing
             #expect(try client.command("PING") == .status("PONG"))
 
             client.close()
-            let end = try await watcher.task.value
+            let end = try await watcher.end()
             guard case .stopped = end else {
                 Issue.record("the watcher ended with \(end), not a stop")
                 return
@@ -79,7 +79,7 @@ import Testing
 
             withExtendedLifetime(hold) {}
             hold = nil
-            let end = try await watcher.task.value
+            let end = try await watcher.end()
             guard case .stopped = end else {
                 Issue.record("the watcher ended with \(end), not a stop")
                 return
@@ -127,7 +127,7 @@ import Testing
         let local = try LocalRedis(stateDirectory: state.path, idleStop: .init(timeout: .seconds(600)))
         try await stopping(local) {
             _ = try await local.ensureRunning()
-            let watcher = Task { try await local.watchIdle(poll: Self.poll) }
+            let watcher = WatcherRun(local, poll: Self.poll)
             try await waitUntil("the watcher found the server idle") {
                 await local.status().idleWatch?.stopsAt != nil
             }
@@ -137,7 +137,7 @@ import Testing
             #expect(watch.stopsAt == idleSince + 600)
             #expect(watch.busy == nil)
             try await local.stop()
-            #expect(try await watcher.value == .serverGone)
+            #expect(try await watcher.end() == .serverGone)
         }
     }
 
@@ -171,7 +171,7 @@ import Testing
         kill(running.pid, SIGTERM)
         try await waitUntil("the server exited") { !isRunning(running.pid) }
         try FileManager.default.removeItem(atPath: state.path + "/.clustmake")
-        #expect(try await watcher.task.value == .serverGone)
+        #expect(try await watcher.end() == .serverGone)
         #expect(access(state.path + "/.clustmake", F_OK) != 0)
     }
 
@@ -189,7 +189,7 @@ import Testing
             (try? FileManager.default.removeItem(atPath: state.path + "/.clustmake")) != nil
                 || access(state.path + "/.clustmake", F_OK) != 0
         }
-        #expect(try await watcher.task.value == .serverGone)
+        #expect(try await watcher.end() == .serverGone)
         try await waitUntil("the orphaned server exited") { !isRunning(running.pid) }
         #expect(access(state.path + "/.clustmake", F_OK) != 0)
     }
@@ -205,11 +205,11 @@ import Testing
             try #require(starter >= 0)
             defer { close(starter) }
             #expect(flock(starter, LOCK_EX) == 0)
-            let watcher = Task { try await local.watchIdle(poll: Self.poll) }
+            let watcher = WatcherRun(local, poll: Self.poll)
             try await waitUntil("the watcher runs") { await local.status().idleWatch?.watching == true }
             try "2\n".write(toFile: local.directory + "/idle-timeout", atomically: true, encoding: .utf8)
             flock(starter, LOCK_UN)
-            let end = try await watcher.value
+            let end = try await watcher.end()
             guard case .stopped = end else {
                 Issue.record("the watcher ended with \(end), not a stop")
                 return
@@ -252,30 +252,41 @@ import Testing
     }
 }
 
-/// A watcher run by a test in a task, and how it ended, once it has.
+/// A watcher run by a test on a thread of its own (not a task: while synchronous tests of other suites hold the
+/// concurrency pool, a task may wait minutes to start), and how it ended, once it has.
 struct WatcherRun {
-    /// How it ended: a ``LocalRedis/WatchEnd`` or an error, described.
+    /// How it ended: a ``LocalRedis/WatchEnd`` or an error.
     final class Ending: Sendable {
-        let text = Mutex<String?>(nil)
+        let result = Mutex<Result<LocalRedis.WatchEnd, HostsError>?>(nil)
+        /// The ending, described, once there is one.
+        var text: String? {
+            result.withLock { result in
+                result.map {
+                    switch $0 {
+                    case .success(let end): "\(end)"
+                    case .failure(let error): "\(error)"
+                    }
+                }
+            }
+        }
     }
 
     let local: LocalRedis
-    let task: Task<LocalRedis.WatchEnd, any Error>
     let ending = Ending()
 
     init(_ local: LocalRedis, poll: Duration) {
         self.local = local
         let ending = ending
-        task = Task {
-            do {
-                let end = try await local.watchIdle(poll: poll)
-                ending.text.withLock { $0 = "\(end)" }
-                return end
-            } catch {
-                ending.text.withLock { $0 = "\(error)" }
-                throw error
-            }
+        Thread.detachNewThread {
+            let result = Result { () throws(HostsError) in try local.watchIdleBlocking(poll: poll) }
+            ending.result.withLock { $0 = result }
         }
+    }
+
+    /// How the watcher ended, waiting for it (polls, not a time bound: see ``waitUntil(_:polls:_:)``).
+    func end() async throws -> LocalRedis.WatchEnd {
+        try await waitUntil("the watcher ended", polls: 4800) { ending.text != nil }
+        return try ending.result.withLock { $0! }.get()
     }
 
     /// Waits until the watcher has looked `count` times; fails at once, saying how, if the watcher ended first. On a
@@ -286,7 +297,7 @@ struct WatcherRun {
         let started = clock.now
         do {
             try await waitUntil("the watcher has looked \(count) times", polls: 4800) {
-                if let end = ending.text.withLock({ $0 }) {
+                if let end = ending.text {
                     throw WaitTimeout(what: "the watcher has looked \(count) times: it ended first (\(end))")
                 }
                 return await local.watchPolls() >= count
