@@ -128,7 +128,7 @@ import Testing
         try await stopping(local) {
             _ = try await local.ensureRunning()
             let watcher = WatcherRun(local, poll: Self.poll)
-            try await waitUntil("the watcher found the server idle") {
+            try await watcher.waitWhileRunning("the watcher found the server idle") {
                 await local.status().idleWatch?.stopsAt != nil
             }
             let watch = try #require(await local.status().idleWatch)
@@ -206,7 +206,7 @@ import Testing
             defer { close(starter) }
             #expect(flock(starter, LOCK_EX) == 0)
             let watcher = WatcherRun(local, poll: Self.poll)
-            try await waitUntil("the watcher runs") { await local.status().idleWatch?.watching == true }
+            try await watcher.waitWhileRunning("the watcher runs") { await local.status().idleWatch?.watching == true }
             try "2\n".write(toFile: local.directory + "/idle-timeout", atomically: true, encoding: .utf8)
             flock(starter, LOCK_UN)
             let end = try await watcher.end()
@@ -280,6 +280,20 @@ struct WatcherRun {
         Thread.detachNewThread {
             let result = Result { () throws(HostsError) in try local.watchIdleBlocking(poll: poll) }
             ending.result.withLock { $0 = result }
+        }
+    }
+
+    /// Waits until `condition` holds, as ``waitUntil(_:polls:_:)``; fails at once, saying how, if the watcher ends
+    /// first, and on a timeout says what the watcher last wrote.
+    func waitWhileRunning(_ what: String, _ condition: () async throws -> Bool) async throws {
+        do {
+            try await waitUntil(what, polls: 4800) {
+                if let end = ending.text { throw WaitTimeout(what: "\(what): the watcher ended first (\(end))") }
+                return try await condition()
+            }
+        } catch let timeout as WaitTimeout {
+            let watch = await local.status().idleWatch.map { "\($0)" } ?? "no state"
+            throw WaitTimeout(what: "\(timeout.what) (its last state: \(watch))")
         }
     }
 
