@@ -252,12 +252,16 @@ import Testing
                 && FileManager.default.fileExists(atPath: markers + "/h4") && done() >= count / 10
         }
         try #require(midway, "the run never got a tenth of the way with jobs on h3 and h4: \(done()) done")
-        let held = try #require(try Self.jobRunning(on: "h4", fixture, store), "no job ran on h4")
         try fixture.cluster.kill(host: "h3")
         // h4 stays frozen until its held job is done elsewhere: the run must move its jobs without h4's help
         // (its lease running out), and then get the thawed worker's late word right.
         let frozen = try Frozen(host: "h4", fixture)
         defer { frozen.thaw() }
+        // The held job is chosen once h4 is frozen, and a moment after (a request its worker sent just before is
+        // answered meanwhile): a job in progress there now stays so until its lease runs out, where one chosen
+        // before the freeze could end in between (a no-op job takes milliseconds). The job stuck on h4 is one.
+        Thread.sleep(forTimeInterval: 1)
+        let held = try #require(try Self.jobRunning(on: "h4", fixture, store), "no job in progress on h4")
         let doneAtFaults = done()
         #expect(doneAtFaults < count, "the faults came after the run's end")
         let movedOn = try fixture.waitUntil(.seconds(300)) {
