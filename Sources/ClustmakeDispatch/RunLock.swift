@@ -95,12 +95,18 @@ public struct RunLock {
 
     /// The refusal of a second run, naming the first as its lock file says.
     private static func refusal(namespace: String, path: String) -> DispatchError {
-        let first: String
-        if case .held(let holder) = state(of: path) {
-            first = "pid \(holder.process.pid) on \(holder.host), since \(holder.since)"
-        } else {
-            first = "its lock \(path) is held"
+        // The holder writes its details right after taking the lock: a run started at the same moment may find the
+        // file still empty, so it looks again, for up to two seconds, before saying only that the lock is held.
+        var holder: Holder?
+        for look in 0..<40 {
+            if case .held(let found) = state(of: path) {
+                holder = found
+                break
+            }
+            if look < 39 { blockingSleep(.milliseconds(50)) }
         }
+        let first =
+            holder.map { "pid \($0.process.pid) on \($0.host), since \($0.since)" } ?? "its lock \(path) is held"
         return DispatchError(
             "a run of namespace '\(namespace)' is going on already (\(first)); "
                 + "wait for it to end, or stop it with `clustmake cancel --namespace \(namespace)`",

@@ -52,6 +52,29 @@ import Testing
         }
     }
 
+    @Test("a run refused while the first is still writing its lock file waits for the details, then names them")
+    func refusedWhileWriting() throws {
+        try Self.withLockFile { directory, path in
+            let lock = try RunLock.claim(path, namespace: "ns", redis: "r")
+            defer { lock.release() }
+            // The first run has taken the lock but not yet written its details (the moment two runs start at
+            // once): the file is empty until a thread writes them, a few looks later.
+            let details = try #require(directory.read("run-ns-0123abcd.lock"))
+            directory.write("run-ns-0123abcd.lock", "")
+            let writer = try DedicatedThread {
+                blockingSleep(.milliseconds(300))
+                directory.write("run-ns-0123abcd.lock", details)
+            }
+            let error = try #require(throws: DispatchError.self) {
+                try RunLock.claim(path, namespace: "ns", redis: "r")
+            }
+            writer.join()
+            #expect(error.exitStatus == 2)
+            #expect(
+                error.message.contains("(pid \(getpid()) on \(ProcessIdentity.hostname()), since "), "\(error.message)")
+        }
+    }
+
     @Test("a lock file naming a live process that does not hold it, or a reused pid, is stale and taken over")
     func staleFiles() throws {
         try Self.withLockFile { directory, path in
