@@ -72,9 +72,11 @@ extension JobStore {
             let state = text.map { JobState(rawValue: $0) } ?? .notStarted
             return state == .done || state == .notStarted ? state : nil
         }
-        let whole: [Int] =
+        // `nil`: every job (no index of a million positions to build for that).
+        let selected: [Int]? =
             detail == .unsettledJobs && !stateOf.contains(JobState.inProgress.rawValue)
-            ? ids.indices.filter { stateOnly(stateOf[$0]) == nil } : Array(ids.indices)
+            ? ids.indices.filter { stateOnly(stateOf[$0]) == nil } : nil
+        let wholeCount = selected?.count ?? ids.count
 
         // Jobs: the definition's fields, then the status's, for each read whole.
         var jobs: [NamespaceSnapshot.Job] = []
@@ -92,10 +94,11 @@ extension JobStore {
         let statusFields = Self.snapshotStatusFields.map { RedisArgument($0) }
         var definition: [RedisReply] = []
         var notes: [String] = []
-        try prefetchedPipeline(count: whole.count * 2, "reading the jobs") { offset in
-            offset % 2 == 0
-                ? ["HMGET", RedisArgument(keys.job(ids[whole[offset / 2]]))] + definitionFields
-                : ["HMGET", RedisArgument(keys.status(ids[whole[offset / 2]]))] + statusFields
+        try prefetchedPipeline(count: wholeCount * 2, "reading the jobs") { [selected] offset in
+            let id = ids[selected?[offset / 2] ?? offset / 2]
+            return offset % 2 == 0
+                ? ["HMGET", RedisArgument(keys.job(id))] + definitionFields
+                : ["HMGET", RedisArgument(keys.status(id))] + statusFields
         } each: { (offset, reply) throws(StoreError) in
             guard case .array(let values) = reply else {
                 throw StoreError(.redis, "reading the jobs: expected an array from redis, got \(reply)")
@@ -103,7 +106,7 @@ extension JobStore {
             if offset % 2 == 0 {
                 definition = values
             } else {
-                let position = whole[offset / 2]
+                let position = selected?[offset / 2] ?? offset / 2
                 let id = ids[position]
                 standIns(upTo: position)
                 next = position + 1
