@@ -41,7 +41,10 @@ extension LocalRedis {
         try Self.writePrivateFile(configFile, configuration(password: password))
     }
 
-    /// The server's configuration: no TCP port, the socket only, append-only persistence, the password.
+    /// The server's configuration: no TCP port, the socket only, append-only persistence, the password. The
+    /// append-only file is compacted (rewritten by a forked child) only once it reaches 1 GB, not from 64 MB on:
+    /// a push of a million jobs would otherwise pay four rewrites of the growing data set while it writes, 4 s of
+    /// CPU beside the push's own on a 2-core machine.
     func configuration(password: String) -> String {
         """
         # clustmake's private redis for this directory (clustmake redis start|stop|status; docs/hosts.md).
@@ -56,6 +59,7 @@ extension LocalRedis {
         loglevel notice
         appendonly yes
         appendfsync everysec
+        auto-aof-rewrite-min-size 1gb
         save ""
         requirepass \(password)
 

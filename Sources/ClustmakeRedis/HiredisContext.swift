@@ -65,6 +65,17 @@ struct HiredisContext: ~Copyable {
         guard status == REDIS_OK else { throw HiredisFailure(context: pointer, errno: errno) }
     }
 
+    /// Writes the whole output buffer to the socket, blocking up to the timeout; reads nothing.
+    /// - Throws: ``HiredisFailure`` on I/O errors and timeouts; the context is unusable afterwards.
+    func flush() throws(HiredisFailure) {
+        var done: Int32 = 0
+        while done == 0 {
+            guard redisBufferWrite(pointer, &done) == REDIS_OK else {
+                throw HiredisFailure(context: pointer, errno: errno)
+            }
+        }
+    }
+
     /// `arguments` in the protocol's form (RESP: `*N`, then `$LENGTH` and the bytes of each argument, each line
     /// ending in CRLF), built in one buffer: hiredis's own formatting makes a string and a `printf` of each length
     /// per argument, a tenth of the CPU time of a command that reads a whole namespace.

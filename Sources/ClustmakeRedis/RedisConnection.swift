@@ -146,6 +146,13 @@ public final class RedisConnection {
             commands, reading: earlier, label: "a pipeline of \(commands.count) commands, reading \(earlier) replies")
     }
 
+    /// Sends `commands` now, reading no reply: their replies are read by a later ``sendReceivingEarlier(_:earlier:)``.
+    /// Between such calls the connection must serve nothing else.
+    /// - Throws: ``RedisError``, as ``pipeline(_:)``; the connection is unusable afterwards.
+    public func send(_ commands: [[RedisArgument]]) throws(RedisError) {
+        _ = try exchange(commands, reading: 0, flushing: true, label: "sending \(commands.count) commands")
+    }
+
     /// Closes the connection. Later calls throw ``RedisError/Code/closed`` until ``reconnect()``.
     public func close() {
         context = nil
@@ -174,7 +181,7 @@ public final class RedisConnection {
     /// Appends `commands`, reads `count` replies (as many as commands by default), and drops the context on any
     /// failure.
     private func exchange(
-        _ commands: [[RedisArgument]], reading count: Int? = nil, label: String
+        _ commands: [[RedisArgument]], reading count: Int? = nil, flushing: Bool = false, label: String
     ) throws(RedisError) -> [RedisReply] {
         if let index = commands.firstIndex(where: \.isEmpty) {
             throw RedisError(
@@ -183,7 +190,8 @@ public final class RedisConnection {
         }
         let outcome = withSIGPIPEBlocked { () -> Result<[RedisReply], HiredisFailure>? in
             switch context {
-            case .some(let live): Self.run(commands, reading: count ?? commands.count, on: live, redact: redact)
+            case .some(let live):
+                Self.run(commands, reading: count ?? commands.count, flushing: flushing, on: live, redact: redact)
             case .none: nil
             }
         }
@@ -220,11 +228,12 @@ public final class RedisConnection {
 
     /// Appends `commands`, then reads `count` replies: of commands appended before, then of these.
     private static func run(
-        _ commands: [[RedisArgument]], reading count: Int, on context: borrowing HiredisContext,
-        redact: (String) -> String
+        _ commands: [[RedisArgument]], reading count: Int, flushing: Bool = false,
+        on context: borrowing HiredisContext, redact: (String) -> String
     ) -> Result<[RedisReply], HiredisFailure> {
         do throws(HiredisFailure) {
             for arguments in commands { try context.append(arguments) }
+            if flushing { try context.flush() }
             var replies: [RedisReply] = []
             replies.reserveCapacity(count)
             for _ in 0..<count { replies.append(try context.nextReply(redact: redact)) }

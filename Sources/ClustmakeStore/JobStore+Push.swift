@@ -189,13 +189,18 @@ extension JobStore {
     /// schema key, its metadata and the `graph-pushed` event. Until that transaction, every reader and worker finds
     /// no namespace (each checks the schema key first), as before a push.
     ///
-    /// Only one first push writes at a time: it holds the namespace's `pushing` key (`SET NX PX`), and every write
-    /// goes in a ``StoreScripts/firstPushBatch`` call that runs only while the key holds this push's token and the
-    /// schema key is absent (renewing the key); the final transaction deletes the key and runs only if the key is
-    /// still its own and the schema key still absent. Holding it, the push first deletes what a first push that
-    /// died left (the states, the job list and the metadata; definitions are rewritten). Another first push of the
-    /// namespace meanwhile is refused as busy; one that finds the namespace created meanwhile starts over against
-    /// it (returns `nil`).
+    /// Only one first push writes at a time: it holds the namespace's `pushing` key (`SET NX PX`), and every batch
+    /// is a `MULTI`/`EXEC` of its writes and the key's renewal, sent only after a `WATCH` of the `pushing` and
+    /// schema keys found the key holding this push's token and the schema key absent: a batch whose keys changed
+    /// meanwhile runs nothing. The final transaction, under the same watch, deletes the key and creates the
+    /// namespace. Holding it, the push first deletes what a first push that died left (the states, the job list
+    /// and the metadata; definitions are rewritten). Another first push of the namespace meanwhile is refused as
+    /// busy; one that finds the namespace created meanwhile starts over against it (returns `nil`).
+    ///
+    /// The wire, one batch ahead: `MULTI`, batch k's writes and `PEXPIRE` are sent (redis queues them) together
+    /// with reading batch k-1's `EXEC` and the `WATCH`, `GET`, `EXISTS` after it; when those say the push still
+    /// holds the namespace, `EXEC` of batch k goes out with the next watch, and redis runs batch k while batch k+1
+    /// is built.
     private func pushFresh(
         _ graph: JobGraph, jobs written: [Int], report: PushReport, now: String, pushedBy: String
     ) throws(StoreError) -> PushReport? {
@@ -204,73 +209,82 @@ extension JobStore {
         let doing = "writing the graph of namespace '\(namespace)'"
         let token = "push/" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
         let pushing = RedisArgument(keys.pushing)
+        let schema = RedisArgument(keys.schema)
         let ttl = RedisArgument(String(Self.firstPushTTL))
-        let script = StoreScripts.firstPushBatch
-        let taken = try pipeline(
-            [
-                ["SET", pushing, RedisArgument(token), "NX", "PX", ttl], ["GET", RedisArgument(keys.schema)],
-                ["SCRIPT", "LOAD", RedisArgument(script.source)],
-            ], doing)
+        let taken = try pipeline([["SET", pushing, RedisArgument(token), "NX", "PX", ttl], ["GET", schema]], doing)
         guard !taken[0].isNull else {
             throw StoreError(
                 .busy,
                 "another push is writing namespace '\(namespace)' for the first time now; push again when it is "
                     + "done (or, if it died, after \(Self.firstPushTTL / 1000) s)")
         }
+        // Released (if still its own: a compare-and-delete) unless the namespace was created.
         var holding = true
         defer { if holding { _ = try? releaseFirstPush(token) } }
         // Created meanwhile by a push that finished: start over against it.
         guard taken[1].isNull else { return nil }
-        guard taken[2].string == script.sha1 else {
-            throw StoreError(.redis, "\(doing): redis did not load the first push's script: \(taken[2])")
-        }
-        // Each write goes in a script call that runs its commands only while this push holds the `pushing` key
-        // (renewing it) and the namespace is absent; one call in flight: redis runs it while the next is built.
-        var inFlight = 0
-        func send(_ groups: [[[RedisArgument]]]) throws(StoreError) {
-            let calls = groups.map { commands in
-                var call: [RedisArgument] = [
-                    "EVALSHA", RedisArgument(script.sha1), "1", RedisArgument(keys.schema), RedisArgument(token), ttl,
-                ]
-                for command in commands { call += [RedisArgument(command.count)] + command }
-                return call
-            }
-            let replies: [RedisReply]
+        let watch: [[RedisArgument]] = [["WATCH", pushing, schema], ["GET", pushing], ["EXISTS", schema]]
+        func exchange(_ commands: [[RedisArgument]], reading: Int) throws(StoreError) -> [RedisReply] {
             do {
-                replies = try connection.sendReceivingEarlier(calls, earlier: inFlight)
+                return try connection.sendReceivingEarlier(commands, earlier: reading)
             } catch {
                 throw StoreError.wrapping(error, doing)
             }
-            inFlight = calls.count
-            guard let refused = replies.first(where: { $0.errorMessage != nil })?.errorMessage else { return }
-            // The calls just sent are read too, so that the connection's replies stay in step.
-            _ = try? connection.sendReceivingEarlier([], earlier: inFlight)
-            inFlight = 0
-            guard refused.hasPrefix("CLUSTMAKE-PUSHING") else {
-                throw StoreError(.redis, "redis refused a write of the graph of namespace '\(namespace)': \(refused)")
+        }
+        func refused(_ message: String) -> StoreError {
+            StoreError(.redis, "redis refused a write of the graph of namespace '\(namespace)': \(message)")
+        }
+        /// What the replies owed say: those of the last batch (`OK` of `MULTI`, a `QUEUED` per command, then `EXEC`'s
+        /// results), if any, then the watch's.
+        func outcome(_ replies: [RedisReply], afterBatch: Bool) -> FirstPushBatch {
+            if let message = replies.lazy.compactMap(\.errorMessage).first { return .refused(message) }
+            if afterBatch {
+                // `nil` instead of the results: a watched key changed, and the batch ran nothing.
+                guard case .array(let results) = replies[replies.count - watch.count - 1] else { return .lost }
+                if let message = results.lazy.compactMap(\.errorMessage).first { return .refused(message) }
             }
-            holding = false
-            throw StoreError(
-                .busy,
-                "another push took over namespace '\(namespace)' while this one wrote it for the first time "
-                    + "(this push was idle for more than \(Self.firstPushTTL / 1000) s); push again")
+            let held = replies[replies.count - 2].string == token && replies[replies.count - 1].integer == 0
+            return held ? .holding : .lost
+        }
+        do { try connection.send(watch) } catch { throw StoreError.wrapping(error, doing) }
+        /// Replies redis owes: those of the last batch (none before the first), then the watch's.
+        var owed = watch.count
+        var afterBatch = false
+        /// Sends one batch as a transaction under the watch sent before it; its `EXEC` goes out once the replies
+        /// owed say that the push still holds the namespace, and its replies are read with the next batch's.
+        func send(_ writes: [[RedisArgument]]) throws(StoreError) {
+            let queued = [["MULTI"]] + writes + [["PEXPIRE", pushing, ttl]]
+            let verdict = outcome(try exchange(queued, reading: owed), afterBatch: afterBatch)
+            guard case .holding = verdict else {
+                // The transaction just opened is discarded, its replies read: the connection stays in step.
+                _ = try? connection.sendReceivingEarlier([["DISCARD"], ["UNWATCH"]], earlier: queued.count + 2)
+                owed = 0
+                if case .refused(let message) = verdict { throw refused(message) }
+                throw StoreError(
+                    .busy,
+                    "another push took over namespace '\(namespace)' while this one wrote it for the first time "
+                        + "(this push was idle for more than \(Self.firstPushTTL / 1000) s); push again")
+            }
+            do { try connection.send([["EXEC"]] + watch) } catch { throw StoreError.wrapping(error, doing) }
+            owed = queued.count + 1 + watch.count
+            afterBatch = true
         }
         // What a first push that died left: the states, the job list and the metadata (definitions are rewritten).
-        try send([[["DEL", RedisArgument(keys.states), RedisArgument(keys.jobs), RedisArgument(keys.meta)]]])
+        try send([["DEL", RedisArgument(keys.states), RedisArgument(keys.jobs), RedisArgument(keys.meta)]])
         for start in stride(from: 0, to: written.count, by: Self.pushGroup) {
             let group = written[start..<min(start + Self.pushGroup, written.count)]
-            try send([groupWrites(graph, group, added: Array(group))])
+            try send(groupWrites(graph, group, added: Array(group)))
         }
-        try send([])
-        // The namespace comes into being, if this push still holds the `pushing` key and nothing created it.
-        let final = try pipeline(
-            [
-                ["WATCH", pushing, RedisArgument(keys.schema)], ["GET", pushing], ["GET", RedisArgument(keys.schema)],
-            ], doing)
-        guard final[1].string == token, final[2].isNull else {
+        // The namespace comes into being, under the last watch, if this push still holds the `pushing` key and
+        // nothing created the namespace; else the push starts over.
+        switch outcome(try exchange([], reading: owed), afterBatch: afterBatch) {
+        case .holding: break
+        case .lost:
             _ = try? connection.command("UNWATCH")
-            holding = final[1].string == token
             return nil
+        case .refused(let message):
+            _ = try? connection.command("UNWATCH")
+            throw refused(message)
         }
         let created = try pipeline(
             [["MULTI"]] + namespaceWrites(graph, now: now, pushedBy: pushedBy)
@@ -432,4 +446,14 @@ extension JobStore {
         for (id, reply) in zip(running, leases) where reply.integer == 1 { existing.live.insert(id) }
         return existing
     }
+}
+
+/// What a first push finds after a batch (``JobStore``'s `pushFresh`).
+private enum FirstPushBatch {
+    /// It still holds the `pushing` key, the namespace is still absent, and the batch (if any) was written.
+    case holding
+    /// Another push holds the key, or the namespace exists: the batch (if any) ran nothing.
+    case lost
+    /// redis refused a write.
+    case refused(String)
 }

@@ -359,26 +359,6 @@ enum StoreScripts {
             """)
 
     /// Declares lost every job in progress whose lease expired. `ARGV`: schema, now. Reply: the ids.
-    /// A first push's writes (`JobStore.push` of a namespace without a schema key), run only while that push holds
-    /// the namespace's `pushing` key and the namespace is still absent; renews the key. `KEYS[1]`: the schema key;
-    /// `ARGV`: the push's token, the key's time to live (ms), then each command as its argument count and its
-    /// arguments (keys of the namespace only). Reply: 1, or the error `CLUSTMAKE-PUSHING` with nothing written.
-    static let firstPushBatch = StoreScript(
-        """
-        local P = string.sub(KEYS[1], 1, -7)
-        if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('GET', P .. 'pushing') ~= ARGV[1] then
-          return redis.error_reply('CLUSTMAKE-PUSHING this first push no longer holds the namespace')
-        end
-        redis.call('PEXPIRE', P .. 'pushing', ARGV[2])
-        local i = 3
-        while i <= #ARGV do
-          local n = tonumber(ARGV[i])
-          redis.call(unpack(ARGV, i + 1, i + n))
-          i = i + n + 1
-        end
-        return 1
-        """)
-
     static let reap = StoreScript(
         prelude + """
             local lost = {}

@@ -142,6 +142,60 @@ import Testing
         }
     }
 
+    @Test("a first push whose pushing key another takes midway writes nothing more, and is told so")
+    func firstPushTakenOver() throws {
+        let jobs = (0..<60_000).map { job("j\($0)") }
+        // A round whose push ended before the other took the key (a starved thread) tries again.
+        for round in 0..<5 {
+            let namespace = "takeover\(round)"
+            let fixture = try Fixture(namespace: namespace)
+            let server = fixture.server
+            let key = "compmake:{\(namespace)}:"
+            // Another push takes the key once the first group of states is written; what the namespace held then,
+            // read in the same transaction.
+            let statesAtTakeover = Mutex<Int?>(nil)
+            let taker = Thread {
+                guard let redis = try? server.connect() else { return }
+                for _ in 0..<5_000_000 {
+                    guard (try? redis.command("HLEN", key + "states").integer ?? 0) ?? 0 > 0 else { continue }
+                    let replies = try? redis.pipeline([
+                        ["MULTI"], ["SET", RedisArgument(key + "pushing"), "theirs", "PX", "60000"],
+                        ["HLEN", RedisArgument(key + "states")], ["EXEC"],
+                    ])
+                    if case .array(let results) = replies?.last {
+                        statesAtTakeover.withLock { $0 = results.last?.integer.map(Int.init) }
+                    }
+                    return
+                }
+            }
+            taker.start()
+            let outcome = Result { () throws(StoreError) -> PushReport in
+                try fixture.store.push(try! JobGraph(jobs: jobs), pushedBy: "test")
+            }
+            let redis = try fixture.redis()
+            if case .success = outcome {
+                // Too late: the namespace is whole, and the other's key went on nothing.
+                #expect(try fixture.store.states().count == jobs.count)
+                continue
+            }
+            guard case .failure(let refused) = outcome else { continue }
+            #expect(refused.code == .busy && refused.message.contains("took over"), "\(refused)")
+            let taken = try #require(statesAtTakeover.withLock { $0 })
+            #expect(taken > 0 && taken < jobs.count)
+            // Nothing written after the takeover; the namespace never appeared; the other push's key is untouched.
+            #expect(try redis.command("HLEN", key + "states").integer == Int64(taken))
+            #expect(try redis.command("EXISTS", key + "schema").integer == 0)
+            #expect(try redis.command("GET", key + "pushing").string == "theirs")
+            // The store's connection is in step: it answers the next commands as usual.
+            #expect(throws: StoreError.self) { try fixture.store.states() }
+            _ = try redis.command("DEL", key + "pushing")
+            #expect(try fixture.push(jobs).createdNamespace)
+            #expect(try fixture.store.states().count == jobs.count)
+            return
+        }
+        Issue.record("in 5 rounds, every push ended before the other took its key")
+    }
+
     @Test("a new namespace's push of 25,000 jobs (batches in flight while the next is built) reads back whole")
     func freshPushInBatches() throws {
         let fixture = try Fixture()

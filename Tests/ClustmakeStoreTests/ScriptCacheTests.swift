@@ -7,43 +7,6 @@ import Testing
 
 /// The store runs its scripts by name (`EVALSHA`) and sends a script's source only when redis lacks it.
 @Suite struct ScriptCacheTests {
-    @Test("a first push's writes run only while that push holds the pushing key and the namespace is absent")
-    func firstPushBatchGuard() throws {
-        let fixture = try Fixture()
-        let redis = try fixture.redis()
-        let script = StoreScripts.firstPushBatch
-        _ = try redis.command("SCRIPT", "LOAD", script.source)
-        func call(_ token: String) throws -> RedisReply {
-            try redis.command(
-                "EVALSHA", script.sha1, "1", "compmake:{ns}:schema", token, "60000", "4", "HSET",
-                "compmake:{ns}:states", "a", "not-started")
-        }
-        /// Whether the call is refused with the script's own error.
-        func refused(_ token: String) -> Bool {
-            do {
-                _ = try call(token)
-                return false
-            } catch {
-                return "\(error)".contains("CLUSTMAKE-PUSHING")
-            }
-        }
-        // Nobody holds the key, or another push does: nothing is written.
-        #expect(refused("mine"))
-        _ = try redis.command("SET", "compmake:{ns}:pushing", "theirs", "PX", "60000")
-        #expect(refused("mine"))
-        #expect(try redis.command("EXISTS", "compmake:{ns}:states").integer == 0)
-        // The holder writes, and its key is renewed.
-        _ = try redis.command("SET", "compmake:{ns}:pushing", "mine", "PX", "1000")
-        #expect(try call("mine").integer == 1)
-        #expect(try redis.command("HGET", "compmake:{ns}:states", "a").string == "not-started")
-        #expect((try redis.command("PTTL", "compmake:{ns}:pushing").integer ?? 0) > 1000)
-        // Once the namespace exists, not even the holder writes.
-        _ = try redis.command("SET", "compmake:{ns}:schema", String(StoreSchema.version))
-        _ = try redis.command("HDEL", "compmake:{ns}:states", "a")
-        #expect(refused("mine"))
-        #expect(try redis.command("HEXISTS", "compmake:{ns}:states", "a").integer == 0)
-    }
-
     @Test("a first push while another holds the namespace's pushing key is refused as busy, and writes nothing")
     func firstPushRefusedWhileHeld() throws {
         let fixture = try Fixture()
