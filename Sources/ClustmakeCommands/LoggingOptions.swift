@@ -1,6 +1,7 @@
 import ArgumentParser
 import ClustmakeModel
 import Logging
+import Synchronization
 
 /// How much clustmake tells on stderr about what it does.
 struct LoggingOptions: ParsableArguments {
@@ -31,5 +32,17 @@ struct StepTimer {
         let now = clock.now
         defer { last = now }
         logger.debug("\(step) in \(Format.seconds(now - last))", metadata: metadata)
+    }
+}
+
+/// A ``StepTimer`` that steps on other threads can share (a run's dispatcher reports its own steps).
+final class SharedStepTimer: Sendable {
+    private let timer: Mutex<StepTimer>
+
+    init(logger: Logger) { timer = Mutex(StepTimer(logger: logger)) }
+
+    /// Logs that `step` is done, with the time since the previous step.
+    func done(_ step: String, _ metadata: Logger.Metadata = [:]) {
+        timer.withLock { $0.done(step, metadata) }
     }
 }

@@ -9,6 +9,7 @@ import ClustmakeScheduler
 import ClustmakeScripts
 import ClustmakeStore
 import ClustmakeSystem
+import Logging
 
 /// `clustmake run`: push the graph, plan it and execute it over ssh (or locally), surviving failures.
 struct RunCommand: AsyncParsableCommand {
@@ -100,8 +101,13 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let timer = SharedStepTimer(logger: logging.logger(label: "clustmake.run"))
         // Without JOBS, the graph redis holds in --namespace runs (read once redis is found below).
         let fileGraph = try graph.load()
+        if let fileGraph {
+            timer.done(
+                "read the job graph", ["graph.jobs": "\(fileGraph.count)", "graph.edges": "\(fileGraph.edgeCount)"])
+        }
         let given = try cluster.load(slurm: true)
         // A cluster file with a `slurm:` section runs on the nodes of the allocation this command is inside.
         let clusterFile = cluster.cluster ?? ""
@@ -138,11 +144,13 @@ struct RunCommand: AsyncParsableCommand {
         // The job lines name `target.address`; every worker gets the password on its standard input.
         let target = try await resolver.resolve(embedded: .start)
         try await tunnelSafety.check(target, cluster: given)
+        timer.done("reached redis")
         let graph: JobGraph
         if let fileGraph {
             graph = fileGraph
         } else {
             graph = try await Self.pushedGraph(namespace: namespace, endpoint: target.endpoint)
+            timer.done("read the pushed graph", ["graph.jobs": "\(graph.count)", "graph.edges": "\(graph.edgeCount)"])
         }
         let directory: RunDirectory
         do { directory = try RunDirectory() } catch { throw CommandFailure(status: 1, error.message) }
@@ -153,6 +161,7 @@ struct RunCommand: AsyncParsableCommand {
         } else {
             cluster = try await checkedCluster(given, redis: target.endpoint, directory: directory)
         }
+        timer.done("checked the hosts", ["cluster.hosts": "\(cluster.hosts.count)"])
         // A reviewed plan runs on the hosts that passed; the jobs it put on the others run on the remaining slots.
         let runnable = reviewed.map { ReviewedPlan.runnable($0.plan, on: cluster) }
         if let runnable, !runnable.leftOut.isEmpty {
@@ -165,8 +174,10 @@ struct RunCommand: AsyncParsableCommand {
             costMap = try await HistoryCosts.learn(
                 graph: graph, cluster: cluster, namespace: history.costsFrom ?? namespace, endpoint: target.endpoint,
                 explicit: history.costsFrom != nil, logger: logging.logger(label: "clustmake.run"))
+            timer.done("read the costs of earlier runs", ["costs": "\(costMap.count)"])
         }
         let plan = runnable?.plan ?? Planner(costs: costMap).plan(graph, on: cluster)
+        timer.done("planned", ["plan.makespan": "\(plan.makespan)", "plan.slots": "\(plan.slots.count)"])
         // Every worker, local or remote or on a node of an allocation, gets the password on its standard input (the
         // run writes it there) and logs in as the URL's user, if any.
         let settings = WorkerSettings(
@@ -179,16 +190,18 @@ struct RunCommand: AsyncParsableCommand {
             bundleTarget: stream
                 ? Scheduler.Configuration.streamedBundleTarget : Scheduler.Configuration.lineBundleTarget,
             probeDelay: probeDelay, followPlan: reviewed != nil)
-        let runOptions = RunOptions(
+        var runOptions = RunOptions(
             plan: plan, settings: settings, endpoint: target.endpoint, scheduling: scheduling,
             output: json ? .json : .automatic, directory: directory, push: fileGraph != nil,
             allocation: inAllocation?.allocation, streams: stream)
+        runOptions.step = { step in timer.done(step) }
         // `status`, `stats`, `report`, … and `cancel` in this directory default to this run.
         LastRun().write(namespace)
+        let options = runOptions
         let report: RunReport
         do {
             report = try await DedicatedThread.run { () throws(DispatchError) -> RunReport in
-                try Dispatcher(options: runOptions).run()
+                try Dispatcher(options: options).run()
             }
         } catch {
             throw CommandFailure(status: error.exitStatus, error.message)

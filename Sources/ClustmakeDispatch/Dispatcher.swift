@@ -50,6 +50,7 @@ public final class Dispatcher {
         do {
             if options.push {
                 pushed = try store.push(plan.graph, pushedBy: ClustmakeVersion.current)
+                options.step?("pushed the graph")
             }
             try store.reapLostJobs()
         } catch {
@@ -60,12 +61,14 @@ public final class Dispatcher {
             output.event(.graphChanged(kind: change.kind, jobs: change.jobs), elapsed: clock.now)
         }
         keepPlan(in: store)
+        options.step?("kept the plan in redis")
         // A namespace this push made has every job not started: nothing to read. (A worker of the plan's scripts
         // that claims a job meanwhile is met as at any dispatch: the job's lease is its own, and the line reports the
         // job as running elsewhere.)
         let initial =
             pushed?.createdNamespace == true
             ? [InitialJobState](repeating: .pending, count: plan.graph.count) : try readInitialStates(store)
+        if pushed?.createdNamespace != true { options.step?("read the jobs' states") }
         let groups = plan.graph.jobs.indices.map { job in
             plan.graph.jobs[job].nice ?? plan.cluster.hosts[plan.slots[Int(plan.placements[job].slot)].host].nice
         }
@@ -83,6 +86,7 @@ public final class Dispatcher {
         let loop = RunLoop(
             options: options, store: store, scheduler: scheduler, masters: masters, output: output, clock: clock,
             lease: lease)
+        options.step?("ready to dispatch")
         return loop.run()
     }
 

@@ -36,6 +36,9 @@ public struct RunOptions: Sendable {
     /// reading each next line's job ids from its standard input, instead of an ssh session (or an srun step inside
     /// a SLURM allocation) and a worker per line.
     public var streams: Bool
+    /// Told each step of the run's start as it ends (`clustmake run -v` logs them with their times): the push, the
+    /// reading of what is done, the plan kept in redis, the scheduler ready.
+    public var step: (@Sendable (String) -> Void)?
 
     public init(
         plan: Plan, settings: WorkerSettings, endpoint: RedisEndpoint,

@@ -35,8 +35,8 @@ struct NativeGraphDecoder<Node: DocumentNode> {
     func decodeJob(_ node: Node, position: Int) throws(InputError) -> Job {
         // Name the job by its id when it has a usable one, else by its position.
         let id = node.kind == .object ? node.member("id")?.string : nil
-        let subject = id.map { "job '\(Format.escaped($0, limit: 60))'" } ?? "job #\(position + 1)"
-        let reader = try ObjectReader(node, file: file, subject: subject, what: "a job", known: Self.jobKeys)
+        let reader = try ObjectReader(
+            node, file: file, naming: .job(id: id, position: position), what: "a job", known: Self.jobKeys)
         guard let id = try reader.string("id", example: "\"id\": \"a\"") else {
             throw reader.error(.missingKey, "the job has no 'id'.", fix: "Add \"id\": \"a-unique-name\".")
         }

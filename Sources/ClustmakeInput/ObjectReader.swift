@@ -4,15 +4,37 @@ import ClustmakeModel
 struct ObjectReader<Node: DocumentNode> {
     let node: Node
     let file: String
+    /// What messages name the object by, made only for a message (a graph of a million jobs reads without one).
+    private let naming: Naming
+
+    /// How the object is named in messages.
+    enum Naming {
+        /// "host 'n1'", … or nil at the top level.
+        case subject(String?)
+        /// A job: "job 'ID'" by its id, escaped, when it has one, else "job #POSITION" (counted from 1).
+        case job(id: String?, position: Int)
+    }
+
     /// "job 'a'", "host 'n1'", … or nil at the top level.
-    let subject: String?
+    var subject: String? {
+        switch naming {
+        case .subject(let text): text
+        case .job(let id, let position): id.map { "job '\(Format.escaped($0, limit: 60))'" } ?? "job #\(position + 1)"
+        }
+    }
 
     /// Checks that `node` is an object whose keys are all in `known`.
     /// - Parameter what: What the object is, for messages ("a job", "the cluster file").
     init(_ node: Node, file: String, subject: String?, what: String, known: [String]) throws(InputError) {
+        try self.init(node, file: file, naming: .subject(subject), what: what, known: known)
+    }
+
+    /// Checks that `node` is an object whose keys are all in `known`.
+    /// - Parameter what: What the object is, for messages ("a job", "the cluster file").
+    init(_ node: Node, file: String, naming: Naming, what: String, known: [String]) throws(InputError) {
         self.node = node
         self.file = file
-        self.subject = subject
+        self.naming = naming
         guard node.kind == .object else {
             throw error(
                 .wrongType, "\(what) must be an object, not \(node.kind.phrase).",

@@ -92,3 +92,44 @@ import Testing
         #expect(batches == "a\n", "\(batches)")
     }
 }
+
+/// `clustmake run -v` says each step of its start and how long it took, as `plan -v` does.
+@Suite struct RunStepsTests {
+    @Test("run -v reports reading the graph, planning, the push and the start of dispatch, in order, with their times")
+    func verboseSteps() async throws {
+        let redis = try RedisServer()
+        let directory = try Clustmake.temporaryDirectory(prefix: "clustmake-run-steps")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let cluster = directory + "/cluster.yaml"
+        try """
+        hosts:
+          here: {host: localhost, local: true, processors: 2, worker: \(HostsFixture.worker)}
+        """.write(toFile: cluster, atomically: true, encoding: .utf8)
+        try #"{"jobs": [{"id": "a", "command": "true"}, {"id": "b", "command": "true", "deps": ["a"]}]}"#.write(
+            toFile: directory + "/jobs.json", atomically: true, encoding: .utf8)
+        let namespace = "steps-\(getpid())"
+        let arguments = [
+            "run", "jobs.json", "--cluster", cluster, "--redis", "127.0.0.1:\(redis.port)", "--namespace", namespace,
+            "-v",
+        ]
+        let first = try await Clustmake.run(arguments, in: directory)
+        #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
+        let steps = [
+            "read the job graph in", "reached redis in", "checked the hosts in", "planned in", "pushed the graph in",
+            "kept the plan in redis in", "ready to dispatch in",
+        ]
+        var rest = Substring(first.stderr)
+        for step in steps {
+            let found = try #require(rest.range(of: "[run] " + step), "\(step) in \(first.stderr)")
+            rest = rest[found.upperBound...]
+            #expect(rest.prefix(while: { $0 != "\n" }).contains(" s"), "\(step): \(first.stderr)")
+        }
+        // Run again: the namespace exists, so the run reads what is done (no push writes anything new) and says so.
+        let again = try await Clustmake.run(arguments, in: directory)
+        #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
+        #expect(again.stderr.contains("[run] read the jobs' states in"), "\(again.stderr)")
+        // Without -v, none of it.
+        let quiet = try await Clustmake.run(Array(arguments.dropLast()), in: directory)
+        #expect(quiet.status == 0 && !quiet.stderr.contains("[run]"), "\(quiet.stderr)")
+    }
+}
