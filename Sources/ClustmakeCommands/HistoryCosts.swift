@@ -46,12 +46,15 @@ enum HistoryCosts {
         graph: JobGraph, cluster: Cluster, namespace: String, endpoint: RedisEndpoint, explicit: Bool, logger: Logger
     ) async throws -> [String: Double] {
         let timeout = explicit ? explicitConnectTimeout : defaultConnectTimeout
-        let outcome: Result<RunHistory, StoreError>
+        let outcome: Result<RunHistory?, StoreError>
         do {
             outcome = .success(
-                try await DedicatedThread.run { () throws(StoreError) -> RunHistory in
+                try await DedicatedThread.run { () throws(StoreError) -> RunHistory? in
                     let store = try JobStore(
                         endpoint: endpoint, namespace: namespace, connectTimeout: timeout, commandTimeout: .seconds(60))
+                    // A namespace no worker ever ran a job of (pushed, not run) is not read whole: a million
+                    // pushed jobs took 10 s to read for nothing to learn.
+                    guard try store.hasAttempts() else { return nil }
                     return RunHistory(try CollectorOptions.snapshot(store))
                 })
         } catch {
@@ -59,7 +62,11 @@ enum HistoryCosts {
         }
         let history: RunHistory
         switch outcome {
-        case .success(let value):
+        case .success(nil):
+            let message = "planning with the declared costs: namespace '\(namespace)' has no attempts to learn from"
+            if explicit { logger.notice("\(message)") } else { logger.debug("\(message)") }
+            return [:]
+        case .success(let value?):
             history = value
         case .failure(let error):
             if explicit && error.code == .unknownNamespace {

@@ -100,6 +100,16 @@ public final class JobStore {
         return RunMetadata(namespace: namespace, fields: fields)
     }
 
+    /// Whether a worker ever started an attempt in the namespace: every start adds its host to
+    /// ``StoreKeys/hosts`` in the same script, and nothing removes one. One round trip, whatever the namespace's size.
+    /// - Throws: ``StoreError`` for an unknown namespace, another schema, or when redis fails.
+    public func hasAttempts() throws(StoreError) -> Bool {
+        let replies = try pipeline(
+            [["GET", RedisArgument(keys.schema)], ["SCARD", RedisArgument(keys.hosts)]], "looking for attempts")
+        try checkSchema(found: try text(replies[0], "the schema version at \(keys.schema)"))
+        return (replies[1].integer ?? 0) > 0
+    }
+
     // MARK: - Job definitions
 
     /// Every job id, in the order of the pushed graph.

@@ -83,6 +83,27 @@ import Testing
         #expect(try Self.costs(fixture.path("plan3"))["build"] == 2)
     }
 
+    @Test("a namespace pushed but never run is not read whole: the declared costs, and -v or --costs-from says why")
+    func pushedNeverRun() throws {
+        let fixture = try CollectorFixture(namespace: "pushed")
+        let file = try Self.graphFile(fixture, namespace: "pushed")
+        let push = try Tool.built("clustmake", ["push", file, "--redis", fixture.url])
+        #expect(push.status == 0, "\(push.stderr)")
+        let quiet = try Tool.built(
+            "clustmake", ["plan", file, "--no-push", "--redis", fixture.url, "-o", fixture.path("p")])
+        #expect(quiet.status == 0 && quiet.stderr == "", "\(quiet.stderr)")
+        #expect(try Self.costs(fixture.path("p")).values.allSatisfy { $0 == 99 })
+        let verbose = try Tool.built(
+            "clustmake", ["plan", file, "--no-push", "--redis", fixture.url, "-v", "-o", fixture.path("q")])
+        #expect(verbose.stderr.contains("namespace 'pushed' has no attempts to learn from"), "\(verbose.stderr)")
+        let explicit = try Tool.built(
+            "clustmake",
+            ["plan", file, "--no-push", "--costs-from", "pushed", "--redis", fixture.url, "-o", fixture.path("r")])
+        #expect(explicit.status == 0, "\(explicit.stderr)")
+        #expect(explicit.stderr.contains("namespace 'pushed' has no attempts to learn from"), "\(explicit.stderr)")
+        #expect(try Self.costs(fixture.path("r")).values.allSatisfy { $0 == 99 })
+    }
+
     @Test("without a reachable redis the default plans at once with the declared costs, saying why with -v")
     func unreachable() throws {
         let fixture = try CollectorFixture(namespace: "known")
