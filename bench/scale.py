@@ -20,8 +20,12 @@ With --run-limit SECONDS a run still going then is cancelled (SIGTERM: its worke
 and the jobs done so far and their rate are printed: on a loaded machine a run of a million jobs may not end in
 the time there is.
 
+With --fresh-run the run goes into a directory of its own with a fresh embedded redis (the first one is stopped), as
+a user's first run of a new graph; by default it goes into the same redis, which then holds two copies of the graph
+(a million jobs: 1.2 GB, and the append-only file is rewritten during the run's push).
+
 Usage: bench/scale.py [--clustmake PATH] [--jobs N] [--graph layered|fan|both] [--run [--run-limit SECONDS]]
-                      [--keep DIR]
+                      [--fresh-run] [--keep DIR]
 Build first: swift build -c release
 """
 import argparse
@@ -205,7 +209,7 @@ def collector_commands(clustmake, namespace, directory, redis, jobs):
             failed(code, log) or (goal if jobs >= 1_000_000 else ""))
 
 
-def measure(clustmake, graph, jobs, edges, directory, run, limit):
+def measure(clustmake, graph, jobs, edges, directory, run, limit, fresh=False):
     redis = Redis(clustmake, directory)
     try:
         print(f"\n{os.path.basename(graph)}: {jobs:,} jobs, {edges:,} edges, {os.path.getsize(graph) / 1e6:.1f} MB; "
@@ -218,6 +222,14 @@ def measure(clustmake, graph, jobs, edges, directory, run, limit):
         collector_commands(clustmake, "pushed", directory, redis, jobs)
         if not run:
             return
+        if fresh:
+            # The run in a directory of its own, with its own embedded redis (started first, untimed), as a user's
+            # first run of a new graph; the pushed namespace's redis is stopped.
+            redis.stop()
+            directory = os.path.join(directory, "fresh-run")
+            os.makedirs(directory, exist_ok=True)
+            redis = Redis(clustmake, directory)
+            print(f"  (the run in {directory}, a fresh embedded redis: {redis.used_memory():.1f} MiB)")
         wall, cpu, peak, code, seen, samples = timed(
             clustmake, ["run", graph, "--namespace", "ran", "--bundle", "auto", "--json", "--no-check"], directory,
             os.path.join(directory, "run"), redis, events=True, limit=limit)
@@ -252,6 +264,10 @@ def main():
     parser.add_argument("--run", action="store_true", help="also run each graph with `clustmake run --bundle auto`")
     parser.add_argument("--run-limit", type=float, metavar="SECONDS",
                         help="cancel the run (SIGTERM) after this long and report the rate so far")
+    parser.add_argument("--fresh-run", action="store_true",
+                        help="run in a directory of its own with a fresh embedded redis (the pushed namespace's redis "
+                             "is stopped first), as a first run of a new graph; by default the run's namespace goes "
+                             "into the same redis as the pushed one")
     parser.add_argument("--keep", help="keep the inputs, outputs and redis in this directory")
     args = parser.parse_args()
     clustmake = benchlib.require_clustmake(args.clustmake)
@@ -268,7 +284,7 @@ def main():
                 jobs, edges = write_layered(graph, args.jobs)
             else:
                 jobs, edges = write_fan(graph, args.jobs)
-            measure(clustmake, graph, jobs, edges, directory, args.run, args.run_limit)
+            measure(clustmake, graph, jobs, edges, directory, args.run, args.run_limit, args.fresh_run)
         load = os.getloadavg()
         print(f"\nload average at the end {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
 

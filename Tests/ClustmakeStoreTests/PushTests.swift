@@ -208,6 +208,8 @@ import Testing
         let states = try fixture.store.states()
         #expect(states.count == count && states.values.allSatisfy { $0 == .notStarted })
         #expect(try fixture.store.metadata().jobCount == count)
+        // The fingerprint, hashed beside the batches, is the graph's.
+        #expect(try fixture.store.metadata().fingerprint == JobGraph(jobs: jobs).fingerprint)
         // The connection is in step after the batches: the store answers the next command as usual.
         #expect(try fixture.store.job("j24992").dependents == ["j24993"])
         #expect(try fixture.push(jobs).wrote == false)
