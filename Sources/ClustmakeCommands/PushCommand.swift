@@ -4,6 +4,7 @@ import ClustmakeModel
 import ClustmakeRedis
 import ClustmakeStore
 import ClustmakeSystem
+import Logging
 
 /// `clustmake push`: load a job graph into redis, where the workers read it.
 struct PushCommand: AsyncParsableCommand {
@@ -30,13 +31,18 @@ struct PushCommand: AsyncParsableCommand {
     @Flag(help: "Show what would change without writing anything.")
     var dryRun = false
 
+    @OptionGroup(title: "Output") var logging: LoggingOptions
+
     func run() async throws {
+        var timer = StepTimer(logger: logging.logger(label: "clustmake.push"))
         let graph = try self.graph.load()
+        timer.done("read the job graph", ["graph.jobs": "\(graph.count)", "graph.edges": "\(graph.edgeCount)"])
         let namespace = self.graph.namespace(for: graph)
         var settings = Cluster.Redis()
         if let cluster { settings = try ClusterLoader().load(path: cluster).redis }
         let endpoint = try await RedisResolver(redis, cluster: settings, clusterFile: cluster)
             .resolve(embedded: .start).endpoint
+        timer.done("reached redis")
         let force = force
         let dryRun = dryRun
         let report: PushReport
@@ -48,6 +54,9 @@ struct PushCommand: AsyncParsableCommand {
         } catch {
             throw CommandFailure(status: 1, Self.message(error, namespace: namespace))
         }
+        timer.done(
+            dryRun ? "compared with the namespace" : "pushed the graph",
+            ["push.created": "\(report.createdNamespace)", "push.wrote": "\(report.wrote)"])
         if !dryRun { LastRun().write(namespace) }
         print(Self.describe(report, at: endpoint, dryRun: dryRun), terminator: "")
     }

@@ -104,6 +104,25 @@ import Testing
         #expect(try Self.costs(fixture.path("r")).values.allSatisfy { $0 == 99 })
     }
 
+    @Test("push -v says how long reading the graph, reaching redis and the push took; --dry-run compares only")
+    func pushSteps() throws {
+        let fixture = try CollectorFixture(namespace: "steps")
+        let file = try Self.graphFile(fixture, namespace: "steps")
+        let dry = try Tool.built("clustmake", ["push", file, "--redis", fixture.url, "--dry-run", "-v"])
+        #expect(dry.status == 0, "\(dry.stderr)")
+        #expect(dry.stderr.contains("[push] compared with the namespace in "), "\(dry.stderr)")
+        let push = try Tool.built("clustmake", ["push", file, "--redis", fixture.url, "-v"])
+        #expect(push.status == 0, "\(push.stderr)")
+        var rest = Substring(push.stderr)
+        for step in ["read the job graph in", "reached redis in", "pushed the graph in"] {
+            let found = try #require(rest.range(of: "[push] " + step), "\(step): \(push.stderr)")
+            rest = rest[found.upperBound...]
+        }
+        #expect(push.stderr.contains("push.created=true"), "\(push.stderr)")
+        let quiet = try Tool.built("clustmake", ["push", file, "--redis", fixture.url])
+        #expect(quiet.status == 0 && quiet.stderr.isEmpty, "\(quiet.stderr)")
+    }
+
     @Test("without a reachable redis the default plans at once with the declared costs, saying why with -v")
     func unreachable() throws {
         let fixture = try CollectorFixture(namespace: "known")
