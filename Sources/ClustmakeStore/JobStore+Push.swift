@@ -55,6 +55,9 @@ extension JobStore {
 
         let found = try schemaVersion()
         if let found, found != String(StoreSchema.version) { throw schemaMismatch(found: found) }
+        if found != nil, try holdsAlready(graph, pushedBy: pushedBy) {
+            return PushReport(namespace: namespace, jobCount: graph.count, createdNamespace: false)
+        }
         let old = try found == nil ? ExistingGraph() : readExisting()
         let now = UTCTime.now().iso8601
 
@@ -424,6 +427,20 @@ extension JobStore {
         var attempts: [String: Int] = [:]
         /// Jobs in progress whose lease is alive.
         var live: Set<String> = []
+    }
+
+    /// Whether the namespace holds `graph` already, as this version of clustmake wrote it: the metadata's
+    /// fingerprint is the graph's and its `pushed_by` is `pushedBy`. Every push that writes sets both in the
+    /// transaction that writes the definitions (a first push: in the one that creates the namespace), and the
+    /// fingerprint covers every setting of every job, their order and the namespace, so nothing would be written:
+    /// the definitions are not read. Another version's push is compared job by job, as its stored form may differ.
+    private func holdsAlready(_ graph: JobGraph, pushedBy: String) throws(StoreError) -> Bool {
+        let reply = try command(
+            ["HMGET", RedisArgument(keys.meta), "fingerprint", "pushed_by"], "reading the namespace's fingerprint")
+        guard case .array(let values) = reply, values.count == 2, let stored = values[0].string,
+            values[1].string == pushedBy
+        else { return false }
+        return stored == graph.fingerprint
     }
 
     private func readExisting() throws(StoreError) -> ExistingGraph {

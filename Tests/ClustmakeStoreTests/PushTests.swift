@@ -53,6 +53,42 @@ import Testing
         #expect(try fixture.store.events().filter { $0.name == "graph-pushed" }.count == 1)
     }
 
+    @Test("the same graph again, pushed by the same version, reads no definition; another version compares each job")
+    func samePushReadsNoDefinitions() throws {
+        let fixture = try Fixture()
+        let jobs = (0..<300).map { job("j\($0)", deps: $0 > 0 ? ["j\($0 - 1)"] : []) }
+        try fixture.push(jobs)
+        let redis = try fixture.redis()
+        /// The calls of each command since the last look.
+        func calls() throws -> [String: Int] {
+            guard let text = try redis.command("INFO", "commandstats").string else { return [:] }
+            _ = try redis.command("CONFIG", "RESETSTAT")
+            var counts: [String: Int] = [:]
+            for line in text.split(whereSeparator: \.isNewline) where line.hasPrefix("cmdstat_") {
+                let name = line.dropFirst("cmdstat_".count).prefix { $0 != ":" }
+                let value = line.split(separator: "calls=", maxSplits: 1).last?.prefix { $0.isNumber }
+                counts[String(name)] = value.flatMap { Int($0) }
+            }
+            return counts
+        }
+        _ = try calls()
+        let again = try fixture.push(jobs)
+        #expect(again.isUnchanged && !again.wrote)
+        let read = try calls()
+        #expect(read["hgetall"] == nil && read["zrange"] == nil, "\(read)")
+        #expect(read["hmget"] == 1, "\(read)")
+        // Pushed by another version: the stored form may differ, so each job is compared (and found the same).
+        let other = try fixture.store.push(try JobGraph(jobs: jobs), pushedBy: "another version")
+        #expect(other.isUnchanged && !other.wrote)
+        #expect((try calls()["zrange"] ?? 0) >= 1)
+        // A changed graph by the same version is still found changed: the fingerprint differs.
+        var changed = jobs
+        changed[150].command = .shell("echo changed")
+        let report = try fixture.push(changed)
+        #expect(report.changedCommand == ["j150"] && report.wrote)
+        #expect(try fixture.store.metadata().fingerprint == JobGraph(jobs: changed).fingerprint)
+    }
+
     @Test("a changed push reports what changed and invalidates changed jobs and everything downstream")
     func changedPush() throws {
         let fixture = try Fixture()
