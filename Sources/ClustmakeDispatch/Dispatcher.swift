@@ -65,10 +65,13 @@ public final class Dispatcher {
         // A namespace this push made has every job not started: nothing to read. (A worker of the plan's scripts
         // that claims a job meanwhile is met as at any dispatch: the job's lease is its own, and the line reports the
         // job as running elsewhere.)
-        let initial =
-            pushed?.createdNamespace == true
-            ? [InitialJobState](repeating: .pending, count: plan.graph.count) : try readInitialStates(store)
-        if pushed?.createdNamespace != true { options.step?("read the jobs' states") }
+        let initial: [InitialJobState]
+        if pushed?.createdNamespace == true {
+            initial = [InitialJobState](repeating: .pending, count: plan.graph.count)
+        } else {
+            initial = try readInitialStates(store)
+            options.step?("read the jobs' states")
+        }
         let groups = plan.graph.jobs.indices.map { job in
             plan.graph.jobs[job].nice ?? plan.cluster.hosts[plan.slots[Int(plan.placements[job].slot)].host].nice
         }

@@ -15,13 +15,9 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         // hosts install copies into $XDG_DATA_HOME/clustmake/VERSION: a directory of this test's own.
         let environment = ["XDG_DATA_HOME": directory + "/data"]
-        let cluster = directory + "/cluster.yaml"
-        try """
-        hosts:
-          here: {host: localhost, local: true, processors: 2, worker: \(directory)/missing/compmake}
-        """.write(toFile: cluster, atomically: true, encoding: .utf8)
-        try #"{"jobs": [{"id": "a", "command": "true"}, {"id": "b", "command": "echo b", "deps": ["a"]}]}"#.write(
-            toFile: directory + "/jobs.json", atomically: true, encoding: .utf8)
+        let cluster = try LocalHostFiles.write(
+            in: directory, processors: 2, worker: directory + "/missing/compmake",
+            jobs: #"[{"id": "a", "command": "true"}, {"id": "b", "command": "echo b", "deps": ["a"]}]"#)
         let namespace = "local-host-\(getpid())"
         let arguments = [
             "run", "jobs.json", "--cluster", cluster, "--redis", "127.0.0.1:\(redis.port)", "--namespace", namespace,
@@ -67,13 +63,8 @@ import Testing
             "#!/bin/sh\necho $$ > \(directory)/pid\nread ids\necho \"$ids\" >> \(directory)/batches\necho 'ok, 0'\nexec sleep 3600\n"
             .write(toFile: worker, atomically: true, encoding: .utf8)
         chmod(worker, 0o755)
-        let cluster = directory + "/cluster.yaml"
-        try """
-        hosts:
-          here: {host: localhost, local: true, processors: 1, worker: \(worker)}
-        """.write(toFile: cluster, atomically: true, encoding: .utf8)
-        try #"{"jobs": [{"id": "a", "command": "true"}]}"#.write(
-            toFile: directory + "/jobs.json", atomically: true, encoding: .utf8)
+        let cluster = try LocalHostFiles.write(
+            in: directory, processors: 1, worker: worker, jobs: #"[{"id": "a", "command": "true"}]"#)
         let arguments = [
             "run", "jobs.json", "--cluster", cluster, "--redis", "127.0.0.1:\(redis.port)", "--namespace",
             "answer-\(getpid())", "--no-check", "--max-host-losses", "1",
@@ -100,13 +91,9 @@ import Testing
         let redis = try RedisServer()
         let directory = try Clustmake.temporaryDirectory(prefix: "clustmake-run-steps")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let cluster = directory + "/cluster.yaml"
-        try """
-        hosts:
-          here: {host: localhost, local: true, processors: 2, worker: \(HostsFixture.worker)}
-        """.write(toFile: cluster, atomically: true, encoding: .utf8)
-        try #"{"jobs": [{"id": "a", "command": "true"}, {"id": "b", "command": "true", "deps": ["a"]}]}"#.write(
-            toFile: directory + "/jobs.json", atomically: true, encoding: .utf8)
+        let cluster = try LocalHostFiles.write(
+            in: directory, processors: 2, worker: HostsFixture.worker,
+            jobs: #"[{"id": "a", "command": "true"}, {"id": "b", "command": "true", "deps": ["a"]}]"#)
         let namespace = "steps-\(getpid())"
         let arguments = [
             "run", "jobs.json", "--cluster", cluster, "--redis", "127.0.0.1:\(redis.port)", "--namespace", namespace,
@@ -131,5 +118,20 @@ import Testing
         // Without -v, none of it.
         let quiet = try await Clustmake.run(Array(arguments.dropLast()), in: directory)
         #expect(quiet.status == 0 && !quiet.stderr.contains("[run]"), "\(quiet.stderr)")
+    }
+}
+
+/// The files of these tests' runs: a cluster of one local host and a job graph.
+private enum LocalHostFiles {
+    /// Writes `directory/cluster.yaml` (host `here`: localhost, local, `processors` slots, `worker`) and
+    /// `directory/jobs.json` (`{"jobs": JOBS}`); returns the cluster file's path.
+    static func write(in directory: String, processors: Int, worker: String, jobs: String) throws -> String {
+        let cluster = directory + "/cluster.yaml"
+        try """
+        hosts:
+          here: {host: localhost, local: true, processors: \(processors), worker: \(worker)}
+        """.write(toFile: cluster, atomically: true, encoding: .utf8)
+        try (#"{"jobs": "# + jobs + "}").write(toFile: directory + "/jobs.json", atomically: true, encoding: .utf8)
+        return cluster
     }
 }
