@@ -221,11 +221,12 @@ import Testing
     }
 
     /// `count` no-op jobs `j0…` of cost 0.01 (`--bundle auto` groups them), every fifth from `gap` on depending on
-    /// the one `gap` before it; on each of `stuck` (a host and a marker path), the first job that starts there runs
-    /// until it is stopped.
+    /// the one `gap` before it; on each of `stuck` (a host and a marker path), the first job that starts there makes
+    /// the marker directory, writes its id to `MARKER/job`, and runs until it is stopped.
     static func manyJobs(_ count: Int, gap: Int, stuck: [(host: String, marker: String)]) -> String {
         let holds = stuck.map {
-            "if [ \\\"$CLUSTMAKE_HOST\\\" = \($0.host) ] && mkdir \($0.marker) 2>/dev/null; then exec sleep infinity; fi; "
+            "if [ \\\"$CLUSTMAKE_HOST\\\" = \($0.host) ] && mkdir \($0.marker) 2>/dev/null; then "
+                + "echo $CLUSTMAKE_JOB > \($0.marker)/job; exec sleep infinity; fi; "
         }
         let command = holds.joined() + "true"
         var text = "jobs:\n"
@@ -246,10 +247,15 @@ import Testing
             Self.manyJobs(count, gap: 500, stuck: [("h3", markers + "/h3"), ("h4", markers + "/h4")]))
         let (run, store) = try Self.startRun(fixture, graph: graph, name: "many", processors: 2)
         func done() -> Int { ((try? store.states()) ?? [:]).values.filter { $0 == .done }.count }
+        /// The id the job stuck on `host` wrote, once it is written whole.
+        func stuckJob(on host: String) -> String? {
+            let text = try? String(contentsOfFile: markers + "/\(host)/job", encoding: .utf8)
+            guard let text, text.hasSuffix("\n") else { return nil }
+            return text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
         // A job holds a slot of h3 and one of h4, and a tenth of the jobs are done.
         let midway = try fixture.waitUntil(.seconds(300)) {
-            FileManager.default.fileExists(atPath: markers + "/h3")
-                && FileManager.default.fileExists(atPath: markers + "/h4") && done() >= count / 10
+            stuckJob(on: "h3") != nil && stuckJob(on: "h4") != nil && done() >= count / 10
         }
         try #require(midway, "the run never got a tenth of the way with jobs on h3 and h4: \(done()) done")
         try fixture.cluster.kill(host: "h3")
@@ -257,11 +263,9 @@ import Testing
         // (its lease running out), and then get the thawed worker's late word right.
         let frozen = try Frozen(host: "h4", fixture)
         defer { frozen.thaw() }
-        // The held job is chosen once h4 is frozen, and a moment after (a request its worker sent just before is
-        // answered meanwhile): a job in progress there now stays so until its lease runs out, where one chosen
-        // before the freeze could end in between (a no-op job takes milliseconds). The job stuck on h4 is one.
-        Thread.sleep(forTimeInterval: 1)
-        let held = try #require(try Self.jobRunning(on: "h4", fixture, store), "no job in progress on h4")
+        // The held job is the one stuck on h4, which it names in its marker: it never ends there by itself, where a
+        // no-op job found in progress on h4 could end with a request its worker sent just before the freeze.
+        let held = try #require(stuckJob(on: "h4"), "the job stuck on h4 did not write its id")
         let doneAtFaults = done()
         #expect(doneAtFaults < count, "the faults came after the run's end")
         let movedOn = try fixture.waitUntil(.seconds(300)) {
