@@ -145,16 +145,15 @@ enum PlannedRunFile {
     /// - Throws: ``ClustmakeModel/InputError`` naming the file.
     static func load(_ path: String, namespace: String) throws(InputError) -> PlannedRun {
         let file = path.hasSuffix(".json") ? path : (path.hasSuffix("/") ? path : path + "/") + "plan.json"
-        let json: JSONValue
+        let bytes: [UInt8]
         do {
-            json = try JSONValue.parse(contentsOfFile: file)
+            bytes = try FileContents.bytes(atPath: file)
         } catch {
             throw InputError(
-                .unreadable, "cannot read the plan: \(error.message)",
-                fix: "Pass the plan directory `clustmake plan` wrote for this run (it holds plan.json).", file: file,
-                line: error.line, column: error.column)
+                .unreadable, "cannot read the plan: \(JSONError(reading: error).message)",
+                fix: "Pass the plan directory `clustmake plan` wrote for this run (it holds plan.json).", file: file)
         }
-        let plan = try PlannedRun(json: json, file: file)
+        let plan = try PlannedRun(document: bytes, file: file)
         guard plan.namespace == namespace else {
             throw InputError(
                 .invalidValue, "the plan is for namespace '\(plan.namespace)', not '\(namespace)'.",
@@ -169,11 +168,7 @@ enum PlannedRunFile {
     static func stored(_ document: [UInt8]?, key: String, namespace: String) -> PlannedRun? {
         guard let document else { return nil }
         do throws(InputError) {
-            let json: JSONValue
-            do { json = try JSONValue.parse(document, source: key) } catch {
-                throw InputError(.unreadable, error.message, file: key)
-            }
-            let plan = try PlannedRun(json: json, file: key)
+            let plan = try PlannedRun(document: document, file: key)
             guard plan.namespace == namespace else { return nil }
             return plan
         } catch {

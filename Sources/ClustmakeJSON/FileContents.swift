@@ -123,7 +123,7 @@ public enum FileContents {
 
 extension JSONError {
     /// The error for a JSON file that cannot be read: `cannot open the file: …` or `cannot read the file: …`.
-    init(reading failure: FileContents.Failure) {
+    public init(reading failure: FileContents.Failure) {
         let what = failure.step == .open ? "cannot open" : failure.step == .tooLarge ? "will not read" : "cannot read"
         self.init(
             code: .io, message: "\(what) the file: \(failure.reason)", source: failure.path,

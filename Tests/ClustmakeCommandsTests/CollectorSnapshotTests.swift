@@ -163,6 +163,13 @@ import Testing
         #expect(plan.stderr.contains("the plan is for namespace 'other'"))
         let missing = try fixture.clustmake("report", ["--plan", fixture.path("missing")])
         #expect(missing.status == 2)
+        #expect(missing.stderr.contains("cannot read the plan: cannot open the file"))
+        try "{\"format\":\"clustmake-plan/1\",\"jobs\":[{\"id\":".write(
+            toFile: fixture.path("other/plan.json"), atomically: true, encoding: .utf8)
+        let cut = try fixture.clustmake("stats", ["--plan", fixture.path("other")])
+        #expect(cut.status == 2)
+        #expect(cut.stderr.contains("other/plan.json"))
+        #expect(cut.stderr.contains("the plan is not valid JSON"))
         let format = try fixture.clustmake("results", ["--format", "csv"])
         #expect(format.status == 2)
     }
