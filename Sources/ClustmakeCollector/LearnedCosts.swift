@@ -23,11 +23,29 @@ public struct LearnedCosts: Sendable, Hashable {
     ///   - history: Earlier runs.
     ///   - speeds: Host speeds by nickname (the cluster's); unknown hosts are speed 1.
     public init(graph: JobGraph, history: RunHistory, speeds: [String: Double] = [:]) {
+        let samples = history.attempts.compactMap { attempt in
+            attempt.isGood
+                ? attempt.wallTime.map { CostSamples.Sample(job: attempt.job, host: attempt.host, wallTime: $0) } : nil
+        }
+        self.init(
+            graph: graph,
+            samples: CostSamples(
+                jobs: history.jobs.map { CostSamples.Job(id: $0.id, tags: $0.tags) }, samples: samples),
+            speeds: speeds)
+    }
+
+    /// Learns the costs of `graph`'s jobs from the samples of earlier runs (what `JobStore.costSamples()` reads).
+    /// - Parameters:
+    ///   - graph: The graph to plan.
+    ///   - samples: Earlier runs' jobs and the attempts whose success counted.
+    ///   - speeds: Host speeds by nickname (the cluster's); unknown hosts are speed 1.
+    public init(graph: JobGraph, samples history: CostSamples, speeds: [String: Double] = [:]) {
         var byJob = [[Double]](repeating: [], count: history.jobs.count)
-        for attempt in history.attempts where attempt.isGood {
-            guard let wall = attempt.wallTime, wall.isFinite, wall >= 0 else { continue }
-            let speed = speeds[attempt.host].flatMap { $0 > 0 && $0.isFinite ? $0 : nil } ?? 1
-            byJob[attempt.job].append(wall * speed)
+        for sample in history.samples where history.jobs.indices.contains(sample.job) {
+            let wall = sample.wallTime
+            guard wall.isFinite, wall >= 0 else { continue }
+            let speed = speeds[sample.host].flatMap { $0 > 0 && $0.isFinite ? $0 : nil } ?? 1
+            byJob[sample.job].append(wall * speed)
             samples += 1
         }
         var jobMedian: [String: Double] = [:]

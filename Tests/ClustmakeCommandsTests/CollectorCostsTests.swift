@@ -1,4 +1,7 @@
+import ClustmakeCollector
 import ClustmakeJSON
+import ClustmakeModel
+import ClustmakeRedis
 import ClustmakeStore
 import ClustmakeTestSupport
 import Foundation
@@ -81,6 +84,67 @@ import Testing
         #expect(both.status == 0, "\(both.stderr)")
         #expect(try Self.costs(fixture.path("plan3"))["fetch"] == 7)
         #expect(try Self.costs(fixture.path("plan3"))["build"] == 2)
+    }
+
+    @Test("learning reads only tags and good attempts, and learns what the whole snapshot's history would")
+    func leanRead() throws {
+        let fixture = try Self.fixture()
+        let redis = try fixture.server.connect()
+        let writer = HistoryWriter(store: fixture.store, redis: redis)
+        // A success that did not count: its lease was found expired, another attempt took the job, then the first
+        // worker finished.
+        let revoked = try writer.take("flaky", on: "n3", ttl: .milliseconds(1))
+        var tries = 0
+        while try fixture.store.reapLostJobs().isEmpty && tries < 1000 {
+            tries += 1
+            _ = try redis.command("PING")
+        }
+        let second = try writer.take("flaky", on: "n1")
+        func result(from start: Double, for seconds: Double) -> AttemptResult {
+            AttemptResult(
+                state: .succeeded, started: UTCTime(secondsSince1970: HistoryWriter.epoch + start),
+                ended: UTCTime(secondsSince1970: HistoryWriter.epoch + start + seconds), wallTime: seconds)
+        }
+        let late = try fixture.store.finish(revoked, result(from: 20, for: 50))
+        guard case .superseded = late else {
+            Issue.record("expected the revoked attempt's success to be superseded, got \(late)")
+            return
+        }
+        #expect(try fixture.store.finish(second, result(from: 30, for: 4)) == .recorded(.done))
+        // A success not taken as up to date (a documented field a worker writes; here by hand).
+        _ = try redis.command(["HSET", "compmake:{known}:attempt:test:1", "stale", "a dependency changed meanwhile"])
+
+        let samples = try fixture.store.costSamples()
+        let history = RunHistory(try fixture.store.snapshot())
+        let graph = try JobGraph(
+            jobs: try KnownHistory.graph().jobs + [
+                Job(id: "new", command: .shell("true"), cost: 99, tags: ["cpu"]),
+                Job(id: "untagged", command: .shell("true"), cost: 99),
+            ])
+        let speeds = ["n1": 2.0, "n2": 1.0]
+        let lean = LearnedCosts(graph: graph, samples: samples, speeds: speeds)
+        #expect(lean == LearnedCosts(graph: graph, history: history, speeds: speeds))
+        // fetch: 2 s on n1 (speed 2); build: its second attempt, 2 s on n2; flaky: the counted 4 s on n1, not the
+        // superseded 50 s; test: its only success is stale, so it takes cpu's median (build's 2) as new does.
+        #expect(lean.costs == ["fetch": 4, "build": 2, "flaky": 8, "test": 2, "new": 2])
+        #expect(lean.samples == 3)
+        #expect(samples.jobs.map(\.id) == history.jobs.map(\.id))
+        #expect(samples.jobs.first { $0.id == "test" }?.tags == ["cpu"])
+    }
+
+    @Test("learning from records no worker wrote: bad tags count as none, a bad attempt count reads no attempt")
+    func leanReadUntrusted() throws {
+        let fixture = try Self.fixture()
+        let redis = try fixture.server.connect()
+        _ = try redis.command(["HSET", "compmake:{known}:job:build", "tags", "{not a list"])
+        _ = try redis.command(["HSET", "compmake:{known}:status:fetch", "attempts", "-3"])
+        _ = try redis.command(["HSET", "compmake:{known}:status:test", "attempts", "99999999999"])
+        _ = try redis.command(["HSET", "compmake:{known}:attempt:flaky:1", "wall_time", "nan", "state", "succeeded"])
+        let samples = try fixture.store.costSamples()
+        #expect(samples.jobs.first { $0.id == "build" }?.tags == [])
+        // build#2 (2 s) alone: fetch's and test's attempts are not read, flaky's has no usable wall time.
+        #expect(samples.samples.map { samples.jobs[$0.job].id } == ["build"])
+        #expect(samples.samples.first?.wallTime == 2)
     }
 
     @Test("a namespace pushed but never run is not read whole: the declared costs, and -v or --costs-from says why")

@@ -1,0 +1,68 @@
+import ClustmakeModel
+import ClustmakeRedis
+
+extension JobStore {
+    /// The attempt fields ``costSamples()`` reads, in order.
+    static let sampleFields: [RedisArgument] = ["state", "started", "wall_time", "host", "superseded", "stale"]
+
+    /// What learning costs needs of the namespace (``ClustmakeModel/CostSamples``), without the rest of a snapshot:
+    /// one `HGET` of each job's tags and one of its attempt count, then an `HMGET` of six fields of each attempt,
+    /// in pipelines read ahead on a thread of their own. A sample is an attempt recorded `succeeded`, with a start,
+    /// neither superseded nor stale, and a finite wall time of at least 0 (the attempts whose success counted, as
+    /// ``NamespaceSnapshot`` and the collector's history see them).
+    ///
+    /// Values are not trusted: tags that are not a JSON list of strings count as none, an attempt count that is
+    /// not a whole number from 0 to ``ClustmakeModel/NamespaceSnapshot/maximumAttempts`` as 0 (its attempts are
+    /// not read), and an attempt whose fields cannot be read gives no sample.
+    /// - Returns: The jobs and samples.
+    /// - Throws: ``StoreError`` for an unknown namespace, another schema, or when redis fails.
+    public func costSamples() throws(StoreError) -> CostSamples {
+        let keys = keys
+        let first = try bulkPipeline(
+            [["GET", RedisArgument(keys.schema)], ["ZRANGE", RedisArgument(keys.jobs), "0", "-1"]],
+            "reading the namespace")
+        try checkSchema(found: try text(first[0], "the schema version at \(keys.schema)"))
+        let ids = try strings(first[1], "the job list at \(keys.jobs)")
+        var jobs: [CostSamples.Job] = []
+        jobs.reserveCapacity(ids.count)
+        var attemptCounts: [Int32] = []
+        attemptCounts.reserveCapacity(ids.count)
+        try prefetchedPipeline(count: ids.count * 2, "reading the jobs' tags and attempt counts") { offset in
+            let id = ids[offset / 2]
+            return offset % 2 == 0
+                ? ["HGET", RedisArgument(keys.job(id)), "tags"] : ["HGET", RedisArgument(keys.status(id)), "attempts"]
+        } each: { (offset, reply) throws(StoreError) in
+            if offset % 2 == 0 {
+                let tags = BulkDecoding.string([reply], 0).flatMap(BulkDecoding.stringArray) ?? []
+                jobs.append(CostSamples.Job(id: ids[offset / 2], tags: tags))
+            } else {
+                let count = BulkDecoding.integer([reply], 0) ?? 0
+                attemptCounts.append((0...NamespaceSnapshot.maximumAttempts).contains(count) ? Int32(count) : 0)
+            }
+        }
+        var owners: [Int32] = []
+        var numbers: [Int32] = []
+        for (index, count) in attemptCounts.enumerated() where count > 0 {
+            for number in 1...count {
+                owners.append(Int32(index))
+                numbers.append(number)
+            }
+        }
+        var samples: [CostSamples.Sample] = []
+        samples.reserveCapacity(owners.count)
+        let fields = Self.sampleFields
+        try prefetchedPipeline(count: owners.count, "reading the attempts' wall times") { [owners, numbers] offset in
+            ["HMGET", RedisArgument(keys.attempt(ids[Int(owners[offset])], Int(numbers[offset])))] + fields
+        } each: { (offset, reply) throws(StoreError) in
+            guard case .array(let values) = reply, values.count == fields.count,
+                BulkDecoding.string(values, 0) == AttemptState.succeeded.rawValue,
+                BulkDecoding.time(values, 1) != nil, let wall = BulkDecoding.number(values, 2), wall >= 0,
+                values[4].isNull, values[5].isNull
+            else { return }
+            // A record without a host is read as a snapshot reads it: host "", which no cluster names (speed 1).
+            let host = BulkDecoding.string(values, 3) ?? ""
+            samples.append(CostSamples.Sample(job: Int(owners[offset]), host: host, wallTime: wall))
+        }
+        return CostSamples(jobs: jobs, samples: samples)
+    }
+}
