@@ -34,12 +34,13 @@ struct StatsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let wantsStored = plan == nil
-        let (snapshot, stored, key) = try await options.withStore { store throws(StoreError) in
-            (try CollectorOptions.snapshot(store), wantsStored ? try store.plan() : nil, store.planKey)
+        // The history is made where the snapshot is read, so that the snapshot is freed before the statistics are
+        // computed, as `report` does.
+        let (history, stored, key) = try await options.withStore { store throws(StoreError) in
+            (RunHistory(try CollectorOptions.snapshot(store)), wantsStored ? try store.plan() : nil, store.planKey)
         }
-        let namespace = snapshot.namespace
+        let namespace = history.namespace
         let planned = try plan.map { path throws(InputError) in try PlannedRunFile.load(path, namespace: namespace) }
-        let history = RunHistory(snapshot)
         let plannedRun = planned ?? PlannedRunFile.stored(stored, key: key, namespace: namespace)
         let statistics = RunStatistics(history, plan: plannedRun)
         let output = OutputFile.standardOutput()

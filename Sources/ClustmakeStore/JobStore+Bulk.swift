@@ -315,9 +315,11 @@ extension JobStore {
 
     /// The status fields present in `values`, the reply of `HMGET` of ``snapshotStatusFields``.
     private static func statusFields(_ values: [RedisReply]) -> [String: String] {
-        var fields: [String: String] = [:]
-        // Room for every field at once: growing the table field by field cost 5% of a snapshot of 100,000 jobs.
-        fields.reserveCapacity(snapshotStatusFields.count)
+        // Sized once for the fields there are (growing the table field by field cost 5% of a snapshot of 100,000
+        // finished jobs), and no table at all for a job never run.
+        let present = values.reduce(0) { count, value in value.isNull ? count : count + 1 }
+        guard present > 0 else { return [:] }
+        var fields: [String: String] = Dictionary(minimumCapacity: present)
         for (offset, name) in snapshotStatusFields.enumerated() {
             if let value = BulkDecoding.string(values, offset) { fields[name] = value }
         }
