@@ -34,6 +34,18 @@ public struct LearnedCosts: Sendable, Hashable {
             speeds: speeds)
     }
 
+    /// Whether learning `graph`'s costs from `samples` needs the tags of the sampled jobs: some job of the graph
+    /// has tags and no sample of its own, so it may take a tag's median. A graph run again after its jobs all ran
+    /// needs none.
+    public static func needsTags(graph: JobGraph, samples: CostSamples) -> Bool {
+        guard !samples.samples.isEmpty else { return false }
+        var sampled = Set<String>(minimumCapacity: samples.jobs.count)
+        for sample in samples.samples where samples.jobs.indices.contains(sample.job) {
+            sampled.insert(samples.jobs[sample.job].id)
+        }
+        return graph.jobs.contains { !$0.tags.isEmpty && !sampled.contains($0.id) }
+    }
+
     /// Learns the costs of `graph`'s jobs from the samples of earlier runs (what `JobStore.costSamples()` reads).
     /// - Parameters:
     ///   - graph: The graph to plan.

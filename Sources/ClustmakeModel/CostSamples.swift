@@ -1,8 +1,9 @@
 /// What learning job costs reads of a namespace's runs (`clustmake plan` and `run`, docs/collector.md "Costs learned
-/// from earlier runs"): every job's id and tags, and each attempt whose success counted, with its host and wall
-/// time. `JobStore.costSamples()` reads only that, a fraction of a whole snapshot.
+/// from earlier runs"): every job's id, each attempt whose success counted, with its host and wall time, and the
+/// tags of the jobs with such attempts when a tag's median is needed. `JobStore.costSamples(needingTags:)` reads
+/// only that, a fraction of a whole snapshot.
 public struct CostSamples: Sendable, Hashable {
-    /// One job of the namespace.
+    /// One job of the namespace, and its tags when they were read (else none).
     public struct Job: Sendable, Hashable {
         public var id: String
         public var tags: [String]

@@ -6,39 +6,32 @@ extension JobStore {
     static let sampleFields: [RedisArgument] = ["state", "started", "wall_time", "host", "superseded", "stale"]
 
     /// What learning costs needs of the namespace (``ClustmakeModel/CostSamples``), without the rest of a snapshot:
-    /// one `HGET` of each job's tags and one of its attempt count, then an `HMGET` of six fields of each attempt,
-    /// in pipelines read ahead on a thread of their own. A sample is an attempt recorded `succeeded`, with a start,
-    /// neither superseded nor stale, and a finite wall time of at least 0 (the attempts whose success counted, as
-    /// ``NamespaceSnapshot`` and the collector's history see them).
+    /// one `HGET` of each job's attempt count, then an `HMGET` of six fields of each attempt, in pipelines read ahead
+    /// on a thread of their own; then, only if `needingTags` says the samples need them, one `HGET` of the tags of
+    /// each job that has a sample (the only ones a tag's median is made of). A sample is an attempt recorded
+    /// `succeeded`, with a start, neither superseded nor stale, and a finite wall time of at least 0 (the attempts
+    /// whose success counted, as ``NamespaceSnapshot`` and the collector's history see them).
     ///
     /// Values are not trusted: tags that are not a JSON list of strings count as none, an attempt count that is
     /// not a whole number from 0 to ``ClustmakeModel/NamespaceSnapshot/maximumAttempts`` as 0 (its attempts are
     /// not read), and an attempt whose fields cannot be read gives no sample.
-    /// - Returns: The jobs and samples.
+    /// - Parameter needingTags: Whether the samples read need the jobs' tags (a job to plan has none of its own).
+    /// - Returns: The jobs and samples; jobs without a sample, or all when no tags were needed, with no tags.
     /// - Throws: ``StoreError`` for an unknown namespace, another schema, or when redis fails.
-    public func costSamples() throws(StoreError) -> CostSamples {
+    public func costSamples(needingTags: (CostSamples) -> Bool) throws(StoreError) -> CostSamples {
         let keys = keys
         let first = try bulkPipeline(
             [["GET", RedisArgument(keys.schema)], ["ZRANGE", RedisArgument(keys.jobs), "0", "-1"]],
             "reading the namespace")
         try checkSchema(found: try text(first[0], "the schema version at \(keys.schema)"))
         let ids = try strings(first[1], "the job list at \(keys.jobs)")
-        var jobs: [CostSamples.Job] = []
-        jobs.reserveCapacity(ids.count)
         var attemptCounts: [Int32] = []
         attemptCounts.reserveCapacity(ids.count)
-        try prefetchedPipeline(count: ids.count * 2, "reading the jobs' tags and attempt counts") { offset in
-            let id = ids[offset / 2]
-            return offset % 2 == 0
-                ? ["HGET", RedisArgument(keys.job(id)), "tags"] : ["HGET", RedisArgument(keys.status(id)), "attempts"]
-        } each: { (offset, reply) throws(StoreError) in
-            if offset % 2 == 0 {
-                let tags = BulkDecoding.string([reply], 0).flatMap(BulkDecoding.stringArray) ?? []
-                jobs.append(CostSamples.Job(id: ids[offset / 2], tags: tags))
-            } else {
-                let count = BulkDecoding.integer([reply], 0) ?? 0
-                attemptCounts.append((0...NamespaceSnapshot.maximumAttempts).contains(count) ? Int32(count) : 0)
-            }
+        try prefetchedPipeline(count: ids.count, "reading the jobs' attempt counts") { offset in
+            ["HGET", RedisArgument(keys.status(ids[offset])), "attempts"]
+        } each: { (_, reply) throws(StoreError) in
+            let count = BulkDecoding.integer([reply], 0) ?? 0
+            attemptCounts.append((0...NamespaceSnapshot.maximumAttempts).contains(count) ? Int32(count) : 0)
         }
         var owners: [Int32] = []
         var numbers: [Int32] = []
@@ -63,6 +56,15 @@ extension JobStore {
             let host = BulkDecoding.string(values, 3) ?? ""
             samples.append(CostSamples.Sample(job: Int(owners[offset]), host: host, wallTime: wall))
         }
-        return CostSamples(jobs: jobs, samples: samples)
+        var result = CostSamples(jobs: ids.map { CostSamples.Job(id: $0, tags: []) }, samples: samples)
+        guard needingTags(result) else { return result }
+        var sampled: [Int] = []
+        for sample in samples where sampled.last != sample.job { sampled.append(sample.job) }
+        try prefetchedPipeline(count: sampled.count, "reading the tags of the jobs with samples") { [sampled] offset in
+            ["HGET", RedisArgument(keys.job(ids[sampled[offset]])), "tags"]
+        } each: { (offset, reply) throws(StoreError) in
+            result.jobs[sampled[offset]].tags = BulkDecoding.string([reply], 0).flatMap(BulkDecoding.stringArray) ?? []
+        }
+        return result
     }
 }

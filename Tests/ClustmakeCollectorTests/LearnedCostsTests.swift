@@ -47,6 +47,24 @@ import Testing
         #expect(learned.declared == 2)
     }
 
+    @Test("tags are needed only when a tagged job of the graph has no sample of its own")
+    func needsTags() throws {
+        let samples = CostSamples(
+            jobs: [CostSamples.Job(id: "p1", tags: []), CostSamples.Job(id: "p2", tags: [])],
+            samples: [CostSamples.Sample(job: 0, host: "slow", wallTime: 10)])
+        func graph(_ jobs: [(String, [String])]) throws -> JobGraph {
+            try JobGraph(jobs: jobs.map { Job(id: $0.0, command: .shell("true"), cost: 7, tags: $0.1) })
+        }
+        // Every tagged job has its own samples; an untagged new job cannot use a tag's median.
+        #expect(!LearnedCosts.needsTags(graph: try graph([("p1", ["mProject"]), ("new", [])]), samples: samples))
+        // A tagged job without samples (p2 ran, but without success) may.
+        #expect(LearnedCosts.needsTags(graph: try graph([("p1", []), ("p2", ["mProject"])]), samples: samples))
+        // No samples at all: no median of any kind.
+        #expect(
+            !LearnedCosts.needsTags(
+                graph: try graph([("p3", ["mProject"])]), samples: CostSamples(jobs: samples.jobs, samples: [])))
+    }
+
     @Test("hosts the cluster does not know count as speed 1")
     func unknownHosts() throws {
         let learned = LearnedCosts(graph: try Self.graph(), history: Self.history)

@@ -114,7 +114,7 @@ import Testing
         // A success not taken as up to date (a documented field a worker writes; here by hand).
         _ = try redis.command(["HSET", "compmake:{known}:attempt:test:1", "stale", "a dependency changed meanwhile"])
 
-        let samples = try fixture.store.costSamples()
+        let samples = try fixture.store.costSamples { _ in true }
         let history = RunHistory(try fixture.store.snapshot())
         let graph = try JobGraph(
             jobs: try KnownHistory.graph().jobs + [
@@ -129,7 +129,26 @@ import Testing
         #expect(lean.costs == ["fetch": 4, "build": 2, "flaky": 8, "test": 2, "new": 2])
         #expect(lean.samples == 3)
         #expect(samples.jobs.map(\.id) == history.jobs.map(\.id))
-        #expect(samples.jobs.first { $0.id == "test" }?.tags == ["cpu"])
+        // Tags are read for the jobs with samples only (test's only success is stale).
+        #expect(samples.jobs.first { $0.id == "build" }?.tags == ["cpu"])
+        #expect(samples.jobs.first { $0.id == "test" }?.tags == [])
+
+        // As plan and run read it: tags only when a job of the graph may take a tag's median.
+        let needed = try fixture.store.costSamples { LearnedCosts.needsTags(graph: graph, samples: $0) }
+        #expect(LearnedCosts(graph: graph, samples: needed, speeds: speeds) == lean)
+        let sampledOnly = try JobGraph(
+            jobs: try KnownHistory.graph().jobs.filter { ["fetch", "build"].contains($0.id) })
+        var asked = 0
+        let untagged = try fixture.store.costSamples { samples in
+            asked += 1
+            return LearnedCosts.needsTags(graph: sampledOnly, samples: samples)
+        }
+        #expect(asked == 1)
+        #expect(untagged.jobs.allSatisfy { $0.tags.isEmpty })
+        #expect(untagged.samples == samples.samples)
+        #expect(
+            LearnedCosts(graph: sampledOnly, samples: untagged, speeds: speeds)
+                == LearnedCosts(graph: sampledOnly, history: history, speeds: speeds))
     }
 
     @Test("learning from records no worker wrote: bad tags count as none, a bad attempt count reads no attempt")
@@ -140,7 +159,7 @@ import Testing
         _ = try redis.command(["HSET", "compmake:{known}:status:fetch", "attempts", "-3"])
         _ = try redis.command(["HSET", "compmake:{known}:status:test", "attempts", "99999999999"])
         _ = try redis.command(["HSET", "compmake:{known}:attempt:flaky:1", "wall_time", "nan", "state", "succeeded"])
-        let samples = try fixture.store.costSamples()
+        let samples = try fixture.store.costSamples { _ in true }
         #expect(samples.jobs.first { $0.id == "build" }?.tags == [])
         // build#2 (2 s) alone: fetch's and test's attempts are not read, flaky's has no usable wall time.
         #expect(samples.samples.map { samples.jobs[$0.job].id } == ["build"])
