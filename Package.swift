@@ -166,8 +166,8 @@ let package = Package(
         .testTarget(
             name: "ClustmakeCommandsTests",
             dependencies: [
-                "ClustmakeCommands", "ClustmakeJSON", "ClustmakeModel", "ClustmakeRedis", "ClustmakeStore",
-                "ClustmakeScripts", "ClustmakeSystem", "ClustmakeTestSupport",
+                "ClustmakeCollector", "ClustmakeCommands", "ClustmakeJSON", "ClustmakeModel", "ClustmakeRedis",
+                "ClustmakeStore", "ClustmakeScripts", "ClustmakeSystem", "ClustmakeTestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             exclude: ["Snapshots"]),
