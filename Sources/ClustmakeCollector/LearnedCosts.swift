@@ -46,7 +46,7 @@ public struct LearnedCosts: Sendable, Hashable {
         return graph.jobs.contains { !$0.tags.isEmpty && !sampled.contains($0.id) }
     }
 
-    /// Learns the costs of `graph`'s jobs from the samples of earlier runs (what `JobStore.costSamples()` reads).
+    /// Learns the costs of `graph`'s jobs from the samples of earlier runs (what `JobStore.costSamples(needingTags:)` reads).
     /// - Parameters:
     ///   - graph: The graph to plan.
     ///   - samples: Earlier runs' jobs and the attempts whose success counted.

@@ -56,7 +56,7 @@ enum HistoryCosts {
                     // pushed jobs took 7.8–10.7 s to read for nothing to learn.
                     guard try store.hasAttempts() else { return nil }
                     // The hosts and wall times of good attempts, and tags only if a job may take a tag's median:
-                    // no whole snapshot (100,000 finished jobs: 2.2-2.4 s read whole).
+                    // no whole snapshot (100,000 finished jobs: 2.0-2.4 s read whole).
                     return try store.costSamples { LearnedCosts.needsTags(graph: graph, samples: $0) }
                 })
         } catch {

@@ -57,7 +57,7 @@ public struct JobStatus: Sendable, Hashable {
     public var leaseHolder: String?
     /// How long the lease lasts unless renewed.
     public var leaseRemaining: Duration?
-    /// Every field of the status hash, as stored.
+    /// Every field of the status hash, as stored; empty in a `NamespaceSnapshot`, which reads the typed fields only.
     public var fields: [String: String]
 
     /// A value from its parts.

@@ -2,7 +2,7 @@ import ClustmakeModel
 import ClustmakeRedis
 
 extension JobStore {
-    /// The attempt fields ``costSamples()`` reads, in order.
+    /// The attempt fields ``costSamples(needingTags:)`` reads, in order.
     static let sampleFields: [RedisArgument] = ["state", "started", "wall_time", "host", "superseded", "stale"]
 
     /// What learning costs needs of the namespace (``ClustmakeModel/CostSamples``), without the rest of a snapshot:
@@ -30,7 +30,7 @@ extension JobStore {
         try prefetchedPipeline(count: ids.count, "reading the jobs' attempt counts") { offset in
             ["HGET", RedisArgument(keys.status(ids[offset])), "attempts"]
         } each: { (_, reply) throws(StoreError) in
-            let count = BulkDecoding.integer([reply], 0) ?? 0
+            let count = BulkDecoding.integer(reply) ?? 0
             attemptCounts.append((0...NamespaceSnapshot.maximumAttempts).contains(count) ? Int32(count) : 0)
         }
         var owners: [Int32] = []
@@ -63,7 +63,9 @@ extension JobStore {
         try prefetchedPipeline(count: sampled.count, "reading the tags of the jobs with samples") { [sampled] offset in
             ["HGET", RedisArgument(keys.job(ids[sampled[offset]])), "tags"]
         } each: { (offset, reply) throws(StoreError) in
-            result.jobs[sampled[offset]].tags = BulkDecoding.string([reply], 0).flatMap(BulkDecoding.stringArray) ?? []
+            result.jobs[sampled[offset]].tags =
+                BulkDecoding.bytes(reply).flatMap { BulkDecoding.stringArray(String(decoding: $0, as: UTF8.self)) }
+                ?? []
         }
         return result
     }
