@@ -39,4 +39,33 @@ import Testing
         // Finishing twice, or without a thread, does nothing.
         prefetcher.finish()
     }
+
+    @Test("a connection lost midway: the batches read before it come in order, then its failure, and the thread ends")
+    func lostMidway() throws {
+        let fixture = try Fixture()
+        let connection = try fixture.redis()
+        let id = try #require(try connection.command("CLIENT", "ID").integer)
+        let prefetcher = BatchPrefetcher(connection: connection, count: 100_000, batchSize: 10) { index in
+            ["ECHO", RedisArgument("\(index)")]
+        }
+        try #require(prefetcher.start())
+        #expect(try prefetcher.next().get().map { $0.string ?? "" } == (0..<10).map { "\($0)" })
+        // The thread is at most two batches ahead: the kill comes long before the last of 10,000.
+        _ = try fixture.redis().command("CLIENT", "KILL", "ID", "\(id)")
+        var read = 10
+        var failure: RedisError?
+        for _ in 1..<prefetcher.batchCount {
+            switch prefetcher.next() {
+            case .success(let replies):
+                #expect(replies.first?.string == "\(read)")
+                read += replies.count
+                continue
+            case .failure(let error): failure = error
+            }
+            break
+        }
+        #expect(failure != nil)
+        #expect(read < 100_000)
+        prefetcher.finish()
+    }
 }
