@@ -62,14 +62,14 @@ enum HistoryCosts {
         } catch {
             outcome = .failure(error)
         }
-        let history: CostSamples
+        let samples: CostSamples
         switch outcome {
         case .success(nil):
             let message = "planning with the declared costs: namespace '\(namespace)' has no attempts to learn from"
             if explicit { logger.notice("\(message)") } else { logger.debug("\(message)") }
             return [:]
         case .success(let value?):
-            history = value
+            samples = value
         case .failure(let error):
             if explicit && error.code == .unknownNamespace {
                 throw InputError(
@@ -87,7 +87,7 @@ enum HistoryCosts {
         }
         var speeds: [String: Double] = [:]
         for host in cluster.hosts { speeds[host.name] = host.speed }
-        let learned = LearnedCosts(graph: graph, samples: history, speeds: speeds)
+        let learned = LearnedCosts(graph: graph, samples: samples, speeds: speeds)
         let message =
             "costs from earlier runs of namespace '\(namespace)': "
             + "\(Format.count(learned.fromJob, "job")) from their own runs, "

@@ -146,10 +146,6 @@ extension JobStore {
         try settleLost(&jobs, among: inProgress)
 
         // Attempts 1 … attempts of every job.
-        var owners: [Int32] = []
-        var numbers: [Int32] = []
-        owners.reserveCapacity(jobs.count)
-        numbers.reserveCapacity(jobs.count)
         for index in jobs.indices where jobs[index].status.attempts > NamespaceSnapshot.maximumAttempts {
             notes.append(
                 "job '\(Format.escaped(jobs[index].id, limit: 60))': its attempt count "
@@ -157,24 +153,14 @@ extension JobStore {
                     + "\(NamespaceSnapshot.maximumAttempts); its attempts are not read.")
             jobs[index].status.attempts = 0
         }
-        for (index, job) in jobs.enumerated() where job.status.attempts > 0 {
-            for number in 1...job.status.attempts {
-                owners.append(Int32(index))
-                numbers.append(Int32(number))
-            }
-        }
         var attempts = [[AttemptRecord]](repeating: [], count: jobs.count)
-        let attemptFields = Self.snapshotAttemptFields.map { RedisArgument($0) }
         let jobIDs = jobs.map(\.id)
-        try prefetchedPipeline(count: owners.count, "reading the attempts") { [owners, numbers] offset in
-            ["HMGET", RedisArgument(keys.attempt(jobIDs[Int(owners[offset])], Int(numbers[offset])))] + attemptFields
-        } each: { (offset, reply) throws(StoreError) in
-            guard case .array(let values) = reply else {
-                throw StoreError(.redis, "reading the attempts: expected an array from redis, got \(reply)")
-            }
-            if let attempt = Self.decodeAttempt(job: jobIDs[Int(owners[offset])], values) {
-                attempts[Int(owners[offset])].append(attempt)
-            }
+        try readAttempts(
+            of: jobIDs, counts: jobs.map(\.status.attempts),
+            fields: Self.snapshotAttemptFields.map { RedisArgument($0) },
+            "reading the attempts"
+        ) { (job, values) throws(StoreError) in
+            if let attempt = Self.decodeAttempt(job: jobIDs[job], values) { attempts[job].append(attempt) }
         }
 
         var hosts: [HostRecord] = []
@@ -258,25 +244,6 @@ extension JobStore {
     static let snapshotJobFields = ["index", "shell", "argv", "deps", "tags", "cost", "retries", "timeout"]
     /// The status fields the snapshot reads, in order: every field of `compmake:{NS}:status:ID`.
     static let snapshotStatusFields = StatusField.allCases.map(\.name)
-
-    /// The fields of `compmake:{NS}:status:ID`, in the order the snapshot reads them (docs/redis-schema.md).
-    enum StatusField: Int, CaseIterable {
-        case attempts, attempt, startSeq, host, updated, reason, blockedBy, doneSeq, doneAttempt
-
-        var name: String {
-            switch self {
-            case .attempts: "attempts"
-            case .attempt: "attempt"
-            case .startSeq: "start_seq"
-            case .host: "host"
-            case .updated: "updated"
-            case .reason: "reason"
-            case .blockedBy: "blocked_by"
-            case .doneSeq: "done_seq"
-            case .doneAttempt: "done_attempt"
-            }
-        }
-    }
     /// The attempt fields the snapshot reads, in order (``AttemptRecord/Field``).
     static let snapshotAttemptFields = AttemptRecord.Field.allCases.map(\.name)
 
@@ -328,23 +295,16 @@ extension JobStore {
             cost: cost, retries: retries, timeout: timeout, status: Self.snapshotStatus(id: id, state: state, status))
     }
 
-    /// A job's status from `values`, the reply of `HMGET` of ``snapshotStatusFields``, read as
-    /// `JobStatus(id:state:fields:…)` reads a status hash but by position: no table of the fields per job (which
-    /// cost 8% of a snapshot of 100,000 finished jobs). Its ``ClustmakeModel/JobStatus/fields`` stay empty, as an
-    /// attempt's do in a snapshot.
+    /// A job's status from `values`, the reply of `HMGET` of ``snapshotStatusFields``, by position: no table of the
+    /// fields per job (which cost 8% of a snapshot of 100,000 finished jobs). Its
+    /// ``ClustmakeModel/JobStatus/fields`` stay empty, as an attempt's do in a snapshot.
     static func snapshotStatus(
         id: String, state: JobState, _ values: [RedisReply], leaseHolder: String? = nil,
         leaseRemaining: Duration? = nil
     ) -> JobStatus {
-        func string(_ field: StatusField) -> String? { BulkDecoding.string(values, field.rawValue) }
-        func number(_ field: StatusField) -> Int? { string(field).flatMap { Int($0) } }
-        return JobStatus(
-            id: id, state: state, attempts: number(.attempts) ?? 0, currentAttempt: number(.attempt) ?? 0,
-            doneAttempt: state == .done ? number(.doneAttempt) : nil, reason: string(.reason),
-            blockedBy: state == .blocked ? string(.blockedBy) : nil, host: string(.host),
-            updated: BulkDecoding.time(values, StatusField.updated.rawValue), leaseHolder: leaseHolder,
-            leaseRemaining: leaseRemaining,
-            fields: [:])
+        JobStatus(id: id, state: state, leaseHolder: leaseHolder, leaseRemaining: leaseRemaining, fields: [:]) {
+            BulkDecoding.string(values, $0.rawValue)
+        }
     }
 
     /// A job whose definition or state cannot be read: its state if that can be read (else not started), no
@@ -360,6 +320,34 @@ extension JobStore {
     private static func decodeAttempt(job: String, _ values: [RedisReply]) -> AttemptRecord? {
         guard values.count == snapshotAttemptFields.count, BulkDecoding.integer(values, 0) != nil else { return nil }
         return AttemptRecord(job: job, SnapshotFields(values: values))
+    }
+
+    /// Reads `fields` of attempts 1 … `counts[i]` of each job `ids[i]`, an `HMGET` each, read ahead on a thread
+    /// of its own (``prefetchedPipeline(count:_:command:each:)``), and hands each reply's values to `each` with the
+    /// position of its job, in the order of the jobs and then of their attempts.
+    func readAttempts(
+        of ids: [String], counts: [Int], fields: [RedisArgument], _ doing: String,
+        each: (_ job: Int, _ values: [RedisReply]) throws(StoreError) -> Void
+    ) throws(StoreError) {
+        var owners: [Int32] = []
+        var numbers: [Int32] = []
+        owners.reserveCapacity(ids.count)
+        numbers.reserveCapacity(ids.count)
+        for (index, count) in counts.enumerated() where count > 0 {
+            for number in 1...count {
+                owners.append(Int32(index))
+                numbers.append(Int32(number))
+            }
+        }
+        let keys = keys
+        try prefetchedPipeline(count: owners.count, doing) { [owners, numbers] offset in
+            ["HMGET", RedisArgument(keys.attempt(ids[Int(owners[offset])], Int(numbers[offset])))] + fields
+        } each: { (offset, reply) throws(StoreError) in
+            guard case .array(let values) = reply else {
+                throw StoreError(.redis, "\(doing): expected an array from redis, got \(reply)")
+            }
+            try each(Int(owners[offset]), values)
+        }
     }
 
     // MARK: - Plumbing

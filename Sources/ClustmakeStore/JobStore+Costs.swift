@@ -25,36 +25,24 @@ extension JobStore {
             "reading the namespace")
         try checkSchema(found: try text(first[0], "the schema version at \(keys.schema)"))
         let ids = try strings(first[1], "the job list at \(keys.jobs)")
-        var attemptCounts: [Int32] = []
+        var attemptCounts: [Int] = []
         attemptCounts.reserveCapacity(ids.count)
         try prefetchedPipeline(count: ids.count, "reading the jobs' attempt counts") { offset in
             ["HGET", RedisArgument(keys.status(ids[offset])), "attempts"]
         } each: { (_, reply) throws(StoreError) in
             let count = BulkDecoding.integer(reply) ?? 0
-            attemptCounts.append((0...NamespaceSnapshot.maximumAttempts).contains(count) ? Int32(count) : 0)
-        }
-        var owners: [Int32] = []
-        var numbers: [Int32] = []
-        for (index, count) in attemptCounts.enumerated() where count > 0 {
-            for number in 1...count {
-                owners.append(Int32(index))
-                numbers.append(number)
-            }
+            attemptCounts.append((0...NamespaceSnapshot.maximumAttempts).contains(count) ? count : 0)
         }
         var samples: [CostSamples.Sample] = []
-        samples.reserveCapacity(owners.count)
         let fields = Self.sampleFields
-        try prefetchedPipeline(count: owners.count, "reading the attempts' wall times") { [owners, numbers] offset in
-            ["HMGET", RedisArgument(keys.attempt(ids[Int(owners[offset])], Int(numbers[offset])))] + fields
-        } each: { (offset, reply) throws(StoreError) in
-            guard case .array(let values) = reply, values.count == fields.count,
-                BulkDecoding.string(values, 0) == AttemptState.succeeded.rawValue,
+        try readAttempts(of: ids, counts: attemptCounts, fields: fields, "reading the attempts' wall times") {
+            (job, values) throws(StoreError) in
+            guard values.count == fields.count, BulkDecoding.string(values, 0) == AttemptState.succeeded.rawValue,
                 BulkDecoding.time(values, 1) != nil, let wall = BulkDecoding.number(values, 2), wall >= 0,
                 values[4].isNull, values[5].isNull
             else { return }
             // A record without a host is read as a snapshot reads it: host "", which no cluster names (speed 1).
-            let host = BulkDecoding.string(values, 3) ?? ""
-            samples.append(CostSamples.Sample(job: Int(owners[offset]), host: host, wallTime: wall))
+            samples.append(CostSamples.Sample(job: job, host: BulkDecoding.string(values, 3) ?? "", wallTime: wall))
         }
         var result = CostSamples(jobs: ids.map { CostSamples.Job(id: $0, tags: []) }, samples: samples)
         guard needingTags(result) else { return result }

@@ -14,14 +14,44 @@ extension RunMetadata {
     }
 }
 
+/// The fields of `compmake:{NS}:status:ID`, in the order a snapshot reads them.
+enum StatusField: Int, CaseIterable {
+    case attempts, attempt, startSeq, host, updated, reason, blockedBy, doneSeq, doneAttempt
+
+    var name: String {
+        switch self {
+        case .attempts: "attempts"
+        case .attempt: "attempt"
+        case .startSeq: "start_seq"
+        case .host: "host"
+        case .updated: "updated"
+        case .reason: "reason"
+        case .blockedBy: "blocked_by"
+        case .doneSeq: "done_seq"
+        case .doneAttempt: "done_attempt"
+        }
+    }
+}
+
 extension JobStatus {
     init(id: String, state: JobState, fields: [String: String], leaseHolder: String?, leaseRemaining: Duration?) {
+        self.init(id: id, state: state, leaseHolder: leaseHolder, leaseRemaining: leaseRemaining, fields: fields) {
+            fields[$0.name]
+        }
+    }
+
+    /// A status from its stored fields, each looked up by `value`: one reading of a whole hash (`fields`, kept) and
+    /// of a snapshot's `HMGET` (by position, `fields` empty).
+    init(
+        id: String, state: JobState, leaseHolder: String?, leaseRemaining: Duration?, fields: [String: String],
+        value: (StatusField) -> String?
+    ) {
+        func number(_ field: StatusField) -> Int? { value(field).flatMap { Int($0) } }
         self.init(
-            id: id, state: state, attempts: fields["attempts"].flatMap { Int($0) } ?? 0,
-            currentAttempt: fields["attempt"].flatMap { Int($0) } ?? 0,
-            doneAttempt: state == .done ? fields["done_attempt"].flatMap { Int($0) } : nil, reason: fields["reason"],
-            blockedBy: state == .blocked ? fields["blocked_by"] : nil, host: fields["host"],
-            updated: fields["updated"].flatMap { UTCTime(iso8601: $0) }, leaseHolder: leaseHolder,
+            id: id, state: state, attempts: number(.attempts) ?? 0, currentAttempt: number(.attempt) ?? 0,
+            doneAttempt: state == .done ? number(.doneAttempt) : nil, reason: value(.reason),
+            blockedBy: state == .blocked ? value(.blockedBy) : nil, host: value(.host),
+            updated: value(.updated).flatMap { UTCTime(iso8601: $0) }, leaseHolder: leaseHolder,
             leaseRemaining: leaseRemaining, fields: fields)
     }
 }
