@@ -30,7 +30,8 @@ release build: swift build -c release (or --build DIR for another build director
     sudo python3 bench/run-vs-parallel.py --tunnel compare [--repeat 3]
 
 `--modes default,no-stream` (the default) says which ways of running lines are measured: `default` is the build's
-default, `no-stream` adds `--no-stream` (give `--modes default` for a build older than the option).
+default, `no-stream` adds `--no-stream`, `no-look-ahead` adds `--no-look-ahead` (give `--modes default` for a build
+older than the option).
 
 The hosts run --worker (default: the self-contained worker of scripts/build-worker.sh when it is built and not
 older than the build's compmake, else the build's compmake); the embedded default picks its worker itself.
@@ -279,7 +280,8 @@ def main():
     parser.add_argument("--tunnel", choices=["tcp", "unix", "compare"], default="tcp")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--modes", default="default,no-stream",
-                        help="comma-separated: default (the build's default lines), no-stream (--no-stream)")
+                        help="comma-separated: default (the build's default lines), no-stream (--no-stream), "
+                             "no-look-ahead (--no-look-ahead)")
     parser.add_argument("--workflow-only", action="store_true",
                         help="run only the workflow, --repeat times (the makespan ratio of each run, then the median)")
     args = parser.parse_args()
@@ -321,7 +323,7 @@ def main():
         rows = []
         traffic = []
         for mode, bundle in [(mode, bundle) for mode in modes(args) for bundle in ("off", "auto")]:
-            label = f"clustmake run --bundle {bundle}" + (" --no-stream" if mode == "no-stream" else "")
+            label = " ".join(["clustmake run --bundle", bundle, *mode_arguments(mode)])
             ns = f"noop-{bundle}-{mode}"
             redis.reset_stats()
             seconds, result = timed([clustmake, "run", jobs, "--cluster", cfile, *redis_args, "--namespace", ns,
@@ -372,13 +374,13 @@ def main():
 def modes(args):
     chosen = [mode.strip() for mode in args.modes.split(",") if mode.strip()]
     for mode in chosen:
-        if mode not in ("default", "no-stream"):
-            raise SystemExit(f"--modes: unknown mode {mode!r} (default, no-stream)")
+        if mode not in ("default", "no-stream", "no-look-ahead"):
+            raise SystemExit(f"--modes: unknown mode {mode!r} (default, no-stream, no-look-ahead)")
     return chosen
 
 
 def mode_arguments(mode):
-    return ["--no-stream"] if mode == "no-stream" else []
+    return {"no-stream": ["--no-stream"], "no-look-ahead": ["--no-look-ahead"]}.get(mode, [])
 
 
 def run_workflow(args, clustmake, worker, cluster, cfile, redis_args, namespace, mode="default"):

@@ -48,6 +48,14 @@ struct RunCommand: AsyncParsableCommand {
                 + "plan's scripts do."))
     var stream = true
 
+    @Flag(
+        inversion: .prefixedNo,
+        help: ArgumentHelp(
+            "With streamed sessions, send a slot its next line while its current short line runs, when ready jobs "
+                + "wait and no slot is free (the default); --no-look-ahead: a slot gets its next line when its "
+                + "line has ended."))
+    var lookAhead = true
+
     @Flag(exclusivity: .exclusive)
     var onFailure: FailurePolicy = .keepGoing
 
@@ -189,7 +197,10 @@ struct RunCommand: AsyncParsableCommand {
             bundle: try bundlePolicy(),
             bundleTarget: stream
                 ? Scheduler.Configuration.streamedBundleTarget : Scheduler.Configuration.lineBundleTarget,
-            probeDelay: probeDelay, followPlan: reviewed != nil)
+            probeDelay: probeDelay, followPlan: reviewed != nil,
+            // A line sent ahead runs even after a failure: never when the run is to stop at the first one.
+            lookAhead: stream && lookAhead && onFailure != .haltOnFailure
+                ? Scheduler.Configuration.streamedLookAhead : 0)
         var runOptions = RunOptions(
             plan: plan, settings: settings, endpoint: target.endpoint, scheduling: scheduling,
             output: json ? .json : .automatic, directory: directory, push: fileGraph != nil,

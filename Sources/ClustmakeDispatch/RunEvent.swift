@@ -23,8 +23,9 @@ enum RunEvent: Sendable, Hashable {
     /// Another run (pid `pid` on `host`) holds the namespace's lease now (this run could not renew it in time):
     /// this run stops.
     case runLeaseLost(host: String, pid: Int32)
-    /// A job line started on a host's slot.
-    case lineStarted(jobs: [String], host: String, slot: Int)
+    /// A job line started on a host's slot; `ahead`: it was sent into the slot's session while the line before it
+    /// ran (look-ahead), and started as that one ended.
+    case lineStarted(jobs: [String], host: String, slot: Int, ahead: Bool = false)
     /// Jobs of a line are done on a host.
     case jobsDone(jobs: [String], host: String)
     /// A job an earlier run's worker was running is done (`host`: its host as redis says, empty if unknown).

@@ -42,6 +42,21 @@ final class RunLoop {
         /// Where this line's part of the session's output file begins: a line's last output line (its failure's
         /// detail) is never an earlier line's message.
         var outputStart = 0
+        /// The look-ahead line sent into the session behind this one (``ClustmakeScheduler/Dispatch/after``): its
+        /// worker runs it when this line ends.
+        var queued: Dispatch?
+
+        /// The session going on with the look-ahead line behind this one, from `answers` on; its part of the output
+        /// from `outputStart` on.
+        func goingOn(with next: Dispatch, answers rest: [UInt8], outputStart: Int) -> Session {
+            var following = Session(
+                dispatch: next, process: process, remote: remote, stream: stream, outputStart: outputStart)
+            following.hung = hung
+            following.stoppedAt = stoppedAt
+            following.answers = rest
+            following.answersEnded = answersEnded
+            return following
+        }
     }
 
     /// A streamed session between two lines of its slot.
@@ -209,7 +224,7 @@ final class RunLoop {
     /// still works. Returns whether a worker was found.
     private func stopRemoteWorker(_ session: Session) -> Bool {
         let host = plan.cluster.hosts[session.dispatch.host]
-        for job in session.dispatch.jobs {
+        for job in session.dispatch.jobs + (session.queued?.jobs ?? []) {
             let id = plan.graph.jobs[Int(job)].id
             guard let status = try? store.status(of: id), status.state == .inProgress, status.host == host.name,
                 status.currentAttempt > 0,
@@ -275,7 +290,13 @@ final class RunLoop {
             case .restore(let host):
                 output.event(.hostRestored(host: hostName(host)), elapsed: now)
             case .stop(let ids):
+                // A look-ahead line is stopped with the line whose session it is queued in.
+                var stopping: [Int] = []
                 for id in ids {
+                    let key = sessions[id] != nil ? id : sessions.first { $0.value.queued?.id == id }?.key
+                    if let key, !stopping.contains(key) { stopping.append(key) }
+                }
+                for id in stopping {
                     guard var session = sessions[id] else { continue }
                     if !session.remote || !stopRemoteWorker(session) { session.process.signalGroup(SIGTERM) }
                     session.stoppedAt = now
@@ -326,24 +347,20 @@ final class RunLoop {
 
     private func id(_ job: Int32) -> String { plan.graph.jobs[Int(job)].id }
 
-    /// Starts a line; returns the scheduler's answer when it cannot start (a host failure, reported at once).
-    private func start(_ dispatch: Dispatch) -> [SchedulerAction] {
+    /// The command that runs a line, and whether its worker is on another machine; or why its host cannot run it.
+    private func command(for dispatch: Dispatch) -> Result<(argv: [String], remote: Bool), DispatchError> {
         let slot = plan.slots[dispatch.slot]
         let host = plan.cluster.hosts[dispatch.host]
         var connection: [String] = []
         switch masters.connection(host: dispatch.host, instance: slot.instance, now: now) {
         case .local: break
         case .master(let controlPath): connection = JobLine.controlOptions(path: controlPath)
-        case .down(let reason):
-            return scheduler.dispatchEnded(
-                dispatch.id, outcomes: dispatch.jobs.map { _ in .hostLost(reason: reason) }, now: now)
+        case .down(let reason): return .failure(DispatchError(reason))
         }
         // A host with tunnel: unix never falls back to a TCP port.
         let tunnelSocket = tunnels.socket(host: dispatch.host)
         if tunnels.usesSockets(dispatch.host) && tunnelSocket == nil {
-            let reason = "its tunnel socket is not forwarded"
-            return scheduler.dispatchEnded(
-                dispatch.id, outcomes: dispatch.jobs.map { _ in .hostLost(reason: reason) }, now: now)
+            return .failure(DispatchError("its tunnel socket is not forwarded"))
         }
         // Every worker gets the redis password as the first line of its standard input: over the ssh session for
         // a remote one, over srun's for one on a node of a SLURM allocation, directly for a local one; never in its
@@ -357,14 +374,30 @@ final class RunLoop {
                 SrunLine(allocation: $0, node: host.name, namespace: options.settings.namespace, command: line.command)
                     .argv
             } ?? line.argv
+        return .success((argv, line.isRemote || options.allocation != nil))
+    }
+
+    /// Starts a line; returns the scheduler's answer when it cannot start (a host failure, reported at once).
+    private func start(_ dispatch: Dispatch) -> [SchedulerAction] {
+        if let after = dispatch.after { return sendAhead(dispatch, after: after) }
+        let slot = plan.slots[dispatch.slot]
+        let host = plan.cluster.hosts[dispatch.host]
+        let argv: [String]
+        let remote: Bool
+        switch command(for: dispatch) {
+        case .success(let built): (argv, remote) = built
+        case .failure(let error):
+            return scheduler.dispatchEnded(
+                dispatch.id, outcomes: dispatch.jobs.map { _ in .hostLost(reason: error.message) }, now: now)
+        }
         do {
             let (process, outputStart) =
                 options.streams
                 ? try streamedSession(argv, slot: dispatch.slot, jobs: dispatch.jobs)
                 : (try SpawnedProcess(argv, scratch: scratch, input: passwordLine), 0)
             sessions[dispatch.id] = Session(
-                dispatch: dispatch, process: process, remote: line.isRemote || options.allocation != nil,
-                stream: options.streams ? argv : nil, outputStart: outputStart)
+                dispatch: dispatch, process: process, remote: remote, stream: options.streams ? argv : nil,
+                outputStart: outputStart)
             output.event(
                 .lineStarted(jobs: dispatch.jobs.map(id), host: host.name, slot: slot.instance), elapsed: now)
             return []
@@ -372,6 +405,21 @@ final class RunLoop {
             return scheduler.dispatchEnded(
                 dispatch.id, outcomes: dispatch.jobs.map { _ in .hostLost(reason: error.message) }, now: now)
         }
+    }
+
+    /// Sends a look-ahead line's ids into the streamed session of the line `after` (docs/run.md, "Look-ahead"): its
+    /// worker runs them when that line ends, taking the first job in the script call that records that line's last.
+    /// Refused, its jobs waiting for a slot again, when that session cannot take them: it is ending, stopped or
+    /// killed, has a line queued already, or runs another command (a job of another nice level).
+    private func sendAhead(_ dispatch: Dispatch, after: Int) -> [SchedulerAction] {
+        guard var session = sessions[after], session.queued == nil, session.stoppedAt == nil, !session.hung,
+            session.brokenAnswer == nil, !session.answersEnded, let sessionArgv = session.stream,
+            case .success(let built) = command(for: dispatch), built.argv == sessionArgv,
+            session.process.send(Array((dispatch.jobs.map(id).joined(separator: " ") + "\n").utf8))
+        else { return scheduler.lookAheadRefused(dispatch.id, now: now) }
+        session.queued = dispatch
+        sessions[after] = session
+        return []
     }
 
     /// The streamed session that runs `jobs` on `slot` with the line `argv`, the jobs' ids sent: the slot's idle
@@ -455,51 +503,79 @@ final class RunLoop {
 
     // MARK: - Lines ending
 
-    /// Lines whose streamed session answered: the line is over (its session waits for the slot's next line).
+    /// Lines whose streamed session answered: the line is over (its session waits for the slot's next line, or
+    /// goes on with the look-ahead line queued behind it).
     private func readAnswers(_ ready: Set<Int32>) {
         for dispatchID in Array(sessions.keys) {
             guard var session = sessions[dispatchID], session.stream != nil, session.brokenAnswer == nil,
                 ready.contains(session.process.answers)
             else { continue }
             session.answersEnded = !session.process.readAnswers(into: &session.answers)
-            switch Self.answer(session.answers) {
+            takeAnswers(dispatchID, session)
+        }
+    }
+
+    /// Ends the session's line if its whole answer came, then the look-ahead line behind it if its answer came too.
+    private func takeAnswers(_ dispatchID: Int, _ session: Session) {
+        var dispatchID = dispatchID
+        var session = session
+        while true {
+            switch Self.answer(session.answers, more: session.queued != nil) {
             case nil:
                 // Not a whole answer yet; at the end of the output, the session's end says what happened.
                 sessions[dispatchID] = session
+                return
             case .failure(let problem):
                 // Not what a worker of this version answers: the session is not to be trusted with more lines.
                 session.brokenAnswer = problem.description
                 session.process.signalGroup(SIGKILL)
                 sessions[dispatchID] = session
-            case .success(let status):
+                return
+            case .success(let (status, rest)):
                 sessions[dispatchID] = nil
                 let actions = lineEnded(dispatchID, session, exit: .exited(status), lastOutput: nil, answered: true)
-                // A session that was told to stop, or whose output ended with the answer, serves no more lines.
-                if !cancelling && session.stoppedAt == nil && !session.hung && !session.answersEnded,
-                    let argv = session.stream
-                {
-                    if let other = idleStreams[session.dispatch.slot] { endStream(other.process) }
-                    idleStreams[session.dispatch.slot] = IdleStream(process: session.process, argv: argv)
-                } else {
-                    endStream(session.process)
+                guard let next = session.queued else {
+                    // A session that was told to stop, or whose output ended with the answer, serves no more lines.
+                    if !cancelling && session.stoppedAt == nil && !session.hung && !session.answersEnded,
+                        let argv = session.stream
+                    {
+                        if let other = idleStreams[session.dispatch.slot] { endStream(other.process) }
+                        idleStreams[session.dispatch.slot] = IdleStream(process: session.process, argv: argv)
+                    } else {
+                        endStream(session.process)
+                    }
+                    perform(actions)
+                    return
                 }
+                // The worker went on with the look-ahead line (its first job taken as it recorded this one's last).
+                sessions[next.id] = session.goingOn(
+                    with: next, answers: rest, outputStart: session.process.outputSize)
+                output.event(
+                    .lineStarted(
+                        jobs: next.jobs.map(id), host: hostName(next.host), slot: plan.slots[next.slot].instance,
+                        ahead: true),
+                    elapsed: now)
                 perform(actions)
+                guard let following = sessions[next.id] else { return }
+                dispatchID = next.id
+                session = following
             }
         }
     }
 
-    /// A streamed session's answer: nil until a whole line came; the status when it is one a worker answers with
-    /// (`WorkerExitStatus.streamAnswers`) and nothing follows it, else what is wrong.
-    private static func answer(_ bytes: [UInt8]) -> Result<Int32, AnswerProblem>? {
+    /// A streamed session's first answer and what follows it: nil until a whole line came; the status when it is
+    /// one a worker answers with (`WorkerExitStatus.streamAnswers`) and nothing follows it unless `more` (a
+    /// look-ahead line is queued), else what is wrong.
+    private static func answer(_ bytes: [UInt8], more: Bool) -> Result<(Int32, rest: [UInt8]), AnswerProblem>? {
         guard let newline = bytes.firstIndex(of: UInt8(ascii: "\n")) else {
             return bytes.count > 16 ? .failure(AnswerProblem(bytes)) : nil
         }
         let text = String(decoding: bytes[..<newline], as: UTF8.self)
-        guard newline == bytes.count - 1, text.count <= 3, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-            let status = Int32(text),
+        guard more || newline == bytes.count - 1, text.count <= 3,
+            text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let status = Int32(text),
             WorkerExitStatus.streamAnswers.contains(status)
         else { return .failure(AnswerProblem(bytes)) }
-        return .success(status)
+        return .success((status, Array(bytes[(newline + 1)...])))
     }
 
     /// What a streamed session answered that no worker answers.
@@ -519,17 +595,50 @@ final class RunLoop {
             if session.stream != nil && session.brokenAnswer == nil {
                 // An answer that came just before the session ended counts.
                 _ = session.process.readAnswers(into: &session.answers)
-                if case .success(let answered) = Self.answer(session.answers) {
-                    _ = session.process.finishOutput()
+                if case .success(let (answered, rest)) = Self.answer(session.answers, more: session.queued != nil) {
                     perform(lineEnded(dispatchID, session, exit: .exited(answered), lastOutput: nil, answered: true))
+                    guard let next = session.queued else {
+                        _ = session.process.finishOutput()
+                        continue
+                    }
+                    // The look-ahead line behind it was the session's line when it ended.
+                    let following = session.goingOn(with: next, answers: rest, outputStart: session.outputStart)
+                    if case .success(let (nextAnswer, _)) = Self.answer(rest, more: false) {
+                        _ = session.process.finishOutput()
+                        perform(
+                            lineEnded(next.id, following, exit: .exited(nextAnswer), lastOutput: nil, answered: true))
+                    } else {
+                        let text = session.process.finishOutput(since: session.outputStart)
+                        perform(lineEnded(next.id, following, exit: status.lineExit, lastOutput: lastLine(text)))
+                    }
                     continue
                 }
             }
             let text = session.process.finishOutput(since: session.outputStart)
-            perform(
-                lineEnded(
-                    dispatchID, session, exit: status.lineExit, lastOutput: session.brokenAnswer ?? lastLine(text)))
+            let lastOutput = session.brokenAnswer ?? lastLine(text)
+            perform(lineEnded(dispatchID, session, exit: status.lineExit, lastOutput: lastOutput))
+            if let next = session.queued {
+                perform(queuedLineEnded(next, session, exit: status.lineExit, lastOutput: lastOutput))
+            }
         }
+    }
+
+    /// A look-ahead line whose session ended before the line it followed was answered. Its worker took its first job
+    /// only if it recorded that line's last (then redis has the job in progress on this host; the worker answers
+    /// that line before it runs the job, so the job cannot have ended): then the line ended as its session did.
+    /// Otherwise it never started, and its jobs wait for a slot again.
+    private func queuedLineEnded(
+        _ next: Dispatch, _ session: Session, exit: LineExit, lastOutput: String?
+    ) -> [SchedulerAction] {
+        let host = hostName(next.host)
+        let first = readStatuses(Array(next.jobs.prefix(1)))?.first
+        let taken = first.map { $0.state == .inProgress && $0.host == host } ?? true
+        guard taken else {
+            let outcome: JobOutcome = cancelling ? .interrupted : .notRun
+            return scheduler.dispatchEnded(next.id, outcomes: next.jobs.map { _ in outcome }, now: now)
+        }
+        let following = session.goingOn(with: next, answers: [], outputStart: session.outputStart)
+        return lineEnded(next.id, following, exit: exit, lastOutput: lastOutput)
     }
 
     /// What became of a line's jobs, told to the scheduler and shown; returns the scheduler's answer. `answered`:

@@ -81,7 +81,8 @@ final class RunOutput {
                     ?? "which no longer runs on this machine")
         case .runLeaseLost(let host, let pid):
             "another run (pid \(pid) on \(host)) holds the namespace's lease in redis now; this run stops"
-        case .lineStarted(let jobs, let host, let slot): "started \(shown(jobs)) on \(host) slot \(slot)"
+        case .lineStarted(let jobs, let host, let slot, let ahead):
+            "started \(shown(jobs)) on \(host) slot \(slot)\(ahead ? " (sent ahead)" : "")"
         case .jobsDone(let jobs, let host): "done \(shown(jobs)) on \(host)"
         case .doneElsewhere(let job, _): "done \(job) (under an earlier worker)"
         case .jobFailed(let job, let host, let reason, let retrying):
@@ -119,8 +120,9 @@ final class RunOutput {
         case .planTooLarge, .planNotKept, .runCancelling: []
         case .runLeaseTakenOver(let host, let pid, _), .runLeaseLost(let host, let pid):
             [("host", .string(host)), ("pid", .int(Int64(pid)))]
-        case .lineStarted(let jobs, let host, let slot):
+        case .lineStarted(let jobs, let host, let slot, let ahead):
             [("jobs", .array(jobs.map(JSONValue.string))), ("host", .string(host)), ("slot", .int(Int64(slot)))]
+                + (ahead ? [("ahead", .bool(true))] : [])
         case .jobsDone(let jobs, let host): [("jobs", .array(jobs.map(JSONValue.string))), ("host", .string(host))]
         case .doneElsewhere(let job, let host): [("jobs", .array([.string(job)])), ("host", .string(host))]
         case .jobFailed(let job, let host, let reason, _), .jobRequeued(let job, let host, let reason):

@@ -17,6 +17,9 @@ public import ClustmakePlanner
 ///   fails after losing ``Configuration/maximumHostLosses`` hosts); the host is quarantined and probed again with
 ///   exponential backoff. When every host has failed more than ``Configuration/probesBeforeGivingUp`` probes and
 ///   nothing runs, the run ends with ``StopReason/noHostsLeft``.
+/// - With ``Configuration/lookAhead``, when ready jobs wait and no slot is free, a slot whose running line is short
+///   gets its next line at once, queued behind it (``Dispatch/after``): the executor sends it into the slot's
+///   streamed session, and the worker takes its first job in the same script call that records the line's last.
 /// - A host still making its first connection (``HostStatus/connecting``) gets no line until ``connected(_:now:)``;
 ///   jobs planned on it count on it meanwhile. Its failure is a host failure like any other.
 public struct Scheduler: Sendable {
@@ -47,11 +50,18 @@ public struct Scheduler: Sendable {
         public var probesBeforeGivingUp: Int
         /// Run each slot's planned sequence in order (`clustmake run --plan DIR`).
         public var followPlan: Bool
+        /// Queue a slot's next line behind its running one when that line is estimated to take at most this many
+        /// seconds and ready jobs wait for a slot (streamed sessions only; 0: never). Not with ``followPlan``.
+        public var lookAhead: Double
+        /// ``lookAhead`` for streamed sessions: lines of up to 0.1 s. Behind longer lines the millisecond a line's
+        /// start costs is nothing, and a job queued behind a line whose estimate is wrong waits for it.
+        public static let streamedLookAhead = 0.1
 
         public init(
             haltOnFailure: Bool = false, maximumHostLosses: Int = 3, bundle: BundlePolicy = .off,
             bundleTarget: Double = lineBundleTarget, maximumBundle: Int = 64, probeDelay: Double = 1,
-            maximumProbeDelay: Double = 30, probesBeforeGivingUp: Int = 3, followPlan: Bool = false
+            maximumProbeDelay: Double = 30, probesBeforeGivingUp: Int = 3, followPlan: Bool = false,
+            lookAhead: Double = 0
         ) {
             self.haltOnFailure = haltOnFailure
             self.maximumHostLosses = max(1, maximumHostLosses)
@@ -62,6 +72,7 @@ public struct Scheduler: Sendable {
             self.maximumProbeDelay = maximumProbeDelay
             self.probesBeforeGivingUp = probesBeforeGivingUp
             self.followPlan = followPlan
+            self.lookAhead = lookAhead.isFinite ? max(0, lookAhead) : 0
         }
     }
 
@@ -136,6 +147,12 @@ public struct Scheduler: Sendable {
     /// Why the run ended, once it has.
     public private(set) var stopReason: StopReason?
 
+    /// Look-ahead lines: the dispatch each running line has queued behind it, by the running line's id.
+    private var queuedBehind: [Int: Int] = [:]
+    /// When each line that runs now is estimated to end (look-ahead goes behind the ones ending first).
+    private var estimatedEnds: [Int: Double] = [:]
+    /// Running lines that take no look-ahead line: one sent into their session could not be (it was ending).
+    private var closedToLookAhead: Set<Int> = []
     private let groups: [Int]
     private var unmet: [Int32]
     private var failures: [Int32]
@@ -242,7 +259,7 @@ public struct Scheduler: Sendable {
 
     /// Starts the run: the first dispatches (or the end, when nothing is left to do).
     public mutating func start(now: Double) -> [SchedulerAction] {
-        var actions = dispatchAvailable()
+        var actions = dispatchAvailable(now: now)
         actions += finishIfOver()
         return actions
     }
@@ -256,9 +273,21 @@ public struct Scheduler: Sendable {
         guard let dispatch = running.removeValue(forKey: id) else { return [] }
         var actions: [SchedulerAction] = []
         let host = dispatch.host
-        hosts[host].busy -= 1
-        hosts[host].free.append(dispatch.slot)
-        hosts[host].free.sort(by: >)
+        estimatedEnds[id] = nil
+        closedToLookAhead.remove(id)
+        if let after = dispatch.after, queuedBehind[after] == id {
+            // A look-ahead line that ended before the line it follows (their session ended): the slot stays that
+            // line's, which gets no other look-ahead line.
+            queuedBehind[after] = nil
+            closedToLookAhead.insert(after)
+        } else if let next = queuedBehind.removeValue(forKey: id) {
+            // The slot goes on with the line queued behind this one.
+            if let queued = running[next] { estimatedEnds[next] = now + lineEstimate(queued.jobs, host: host) }
+        } else {
+            hosts[host].busy -= 1
+            hosts[host].free.append(dispatch.slot)
+            hosts[host].free.sort(by: >)
+        }
         var hostFailure: String?
         var healthy = false
         for (position, job) in dispatch.jobs.enumerated() {
@@ -299,7 +328,23 @@ public struct Scheduler: Sendable {
         } else if healthy {
             hosts[host].failures = 0
         }
-        actions += dispatchAvailable()
+        actions += dispatchAvailable(now: now)
+        actions += finishIfOver()
+        return actions
+    }
+
+    /// A look-ahead line (``Dispatch/after``) could not be sent into the session of the line it follows (that
+    /// session was ending): its jobs wait for a slot again, as if never dispatched, and that line gets no other.
+    public mutating func lookAheadRefused(_ id: Int, now: Double) -> [SchedulerAction] {
+        guard let dispatch = running[id], let after = dispatch.after, queuedBehind[after] == id else { return [] }
+        running[id] = nil
+        queuedBehind[after] = nil
+        closedToLookAhead.insert(after)
+        for job in dispatch.jobs where phases[Int(job)] == .running {
+            setPhase(job, .ready)
+            queue.push(job, priority: plan.placements[Int(job)].start)
+        }
+        var actions = dispatchAvailable(now: now)
         actions += finishIfOver()
         return actions
     }
@@ -315,7 +360,7 @@ public struct Scheduler: Sendable {
         case .blocked: actions += block(job, by: nil)
         case .lost: requeue(job)
         }
-        actions += dispatchAvailable()
+        actions += dispatchAvailable(now: now)
         actions += finishIfOver()
         return actions
     }
@@ -327,7 +372,7 @@ public struct Scheduler: Sendable {
         if succeeded {
             hosts[host].status = .up
             actions.append(.restore(host: host))
-            actions += dispatchAvailable()
+            actions += dispatchAvailable(now: now)
         } else {
             hosts[host].failures += 1
             hosts[host].status = .quarantined
@@ -368,7 +413,7 @@ public struct Scheduler: Sendable {
     public mutating func connected(_ host: Int, now: Double) -> [SchedulerAction] {
         guard hosts[host].status == .connecting else { return [] }
         hosts[host].status = .up
-        var actions = dispatchAvailable()
+        var actions = dispatchAvailable(now: now)
         actions += finishIfOver()
         return actions
     }
@@ -513,7 +558,7 @@ public struct Scheduler: Sendable {
         hosts.reduce(0) { $0 + ($1.status == .up ? $1.free.count : 0) }
     }
 
-    private mutating func dispatchAvailable() -> [SchedulerAction] {
+    private mutating func dispatchAvailable(now: Double) -> [SchedulerAction] {
         guard halting == nil, !cancelling, stopReason == nil else { return [] }
         var actions: [SchedulerAction] = []
         if configuration.followPlan {
@@ -541,7 +586,7 @@ public struct Scheduler: Sendable {
                         next += 1
                     }
                     pointers[slot] = next
-                    actions.append(.dispatch(start(jobs, slot: slot, host: host)))
+                    actions.append(.dispatch(start(jobs, slot: slot, host: host, now: now)))
                 }
             }
         }
@@ -570,10 +615,63 @@ public struct Scheduler: Sendable {
                 }
             }
             for job in skipped { queue.push(job, priority: plan.placements[Int(job)].start) }
-            actions.append(.dispatch(start(jobs, slot: slot, host: host)))
+            actions.append(.dispatch(start(jobs, slot: slot, host: host, now: now)))
         }
         for job in deferred { queue.push(job, priority: plan.placements[Int(job)].start) }
+        actions += lookAheadLines(now: now)
         return actions
+    }
+
+    /// Look-ahead: with ready jobs left and no free slot, each short running line without one gets the next line of
+    /// its slot, queued behind it, those estimated to end first first (``Configuration/lookAhead``).
+    private mutating func lookAheadLines(now: Double) -> [SchedulerAction] {
+        guard configuration.lookAhead > 0, !configuration.followPlan, counts.ready > 0, freeSlotCount == 0 else {
+            return []
+        }
+        let candidates = running.values.filter { line in
+            line.after.map { queuedBehind[$0] != line.id } ?? true
+        }.filter { line in
+            queuedBehind[line.id] == nil && !closedToLookAhead.contains(line.id) && hosts[line.host].status == .up
+                && lineEstimate(line.jobs, host: line.host) <= configuration.lookAhead
+        }.sorted { (estimatedEnds[$0.id] ?? now, $0.id) < (estimatedEnds[$1.id] ?? now, $1.id) }
+        var actions: [SchedulerAction] = []
+        for line in candidates {
+            var jobs: [Int32] = []
+            var skipped: [Int32] = []
+            var limit = 1
+            var inspected = 0
+            while jobs.count < limit && inspected < 2 * max(limit, 8), let job = queue.pop() {
+                inspected += 1
+                guard phases[Int(job)] == .ready, !jobs.contains(job) else { continue }
+                let fits =
+                    sameGroup(job, line.jobs[0]) && !excluded(job, from: line.host)
+                    && (jobs.isEmpty || (sameGroup(job, jobs[0]) && bundleLimit(for: job, host: line.host) > 1))
+                guard fits else {
+                    skipped.append(job)
+                    continue
+                }
+                if jobs.isEmpty { limit = bundleLimit(for: job, host: line.host) }
+                jobs.append(job)
+            }
+            for job in skipped { queue.push(job, priority: plan.placements[Int(job)].start) }
+            guard !jobs.isEmpty else { continue }
+            for job in jobs {
+                setPhase(job, .running)
+                lastHost[job] = line.host
+            }
+            let dispatch = Dispatch(id: nextDispatchID, slot: line.slot, host: line.host, jobs: jobs, after: line.id)
+            nextDispatchID += 1
+            running[dispatch.id] = dispatch
+            queuedBehind[line.id] = dispatch.id
+            actions.append(.dispatch(dispatch))
+            if counts.ready == 0 { break }
+        }
+        return actions
+    }
+
+    /// A line's estimated seconds on `host`.
+    private func lineEstimate(_ jobs: [Int32], host: Int) -> Double {
+        jobs.reduce(0.0) { $0 + plan.costs[Int($1)] } / max(plan.cluster.hosts[host].speed, 1e-9)
     }
 
     private func sameGroup(_ a: Int32, _ b: Int32) -> Bool {
@@ -627,7 +725,7 @@ public struct Scheduler: Sendable {
         return (slot, host)
     }
 
-    private mutating func start(_ jobs: [Int32], slot: Int, host: Int) -> Dispatch {
+    private mutating func start(_ jobs: [Int32], slot: Int, host: Int, now: Double) -> Dispatch {
         if let position = hosts[host].free.firstIndex(of: slot) { hosts[host].free.remove(at: position) }
         hosts[host].busy += 1
         for job in jobs {
@@ -637,6 +735,7 @@ public struct Scheduler: Sendable {
         let dispatch = Dispatch(id: nextDispatchID, slot: slot, host: host, jobs: jobs)
         nextDispatchID += 1
         running[dispatch.id] = dispatch
+        estimatedEnds[dispatch.id] = now + lineEstimate(jobs, host: host)
         return dispatch
     }
 }

@@ -50,6 +50,18 @@ public struct Dispatch: Sendable, Hashable {
     public var host: Int
     /// The jobs (indices in the graph), run in this order by one worker.
     public var jobs: [Int32]
+    /// A look-ahead line (``Scheduler/Configuration/lookAhead``): the id of the running dispatch of the same slot
+    /// it follows. It goes into that line's streamed session at once and starts when that line ends; `nil` for a
+    /// line that starts now on a free slot.
+    public var after: Int?
+
+    public init(id: Int, slot: Int, host: Int, jobs: [Int32], after: Int? = nil) {
+        self.id = id
+        self.slot = slot
+        self.host = host
+        self.jobs = jobs
+        self.after = after
+    }
 }
 
 /// Why the run stopped.

@@ -63,6 +63,32 @@ struct StreamInput {
         }
     }
 
+    /// The first job id of the next batch when that batch has arrived whole already (read without blocking), and
+    /// `nil` otherwise: nothing more came yet, the input ended, or the line is not a batch (``next()`` says so
+    /// then). Consumes nothing: ``next()`` still returns that batch.
+    mutating func waitingFirstID() -> String? {
+        while true {
+            if let newline = buffer[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                let line = buffer[start..<newline]
+                let words = line.split(whereSeparator: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") })
+                if words.isEmpty {
+                    // An empty line, which next() skips too.
+                    start = newline + 1
+                    continue
+                }
+                guard case .batch(let ids) = Self.batch(words) else { return nil }
+                return ids.first
+            }
+            guard buffer.count - start <= Self.maximumLine else { return nil }
+            var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            guard poll(&entry, 1, 0) > 0, entry.revents & Int16(POLLIN) != 0 else { return nil }
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            guard count > 0 else { return nil }
+            buffer += chunk[0..<count]
+        }
+    }
+
     private static func batch(_ words: [ArraySlice<UInt8>]) -> Next {
         var ids: [String] = []
         for word in words {

@@ -55,15 +55,22 @@ final class Worker {
     private func serve() -> Int32 {
         var input = StreamInput(descriptor: 0)
         while true {
-            // Idle: nothing to record, so a stop signal ends the worker at once (SignalPipe's message says so).
-            SignalPipe.exitOnStop = true
-            if let signal = pendingStop() {
+            let next: StreamInput.Next
+            if taken == nil {
+                // Idle: nothing to record, so a stop signal ends the worker at once (SignalPipe's message says so).
+                SignalPipe.exitOnStop = true
+                if let signal = pendingStop() {
+                    SignalPipe.exitOnStop = false
+                    say("interrupted by \(Self.signalName(signal)); nothing was run")
+                    return WorkerExitStatus.interrupted
+                }
+                next = input.next()
                 SignalPipe.exitOnStop = false
-                say("interrupted by \(Self.signalName(signal)); nothing was run")
-                return WorkerExitStatus.interrupted
+            } else {
+                // The last batch's recording took the first job of this one, which is here already: its attempt is
+                // started, so a stop signal now is that attempt's to record (run(_:following:)).
+                next = input.next()
             }
-            let next = input.next()
-            SignalPipe.exitOnStop = false
             let jobs: [String]
             switch next {
             case .end: return WorkerExitStatus.success
@@ -72,7 +79,9 @@ final class Worker {
                 return WorkerExitStatus.badArguments
             case .batch(let ids): jobs = ids
             }
-            let status = run(jobs)
+            // The batch's last job, when it ends well, takes the first job of the next batch in the same round trip
+            // if that batch has come already (the executor sent it ahead: docs/run.md, "Look-ahead").
+            let status = run(jobs, thenFirstOf: { input.waitingFirstID() })
             guard WorkerExitStatus.streamAnswers.contains(status) else { return status }
             // The batch's answer on standard output (a streamed session's only output there).
             guard writeLine(String(status), to: 1) else {
@@ -87,9 +96,10 @@ final class Worker {
     }
 
     /// Runs `jobs` in order, stopping at the first that does not end with status 0; returns the exit status.
-    private func run(_ jobs: [String]) -> Int32 {
+    /// `nextBatch` says, when the last job has ended, which job follows it (the next batch's first, if it came).
+    private func run(_ jobs: [String], thenFirstOf nextBatch: () -> String? = { nil }) -> Int32 {
         for (position, id) in jobs.enumerated() {
-            let following = position + 1 < jobs.count ? jobs[position + 1] : nil
+            func following() -> String? { position + 1 < jobs.count ? jobs[position + 1] : nextBatch() }
             let status: Int32
             do {
                 status = try process(id, following: following)
@@ -109,8 +119,9 @@ final class Worker {
 
     // MARK: - One job
 
-    /// Runs job `id`; `following` is the next job of the line, whose lease recording this one may take too.
-    private func process(_ id: String, following: String?) throws(WorkerError) -> Int32 {
+    /// Runs job `id`; `following` gives the next job of the line, whose lease recording this one may take too (asked
+    /// only once the job ended well).
+    private func process(_ id: String, following: () -> String?) throws(WorkerError) -> Int32 {
         let waitDeadline = arguments.wait.map { clock.now + .seconds($0) }
         let started = clock.now
         while true {
@@ -184,7 +195,7 @@ final class Worker {
     }
 
     /// Runs the attempt the lease is for, records it, and says how it went.
-    private func run(_ lease: Lease, following: String?) throws(WorkerError) -> Int32 {
+    private func run(_ lease: Lease, following: () -> String?) throws(WorkerError) -> Int32 {
         let job = lease.job.job
         if let signal = pendingStop() {
             let now = UTCTime.now()
@@ -251,7 +262,7 @@ final class Worker {
         }
         // A job that ended well is recorded together with taking the next job's lease, unless the worker is to stop.
         var next: String?
-        if status == WorkerExitStatus.success, !stopRequested, let following {
+        if status == WorkerExitStatus.success, !stopRequested, let following = following() {
             heldSignal = pendingStop()
             if heldSignal == nil { next = following }
         }

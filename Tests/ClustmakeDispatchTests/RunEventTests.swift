@@ -74,6 +74,10 @@ import Testing
             #"{"event":"line-started","elapsed_ms":1500,"jobs":["a","b","c","d"],"host":"node1","slot":2}"#
         ),
         (
+            .lineStarted(jobs: ["e"], host: "node1", slot: 2, ahead: true), "started e on node1 slot 2 (sent ahead)",
+            #"{"event":"line-started","elapsed_ms":1500,"jobs":["e"],"host":"node1","slot":2,"ahead":true}"#
+        ),
+        (
             .jobsDone(jobs: ["a", "b"], host: "node1"), "done a b on node1",
             #"{"event":"jobs-done","elapsed_ms":1500,"jobs":["a","b"],"host":"node1"}"#
         ),

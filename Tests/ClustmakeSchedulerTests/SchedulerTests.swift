@@ -15,10 +15,12 @@ import Testing
             let graph = Fixtures.randomGraph(jobs: Int.random(in: 1...60, using: &random), random: &random)
             let slots = (0..<Int.random(in: 1...4, using: &random)).map { _ in Int.random(in: 1...3, using: &random) }
             let plan = Fixtures.plan(graph, slots)
+            // Modes 1 and 2 also send look-ahead lines (behind lines of up to 3 s, some of them refused).
             let configuration = Scheduler.Configuration(
                 bundle: mode == 1 ? .fixed(4) : mode == 2 ? .auto : .off, bundleTarget: 3, probeDelay: 1,
-                probesBeforeGivingUp: 1000, followPlan: mode == 3)
+                probesBeforeGivingUp: 1000, followPlan: mode == 3, lookAhead: mode == 1 || mode == 2 ? 3 : 0)
             var simulation = Simulation(Scheduler(plan: plan, configuration: configuration), seed: UInt64(seed))
+            simulation.refusalRate = 0.1
             simulation.failureRate = 0.1
             simulation.hostLossRate = 0.05
             simulation.probeFailureRate = 0.3
@@ -41,21 +43,27 @@ import Testing
         }
     }
 
-    @Test("without failures every job runs exactly once", arguments: [BundlePolicy.off, .fixed(3), .auto])
-    func exactlyOnce(bundle: BundlePolicy) {
+    @Test(
+        "without failures every job runs exactly once", arguments: [BundlePolicy.off, .fixed(3), .auto], [0, 0.1])
+    func exactlyOnce(bundle: BundlePolicy, lookAhead: Double) {
+        var lookAheadLines = 0
         for seed in 0..<50 {
             var random = SplitMix(state: UInt64(seed))
             let graph = Fixtures.randomGraph(jobs: 80, random: &random, cost: 0.01)
             let plan = Fixtures.plan(graph, [2, 2, 1])
             var simulation = Simulation(
-                Scheduler(plan: plan, configuration: .init(bundle: bundle)), seed: UInt64(seed))
+                Scheduler(plan: plan, configuration: .init(bundle: bundle, lookAhead: lookAhead)), seed: UInt64(seed))
             simulation.run()
             #expect(simulation.problems.isEmpty)
             #expect(simulation.finished == .finished)
             #expect(simulation.dispatchCount.values.allSatisfy { $0 == 1 })
             #expect(simulation.dispatchCount.count == graph.count)
             if bundle != .off { #expect(simulation.bundleSizes.contains { $0 > 1 }, "seed \(seed)") }
+            lookAheadLines += simulation.lookAheadLines
         }
+        // Auto bundles share every ready job among the free slots, so few are left for look-ahead there.
+        #expect(lookAhead > 0 || lookAheadLines == 0)
+        if lookAhead > 0 && bundle != .auto { #expect(lookAheadLines > 0) }
     }
 
     // MARK: - Job failures
@@ -281,6 +289,81 @@ import Testing
         #expect(scheduler.dispatchEnded(first[0].id, outcomes: [.interrupted], now: 2).isEmpty)
         #expect(scheduler.dispatchEnded(first[1].id, outcomes: [.interrupted], now: 2) == [.finish(.cancelled)])
         #expect(scheduler.jobCounts.interrupted == 2)
+    }
+
+    // MARK: - Look-ahead
+
+    @Test("with ready jobs and no free slot, each short line gets the next line of its slot queued behind it")
+    func lookAheadQueues() throws {
+        let graph = Fixtures.graph((0..<5).map { ("j\($0)", []) }, cost: 0.01)
+        var scheduler = Scheduler(plan: Fixtures.plan(graph, [2]), configuration: .init(lookAhead: 0.1))
+        let first = scheduler.start(now: 0).compactMap(\.dispatch)
+        // Two lines start on the two slots; two more are queued behind them, one each; the fifth job waits.
+        #expect(first.count == 4)
+        let (running, ahead) = (first.filter { $0.after == nil }, first.filter { $0.after != nil })
+        #expect(running.count == 2 && ahead.count == 2)
+        for line in ahead {
+            let behind = try #require(running.first { $0.id == line.after })
+            #expect(line.slot == behind.slot && line.host == behind.host)
+        }
+        #expect(scheduler.jobCounts.ready == 1 && scheduler.jobCounts.running == 4)
+        // The first line ends: its slot goes on with the line queued behind it (no line starts on a free slot),
+        // and that line, running now, gets the last job queued behind it.
+        let ended = running[0]
+        let next = scheduler.dispatchEnded(ended.id, outcomes: [.done], now: 0.01).compactMap(\.dispatch)
+        let queuedBehind = try #require(ahead.first { $0.after == ended.id })
+        #expect(next.count == 1 && next.first?.after == queuedBehind.id && next.first?.slot == ended.slot)
+        #expect(scheduler.hosts[0].busy == 2)
+    }
+
+    @Test("no look-ahead behind long lines, while a slot is free, or when it is off")
+    func lookAheadOnlyWhenItPays() {
+        let long = Fixtures.graph((0..<5).map { ("j\($0)", []) }, cost: 1)
+        var behindLong = Scheduler(plan: Fixtures.plan(long, [2]), configuration: .init(lookAhead: 0.1))
+        #expect(behindLong.start(now: 0).compactMap(\.dispatch).allSatisfy { $0.after == nil })
+        let short = Fixtures.graph((0..<5).map { ("j\($0)", []) }, cost: 0.01)
+        var off = Scheduler(plan: Fixtures.plan(short, [2]))
+        #expect(off.start(now: 0).compactMap(\.dispatch).count == 2)
+        let two = Fixtures.graph([("a", []), ("b", [])], cost: 0.01)
+        var enough = Scheduler(plan: Fixtures.plan(two, [2]), configuration: .init(lookAhead: 0.1))
+        #expect(enough.start(now: 0).compactMap(\.dispatch).allSatisfy { $0.after == nil })
+        // Following a plan, each slot's sequence runs in order: no look-ahead either.
+        var planned = Scheduler(
+            plan: Fixtures.plan(short, [2]), configuration: .init(followPlan: true, lookAhead: 0.1))
+        #expect(planned.start(now: 0).compactMap(\.dispatch).allSatisfy { $0.after == nil })
+    }
+
+    @Test("a refused look-ahead line's jobs wait for a slot again; the line it followed gets no other")
+    func lookAheadRefused() throws {
+        let graph = Fixtures.graph((0..<3).map { ("j\($0)", []) }, cost: 0.01)
+        var scheduler = Scheduler(plan: Fixtures.plan(graph, [1]), configuration: .init(lookAhead: 0.1))
+        let first = scheduler.start(now: 0).compactMap(\.dispatch)
+        let running = try #require(first.first { $0.after == nil })
+        let ahead = try #require(first.first { $0.after != nil })
+        #expect(scheduler.lookAheadRefused(ahead.id, now: 0).isEmpty)
+        #expect(scheduler.jobCounts.ready == 2 && scheduler.jobCounts.running == 1)
+        #expect(scheduler.running.keys.sorted() == [running.id])
+        // When the line ends, the slot takes the waiting jobs as usual: one line now, one queued behind it.
+        let next = scheduler.dispatchEnded(running.id, outcomes: [.done], now: 0.01).compactMap(\.dispatch)
+        #expect(next.count == 2 && next[0].after == nil && next[1].after == next[0].id)
+    }
+
+    @Test("a look-ahead line whose session ended first leaves the slot to its line; cancel stops it with that line")
+    func lookAheadEndsFirst() throws {
+        let graph = Fixtures.graph((0..<3).map { ("j\($0)", []) }, cost: 0.01)
+        var scheduler = Scheduler(plan: Fixtures.plan(graph, [1]), configuration: .init(lookAhead: 0.1))
+        let first = scheduler.start(now: 0).compactMap(\.dispatch)
+        let running = try #require(first.first { $0.after == nil })
+        let ahead = try #require(first.first { $0.after != nil })
+        // Its job never started: it waits again, and the slot still holds the running line (nothing starts).
+        #expect(scheduler.dispatchEnded(ahead.id, outcomes: [.notRun], now: 0).compactMap(\.dispatch).isEmpty)
+        #expect(scheduler.hosts[0].busy == 1 && scheduler.jobCounts.ready == 2)
+        let again = scheduler.dispatchEnded(running.id, outcomes: [.done], now: 0.01).compactMap(\.dispatch)
+        #expect(again.count == 2)
+        let stops = scheduler.cancel(now: 0.02)
+        #expect(stops == [.stop(dispatches: again.map(\.id).sorted())])
+        #expect(scheduler.dispatchEnded(again[0].id, outcomes: [.interrupted], now: 0.03).isEmpty)
+        #expect(scheduler.dispatchEnded(again[1].id, outcomes: [.interrupted], now: 0.03) == [.finish(.cancelled)])
     }
 
     // MARK: - Plans and bundles

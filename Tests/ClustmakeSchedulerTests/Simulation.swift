@@ -26,6 +26,11 @@ struct Simulation {
     var probeFailureRate = 0.0
     var now = 0.0
     var running: [Dispatch] = []
+    /// Look-ahead lines sent into a running line's session, by slot: each starts when that line ends.
+    var queued: [Int: Dispatch] = [:]
+    /// Probability that a look-ahead line is refused (its session was ending when it was sent).
+    var refusalRate = 0.0
+    var lookAheadLines = 0
     var probing: [Int] = []
     var busySlots: Set<Int> = []
     var doneCount: [Int32: Int] = [:]
@@ -46,8 +51,23 @@ struct Simulation {
         for action in actions {
             switch action {
             case .dispatch(let dispatch):
-                if busySlots.contains(dispatch.slot) { problems.append("slot \(dispatch.slot) got two lines") }
-                busySlots.insert(dispatch.slot)
+                if let after = dispatch.after {
+                    guard running.contains(where: { $0.id == after && $0.slot == dispatch.slot }),
+                        queued[dispatch.slot] == nil
+                    else {
+                        problems.append("look-ahead line \(dispatch.id) is not behind the running line of its slot")
+                        continue
+                    }
+                    if Double.random(in: 0..<1, using: &random) < refusalRate {
+                        apply(scheduler.lookAheadRefused(dispatch.id, now: now))
+                        continue
+                    }
+                    queued[dispatch.slot] = dispatch
+                    lookAheadLines += 1
+                } else {
+                    if busySlots.contains(dispatch.slot) { problems.append("slot \(dispatch.slot) got two lines") }
+                    busySlots.insert(dispatch.slot)
+                }
                 let graph = scheduler.plan.graph
                 for (position, job) in dispatch.jobs.enumerated() {
                     dispatchCount[job, default: 0] += 1
@@ -61,7 +81,7 @@ struct Simulation {
                     }
                 }
                 bundleSizes.append(dispatch.jobs.count)
-                running.append(dispatch)
+                if dispatch.after == nil { running.append(dispatch) }
             case .probe(let host): probing.append(host)
             case .quarantine(let host, _, _): quarantined.append(host)
             case .recordBlocked(let jobs, _): recordedBlocked += jobs
@@ -90,10 +110,23 @@ struct Simulation {
             if !running.isEmpty {
                 let index = Int.random(in: 0..<running.count, using: &random)
                 let dispatch = running.remove(at: index)
-                busySlots.remove(dispatch.slot)
+                let next = queued.removeValue(forKey: dispatch.slot)
+                if next == nil { busySlots.remove(dispatch.slot) }
                 var outcomes: [JobOutcome] = []
                 if Double.random(in: 0..<1, using: &random) < hostLossRate {
                     outcomes = dispatch.jobs.map { _ in .hostLost(reason: "ssh exited 255") }
+                    apply(scheduler.dispatchEnded(dispatch.id, outcomes: outcomes, now: now))
+                    if let next {
+                        // The session died: the line queued behind never started, or its first job was taken.
+                        busySlots.remove(dispatch.slot)
+                        let taken = Double.random(in: 0..<1, using: &random) < 0.5
+                        let lost: [JobOutcome] =
+                            taken
+                            ? [.hostLost(reason: "ssh exited 255")] + next.jobs.dropFirst().map { _ in .notRun }
+                            : next.jobs.map { _ in .notRun }
+                        apply(scheduler.dispatchEnded(next.id, outcomes: lost, now: now))
+                    }
+                    continue
                 } else {
                     var stopped = false
                     for job in dispatch.jobs {
@@ -108,6 +141,8 @@ struct Simulation {
                         }
                     }
                 }
+                // The slot goes on with its look-ahead line, if it has one (the worker runs it next).
+                if let next { running.append(next) }
                 apply(scheduler.dispatchEnded(dispatch.id, outcomes: outcomes, now: now))
                 continue
             }

@@ -73,6 +73,22 @@ final class WorkerFixture {
         return clients.split(separator: "\n").contains { $0.contains(" flags=b ") && $0.contains(" cmd=xread ") }
     }
 
+    /// The scripts redis ran since `CONFIG RESETSTAT` (`INFO commandstats`): EVALSHA and EVAL calls, less those it
+    /// answered NOSCRIPT (not run; the source followed with EVAL).
+    func scriptRuns() throws -> Int {
+        guard let stats = try server.connect().command("INFO", "commandstats").string else { return -1 }
+        var runs = 0
+        for line in stats.split(separator: "\r\n") where line.hasPrefix("cmdstat_eval") {
+            var fields: [String: Int] = [:]
+            for part in line.split(separator: ":").last!.split(separator: ",") {
+                let pair = part.split(separator: "=", maxSplits: 1)
+                if pair.count == 2 { fields[String(pair[0])] = Int(pair[1]) }
+            }
+            runs += (fields["calls"] ?? 0) - (fields["failed_calls"] ?? 0)
+        }
+        return runs
+    }
+
     /// Polls `condition` every 10 ms for up to `timeout` seconds.
     func eventually(_ timeout: Double = 10, _ condition: () throws -> Bool) rethrows -> Bool {
         let deadline = Date().addingTimeInterval(timeout)

@@ -348,19 +348,7 @@ import Testing
         try redis.command("CONFIG", "RESETSTAT").expectOK()
         let finished = try fixture.run(["a", "b", "c"])
         #expect(finished.status == 0, "\(finished.stderr)")
-        let stats = try #require(try redis.command("INFO", "commandstats").string)
-        // Scripts run: EVALSHA and EVAL calls, less the EVALSHA calls redis answered NOSCRIPT (not run; the source
-        // followed with EVAL).
-        var runs = 0
-        for line in stats.split(separator: "\r\n") where line.hasPrefix("cmdstat_eval") {
-            var fields: [String: Int] = [:]
-            for part in line.split(separator: ":").last!.split(separator: ",") {
-                let pair = part.split(separator: "=", maxSplits: 1)
-                if pair.count == 2 { fields[String(pair[0])] = Int(pair[1]) }
-            }
-            runs += (fields["calls"] ?? 0) - (fields["failed_calls"] ?? 0)
-        }
-        #expect(runs == 4, "\(stats)")
+        #expect(try fixture.scriptRuns() == 4)
         #expect(try fixture.store.states() == ["a": .done, "b": .done, "c": .done])
         for id in ["a", "b", "c"] { #expect(try fixture.store.attempts(of: id).count == 1) }
     }

@@ -133,6 +133,52 @@ import Testing
         #expect(pids == [Int(session.pid)])
     }
 
+    @Test("a batch that came while the last one ran has its first job taken with that one's recording")
+    func lookAhead() throws {
+        let fixture = try WorkerFixture([
+            shell("a", "sleep 0.2"), shell("b", "true", deps: ["a"]), shell("c", "true"), shell("d", "exit 4"),
+            shell("e", "true"),
+        ])
+        try fixture.server.connect().command("CONFIG", "RESETSTAT").expectOK()
+        // Both batches are there before `a` ends: a's recording takes b, b's takes c, and c's records it alone.
+        let session = try Session(fixture, first: "a\nb c\n")
+        #expect(session.answer() == "0", "\(session.stderr)")
+        #expect(session.answer() == "0", "\(session.stderr)")
+        #expect(try fixture.scriptRuns() == 4)
+        // A batch whose last job fails takes nothing ahead: d is recorded alone, e taken by a script of its own.
+        try fixture.server.connect().command("CONFIG", "RESETSTAT").expectOK()
+        session.send("d\ne\n")
+        #expect(session.answer() == "113", "\(session.stderr)")
+        #expect(session.answer() == "0", "\(session.stderr)")
+        #expect(try fixture.scriptRuns() == 4)
+        session.closeInput()
+        #expect(session.exitStatus() == WorkerExitStatus.success, "\(session.stderr)")
+        #expect(try fixture.store.states() == ["a": .done, "b": .done, "c": .done, "d": .failed, "e": .done])
+        for id in ["a", "b", "c", "d", "e"] { #expect(try fixture.store.attempts(of: id).count == 1) }
+        // b started after a ended: it was taken when a was recorded, not before.
+        let a = try #require(try fixture.store.attempts(of: "a").first?.ended)
+        let b = try #require(try fixture.store.attempts(of: "b").first?.started)
+        #expect(b.secondsSince1970 >= a.secondsSince1970)
+    }
+
+    @Test("a stop signal after the next batch's first job was taken ahead: that job is recorded interrupted, once")
+    func lookAheadStopped() throws {
+        // a's recording takes b (its batch is there), and a's command then signals the worker as it ends: the signal
+        // comes after the take or before it, and either way b is not left in progress.
+        let fixture = try WorkerFixture([
+            shell("a", "sleep 0.1; (sleep 0.05; kill -TERM $PPID) & exit 0"), shell("b", "sleep 5"),
+        ])
+        let session = try Session(fixture, first: "a\nb\n")
+        var answers: [String] = []
+        while let answer = session.answer(timeout: 30) { answers.append(answer) }
+        let status = session.exitStatus()
+        #expect(status == WorkerExitStatus.interrupted, "\(answers) \(session.stderr)")
+        #expect(try fixture.store.state(of: "a") == .done)
+        let b = try fixture.store.attempts(of: "b")
+        #expect(b.count <= 1 && b.allSatisfy { $0.state == .interrupted }, "\(b)")
+        #expect(try fixture.store.state(of: "b") != .inProgress)
+    }
+
     @Test("the password line is read alone: the first batch written with it in one write is not lost")
     func passwordThenBatch() throws {
         var options = RedisServer.Options()
