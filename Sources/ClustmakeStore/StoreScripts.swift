@@ -247,8 +247,9 @@ enum StoreScripts {
             fields[#fields + 1] = reason
           end
           redis.call('HSET', record, unpack(fields))
-          redis.call('SET', P .. 'stdout:' .. id .. ':' .. attempt, ARGV[first + 8])
-          redis.call('SET', P .. 'stderr:' .. id .. ':' .. attempt, ARGV[first + 9])
+          -- An attempt that wrote nothing on a channel has no key for it (most jobs write no stderr).
+          if ARGV[first + 8] ~= '' then redis.call('SET', P .. 'stdout:' .. id .. ':' .. attempt, ARGV[first + 8]) end
+          if ARGV[first + 9] ~= '' then redis.call('SET', P .. 'stderr:' .. id .. ':' .. attempt, ARGV[first + 9]) end
           local hostkey = P .. 'host:' .. host
           redis.call('SADD', P .. 'hosts', host)
           redis.call('HSET', hostkey, 'nickname', host, 'last_seen', now)

@@ -48,6 +48,13 @@ import Testing
         let attempt = try #require(try fixture.store.attempt(of: "a", number: 1))
         #expect(attempt.state == .failed && attempt.exitStatus == 3 && attempt.reason == "exited with status 3")
         #expect(try fixture.store.output(of: "a", attempt: 1, .stderr) == Array("doomed\n".utf8))
+        // Nothing on stdout: no key for it (redis holds no empty string per attempt), read as no output.
+        let redis = try fixture.server.connect()
+        let prefix = "compmake:{\(fixture.namespace)}:"
+        #expect(try redis.command("EXISTS", prefix + "stdout:a:1").integer == 0)
+        #expect(try redis.command("EXISTS", prefix + "stderr:a:1").integer == 1)
+        #expect(try fixture.store.output(of: "a", attempt: 1, .stdout) == nil)
+        #expect(try fixture.store.outputTails(of: [("a", 1)], .stdout, lastBytes: 10) == [[]])
         #expect(try fixture.store.state(of: "a") == .failed)
         #expect(try fixture.store.events().last?.name == "job-failed")
         #expect(try fixture.store.events().last?.fields["exit"] == "status 3")
