@@ -51,7 +51,8 @@ public struct Scheduler: Sendable {
         /// Run each slot's planned sequence in order (`clustmake run --plan DIR`).
         public var followPlan: Bool
         /// Queue a slot's next line behind its running one when that line is estimated to take at most this many
-        /// seconds and ready jobs wait for a slot (streamed sessions only; 0: never). Not with ``followPlan``.
+        /// seconds and ready jobs wait for a slot (with ``followPlan``: when the slot's next planned job is ready);
+        /// streamed sessions only; 0: never.
         public var lookAhead: Double
         /// ``lookAhead`` for streamed sessions: lines of up to 0.1 s. Behind longer lines the millisecond a line's
         /// start costs is nothing, and a job queued behind a line whose estimate is wrong waits for it.
@@ -340,9 +341,12 @@ public struct Scheduler: Sendable {
         running[id] = nil
         queuedBehind[after] = nil
         closedToLookAhead.insert(after)
-        for job in dispatch.jobs where phases[Int(job)] == .running {
-            setPhase(job, .ready)
-            queue.push(job, priority: plan.placements[Int(job)].start)
+        for job in dispatch.jobs where phases[Int(job)] == .running { makeReady(job) }
+        // Following a plan, they were the next of their slot's sequence: the slot takes them up again from there.
+        if configuration.followPlan, let first = dispatch.jobs.first,
+            let position = plan.sequences[dispatch.slot].firstIndex(of: first)
+        {
+            pointers[dispatch.slot] = min(pointers[dispatch.slot], position)
         }
         var actions = dispatchAvailable(now: now)
         actions += finishIfOver()
@@ -564,28 +568,7 @@ public struct Scheduler: Sendable {
         if configuration.followPlan {
             for host in hosts.indices where hosts[host].status == .up {
                 for slot in hosts[host].free.reversed() {
-                    let sequence = plan.sequences[slot]
-                    while pointers[slot] < sequence.count {
-                        let job = sequence[pointers[slot]]
-                        let phase = phases[Int(job)]
-                        if (phase == .waiting || phase == .ready) && !homeless[Int(job)] { break }
-                        pointers[slot] += 1
-                    }
-                    guard pointers[slot] < sequence.count else { continue }
-                    let first = sequence[pointers[slot]]
-                    guard phases[Int(first)] == .ready else { continue }
-                    var jobs = [first]
-                    let limit = bundleLimit(for: first, host: host)
-                    var next = pointers[slot] + 1
-                    while jobs.count < limit && next < sequence.count {
-                        let job = sequence[next]
-                        guard phases[Int(job)] == .ready, !homeless[Int(job)], sameGroup(job, first),
-                            bundleLimit(for: job, host: host) > 1
-                        else { break }
-                        jobs.append(job)
-                        next += 1
-                    }
-                    pointers[slot] = next
+                    guard let jobs = nextPlannedLine(slot: slot, host: host) else { continue }
                     actions.append(.dispatch(start(jobs, slot: slot, host: host, now: now)))
                 }
             }
@@ -623,9 +606,11 @@ public struct Scheduler: Sendable {
     }
 
     /// Look-ahead: with ready jobs left and no free slot, each short running line without one gets the next line of
-    /// its slot, queued behind it, those estimated to end first first (``Configuration/lookAhead``).
+    /// its slot, queued behind it, those estimated to end first first (``Configuration/lookAhead``). Following a
+    /// plan, a short running line gets its slot's next planned line when that line's first job is ready, whatever
+    /// other slots do: the slot's planned order stays.
     private mutating func lookAheadLines(now: Double) -> [SchedulerAction] {
-        guard configuration.lookAhead > 0, !configuration.followPlan, counts.ready > 0, freeSlotCount == 0 else {
+        guard configuration.lookAhead > 0, counts.ready > 0, configuration.followPlan || freeSlotCount == 0 else {
             return []
         }
         let candidates = running.values.filter { line in
@@ -636,6 +621,11 @@ public struct Scheduler: Sendable {
         }.sorted { (estimatedEnds[$0.id] ?? now, $0.id) < (estimatedEnds[$1.id] ?? now, $1.id) }
         var actions: [SchedulerAction] = []
         for line in candidates {
+            if configuration.followPlan {
+                guard let jobs = nextPlannedLine(slot: line.slot, host: line.host, like: line.jobs[0]) else { continue }
+                actions.append(.dispatch(queue(jobs, behind: line)))
+                continue
+            }
             var jobs: [Int32] = []
             var skipped: [Int32] = []
             var limit = 1
@@ -655,23 +645,57 @@ public struct Scheduler: Sendable {
             }
             for job in skipped { queue.push(job, priority: plan.placements[Int(job)].start) }
             guard !jobs.isEmpty else { continue }
-            for job in jobs {
-                setPhase(job, .running)
-                lastHost[job] = line.host
-            }
-            let dispatch = Dispatch(id: nextDispatchID, slot: line.slot, host: line.host, jobs: jobs, after: line.id)
-            nextDispatchID += 1
-            running[dispatch.id] = dispatch
-            queuedBehind[line.id] = dispatch.id
-            actions.append(.dispatch(dispatch))
+            actions.append(.dispatch(queue(jobs, behind: line)))
             if counts.ready == 0 { break }
         }
         return actions
     }
 
+    /// A look-ahead line of `jobs` behind the running `line`, on its slot.
+    private mutating func queue(_ jobs: [Int32], behind line: Dispatch) -> Dispatch {
+        for job in jobs {
+            setPhase(job, .running)
+            lastHost[job] = line.host
+        }
+        let dispatch = Dispatch(id: nextDispatchID, slot: line.slot, host: line.host, jobs: jobs, after: line.id)
+        nextDispatchID += 1
+        running[dispatch.id] = dispatch
+        queuedBehind[line.id] = dispatch.id
+        return dispatch
+    }
+
     /// A line's estimated seconds on `host`.
     private func lineEstimate(_ jobs: [Int32], host: Int) -> Double {
         jobs.reduce(0.0) { $0 + plan.costs[Int($1)] } / max(plan.cluster.hosts[host].speed, 1e-9)
+    }
+
+    /// Following a plan: the next line of `slot`'s sequence when its first job is ready (and, with `like`, of that
+    /// job's group), its ready successors in the sequence bundled with it; the slot's place in its sequence moves
+    /// past it. `nil` when the slot's next job is not ready (it waits for it, keeping the planned order).
+    private mutating func nextPlannedLine(slot: Int, host: Int, like: Int32? = nil) -> [Int32]? {
+        let sequence = plan.sequences[slot]
+        while pointers[slot] < sequence.count {
+            let job = sequence[pointers[slot]]
+            let phase = phases[Int(job)]
+            if (phase == .waiting || phase == .ready) && !homeless[Int(job)] { break }
+            pointers[slot] += 1
+        }
+        guard pointers[slot] < sequence.count else { return nil }
+        let first = sequence[pointers[slot]]
+        guard phases[Int(first)] == .ready, like.map({ sameGroup(first, $0) }) ?? true else { return nil }
+        var jobs = [first]
+        let limit = bundleLimit(for: first, host: host)
+        var next = pointers[slot] + 1
+        while jobs.count < limit && next < sequence.count {
+            let job = sequence[next]
+            guard phases[Int(job)] == .ready, !homeless[Int(job)], sameGroup(job, first),
+                bundleLimit(for: job, host: host) > 1
+            else { break }
+            jobs.append(job)
+            next += 1
+        }
+        pointers[slot] = next
+        return jobs
     }
 
     private func sameGroup(_ a: Int32, _ b: Int32) -> Bool {

@@ -1,3 +1,4 @@
+import ClustmakeJSON
 import ClustmakeModel
 import ClustmakeRedis
 import ClustmakeStore
@@ -24,15 +25,15 @@ import Testing
         return String(decoding: data, as: UTF8.self)
     }
 
-    /// The `line-started` events of a `--json` run: each line's jobs, host and whether it was sent ahead.
-    static func lines(_ stdout: String) -> [(jobs: [String], host: String, ahead: Bool)] {
+    /// The `line-started` events of a `--json` run: each line's jobs, host, slot and whether it was sent ahead.
+    static func lines(_ stdout: String) -> [(jobs: [String], host: String, slot: Int, ahead: Bool)] {
         stdout.split(separator: "\n").compactMap { line in
             guard let data = line.data(using: .utf8),
                 let event = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
                 event["event"] as? String == "line-started", let jobs = event["jobs"] as? [String],
-                let host = event["host"] as? String
+                let host = event["host"] as? String, let slot = event["slot"] as? Int
             else { return nil }
-            return (jobs, host, event["ahead"] as? Bool ?? false)
+            return (jobs, host, slot, event["ahead"] as? Bool ?? false)
         }
     }
 
@@ -71,6 +72,44 @@ import Testing
             ($0.started?.secondsSince1970 ?? 0) > (failed.ended?.secondsSince1970 ?? .infinity)
         }
         #expect(!later.isEmpty && later.allSatisfy { $0.workerPID == failed.workerPID })
+        #expect(try RunStreamTests.nothingLeft(fixture), "a worker or job is left on a host")
+    }
+
+    @Test("a reviewed plan: each slot's later lines are sent ahead, and every slot runs its jobs in the planned order")
+    func reviewedPlan() throws {
+        let fixture = try RunFixture(hosts: 2)
+        let extra: [[String: Any]] = (0..<6).map {
+            ["id": "t\($0)", "command": "sleep 0.05", "cost": 0.01, "deps": ["s\($0)"]]
+        }
+        let graph = try fixture.graphFile(try Self.jobs(12, command: "sleep 0.05", extra: extra), name: "jobs.json")
+        let cluster = try fixture.clusterFile(processors: 1)
+        let directory = fixture.directory + "/plan"
+        let planned = try fixture.run([
+            "plan", graph, "--cluster", cluster, "--redis", fixture.redisURL, "--namespace", fixture.ns("ahead-plan"),
+            "-o", directory,
+        ])
+        try #require(planned.status == 0, "\(planned.stderr)")
+        let result = try fixture.run(
+            ["run", graph, "--cluster", cluster, "--plan", directory, "--redis", fixture.redisURL, "--json"],
+            timeout: .seconds(120))
+        #expect(result.status == 0, "\(result.stdout.suffix(3000))\n\(result.stderr.suffix(3000))")
+        let record = try RunRecord(store: try fixture.store("ahead-plan"))
+        record.expectEveryJobDoneOnce()
+        record.expectDependencyOrder()
+        // Each host's slot ran its planned jobs in planned order (its lines, in the order they started).
+        let plan = try JSONValue.parse(contentsOfFile: directory + "/plan.json")
+        var sequences: [String: [(order: Int64, id: String)]] = [:]
+        for job in plan["jobs"]?.arrayValue ?? [] {
+            let host = try #require(job["host"]?.stringValue)
+            let order = try #require(job["order"]?.intValue)
+            sequences[host, default: []].append((order, try #require(job["id"]?.stringValue)))
+        }
+        let lines = Self.lines(result.stdout)
+        for (host, planned) in sequences {
+            let ran = lines.filter { $0.host == host }.flatMap(\.jobs)
+            #expect(ran == planned.sorted { $0.order < $1.order }.map(\.id), "\(host)")
+        }
+        #expect(lines.contains { $0.ahead }, "no line was sent ahead: \(lines)")
         #expect(try RunStreamTests.nothingLeft(fixture), "a worker or job is left on a host")
     }
 

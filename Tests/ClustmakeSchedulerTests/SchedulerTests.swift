@@ -15,10 +15,10 @@ import Testing
             let graph = Fixtures.randomGraph(jobs: Int.random(in: 1...60, using: &random), random: &random)
             let slots = (0..<Int.random(in: 1...4, using: &random)).map { _ in Int.random(in: 1...3, using: &random) }
             let plan = Fixtures.plan(graph, slots)
-            // Modes 1 and 2 also send look-ahead lines (behind lines of up to 3 s, some of them refused).
+            // Modes 1, 2 and 3 also send look-ahead lines (behind lines of up to 3 s, some of them refused).
             let configuration = Scheduler.Configuration(
                 bundle: mode == 1 ? .fixed(4) : mode == 2 ? .auto : .off, bundleTarget: 3, probeDelay: 1,
-                probesBeforeGivingUp: 1000, followPlan: mode == 3, lookAhead: mode == 1 || mode == 2 ? 3 : 0)
+                probesBeforeGivingUp: 1000, followPlan: mode == 3, lookAhead: mode == 0 ? 0 : 3)
             var simulation = Simulation(Scheduler(plan: plan, configuration: configuration), seed: UInt64(seed))
             simulation.refusalRate = 0.1
             simulation.failureRate = 0.1
@@ -327,10 +327,66 @@ import Testing
         let two = Fixtures.graph([("a", []), ("b", [])], cost: 0.01)
         var enough = Scheduler(plan: Fixtures.plan(two, [2]), configuration: .init(lookAhead: 0.1))
         #expect(enough.start(now: 0).compactMap(\.dispatch).allSatisfy { $0.after == nil })
-        // Following a plan, each slot's sequence runs in order: no look-ahead either.
-        var planned = Scheduler(
-            plan: Fixtures.plan(short, [2]), configuration: .init(followPlan: true, lookAhead: 0.1))
-        #expect(planned.start(now: 0).compactMap(\.dispatch).allSatisfy { $0.after == nil })
+    }
+
+    @Test("following a plan with look-ahead, a slot's next planned line is queued behind its line, in planned order")
+    func lookAheadFollowingPlan() throws {
+        var random = SplitMix(state: 11)
+        let graph = Fixtures.randomGraph(jobs: 60, random: &random, cost: 0.01)
+        let plan = Fixtures.plan(graph, [2, 1])
+        var scheduler = Scheduler(plan: plan, configuration: .init(followPlan: true, lookAhead: 0.1))
+        // Lines run in the order they were dispatched on their slot; a look-ahead line starts when the line it
+        // follows ends, so the slot's order is the dispatch order.
+        var order: [Int: [Int32]] = [:]
+        var running: [Int: Dispatch] = [:]
+        var queued: [Int: Dispatch] = [:]
+        var ahead = 0
+        func take(_ actions: [SchedulerAction]) {
+            for dispatch in actions.compactMap(\.dispatch) {
+                order[dispatch.slot, default: []] += dispatch.jobs
+                if dispatch.after == nil {
+                    running[dispatch.slot] = dispatch
+                } else {
+                    #expect(running[dispatch.slot]?.id == dispatch.after && queued[dispatch.slot] == nil)
+                    queued[dispatch.slot] = dispatch
+                    ahead += 1
+                }
+            }
+        }
+        take(scheduler.start(now: 0))
+        var now = 0.0
+        while let slot = running.keys.sorted().first {
+            now += 0.01
+            let line = running.removeValue(forKey: slot)!
+            if let next = queued.removeValue(forKey: slot) { running[slot] = next }
+            take(scheduler.dispatchEnded(line.id, outcomes: line.jobs.map { _ in .done }, now: now))
+        }
+        #expect(scheduler.stopReason == .finished)
+        #expect(ahead > 0)
+        for slot in plan.slots.indices { #expect(order[slot, default: []] == plan.sequences[slot]) }
+        // A refused look-ahead line goes back to its place in the slot's sequence.
+        var refusing = Scheduler(plan: plan, configuration: .init(followPlan: true, lookAhead: 0.1))
+        var dispatched: [Int: [Int32]] = [:]
+        var pending = refusing.start(now: 0).compactMap(\.dispatch)
+        var lines: [Int: Dispatch] = [:]
+        while !pending.isEmpty || !lines.isEmpty {
+            if let dispatch = pending.first {
+                pending.removeFirst()
+                if dispatch.after != nil {
+                    pending += refusing.lookAheadRefused(dispatch.id, now: 0).compactMap(\.dispatch)
+                } else {
+                    dispatched[dispatch.slot, default: []] += dispatch.jobs
+                    lines[dispatch.slot] = dispatch
+                }
+                continue
+            }
+            let (slot, line) = lines.sorted { $0.key < $1.key }.first!
+            lines[slot] = nil
+            pending += refusing.dispatchEnded(line.id, outcomes: line.jobs.map { _ in .done }, now: 1)
+                .compactMap(\.dispatch)
+        }
+        #expect(refusing.stopReason == .finished)
+        for slot in plan.slots.indices { #expect(dispatched[slot, default: []] == plan.sequences[slot]) }
     }
 
     @Test("a refused look-ahead line's jobs wait for a slot again; the line it followed gets no other")
