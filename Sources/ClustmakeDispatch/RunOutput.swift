@@ -165,12 +165,15 @@ final class RunOutput {
         progressShown = true
     }
 
-    /// The progress line: jobs done, running, failed and blocked; busy slots of the first six hosts (`~` still
-    /// connecting, `!` out of use); elapsed time and the estimate of what is left.
+    /// The progress line: jobs done, running, sent ahead (look-ahead lines not started yet), failed and blocked;
+    /// busy slots of the first six hosts (`~` still connecting, `!` out of use); elapsed time and the estimate of
+    /// what is left.
     static func progressLine(_ scheduler: Scheduler, elapsed: Double, eta: Double?) -> String {
         let counts = scheduler.jobCounts
         let total = scheduler.plan.graph.count
-        var line = "\(counts.done)/\(total) done, \(counts.running + counts.elsewhere) running"
+        let queued = scheduler.queuedJobCount
+        var line = "\(counts.done)/\(total) done, \(counts.running - queued + counts.elsewhere) running"
+        if queued > 0 { line += ", \(queued) sent ahead" }
         if counts.failed > 0 { line += ", \(counts.failed) failed" }
         if counts.blocked > 0 { line += ", \(counts.blocked) blocked" }
         let hosts = scheduler.plan.cluster.hosts.indices.map { index -> String in

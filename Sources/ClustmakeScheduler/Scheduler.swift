@@ -208,6 +208,12 @@ public struct Scheduler: Sendable {
     /// The number of jobs in each phase.
     public var jobCounts: Counts { counts }
 
+    /// Jobs of look-ahead lines that wait behind their slot's running line (counted ``JobPhase/running``, but not
+    /// started yet).
+    public var queuedJobCount: Int {
+        queuedBehind.values.reduce(0) { $0 + (running[$1]?.jobs.count ?? 0) }
+    }
+
     /// A scheduler for `plan`.
     /// - Parameters:
     ///   - plan: The plan: its graph, cluster, slots, costs (for bundling), placements (the priority: earlier

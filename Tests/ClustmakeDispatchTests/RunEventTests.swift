@@ -190,5 +190,14 @@ import Testing
         #expect(
             RunOutput.progressLine(scheduler, elapsed: 62, eta: 3661)
                 == "1/3 done, 1 running | h1 1/2 h2~ 0/1 | 1:02, ETA 1:01:01")
+        // Jobs of look-ahead lines are counted apart: they wait behind their slot's line.
+        let short = try JobGraph(jobs: (0..<5).map { Job(id: "j\($0)", command: .shell("true"), cost: 0.01) })
+        var ahead = Scheduler(
+            plan: Planner().plan(short, on: Cluster(hosts: [Host(name: "h1", processors: 2)])),
+            configuration: Scheduler.Configuration(lookAhead: 0.1))
+        _ = ahead.start(now: 0)
+        #expect(ahead.queuedJobCount == 2)
+        #expect(
+            RunOutput.progressLine(ahead, elapsed: 1, eta: nil) == "0/5 done, 2 running, 2 sent ahead | h1 2/2 | 0:01")
     }
 }
