@@ -134,6 +134,30 @@ import Testing
         for job in graphRead.jobs { #expect(try store.attempts(of: job.id).count == 1, "\(job.id)") }
     }
 
+    @Test("inside salloc, lines of short jobs are sent ahead into the slots' srun sessions; every job runs once")
+    func lookAheadThroughSrun() async throws {
+        let fixture = try Fixture()
+        var text = "jobs:\n"
+        for index in 0..<16 {
+            text += "  - {id: s\(index), command: \"sleep 0.05\", cost: 0.01}\n"
+            text += "  - {id: q\(index), command: \"true\", deps: [s\(index)], cost: 0.01}\n"
+        }
+        let graph = try fixture.graphFile(text, name: "short.yaml")
+        let result = try fixture.startRun(graph, namespace: "ahead", ["--bundle", "off", "--json"])
+            .wait(timeout: .seconds(180))
+        #expect(result.status == 0, "\(result.stdout.suffix(3000))\n\(result.stderr.suffix(4000))")
+        #expect(result.stdout.contains(#""ahead":true"#), "no line was sent ahead: \(result.stdout.suffix(3000))")
+        let store = try fixture.store("ahead")
+        try fixture.expectEveryJobDoneOnceOnBothNodes(store)
+        for index in 0..<16 {
+            let before = try #require(try store.attempts(of: "s\(index)").first?.ended)
+            let after = try #require(try store.attempts(of: "q\(index)").first?.started)
+            #expect(after.secondsSince1970 >= before.secondsSince1970, "q\(index) started before s\(index) ended")
+        }
+        let left = try fixture.steps()
+        #expect(left.isEmpty, "steps left: \(left)")
+    }
+
     @Test("from an sbatch script, the run uses the batch job's nodes the same way")
     func insideSbatch() async throws {
         let fixture = try Fixture()
