@@ -389,13 +389,19 @@ import Testing
         for slot in plan.slots.indices { #expect(dispatched[slot, default: []] == plan.sequences[slot]) }
     }
 
-    @Test("a refused look-ahead line's jobs wait for a slot again; the line it followed gets no other")
-    func lookAheadRefused() throws {
+    /// Three short jobs on one slot, started: one line runs, one is queued behind it, the third job waits.
+    static func oneSlotWithALineAhead() throws -> (Scheduler, running: Dispatch, ahead: Dispatch) {
         let graph = Fixtures.graph((0..<3).map { ("j\($0)", []) }, cost: 0.01)
         var scheduler = Scheduler(plan: Fixtures.plan(graph, [1]), configuration: .init(lookAhead: 0.1))
         let first = scheduler.start(now: 0).compactMap(\.dispatch)
         let running = try #require(first.first { $0.after == nil })
         let ahead = try #require(first.first { $0.after != nil })
+        return (scheduler, running, ahead)
+    }
+
+    @Test("a refused look-ahead line's jobs wait for a slot again; the line it followed gets no other")
+    func lookAheadRefused() throws {
+        var (scheduler, running, ahead) = try Self.oneSlotWithALineAhead()
         #expect(scheduler.lookAheadRefused(ahead.id, now: 0).isEmpty)
         #expect(scheduler.jobCounts.ready == 2 && scheduler.jobCounts.running == 1)
         #expect(scheduler.running.keys.sorted() == [running.id])
@@ -406,11 +412,7 @@ import Testing
 
     @Test("a look-ahead line whose session ended first leaves the slot to its line; cancel stops it with that line")
     func lookAheadEndsFirst() throws {
-        let graph = Fixtures.graph((0..<3).map { ("j\($0)", []) }, cost: 0.01)
-        var scheduler = Scheduler(plan: Fixtures.plan(graph, [1]), configuration: .init(lookAhead: 0.1))
-        let first = scheduler.start(now: 0).compactMap(\.dispatch)
-        let running = try #require(first.first { $0.after == nil })
-        let ahead = try #require(first.first { $0.after != nil })
+        var (scheduler, running, ahead) = try Self.oneSlotWithALineAhead()
         // Its job never started: it waits again, and the slot still holds the running line (nothing starts).
         #expect(scheduler.dispatchEnded(ahead.id, outcomes: [.notRun], now: 0).compactMap(\.dispatch).isEmpty)
         #expect(scheduler.hosts[0].busy == 1 && scheduler.jobCounts.ready == 2)
