@@ -1,4 +1,5 @@
 import ClustmakeModel
+import ClustmakeRedis
 
 /// How the store decodes an `AttemptRecord` from its hash (docs/redis-schema.md): the field names
 /// are the store's, the record is the model's.
@@ -82,4 +83,41 @@ struct HashFields: AttemptFieldSource {
         fields[field.name].flatMap { Double($0) }.flatMap { $0.isFinite ? $0 : nil }
     }
     func time(_ field: AttemptRecord.Field) -> UTCTime? { fields[field.name].flatMap { UTCTime(iso8601: $0) } }
+}
+
+/// An attempt's `summary` field (docs/redis-schema.md): the values of ``AttemptRecord/Field``, in order, packed by the
+/// script that records the attempt's outcome: `1|`, then for each field `~` when it is absent, or its length in
+/// bytes, `:` and its bytes.
+enum AttemptSummary {
+    /// The values as an `HMGET` of ``AttemptRecord/Field`` gives them; `nil` when `bytes` is not a whole summary of
+    /// this form (the attempt's fields are then read instead).
+    static func values(_ bytes: [UInt8]) -> [RedisReply]? {
+        let count = AttemptRecord.Field.allCases.count
+        guard bytes.count >= 2, bytes[0] == UInt8(ascii: "1"), bytes[1] == UInt8(ascii: "|") else { return nil }
+        var values: [RedisReply] = []
+        values.reserveCapacity(count)
+        var position = 2
+        while values.count < count {
+            guard position < bytes.count else { return nil }
+            if bytes[position] == UInt8(ascii: "~") {
+                values.append(.null)
+                position += 1
+                continue
+            }
+            var length = 0
+            var digits = 0
+            while position < bytes.count, bytes[position] >= UInt8(ascii: "0"), bytes[position] <= UInt8(ascii: "9") {
+                guard digits < 9 else { return nil }
+                length = length * 10 + Int(bytes[position] - UInt8(ascii: "0"))
+                digits += 1
+                position += 1
+            }
+            guard digits > 0, position < bytes.count, bytes[position] == UInt8(ascii: ":") else { return nil }
+            position += 1
+            guard length <= bytes.count - position else { return nil }
+            values.append(.bulk(Array(bytes[position..<(position + length)])))
+            position += length
+        }
+        return position == bytes.count ? values : nil
+    }
 }

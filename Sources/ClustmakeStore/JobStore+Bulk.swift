@@ -153,15 +153,7 @@ extension JobStore {
                     + "\(NamespaceSnapshot.maximumAttempts); its attempts are not read.")
             jobs[index].status.attempts = 0
         }
-        var attempts = [[AttemptRecord]](repeating: [], count: jobs.count)
-        let jobIDs = jobs.map(\.id)
-        try readAttempts(
-            of: jobIDs, counts: jobs.map(\.status.attempts),
-            fields: Self.snapshotAttemptFields.map { RedisArgument($0) },
-            "reading the attempts"
-        ) { (job, values) throws(StoreError) in
-            if let attempt = Self.decodeAttempt(job: jobIDs[job], values) { attempts[job].append(attempt) }
-        }
+        let attempts = try readAttemptRecords(of: jobs.map(\.id), counts: jobs.map(\.status.attempts))
 
         var hosts: [HostRecord] = []
         if !hostNames.isEmpty {
@@ -322,6 +314,60 @@ extension JobStore {
         return AttemptRecord(job: job, SnapshotFields(values: values))
     }
 
+    /// Attempts 1 … `counts[i]` of each job `ids[i]`, in order. Each is read from its summary (one key, written
+    /// when its outcome was recorded); an attempt without one (still running, lost, recorded by a clustmake before
+    /// summaries) or whose summary is not of the expected form is read again field by field. An attempt with no
+    /// record is left out.
+    func readAttemptRecords(of ids: [String], counts: [Int]) throws(StoreError) -> [[AttemptRecord]] {
+        var attempts = [[AttemptRecord]](repeating: [], count: ids.count)
+        var unsummarized: [(job: Int32, number: Int32)] = []
+        let (owners, numbers) = Self.attemptList(counts)
+        let keys = keys
+        try prefetchedPipeline(count: owners.count, "reading the attempts") { [owners, numbers] offset in
+            ["GET", RedisArgument(keys.summary(ids[Int(owners[offset])], Int(numbers[offset])))]
+        } each: { (offset, reply) throws(StoreError) in
+            let job = Int(owners[offset])
+            let number = Int(numbers[offset])
+            if let summary = BulkDecoding.bytes(reply), let fields = AttemptSummary.values(summary),
+                let attempt = Self.decodeAttempt(job: ids[job], fields), attempt.number == number
+            {
+                attempts[job].append(attempt)
+            } else {
+                unsummarized.append((Int32(job), Int32(number)))
+            }
+        }
+        guard !unsummarized.isEmpty else { return attempts }
+        let fields = Self.snapshotAttemptFields.map { RedisArgument($0) }
+        try prefetchedPipeline(count: unsummarized.count, "reading the attempts without a summary") {
+            [unsummarized] offset in
+            let (job, number) = unsummarized[offset]
+            return ["HMGET", RedisArgument(keys.attempt(ids[Int(job)], Int(number)))] + fields
+        } each: { (offset, reply) throws(StoreError) in
+            guard case .array(let values) = reply else {
+                throw StoreError(.redis, "reading the attempts: expected an array from redis, got \(reply)")
+            }
+            let job = Int(unsummarized[offset].job)
+            if let attempt = Self.decodeAttempt(job: ids[job], values) { attempts[job].append(attempt) }
+        }
+        for job in Set(unsummarized.map { Int($0.job) }) { attempts[job].sort { $0.number < $1.number } }
+        return attempts
+    }
+
+    /// The attempts 1 … `counts[i]` of each job `i`, in order: the job's position and the attempt's number of each.
+    static func attemptList(_ counts: [Int]) -> (owners: [Int32], numbers: [Int32]) {
+        var owners: [Int32] = []
+        var numbers: [Int32] = []
+        owners.reserveCapacity(counts.count)
+        numbers.reserveCapacity(counts.count)
+        for (index, count) in counts.enumerated() where count > 0 {
+            for number in 1...count {
+                owners.append(Int32(index))
+                numbers.append(Int32(number))
+            }
+        }
+        return (owners, numbers)
+    }
+
     /// Reads `fields` of attempts 1 … `counts[i]` of each job `ids[i]`, an `HMGET` each, read ahead on a thread
     /// of its own (``prefetchedPipeline(count:_:command:each:)``), and hands each reply's values to `each` with the
     /// position of its job, in the order of the jobs and then of their attempts.
@@ -329,16 +375,7 @@ extension JobStore {
         of ids: [String], counts: [Int], fields: [RedisArgument], _ doing: String,
         each: (_ job: Int, _ values: [RedisReply]) throws(StoreError) -> Void
     ) throws(StoreError) {
-        var owners: [Int32] = []
-        var numbers: [Int32] = []
-        owners.reserveCapacity(ids.count)
-        numbers.reserveCapacity(ids.count)
-        for (index, count) in counts.enumerated() where count > 0 {
-            for number in 1...count {
-                owners.append(Int32(index))
-                numbers.append(Int32(number))
-            }
-        }
+        let (owners, numbers) = Self.attemptList(counts)
         let keys = keys
         try prefetchedPipeline(count: owners.count, doing) { [owners, numbers] offset in
             ["HMGET", RedisArgument(keys.attempt(ids[Int(owners[offset])], Int(numbers[offset])))] + fields

@@ -138,6 +138,7 @@ extension JobStore {
             for attempt in stride(from: 1, through: old.attempts[id] ?? 0, by: 1) {
                 doomed += [
                     keys.attempt(id, attempt), keys.output(id, attempt, .stdout), keys.output(id, attempt, .stderr),
+                    keys.summary(id, attempt),
                 ]
             }
             writes.append(["DEL"] + doomed.map { RedisArgument($0) })

@@ -49,6 +49,8 @@ struct StoreKeys: Sendable {
     func lease(_ id: String) -> String { prefix + "lease:" + id }
     /// HASH: one attempt's record.
     func attempt(_ id: String, _ number: Int) -> String { prefix + "attempt:\(id):\(number)" }
+    /// STRING: an ended attempt's fields packed into one value, for readers of many attempts.
+    func summary(_ id: String, _ number: Int) -> String { prefix + "summary:\(id):\(number)" }
     /// STRING: the last bytes an attempt wrote to stdout or stderr.
     func output(_ id: String, _ number: Int, _ channel: OutputChannel) -> String {
         prefix + "\(channel.rawValue):\(id):\(number)"

@@ -1,3 +1,5 @@
+import ClustmakeModel
+
 /// The Lua scripts that make the store's state changes atomic (`EVAL`).
 ///
 /// Every script takes the namespace's schema key as `KEYS[1]` and the expected schema version as `ARGV[1]`, checks
@@ -226,10 +228,30 @@ enum StoreScripts {
     /// (id, token, attempt, outcome, now, host, reason, exit summary, stdout tail, stderr tail, then field, value
     /// pairs for the attempt hash to the end); shared with ``finishThenAcquire``.
     static let finishFunction = """
+        -- The attempt's fields that readers of many attempts use, packed into its summary key once its outcome is
+        -- written (docs/redis-schema.md): '1|', then per field '~' when absent or LENGTH ':' VALUE. A key of its
+        -- own: a long value in the attempt's hash would make redis keep the hash in its larger encoding.
+        local summary_fields = {\(AttemptRecord.Field.allCases.map { "'\($0.name)'" }.joined(separator: ", "))}
+        local function summarize(record, key)
+          local values = redis.call('HMGET', record, unpack(summary_fields))
+          local out = {'1|'}
+          for i = 1, #summary_fields do
+            local value = values[i]
+            if value then
+              out[#out + 1] = #value
+              out[#out + 1] = ':'
+              out[#out + 1] = value
+            else
+              out[#out + 1] = '~'
+            end
+          end
+          redis.call('SET', key, table.concat(out))
+        end
         local function finish(first)
           local id, token, attempt, outcome = ARGV[first], ARGV[first + 1], ARGV[first + 2], ARGV[first + 3]
           local now, host, reason, exit = ARGV[first + 4], ARGV[first + 5], ARGV[first + 6], ARGV[first + 7]
           local record = P .. 'attempt:' .. id .. ':' .. attempt
+          local summary = P .. 'summary:' .. id .. ':' .. attempt
           -- What the checks below need of the attempt (written when it started) and of the job, read once each.
           local recorded = redis.call('HMGET', record, 'finished', 'digest', 'start_seq')
           if recorded[1] then
@@ -262,6 +284,7 @@ enum StoreScripts {
           if current[1] ~= attempt or (state ~= 'in-progress' and state ~= 'lost')
             or (holder and holder ~= token) then
             redis.call('HSET', record, 'superseded', 'another attempt took the job over while this one ran')
+            summarize(record, summary)
             return {'superseded', state}
           end
           if holder then redis.call('DEL', lease) end
@@ -305,6 +328,7 @@ enum StoreScripts {
           elseif outcome == 'interrupted' then
             new_state, name = 'interrupted', 'job-interrupted'
           end
+          summarize(record, summary)
           redis.call('HSET', P .. 'states', id, new_state)
           if reason ~= '' and new_state ~= 'done' then
             changes[#changes + 1] = 'reason'

@@ -111,8 +111,10 @@ import Testing
             return
         }
         #expect(try fixture.store.finish(second, result(from: 30, for: 4)) == .recorded(.done))
-        // A success not taken as up to date (a documented field a worker writes; here by hand).
+        // A success not taken as up to date (a documented field a worker writes; here by hand, so its summary goes
+        // too: docs/redis-schema.md).
         _ = try redis.command(["HSET", "compmake:{known}:attempt:test:1", "stale", "a dependency changed meanwhile"])
+        _ = try redis.command(["DEL", "compmake:{known}:summary:test:1"])
 
         let samples = try fixture.store.costSamples { _ in true }
         let history = RunHistory(try fixture.store.snapshot())

@@ -73,6 +73,87 @@ import Testing
         #expect(snapshot.hosts == (try store.hosts()))
     }
 
+    @Test("every way an attempt's outcome is recorded writes a summary that reads as its fields do")
+    func summaries() throws {
+        let fixture = try Fixture()
+        try fixture.push([
+            job("a", "echo a"), job("b", "false"), job("c"), job("d"), job("e", deps: ["a"]), job("f"), job("g"),
+            job("h"), job("i"),
+        ])
+        let store = fixture.store
+        try run(store, "a")
+        _ = try store.finish(
+            try lease(store.acquire("b", more: false, request: request())),
+            result(.failed, exit: 1, reason: "exited with status 1"))
+        try run(store, "c", .interrupted)
+        // d: its first attempt is revoked and a second starts before the first is recorded: superseded.
+        let first = try lease(store.acquire("d", more: false, request: request("h1")))
+        #expect(try store.revokeLease(of: "d", attempt: 1, host: "h1", reason: "its host failed"))
+        let second = try lease(store.acquire("d", more: false, request: request("h2")))
+        _ = try store.finish(first, result(.succeeded))
+        // e: its dependency runs again while it runs: stale.
+        let stale = try lease(store.acquire("e", more: false, request: request()))
+        try run(store, "a", more: true)
+        _ = try store.finish(stale, result(.succeeded))
+        // f: found lost, then recorded by its worker after all (its record keeps `lost_at`).
+        let late = try lease(store.acquire("f", more: false, request: request("h1")))
+        #expect(try store.revokeLease(of: "f", attempt: 1, host: "h1", reason: "its host failed"))
+        _ = try store.finish(late, result(.succeeded))
+        // g's recording takes h in the same call; h still runs, i is lost and never recorded: no summary for either.
+        _ = try store.finish(
+            try lease(store.acquire("g", more: false, request: request())), result(.succeeded), thenAcquire: "h",
+            more: false)
+        _ = try lease(store.acquire("i", more: false, request: request("h1")))
+        #expect(try store.revokeLease(of: "i", attempt: 1, host: "h1", reason: "its host failed"))
+
+        let redis = try fixture.redis()
+        let snapshot = try fixture.another().snapshot()
+        var summarized = 0
+        for (index, job) in snapshot.jobs.enumerated() {
+            let records = try store.attempts(of: job.id)
+            #expect(snapshot.attempts[index].count == records.count, "\(job.id)")
+            for (attempt, record) in zip(snapshot.attempts[index], records) {
+                var typed = record
+                typed.fields = [:]
+                #expect(attempt == typed, "\(job.id) attempt \(record.number)")
+                let summary = try redis.command("GET", "compmake:{ns}:summary:\(job.id):\(record.number)")
+                let ended = record.fields["finished"] == "1"
+                #expect((summary.string != nil) == ended, "\(job.id) attempt \(record.number)")
+                if let text = summary.string {
+                    summarized += 1
+                    #expect(text == (try Self.summary(of: "compmake:{ns}:attempt:\(job.id):\(record.number)", redis)))
+                }
+            }
+        }
+        #expect(summarized == 8)  // a twice, b, c, d's first, e, f and g
+        #expect(
+            snapshot.attempts[3].map(\.superseded) == ["another attempt took the job over while this one ran", nil])
+        #expect(snapshot.attempts[4].first?.stale != nil)
+        #expect(snapshot.attempts[5].first?.lostAt != nil && snapshot.attempts[5].first?.state == .succeeded)
+        _ = second
+    }
+
+    @Test("an attempt whose summary is cut, of another attempt or of another form is read from its fields")
+    func summaryNotTrusted() throws {
+        let fixture = try Fixture()
+        try fixture.push([job("a", "echo a"), job("b"), job("c")])
+        for id in ["a", "b", "c"] { try run(fixture.store, id) }
+        let redis = try fixture.redis()
+        let a = try #require(try redis.command("GET", "compmake:{ns}:summary:a:1").string)
+        _ = try redis.command("SET", "compmake:{ns}:summary:a:1", String(a.dropLast(3)))
+        _ = try redis.command(
+            "SET", "compmake:{ns}:summary:b:1", "1|1:7" + a.dropFirst(5))
+        _ = try redis.command("SET", "compmake:{ns}:summary:c:1", "2|" + a.dropFirst(2))
+        // b's summary names attempt 7, not b's first; a's lost its end; c's is of a form not known.
+        #expect(a.hasPrefix("1|1:1"))
+        let snapshot = try fixture.store.snapshot()
+        for (index, id) in ["a", "b", "c"].enumerated() {
+            var single = try #require(try fixture.store.attempt(of: id, number: 1))
+            single.fields = [:]
+            #expect(snapshot.attempts[index] == [single], "\(id)")
+        }
+    }
+
     @Test(
         "a corrupt job record or an absurd attempt count is a note about that job, not an unreadable namespace",
         .timeLimit(.minutes(1)))
@@ -105,13 +186,36 @@ import Testing
         let fixture = try Fixture()
         try fixture.push([job("a")])
         try run(fixture.store, "a")
-        _ = try fixture.redis().command(
-            "HSET", "compmake:{ns}:attempt:a:1", "wall_time", "inf", "user_cpu", "nan", "system_cpu", "1e999")
-        let stored = try #require(try fixture.store.snapshot().attempts.first?.first)
+        let key = "compmake:{ns}:attempt:a:1"
+        let redis = try fixture.redis()
+        _ = try redis.command("HSET", key, "wall_time", "inf", "user_cpu", "nan", "system_cpu", "1e999")
+        // Read from the fields (the summary removed), and from a summary that carries the same values.
+        _ = try redis.command("DEL", "compmake:{ns}:summary:a:1")
+        let fromFields = try #require(try fixture.store.snapshot().attempts.first?.first)
+        _ = try redis.command("SET", "compmake:{ns}:summary:a:1", try Self.summary(of: key, redis))
+        let fromSummary = try #require(try fixture.store.snapshot().attempts.first?.first)
         let single = try #require(try fixture.store.attempt(of: "a", number: 1))
-        for attempt in [stored, single] {
+        for attempt in [fromFields, fromSummary, single] {
             #expect(attempt.wallTime == nil && attempt.userCPU == nil && attempt.systemCPU == nil)
         }
+    }
+
+    /// The summary the finish script would write for the attempt hash at `key` as it is now.
+    static func summary(of key: String, _ redis: RedisConnection) throws -> String {
+        let names = [
+            "attempt", "state", "host", "nodename", "worker_version", "worker_pid", "job_pid", "started", "ended",
+            "lost_at", "wall_time", "user_cpu", "system_cpu", "max_rss", "exit_status", "signal", "timed_out", "reason",
+            "stdout_bytes", "stderr_bytes", "stdout_log", "stderr_log", "superseded", "stale",
+        ]
+        var text = "1|"
+        for name in names {
+            if let value = try redis.command("HGET", key, name).string {
+                text += "\(value.utf8.count):\(value)"
+            } else {
+                text += "~"
+            }
+        }
+        return text
     }
 
     @Test("a job in progress whose lease expired is lost in the snapshot, as states() reports it")

@@ -95,7 +95,9 @@ import Testing
         try fixture.push([
             job("a"), job("b", deps: ["a"]), job("c", deps: ["b"]), job("d"), job("e", deps: ["d"]), job("gone"),
         ])
-        for id in ["a", "b", "c", "d", "e"] { try run(fixture.store, id) }
+        for id in ["a", "b", "c", "d", "e", "gone"] { try run(fixture.store, id) }
+        let redis = try fixture.redis()
+        #expect(try redis.command("EXISTS", "compmake:{ns}:summary:gone:1").integer == 1)
         let report = try fixture.push([
             job("a"), job("b", "echo changed", deps: ["a"]), job("c", deps: ["b"]), job("d", cost: 5),
             job("e", deps: ["d", "new"]), job("new"),
@@ -114,8 +116,8 @@ import Testing
             ])
         #expect(try fixture.store.status(of: "c").reason?.contains("no longer up to date") == true)
         #expect(throws: StoreError.self) { try fixture.store.job("gone") }
-        let redis = try fixture.redis()
-        #expect(try redis.command("EXISTS", "compmake:{ns}:attempt:gone:1", "compmake:{ns}:status:gone").integer == 0)
+        let gone = ["attempt:gone:1", "summary:gone:1", "status:gone", "stdout:gone:1"].map { "compmake:{ns}:" + $0 }
+        #expect(try redis.command(["EXISTS"] + gone.map { RedisArgument($0) }).integer == 0)
         #expect(try fixture.store.job("d").job.cost == 5)
         #expect(try fixture.store.metadata().pushes == 2)
     }
