@@ -85,9 +85,9 @@ struct HashFields: AttemptFieldSource {
     func time(_ field: AttemptRecord.Field) -> UTCTime? { fields[field.name].flatMap { UTCTime(iso8601: $0) } }
 }
 
-/// An attempt's `summary` field (docs/redis-schema.md): the values of ``AttemptRecord/Field``, in order, packed by the
-/// script that records the attempt's outcome: `1|`, then for each field `~` when it is absent, or its length in
-/// bytes, `:` and its bytes.
+/// An attempt's summary, the key `compmake:{NS}:summary:ID:N` (docs/redis-schema.md, "Attempt summaries"): the values
+/// of ``AttemptRecord/Field``, in order, packed by the script that records the attempt's outcome: `1|`, then for each
+/// field `~` when it is absent, or its length in bytes, `:` and its bytes.
 enum AttemptSummary {
     /// The values as an `HMGET` of ``AttemptRecord/Field`` gives them; `nil` when `bytes` is not a whole summary of
     /// this form (the attempt's fields are then read instead).
