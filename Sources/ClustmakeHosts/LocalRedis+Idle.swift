@@ -299,7 +299,13 @@ extension LocalRedis {
                 }
                 let lock = try self.lock()
                 defer { close(lock) }
-                if livePID() == nil { return end(.serverGone) }
+                if livePID() == nil {
+                    // No pid file: the server stopped, or its files are being removed under it (the directory is
+                    // still there). In the second case no command can find it any more, so it is stopped as an
+                    // orphan, through the watcher's own connection; a server that stopped has closed that.
+                    observer.stopOrphanedServer()
+                    return end(.serverGone)
+                }
                 continue
             }
             let now = UTCTime.now().secondsSince1970

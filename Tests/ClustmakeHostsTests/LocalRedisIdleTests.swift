@@ -194,6 +194,20 @@ import Testing
         #expect(access(state.path + "/.clustmake", F_OK) != 0)
     }
 
+    @Test("a server whose pid file went while its directory is still there (being removed) is stopped by its watcher")
+    func pidFileRemovedUnderServer() async throws {
+        let state = try TemporaryDirectory()
+        let local = try LocalRedis(stateDirectory: state.path + "/.clustmake", idleStop: .init(timeout: .seconds(600)))
+        let running = try await local.ensureRunning()
+        defer { if isRunning(running.pid) { kill(running.pid, SIGKILL) } }
+        let watcher = WatcherRun(local, poll: Self.poll)
+        try await watcher.waitForLooks(2)
+        // What the watcher sees halfway through a removal of the directory: no pid file, the directory still there.
+        try FileManager.default.removeItem(atPath: local.pidFile)
+        #expect(try await watcher.end() == .serverGone)
+        try await waitUntil("the orphaned server exited") { !isRunning(running.pid) }
+    }
+
     @Test("a watcher that finds the idle timeout never while a start switches it on keeps watching")
     func switchedOnMeanwhile() async throws {
         let state = try TemporaryDirectory()
