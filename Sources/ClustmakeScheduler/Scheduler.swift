@@ -586,25 +586,7 @@ public struct Scheduler: Sendable {
                 deferred.append(job)
                 continue
             }
-            var jobs = [job]
-            let limit = bundleLimit(for: job, host: host)
-            var skipped: [Int32] = []
-            var inspected = 0
-            while jobs.count < limit && inspected < 2 * limit, let candidate = queue.pop() {
-                inspected += 1
-                guard phases[Int(candidate)] == .ready, !configuration.followPlan || homeless[Int(candidate)],
-                    !jobs.contains(candidate)
-                else { continue }
-                if sameGroup(candidate, job) && bundleLimit(for: candidate, host: host) > 1
-                    && !excluded(candidate, from: host)
-                {
-                    jobs.append(candidate)
-                } else {
-                    skipped.append(candidate)
-                }
-            }
-            for job in skipped { queue.push(job, priority: plan.placements[Int(job)].start) }
-            actions.append(.dispatch(start(jobs, slot: slot, host: host, now: now)))
+            actions.append(.dispatch(start(bundle(startingWith: job, host: host), slot: slot, host: host, now: now)))
         }
         for job in deferred { queue.push(job, priority: plan.placements[Int(job)].start) }
         actions += lookAheadLines(now: now)
@@ -632,29 +614,50 @@ public struct Scheduler: Sendable {
                 actions.append(.dispatch(queue(jobs, behind: line)))
                 continue
             }
-            var jobs: [Int32] = []
+            // The first ready job of the session's command (its nice level) that may run on the line's host.
+            var first: Int32?
             var skipped: [Int32] = []
-            var limit = 1
             var inspected = 0
-            while jobs.count < limit && inspected < 2 * max(limit, 8), let job = queue.pop() {
+            while first == nil && inspected < 16, let job = queue.pop() {
                 inspected += 1
-                guard phases[Int(job)] == .ready, !jobs.contains(job) else { continue }
-                let fits =
-                    sameGroup(job, line.jobs[0]) && !excluded(job, from: line.host)
-                    && (jobs.isEmpty || (sameGroup(job, jobs[0]) && bundleLimit(for: job, host: line.host) > 1))
-                guard fits else {
+                guard phases[Int(job)] == .ready else { continue }
+                if sameGroup(job, line.jobs[0]) && !excluded(job, from: line.host) {
+                    first = job
+                } else {
                     skipped.append(job)
-                    continue
                 }
-                if jobs.isEmpty { limit = bundleLimit(for: job, host: line.host) }
-                jobs.append(job)
             }
             for job in skipped { queue.push(job, priority: plan.placements[Int(job)].start) }
-            guard !jobs.isEmpty else { continue }
-            actions.append(.dispatch(queue(jobs, behind: line)))
+            guard let first else { continue }
+            actions.append(.dispatch(queue(bundle(startingWith: first, host: line.host), behind: line)))
             if counts.ready == 0 { break }
         }
         return actions
+    }
+
+    /// A line for `host` that starts with `first` (taken from the ready queue): the ready jobs after it in the queue
+    /// that may share its line, up to ``bundleLimit(for:host:)`` (looking at twice that many at most); the others go
+    /// back to the queue.
+    private mutating func bundle(startingWith first: Int32, host: Int) -> [Int32] {
+        var jobs = [first]
+        let limit = bundleLimit(for: first, host: host)
+        var skipped: [Int32] = []
+        var inspected = 0
+        while jobs.count < limit && inspected < 2 * limit, let candidate = queue.pop() {
+            inspected += 1
+            guard phases[Int(candidate)] == .ready, !configuration.followPlan || homeless[Int(candidate)],
+                !jobs.contains(candidate)
+            else { continue }
+            if sameGroup(candidate, first) && bundleLimit(for: candidate, host: host) > 1
+                && !excluded(candidate, from: host)
+            {
+                jobs.append(candidate)
+            } else {
+                skipped.append(candidate)
+            }
+        }
+        for job in skipped { queue.push(job, priority: plan.placements[Int(job)].start) }
+        return jobs
     }
 
     /// A look-ahead line of `jobs` behind the running `line`, on its slot.

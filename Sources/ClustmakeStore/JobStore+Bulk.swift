@@ -320,7 +320,7 @@ extension JobStore {
     /// record is left out.
     func readAttemptRecords(of ids: [String], counts: [Int]) throws(StoreError) -> [[AttemptRecord]] {
         var attempts = [[AttemptRecord]](repeating: [], count: ids.count)
-        var unsummarized: [(job: Int32, number: Int32)] = []
+        var unsummarized: (owners: [Int32], numbers: [Int32]) = ([], [])
         let (owners, numbers) = Self.attemptList(counts)
         let keys = keys
         try prefetchedPipeline(count: owners.count, "reading the attempts") { [owners, numbers] offset in
@@ -333,23 +333,18 @@ extension JobStore {
             {
                 attempts[job].append(attempt)
             } else {
-                unsummarized.append((Int32(job), Int32(number)))
+                unsummarized.owners.append(owners[offset])
+                unsummarized.numbers.append(numbers[offset])
             }
         }
-        guard !unsummarized.isEmpty else { return attempts }
-        let fields = Self.snapshotAttemptFields.map { RedisArgument($0) }
-        try prefetchedPipeline(count: unsummarized.count, "reading the attempts without a summary") {
-            [unsummarized] offset in
-            let (job, number) = unsummarized[offset]
-            return ["HMGET", RedisArgument(keys.attempt(ids[Int(job)], Int(number)))] + fields
-        } each: { (offset, reply) throws(StoreError) in
-            guard case .array(let values) = reply else {
-                throw StoreError(.redis, "reading the attempts: expected an array from redis, got \(reply)")
-            }
-            let job = Int(unsummarized[offset].job)
+        guard !unsummarized.owners.isEmpty else { return attempts }
+        try readAttempts(
+            of: ids, unsummarized,
+            fields: Self.snapshotAttemptFields.map { RedisArgument($0) }, "reading the attempts without a summary"
+        ) { (job, values) throws(StoreError) in
             if let attempt = Self.decodeAttempt(job: ids[job], values) { attempts[job].append(attempt) }
         }
-        for job in Set(unsummarized.map { Int($0.job) }) { attempts[job].sort { $0.number < $1.number } }
+        for job in Set(unsummarized.owners) { attempts[Int(job)].sort { $0.number < $1.number } }
         return attempts
     }
 
@@ -375,7 +370,16 @@ extension JobStore {
         of ids: [String], counts: [Int], fields: [RedisArgument], _ doing: String,
         each: (_ job: Int, _ values: [RedisReply]) throws(StoreError) -> Void
     ) throws(StoreError) {
-        let (owners, numbers) = Self.attemptList(counts)
+        try readAttempts(of: ids, Self.attemptList(counts), fields: fields, doing, each: each)
+    }
+
+    /// ``readAttempts(of:counts:fields:_:each:)`` of the attempts listed: attempt `numbers[i]` of job
+    /// `ids[owners[i]]`, in that order.
+    func readAttempts(
+        of ids: [String], _ attempts: (owners: [Int32], numbers: [Int32]), fields: [RedisArgument], _ doing: String,
+        each: (_ job: Int, _ values: [RedisReply]) throws(StoreError) -> Void
+    ) throws(StoreError) {
+        let (owners, numbers) = attempts
         let keys = keys
         try prefetchedPipeline(count: owners.count, doing) { [owners, numbers] offset in
             ["HMGET", RedisArgument(keys.attempt(ids[Int(owners[offset])], Int(numbers[offset])))] + fields

@@ -25,6 +25,8 @@ struct StreamInput {
     private var buffer: [UInt8] = []
     /// Where the unread part of ``buffer`` starts.
     private var start = 0
+    /// A batch ``waitingFirstID()`` found whole, for ``next()`` to return.
+    private var waiting: [String]?
 
     init(descriptor: Int32) {
         self.descriptor = descriptor
@@ -32,61 +34,78 @@ struct StreamInput {
 
     /// Blocks until a whole line (or the end) has arrived; empty lines are skipped.
     mutating func next() -> Next {
+        if let ids = waiting {
+            waiting = nil
+            return .batch(ids)
+        }
         while true {
-            if let newline = buffer[start...].firstIndex(of: UInt8(ascii: "\n")) {
-                let line = buffer[start..<newline]
-                start = newline + 1
-                if start == buffer.count {
-                    buffer.removeAll(keepingCapacity: true)
-                    start = 0
-                }
-                let words = line.split(whereSeparator: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") })
-                if words.isEmpty { continue }
+            if let (words, end) = firstLine() {
+                take(through: end)
                 return Self.batch(words)
             }
             if buffer.count - start > Self.maximumLine {
                 return .invalid("a line of standard input is longer than \(Self.maximumLine) bytes")
             }
-            if start > 0 {
-                buffer.removeFirst(start)
-                start = 0
-            }
-            var chunk = [UInt8](repeating: 0, count: 4096)
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            let count = readChunk()
             if count < 0 && errno == EINTR { continue }
             if count < 0 { return .invalid("cannot read standard input: \(String(cString: strerror(errno)))") }
             if count == 0 {
                 if buffer.count > start { return .invalid("standard input ended in the middle of a line") }
                 return .end
             }
-            buffer += chunk[0..<count]
         }
     }
 
     /// The first job id of the next batch when that batch has arrived whole already (read without blocking), and
     /// `nil` otherwise: nothing more came yet, the input ended, or the line is not a batch (``next()`` says so
-    /// then). Consumes nothing: ``next()`` still returns that batch.
+    /// then). ``next()`` returns that batch next.
     mutating func waitingFirstID() -> String? {
+        if let waiting { return waiting.first }
         while true {
-            if let newline = buffer[start...].firstIndex(of: UInt8(ascii: "\n")) {
-                let line = buffer[start..<newline]
-                let words = line.split(whereSeparator: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") })
-                if words.isEmpty {
-                    // An empty line, which next() skips too.
-                    start = newline + 1
-                    continue
-                }
+            if let (words, end) = firstLine() {
                 guard case .batch(let ids) = Self.batch(words) else { return nil }
+                take(through: end)
+                waiting = ids
                 return ids.first
             }
             guard buffer.count - start <= Self.maximumLine else { return nil }
             var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-            guard poll(&entry, 1, 0) > 0, entry.revents & Int16(POLLIN) != 0 else { return nil }
-            var chunk = [UInt8](repeating: 0, count: 4096)
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            guard count > 0 else { return nil }
-            buffer += chunk[0..<count]
+            guard poll(&entry, 1, 0) > 0, entry.revents & Int16(POLLIN) != 0, readChunk() > 0 else { return nil }
         }
+    }
+
+    /// The words of the first whole line buffered that has any (empty lines before it are dropped), and the index of
+    /// its newline; `nil` when no such line is buffered.
+    private mutating func firstLine() -> (words: [ArraySlice<UInt8>], end: Int)? {
+        while let newline = buffer[start...].firstIndex(of: UInt8(ascii: "\n")) {
+            let words = buffer[start..<newline].split(whereSeparator: {
+                $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t")
+            })
+            if !words.isEmpty { return (words, newline) }
+            take(through: newline)
+        }
+        return nil
+    }
+
+    /// Drops the buffered bytes up to and including `end`.
+    private mutating func take(through end: Int) {
+        start = end + 1
+        if start == buffer.count {
+            buffer.removeAll(keepingCapacity: true)
+            start = 0
+        }
+    }
+
+    /// One `read` of standard input into the buffer (what was taken already dropped first); returns its result.
+    private mutating func readChunk() -> Int {
+        if start > 0 {
+            buffer.removeFirst(start)
+            start = 0
+        }
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+        if count > 0 { buffer += chunk[0..<count] }
+        return count
     }
 
     private static func batch(_ words: [ArraySlice<UInt8>]) -> Next {
