@@ -29,6 +29,13 @@ public struct UTCTime: Sendable, Hashable, Comparable, CustomStringConvertible {
         self = parsed
     }
 
+    /// Parses a stamp held in part of an array (a field of a record packed in one value), as
+    /// ``init(iso8601:)-([UInt8])`` does.
+    public init?(iso8601 bytes: ArraySlice<UInt8>) {
+        guard let parsed = bytes.withUnsafeBufferPointer({ Self.parse($0) }) else { return nil }
+        self = parsed
+    }
+
     /// The one parser of stamps. It never traps, whatever the bytes: the fields are fixed-width digits checked
     /// against their ranges (a leap second, `:60`, counts as the first second of the next minute, as `timegm`
     /// has it), a fraction may have any number of digits (only the first nine count), and nothing may follow the

@@ -74,35 +74,57 @@ final class BatchPrefetcher: @unchecked Sendable {
         thread.join()
     }
 
+    /// Sends each batch before reading the replies of the one before it, so that redis runs one batch while this
+    /// thread reads the other's replies: with a batch sent and read in turn, redis and this thread each waited for
+    /// the other half the time (a snapshot of a million jobs kept the two cores 65% busy).
     private func fetchAll() {
-        for batch in 0..<batchCount {
-            free.wait()
-            if state.withLock({ $0.cancelled }) { return }
+        // Replies of the batch sent last, still to read.
+        var inFlight = 0
+        for batch in 0...batchCount {
+            if batch > 0 {
+                free.wait()
+                if state.withLock({ $0.cancelled }) {
+                    // The connection goes back to the store with no reply left unread.
+                    if inFlight > 0 { _ = try? connection.sendReceivingEarlier([], earlier: inFlight) }
+                    return
+                }
+            }
             let start = batch * batchSize
+            let commands = batch < batchCount ? (start..<min(start + batchSize, count)).map(command) : []
             let result: Result<[RedisReply], RedisError>
             do {
-                result = .success(try connection.pipeline((start..<min(start + batchSize, count)).map(command)))
+                result = .success(try connection.sendReceivingEarlier(commands, earlier: inFlight))
             } catch {
                 result = .failure(error)
             }
-            state.withLock { $0.replies.append(result) }
-            ready.signal()
-            if case .failure = result { return }
+            inFlight = commands.count
+            // The first call only sends; a failure there is the first batch's.
+            if batch > 0 || result.isFailure {
+                state.withLock { $0.replies.append(result) }
+                ready.signal()
+            }
+            if result.isFailure { return }
         }
+    }
+}
+
+extension Result {
+    fileprivate var isFailure: Bool {
+        if case .failure = self { true } else { false }
     }
 }
 
 extension JobStore {
     /// Like ``bulkPipeline(count:_:command:each:)``, with the round trips on a thread of their own
     /// (``BatchPrefetcher``) while `each` decodes on this one.
+    /// - Parameter batchSize: Commands per batch (fewer for commands that each read many keys).
     func prefetchedPipeline(
-        count: Int, _ doing: String, command: @escaping @Sendable (Int) -> [RedisArgument],
-        each: (Int, RedisReply) throws(StoreError) -> Void
+        count: Int, batchSize: Int = bulkBatchSize, _ doing: String,
+        command: @escaping @Sendable (Int) -> [RedisArgument], each: (Int, RedisReply) throws(StoreError) -> Void
     ) throws(StoreError) {
-        let prefetcher = BatchPrefetcher(
-            connection: connection, count: count, batchSize: Self.bulkBatchSize, command: command)
-        guard count > Self.bulkBatchSize, prefetcher.start() else {
-            try bulkPipeline(count: count, doing, command: command, each: each)
+        let prefetcher = BatchPrefetcher(connection: connection, count: count, batchSize: batchSize, command: command)
+        guard count > batchSize, prefetcher.start() else {
+            try pipeline(count: count, batchSize: batchSize, doing, command: command, each: each)
             return
         }
         defer { prefetcher.finish() }
@@ -113,7 +135,7 @@ extension JobStore {
             case .failure(let error): throw StoreError.wrapping(error, "\(doing) in namespace '\(namespace)'")
             }
             for (offset, reply) in replies.enumerated() {
-                try each(batch * Self.bulkBatchSize + offset, try checked(reply, doing))
+                try each(batch * batchSize + offset, try checked(reply, doing))
             }
         }
     }

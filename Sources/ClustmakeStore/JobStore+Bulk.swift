@@ -16,6 +16,8 @@ extension JobStore {
 
     /// How many job ids one `HMGET` of the states hash asks for in ``snapshot()``.
     static let stateGroup = 10_000
+    /// Attempt summaries read by one `MGET`.
+    static let summaryGroup = 50
 
     /// How much of the namespace ``snapshot(_:)`` reads.
     public enum SnapshotDetail: Sendable, Hashable {
@@ -323,18 +325,31 @@ extension JobStore {
         var unsummarized: (owners: [Int32], numbers: [Int32]) = ([], [])
         let (owners, numbers) = Self.attemptList(counts)
         let keys = keys
-        try prefetchedPipeline(count: owners.count, "reading the attempts") { [owners, numbers] offset in
-            ["GET", RedisArgument(keys.summary(ids[Int(owners[offset])], Int(numbers[offset])))]
+        // An MGET per ``summaryGroup`` attempts: redis spends most of a GET on the command, not on the key.
+        let group = Self.summaryGroup
+        try prefetchedPipeline(
+            count: (owners.count + group - 1) / group, batchSize: Self.bulkBatchSize / group, "reading the attempts"
+        ) { [owners, numbers] offset in
+            ["MGET"]
+                + (offset * group..<min(owners.count, (offset + 1) * group)).map {
+                    RedisArgument(keys.summary(ids[Int(owners[$0])], Int(numbers[$0])))
+                }
         } each: { (offset, reply) throws(StoreError) in
-            let job = Int(owners[offset])
-            let number = Int(numbers[offset])
-            if let summary = BulkDecoding.bytes(reply), let fields = AttemptSummary.values(summary),
-                let attempt = Self.decodeAttempt(job: ids[job], fields), attempt.number == number
-            {
-                attempts[job].append(attempt)
-            } else {
-                unsummarized.owners.append(owners[offset])
-                unsummarized.numbers.append(numbers[offset])
+            let expected = min(owners.count - offset * group, group)
+            guard case .array(let values) = reply, values.count == expected else {
+                throw StoreError(.redis, "reading the attempts: expected \(expected) values from redis, got \(reply)")
+            }
+            for (place, value) in values.enumerated() {
+                let position = offset * group + place
+                let job = Int(owners[position])
+                if let bytes = BulkDecoding.bytes(value), let summary = AttemptSummary(bytes),
+                    summary.integer(.attempt) == Int(numbers[position])
+                {
+                    attempts[job].append(AttemptRecord(job: ids[job], summary))
+                } else {
+                    unsummarized.owners.append(owners[position])
+                    unsummarized.numbers.append(numbers[position])
+                }
             }
         }
         guard !unsummarized.owners.isEmpty else { return attempts }
@@ -469,7 +484,12 @@ enum BulkDecoding {
 
     /// A whole number: `-?[0-9]+`.
     static func integer(_ reply: RedisReply) -> Int? {
-        guard let bytes = bytes(reply), !bytes.isEmpty, bytes.count <= 18 else { return nil }
+        bytes(reply).flatMap { integer($0[...]) }
+    }
+
+    /// A whole number: `-?[0-9]+`.
+    static func integer(_ bytes: ArraySlice<UInt8>) -> Int? {
+        guard !bytes.isEmpty, bytes.count <= 18 else { return nil }
         var value = 0
         var negative = false
         for (position, byte) in bytes.enumerated() {
@@ -487,7 +507,12 @@ enum BulkDecoding {
     /// doubles, so the one division rounds correctly), anything else through `Double(String)`; `nil` for a value
     /// that is not finite.
     static func number(_ values: [RedisReply], _ index: Int) -> Double? {
-        guard let bytes = bytes(values, index), !bytes.isEmpty else { return nil }
+        bytes(values, index).flatMap { number($0[...]) }
+    }
+
+    /// A number, as ``number(_:_:)`` reads it, from part of an array.
+    static func number(_ bytes: ArraySlice<UInt8>) -> Double? {
+        guard !bytes.isEmpty else { return nil }
         var digits: Int64 = 0
         var count = 0
         var scale = 0
