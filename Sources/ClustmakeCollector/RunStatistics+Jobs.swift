@@ -1,16 +1,6 @@
 import ClustmakeModel
 
 extension RunStatistics {
-    /// The plan's jobs by id (none without a plan).
-    static func plannedJobs(_ plan: PlannedRun?) -> [String: PlannedRun.Job] {
-        var planned: [String: PlannedRun.Job] = [:]
-        if let plan {
-            planned.reserveCapacity(plan.jobs.count)
-            for job in plan.jobs { planned[job.id] = job }
-        }
-        return planned
-    }
-
     /// The figures of the whole run that its attempts give: counts, span, wall and CPU time, badput and goodput.
     /// Capacity, utilisation and the longest chain come later, from the hosts and the jobs.
     static func run(_ history: RunHistory, byJob: JobAttempts) -> Run {
@@ -39,7 +29,8 @@ extension RunStatistics {
     /// Every job's figures, in graph order: its deciding attempt, queue delay, total time, peak RSS and where the
     /// plan put it.
     static func jobs(
-        _ history: RunHistory, byJob: JobAttempts, timings: AttemptTimings, planned: [String: PlannedRun.Job]
+        _ history: RunHistory, byJob: JobAttempts, timings: AttemptTimings, plan: PlannedRun?,
+        alignment: PlanAlignment?
     ) -> [Job] {
         let now = history.now
         let attempts = history.attempts
@@ -62,7 +53,7 @@ extension RunStatistics {
                 job.totalTime += attempts[attempt].duration(now: now)
                 if let rss = attempts[attempt].maxRSS { job.peakRSS = max(job.peakRSS ?? 0, rss) }
             }
-            if let entry = planned[record.id] {
+            if let plan, let entry = alignment?.job(index, of: plan) {
                 job.plannedHost = entry.host
                 job.plannedStart = entry.start
                 job.plannedEnd = entry.end

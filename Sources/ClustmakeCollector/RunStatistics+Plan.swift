@@ -3,31 +3,41 @@ extension RunStatistics {
     /// or that only one of plan and run has.
     /// - Parameters:
     ///   - jobs: The run's job figures (``jobs``).
-    ///   - planned: The plan's jobs by id.
+    ///   - alignment: Which job of the plan each job of the run is.
     static func comparison(
-        _ plan: PlannedRun, history: RunHistory, jobs: [Job], planned: [String: PlannedRun.Job]
+        _ plan: PlannedRun, history: RunHistory, jobs: [Job], alignment: PlanAlignment
     ) -> PlanComparison {
         var comparison = PlanComparison(
             makespan: plan.makespan, lowerBound: plan.lowerBound, criticalPath: plan.criticalPath,
             criticalPathPlanned: 0, criticalPathMeasured: 0)
-        var indexByID: [String: Int] = [:]
-        for (index, job) in history.jobs.enumerated() { indexByID[job.id] = index }
-        for id in plan.criticalPath {
-            if let entry = planned[id] { comparison.criticalPathPlanned += max(0, entry.end - entry.start) }
-            if let index = indexByID[id], let runtime = jobs[index].runtime {
-                comparison.criticalPathMeasured? += runtime
-            } else {
-                comparison.criticalPathMeasured = nil
+        // The planned critical path's jobs: each one's (last) entry in the plan and its job in the run, found in
+        // one pass over each.
+        if !plan.criticalPath.isEmpty {
+            var onPath: [String: (entry: Int, job: Int)] = [:]
+            for id in plan.criticalPath { onPath[id] = (-1, -1) }
+            for (position, job) in plan.jobs.enumerated() where onPath[job.id] != nil {
+                onPath[job.id]?.entry = position
+            }
+            for (index, job) in history.jobs.enumerated() where onPath[job.id] != nil { onPath[job.id]?.job = index }
+            for id in plan.criticalPath {
+                guard let found = onPath[id] else { continue }
+                if found.entry >= 0 {
+                    let entry = plan.jobs[found.entry]
+                    comparison.criticalPathPlanned += max(0, entry.end - entry.start)
+                }
+                if found.job >= 0, let runtime = jobs[found.job].runtime {
+                    comparison.criticalPathMeasured? += runtime
+                } else {
+                    comparison.criticalPathMeasured = nil
+                }
             }
         }
-        for job in plan.jobs {
-            guard let index = indexByID[job.id] else {
-                comparison.missingFromRun += 1
-                continue
-            }
-            if let host = jobs[index].host, host != job.host { comparison.movedJobs += 1 }
+        for index in history.jobs.indices {
+            guard let entry = alignment.job(index, of: plan), let host = jobs[index].host else { continue }
+            if host != entry.host { comparison.movedJobs += 1 }
         }
-        comparison.missingFromPlan = history.jobs.count - (plan.jobs.count - comparison.missingFromRun)
+        comparison.missingFromRun = alignment.missingFromRun
+        comparison.missingFromPlan = alignment.missingFromPlan
         return comparison
     }
 }

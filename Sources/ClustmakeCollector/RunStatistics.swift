@@ -165,26 +165,39 @@ public struct RunStatistics: Sendable {
     /// How many slowest jobs are listed.
     public static let slowestCount = 10
 
-    /// Computes the statistics of `history`.
+    /// Computes the statistics of `history`, the parts that do not need each other at once (on two cores the
+    /// statistics of a million jobs then take about the time of the longest part, not the sum of them).
     /// - Parameters:
     ///   - history: The run.
     ///   - plan: The plan it ran, to compare with.
-    public init(_ history: RunHistory, plan: PlannedRun? = nil) {
-        namespace = history.namespace
+    public init(_ history: RunHistory, plan: PlannedRun? = nil) async {
+        // The lanes and the match with the plan, while the attempts are grouped by job and timed.
+        async let packing = Lanes(history)
+        async let matching = plan.map { PlanAlignment($0, history: history) }
         let byJob = history.attemptsByJob()
-        lanes = Lanes(history)
-        timings = AttemptTimings(history, byJob: byJob)
-        let planned = Self.plannedJobs(plan)
-
-        run = Self.run(history, byJob: byJob)
-        jobs = Self.jobs(history, byJob: byJob, timings: timings, planned: planned)
+        let timings = AttemptTimings(history, byJob: byJob)
+        let lanes = await packing
+        // The hosts, the critical path and the tags, while the run's and the jobs' figures are computed.
+        async let hosts = Self.hosts(history, lanes: lanes, plan: plan)
+        async let criticalPath = Self.criticalPath(history, lanes: lanes, timings: timings, runStart: history.start)
+        async let tags = Self.tags(history, byJob: byJob)
+        let alignment = await matching
+        let run = Self.run(history, byJob: byJob)
+        let jobs = Self.jobs(history, byJob: byJob, timings: timings, plan: plan, alignment: alignment)
+        namespace = history.namespace
+        self.lanes = lanes
+        self.timings = timings
+        self.run = run
+        self.jobs = jobs
         slowest = Self.slowest(jobs, count: Self.slowestCount)
-        hosts = Self.hosts(history, lanes: lanes, plan: plan)
+        if let plan, let alignment {
+            self.plan = Self.comparison(plan, history: history, jobs: jobs, alignment: alignment)
+        }
+        self.hosts = await hosts
         measureUtilisation()
         measureLongestChain(history)
-        criticalPath = Self.criticalPath(history, lanes: lanes, timings: timings, runStart: run.start)
-        tags = Self.tags(history, byJob: byJob)
-        self.plan = plan.map { Self.comparison($0, history: history, jobs: jobs, planned: planned) }
+        self.criticalPath = await criticalPath
+        self.tags = await tags
     }
 
     /// The indices of the `count` jobs with the longest runtimes, longest first (ties: graph order), selected

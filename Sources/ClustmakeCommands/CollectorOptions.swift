@@ -163,6 +163,20 @@ enum PlannedRunFile {
         return plan
     }
 
+    /// The plan to compare the run in `store` with, decoded on a task of its own while the caller reads the
+    /// snapshot and builds the history from it (on two cores the decoding of a million jobs' plan then costs the
+    /// command no time of its own): `--plan DIR` when `path` is given (``load(_:namespace:)``), else the plan
+    /// `clustmake run` kept with the namespace (``stored(_:key:namespace:)``), whose bytes are read here first.
+    /// - Throws: ``ClustmakeStore/StoreError`` when the stored plan cannot be read; the task throws what
+    ///   ``load(_:namespace:)`` does.
+    static func decoding(_ path: String?, from store: JobStore) throws(StoreError) -> Task<PlannedRun?, any Error> {
+        let namespace = store.namespace
+        if let path { return Task.detached { try load(path, namespace: namespace) } }
+        let document = try store.plan()
+        let key = store.planKey
+        return Task.detached { stored(document, key: key, namespace: namespace) }
+    }
+
     /// The plan `clustmake run` kept with the namespace (`compmake:{NS}:plan`, docs/redis-schema.md), or `nil`
     /// when there is none or it cannot be used (said on standard error: the rest of the output does not need it).
     static func stored(_ document: [UInt8]?, key: String, namespace: String) -> PlannedRun? {

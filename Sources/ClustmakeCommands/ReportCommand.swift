@@ -30,16 +30,15 @@ struct ReportCommand: AsyncParsableCommand {
     var output = "report.html"
 
     func run() async throws {
-        let wantsStored = plan == nil
-        let (history, status, stored, key) = try await options.withStore { store throws(StoreError) in
+        // The plan is decoded while the snapshot is read and the history built.
+        let (history, status, planning) = try await options.withStore { [plan] store throws(StoreError) in
+            let planning = try PlannedRunFile.decoding(plan, from: store)
             let history = RunHistory(try CollectorOptions.snapshot(store))
             let status = try StatusCommand.status(of: history, in: store, stderrLines: ReportPage.failureLimit)
-            return (history, status, wantsStored ? try store.plan() : nil, store.planKey)
+            return (history, status, planning)
         }
-        let namespace = history.namespace
-        let planned = try plan.map { path throws(InputError) in try PlannedRunFile.load(path, namespace: namespace) }
-        let plannedRun = planned ?? PlannedRunFile.stored(stored, key: key, namespace: namespace)
-        let statistics = RunStatistics(history, plan: plannedRun)
+        let plannedRun = try await planning.value
+        let statistics = await RunStatistics(history, plan: plannedRun)
         let failures = status.failed.map {
             ReportPage.Failure(
                 job: $0.job, state: $0.state.rawValue, attempt: $0.attempt, host: $0.host, reason: $0.reason,

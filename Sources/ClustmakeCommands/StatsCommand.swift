@@ -33,16 +33,13 @@ struct StatsCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let wantsStored = plan == nil
         // The history is made where the snapshot is read, so that the snapshot is freed before the statistics are
-        // computed, as `report` does.
-        let (history, stored, key) = try await options.withStore { store throws(StoreError) in
-            (RunHistory(try CollectorOptions.snapshot(store)), wantsStored ? try store.plan() : nil, store.planKey)
+        // computed, as `report` does; the plan is decoded meanwhile.
+        let (history, planning) = try await options.withStore { [plan] store throws(StoreError) in
+            let planning = try PlannedRunFile.decoding(plan, from: store)
+            return (RunHistory(try CollectorOptions.snapshot(store)), planning)
         }
-        let namespace = history.namespace
-        let planned = try plan.map { path throws(InputError) in try PlannedRunFile.load(path, namespace: namespace) }
-        let plannedRun = planned ?? PlannedRunFile.stored(stored, key: key, namespace: namespace)
-        let statistics = RunStatistics(history, plan: plannedRun)
+        let statistics = await RunStatistics(history, plan: try await planning.value)
         let output = OutputFile.standardOutput()
         if json {
             try statistics.writeJSON(history) { bytes in try output.write(bytes) }

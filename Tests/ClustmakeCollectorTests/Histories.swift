@@ -55,6 +55,11 @@ enum Histories {
             ])
     }
 
+    /// A job of a plan.
+    static func plannedJob(_ id: String, on host: String, from start: Double, to end: Double) -> PlannedRun.Job {
+        PlannedRun.Job(id: id, host: host, slot: 0, start: start, end: end, cost: end - start)
+    }
+
     /// The plan of ``diamond()``: h1 (2 slots) runs a, b, d; h2 (1 slot) runs c, e; f on h1.
     static func diamondPlan() -> PlannedRun {
         PlannedRun(

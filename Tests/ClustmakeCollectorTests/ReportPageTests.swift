@@ -6,8 +6,8 @@ import Foundation
 import Testing
 
 @Suite struct ReportPageTests {
-    static func page(_ history: RunHistory, plan: PlannedRun? = nil, reason: String? = nil) -> String {
-        let statistics = RunStatistics(history, plan: plan)
+    static func page(_ history: RunHistory, plan: PlannedRun? = nil, reason: String? = nil) async -> String {
+        let statistics = await RunStatistics(history, plan: plan)
         let failures = [
             ReportPage.Failure(
                 job: "b", state: "failed", attempt: 1, host: "h1", reason: reason, lastStderrLine: "</script>")
@@ -18,8 +18,8 @@ import Testing
     }
 
     @Test("the page is self-contained: a policy forbidding fetches, no external resources, data that parses")
-    func selfContained() throws {
-        let html = Self.page(Histories.diamond(), plan: Histories.diamondPlan())
+    func selfContained() async throws {
+        let html = await Self.page(Histories.diamond(), plan: Histories.diamondPlan())
         #expect(html.hasPrefix("<!DOCTYPE html>"))
         #expect(html.contains("content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'"))
         for forbidden in ["src=", "href=", "http://", "https://", "@import", "url("] {
@@ -36,11 +36,11 @@ import Testing
     }
 
     @Test("counts of one read in the singular on the page: one lane, one attempt, one job failed")
-    func singularCounts() throws {
+    func singularCounts() async throws {
         let history = RunHistory(
             namespace: "one", now: Histories.t0 + 10, jobs: [Histories.job("a", state: .failed)],
             attempts: [Histories.attempt(0, 1, on: "h1", from: 0, to: 1, .failed, exit: 1)])
-        let statistics = RunStatistics(history, plan: nil)
+        let statistics = await RunStatistics(history, plan: nil)
         let failure = ReportPage.Failure(
             job: "a", state: "failed", attempt: 1, host: "h1", reason: "exited with status 1", lastStderrLine: nil)
         func html(failures: Int) -> String {
@@ -64,8 +64,8 @@ import Testing
     }
 
     @Test("text from the run cannot end the data's script element or inject markup")
-    func escaping() {
-        let html = Self.page(Histories.diamond(), reason: "<!-- </script><script>alert(1)</script>")
+    func escaping() async {
+        let html = await Self.page(Histories.diamond(), reason: "<!-- </script><script>alert(1)</script>")
         let scripts = html.components(separatedBy: "</script>").count - 1
         #expect(scripts == 2)
         #expect(!html.contains("<script>alert"))

@@ -11,7 +11,7 @@ import Testing
 /// `clustmake stats`.
 @Suite struct ScaleTests {
     @Test("thousands of attempts recorded by the worker's API are all read back, and the statistics add up")
-    func scale() throws {
+    func scale() async throws {
         let environment = ProcessInfo.processInfo.environment
         let attempts = environment["CLUSTMAKE_BENCH_ATTEMPTS"].flatMap { Int($0) } ?? 2_200
         var server: RedisServer?
@@ -35,7 +35,7 @@ import Testing
         #expect(snapshot.jobs.count == shape.jobs)
         #expect(snapshot.attemptCount == attempts)
         let history = RunHistory(snapshot)
-        let statistics = RunStatistics(history)
+        let statistics = await RunStatistics(history)
         #expect(statistics.run.attempts == attempts)
         #expect(statistics.run.retries == attempts - shape.jobs)
         #expect(statistics.run.states[.done] == shape.jobs)

@@ -16,8 +16,8 @@ import Testing
     }
 
     @Test("the run's figures: wall time, cumulative wall and CPU time, badput, goodput, retries")
-    func run() {
-        let run = RunStatistics(history).run
+    func run() async {
+        let run = await RunStatistics(history).run
         #expect(run.jobs == 6)
         #expect(run.states == [.done: 4, .lost: 1, .blocked: 1])
         #expect(run.attempts == 6)
@@ -50,8 +50,8 @@ import Testing
     }
 
     @Test("the critical path taken runs back from the last end through what released each attempt")
-    func criticalPath() {
-        let statistics = RunStatistics(history)
+    func criticalPath() async {
+        let statistics = await RunStatistics(history)
         let path = statistics.criticalPath.map {
             "\(history.jobs[history.attempts[$0.attempt].job].id)#\(history.attempts[$0.attempt].number)"
         }
@@ -63,8 +63,8 @@ import Testing
     }
 
     @Test("hosts: lanes, jobs, attempts, failures, busy time and utilisation")
-    func hosts() {
-        let hosts = RunStatistics(history).hosts
+    func hosts() async {
+        let hosts = await RunStatistics(history).hosts
         #expect(hosts.map(\.name) == ["h1", "h2"])
         #expect(hosts.map(\.lanes) == [1, 1])
         #expect(hosts.map(\.jobs) == [3, 3])
@@ -77,8 +77,8 @@ import Testing
     }
 
     @Test("jobs: the deciding attempt's runtime, CPU and host; the largest peak RSS; the slowest first")
-    func jobs() {
-        let statistics = RunStatistics(history)
+    func jobs() async {
+        let statistics = await RunStatistics(history)
         let b = statistics.jobs[1]
         #expect(b.attempts == 2)
         close(b.runtime, 3)
@@ -92,8 +92,8 @@ import Testing
     }
 
     @Test("tags: counts and the spread of successful runtimes")
-    func tags() {
-        let tags = RunStatistics(history).tags
+    func tags() async {
+        let tags = await RunStatistics(history).tags
         #expect(tags.map(\.name) == ["x"])
         #expect(tags[0].jobs == 2)
         #expect(tags[0].attempts == 3)
@@ -105,8 +105,8 @@ import Testing
     }
 
     @Test("planned against actual: makespan, critical path, moved jobs, slots as capacity")
-    func plan() {
-        let statistics = RunStatistics(history, plan: Histories.diamondPlan())
+    func plan() async {
+        let statistics = await RunStatistics(history, plan: Histories.diamondPlan())
         let plan = statistics.plan!
         close(plan.makespan, 10)
         close(plan.lowerBound, 8)
@@ -122,8 +122,36 @@ import Testing
         close(statistics.jobs[3].plannedStart, 5)
     }
 
+    @Test(
+        "a plan in another order than the run, with a job the run lacks, one it lacks and one listed twice, is matched by id",
+        arguments: [false, true])
+    func planMatchedByID(reversed: Bool) async {
+        var plan = Histories.diamondPlan()
+        // The run's job f is not in the plan; the plan's x is not in the run; b is listed twice (the last counts).
+        plan.jobs.removeAll { $0.id == "f" }
+        plan.jobs.append(Histories.plannedJob("x", on: "h2", from: 8, to: 9))
+        plan.jobs.insert(Histories.plannedJob("b", on: "h2", from: 0, to: 1), at: 1)
+        plan.criticalPath = ["a", "x", "b", "d"]
+        if reversed { plan.jobs.reverse() }
+        let entries = Dictionary(plan.jobs.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
+        let statistics = await RunStatistics(history, plan: plan)
+        let comparison = statistics.plan!
+        #expect(comparison.missingFromRun == 1)
+        #expect(comparison.missingFromPlan == 1)
+        // x has no runtime: the measured length of the path is not known.
+        #expect(comparison.criticalPathMeasured == nil)
+        close(comparison.criticalPathPlanned, 2 + 1 + (reversed ? 1 : 3) + 3)
+        for (index, job) in statistics.jobs.enumerated() {
+            let id = history.jobs[index].id
+            #expect(job.plannedHost == entries[id]?.host, "\(id)")
+            #expect(job.plannedStart == entries[id]?.start, "\(id)")
+        }
+        // b ran on h2: planned on h1 by its last entry, on h2 by its last entry in the reversed plan.
+        #expect(comparison.movedJobs == (reversed ? 0 : 1))
+    }
+
     @Test("an attempt that waited for its slot follows the attempt before it in its lane on the critical path")
-    func laneLink() {
+    func laneLink() async {
         // x and y are independent; y waited on h for x's slot, then z ran elsewhere after y.
         let history = RunHistory(
             namespace: "lane", now: Histories.t0 + 20,
@@ -132,7 +160,7 @@ import Testing
                 Histories.attempt(0, 1, on: "h", from: 0, to: 4), Histories.attempt(1, 1, on: "h", from: 4.5, to: 6),
                 Histories.attempt(2, 1, on: "g", from: 6.5, to: 7),
             ])
-        let statistics = RunStatistics(history)
+        let statistics = await RunStatistics(history)
         #expect(statistics.criticalPath.map { history.jobs[history.attempts[$0.attempt].job].id } == ["x", "y", "z"])
         #expect(statistics.criticalPath.map(\.link) == [nil, .lane, .dependency])
         // The lane is not a dependency: y was ready from the start, so it queued 4.5 s.
@@ -140,12 +168,12 @@ import Testing
     }
 
     @Test("a critical path longer than the job list's limit: the text shows its first 10 and last 20 steps")
-    func longCriticalPath() {
+    func longCriticalPath() async {
         // A chain of 40 jobs, each after the one before.
         let jobs = (0..<40).map { Histories.job("c\($0)", deps: $0 == 0 ? [] : [$0 - 1]) }
         let attempts = (0..<40).map { Histories.attempt($0, 1, on: "h", from: Double($0), to: Double($0) + 0.5) }
         let history = RunHistory(namespace: "chain", now: Histories.t0 + 50, jobs: jobs, attempts: attempts)
-        let statistics = RunStatistics(history)
+        let statistics = await RunStatistics(history)
         #expect(statistics.criticalPath.count == 40)
         func listed(_ text: String) -> [String] {
             text.split(separator: "\n").compactMap { line in
@@ -162,10 +190,10 @@ import Testing
     }
 
     @Test("an empty run has no figures to divide by")
-    func empty() {
+    func empty() async {
         let history = RunHistory(
             namespace: "empty", now: 0, jobs: [Histories.job("a", state: .notStarted)], attempts: [])
-        let statistics = RunStatistics(history)
+        let statistics = await RunStatistics(history)
         #expect(statistics.run.wallTime == 0)
         #expect(statistics.run.utilisation == nil)
         #expect(statistics.criticalPath.isEmpty)
@@ -173,8 +201,8 @@ import Testing
     }
 
     @Test("the JSON parses and carries the figures")
-    func json() throws {
-        let statistics = RunStatistics(history, plan: Histories.diamondPlan())
+    func json() async throws {
+        let statistics = await RunStatistics(history, plan: Histories.diamondPlan())
         var bytes: [UInt8] = []
         statistics.writeJSON(history) { bytes += $0 }
         let document = try JSONValue.parse(bytes)
