@@ -14,20 +14,20 @@ extension RunMetadata {
     }
 }
 
-/// The fields of `compmake:{NS}:status:ID`, in the order a snapshot reads them.
+/// The fields of `compmake:{NS}:status:ID` a ``ClustmakeModel/JobStatus`` is decoded from, in the order a snapshot
+/// reads them. The hash has two more, `start_seq` and `done_seq`, that order the scripts' records and that nothing reading
+/// a snapshot uses: it does not ask for them (7 fields instead of 9).
 enum StatusField: Int, CaseIterable {
-    case attempts, attempt, startSeq, host, updated, reason, blockedBy, doneSeq, doneAttempt
+    case attempts, attempt, host, updated, reason, blockedBy, doneAttempt
 
     var name: String {
         switch self {
         case .attempts: "attempts"
         case .attempt: "attempt"
-        case .startSeq: "start_seq"
         case .host: "host"
         case .updated: "updated"
         case .reason: "reason"
         case .blockedBy: "blocked_by"
-        case .doneSeq: "done_seq"
         case .doneAttempt: "done_attempt"
         }
     }
