@@ -18,8 +18,11 @@ extension RunHistory {
         }
         var jobs: [JobRecord] = []
         jobs.reserveCapacity(snapshot.jobs.count)
-        var attempts: [Attempt] = []
-        attempts.reserveCapacity(snapshot.attemptCount)
+        // The attempts with a start, in the history's order (``RunHistory/attempts``), found from their records
+        // before any is converted: each is then converted once, into its place (sorting converted attempts would
+        // copy each again and release the first copy).
+        var order: [(start: Double, job: Int32, number: Int32, position: Int32)] = []
+        order.reserveCapacity(snapshot.attemptCount)
         for (index, job) in snapshot.jobs.enumerated() {
             let status = job.status
             let command: String
@@ -32,33 +35,40 @@ extension RunHistory {
                     id: job.id, deps: job.deps.compactMap { indexByID[$0] }, tags: job.tags, cost: job.cost,
                     command: command, state: status.state, reason: status.reason, blockedBy: status.blockedBy,
                     doneAttempt: status.doneAttempt, attemptCount: status.attempts))
-            for record in snapshot.attempts[index] {
+            for (position, record) in snapshot.attempts[index].enumerated() {
                 guard let started = record.started?.secondsSince1970 else { continue }
-                var outcome = record.state
-                var ended = record.ended?.secondsSince1970
-                if outcome == .running
-                    && !(status.state == .inProgress && status.currentAttempt == record.number)
-                {
-                    outcome = .lost
-                }
-                if outcome == .lost {
-                    ended = max(started, record.lostAt?.secondsSince1970 ?? lastSeen[record.host] ?? started)
-                }
-                attempts.append(
-                    Attempt(
-                        job: index, number: record.number, outcome: outcome,
-                        counted: record.superseded == nil && record.stale == nil, host: record.host, start: started,
-                        ended: outcome == .running ? nil : ended,
-                        wallTime: outcome == .lost ? nil : record.wallTime, userCPU: record.userCPU,
-                        systemCPU: record.systemCPU, maxRSS: record.maxRSS, exitStatus: record.exitStatus,
-                        signal: record.signal, timedOut: record.timedOut,
-                        reason: record.reason ?? record.superseded ?? record.stale
-                            ?? (outcome == .lost ? Self.lostReason : nil), stdoutBytes: record.stdoutBytes,
-                        stderrBytes: record.stderrBytes, nodename: record.nodename))
+                order.append((started, Int32(index), Int32(clamping: record.number), Int32(position)))
             }
         }
+        order.sort(by: Self.historyOrder)
+        var attempts: [Attempt] = []
+        attempts.reserveCapacity(order.count)
+        for key in order {
+            let index = Int(key.job)
+            let status = snapshot.jobs[index].status
+            let record = snapshot.attempts[index][Int(key.position)]
+            let started = key.start
+            var outcome = record.state
+            var ended = record.ended?.secondsSince1970
+            if outcome == .running && !(status.state == .inProgress && status.currentAttempt == record.number) {
+                outcome = .lost
+            }
+            if outcome == .lost {
+                ended = max(started, record.lostAt?.secondsSince1970 ?? lastSeen[record.host] ?? started)
+            }
+            attempts.append(
+                Attempt(
+                    job: index, number: record.number, outcome: outcome,
+                    counted: record.superseded == nil && record.stale == nil, host: record.host, start: started,
+                    ended: outcome == .running ? nil : ended, wallTime: outcome == .lost ? nil : record.wallTime,
+                    userCPU: record.userCPU, systemCPU: record.systemCPU, maxRSS: record.maxRSS,
+                    exitStatus: record.exitStatus, signal: record.signal, timedOut: record.timedOut,
+                    reason: record.reason ?? record.superseded ?? record.stale
+                        ?? (outcome == .lost ? Self.lostReason : nil), stdoutBytes: record.stdoutBytes,
+                    stderrBytes: record.stderrBytes, nodename: record.nodename))
+        }
         self.init(
-            namespace: snapshot.namespace, now: snapshot.readAt.secondsSince1970, jobs: jobs, attempts: attempts)
+            namespace: snapshot.namespace, now: snapshot.readAt.secondsSince1970, jobs: jobs, orderedAttempts: attempts)
     }
 }
 

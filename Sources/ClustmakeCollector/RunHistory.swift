@@ -25,17 +25,32 @@ public struct RunHistory: Sendable {
         self.jobs = jobs
         // Sort compact keys, then move each attempt once (sorting the records themselves would copy them, and
         // retain their strings, at every step).
-        var keys: [(start: Double, job: Int, number: Int, index: Int)] = []
+        var keys: [(start: Double, job: Int32, number: Int32, position: Int32)] = []
         keys.reserveCapacity(attempts.count)
         for (index, attempt) in attempts.enumerated() {
-            keys.append((attempt.start, attempt.job, attempt.number, index))
+            keys.append((attempt.start, Int32(attempt.job), Int32(clamping: attempt.number), Int32(index)))
         }
-        keys.sort { lhs, rhs in
-            if lhs.start != rhs.start { return lhs.start < rhs.start }
-            if lhs.job != rhs.job { return lhs.job < rhs.job }
-            return lhs.number != rhs.number ? lhs.number < rhs.number : lhs.index < rhs.index
-        }
-        self.attempts = keys.map { attempts[$0.index] }
+        keys.sort(by: Self.historyOrder)
+        self.attempts = keys.map { attempts[Int($0.position)] }
+    }
+
+    /// A history whose `attempts` are already in its order (``attempts``).
+    init(namespace: String, now: Double, jobs: [JobRecord], orderedAttempts: [Attempt]) {
+        self.namespace = namespace
+        self.now = now
+        self.jobs = jobs
+        self.attempts = orderedAttempts
+    }
+
+    /// The order of ``attempts``: by start, then job, then attempt number, then `position` (where the attempt was
+    /// found), for keys of attempts.
+    static func historyOrder(
+        _ lhs: (start: Double, job: Int32, number: Int32, position: Int32),
+        _ rhs: (start: Double, job: Int32, number: Int32, position: Int32)
+    ) -> Bool {
+        if lhs.start != rhs.start { return lhs.start < rhs.start }
+        if lhs.job != rhs.job { return lhs.job < rhs.job }
+        return lhs.number != rhs.number ? lhs.number < rhs.number : lhs.position < rhs.position
     }
 
     /// The attempts of each job, in attempt-number order.
