@@ -165,8 +165,8 @@ public struct RunStatistics: Sendable {
     /// How many slowest jobs are listed.
     public static let slowestCount = 10
 
-    /// Computes the statistics of `history`, the parts that do not need each other at once (on two cores the
-    /// statistics of a million jobs then take about the time of the longest part, not the sum of them).
+    /// Computes the statistics of `history`, parts that do not need each other at once (child tasks, so on the
+    /// threads of the cooperative pool, one a core).
     /// - Parameters:
     ///   - history: The run.
     ///   - plan: The plan it ran, to compare with.

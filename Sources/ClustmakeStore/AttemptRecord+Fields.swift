@@ -90,7 +90,7 @@ struct HashFields: AttemptFieldSource {
 /// field `~` when it is absent, or its length in bytes, `:` and its bytes.
 ///
 /// Read in place: each field is decoded from its span of the summary's bytes when asked for (a number or a time
-/// without building a string), so an attempt read from its summary costs two allocations, not one per field.
+/// without building a string), so reading an attempt from its summary makes one array of spans, not a value per field.
 struct AttemptSummary: AttemptFieldSource {
     private let bytes: [UInt8]
     /// Where each field's value starts in `bytes` and how long it is, two entries per field in the order of
