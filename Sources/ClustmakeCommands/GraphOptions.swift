@@ -1,6 +1,7 @@
 import ArgumentParser
 import ClustmakeInput
 import ClustmakeModel
+import ClustmakeSystem
 
 /// Where the job graph comes from.
 struct GraphOptions: ParsableArguments {

@@ -50,11 +50,3 @@ enum WorkerLocation {
         return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
-
-/// The few process facts clustmake needs, without Foundation.
-enum ProcessInfoLite {
-    /// Cores this process may run on.
-    static var activeProcessorCount: Int {
-        Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-    }
-}

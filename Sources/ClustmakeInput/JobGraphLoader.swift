@@ -1,5 +1,6 @@
 import ClustmakeJSON
 public import ClustmakeModel
+import ClustmakeSystem
 
 /// Reads a job graph file: clustmake's native format in JSON or YAML (docs/job-graph.md), or a WfCommons
 /// workflow instance, told apart by content.
@@ -146,11 +147,14 @@ public struct JobGraphLoader: Sendable {
     /// million jobs never exists as a whole JSON tree (that would take over a gigabyte).
     private func decodeJSON(_ bytes: [UInt8], file: String) throws(InputError) -> Decoded {
         let decoder = NativeGraphDecoder<JSONInputNode>(file: file)
-        var jobs = [Job]()
+        let jobs: [Job]
         let rest: JSONValue
         do {
-            rest = try JSONStream.read(bytes, source: file, streamingArray: "jobs") { element in
-                jobs.append(try decoder.decodeJob(JSONInputNode(node: element), position: jobs.count))
+            // The jobs are parsed on every core when there are many (a million jobs' 85 MB: 4.7 s on one core of
+            // this 2-core machine); their order and the first error in the file are the same either way.
+            let threads = bytes.count >= Self.parallelReadBytes ? ProcessInfoLite.activeProcessorCount : 1
+            (rest, jobs) = try JSONStream.read(bytes, source: file, streamingArray: "jobs", threads: threads) {
+                element, position in try decoder.decodeJob(JSONInputNode(node: element), position: position)
             }
         } catch let error as InputError {
             throw error
@@ -172,6 +176,9 @@ public struct JobGraphLoader: Sendable {
         let (namespace, _) = try NativeGraphDecoder<JSONValueNode>(file: file).decodeTop(root)
         return Decoded(namespace: namespace, jobs: jobs, format: .nativeJSON)
     }
+
+    /// From this size on, a JSON graph's jobs are parsed on several threads at once.
+    static let parallelReadBytes = 1 << 20
 
     /// JSON by extension (.json), YAML by extension (.yaml, .yml), else JSON when the text starts with `{`.
     static func isJSON(_ bytes: [UInt8], file: String) -> Bool {

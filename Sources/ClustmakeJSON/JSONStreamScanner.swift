@@ -9,6 +9,11 @@ struct JSONStreamScanner {
     private let textStart: Int
     /// The next byte to read.
     private var offset: Int
+    /// When set, the streamed array's elements are not parsed: where each one is is recorded here instead
+    /// (``skipElement()``), for parsing later, several at once
+    /// (``JSONStream/read(_:source:streamingArray:threads:transform:)``); `nil` again when an element's end was not
+    /// found.
+    var spans: [Range<Int>]?
 
     /// Checks the input as a whole (empty, UTF-16, NUL bytes) before anything is read.
     init(input: UnsafeRawBufferPointer, source: String?) throws(JSONError) {
@@ -107,10 +112,18 @@ struct JSONStreamScanner {
             return true
         }
         while true {
-            let (value, end) = try JanssonLoader.loadPrefix(input, at: offset, textStart: textStart, source: source)
-            offset = end
-            // The document takes over the reference and frees the element with its last node.
-            guard element(JSONDocument(adopting: value).root) else { return false }
+            if spans != nil {
+                guard let span = skipElement() else {
+                    spans = nil
+                    return false
+                }
+                spans?.append(span)
+            } else {
+                let (value, end) = try JanssonLoader.loadPrefix(input, at: offset, textStart: textStart, source: source)
+                offset = end
+                // The document takes over the reference and frees the element with its last node.
+                guard element(JSONDocument(adopting: value).root) else { return false }
+            }
             skipWhitespace()
             switch peek() {
             case UInt8(ascii: ","):
@@ -125,6 +138,46 @@ struct JSONStreamScanner {
     }
 
     /// Parses the value at `offset` with jansson and moves past it.
+    /// Steps over the element at ``offset`` without parsing it, following only strings (and their escapes) and
+    /// brackets, and returns where it was; `nil` where the text ends first. The span is checked when the element is
+    /// parsed (jansson must end it exactly there), so text that is not JSON is never taken for an element.
+    private mutating func skipElement() -> Range<Int>? {
+        let start = offset
+        var depth = 0
+        while offset < input.count {
+            let byte = input[offset]
+            switch byte {
+            case UInt8(ascii: "\""):
+                offset += 1
+                while offset < input.count, input[offset] != UInt8(ascii: "\"") {
+                    offset += input[offset] == UInt8(ascii: "\\") ? 2 : 1
+                }
+                guard offset < input.count else { return nil }
+                offset += 1
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                depth += 1
+                offset += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                guard depth > 0 else { return start..<offset }
+                depth -= 1
+                offset += 1
+            case UInt8(ascii: ","):
+                guard depth > 0 else { return start..<offset }
+                offset += 1
+            default:
+                if depth == 0 && JanssonLoader.isJSONWhitespace(byte) { return start..<offset }
+                offset += 1
+            }
+            if depth == 0 && (byte == UInt8(ascii: "}") || byte == UInt8(ascii: "]") || byte == UInt8(ascii: "\"")) {
+                return start..<offset
+            }
+        }
+        return depth == 0 && offset > start ? start..<offset : nil
+    }
+
+    /// What parses the elements recorded in ``spans``, on any thread.
+    var elementParser: ElementParser { ElementParser(input: input, source: source, textStart: textStart) }
+
     private mutating func readValue() throws(JSONError) -> JSONValue {
         let (value, end) = try JanssonLoader.loadPrefix(input, at: offset, textStart: textStart, source: source)
         defer { json_decref(value) }
@@ -212,5 +265,24 @@ struct JSONStreamScanner {
         let (line, column) = TextLocation.lineAndColumn(of: location, in: input, textStart: textStart)
         return JSONError(
             code: code, message: message, hint: hint, source: source, line: line, column: column, position: location)
+    }
+}
+
+/// Parses elements of a streamed array whose places a ``JSONStreamScanner`` recorded (its `spans`).
+///
+/// `@unchecked Sendable`: it only reads `input`, which the caller keeps alive and unchanged until every thread using
+/// it has ended (``JSONStream/read(_:source:streamingArray:threads:transform:)`` parses within the scope of the
+/// buffer and waits for its threads), and jansson parses separate documents on separate threads safely.
+struct ElementParser: @unchecked Sendable {
+    let input: UnsafeRawBufferPointer
+    let source: String?
+    let textStart: Int
+
+    /// Parses the element at `span`; `nil` when jansson does not end it exactly there.
+    func element(at span: Range<Int>) throws(JSONError) -> JSONNode? {
+        let (value, end) = try JanssonLoader.loadPrefix(
+            input, at: span.lowerBound, textStart: textStart, source: source)
+        let node = JSONDocument(adopting: value).root
+        return end == span.upperBound ? node : nil
     }
 }

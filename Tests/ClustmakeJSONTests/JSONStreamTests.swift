@@ -1,5 +1,6 @@
 import ClustmakeJSON
 import PropertyBased
+import Synchronization
 import Testing
 
 @Suite struct JSONStreamTests {
@@ -126,6 +127,79 @@ import Testing
         #expect(error.message == message || error.message == "invalid JSON: " + message)
         #expect(error.hint == hint)
         #expect(error.description.hasPrefix("g.json:1:\(position + 1): "))
+        // Read on several threads, the same error.
+        let parallel = try #require(throws: JSONError.self) {
+            try JSONStream.read(Array(text.utf8), source: "g.json", streamingArray: "jobs", threads: 3) { $1 }
+        }
+        #expect(parallel.description == error.description)
+    }
+
+    @Test("read on several threads: the same elements in the same order, the same rest, the same first error")
+    func parallelAgreesWithSerial() async {
+        let documents = zip(
+            JSONGen.value(depth: 3).array(of: 0...40), Gen.int(in: 0...2000), Gen.uint8(), Gen.int(in: 0...3))
+        await propertyCheck(count: 400, input: documents) { jobs, cut, byte, change in
+            let whole: JSONValue = ["namespace": "n", "jobs": .array(jobs), "after": [1, 2]]
+            var bytes = Array(whole.serialized(pretty: change == 3).utf8)
+            if change == 1 {
+                bytes[cut % bytes.count] = byte
+            } else if change == 2 {
+                bytes.removeSubrange((cut % bytes.count)...)
+            }
+            // Elements that are strings of an odd length are refused, to see which refusal comes out first.
+            let calls = Mutex(0)
+            let transform: @Sendable (JSONNode, Int) throws -> JSONValue = { node, position in
+                calls.withLock { $0 += 1 }
+                if let text = node.string, text.count % 2 == 1 { throw Refused(position: position) }
+                return node.value
+            }
+            func outcome(_ threads: Int) -> Result<JSONValue, any Error> {
+                calls.withLock { $0 = 0 }
+                return Result {
+                    let (rest, elements) = try JSONStream.read(
+                        bytes, source: "g.json", streamingArray: "jobs", threads: threads, transform: transform)
+                    return ["rest": rest, "elements": .array(elements)]
+                }
+            }
+            switch (outcome(1), outcome(3)) {
+            case (.success(let serial), .success(let parallel)):
+                #expect(serial == parallel)
+                // Valid text is read once, on the threads, never again one element after the other.
+                #expect(calls.withLock { $0 } == parallel["elements"]?.arrayValue?.count)
+            case (.failure(let serial as JSONError), .failure(let parallel as JSONError)):
+                #expect(serial.description == parallel.description)
+            case (.failure(let serial as Refused), .failure(let parallel as Refused)):
+                #expect(serial == parallel)
+            case (let serial, let parallel):
+                Issue.record("one thread: \(serial), three: \(parallel)")
+            }
+        }
+    }
+
+    @Test("read on several threads, elements whose strings hold brackets, commas and escapes are each parsed once")
+    func parallelParsesOnce() throws {
+        let element = #"{"id": "a]\"},{", "deps": ["[", "\\", "}"], "n": [1, [2, {"b": "]"}]], "x": -1.5e3}"#
+        let others = [#""\"]""#, "true", "null", "12", #"[]"#, #"{}"#, #""é\u00e9""#]
+        let text =
+            "{\"jobs\": ["
+            + (0..<50).map { $0 % 8 == 0 ? element : others[$0 % others.count] }
+            .joined(separator: ",\n ") + "], \"after\": [1]}"
+        let calls = Mutex(0)
+        let (rest, elements) = try JSONStream.read(Array(text.utf8), streamingArray: "jobs", threads: 4) {
+            node, _ in
+            calls.withLock { $0 += 1 }
+            return node.value
+        }
+        var serial: [JSONValue] = []
+        let serialRest = try JSONStream.read(Array(text.utf8), streamingArray: "jobs") { serial.append($0.value) }
+        #expect(elements == serial)
+        #expect(rest == serialRest)
+        // No element was parsed twice: the reading on several threads stood, none was read again one by one.
+        #expect(calls.withLock { $0 } == 50)
+    }
+
+    struct Refused: Error, Equatable {
+        var position: Int
     }
 
     @Test("streaming reads what parsing reads, and fails where parsing fails")
