@@ -137,7 +137,6 @@ struct JSONStreamScanner {
         }
     }
 
-    /// Parses the value at `offset` with jansson and moves past it.
     /// Steps over the element at ``offset`` without parsing it, following only strings (and their escapes) and
     /// brackets, and returns where it was; `nil` where the text ends first. The span is checked when the element is
     /// parsed (jansson must end it exactly there), so text that is not JSON is never taken for an element.
@@ -178,6 +177,7 @@ struct JSONStreamScanner {
     /// What parses the elements recorded in ``spans``, on any thread.
     var elementParser: ElementParser { ElementParser(input: input, source: source, textStart: textStart) }
 
+    /// Parses the value at `offset` with jansson and moves past it.
     private mutating func readValue() throws(JSONError) -> JSONValue {
         let (value, end) = try JanssonLoader.loadPrefix(input, at: offset, textStart: textStart, source: source)
         defer { json_decref(value) }
