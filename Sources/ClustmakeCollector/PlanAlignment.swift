@@ -2,6 +2,8 @@
 /// nearly all match by position and only the others are looked up by id (a dictionary of a million ids costs a
 /// run's statistics more than all their arithmetic).
 struct PlanAlignment: Sendable {
+    /// The plan.
+    let plan: PlannedRun
     /// For each job of the history, the position of its job in ``PlannedRun/jobs``, or -1 when the plan has none.
     /// A plan that lists an id twice (none that clustmake wrote does) gives the job its last entry.
     var planPosition: [Int32]
@@ -12,6 +14,7 @@ struct PlanAlignment: Sendable {
 
     /// Matches the jobs of `history` with those of `plan`.
     init(_ plan: PlannedRun, history: RunHistory) {
+        self.plan = plan
         let jobs = history.jobs
         let planned = plan.jobs
         var position = [Int32](repeating: -1, count: jobs.count)
@@ -41,7 +44,7 @@ struct PlanAlignment: Sendable {
     }
 
     /// The plan's job for the history's job `index`, if it has one.
-    func job(_ index: Int, of plan: PlannedRun) -> PlannedRun.Job? {
+    func job(_ index: Int) -> PlannedRun.Job? {
         let position = planPosition[index]
         return position < 0 ? nil : plan.jobs[Int(position)]
     }

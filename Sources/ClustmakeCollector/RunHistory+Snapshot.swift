@@ -21,7 +21,7 @@ extension RunHistory {
         // The attempts with a start, in the history's order (``RunHistory/attempts``), found from their records
         // before any is converted: each is then converted once, into its place (sorting converted attempts would
         // copy each again and release the first copy).
-        var order: [(start: Double, job: Int32, number: Int32, position: Int32)] = []
+        var order: [OrderKey] = []
         order.reserveCapacity(snapshot.attemptCount)
         for (index, job) in snapshot.jobs.enumerated() {
             let status = job.status

@@ -25,7 +25,7 @@ public struct RunHistory: Sendable {
         self.jobs = jobs
         // Sort compact keys, then move each attempt once (sorting the records themselves would copy them, and
         // retain their strings, at every step).
-        var keys: [(start: Double, job: Int32, number: Int32, position: Int32)] = []
+        var keys: [OrderKey] = []
         keys.reserveCapacity(attempts.count)
         for (index, attempt) in attempts.enumerated() {
             keys.append((attempt.start, Int32(attempt.job), Int32(clamping: attempt.number), Int32(index)))
@@ -42,12 +42,12 @@ public struct RunHistory: Sendable {
         self.attempts = orderedAttempts
     }
 
+    /// What orders an attempt in ``attempts``, and where it was found.
+    typealias OrderKey = (start: Double, job: Int32, number: Int32, position: Int32)
+
     /// The order of ``attempts``: by start, then job, then attempt number, then `position` (where the attempt was
-    /// found), for keys of attempts.
-    static func historyOrder(
-        _ lhs: (start: Double, job: Int32, number: Int32, position: Int32),
-        _ rhs: (start: Double, job: Int32, number: Int32, position: Int32)
-    ) -> Bool {
+    /// found).
+    static func historyOrder(_ lhs: OrderKey, _ rhs: OrderKey) -> Bool {
         if lhs.start != rhs.start { return lhs.start < rhs.start }
         if lhs.job != rhs.job { return lhs.job < rhs.job }
         return lhs.number != rhs.number ? lhs.number < rhs.number : lhs.position < rhs.position

@@ -29,8 +29,7 @@ extension RunStatistics {
     /// Every job's figures, in graph order: its deciding attempt, queue delay, total time, peak RSS and where the
     /// plan put it.
     static func jobs(
-        _ history: RunHistory, byJob: JobAttempts, timings: AttemptTimings, plan: PlannedRun?,
-        alignment: PlanAlignment?
+        _ history: RunHistory, byJob: JobAttempts, timings: AttemptTimings, alignment: PlanAlignment?
     ) -> [Job] {
         let now = history.now
         let attempts = history.attempts
@@ -53,7 +52,7 @@ extension RunStatistics {
                 job.totalTime += attempts[attempt].duration(now: now)
                 if let rss = attempts[attempt].maxRSS { job.peakRSS = max(job.peakRSS ?? 0, rss) }
             }
-            if let plan, let entry = alignment?.job(index, of: plan) {
+            if let entry = alignment?.job(index) {
                 job.plannedHost = entry.host
                 job.plannedStart = entry.start
                 job.plannedEnd = entry.end

@@ -2,11 +2,10 @@ extension RunStatistics {
     /// Planned against actual: the plan's figures, its critical path planned and measured, and the jobs that moved
     /// or that only one of plan and run has.
     /// - Parameters:
+    ///   - alignment: The plan, and which of its jobs each job of the run is.
     ///   - jobs: The run's job figures (``jobs``).
-    ///   - alignment: Which job of the plan each job of the run is.
-    static func comparison(
-        _ plan: PlannedRun, history: RunHistory, jobs: [Job], alignment: PlanAlignment
-    ) -> PlanComparison {
+    static func comparison(_ alignment: PlanAlignment, history: RunHistory, jobs: [Job]) -> PlanComparison {
+        let plan = alignment.plan
         var comparison = PlanComparison(
             makespan: plan.makespan, lowerBound: plan.lowerBound, criticalPath: plan.criticalPath,
             criticalPathPlanned: 0, criticalPathMeasured: 0)
@@ -15,10 +14,12 @@ extension RunStatistics {
         if !plan.criticalPath.isEmpty {
             var onPath: [String: (entry: Int, job: Int)] = [:]
             for id in plan.criticalPath { onPath[id] = (-1, -1) }
-            for (position, job) in plan.jobs.enumerated() where onPath[job.id] != nil {
-                onPath[job.id]?.entry = position
+            for (position, job) in plan.jobs.enumerated() {
+                if let found = onPath.index(forKey: job.id) { onPath.values[found].entry = position }
             }
-            for (index, job) in history.jobs.enumerated() where onPath[job.id] != nil { onPath[job.id]?.job = index }
+            for (index, job) in history.jobs.enumerated() {
+                if let found = onPath.index(forKey: job.id) { onPath.values[found].job = index }
+            }
             for id in plan.criticalPath {
                 guard let found = onPath[id] else { continue }
                 if found.entry >= 0 {
@@ -33,7 +34,7 @@ extension RunStatistics {
             }
         }
         for index in history.jobs.indices {
-            guard let entry = alignment.job(index, of: plan), let host = jobs[index].host else { continue }
+            guard let entry = alignment.job(index), let host = jobs[index].host else { continue }
             if host != entry.host { comparison.movedJobs += 1 }
         }
         comparison.missingFromRun = alignment.missingFromRun

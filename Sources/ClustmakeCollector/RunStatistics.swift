@@ -183,16 +183,14 @@ public struct RunStatistics: Sendable {
         async let tags = Self.tags(history, byJob: byJob)
         let alignment = await matching
         let run = Self.run(history, byJob: byJob)
-        let jobs = Self.jobs(history, byJob: byJob, timings: timings, plan: plan, alignment: alignment)
+        let jobs = Self.jobs(history, byJob: byJob, timings: timings, alignment: alignment)
         namespace = history.namespace
         self.lanes = lanes
         self.timings = timings
         self.run = run
         self.jobs = jobs
         slowest = Self.slowest(jobs, count: Self.slowestCount)
-        if let plan, let alignment {
-            self.plan = Self.comparison(plan, history: history, jobs: jobs, alignment: alignment)
-        }
+        self.plan = alignment.map { Self.comparison($0, history: history, jobs: jobs) }
         self.hosts = await hosts
         measureUtilisation()
         measureLongestChain(history)

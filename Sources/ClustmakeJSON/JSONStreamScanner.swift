@@ -144,8 +144,7 @@ struct JSONStreamScanner {
         let start = offset
         var depth = 0
         while offset < input.count {
-            let byte = input[offset]
-            switch byte {
+            switch input[offset] {
             case UInt8(ascii: "\""):
                 offset += 1
                 while offset < input.count, input[offset] != UInt8(ascii: "\"") {
@@ -153,6 +152,7 @@ struct JSONStreamScanner {
                 }
                 guard offset < input.count else { return nil }
                 offset += 1
+                if depth == 0 { return start..<offset }
             case UInt8(ascii: "{"), UInt8(ascii: "["):
                 depth += 1
                 offset += 1
@@ -160,15 +160,13 @@ struct JSONStreamScanner {
                 guard depth > 0 else { return start..<offset }
                 depth -= 1
                 offset += 1
+                if depth == 0 { return start..<offset }
             case UInt8(ascii: ","):
                 guard depth > 0 else { return start..<offset }
                 offset += 1
-            default:
+            case let byte:
                 if depth == 0 && JanssonLoader.isJSONWhitespace(byte) { return start..<offset }
                 offset += 1
-            }
-            if depth == 0 && (byte == UInt8(ascii: "}") || byte == UInt8(ascii: "]") || byte == UInt8(ascii: "\"")) {
-                return start..<offset
             }
         }
         return depth == 0 && offset > start ? start..<offset : nil

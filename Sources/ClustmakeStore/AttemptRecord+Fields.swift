@@ -1,5 +1,4 @@
 import ClustmakeModel
-import ClustmakeRedis
 
 /// How the store decodes an `AttemptRecord` from its hash (docs/redis-schema.md): the field names
 /// are the store's, the record is the model's.

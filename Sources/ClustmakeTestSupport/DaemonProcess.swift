@@ -124,31 +124,24 @@ enum DaemonProcess {
         }
     }
 
-    /// SIGKILLs the processes `find` names, again and again, until it names none or `limit` has passed
-    /// (processes may fork while they are being killed).
-    /// Returns once `find` names none and every process it named has ended: a killed process may leave what `find`
-    /// looks at (its network namespace, its files) while it exits, before it is a zombie, so not being found is not
-    /// yet being gone (a loaded machine showed one still running after its cluster's shutdown).
+    /// SIGKILLs the processes `find` names, again and again (processes may fork while they are being killed), until
+    /// it names none and every process it named has ended, or `limit` has passed. A killed process may leave what
+    /// `find` looks at (its network namespace, its files) while it exits, before it is a zombie, so not being found
+    /// is not yet being gone (a loaded machine showed one still running after its cluster's shutdown). Each is
+    /// known by its ``ClustmakeSystem/ProcessIdentity``, so a process that reuses its pid is not waited for.
     static func killUntilNoneLeft(within limit: Duration, polling interval: Duration, _ find: () -> [pid_t]) {
         let clock = ContinuousClock()
         let deadline = clock.now + limit
-        var killed: Set<pid_t> = []
+        var killed: Set<ProcessIdentity> = []
         while clock.now < deadline {
             let pids = find()
-            if pids.isEmpty && !killed.contains(where: isUnfinished) { return }
-            for pid in pids { Glibc.kill(pid, SIGKILL) }
-            killed.formUnion(pids)
+            if pids.isEmpty && !killed.contains(where: \.isRunning) { return }
+            for pid in pids {
+                if let identity = ProcessIdentity.of(pid) { killed.insert(identity) }
+                Glibc.kill(pid, SIGKILL)
+            }
             RedisServer.sleep(interval)
         }
-    }
-
-    /// Whether process `pid` exists and has not ended: it is neither a zombie (`Z`) nor dead (`X`) in
-    /// `/proc/PID/stat`.
-    static func isUnfinished(_ pid: pid_t) -> Bool {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let close = stat.lastIndex(of: ")")
-        else { return false }
-        return !stat[close...].hasPrefix(") Z") && !stat[close...].hasPrefix(") X")
     }
 
     /// A fresh directory `/tmp/PREFIX.XXXXXX` (always /tmp and short: unix socket paths must fit in 108 bytes),

@@ -76,12 +76,6 @@ extension SlurmTestCluster {
         return short
     }
 
-    /// The machine's online processors (`getconf _NPROCESSORS_ONLN`: what `nproc` prints unless an affinity
-    /// mask or `OMP_NUM_THREADS` restricts it).
-    static func processorCount() -> Int {
-        max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-    }
-
     /// The machine's memory in MiB, as `slurmd -C` reports `RealMemory`.
     static func memoryMiB() -> Int {
         let pages = Int(sysconf(Int32(_SC_PHYS_PAGES)))

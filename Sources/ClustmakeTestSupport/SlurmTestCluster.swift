@@ -135,7 +135,7 @@ public final class SlurmTestCluster: Sendable {
         Self.removeStaleOnce()
         let hostName = try Self.shortHostName()
         let nodeNames = nodes == 1 ? [hostName] : (1...nodes).map { "n\($0)" }
-        let cpus = options.cpusPerNode ?? Self.processorCount()
+        let cpus = options.cpusPerNode ?? ProcessInfoLite.activeProcessorCount
         let clusterName = "cmk\(getpid())x\(Self.counter.wrappingAdd(1, ordering: .relaxed).newValue)"
         let directory = try DaemonProcess.makeTemporaryDirectory(prefix: "clustmake-slurm")
 
