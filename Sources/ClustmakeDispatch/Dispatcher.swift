@@ -47,13 +47,39 @@ public final class Dispatcher {
         let lease = try RunLeaseKeeper(
             store: store, namespace: namespace, ttl: options.runLeaseTTL, output: output, clock: clock)
         defer { lease.release() }
-        do {
-            if options.push {
+        // A large graph pushed into a namespace this push makes gets its jobs written while the first ones run
+        // (`writing`); an existing namespace, or a small graph, is pushed whole before anything runs.
+        var writing: GraphPusher?
+        if options.push && plan.graph.count < GraphPusher.minimumJobs {
+            do {
                 pushed = try store.push(plan.graph, pushedBy: ClustmakeVersion.current)
-                options.step?("pushed the graph")
+            } catch {
+                throw DispatchError(error.description)
             }
+            options.step?("pushed the graph")
+        } else if options.push {
+            let pusher = try GraphPusher(
+                graph: plan.graph, placements: plan.placements, endpoint: options.endpoint, namespace: namespace)
+            pusher.waitForStart()
+            switch pusher.result {
+            case .success(let report)?:
+                pushed = report
+                pusher.join()
+                options.step?("pushed the graph")
+            case .failure(let error)?:
+                pusher.join()
+                throw DispatchError(error.description)
+            case nil:
+                writing = pusher
+                pushed = PushReport(namespace: namespace, jobCount: plan.graph.count, createdNamespace: true)
+                options.step?("made the namespace; its jobs are written as the first ones run")
+            }
+        }
+        do {
             try store.reapLostJobs()
         } catch {
+            writing?.progress.stop()
+            writing?.join()
             throw DispatchError(error.description)
         }
         // A changed graph is reported as `clustmake push` reports it: what changed, and what is no longer done.
@@ -77,7 +103,7 @@ public final class Dispatcher {
         }
         let masters = MasterPool(hosts: plan.cluster.hosts, directory: options.directory)
         let scheduler = Scheduler(
-            plan: plan, initial: initial, groups: groups, connecting: masters.connecting,
+            plan: plan, initial: initial, groups: groups, connecting: masters.connecting, unwritten: writing != nil,
             configuration: options.scheduling)
         let resumed = initial.filter { $0 == .done }.count
         let adopted = initial.filter { if case .running = $0 { true } else { false } }.count
@@ -88,7 +114,7 @@ public final class Dispatcher {
             elapsed: clock.now)
         let loop = RunLoop(
             options: options, store: store, scheduler: scheduler, masters: masters, output: output, clock: clock,
-            lease: lease)
+            lease: lease, pusher: writing)
         options.step?("ready to dispatch")
         return loop.run()
     }

@@ -11,6 +11,11 @@ enum RunEvent: Sendable, Hashable {
     /// The graph pushed differs from the one in redis: one kind of change (``ClustmakeStore/PushReport/Change``),
     /// as `clustmake push` reports it.
     case graphChanged(kind: String, jobs: [String])
+    /// Every job of the graph is in redis: the push that made the namespace wrote them while the first ones ran.
+    case graphWritten(jobs: Int)
+    /// The push that made the namespace did not write every job (`error` says why): it failed, and the run stops;
+    /// or, `stopped`, the run was cancelled and stopped it.
+    case graphNotWritten(error: String, stopped: Bool)
     /// The plan is larger than redis keeps (`limit` bytes).
     case planTooLarge(limit: Int)
     /// The plan could not be kept in redis.
@@ -59,6 +64,8 @@ enum RunEvent: Sendable, Hashable {
         switch self {
         case .runStarted: "run-started"
         case .graphChanged: "graph-changed"
+        case .graphWritten: "graph-written"
+        case .graphNotWritten: "graph-not-written"
         case .planTooLarge, .planNotKept: "plan-not-kept"
         case .runCancelling: "run-cancelling"
         case .runLeaseTakenOver: "run-lease-taken-over"

@@ -95,12 +95,29 @@ final class RunLoop {
     private let token: String
     /// The redis password and a newline, written to every line's standard input (nil without a password).
     private let passwordLine: [UInt8]?
+    /// The push writing the graph while the first jobs run, until it ends.
+    private var pusher: GraphPusher?
+    /// How many jobs of the push's order the scheduler knows are written.
+    private var written = 0
+    /// Each job's place in the push's order (empty without a push going on at the start).
+    private let writePosition: [Int32]
+    /// Jobs to record blocked once they are written (in the order found), with the last place among them.
+    private var deferredBlocked: [(jobs: [Int32], dependency: Int32, last: Int32)] = []
+    /// Why the push failed, when the run stops for that.
+    private var pushFailure: String?
 
     init(
         options: RunOptions, store: JobStore, scheduler: Scheduler, masters: MasterPool, output: RunOutput,
-        clock: RunClock, lease: RunLeaseKeeper
+        clock: RunClock, lease: RunLeaseKeeper, pusher: GraphPusher? = nil
     ) {
         self.lease = lease
+        self.pusher = pusher
+        var positions: [Int32] = []
+        if let order = pusher?.progress.order {
+            positions = [Int32](repeating: 0, count: order.count)
+            for (place, job) in order.enumerated() { positions[Int(job)] = Int32(place) }
+        }
+        self.writePosition = positions
         self.options = options
         self.plan = options.plan
         self.store = store
@@ -126,6 +143,7 @@ final class RunLoop {
             step()
         }
         endIdleStreams()
+        finishPush()
         while !endingStreams.isEmpty {
             _ = SignalPipe.wait(milliseconds: 50)
             reapStreams()
@@ -137,9 +155,10 @@ final class RunLoop {
         tunnels.removeSockets()
         masters.stopAll()
         output.clearProgress()
-        let report = RunReport(
+        var report = RunReport(
             namespace: options.settings.namespace, scheduler: scheduler, wallTime: now, hostFailures: hostFailures,
             recorded: recordedFailures())
+        report.pushFailure = pushFailure
         output.event(
             .runFinished(
                 exit: report.exitStatus, counts: report.counts, total: report.total, wallTime: report.wallTime),
@@ -153,13 +172,15 @@ final class RunLoop {
         if let deadline = scheduler.nextDeadline {
             timeout = min(timeout, Int32(max(0, (deadline - now) * 1000)) + 1)
         }
-        let streaming = sessions.values.compactMap {
+        var readable = sessions.values.compactMap {
             $0.stream == nil || $0.answersEnded || $0.brokenAnswer != nil ? nil : $0.process.answers
         }
-        let (signals, ready) = SignalPipe.wait(milliseconds: timeout, readable: streaming)
+        if let pusher { readable.append(pusher.wakeDescriptor) }
+        let (signals, ready) = SignalPipe.wait(milliseconds: timeout, readable: readable)
         for signal in signals where SignalPipe.stopSignals.contains(signal) {
             cancel()
         }
+        followPush()
         readAnswers(Set(ready))
         reapSessions()
         reapStreams()
@@ -197,9 +218,61 @@ final class RunLoop {
             return
         }
         cancelling = true
+        pusher?.progress.stop()
         endIdleStreams()
         output.event(.runCancelling(lines: sessions.count), elapsed: now)
         perform(scheduler.cancel(now: now))
+    }
+
+    // MARK: - The push going on
+
+    /// Tells the scheduler which jobs the push wrote since the last turn, records the jobs blocked meanwhile that
+    /// are written now, and takes the push's end: every job written, or a failure that stops the run.
+    private func followPush() {
+        guard let pusher else { return }
+        pusher.takeWakeUps()
+        // The outcome first: once there is one, the count read after it is the last.
+        let outcome = pusher.result
+        let count = pusher.progress.written
+        if count > written {
+            let jobs = pusher.progress.order[written..<count]
+            written = count
+            perform(scheduler.written(jobs, now: now))
+        }
+        recordDeferredBlocked()
+        guard let outcome else { return }
+        pusher.join()
+        self.pusher = nil
+        switch outcome {
+        case .success:
+            output.event(.graphWritten(jobs: plan.graph.count), elapsed: now)
+        case .failure(let error):
+            output.event(.graphNotWritten(error: error.message, stopped: cancelling), elapsed: now)
+            // Stopped by a cancel, the run ends as cancelled; otherwise it stops for the failure.
+            guard !cancelling else { return }
+            pushFailure = error.message
+            cancel()
+        }
+    }
+
+    /// At the end of the run: waits for the push (it stops early if the run was cancelled), renewing the run's
+    /// lease meanwhile, then records the jobs blocked while they were not written.
+    private func finishPush() {
+        while let pusher {
+            let (signals, _) = SignalPipe.wait(milliseconds: 200, readable: [pusher.wakeDescriptor])
+            if signals.contains(where: SignalPipe.stopSignals.contains) { pusher.progress.stop() }
+            _ = lease.renewIfDue(now: now)
+            followPush()
+        }
+        recordDeferredBlocked()
+    }
+
+    /// Records the deferred blocked jobs that are written now, in the order they were found.
+    private func recordDeferredBlocked() {
+        while let first = deferredBlocked.first, pusher == nil || Int(first.last) < written {
+            deferredBlocked.removeFirst()
+            record(blocked: first.jobs, dependency: first.dependency)
+        }
     }
 
     /// Lines being stopped: a remote line whose worker did not end within 5 s gets SIGTERM locally (closing the
@@ -479,6 +552,19 @@ final class RunLoop {
     /// Records jobs blocked in redis: taking the lease of a job with a failed or blocked dependency records it
     /// blocked atomically, with a `job-blocked` event (the same step as a worker's).
     private func recordBlocked(_ jobs: [Int32], dependency: Int32) {
+        // A job not written yet is not in redis: recorded once it is (after any found blocked before it).
+        if pusher != nil, !writePosition.isEmpty {
+            let last = jobs.lazy.map { self.writePosition[Int($0)] }.max() ?? 0
+            if !deferredBlocked.isEmpty || Int(last) >= written {
+                deferredBlocked.append((jobs, dependency, last))
+                return
+            }
+        }
+        record(blocked: jobs, dependency: dependency)
+    }
+
+    /// Records `jobs` blocked in redis now.
+    private func record(blocked jobs: [Int32], dependency: Int32) {
         let request = LeaseRequest(
             token: token, ttl: .seconds(5), host: "clustmake", nodename: "clustmake", workerPID: Int(getpid()),
             workerVersion: ClustmakeVersion.current)

@@ -69,6 +69,11 @@ final class RunOutput {
                 + (adopted > 0 ? "; \(adopted) running elsewhere, waited for" : "")
         case .graphChanged(let kind, let jobs):
             "the graph differs from the one in redis: " + PushReport.Change(kind: kind, jobs: jobs).line()
+        case .graphWritten(let jobs): "all \(Format.count(jobs, "job")) of the graph are in redis"
+        case .graphNotWritten(let error, let stopped):
+            stopped
+                ? "the run's push stopped: \(error)"
+                : "the graph could not be written to redis: \(error); the run stops"
         case .planTooLarge(let limit):
             "the plan is larger than redis keeps (\(limit >> 20) MiB); "
                 + "compare with it through `clustmake plan -o DIR` and `clustmake stats --plan DIR`"
@@ -117,6 +122,8 @@ final class RunOutput {
             ]
         case .graphChanged(let kind, let jobs):
             [("change", .string(kind)), ("jobs", .array(jobs.map(JSONValue.string)))]
+        case .graphWritten(let jobs): [("jobs", .int(Int64(jobs)))]
+        case .graphNotWritten(let error, let stopped): [("error", .string(error)), ("stopped", .bool(stopped))]
         case .planTooLarge, .planNotKept, .runCancelling: []
         case .runLeaseTakenOver(let host, let pid, _), .runLeaseLost(let host, let pid):
             [("host", .string(host)), ("pid", .int(Int64(pid)))]

@@ -24,9 +24,14 @@ public struct RunReport: Sendable {
     public var failures: [Failure]
     /// Hosts that failed during the run, with the last reason.
     public var hostFailures: [(host: String, reason: String)]
+    /// Why the graph could not be written to redis, when the run stopped for that (its push went on while the first
+    /// jobs ran, and failed).
+    public var pushFailure: String?
 
-    /// 0 when every job is done, 130 when cancelled, 1 otherwise (some failed, were blocked, or did not run).
+    /// 0 when every job is done, 130 when cancelled, 1 otherwise (some failed, were blocked, or did not run; or the
+    /// graph could not be written).
     public var exitStatus: Int32 {
+        if pushFailure != nil { return 1 }
         if stopReason == .cancelled { return 130 }
         return counts.done == total ? 0 : 1
     }
@@ -45,7 +50,7 @@ public struct RunReport: Sendable {
         case .finished: how = counts.done == total ? "finished" : "finished with failures"
         case .halted(_): how = "halted after a failure (--halt-on-failure)"
         case .noHostsLeft: how = "stopped: no host is left (every host failed and did not come back)"
-        case .cancelled: how = "cancelled"
+        case .cancelled: how = pushFailure == nil ? "cancelled" : "stopped: its graph could not be written to redis"
         }
         lines.append(
             "clustmake: run \(namespace) \(how): \(Format.count(total, "job")), \(states.joined(separator: ", ")) in "
@@ -58,6 +63,7 @@ public struct RunReport: Sendable {
             lines.append(line)
         }
         if failures.count > 10 { lines.append("  … and \(Format.count(failures.count - 10, "more failed job"))") }
+        if let pushFailure { lines.append("  writing the graph failed: \(pushFailure)") }
         for (host, reason) in hostFailures.prefix(10) { lines.append("  host \(host) failed: \(reason)") }
         if !failures.isEmpty || counts.blocked > 0 {
             lines.append(

@@ -226,10 +226,12 @@ public struct Scheduler: Sendable {
     ///   - initial: Each job's state in redis when the run starts (all pending when empty).
     ///   - groups: Each job's nice level: only jobs of one group share a line.
     ///   - connecting: Hosts whose connection is still being made; the others are up.
+    ///   - unwritten: The jobs are not in redis yet (a push writes them while the run starts): none is ready before
+    ///     ``written(_:now:)`` says it is written, as if the push were one more dependency of every job.
     ///   - configuration: How the run behaves.
     public init(
         plan: Plan, initial: [InitialJobState] = [], groups: [Int] = [], connecting: Set<Int> = [],
-        configuration: Configuration = Configuration()
+        unwritten: Bool = false, configuration: Configuration = Configuration()
     ) {
         self.plan = plan
         self.configuration = configuration
@@ -254,8 +256,9 @@ public struct Scheduler: Sendable {
             counts[phases[job]] += 1
         }
         let known = phases
+        let push: Int32 = unwritten ? 1 : 0
         for job in 0..<count where known[job] == .waiting {
-            unmet[job] = Int32(plan.graph.predecessors[job].filter { known[Int($0)] != .done }.count)
+            unmet[job] = Int32(plan.graph.predecessors[job].filter { known[Int($0)] != .done }.count) + push
         }
         for job in 0..<count where phases[job] == .waiting && unmet[job] == 0 {
             makeReady(Int32(job))
@@ -266,6 +269,21 @@ public struct Scheduler: Sendable {
 
     /// Starts the run: the first dispatches (or the end, when nothing is left to do).
     public mutating func start(now: Double) -> [SchedulerAction] {
+        var actions = dispatchAvailable(now: now)
+        actions += finishIfOver()
+        return actions
+    }
+
+    /// Jobs are written to redis now (a scheduler made with `unwritten`): each is ready once its dependencies are
+    /// done too, and is dispatched from then on.
+    /// - Parameters:
+    ///   - jobs: The jobs written since the last call, each once.
+    ///   - now: The clock.
+    public mutating func written(_ jobs: some Sequence<Int32>, now: Double) -> [SchedulerAction] {
+        for job in jobs where phases[Int(job)] == .waiting {
+            unmet[Int(job)] -= 1
+            if unmet[Int(job)] == 0 { makeReady(job) }
+        }
         var actions = dispatchAvailable(now: now)
         actions += finishIfOver()
         return actions

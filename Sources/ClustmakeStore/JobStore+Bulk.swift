@@ -96,6 +96,14 @@ extension JobStore {
         let statusFields = Self.snapshotStatusFields.map { RedisArgument($0) }
         var definition: [RedisReply] = []
         var notes: [String] = []
+        // A run's push writes a new namespace's jobs while the first ones run (``PushProgress``); the graph's
+        // fingerprint comes with its last job.
+        if metadata.fingerprint == nil && metadata.jobCount > ids.count {
+            notes.append(
+                "the graph's push into namespace '\(namespace)' has not ended: \(ids.count) of its "
+                    + "\(metadata.jobCount) jobs are in redis (a run is writing them now, or its push was stopped; "
+                    + "run or push the graph again to write the rest)")
+        }
         try prefetchedPipeline(count: wholeCount * 2, "reading the jobs") { [selected] offset in
             let id = ids[selected?[offset / 2] ?? offset / 2]
             return offset % 2 == 0

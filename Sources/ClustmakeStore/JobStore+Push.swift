@@ -26,16 +26,18 @@ extension JobStore {
     ///   - force: Push even if jobs in progress are affected.
     ///   - dryRun: Compute the report but write nothing.
     ///   - pushedBy: The clustmake version, recorded in the metadata.
+    ///   - progress: For a namespace that does not exist yet: make it first and write the jobs in the progress's
+    ///     order, saying how far the push got (``PushProgress``). A namespace that exists is pushed as without it.
     /// - Returns: What changed; ``PushReport/wrote`` says whether anything was written.
     /// - Throws: ``StoreError``: ``StoreError/Code/pushRefused`` (the message names the running jobs),
     ///   ``StoreError/Code/schemaMismatch``, ``StoreError/Code/busy``, ``StoreError/Code/corruptRecord``, or redis
     ///   trouble.
     @discardableResult
     public func push(
-        _ graph: JobGraph, force: Bool = false, dryRun: Bool = false, pushedBy: String
+        _ graph: JobGraph, force: Bool = false, dryRun: Bool = false, pushedBy: String, progress: PushProgress? = nil
     ) throws(StoreError) -> PushReport {
         for _ in 0..<Self.pushAttempts {
-            if let report = try pushOnce(graph, force: force, dryRun: dryRun, pushedBy: pushedBy) {
+            if let report = try pushOnce(graph, force: force, dryRun: dryRun, pushedBy: pushedBy, progress: progress) {
                 return report
             }
         }
@@ -47,14 +49,21 @@ extension JobStore {
 
     /// One try; `nil` when the transaction was aborted because the running set changed.
     private func pushOnce(
-        _ graph: JobGraph, force: Bool, dryRun: Bool, pushedBy: String
+        _ graph: JobGraph, force: Bool, dryRun: Bool, pushedBy: String, progress: PushProgress?
     ) throws(StoreError) -> PushReport? {
-        _ = try command(["WATCH", RedisArgument(keys.schema), RedisArgument(keys.running)], "watching the namespace")
+        _ = try command(
+            ["WATCH", RedisArgument(keys.schema), RedisArgument(keys.running), RedisArgument(keys.pushing)],
+            "watching the namespace")
         var watching = true
         defer { if watching { _ = try? connection.command("UNWATCH") } }
 
-        let found = try schemaVersion()
+        let read = try pipeline(
+            [["GET", RedisArgument(keys.schema)], ["EXISTS", RedisArgument(keys.pushing)]], "reading the schema version"
+        )
+        let found = read[0].string
         if let found, found != String(StoreSchema.version) { throw schemaMismatch(found: found) }
+        // A namespace that a run makes while it pushes it (``PushProgress``) exists before its jobs are all written.
+        if found != nil, read[1].integer == 1 { throw Self.firstPushBusy(namespace) }
         // The graph's fingerprint, hashed once, when first needed (0.8 s for a million jobs).
         var hashed: String?
         func fingerprint() -> String {
@@ -162,16 +171,17 @@ extension JobStore {
             // pushFresh keeps or ends the watch itself.
             watching = false
             return try pushFresh(
-                graph, jobs: written, report: report, now: now, pushedBy: pushedBy, fingerprint: fingerprint)
+                graph, jobs: progress.map { $0.order.map(Int.init) } ?? written, report: report, now: now,
+                pushedBy: pushedBy, fingerprint: fingerprint, progress: progress)
         }
 
         var transaction = TransactionSender(connection: connection, batchSize: Self.batchSize)
         let replies: RedisReply?
         do {
             try transaction.append(["MULTI"])
-            for command in namespaceWrites(graph, now: now, pushedBy: pushedBy, fingerprint: fingerprint()) {
-                try transaction.append(command)
-            }
+            let metadata =
+                namespaceWrites(graph, now: now) + pushWrites(now: now, pushedBy: pushedBy, fingerprint: fingerprint())
+            for command in metadata { try transaction.append(command) }
             for start in stride(from: 0, to: written.count, by: Self.pushGroup) {
                 let group = written[start..<min(start + Self.pushGroup, written.count)]
                 let added = group.filter { jobWrites[$0] == .added }
@@ -216,9 +226,14 @@ extension JobStore {
     /// with reading batch k-1's `EXEC` and the `WATCH`, `GET`, `EXISTS` after it; when those say the push still
     /// holds the namespace, `EXEC` of batch k goes out with the next watch, and redis runs batch k while batch k+1
     /// is built.
+    ///
+    /// With a `progress` (a run that dispatches jobs as they are written), the first transaction also makes the
+    /// namespace (its schema key and metadata, without the fingerprint), the jobs are written in the progress's
+    /// order, and each batch found written is counted there. From then on the watch expects the schema key to
+    /// exist, and losing the namespace is an error rather than a new start: jobs may be running already.
     private func pushFresh(
         _ graph: JobGraph, jobs written: [Int], report: PushReport, now: String, pushedBy: String,
-        fingerprint: () -> String
+        fingerprint: () -> String, progress: PushProgress?
     ) throws(StoreError) -> PushReport? {
         _ = try? connection.command("UNWATCH")
         var report = report
@@ -228,12 +243,7 @@ extension JobStore {
         let schema = RedisArgument(keys.schema)
         let ttl = RedisArgument(String(Self.firstPushTTL))
         let taken = try pipeline([["SET", pushing, RedisArgument(token), "NX", "PX", ttl], ["GET", schema]], doing)
-        guard !taken[0].isNull else {
-            throw StoreError(
-                .busy,
-                "another push is writing namespace '\(namespace)' for the first time now; push again when it is "
-                    + "done (or, if it died, after \(Self.firstPushTTL / 1000) s)")
-        }
+        guard !taken[0].isNull else { throw Self.firstPushBusy(namespace) }
         // Released (if still its own: a compare-and-delete) unless the namespace was created.
         var holding = true
         defer { if holding { _ = try? releaseFirstPush(token) } }
@@ -259,8 +269,32 @@ extension JobStore {
                 guard case .array(let results) = replies[replies.count - watch.count - 1] else { return .lost }
                 if let message = results.lazy.compactMap(\.errorMessage).first { return .refused(message) }
             }
-            let held = replies[replies.count - 2].string == token && replies[replies.count - 1].integer == 0
+            // A progressive push made the schema key in its first batch.
+            let schemaExpected: Int64 = progress != nil && afterBatch ? 1 : 0
+            let held =
+                replies[replies.count - 2].string == token && replies[replies.count - 1].integer == schemaExpected
             return held ? .holding : .lost
+        }
+        /// Jobs of `written` in the batch sent last (its outcome is read with the next exchange), and before it.
+        var sentLast = 0
+        var confirmed = 0
+        /// The batch sent last was found written: counted in `progress`.
+        func counted() {
+            guard let progress else { return }
+            if !progress.isCreated {
+                progress.markCreated()
+            } else if sentLast > 0 {
+                confirmed += sentLast
+                progress.markWritten(confirmed)
+            }
+            sentLast = 0
+        }
+        /// Losing the namespace once a run dispatches its jobs cannot be mended by starting over.
+        func lostAfterCreation() -> StoreError {
+            StoreError(
+                .busy,
+                "namespace '\(namespace)' changed while this run wrote its graph (another push or a deletion took it "
+                    + "over); its jobs are not all written: run again")
         }
         /// Sends `commands` now; their replies are read with the next exchange.
         func sendAhead(_ commands: [[RedisArgument]]) throws(StoreError) {
@@ -280,40 +314,70 @@ extension JobStore {
                 _ = try? connection.sendReceivingEarlier([["DISCARD"], ["UNWATCH"]], earlier: queued.count + 2)
                 owed = 0
                 if case .refused(let message) = verdict { throw refused(message) }
+                if progress?.isCreated == true { throw lostAfterCreation() }
                 throw StoreError(
                     .busy,
                     "another push took over namespace '\(namespace)' while this one wrote it for the first time "
                         + "(this push was idle for more than \(Self.firstPushTTL / 1000) s); push again")
             }
+            if afterBatch { counted() }
             try sendAhead([["EXEC"]] + watch)
             owed = queued.count + 1 + watch.count
             afterBatch = true
         }
         // What a first push that died left: the states, the job list and the metadata (definitions are rewritten).
-        try send([["DEL", RedisArgument(keys.states), RedisArgument(keys.jobs), RedisArgument(keys.meta)]])
+        // A progressive push makes the namespace in the same transaction.
+        try send(
+            [["DEL", RedisArgument(keys.states), RedisArgument(keys.jobs), RedisArgument(keys.meta)]]
+                + (progress == nil ? [] : namespaceWrites(graph, now: now)))
         for start in stride(from: 0, to: written.count, by: Self.pushGroup) {
+            if progress?.isStopping == true {
+                // The batch in flight counts if it was written.
+                if let replies = try? exchange([], reading: owed), case .holding = outcome(replies, afterBatch: true) {
+                    counted()
+                }
+                _ = try? connection.command("UNWATCH")
+                throw StoreError(
+                    .busy,
+                    "the push of namespace '\(namespace)' was stopped with \(Format.count(confirmed, "job")) of "
+                        + "\(graph.count) written; push the graph again (or run it) to write the rest")
+            }
             let group = written[start..<min(start + Self.pushGroup, written.count)]
             try send(groupWrites(graph, group, added: Array(group)))
+            sentLast = group.count
         }
-        // The namespace comes into being, under the last watch, if this push still holds the `pushing` key and
-        // nothing created the namespace; else the push starts over.
+        // The namespace comes into being (or, made already, is complete), under the last watch, if this push still
+        // holds the `pushing` key and nothing created the namespace; else the push starts over.
         switch outcome(try exchange([], reading: owed), afterBatch: afterBatch) {
-        case .holding: break
+        case .holding: counted()
         case .lost:
             _ = try? connection.command("UNWATCH")
+            if progress?.isCreated == true { throw lostAfterCreation() }
             return nil
         case .refused(let message):
             _ = try? connection.command("UNWATCH")
             throw refused(message)
         }
         let created = try pipeline(
-            [["MULTI"]] + namespaceWrites(graph, now: now, pushedBy: pushedBy, fingerprint: fingerprint())
+            [["MULTI"]] + namespaceWrites(graph, now: now)
+                + pushWrites(now: now, pushedBy: pushedBy, fingerprint: fingerprint())
                 + [pushedEvent(graph, report, now: now), ["DEL", pushing], ["EXEC"]], doing
         ).last
-        guard let created, !created.isNull else { return nil }
+        guard let created, !created.isNull else {
+            if progress?.isCreated == true { throw lostAfterCreation() }
+            return nil
+        }
         holding = false
         report.wrote = true
         return report
+    }
+
+    /// The refusal of a push while another push (or a run) writes the namespace for the first time.
+    static func firstPushBusy(_ namespace: String) -> StoreError {
+        StoreError(
+            .busy,
+            "another push (or a run) is writing namespace '\(namespace)' for the first time now; push again when it "
+                + "is done (or, if it died, after \(firstPushTTL / 1000) s)")
     }
 
     /// Deletes the `pushing` key if it still holds `token` (a first push that gives up): a compare-and-delete, the
@@ -329,17 +393,25 @@ extension JobStore {
         _ = try pipeline([["MULTI"], ["DEL", RedisArgument(keys.pushing)], ["EXEC"]], doing)
     }
 
-    /// The namespace's own writes of a push: its schema key and its metadata.
-    private func namespaceWrites(
-        _ graph: JobGraph, now: String, pushedBy: String, fingerprint: String
-    ) -> [[RedisArgument]] {
+    /// The namespace's own writes: its schema key and the metadata that makes it a namespace.
+    private func namespaceWrites(_ graph: JobGraph, now: String) -> [[RedisArgument]] {
         [
             ["SET", RedisArgument(keys.schema), RedisArgument(StoreSchema.version)],
             ["HSETNX", RedisArgument(keys.meta), "created", RedisArgument(now)],
             [
-                "HSET", RedisArgument(keys.meta), "namespace", RedisArgument(namespace), "fingerprint",
-                RedisArgument(fingerprint), "jobs", RedisArgument(graph.count), "pushed", RedisArgument(now),
-                "pushed_by", RedisArgument(pushedBy),
+                "HSET", RedisArgument(keys.meta), "namespace", RedisArgument(namespace), "jobs",
+                RedisArgument(graph.count),
+            ],
+        ]
+    }
+
+    /// The metadata a push records once every job is written: the graph's fingerprint (by which the next push
+    /// knows the graph is there whole), when and by what it was pushed, and one more push.
+    private func pushWrites(now: String, pushedBy: String, fingerprint: String) -> [[RedisArgument]] {
+        [
+            [
+                "HSET", RedisArgument(keys.meta), "fingerprint", RedisArgument(fingerprint), "pushed",
+                RedisArgument(now), "pushed_by", RedisArgument(pushedBy),
             ],
             ["HINCRBY", RedisArgument(keys.meta), "pushes", "1"],
         ]

@@ -43,6 +43,54 @@ import Testing
         }
     }
 
+    @Test("jobs written to redis as the run goes (in any order) start only once written, and the rules still hold")
+    func jobsWrittenDuringTheRun() async {
+        await propertyCheck(count: 200, input: zip(Gen.int(in: 0...1_000_000), Gen.int(in: 0...3))) { input in
+            let (seed, mode) = input
+            var random = SplitMix(state: UInt64(seed))
+            let graph = Fixtures.randomGraph(jobs: Int.random(in: 1...60, using: &random), random: &random)
+            let slots = (0..<Int.random(in: 1...4, using: &random)).map { _ in Int.random(in: 1...3, using: &random) }
+            let configuration = Scheduler.Configuration(
+                bundle: mode == 1 ? .fixed(4) : mode == 2 ? .auto : .off, bundleTarget: 3, probeDelay: 1,
+                probesBeforeGivingUp: 1000, followPlan: mode == 3, lookAhead: mode == 0 ? 0 : 3)
+            let scheduler = Scheduler(plan: Fixtures.plan(graph, slots), unwritten: true, configuration: configuration)
+            // Nothing starts before a job is written.
+            var idle = scheduler
+            #expect(idle.start(now: 0).isEmpty, "seed \(seed)")
+            var simulation = Simulation(scheduler, seed: UInt64(seed))
+            simulation.pushOrder = Array(Int32(0)..<Int32(graph.count)).shuffled(using: &random)
+            simulation.failureRate = 0.1
+            simulation.hostLossRate = 0.05
+            simulation.refusalRate = 0.1
+            simulation.run()
+            #expect(simulation.problems.isEmpty, "seed \(seed) mode \(mode): \(simulation.problems)")
+            #expect(simulation.finished == .finished, "seed \(seed) mode \(mode)")
+            for job in 0..<graph.count {
+                let phase = simulation.scheduler.phases[job]
+                #expect([.done, .failed, .blocked].contains(phase), "job \(job) ended \(phase)")
+                // The run may end before a job is written only if that job was blocked meanwhile.
+                #expect(simulation.written.contains(Int32(job)) || phase == .blocked, "seed \(seed): job \(job)")
+                #expect(simulation.doneCount[Int32(job), default: 0] == (phase == .done ? 1 : 0))
+            }
+        }
+    }
+
+    @Test("a failure blocks its dependents whether they are written yet or not")
+    func blockedBeforeWritten() {
+        let graph = Fixtures.graph([("a", []), ("b", ["a"]), ("c", ["b"]), ("d", [])])
+        var scheduler = Scheduler(plan: Fixtures.plan(graph, [1]), unwritten: true)
+        #expect(scheduler.start(now: 0).isEmpty)
+        let first = scheduler.written([0], now: 0).compactMap(\.dispatch)
+        #expect(first.map(\.jobs) == [[0]])
+        let ended = scheduler.dispatchEnded(first[0].id, outcomes: [.failed(reason: "exited with status 1")], now: 1)
+        #expect(ended.contains(.recordBlocked(jobs: [1, 2], dependency: 0)))
+        // Not over: d is not written yet.
+        #expect(!ended.contains { if case .finish = $0 { true } else { false } })
+        let rest = scheduler.written([2, 1, 3], now: 2)
+        #expect(rest.compactMap(\.dispatch).map(\.jobs) == [[3]])
+        #expect(scheduler.phases == [.failed, .blocked, .blocked, .running])
+    }
+
     @Test(
         "without failures every job runs exactly once", arguments: [BundlePolicy.off, .fixed(3), .auto], [0, 0.1])
     func exactlyOnce(bundle: BundlePolicy, lookAhead: Double) {

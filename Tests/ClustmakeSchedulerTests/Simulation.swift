@@ -41,6 +41,11 @@ struct Simulation {
     var finished: StopReason?
     var problems: [String] = []
     var bundleSizes: [Int] = []
+    /// For a scheduler made with `unwritten`: the order the push writes the jobs in, a few at a time at random
+    /// steps, and the jobs written so far.
+    var pushOrder: [Int32] = []
+    var written: Set<Int32> = []
+    var writtenCount = 0
 
     init(_ scheduler: Scheduler, seed: UInt64) {
         self.scheduler = scheduler
@@ -70,6 +75,9 @@ struct Simulation {
                 }
                 let graph = scheduler.plan.graph
                 for (position, job) in dispatch.jobs.enumerated() {
+                    if !pushOrder.isEmpty && !written.contains(job) {
+                        problems.append("job \(job) dispatched before it was written")
+                    }
                     dispatchCount[job, default: 0] += 1
                     if doneCount[job, default: 0] > 0 { problems.append("job \(job) dispatched after it was done") }
                     for dep in graph.predecessors[Int(job)] where doneCount[dep, default: 0] == 0 {
@@ -101,6 +109,14 @@ struct Simulation {
         while finished == nil && steps < limit {
             steps += 1
             now += 0.1
+            if writtenCount < pushOrder.count && (running.isEmpty || Double.random(in: 0..<1, using: &random) < 0.3) {
+                let end = min(pushOrder.count, writtenCount + Int.random(in: 1...5, using: &random))
+                let chunk = pushOrder[writtenCount..<end]
+                writtenCount = end
+                written.formUnion(chunk)
+                apply(scheduler.written(chunk, now: now))
+                continue
+            }
             if !probing.isEmpty && (running.isEmpty || Double.random(in: 0..<1, using: &random) < 0.3) {
                 let host = probing.removeFirst()
                 let ok = Double.random(in: 0..<1, using: &random) >= probeFailureRate

@@ -1,0 +1,118 @@
+import ClustmakeModel
+import ClustmakePlanner
+import ClustmakeRedis
+import ClustmakeStore
+import ClustmakeSystem
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A run's push, on a thread and a redis connection of its own, so that the first jobs start while the rest of a
+/// large graph is written (docs/run.md, "The push and the first jobs overlap").
+///
+/// A namespace that does not exist yet is made by the push's first transaction, and its jobs are written in the
+/// order of their planned starts (``PushProgress``): the run dispatches each job once it is written and its
+/// dependencies are done. A namespace that exists is pushed as by `clustmake push`, in one transaction, and the run
+/// waits for it (``waitForStart()``), since what is done there decides what runs.
+///
+/// `@unchecked Sendable`: the pushing thread writes only `outcome` (behind its mutex) and the wake pipe; the other
+/// members are set in `init` and read-only after.
+final class GraphPusher: @unchecked Sendable {
+    /// The smallest graph pushed this way: a smaller one is written in a few milliseconds, and is pushed whole
+    /// before anything runs (one transaction more than that would only make a namespace exist before its jobs).
+    static let minimumJobs = 2000
+
+    /// How far the push got; its order is the one the jobs are written in.
+    let progress: PushProgress
+    /// Readable when the push made progress or ended (drained by ``takeWakeUps()``).
+    let wakeDescriptor: Int32
+    private let wakeWriter: Int32
+    private let outcome = Mutex<Result<PushReport, StoreError>?>(nil)
+    private var thread: DedicatedThread?
+
+    /// Starts pushing `graph` into `namespace`.
+    /// - Parameters:
+    ///   - graph: The graph.
+    ///   - placements: The plan's placements: jobs planned to start first are written first.
+    ///   - endpoint: Where redis is.
+    ///   - namespace: The namespace.
+    /// - Throws: ``DispatchError`` when no thread or pipe can be made.
+    init(graph: JobGraph, placements: [Plan.Placement], endpoint: RedisEndpoint, namespace: String)
+        throws(DispatchError)
+    {
+        var ends: [Int32] = [-1, -1]
+        guard pipe(&ends) == 0 else {
+            throw DispatchError("cannot make a pipe for the push: \(String(cString: strerror(errno)))")
+        }
+        for end in ends {
+            _ = fcntl(end, F_SETFD, FD_CLOEXEC)
+            _ = fcntl(end, F_SETFL, O_NONBLOCK)
+        }
+        wakeDescriptor = ends[0]
+        wakeWriter = ends[1]
+        let writer = wakeWriter
+        progress = PushProgress(order: Self.order(placements)) {
+            var byte: UInt8 = 1
+            _ = write(writer, &byte, 1)
+        }
+        let progress = progress
+        do {
+            thread = try DedicatedThread { [self] in
+                let result: Result<PushReport, StoreError>
+                do throws(StoreError) {
+                    let store = try JobStore(endpoint: endpoint, namespace: namespace, commandTimeout: .seconds(30))
+                    result = .success(
+                        try store.push(graph, pushedBy: ClustmakeVersion.current, progress: progress))
+                } catch {
+                    result = .failure(error)
+                }
+                outcome.withLock { $0 = result }
+                var byte: UInt8 = 1
+                _ = write(writer, &byte, 1)
+            }
+        } catch {
+            close(wakeDescriptor)
+            close(wakeWriter)
+            throw DispatchError("cannot start the push: \(error)")
+        }
+    }
+
+    deinit {
+        close(wakeDescriptor)
+        close(wakeWriter)
+    }
+
+    /// The jobs in the order of their planned starts (the job's place in the graph between equal starts): the
+    /// order the scheduler's priority takes them in.
+    static func order(_ placements: [Plan.Placement]) -> [Int32] {
+        var order = Array(Int32(0)..<Int32(placements.count))
+        order.sort { (placements[Int($0)].start, $0) < (placements[Int($1)].start, $1) }
+        return order
+    }
+
+    /// How the push ended, once it has.
+    var result: Result<PushReport, StoreError>? { outcome.withLock { $0 } }
+
+    /// Empties the wake pipe.
+    func takeWakeUps() {
+        var buffer = [UInt8](repeating: 0, count: 256)
+        while read(wakeDescriptor, &buffer, buffer.count) > 0 {}
+    }
+
+    /// Waits until the namespace exists (made by this push, which goes on writing jobs) or the push ended. Signals
+    /// are left for the run to read.
+    func waitForStart() {
+        while !progress.isCreated && result == nil {
+            var entry = pollfd(fd: wakeDescriptor, events: Int16(POLLIN), revents: 0)
+            _ = poll(&entry, 1, 1000)
+            takeWakeUps()
+        }
+    }
+
+    /// Waits for the push's thread to end.
+    func join() {
+        thread.take()?.join()
+    }
+}
