@@ -360,8 +360,14 @@ public struct Scheduler: Sendable {
 
     /// A look-ahead line (``Dispatch/after``) could not be sent into the session of the line it follows (that
     /// session was ending): its jobs wait for a slot again, as if never dispatched, and that line gets no other.
+    ///
+    /// If the line it follows has ended meanwhile (its session could not even start), the slot went on with this
+    /// line: it ends as a line none of whose jobs ran, and the slot is free.
     public mutating func lookAheadRefused(_ id: Int, now: Double) -> [SchedulerAction] {
-        guard let dispatch = running[id], let after = dispatch.after, queuedBehind[after] == id else { return [] }
+        guard let dispatch = running[id], let after = dispatch.after else { return [] }
+        guard queuedBehind[after] == id else {
+            return dispatchEnded(id, outcomes: dispatch.jobs.map { _ in .notRun }, now: now)
+        }
         running[id] = nil
         queuedBehind[after] = nil
         closedToLookAhead.insert(after)

@@ -24,6 +24,7 @@ import Testing
             simulation.failureRate = 0.1
             simulation.hostLossRate = 0.05
             simulation.probeFailureRate = 0.3
+            simulation.startFailureRate = 0.03
             simulation.run()
             #expect(simulation.problems.isEmpty, "seed \(seed) mode \(mode): \(simulation.problems)")
             #expect(simulation.finished == .finished, "seed \(seed) mode \(mode)")
@@ -62,6 +63,7 @@ import Testing
             simulation.failureRate = 0.1
             simulation.hostLossRate = 0.05
             simulation.refusalRate = 0.1
+            simulation.startFailureRate = 0.05
             simulation.run()
             #expect(simulation.problems.isEmpty, "seed \(seed) mode \(mode): \(simulation.problems)")
             #expect(simulation.finished == .finished, "seed \(seed) mode \(mode)")
@@ -73,6 +75,26 @@ import Testing
                 #expect(simulation.doneCount[Int32(job), default: 0] == (phase == .done ? 1 : 0))
             }
         }
+    }
+
+    @Test("a look-ahead line refused after the line it follows failed to start frees its slot; a cancel then ends")
+    func lookAheadBehindALineThatNeverStarted() {
+        let graph = Fixtures.graph([("a", []), ("b", []), ("c", [])], cost: 0.01)
+        var scheduler = Scheduler(
+            plan: Fixtures.plan(graph, [1]), configuration: .init(bundle: .off, probeDelay: 1, lookAhead: 1))
+        let first = scheduler.start(now: 0).compactMap(\.dispatch)
+        guard first.count == 2, first[1].after == first[0].id else {
+            Issue.record("expected a line and a look-ahead line behind it: \(first)")
+            return
+        }
+        // The executor could not start the first line's session (its spawn failed): the line ends, its host lost.
+        _ = scheduler.dispatchEnded(first[0].id, outcomes: [.hostLost(reason: "cannot start nice")], now: 0)
+        // The look-ahead line behind it then finds no session to go into.
+        _ = scheduler.lookAheadRefused(first[1].id, now: 0)
+        #expect(scheduler.running.isEmpty)
+        #expect(scheduler.phases.filter { $0 == .ready }.count == 3)
+        let ending = scheduler.cancel(now: 0)
+        #expect(ending.last == .finish(.cancelled) && scheduler.stopReason == .cancelled)
     }
 
     @Test("a failure blocks its dependents whether they are written yet or not")

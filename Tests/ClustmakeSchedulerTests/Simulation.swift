@@ -30,6 +30,13 @@ struct Simulation {
     var queued: [Int: Dispatch] = [:]
     /// Probability that a look-ahead line is refused (its session was ending when it was sent).
     var refusalRate = 0.0
+    /// Probability that a line's session cannot start (the executor then ends the line, its host lost, at once),
+    /// and the lines whose session never started: a look-ahead line behind one is refused.
+    var startFailureRate = 0.0
+    var failedStarts: Set<Int> = []
+    /// Look-ahead lines behind a line that is not running yet: one that the scheduler takes as going on with a slot
+    /// whose session never started, until the executor finds that out (it refuses it, and then these).
+    var orphans: [Dispatch] = []
     var lookAheadLines = 0
     var probing: [Int] = []
     var busySlots: Set<Int> = []
@@ -57,9 +64,20 @@ struct Simulation {
             switch action {
             case .dispatch(let dispatch):
                 if let after = dispatch.after {
+                    if failedStarts.contains(after) {
+                        // No session to go into: refused, and so are the lines queued behind this one.
+                        failedStarts.insert(dispatch.id)
+                        apply(scheduler.lookAheadRefused(dispatch.id, now: now))
+                        apply(adopt(behind: dispatch.id))
+                        continue
+                    }
                     guard running.contains(where: { $0.id == after && $0.slot == dispatch.slot }),
                         queued[dispatch.slot] == nil
                     else {
+                        if startFailureRate > 0 && !running.contains(where: { $0.id == after }) {
+                            orphans.append(dispatch)
+                            continue
+                        }
                         problems.append("look-ahead line \(dispatch.id) is not behind the running line of its slot")
                         continue
                     }
@@ -71,6 +89,13 @@ struct Simulation {
                     lookAheadLines += 1
                 } else {
                     if busySlots.contains(dispatch.slot) { problems.append("slot \(dispatch.slot) got two lines") }
+                    if Double.random(in: 0..<1, using: &random) < startFailureRate {
+                        failedStarts.insert(dispatch.id)
+                        let lost = dispatch.jobs.map { _ in JobOutcome.hostLost(reason: "cannot start nice") }
+                        apply(scheduler.dispatchEnded(dispatch.id, outcomes: lost, now: now))
+                        apply(adopt(behind: dispatch.id))
+                        continue
+                    }
                     busySlots.insert(dispatch.slot)
                 }
                 let graph = scheduler.plan.graph
@@ -89,7 +114,10 @@ struct Simulation {
                     }
                 }
                 bundleSizes.append(dispatch.jobs.count)
-                if dispatch.after == nil { running.append(dispatch) }
+                if dispatch.after == nil {
+                    running.append(dispatch)
+                    apply(adopt(behind: dispatch.id))
+                }
             case .probe(let host): probing.append(host)
             case .quarantine(let host, _, _): quarantined.append(host)
             case .recordBlocked(let jobs, _): recordedBlocked += jobs
@@ -100,6 +128,14 @@ struct Simulation {
                 finished = reason
             }
         }
+    }
+
+    /// The look-ahead lines sent behind `line` before it was started (the executor starts lines in the order they
+    /// come, so it sees them after it), taken out of ``orphans``, to be applied now.
+    mutating func adopt(behind line: Int) -> [SchedulerAction] {
+        let behind = orphans.filter { $0.after == line }
+        orphans.removeAll { $0.after == line }
+        return behind.map { .dispatch($0) }
     }
 
     /// Runs to the end (or `limit` steps).
@@ -173,6 +209,7 @@ struct Simulation {
             }
         }
         if finished == nil { problems.append("did not finish in \(limit) steps") }
+        if !orphans.isEmpty { problems.append("look-ahead lines behind no line: \(orphans.map(\.id))") }
     }
 }
 
