@@ -73,8 +73,7 @@ final class GraphPusher: @unchecked Sendable {
                 _ = write(writer, &byte, 1)
             }
         } catch {
-            close(wakeDescriptor)
-            close(wakeWriter)
+            // The pipe is closed by deinit.
             throw DispatchError("cannot start the push: \(error)")
         }
     }

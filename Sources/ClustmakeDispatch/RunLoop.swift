@@ -248,10 +248,11 @@ final class RunLoop {
             output.event(.graphWritten(jobs: plan.graph.count), elapsed: now)
         case .failure(let error):
             output.event(.graphNotWritten(error: error.message, stopped: cancelling), elapsed: now)
-            // Stopped by a cancel, the run ends as cancelled; otherwise it stops for the failure.
+            // Stopped by a cancel, the run ends as cancelled; otherwise it stops for the failure (if it has not
+            // ended already, its jobs that could run having run).
             guard !cancelling else { return }
             pushFailure = error.message
-            cancel()
+            if scheduler.stopReason == nil { cancel() }
         }
     }
 
