@@ -7,27 +7,28 @@ import Testing
 @Suite struct SchedulerTests {
     // MARK: - Properties over random runs
 
+    /// A random graph of up to 60 jobs, planned on 1 to 4 hosts of 1 to 3 slots, and the configuration of `mode`:
+    /// 0 one job per line, 1 bundles of 4, 2 automatic bundles, 3 following the plan; modes 1, 2 and 3 also send
+    /// look-ahead lines (behind lines of up to 3 s).
+    static func randomRun(mode: Int, random: inout SplitMix) -> (JobGraph, Plan, Scheduler.Configuration) {
+        let graph = Fixtures.randomGraph(jobs: Int.random(in: 1...60, using: &random), random: &random)
+        let slots = (0..<Int.random(in: 1...4, using: &random)).map { _ in Int.random(in: 1...3, using: &random) }
+        let configuration = Scheduler.Configuration(
+            bundle: mode == 1 ? .fixed(4) : mode == 2 ? .auto : .off, bundleTarget: 3, probeDelay: 1,
+            probesBeforeGivingUp: 1000, followPlan: mode == 3, lookAhead: mode == 0 ? 0 : 3)
+        return (graph, Fixtures.plan(graph, slots), configuration)
+    }
+
     @Test("random runs with failures and host losses keep every rule and end with every job settled")
     func randomRunsKeepTheRules() async {
         await propertyCheck(count: 300, input: zip(Gen.int(in: 0...1_000_000), Gen.int(in: 0...3))) { input in
             let (seed, mode) = input
             var random = SplitMix(state: UInt64(seed))
-            let graph = Fixtures.randomGraph(jobs: Int.random(in: 1...60, using: &random), random: &random)
-            let slots = (0..<Int.random(in: 1...4, using: &random)).map { _ in Int.random(in: 1...3, using: &random) }
-            let plan = Fixtures.plan(graph, slots)
-            // Modes 1, 2 and 3 also send look-ahead lines (behind lines of up to 3 s, some of them refused).
-            let configuration = Scheduler.Configuration(
-                bundle: mode == 1 ? .fixed(4) : mode == 2 ? .auto : .off, bundleTarget: 3, probeDelay: 1,
-                probesBeforeGivingUp: 1000, followPlan: mode == 3, lookAhead: mode == 0 ? 0 : 3)
-            var simulation = Simulation(Scheduler(plan: plan, configuration: configuration), seed: UInt64(seed))
-            simulation.refusalRate = 0.1
-            simulation.failureRate = 0.1
-            simulation.hostLossRate = 0.05
-            simulation.probeFailureRate = 0.3
-            simulation.startFailureRate = 0.03
+            let (graph, plan, configuration) = Self.randomRun(mode: mode, random: &random)
+            var simulation = Simulation.troubled(
+                Scheduler(plan: plan, configuration: configuration), seed: UInt64(seed))
             simulation.run()
-            #expect(simulation.problems.isEmpty, "seed \(seed) mode \(mode): \(simulation.problems)")
-            #expect(simulation.finished == .finished, "seed \(seed) mode \(mode)")
+            simulation.expectFinished("seed \(seed) mode \(mode)")
             let scheduler = simulation.scheduler
             for job in 0..<graph.count {
                 let phase = scheduler.phases[job]
@@ -49,24 +50,15 @@ import Testing
         await propertyCheck(count: 200, input: zip(Gen.int(in: 0...1_000_000), Gen.int(in: 0...3))) { input in
             let (seed, mode) = input
             var random = SplitMix(state: UInt64(seed))
-            let graph = Fixtures.randomGraph(jobs: Int.random(in: 1...60, using: &random), random: &random)
-            let slots = (0..<Int.random(in: 1...4, using: &random)).map { _ in Int.random(in: 1...3, using: &random) }
-            let configuration = Scheduler.Configuration(
-                bundle: mode == 1 ? .fixed(4) : mode == 2 ? .auto : .off, bundleTarget: 3, probeDelay: 1,
-                probesBeforeGivingUp: 1000, followPlan: mode == 3, lookAhead: mode == 0 ? 0 : 3)
-            let scheduler = Scheduler(plan: Fixtures.plan(graph, slots), unwritten: true, configuration: configuration)
+            let (graph, plan, configuration) = Self.randomRun(mode: mode, random: &random)
+            let scheduler = Scheduler(plan: plan, unwritten: true, configuration: configuration)
             // Nothing starts before a job is written.
             var idle = scheduler
             #expect(idle.start(now: 0).isEmpty, "seed \(seed)")
-            var simulation = Simulation(scheduler, seed: UInt64(seed))
+            var simulation = Simulation.troubled(scheduler, seed: UInt64(seed))
             simulation.pushOrder = Array(Int32(0)..<Int32(graph.count)).shuffled(using: &random)
-            simulation.failureRate = 0.1
-            simulation.hostLossRate = 0.05
-            simulation.refusalRate = 0.1
-            simulation.startFailureRate = 0.05
             simulation.run()
-            #expect(simulation.problems.isEmpty, "seed \(seed) mode \(mode): \(simulation.problems)")
-            #expect(simulation.finished == .finished, "seed \(seed) mode \(mode)")
+            simulation.expectFinished("seed \(seed) mode \(mode)")
             for job in 0..<graph.count {
                 let phase = simulation.scheduler.phases[job]
                 #expect([.done, .failed, .blocked].contains(phase), "job \(job) ended \(phase)")

@@ -59,6 +59,24 @@ struct Simulation {
         random = SplitMix(state: seed)
     }
 
+    /// A simulation with every kind of trouble the property tests give: failed jobs, lost hosts, failed probes,
+    /// refused look-ahead lines and sessions that cannot start.
+    static func troubled(_ scheduler: Scheduler, seed: UInt64) -> Simulation {
+        var simulation = Simulation(scheduler, seed: seed)
+        simulation.refusalRate = 0.1
+        simulation.failureRate = 0.1
+        simulation.hostLossRate = 0.05
+        simulation.probeFailureRate = 0.3
+        simulation.startFailureRate = 0.03
+        return simulation
+    }
+
+    /// Expects a run that kept every rule and finished.
+    func expectFinished(_ context: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(problems.isEmpty, "\(context): \(problems)", sourceLocation: sourceLocation)
+        #expect(finished == .finished, "\(context)", sourceLocation: sourceLocation)
+    }
+
     mutating func apply(_ actions: [SchedulerAction]) {
         for action in actions {
             switch action {
