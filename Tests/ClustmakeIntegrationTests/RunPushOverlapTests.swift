@@ -1,4 +1,5 @@
 import ClustmakeModel
+import ClustmakeRedis
 import ClustmakeStore
 import ClustmakeTestSupport
 import Foundation
@@ -61,6 +62,39 @@ import Testing
             let succeeded = record.attempts[id, default: []].filter { $0.state == .succeeded }
             #expect(record.states[id] == .done && succeeded.count == 1, "\(id)")
         }
+    }
+
+    @Test("a push that fails while the first jobs run stops the run, says why and exits 1; nothing is left running")
+    func failedWhileWriting() throws {
+        let fixture = try RunFixture(hosts: 1)
+        let jobs = 20000
+        let graph = try fixture.graphFile(Self.graph(fanOut: 0, free: jobs - 1, failing: false), name: "jobs.json")
+        // Redis refuses writes (maxmemory with noeviction) once the push has written a few thousand jobs.
+        let redis = try fixture.redis.connect()
+        let info = try #require(try redis.command("INFO", "memory").string)
+        let used = try #require(
+            info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("used_memory:") }
+                .flatMap { Int($0.dropFirst("used_memory:".count)) })
+        _ = try redis.command("CONFIG", "SET", "maxmemory-policy", "noeviction")
+        _ = try redis.command("CONFIG", "SET", "maxmemory", String(used + 3 << 20))
+        let result = try fixture.run(
+            ["run", graph, "--redis", fixture.redisURL, "--namespace", fixture.ns("refused"), "--json"],
+            timeout: .seconds(300))
+        _ = try redis.command("CONFIG", "SET", "maxmemory", "0")
+        #expect(result.status == 1, "\(result.stderr.suffix(3000))")
+        let events = Self.events(result.stdout)
+        let failed = events.filter { $0["event"] as? String == "graph-not-written" }
+        #expect(failed.count == 1 && failed.first?["stopped"] as? Bool == false, "\(failed)")
+        #expect((failed.first?["error"] as? String)?.contains("OOM") == true, "\(failed)")
+        let said = result.stdout + result.stderr
+        #expect(said.contains("writing the graph failed") && said.contains("OOM"), "\(said.suffix(2000))")
+        let finished = try #require(events.last { $0["event"] as? String == "run-finished" })
+        #expect(finished["exit"] as? Int == 1)
+        let store = try fixture.store("refused")
+        #expect(try store.metadata().fingerprint == nil)
+        #expect(try store.jobIDs().count < jobs)
+        #expect(!(try store.states().values.contains(.inProgress)))
+        #expect(try redis.command("EXISTS", "compmake:{\(fixture.ns("refused"))}:pushing").integer == 0)
     }
 
     @Test("Ctrl-C while the push writes the graph stops the run; the next run writes the rest and runs each job once")
