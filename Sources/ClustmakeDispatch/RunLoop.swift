@@ -476,9 +476,24 @@ final class RunLoop {
                 .lineStarted(jobs: dispatch.jobs.map(id), host: host.name, slot: slot.instance), elapsed: now)
             return []
         } catch {
+            // A stop signal sent to the executor's process group (Ctrl-C in a terminal) reaches a new session
+            // before it leaves that group, and ends it at once: that is the run's cancel, not the host's failure.
+            if stopSignalPending() {
+                return scheduler.dispatchEnded(dispatch.id, outcomes: dispatch.jobs.map { _ in .notRun }, now: now)
+            }
             return scheduler.dispatchEnded(
                 dispatch.id, outcomes: dispatch.jobs.map { _ in .hostLost(reason: error.message) }, now: now)
         }
+    }
+
+    /// Whether the run is cancelled, or a stop signal came that the loop has not read yet (then the run is cancelled
+    /// now).
+    private func stopSignalPending() -> Bool {
+        if cancelling { return true }
+        // Only stop signals matter to the loop; the others (SIGCHLD) just wake it, and it reaps on every turn.
+        guard SignalPipe.drain().contains(where: SignalPipe.stopSignals.contains) else { return false }
+        cancel()
+        return true
     }
 
     /// Sends a look-ahead line's ids into the streamed session of the line `after` (docs/run.md, "Look-ahead"): its

@@ -151,6 +151,30 @@ import Testing
         #expect(!states.values.contains(.inProgress), "\(states)")
     }
 
+    @Test("Ctrl-C as the first lines start (the whole process group signalled) cancels the run; no host is failed")
+    func interruptAtStart() throws {
+        let fixture = try RunFixture(hosts: 1)
+        let jobs = (0..<1500).map { #"{"id": "n\#($0)", "command": "true"}"# }.joined(separator: ",\n")
+        let graph = try fixture.graphFile(#"{"jobs": ["# + jobs + "]}\n", name: "jobs.json")
+        let run = try fixture.start(
+            ["run", graph, "--redis", fixture.redisURL, "--namespace", fixture.ns("at-start"), "--json"])
+        // The run's standard output (a file) as it writes it: the signal goes as soon as a line has started, while
+        // the executor starts the slot's other sessions (a signal to the group reaches one before it leaves it).
+        let deadline = ContinuousClock.now + .seconds(60)
+        var started = false
+        while !started && ContinuousClock.now < deadline {
+            let output = (try? String(contentsOfFile: "/proc/\(run.pid)/fd/1", encoding: .utf8)) ?? ""
+            started = output.contains("line-started")
+            if !started { usleep(500) }
+        }
+        try #require(started, "no line started")
+        run.signal(SIGINT)
+        let result = try run.wait(timeout: .seconds(60))
+        #expect(result.status == 130, "\(result.stdout.suffix(2000))\n\(result.stderr.suffix(2000))")
+        #expect(!result.stdout.contains("host-quarantined"), "\(result.stdout.suffix(3000))")
+        #expect(!(try fixture.store("at-start").states().values.contains(.inProgress)))
+    }
+
     @Test("a hung host (no heartbeat within the lease): its job runs elsewhere, and its late result is not recorded")
     func hungHost() throws {
         let fixture = try RunFixture()
