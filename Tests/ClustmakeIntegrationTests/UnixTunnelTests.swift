@@ -58,7 +58,11 @@ import Testing
             let sockets = Self.socketCandidates(fixture, host: host, namespace: namespace)
             for socket in sockets { #expect(Self.inspect(socket) == nil, "\(socket) is left after the run") }
             let directories = sockets.map { Self.inspect(($0 as NSString).deletingLastPathComponent) }
-            #expect(directories.contains { $0 != nil }, "no tunnel directory in \(sockets)")
+            // A host that connected only after the other had run every job made no directory: on a loaded
+            // machine 17 short jobs can all run on the first host up.
+            if record.hostsUsed.contains(host) {
+                #expect(directories.contains { $0 != nil }, "no tunnel directory in \(sockets)")
+            }
             for directory in directories.compactMap({ $0 }) {
                 #expect(directory.mode == 0o700 && directory.type == S_IFDIR, "\(directory)")
             }
