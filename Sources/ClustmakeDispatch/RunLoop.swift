@@ -490,10 +490,11 @@ final class RunLoop {
     /// now).
     private func stopSignalPending() -> Bool {
         if cancelling { return true }
-        // Only stop signals matter to the loop; the others (SIGCHLD) just wake it, and it reaps on every turn.
-        guard SignalPipe.drain().contains(where: SignalPipe.stopSignals.contains) else { return false }
-        cancel()
-        return true
+        // Only stop signals matter to the loop; the others (SIGCHLD) just wake it, and it reaps on every turn. Each
+        // is taken as the loop takes it: a second one kills the lines.
+        let stops = SignalPipe.drain().filter(SignalPipe.stopSignals.contains)
+        for _ in stops { cancel() }
+        return !stops.isEmpty
     }
 
     /// Sends a look-ahead line's ids into the streamed session of the line `after` (docs/run.md, "Look-ahead"): its
