@@ -1,5 +1,6 @@
 import ClustmakeModel
 import ClustmakeStore
+import ClustmakeSystem
 import ClustmakeTestSupport
 import Foundation
 import Testing
@@ -59,9 +60,11 @@ import Testing
         // A "worker" that reads its batch, answers nonsense, and would then wait for an hour: the executor must not
         // wait for it (the run would not end before it).
         let worker = directory + "/compmake"
-        try
-            "#!/bin/sh\necho $$ > \(directory)/pid\nread ids\necho \"$ids\" >> \(directory)/batches\necho 'ok, 0'\nexec sleep 3600\n"
-            .write(toFile: worker, atomically: true, encoding: .utf8)
+        // It writes its pid and start time (field 22 of /proc/PID/stat).
+        let script =
+            "#!/bin/sh\necho \"$$ $(cut -d' ' -f22 /proc/$$/stat)\" > \(directory)/pid\nread ids\n"
+            + "echo \"$ids\" >> \(directory)/batches\necho 'ok, 0'\nexec sleep 3600\n"
+        try script.write(toFile: worker, atomically: true, encoding: .utf8)
         chmod(worker, 0o755)
         let cluster = try LocalHostFiles.write(
             in: directory, processors: 1, worker: worker, jobs: #"[{"id": "a", "command": "true"}]"#)
@@ -73,12 +76,12 @@ import Testing
         #expect(result.status == 1, "\(result.stderr)")
         #expect(result.stderr.contains("its session answered ok, 0"), "\(result.stderr)")
         #expect(result.stderr.contains("not a worker's status"), "\(result.stderr)")
-        // Killed, not left to its sleep.
-        let pid = try #require(
-            Int32(
-                try String(contentsOfFile: directory + "/pid", encoding: .utf8).trimmingCharacters(
-                    in: .whitespacesAndNewlines)))
-        #expect(kill(pid, 0) != 0, "the session's process \(pid) is still there")
+        // Killed, not left to its sleep. The process is told by its pid and start time: by the time this runs,
+        // the pid may be another process's (pids wrap around at 32,768 here, and the tests start many).
+        let recorded = try String(contentsOfFile: directory + "/pid", encoding: .utf8).split(separator: " ")
+        let pid = try #require(recorded.first.flatMap { Int32($0) })
+        let started = try #require(recorded.last.flatMap { UInt64($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
+        #expect(ProcessIdentity.of(pid)?.startTicks != started, "the session's process \(pid) is still there")
         let batches = try String(contentsOfFile: directory + "/batches", encoding: .utf8)
         #expect(batches == "a\n", "\(batches)")
     }
