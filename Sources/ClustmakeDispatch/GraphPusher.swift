@@ -94,10 +94,11 @@ final class GraphPusher: @unchecked Sendable {
     /// How the push ended, once it has.
     var result: Result<PushReport, StoreError>? { outcome.withLock { $0 } }
 
-    /// Empties the wake pipe.
+    /// Empties the wake pipe (on every turn of the run loop while the push goes on: no allocation).
     func takeWakeUps() {
-        var buffer = [UInt8](repeating: 0, count: 256)
-        while read(wakeDescriptor, &buffer, buffer.count) > 0 {}
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { buffer in
+            while read(wakeDescriptor, buffer.baseAddress, buffer.count) > 0 {}
+        }
     }
 
     /// Waits until the namespace exists (made by this push, which goes on writing jobs) or the push ended. Signals

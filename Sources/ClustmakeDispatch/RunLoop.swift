@@ -177,9 +177,7 @@ final class RunLoop {
         }
         if let pusher { readable.append(pusher.wakeDescriptor) }
         let (signals, ready) = SignalPipe.wait(milliseconds: timeout, readable: readable)
-        for signal in signals where SignalPipe.stopSignals.contains(signal) {
-            cancel()
-        }
+        takeStopSignals(signals)
         followPush()
         readAnswers(Set(ready))
         reapSessions()
@@ -489,10 +487,15 @@ final class RunLoop {
     /// Whether the run is cancelled, or a stop signal came that the loop has not read yet (then the run is cancelled
     /// now).
     private func stopSignalPending() -> Bool {
-        if cancelling { return true }
-        // Only stop signals matter to the loop; the others (SIGCHLD) just wake it, and it reaps on every turn. Each
-        // is taken as the loop takes it: a second one kills the lines.
-        let stops = SignalPipe.drain().filter(SignalPipe.stopSignals.contains)
+        cancelling || takeStopSignals(SignalPipe.drain())
+    }
+
+    /// Cancels the run for each stop signal among `signals` (a second one kills the lines); the others (SIGCHLD)
+    /// only wake the loop, which reaps on every turn.
+    /// - Returns: Whether there was a stop signal.
+    @discardableResult
+    private func takeStopSignals(_ signals: [Int32]) -> Bool {
+        let stops = signals.filter(SignalPipe.stopSignals.contains)
         for _ in stops { cancel() }
         return !stops.isEmpty
     }
