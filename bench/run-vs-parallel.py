@@ -10,6 +10,8 @@ Builds 4 hosts as Linux network namespaces reached by ssh through `ProxyCommand 
      (one ssh session and worker per line),
    - GNU parallel -M --ssh WRAPPER -S 2/h1,...,2/h4 true (one ssh per job over ControlMaster; WRAPPER is a script
      running `ssh -F CFG "$@"`, since parallel's -M does nothing when --ssh is a string with options),
+   - the machine's limit: one ssh session per slot, all at once, each running its share as `seq N | xargs -n1 true`
+     (a fork and an exec a job, nothing recorded; connecting included, and connecting alone beside it),
    with jobs per second and the ratios;
 2. a WfCommons workflow (../shared/data/workflows) run as scaled sleeps on the same cluster: the actual makespan
    over the planned makespan and over the lower bound, in each of the --modes;
@@ -350,6 +352,8 @@ def main():
             raise SystemExit(f"GNU parallel failed: {result.stderr[-2000:]}")
         rows.append((f'parallel -M --ssh SSH_WRAPPER -S {slots} true', seconds, args.jobs))
         parallel_rate = args.jobs / rows[-1][1]
+        limit_label, limit_seconds, connect_seconds = machine_limit(cluster, args.jobs, args.slots)
+        rows.append((limit_label, limit_seconds, args.hosts * args.slots))
 
         print(f"\n{args.jobs} no-op jobs on {args.hosts} namespace hosts x {args.slots} slots "
               f"(ssh through ProxyCommand sshd -i; every run includes connecting)")
@@ -357,6 +361,12 @@ def main():
         for label, seconds, lines in rows:
             rate = args.jobs / seconds
             print(f"{label:64} {seconds:8.2f} {lines:9d} {rate:8.1f} {rate / parallel_rate:10.2f}x")
+        limit_rate = args.jobs / limit_seconds
+        print(f"the limit: {args.hosts * args.slots} ssh sessions at once, each fork/exec'ing its share of `true` "
+              f"with nothing recorded ({limit_rate:.1f} jobs/s, connecting included; connecting alone "
+              f"{connect_seconds:.2f} s); clustmake against it: "
+              + ", ".join(f"{label.split('clustmake run ')[1]} {args.jobs / seconds / limit_rate:.2f}x"
+                          for label, seconds, _ in rows if label.startswith("clustmake run")))
         print("redis per job (executor and workers, from redis' INFO stats; commands count the scripts' own, round "
               "trips are the reads redis served less one per connection for its close):")
         for label, (commands, round_trips, bytes_in, bytes_out, connections) in traffic:
@@ -369,6 +379,29 @@ def main():
     finally:
         redis.close()
         cluster.close()
+
+
+def machine_limit(cluster, jobs, slots):
+    """What the cluster gives at best: every slot's ssh session opened at once, each running its share of the jobs
+    as `xargs -n1 true` (a fork and an exec a job, nothing recorded). Returns the row's label, the seconds from the
+    first connection to the last session's end, and the seconds of the same sessions running nothing."""
+    sessions = [host for host in cluster.hosts for _ in range(slots)]
+    shares = [jobs // len(sessions) + (1 if index < jobs % len(sessions) else 0) for index in range(len(sessions))]
+
+    def timed_sessions(commands):
+        start = time.monotonic()
+        procs = [subprocess.Popen(["ssh", "-F", cluster.ssh_config, host, command], stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, text=True) for host, command in zip(sessions, commands)]
+        for proc in procs:
+            _, err = proc.communicate()
+            if proc.returncode != 0:
+                raise SystemExit(f"a session of the machine's limit failed: {err[-2000:]}")
+        return time.monotonic() - start
+
+    connect = timed_sessions(["true"] * len(sessions))
+    seconds = timed_sessions([f"seq {share} | xargs -n1 true" for share in shares])
+    label = f"limit: {len(sessions)} ssh sessions, seq N | xargs -n1 true in each"
+    return label, seconds, connect
 
 
 def modes(args):

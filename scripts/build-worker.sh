@@ -53,8 +53,15 @@ ln -s "$stdcxx" "$static/libstdc++.a"
 pcfile hiredis
 pcfile jansson
 
+# Linked at a fixed address (-no-pie) and without a run path. A position-independent executable of this size carries
+# some 27,000 relocations that the dynamic loader applies at every start, each page they touch becoming a private
+# copy, which every fork of a job then copies again: about 0.5 ms of CPU per worker process (docs/hosts.md, "The
+# self-contained worker"). CLUSTMAKE_WORKER_PIE=1 builds it position-independent instead (docs/security.md says what
+# that protects). The $ORIGIN run path is left out: the worker loads no library from its own directory.
+layout=(-Xswiftc -Xclang-linker -Xswiftc -no-pie)
+[ "${CLUSTMAKE_WORKER_PIE:-0}" = 1 ] && layout=()
 PKG_CONFIG_PATH="$static/pkgconfig" swift build -c release --product compmake --static-swift-stdlib \
-    --scratch-path "$scratch" -Xswiftc -Xclang-linker -Xswiftc -static-libgcc
+    --scratch-path "$scratch" --disable-local-rpath -Xswiftc -Xclang-linker -Xswiftc -static-libgcc "${layout[@]}"
 built="$scratch/release/compmake"
 
 # Only C-library-level dependencies may remain.
@@ -71,4 +78,6 @@ strip "$output.tmp"
 mv -f "$output.tmp" "$output"
 version=$("$output" --version)
 glibc=$(objdump -T "$output" | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -n 1)
-echo "$output: $version; $(stat -c %s "$output") bytes; needs $(echo "$needed" | paste -sd, -); hosts need ${glibc/_/ } or newer"
+kind=$(readelf -h "$output" | sed -n 's/^ *Type: *\([A-Z]*\).*/\1/p')
+[ "$kind" = EXEC ] && kind="fixed address" || kind="position-independent"
+echo "$output: $version; $(stat -c %s "$output") bytes, $kind; needs $(echo "$needed" | paste -sd, -); hosts need ${glibc/_/ } or newer"

@@ -43,6 +43,34 @@ import Testing
         #expect(WorkerVersion.parse(version.output) == ClustmakeVersion.current, "\(version.output) \(version.stderr)")
     }
 
+    @Test("the static worker is linked at a fixed address and without a run path (scripts/build-worker.sh)")
+    func linkedAtAFixedAddress() throws {
+        let worker = try Self.staticWorker()
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: worker)))
+        func integer(_ offset: Int, _ size: Int) -> Int {
+            (0..<size).reduce(0) { $0 | Int(bytes[offset + $1]) << (8 * $1) }
+        }
+        // ELF64, little-endian (x86_64, as docs/hosts.md says the worker is built).
+        try #require(bytes.count > 64 && bytes.prefix(4).elementsEqual([0x7f, 0x45, 0x4c, 0x46]) && bytes[4] == 2)
+        let positionIndependent = ProcessInfo.processInfo.environment["CLUSTMAKE_WORKER_PIE"] == "1"
+        // ET_EXEC (2): linked at a fixed address, no relocations to apply at start; ET_DYN (3): position-independent.
+        #expect(integer(16, 2) == (positionIndependent ? 3 : 2), "\(worker) has ELF type \(integer(16, 2))")
+        // The dynamic section (the program header of type PT_DYNAMIC) has no DT_RPATH (15) or DT_RUNPATH (29).
+        let headers = integer(32, 8)
+        let headerSize = integer(54, 2)
+        var tags: [Int] = []
+        for index in 0..<integer(56, 2) {
+            let header = headers + index * headerSize
+            guard integer(header, 4) == 2 else { continue }
+            let offset = integer(header + 8, 8)
+            for entry in stride(from: offset, to: offset + integer(header + 32, 8), by: 16) {
+                tags.append(integer(entry, 8))
+            }
+        }
+        #expect(tags.contains(1), "no DT_NEEDED entry found: the dynamic section was not read")
+        #expect(!tags.contains(15) && !tags.contains(29), "\(worker) has a run path")
+    }
+
     @Test("hosts install copies the static worker to a host without one; it then passes every check there")
     func installedAndRuns() async throws {
         let worker = try Self.staticWorker()
