@@ -1,3 +1,4 @@
+import ClustmakeSystem
 import ClustmakeTestSupport
 import Foundation
 import Glibc
@@ -96,7 +97,8 @@ extension MachineWideSchedulerTests {
 
         @Test("cron and atd that this process started stop with the last service")
         func daemonsStop() async throws {
-            var started: [pid_t] = []
+            // By pid and start time: pids wrap around while the suite runs, and a pid alone may become another's.
+            var started: [ProcessIdentity] = []
             do {
                 let cron = try CronService()
                 let at = try AtService()
@@ -105,8 +107,8 @@ extension MachineWideSchedulerTests {
                 // A second service shares the daemon and does not stop it.
                 do { _ = try CronService() }
                 #expect(cron.daemonPid == cronPid)
-                if cron.startedDaemon { started.append(cronPid) }
-                if at.startedDaemon { started.append(atPid) }
+                if cron.startedDaemon, let daemon = ProcessIdentity.of(cronPid) { started.append(daemon) }
+                if at.startedDaemon, let daemon = ProcessIdentity.of(atPid) { started.append(daemon) }
             }
             // Other tests of this process may hold the daemons too (they run side by side): the last of them stops
             // what this process started.
@@ -116,8 +118,8 @@ extension MachineWideSchedulerTests {
             // The last release stops the daemon outside the lease lock: wait for it, bounded.
             try await TestWait.until(
                 "the daemons this process started to stop", timeout: .seconds(60),
-                details: { "still running: \(started.filter { kill($0, 0) == 0 })" }
-            ) { started.allSatisfy { kill($0, 0) == -1 && errno == ESRCH } }
+                details: { "still running: \(started.filter(\.isRunning).map(\.pid))" }
+            ) { !started.contains(where: \.isRunning) }
         }
     }
 

@@ -2,6 +2,7 @@ import ClustmakeCommands
 import ClustmakeModel
 import ClustmakePlanner
 import ClustmakeScripts
+import ClustmakeSystem
 import Foundation
 import Testing
 
@@ -255,17 +256,18 @@ private typealias Host = ClustmakeModel.Host
             let process = try Shell.start(
                 ["sh", directory + "/" + script], environment: bench.environment, outputIn: output.path)
             try await waitFor("\(jobs) to start") { Set(jobs.map { "start \($0)" }).isSubset(of: bench.log) }
-            let pids = try jobs.map { job in
+            // Each worker by its pid and start time, taken while it runs: pids wrap around while the suite runs.
+            let workers = try jobs.map { job in
                 try #require(
                     Int32(
                         try String(contentsOfFile: bench.run + "/pids/" + job, encoding: .utf8).trimmingCharacters(
                             in: .whitespacesAndNewlines)))
-            }
+            }.compactMap(ProcessIdentity.of)
             kill(process.processIdentifier, signal)
             try await waitFor("\(script) to exit") { !process.isRunning }
             #expect(process.terminationStatus == status, "\(script)")
-            for pid in pids {
-                try await waitFor("worker \(pid) to stop") { kill(pid, 0) != 0 }
+            for worker in workers {
+                try await waitFor("worker \(worker.pid) to stop") { !worker.isRunning }
             }
             #expect(Set(jobs.map { "stopped \($0)" }).isSubset(of: bench.log), "\(bench.log)")
             #expect(!bench.log.contains("start a2"), "no job starts after the script was stopped")

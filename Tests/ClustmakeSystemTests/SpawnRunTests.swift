@@ -51,11 +51,15 @@ import Testing
         #expect(!ending.cancelled)
         #expect(ending.signal == SIGTERM)
         let child = try #require(Int32(text(output).split(separator: "\n").first ?? ""))
+        // The sleep by its pid and start time: pids wrap around while the suite runs, and a pid alone may already
+        // be another process's. Gone already (nil) is what the test wants.
+        guard let sleeper = ProcessIdentity.of(child) else { return }
         // Waited for on this thread (no `await` whose resumption a busy pool could delay past the bound).
         let deadline = ContinuousClock.now + .seconds(10)
-        while kill(child, 0) == 0 && ContinuousClock.now < deadline { usleep(20_000) }
-        #expect(kill(child, 0) != 0)
-        kill(child, SIGKILL)  // lives until ended: if the group signal missed it, the test ends it
+        while sleeper.isRunning && ContinuousClock.now < deadline { usleep(20_000) }
+        #expect(!sleeper.isRunning)
+        // If the group signal missed it, the test ends it (only that very process).
+        if sleeper.isRunning { kill(child, SIGKILL) }
     }
 
     @Test("a program that ignores SIGTERM gets SIGKILL after the grace period")
