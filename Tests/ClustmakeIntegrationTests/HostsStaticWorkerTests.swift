@@ -54,7 +54,12 @@ import Testing
         try #require(bytes.count > 64 && bytes.prefix(4).elementsEqual([0x7f, 0x45, 0x4c, 0x46]) && bytes[4] == 2)
         let positionIndependent = ProcessInfo.processInfo.environment["CLUSTMAKE_WORKER_PIE"] == "1"
         // ET_EXEC (2): linked at a fixed address, no relocations to apply at start; ET_DYN (3): position-independent.
-        #expect(integer(16, 2) == (positionIndependent ? 3 : 2), "\(worker) has ELF type \(integer(16, 2))")
+        #expect(
+            integer(16, 2) == (positionIndependent ? 3 : 2),
+            """
+            \(worker) has ELF type \(integer(16, 2)); scripts/build-worker.sh links it at a fixed address (2) unless \
+            CLUSTMAKE_WORKER_PIE=1 (3), and this test expects what that variable says
+            """)
         // The dynamic section (the program header of type PT_DYNAMIC) has no DT_RPATH (15) or DT_RUNPATH (29).
         let headers = integer(32, 8)
         let headerSize = integer(54, 2)
