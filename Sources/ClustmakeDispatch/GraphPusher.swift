@@ -27,8 +27,8 @@ final class GraphPusher: @unchecked Sendable {
     /// How far the push got; its order is the one the jobs are written in.
     let progress: PushProgress
     /// Readable when the push made progress or ended (drained by ``takeWakeUps()``).
-    let wakeDescriptor: Int32
-    private let wakeWriter: Int32
+    var wakeDescriptor: Int32 { wakePipe.readEnd }
+    private let wakePipe: WakePipe
     private let outcome = Mutex<Result<PushReport, StoreError>?>(nil)
     private var thread: DedicatedThread?
 
@@ -42,21 +42,13 @@ final class GraphPusher: @unchecked Sendable {
     init(graph: JobGraph, placements: [Plan.Placement], endpoint: RedisEndpoint, namespace: String)
         throws(DispatchError)
     {
-        var ends: [Int32] = [-1, -1]
-        guard pipe(&ends) == 0 else {
-            throw DispatchError("cannot make a pipe for the push: \(String(cString: strerror(errno)))")
+        do {
+            wakePipe = try WakePipe()
+        } catch {
+            throw DispatchError("\(error) for the push")
         }
-        for end in ends {
-            _ = fcntl(end, F_SETFD, FD_CLOEXEC)
-            _ = fcntl(end, F_SETFL, O_NONBLOCK)
-        }
-        wakeDescriptor = ends[0]
-        wakeWriter = ends[1]
-        let writer = wakeWriter
-        progress = PushProgress(order: Self.order(placements)) {
-            var byte: UInt8 = 1
-            _ = write(writer, &byte, 1)
-        }
+        let wakePipe = wakePipe
+        progress = PushProgress(order: Self.order(placements)) { wakePipe.wake() }
         let progress = progress
         do {
             thread = try DedicatedThread { [self] in
@@ -69,18 +61,11 @@ final class GraphPusher: @unchecked Sendable {
                     result = .failure(error)
                 }
                 outcome.withLock { $0 = result }
-                var byte: UInt8 = 1
-                _ = write(writer, &byte, 1)
+                wakePipe.wake()
             }
         } catch {
-            // The pipe is closed by deinit.
             throw DispatchError("cannot start the push: \(error)")
         }
-    }
-
-    deinit {
-        close(wakeDescriptor)
-        close(wakeWriter)
     }
 
     /// The jobs in the order of their planned starts (the job's place in the graph between equal starts): the
@@ -96,9 +81,7 @@ final class GraphPusher: @unchecked Sendable {
 
     /// Empties the wake pipe (on every turn of the run loop while the push goes on: no allocation).
     func takeWakeUps() {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { buffer in
-            while read(wakeDescriptor, buffer.baseAddress, buffer.count) > 0 {}
-        }
+        wakePipe.drain()
     }
 
     /// Waits until the namespace exists (made by this push, which goes on writing jobs) or the push ended. Signals

@@ -459,8 +459,7 @@ final class RunLoop {
         switch command(for: dispatch) {
         case .success(let built): (argv, remote) = built
         case .failure(let error):
-            return scheduler.dispatchEnded(
-                dispatch.id, outcomes: dispatch.jobs.map { _ in .hostLost(reason: error.message) }, now: now)
+            return scheduler.dispatchEnded(dispatch.id, every: .hostLost(reason: error.message), now: now)
         }
         do {
             let (process, outputStart) =
@@ -476,11 +475,8 @@ final class RunLoop {
         } catch {
             // A stop signal sent to the executor's process group (Ctrl-C in a terminal) reaches a new session
             // before it leaves that group, and ends it at once: that is the run's cancel, not the host's failure.
-            if stopSignalPending() {
-                return scheduler.dispatchEnded(dispatch.id, outcomes: dispatch.jobs.map { _ in .notRun }, now: now)
-            }
-            return scheduler.dispatchEnded(
-                dispatch.id, outcomes: dispatch.jobs.map { _ in .hostLost(reason: error.message) }, now: now)
+            let outcome: JobOutcome = stopSignalPending() ? .notRun : .hostLost(reason: error.message)
+            return scheduler.dispatchEnded(dispatch.id, every: outcome, now: now)
         }
     }
 
@@ -740,8 +736,7 @@ final class RunLoop {
         let first = readStatuses(Array(next.jobs.prefix(1)))?.first
         let taken = first.map { $0.state == .inProgress && $0.host == host } ?? true
         guard taken else {
-            let outcome: JobOutcome = cancelling ? .interrupted : .notRun
-            return scheduler.dispatchEnded(next.id, outcomes: next.jobs.map { _ in outcome }, now: now)
+            return scheduler.dispatchEnded(next.id, every: cancelling ? .interrupted : .notRun, now: now)
         }
         let following = session.goingOn(with: next, answers: [], outputStart: session.outputStart)
         return lineEnded(next.id, following, exit: exit, lastOutput: lastOutput)

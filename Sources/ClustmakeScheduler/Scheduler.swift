@@ -289,6 +289,13 @@ public struct Scheduler: Sendable {
         return actions
     }
 
+    /// A dispatch ended with the same outcome for every one of its jobs (a line that could not start, or none of
+    /// whose jobs ran).
+    public mutating func dispatchEnded(_ id: Int, every outcome: JobOutcome, now: Double) -> [SchedulerAction] {
+        guard let dispatch = running[id] else { return [] }
+        return dispatchEnded(id, outcomes: dispatch.jobs.map { _ in outcome }, now: now)
+    }
+
     /// A dispatch ended.
     /// - Parameters:
     ///   - id: The dispatch's id.
@@ -366,7 +373,7 @@ public struct Scheduler: Sendable {
     public mutating func lookAheadRefused(_ id: Int, now: Double) -> [SchedulerAction] {
         guard let dispatch = running[id], let after = dispatch.after else { return [] }
         guard queuedBehind[after] == id else {
-            return dispatchEnded(id, outcomes: dispatch.jobs.map { _ in .notRun }, now: now)
+            return dispatchEnded(id, every: .notRun, now: now)
         }
         running[id] = nil
         queuedBehind[after] = nil

@@ -2,7 +2,8 @@
     import Glibc
 #endif
 
-/// Turns SIGINT, SIGTERM, SIGHUP and SIGCHLD into bytes on a pipe (the self-pipe trick), so a `poll` loop wakes up
+/// Turns SIGINT, SIGTERM, SIGHUP and SIGCHLD into bytes on a pipe (the self-pipe trick: ``WakePipe``'s ends, kept in
+/// statics the handler can read), so a `poll` loop wakes up
 /// at once when a child ends or someone asks the process to stop: the executor's dispatch loop and the worker's
 /// supervisor both wait on ``readEnd``.
 ///
@@ -32,14 +33,9 @@ public enum SignalPipe {
     ///   - exitMessage: What is written to standard error then.
     public static func install(exitStatus: Int32 = 1, exitMessage: String = "") {
         if readEnd < 0 {
-            var ends: [Int32] = [-1, -1]
-            guard pipe(&ends) == 0 else { return }
-            for end in ends {
-                _ = fcntl(end, F_SETFD, FD_CLOEXEC)
-                _ = fcntl(end, F_SETFL, O_NONBLOCK)
-            }
-            readEnd = ends[0]
-            writeEnd = ends[1]
+            guard let (read, write) = WakePipe.makeEnds() else { return }
+            readEnd = read
+            writeEnd = write
             let message = Array(exitMessage.utf8)
             let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, message.count))
             buffer.initialize(from: message, count: message.count)
@@ -118,8 +114,7 @@ public enum SignalPipe {
             }
             _exit(SignalPipe.exitCode)
         }
-        var byte = UInt8(truncatingIfNeeded: number)
-        _ = write(SignalPipe.writeEnd, &byte, 1)
+        WakePipe.write(UInt8(truncatingIfNeeded: number), to: SignalPipe.writeEnd)
         errno = saved
     }
 }

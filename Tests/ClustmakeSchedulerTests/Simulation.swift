@@ -109,8 +109,9 @@ struct Simulation {
                     if busySlots.contains(dispatch.slot) { problems.append("slot \(dispatch.slot) got two lines") }
                     if Double.random(in: 0..<1, using: &random) < startFailureRate {
                         failedStarts.insert(dispatch.id)
-                        let lost = dispatch.jobs.map { _ in JobOutcome.hostLost(reason: "cannot start nice") }
-                        apply(scheduler.dispatchEnded(dispatch.id, outcomes: lost, now: now))
+                        apply(
+                            scheduler.dispatchEnded(
+                                dispatch.id, every: .hostLost(reason: "cannot start nice"), now: now))
                         apply(adopt(behind: dispatch.id))
                         continue
                     }
