@@ -72,16 +72,19 @@ public enum SignalPipe {
     public static func drain() -> [Int32] {
         guard readEnd >= 0 else { return [] }
         var received: [Int32] = []
-        var buffer = [UInt8](repeating: 0, count: 64)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(readEnd, $0.baseAddress, $0.count) }
-            if count > 0 {
-                received += buffer[0..<count].map { Int32($0) }
-                continue
+        // No buffer allocated: the run loop and the supervisor drain on every turn, and most find nothing.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { buffer in
+            while true {
+                let count = read(readEnd, buffer.baseAddress, buffer.count)
+                if count > 0 {
+                    received += buffer[0..<count].map { Int32($0) }
+                    continue
+                }
+                if count < 0 && errno == EINTR { continue }
+                return
             }
-            if count < 0 && errno == EINTR { continue }
-            return received
         }
+        return received
     }
 
     /// Waits up to `milliseconds` for a signal or for one of `descriptors` to have something to read (or to hang
