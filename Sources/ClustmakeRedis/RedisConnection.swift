@@ -40,6 +40,26 @@ public final class RedisConnection {
     private var lostBecause: RedisError?
     /// Whether `context` is `nil` because the caller called ``close()``.
     private var closedByCaller = false
+    /// When `AUTH` and `SELECT` are sent (``Handshake``).
+    public let handshake: Handshake
+    /// The `AUTH` sent without waiting for its reply (``Handshake/withFirstCommand``): its reply comes before the
+    /// replies of anything sent after it.
+    private var pendingLogin: [RedisArgument]?
+
+    /// When a connection logs in (`AUTH`) and selects its database (`SELECT`).
+    public enum Handshake: Sendable, Hashable {
+        /// Before the initializer returns: a wrong password or database is reported by the initializer, at the
+        /// cost of a round trip.
+        case beforeReturning
+        /// With the first command: `AUTH` waits in the output buffer and goes out with it, so a process that opens
+        /// a connection for a few commands (the worker, for each job) saves a round trip, a network round trip
+        /// through a tunnel. A wrong password is reported by the first command, with the error the initializer
+        /// would give; the server has not run it (it refuses commands of a client that did not log in), and the
+        /// connection is closed. Where the server runs them anyway (it has no password, or the default user needs
+        /// none) the replies are returned as usual. A database other than 0 is still selected, with `AUTH`, before
+        /// the initializer returns: commands behind a refused `SELECT` would run in database 0.
+        case withFirstCommand
+    }
 
     /// Connects, then sends `AUTH` and `SELECT` as the endpoint asks.
     ///
@@ -49,16 +69,20 @@ public final class RedisConnection {
     ///   - commandTimeout: The bound on each read and write of a command (including `AUTH` and
     ///     `SELECT`), or `nil` for none. Positive. Blocking commands (`BLPOP key 5`) need a
     ///     command timeout longer than what they block for.
+    ///   - handshake: When to log in and select the database: before returning (the default), or with the first
+    ///     command, which then reports a failed `AUTH` or `SELECT`.
     /// - Throws: ``RedisError`` with code ``RedisError/Code/connectionRefused``,
     ///   ``RedisError/Code/connect``, ``RedisError/Code/timeout``,
     ///   ``RedisError/Code/authentication``, ``RedisError/Code/server`` (`SELECT` refused) or
     ///   ``RedisError/Code/invalidArgument``; the message names the endpoint.
     public init(
-        endpoint: RedisEndpoint, connectTimeout: Duration = .seconds(5), commandTimeout: Duration? = .seconds(30)
+        endpoint: RedisEndpoint, connectTimeout: Duration = .seconds(5), commandTimeout: Duration? = .seconds(30),
+        handshake: Handshake = .beforeReturning
     ) throws(RedisError) {
         self.endpoint = endpoint
         self.connectTimeout = connectTimeout
         self.commandTimeout = commandTimeout
+        self.handshake = handshake
         guard connectTimeout > .zero else {
             throw RedisError(.invalidArgument, "the connect timeout must be positive, not \(connectTimeout)")
         }
@@ -156,6 +180,7 @@ public final class RedisConnection {
     /// Closes the connection. Later calls throw ``RedisError/Code/closed`` until ``reconnect()``.
     public func close() {
         context = nil
+        pendingLogin = nil
         closedByCaller = true
         lostBecause = nil
     }
@@ -166,6 +191,7 @@ public final class RedisConnection {
     ///   connection then stays closed and later calls report this error.
     public func reconnect() throws(RedisError) {
         context = nil
+        pendingLogin = nil
         closedByCaller = false
         do {
             context = try open()
@@ -188,21 +214,74 @@ public final class RedisConnection {
                 .invalidArgument, "command \(index + 1) of \(commands.count) is empty; it needs at least a name",
                 endpoint: endpoint.description)
         }
-        let outcome = withSIGPIPEBlocked { () -> Result<[RedisReply], HiredisFailure>? in
+        if pendingLogin != nil && count != nil {
+            // Sending without reading (or reading earlier commands' replies): logging in is settled first, so no
+            // command goes out behind an AUTH that may be refused.
+            try settleLogin()
+        }
+        let login = pendingLogin
+        pendingLogin = nil
+        let outcome = withSIGPIPEBlocked { () -> Result<Exchanged, HiredisFailure>? in
             switch context {
             case .some(let live):
-                Self.run(commands, reading: count ?? commands.count, flushing: flushing, on: live, redact: redact)
+                Self.run(
+                    commands, reading: count ?? commands.count, afterLogin: login != nil, flushing: flushing,
+                    on: live, redact: redact)
             case .none: nil
             }
         }
         switch outcome {
         case .none:
             throw unusableError()
-        case .success(let replies):
-            return replies
+        case .success(let exchanged):
+            if let reply = exchanged.login, let login {
+                do throws(RedisError) { try check(reply, of: login) } catch {
+                    // The commands behind a refused AUTH ran only if the server lets the connection run them as it
+                    // is (a server without a password, a default user without one): their replies say which.
+                    let refused = exchanged.replies.first.map { $0.errorMessage?.hasPrefix("NOAUTH") == true } ?? true
+                    guard refused else { return exchanged.replies }
+                    context = nil
+                    lostBecause = error
+                    throw error
+                }
+            }
+            return exchanged.replies
         case .failure(let failure):
-            throw drop(failure, during: label)
+            throw drop(failure, during: login == nil ? label : "AUTH and then \(label)")
         }
+    }
+
+    /// Reads the reply of the `AUTH` sent by ``open()`` and not read yet; drops the connection when it is refused.
+    private func settleLogin() throws(RedisError) {
+        guard let login = pendingLogin else { return }
+        pendingLogin = nil
+        let outcome = withSIGPIPEBlocked { () -> Result<RedisReply, HiredisFailure>? in
+            switch context {
+            case .some(let live):
+                do throws(HiredisFailure) { return .success(try live.nextReply(redact: redact)) } catch {
+                    return .failure(error)
+                }
+            case .none: return nil
+            }
+        }
+        switch outcome {
+        case .none:
+            throw unusableError()
+        case .success(let reply):
+            do throws(RedisError) { try check(reply, of: login) } catch {
+                context = nil
+                lostBecause = error
+                throw error
+            }
+        case .failure(let failure):
+            throw drop(failure, during: "AUTH")
+        }
+    }
+
+    /// What ``run(_:reading:afterLogin:flushing:on:redact:)`` read: the reply of `AUTH`, then the commands'.
+    private struct Exchanged {
+        var login: RedisReply?
+        var replies: [RedisReply]
     }
 
     /// Drops the context after `failure`, remembering why; returns the error to throw.
@@ -226,20 +305,25 @@ public final class RedisConnection {
         throw drop(failure, during: "setting the command timeout")
     }
 
-    /// Appends `commands`, then reads `count` replies: of commands appended before, then of these.
+    /// Appends `commands`, then reads the reply of the `AUTH` appended before them when `afterLogin`, then `count`
+    /// replies: of commands appended before, then of these. After a refused `AUTH`, a connection the server closed
+    /// (as it does for a large command of a client that did not log in) ends the reading without a failure.
     private static func run(
-        _ commands: [[RedisArgument]], reading count: Int, flushing: Bool = false,
+        _ commands: [[RedisArgument]], reading count: Int, afterLogin: Bool = false, flushing: Bool = false,
         on context: borrowing HiredisContext, redact: (String) -> String
-    ) -> Result<[RedisReply], HiredisFailure> {
+    ) -> Result<Exchanged, HiredisFailure> {
+        var read = Exchanged(login: nil, replies: [])
         do throws(HiredisFailure) {
             for arguments in commands { try context.append(arguments) }
             if flushing { try context.flush() }
-            var replies: [RedisReply] = []
-            replies.reserveCapacity(count)
-            for _ in 0..<count { replies.append(try context.nextReply(redact: redact)) }
-            return .success(replies)
+            if afterLogin { read.login = try context.nextReply(redact: redact) }
+            read.replies.reserveCapacity(count)
+            for _ in 0..<count { read.replies.append(try context.nextReply(redact: redact)) }
+            return .success(read)
         } catch {
-            return .failure(error)
+            guard case .error = read.login else { return .failure(error) }
+            read.replies = []
+            return .success(read)
         }
     }
 
@@ -258,26 +342,12 @@ public final class RedisConnection {
         }
         let ready: HiredisContext
         do { ready = try connectSocket() } catch { throw connectError(error) }
+        var commands: [(arguments: [RedisArgument], label: String)] = []
         if let password = endpoint.password {
             var auth: [RedisArgument] = ["AUTH"]
             if let username = endpoint.username { auth.append(RedisArgument(username)) }
             auth.append(RedisArgument(password))
-            let reply = try handshake(ready, auth, label: "AUTH")
-            if case .error(let message) = reply {
-                let who = endpoint.username.map { "user \"\($0)\"" } ?? "the default user"
-                var advice = "check the password"
-                if message.contains("without any password configured") {
-                    advice =
-                        "the server has no password set: drop the password from the endpoint, or configure "
-                        + "requirepass / an ACL user on the server"
-                } else if message.contains("wrong number of arguments") {
-                    advice = "AUTH with a user name needs redis 6 or later"
-                }
-                throw RedisError(
-                    .authentication,
-                    "AUTH as \(who) failed at \(endpoint): \(message); \(advice)",
-                    endpoint: endpoint.description, serverMessage: message)
-            }
+            commands.append((auth, "AUTH"))
         } else if let username = endpoint.username {
             throw RedisError(
                 .authentication,
@@ -286,30 +356,60 @@ public final class RedisConnection {
                     + "or in the URL (redis://\(username):PASSWORD@host)",
                 endpoint: endpoint.description)
         }
-        if endpoint.database != 0 {
-            let reply = try handshake(ready, ["SELECT", RedisArgument(endpoint.database)], label: "SELECT")
-            if case .error(let message) = reply {
-                let error = RedisError.serverReply(message, command: "SELECT", endpoint: endpoint.description)
-                if error.code == .authentication { throw error }
-                throw RedisError(
-                    .server,
-                    "cannot select database \(endpoint.database) at \(endpoint): \(message); "
-                        + "the server's `databases` setting bounds the index (16 by default)",
-                    endpoint: endpoint.description, serverMessage: message)
+        if endpoint.database != 0 { commands.append((["SELECT", RedisArgument(endpoint.database)], "SELECT")) }
+        // SELECT is never left for later: the commands behind a refused SELECT would run in database 0.
+        if handshake == .withFirstCommand, endpoint.database == 0, let login = commands.first {
+            do throws(HiredisFailure) { try ready.append(login.arguments) } catch {
+                throw commandError(error, during: "AUTH")
             }
+            pendingLogin = login.arguments
+        } else if !commands.isEmpty {
+            try logIn(ready, commands)
         }
         return ready
     }
 
-    /// One command on a context that is not installed yet (AUTH, SELECT during `open`).
-    private func handshake(
-        _ context: borrowing HiredisContext, _ arguments: [RedisArgument], label: String
-    ) throws(RedisError) -> RedisReply {
-        let result = withSIGPIPEBlocked { Self.run([arguments], reading: 1, on: context, redact: redact) }
-        switch result {
-        case .success(let replies): return replies[0]
-        case .failure(let failure): throw commandError(failure, during: label)
+    /// Sends `commands` (`AUTH`, `SELECT`) on a context that is not installed yet, in one round trip, and checks
+    /// their replies.
+    private func logIn(
+        _ context: borrowing HiredisContext, _ commands: [(arguments: [RedisArgument], label: String)]
+    ) throws(RedisError) {
+        let outcome = withSIGPIPEBlocked {
+            Self.run(commands.map(\.arguments), reading: commands.count, on: context, redact: redact)
         }
+        switch outcome {
+        case .success(let read):
+            for (reply, command) in zip(read.replies, commands) { try check(reply, of: command.arguments) }
+        case .failure(let failure):
+            throw commandError(failure, during: commands.map(\.label).joined(separator: " and "))
+        }
+    }
+
+    /// Throws the error for a refused `AUTH` or `SELECT` (`arguments`) from its reply; nothing for any other reply.
+    private func check(_ reply: RedisReply, of arguments: [RedisArgument]) throws(RedisError) {
+        guard case .error(let message) = reply else { return }
+        if Self.commandName(arguments) == "AUTH" {
+            let who = endpoint.username.map { "user \"\($0)\"" } ?? "the default user"
+            var advice = "check the password"
+            if message.contains("without any password configured") {
+                advice =
+                    "the server has no password set: drop the password from the endpoint, or configure "
+                    + "requirepass / an ACL user on the server"
+            } else if message.contains("wrong number of arguments") {
+                advice = "AUTH with a user name needs redis 6 or later"
+            }
+            throw RedisError(
+                .authentication,
+                "AUTH as \(who) failed at \(endpoint): \(message); \(advice)",
+                endpoint: endpoint.description, serverMessage: message)
+        }
+        let error = RedisError.serverReply(message, command: "SELECT", endpoint: endpoint.description)
+        if error.code == .authentication { throw error }
+        throw RedisError(
+            .server,
+            "cannot select database \(endpoint.database) at \(endpoint): \(message); "
+                + "the server's `databases` setting bounds the index (16 by default)",
+            endpoint: endpoint.description, serverMessage: message)
     }
 
     private func redact(_ text: String) -> String {

@@ -8,13 +8,16 @@ extension JobStore {
     ///   - endpoint: Where redis is, with its password if it needs one.
     ///   - connectTimeout: The bound on connecting.
     ///   - commandTimeout: The bound on each command.
+    ///   - handshake: When to log in (``ClustmakeRedis/RedisConnection/Handshake``).
     /// - Throws: ``StoreError``: ``StoreError/Code/unreachable`` or ``StoreError/Code/refused``.
     public static func connect(
-        to endpoint: RedisEndpoint, connectTimeout: Duration = .seconds(5), commandTimeout: Duration? = .seconds(30)
+        to endpoint: RedisEndpoint, connectTimeout: Duration = .seconds(5), commandTimeout: Duration? = .seconds(30),
+        handshake: RedisConnection.Handshake = .beforeReturning
     ) throws(StoreError) -> RedisConnection {
         do {
             return try RedisConnection(
-                endpoint: endpoint, connectTimeout: connectTimeout, commandTimeout: commandTimeout)
+                endpoint: endpoint, connectTimeout: connectTimeout, commandTimeout: commandTimeout,
+                handshake: handshake)
         } catch {
             throw StoreError.wrapping(error, "connecting to \(endpoint)")
         }

@@ -49,14 +49,17 @@ public final class JobStore {
     ///   - namespace: The namespace.
     ///   - connectTimeout: The bound on connecting.
     ///   - commandTimeout: The bound on each command.
+    ///   - handshake: When to log in: before returning (the default), or with the first command, which then
+    ///     reports a refused password (``ClustmakeRedis/RedisConnection/Handshake``).
     /// - Throws: ``StoreError``: ``StoreError/Code/unreachable``, ``StoreError/Code/refused`` or
     ///   ``StoreError/Code/invalidArgument``.
     public convenience init(
         endpoint: RedisEndpoint, namespace: String, connectTimeout: Duration = .seconds(5),
-        commandTimeout: Duration? = .seconds(30)
+        commandTimeout: Duration? = .seconds(30), handshake: RedisConnection.Handshake = .beforeReturning
     ) throws(StoreError) {
         try self.init(
-            connection: try Self.connect(to: endpoint, connectTimeout: connectTimeout, commandTimeout: commandTimeout),
+            connection: try Self.connect(
+                to: endpoint, connectTimeout: connectTimeout, commandTimeout: commandTimeout, handshake: handshake),
             namespace: namespace)
     }
 

@@ -339,9 +339,10 @@ final class Worker {
             let bound = store == nil ? min(arguments.redisRetry, 5) : arguments.redisRetry
             do {
                 if store == nil {
+                    // Logging in goes out with the first command: a round trip less for each job.
                     store = try JobStore(
                         endpoint: endpoint, namespace: arguments.namespace, connectTimeout: Self.connectTimeout,
-                        commandTimeout: Self.commandTimeout)
+                        commandTimeout: Self.commandTimeout, handshake: .withFirstCommand)
                 }
                 return try body(store!)
             } catch {

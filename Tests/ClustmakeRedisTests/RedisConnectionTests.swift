@@ -163,6 +163,76 @@ import Testing
         #expect(error.serverMessage == "ERR DB index is out of range")
     }
 
+    @Test("logging in with the first command: AUTH goes out with it, in the same read of redis")
+    func loginWithFirstCommand() throws {
+        let server = try RedisServer(.init(password: "Deferred-Secret-1"))
+        try server.connect().command("SET", "k", "in-0").expectOK()
+        let admin = try server.connect()
+        func readsServed() throws -> Int {
+            let info = try #require(try admin.command("INFO", "stats").expectString())
+            let line = try #require(info.split(separator: "\r\n").first { $0.hasPrefix("total_reads_processed:") })
+            return try #require(Int(line.dropFirst("total_reads_processed:".count)))
+        }
+        let before = try readsServed()
+        let endpoint = server.endpoint
+        let redis = try RedisConnection(endpoint: endpoint, handshake: .withFirstCommand)
+        #expect(try readsServed() - before == 1, "nothing but this INFO reached redis before the first command")
+        #expect(try redis.command("GET", "k").expectString() == "in-0")
+        #expect(try redis.command("ACL", "WHOAMI").string == "default")
+        let reads = try readsServed() - before
+        // This INFO and the one before it, then the connection's two commands, and nothing else: AUTH went out in
+        // the same read as the first GET.
+        #expect(reads == 4, "\(reads) reads")
+
+        // Reconnecting logs in the same way, again with the next command.
+        try redis.reconnect()
+        #expect(try redis.pipeline([["GET", "k"], ["PING"]]).map(\.string) == ["in-0", "PONG"])
+        // Sending without reading settles the login first.
+        let sender = try RedisConnection(endpoint: endpoint, handshake: .withFirstCommand)
+        try sender.send([["GET", "k"]])
+        #expect(try sender.sendReceivingEarlier([], earlier: 1).map(\.string) == ["in-0"])
+        // A database other than 0 is selected before the initializer returns, in one round trip with AUTH.
+        try server.connect(database: 2).command("SET", "k", "in-2").expectOK()
+        let other = try RedisConnection(endpoint: endpoint.withDatabase(2), handshake: .withFirstCommand)
+        #expect(try other.command("GET", "k").expectString() == "in-2")
+        let refused = try #require(throws: RedisError.self) {
+            try RedisConnection(endpoint: endpoint.withDatabase(99), handshake: .withFirstCommand)
+        }
+        #expect(refused.message.contains("cannot select database 99"))
+    }
+
+    @Test(
+        "logging in with the first command: a wrong password fails that command as the initializer would, unrun",
+        arguments: [String?.none, "worker"], [false, true])
+    func loginWithFirstCommandRefused(username: String?, large: Bool) throws {
+        let server = try RedisServer(
+            .init(password: "Right-Password", users: [.init(name: "worker", password: "Worker-Password")]))
+        try server.connect().command("SET", "k", "v").expectOK()
+        let endpoint = RedisEndpoint(
+            host: "127.0.0.1", port: server.port, username: username, password: "Wrong-Password-3")
+        let expected = try #require(throws: RedisError.self) { try RedisConnection(endpoint: endpoint) }
+        let redis = try RedisConnection(endpoint: endpoint, handshake: .withFirstCommand)
+        // A large first command: redis closes the connection of a client that did not log in rather than answer it.
+        let value = RedisArgument(String(repeating: "x", count: large ? 100_000 : 1))
+        let error = try #require(throws: RedisError.self) { try redis.pipeline([["SET", "k", value], ["GET", "k"]]) }
+        #expect(error.code == .authentication && expected.code == .authentication)
+        #expect(error.message == expected.message)
+        #expect(!error.description.contains("Wrong-Password-3"))
+        #expect(!redis.isConnected)
+        #expect(try #require(throws: RedisError.self) { try redis.command("PING") }.code == .connectionLost)
+        #expect(try server.connect().command("GET", "k").expectString() == "v", "the refused command did not run")
+    }
+
+    @Test("logging in with the first command: a password a server without one does not need does not stop its work")
+    func loginWithFirstCommandUnneeded() throws {
+        let server = try RedisServer()
+        let redis = try RedisConnection(
+            endpoint: server.endpoint.withPassword("Unneeded-Secret"), handshake: .withFirstCommand)
+        // The server ran the command behind the refused AUTH: its reply is the answer, not an error about AUTH.
+        try redis.command("SET", "k", "v").expectOK()
+        #expect(try redis.command("GET", "k").expectString() == "v")
+    }
+
     @Test("a server error reply that echoes the password is redacted, thrown or in a pipeline")
     func echoedPasswordIsRedacted() throws {
         let secret = "Echo-Me-Secret-42"
