@@ -3,6 +3,7 @@ extension StoreScripts {
     /// `ARGV`: schema, id, reason, now. Reply: `failed`, or `done` / `running` when the job is done or a live
     /// worker holds it (then nothing changes).
     static let abandon = StoreScript(
+        sha1: "59e4d02363a67b6f162a679a6bca8bfab6414459",
         prelude + """
             local id, reason, now = ARGV[2], ARGV[3], ARGV[4]
             if redis.call('EXISTS', P .. 'job:' .. id) == 0 then return redis.error_reply('CLUSTMAKE-NOJOB ' .. id) end
@@ -28,6 +29,7 @@ extension StoreScripts {
     ///
     /// `ARGV`: schema, id, attempt, host, reason, now. Reply: `lost`, or `unchanged`.
     static let revoke = StoreScript(
+        sha1: "4d664fb71412c47c0abfcdf26db292819e30c4b1",
         prelude + """
             local id, attempt, host, reason, now = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
             if redis.call('HGET', P .. 'states', id) ~= 'in-progress' then return 'unchanged' end

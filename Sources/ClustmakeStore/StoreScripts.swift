@@ -185,6 +185,7 @@ enum StoreScripts {
     /// `{'blocked', dep, state}` (recorded); `{'started', attempt, start-seq, field, value, …}` with the job's
     /// definition.
     static let acquire = StoreScript(
+        sha1: "1be1d8da905791556d34ec3824444c7fda46a909",
         prelude + acquireFunction + """
             return acquire(ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10])
             """)
@@ -194,6 +195,7 @@ enum StoreScripts {
     ///
     /// `ARGV`: schema, id, token, ttl (ms), attempt, now, host.
     static let renew = StoreScript(
+        sha1: "59bdc2a9f538d84dccf0b272de53dfc5d8042ab0",
         prelude + """
             local id, token, ttl, attempt, now, host = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
             local lease = P .. 'lease:' .. id
@@ -359,7 +361,8 @@ enum StoreScripts {
     /// summary, stdout tail, stderr tail, then field, value pairs for the attempt hash.
     /// Replies: `{'recorded', new-state}`, `{'recorded', state, 'again'}`, `{'superseded', state}` (the job was
     /// removed, or another attempt owns it; the attempt hash is still written unless the job was removed).
-    static let finish = StoreScript(prelude + finishFunction + "return finish(2)\n")
+    static let finish = StoreScript(
+        sha1: "9ab2d6ed5c933b09a94feb14749ab978fb094f4f", prelude + finishFunction + "return finish(2)\n")
 
     /// Records an attempt's outcome as ``finish`` does and then, only if it was recorded (the attempt still owned
     /// the job), takes the lease of the next job of the worker's line as ``acquire`` does: the two steps of a line's
@@ -371,6 +374,7 @@ enum StoreScripts {
     /// `{finish-reply, acquire-reply}`, the second an error reply when the acquire failed (an unknown job, say):
     /// the finish stands either way.
     static let finishThenAcquire = StoreScript(
+        sha1: "18681999e6811f73cfe6a581d46f028e8610b6a2",
         prelude + acquireFunction + finishFunction + """
             local finished = finish(11)
             if finished[1] ~= 'recorded' then return {finished} end
@@ -383,8 +387,17 @@ enum StoreScripts {
             return {finished, taken}
             """)
 
+    /// Every script, by the name of its property: what the tests check the written-out names against.
+    static var all: [(name: String, script: StoreScript)] {
+        [
+            ("acquire", acquire), ("renew", renew), ("finish", finish), ("finishThenAcquire", finishThenAcquire),
+            ("reap", reap), ("abandon", abandon), ("revoke", revoke),
+        ]
+    }
+
     /// Declares lost every job in progress whose lease expired. `ARGV`: schema, now. Reply: the ids.
     static let reap = StoreScript(
+        sha1: "99cd0ddf7be20c60ff105c1706d0cd1dceff3db5",
         prelude + """
             local lost = {}
             for _, id in ipairs(redis.call('SMEMBERS', P .. 'running')) do

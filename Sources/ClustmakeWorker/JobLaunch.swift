@@ -40,11 +40,14 @@ struct JobLaunch {
         var inherited: [String: String] = [:]
         var pointer = environ
         while let entry = pointer.pointee {
+            // Split at the first `=` byte, as libc does: by bytes, not characters (a worker's every start walks its
+            // whole environment, and character by character that was a tenth of its instructions).
             let text = String(cString: entry)
-            let name = text.prefix { $0 != "=" }
-            if !overridden.contains(String(name)) {
+            let equals = text.utf8.firstIndex(of: UInt8(ascii: "=")) ?? text.endIndex
+            let name = String(text[..<equals])
+            if !overridden.contains(name) {
                 environment.append(text)
-                inherited[String(name)] = String(text.dropFirst(name.count + 1))
+                inherited[name] = equals == text.endIndex ? "" : String(text[text.utf8.index(after: equals)...])
             }
             pointer += 1
         }
@@ -108,15 +111,15 @@ struct JobLaunch {
             guard !path.hasPrefix("/"), let directory else { return path }
             return directory + "/" + path
         }
-        if name.contains("/") {
+        if name.utf8.contains(UInt8(ascii: "/")) {
             let path = absolute(name)
             guard access(path, X_OK) == 0 else {
                 return .failure(LaunchFailure("cannot run '\(name)': \(String(cString: strerror(errno)))"))
             }
             return .success(name)
         }
-        for entry in searchPath.split(separator: ":", omittingEmptySubsequences: false) {
-            let candidate = absolute((entry.isEmpty ? "." : String(entry)) + "/" + name)
+        for entry in searchPath.utf8.split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false) {
+            let candidate = absolute((entry.isEmpty ? "." : String(Substring(entry))) + "/" + name)
             var info = stat()
             if stat(candidate, &info) == 0, info.st_mode & S_IFMT == S_IFREG, access(candidate, X_OK) == 0 {
                 return .success(candidate)

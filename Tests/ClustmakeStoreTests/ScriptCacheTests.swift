@@ -20,17 +20,19 @@ import Testing
         #expect(try redis.command("GET", "compmake:{ns}:pushing").string == "theirs")
     }
 
-    @Test("each script's name is the one redis gives it (SCRIPT LOAD)")
+    @Test("each script's written-out name is the SHA-1 of its source, the one redis gives it (SCRIPT LOAD)")
     func namesMatchRedis() throws {
         let fixture = try Fixture()
         let redis = try fixture.redis()
-        let scripts = [
-            StoreScripts.acquire, StoreScripts.renew, StoreScripts.finish, StoreScripts.reap, StoreScripts.abandon,
-            StoreScripts.revoke,
-        ]
-        for script in scripts {
+        #expect(StoreScripts.all.count == 7)
+        for (name, script) in StoreScripts.all {
+            let computed = SHA1.hex(of: script.source)
+            #expect(
+                script.sha1 == computed,
+                "StoreScripts.\(name) changed: write sha1: \"\(computed)\" in its StoreScript(sha1:_:)")
             #expect(try redis.command(["SCRIPT", "LOAD", RedisArgument(script.source)]).string == script.sha1)
         }
+        #expect(Set(StoreScripts.all.map(\.script.sha1)).count == StoreScripts.all.count)
     }
 
     @Test("a script cache flushed between calls costs one EVAL each, and every call still does its work")
