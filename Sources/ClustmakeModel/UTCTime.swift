@@ -98,13 +98,28 @@ public struct UTCTime: Sendable, Hashable, Comparable, CustomStringConvertible {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400
         let (year, month, day) = Self.civil(daysSince1970: days)
-        func pad(_ value: Int, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
+        // Written digit by digit into the string's own 24 bytes: workers and the collector write stamps by the
+        // thousand, and padding and joining a dozen small strings made each one cost a few dozen allocations.
+        return String(unsafeUninitializedCapacity: 24) { bytes in
+            func put(_ value: Int, width: Int, at offset: Int) {
+                var rest = value
+                for index in (offset..<offset + width).reversed() {
+                    bytes[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+                    rest /= 10
+                }
+            }
+            put(year, width: 4, at: 0)
+            put(month, width: 2, at: 5)
+            put(day, width: 2, at: 8)
+            put(secondOfDay / 3600, width: 2, at: 11)
+            put(secondOfDay / 60 % 60, width: 2, at: 14)
+            put(secondOfDay % 60, width: 2, at: 17)
+            put(millis, width: 3, at: 20)
+            (bytes[4], bytes[7], bytes[10]) = (UInt8(ascii: "-"), UInt8(ascii: "-"), UInt8(ascii: "T"))
+            (bytes[13], bytes[16]) = (UInt8(ascii: ":"), UInt8(ascii: ":"))
+            (bytes[19], bytes[23]) = (UInt8(ascii: "."), UInt8(ascii: "Z"))
+            return 24
         }
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T"
-            + "\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2))."
-            + "\(pad(millis, 3))Z"
     }
 
     public var description: String { iso8601 }

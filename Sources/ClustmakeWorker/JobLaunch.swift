@@ -26,6 +26,22 @@ struct JobLaunch {
     /// the environment, so that no job finds its way into the store through its worker.
     static let withheld: Set<String> = ["REDISCLI_AUTH", "CLUSTMAKE_REDIS_PASSWORD_FILE"]
 
+    /// The worker's own environment, read once (nothing in the worker changes it), in order: each `NAME=value`
+    /// entry with its name and value, split at the first `=` byte as libc does. A streamed session prepares every
+    /// job from it; reading and splitting `environ` for each job was half of the worker's instructions a job.
+    static let inherited: [(name: String, value: String, entry: String)] = {
+        var variables: [(name: String, value: String, entry: String)] = []
+        var pointer = environ
+        while let entry = pointer.pointee {
+            let text = String(cString: entry)
+            let equals = text.utf8.firstIndex(of: UInt8(ascii: "=")) ?? text.endIndex
+            let value = equals == text.endIndex ? "" : String(text[text.utf8.index(after: equals)...])
+            variables.append((String(text[..<equals]), value, text))
+            pointer += 1
+        }
+        return variables
+    }()
+
     /// Prepares `job`'s command, or says why it cannot start (a missing directory or executable): the job then
     /// fails, as a command that cannot be run fails in a shell.
     /// - Parameters:
@@ -33,23 +49,15 @@ struct JobLaunch {
     ///   - extra: Variables to add after the job's own.
     /// - Returns: The launch, or a sentence saying why the command cannot start.
     static func prepare(_ job: Job, extra: [(String, String)]) -> Result<JobLaunch, LaunchFailure> {
-        var environment: [String] = []
         var overridden = withheld
         for variable in job.env { overridden.insert(variable.name) }
         for (name, _) in extra { overridden.insert(name) }
-        var inherited: [String: String] = [:]
-        var pointer = environ
-        while let entry = pointer.pointee {
-            // Split at the first `=` byte, as libc does: by bytes, not characters (a worker's every start walks its
-            // whole environment, and character by character that was a tenth of its instructions).
-            let text = String(cString: entry)
-            let equals = text.utf8.firstIndex(of: UInt8(ascii: "=")) ?? text.endIndex
-            let name = String(text[..<equals])
-            if !overridden.contains(name) {
-                environment.append(text)
-                inherited[name] = equals == text.endIndex ? "" : String(text[text.utf8.index(after: equals)...])
-            }
-            pointer += 1
+        var environment: [String] = []
+        environment.reserveCapacity(inherited.count + job.env.count + extra.count)
+        var inheritedPath: String?
+        for variable in inherited where !overridden.contains(variable.name) {
+            environment.append(variable.entry)
+            if variable.name == "PATH" { inheritedPath = variable.value }
         }
         for variable in job.env { environment.append("\(variable.name)=\(variable.value)") }
         for (name, value) in extra { environment.append("\(name)=\(value)") }
@@ -66,7 +74,7 @@ struct JobLaunch {
             }
         }
         let path =
-            job.env.last(where: { $0.name == "PATH" })?.value ?? inherited["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+            job.env.last(where: { $0.name == "PATH" })?.value ?? inheritedPath ?? "/usr/local/bin:/usr/bin:/bin"
         switch job.command {
         case .shell(let line):
             return .success(shellOrDirect(line, environment: environment, searchPath: path, directory: job.cwd))

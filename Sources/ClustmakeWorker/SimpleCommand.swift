@@ -74,13 +74,18 @@ struct SimpleCommand: Equatable {
         kept.reserveCapacity(environment.count + 1)
         var pwd: String?
         for entry in environment {
-            let name = entry.utf8.prefix { $0 != UInt8(ascii: "=") }
-            guard isShellName(name) else { continue }
-            if name.elementsEqual("PWD".utf8) {
-                pwd = String(entry.dropFirst(4))
-                continue
+            // Over the entry's bytes in place: this runs for every variable of every job of a streamed session.
+            var name = entry
+            let kind = name.withUTF8 { bytes in
+                let end = bytes.firstIndex(of: UInt8(ascii: "=")) ?? bytes.endIndex
+                let name = bytes[..<end]
+                return !isShellName(name) ? Entry.dropped : name.elementsEqual("PWD".utf8) ? .pwd : .kept
             }
-            kept.append(entry)
+            switch kind {
+            case .dropped: continue
+            case .pwd: pwd = String(entry.dropFirst(4))
+            case .kept: kept.append(entry)
+            }
         }
         // The shell keeps an inherited PWD that is absolute and leads to the directory, else sets the physical path.
         if let pwd, pwd.hasPrefix("/"), sameFile(pwd, physical) {
@@ -102,6 +107,9 @@ struct SimpleCommand: Equatable {
                 || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
         }
     }
+
+    /// What ``environment(_:directory:)`` does with an entry.
+    private enum Entry { case dropped, pwd, kept }
 
     private static func realPath(_ path: String) -> String? {
         guard let resolved = realpath(path, nil) else { return nil }
