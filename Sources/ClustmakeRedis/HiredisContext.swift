@@ -84,29 +84,19 @@ struct HiredisContext: ~Copyable {
         for argument in arguments { total += argument.bytes.count + 16 }
         var command: [UInt8] = []
         command.reserveCapacity(total)
-        appendLine(&command, UInt8(ascii: "*"), arguments.count)
-        for argument in arguments {
-            appendLine(&command, UInt8(ascii: "$"), argument.bytes.count)
-            command.append(contentsOf: argument.bytes)
-            command.append(13)
-            command.append(10)
-        }
+        RedisCommandBatch.appendLine(&command, UInt8(ascii: "*"), arguments.count)
+        for argument in arguments { RedisCommandBatch.appendBulk(&command, argument.bytes) }
         return command
     }
 
-    /// Appends `marker`, `number` (zero or more) in decimal and CRLF.
-    private static func appendLine(_ command: inout [UInt8], _ marker: UInt8, _ number: Int) {
-        command.append(marker)
-        var divisor = 1
-        while divisor <= number / 10 { divisor *= 10 }
-        var rest = number
-        repeat {
-            command.append(UInt8(ascii: "0") + UInt8(rest / divisor))
-            rest %= divisor
-            divisor /= 10
-        } while divisor > 0
-        command.append(13)
-        command.append(10)
+    /// Appends commands already encoded (``RedisCommandBatch``) to the output buffer, in one copy.
+    /// - Throws: ``HiredisFailure`` when hiredis cannot allocate the buffer.
+    func append(encoded batch: RedisCommandBatch) throws(HiredisFailure) {
+        guard !batch.bytes.isEmpty else { return }
+        let status = batch.bytes.withUnsafeBytes { bytes in
+            redisAppendFormattedCommand(pointer, bytes.baseAddress!.assumingMemoryBound(to: CChar.self), bytes.count)
+        }
+        guard status == REDIS_OK else { throw HiredisFailure(context: pointer, errno: errno) }
     }
 
     /// Flushes the output buffer if needed and reads the next reply, blocking up to the timeout.

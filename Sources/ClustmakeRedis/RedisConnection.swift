@@ -140,6 +140,16 @@ public final class RedisConnection {
         return try exchange(commands, label: label)
     }
 
+    /// Sends a batch of encoded commands, then reads all replies: one round trip, as ``pipeline(_:)-([[RedisArgument]])``
+    /// does for commands given as arguments.
+    /// - Parameter batch: The commands.
+    /// - Returns: One reply per command, in order; error replies in their place.
+    /// - Throws: ``RedisError`` when the connection fails midway (the connection is closed).
+    public func pipeline(_ batch: RedisCommandBatch) throws(RedisError) -> [RedisReply] {
+        guard batch.count > 0 else { return [] }
+        return try exchange(.encoded(batch), label: "a pipeline of \(batch.count) commands")
+    }
+
     /// Like ``pipeline(_:)``, but each read and write of this batch may take up to `timeout` instead of
     /// ``commandTimeout``: for a batch the server takes long to answer, such as the `EXEC` of a transaction of a
     /// million commands. The command timeout applies again afterwards.
@@ -214,6 +224,26 @@ public final class RedisConnection {
                 .invalidArgument, "command \(index + 1) of \(commands.count) is empty; it needs at least a name",
                 endpoint: endpoint.description)
         }
+        return try exchange(.commands(commands), reading: count, flushing: flushing, label: label)
+    }
+
+    /// What an exchange sends: commands as arguments, or a batch already encoded.
+    private enum Outgoing {
+        case commands([[RedisArgument]])
+        case encoded(RedisCommandBatch)
+
+        var count: Int {
+            switch self {
+            case .commands(let commands): commands.count
+            case .encoded(let batch): batch.count
+            }
+        }
+    }
+
+    /// ``exchange(_:reading:flushing:label:)-([[RedisArgument]],_,_,_)`` of commands in either form.
+    private func exchange(
+        _ outgoing: Outgoing, reading count: Int? = nil, flushing: Bool = false, label: String
+    ) throws(RedisError) -> [RedisReply] {
         if pendingLogin != nil && count != nil {
             // Sending without reading (or reading earlier commands' replies): logging in is settled first, so no
             // command goes out behind an AUTH that may be refused.
@@ -225,7 +255,7 @@ public final class RedisConnection {
             switch context {
             case .some(let live):
                 Self.run(
-                    commands, reading: count ?? commands.count, afterLogin: login != nil, flushing: flushing,
+                    outgoing, reading: count ?? outgoing.count, afterLogin: login != nil, flushing: flushing,
                     on: live, redact: redact)
             case .none: nil
             }
@@ -305,16 +335,20 @@ public final class RedisConnection {
         throw drop(failure, during: "setting the command timeout")
     }
 
-    /// Appends `commands`, then reads the reply of the `AUTH` appended before them when `afterLogin`, then `count`
-    /// replies: of commands appended before, then of these. After a refused `AUTH`, a connection the server closed
-    /// (as it does for a large command of a client that did not log in) ends the reading without a failure.
+    /// Appends the outgoing commands, then reads the reply of the `AUTH` appended before them when `afterLogin`,
+    /// then `count` replies: of commands appended before, then of these. After a refused `AUTH`, a connection the
+    /// server closed (as it does for a large command of a client that did not log in) ends the reading without a
+    /// failure.
     private static func run(
-        _ commands: [[RedisArgument]], reading count: Int, afterLogin: Bool = false, flushing: Bool = false,
+        _ outgoing: Outgoing, reading count: Int, afterLogin: Bool = false, flushing: Bool = false,
         on context: borrowing HiredisContext, redact: (String) -> String
     ) -> Result<Exchanged, HiredisFailure> {
         var read = Exchanged(login: nil, replies: [])
         do throws(HiredisFailure) {
-            for arguments in commands { try context.append(arguments) }
+            switch outgoing {
+            case .commands(let commands): for arguments in commands { try context.append(arguments) }
+            case .encoded(let batch): try context.append(encoded: batch)
+            }
             if flushing { try context.flush() }
             if afterLogin { read.login = try context.nextReply(redact: redact) }
             read.replies.reserveCapacity(count)
@@ -375,7 +409,7 @@ public final class RedisConnection {
         _ context: borrowing HiredisContext, _ commands: [(arguments: [RedisArgument], label: String)]
     ) throws(RedisError) {
         let outcome = withSIGPIPEBlocked {
-            Self.run(commands.map(\.arguments), reading: commands.count, on: context, redact: redact)
+            Self.run(.commands(commands.map(\.arguments)), reading: commands.count, on: context, redact: redact)
         }
         switch outcome {
         case .success(let read):

@@ -23,7 +23,7 @@ final class BatchPrefetcher: @unchecked Sendable {
     private let connection: RedisConnection
     private let count: Int
     private let batchSize: Int
-    private let command: @Sendable (Int) -> [RedisArgument]
+    private let encode: @Sendable (Int, inout RedisCommandBatch) -> Void
     private let state = Mutex(State())
     private let ready = DispatchSemaphore(value: 0)
     /// Room for more batches. Made empty and signalled ``lookahead`` times in `init`: libdispatch traps when a
@@ -32,14 +32,15 @@ final class BatchPrefetcher: @unchecked Sendable {
     private let free = DispatchSemaphore(value: 0)
     private var thread: DedicatedThread?
 
-    /// A prefetcher of `count` commands, built by `command`, in pipelines of `batchSize`.
+    /// A prefetcher of `count` commands, each written into its batch by `encode`, in pipelines of `batchSize`.
     init(
-        connection: RedisConnection, count: Int, batchSize: Int, command: @escaping @Sendable (Int) -> [RedisArgument]
+        connection: RedisConnection, count: Int, batchSize: Int,
+        encode: @escaping @Sendable (Int, inout RedisCommandBatch) -> Void
     ) {
         self.connection = connection
         self.count = count
         self.batchSize = batchSize
-        self.command = command
+        self.encode = encode
         for _ in 0..<Self.lookahead { free.signal() }
     }
 
@@ -81,7 +82,9 @@ final class BatchPrefetcher: @unchecked Sendable {
             let start = batch * batchSize
             let result: Result<[RedisReply], RedisError>
             do {
-                result = .success(try connection.pipeline((start..<min(start + batchSize, count)).map(command)))
+                var commands = RedisCommandBatch()
+                for offset in start..<min(start + batchSize, count) { encode(offset, &commands) }
+                result = .success(try connection.pipeline(commands))
             } catch {
                 result = .failure(error)
             }
@@ -100,9 +103,20 @@ extension JobStore {
         count: Int, batchSize: Int = bulkBatchSize, _ doing: String,
         command: @escaping @Sendable (Int) -> [RedisArgument], each: (Int, RedisReply) throws(StoreError) -> Void
     ) throws(StoreError) {
-        let prefetcher = BatchPrefetcher(connection: connection, count: count, batchSize: batchSize, command: command)
+        try prefetchedPipeline(
+            count: count, batchSize: batchSize, doing, encode: { $1.append(command($0)) }, each: each)
+    }
+
+    /// ``prefetchedPipeline(count:batchSize:_:command:each:)`` with each command written into its batch by
+    /// `encode` (with a ``ClustmakeRedis/RedisCommandBatch/Template`` for commands that differ in one argument).
+    func prefetchedPipeline(
+        count: Int, batchSize: Int = bulkBatchSize, _ doing: String,
+        encode: @escaping @Sendable (Int, inout RedisCommandBatch) -> Void,
+        each: (Int, RedisReply) throws(StoreError) -> Void
+    ) throws(StoreError) {
+        let prefetcher = BatchPrefetcher(connection: connection, count: count, batchSize: batchSize, encode: encode)
         guard count > batchSize, prefetcher.start() else {
-            try pipeline(count: count, batchSize: batchSize, doing, command: command, each: each)
+            try pipeline(count: count, batchSize: batchSize, doing, encode: encode, each: each)
             return
         }
         defer { prefetcher.finish() }

@@ -92,8 +92,12 @@ extension JobStore {
             }
             next = max(next, end)
         }
-        let definitionFields = Self.snapshotJobFields.map { RedisArgument($0) }
-        let statusFields = Self.snapshotStatusFields.map { RedisArgument($0) }
+        // Two million commands for a million jobs, each an HMGET that differs from the others in its key's last part:
+        // encoded from templates straight into each batch's buffer.
+        let readDefinition = RedisCommandBatch.Template(
+            ["HMGET"], key: keys.job(""), then: Self.snapshotJobFields.map { RedisArgument($0) })
+        let readStatus = RedisCommandBatch.Template(
+            ["HMGET"], key: keys.status(""), then: Self.snapshotStatusFields.map { RedisArgument($0) })
         var definition: [RedisReply] = []
         var notes: [String] = []
         // A run's push writes a new namespace's jobs while the first ones run (``PushProgress``); the graph's
@@ -104,11 +108,9 @@ extension JobStore {
                     + "\(metadata.jobCount) jobs are in redis (a run is writing them now, or its push was stopped; "
                     + "run or push the graph again to write the rest)")
         }
-        try prefetchedPipeline(count: wholeCount * 2, "reading the jobs") { [selected] offset in
-            let id = ids[selected?[offset / 2] ?? offset / 2]
-            return offset % 2 == 0
-                ? ["HMGET", RedisArgument(keys.job(id))] + definitionFields
-                : ["HMGET", RedisArgument(keys.status(id))] + statusFields
+        try prefetchedPipeline(count: wholeCount * 2, "reading the jobs") { [selected] offset, batch in
+            batch.append(
+                offset % 2 == 0 ? readDefinition : readStatus, varying: ids[selected?[offset / 2] ?? offset / 2])
         } each: { (offset, reply) throws(StoreError) in
             guard case .array(let values) = reply else {
                 throw StoreError(.redis, "reading the jobs: expected an array from redis, got \(reply)")

@@ -32,12 +32,23 @@ extension JobStore {
         count: Int, batchSize: Int, _ doing: String, command: (Int) -> [RedisArgument],
         each: (Int, RedisReply) throws(StoreError) -> Void
     ) throws(StoreError) {
+        try pipeline(count: count, batchSize: batchSize, doing, encode: { $1.append(command($0)) }, each: each)
+    }
+
+    /// ``pipeline(count:batchSize:_:command:each:)`` with each command written into the batch by `encode` (with a
+    /// ``ClustmakeRedis/RedisCommandBatch/Template`` for commands that differ in one argument).
+    func pipeline(
+        count: Int, batchSize: Int, _ doing: String, encode: (Int, inout RedisCommandBatch) -> Void,
+        each: (Int, RedisReply) throws(StoreError) -> Void
+    ) throws(StoreError) {
         var start = 0
         while start < count {
             let end = min(start + batchSize, count)
+            var commands = RedisCommandBatch()
+            for offset in start..<end { encode(offset, &commands) }
             let batch: [RedisReply]
             do {
-                batch = try connection.pipeline((start..<end).map(command))
+                batch = try connection.pipeline(commands)
             } catch {
                 throw StoreError.wrapping(error, "\(doing) in namespace '\(namespace)'")
             }

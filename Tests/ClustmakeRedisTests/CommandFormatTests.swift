@@ -1,3 +1,4 @@
+import ClustmakeTestSupport
 import Testing
 
 @testable import ClustmakeRedis
@@ -28,5 +29,52 @@ import Testing
             #expect(many.starts(with: Array("*\(count)\r\n".utf8)))
             #expect(many.count == "*\(count)\r\n".utf8.count + count * "$1\r\na\r\n".utf8.count)
         }
+    }
+}
+
+/// Commands encoded into one buffer (``RedisCommandBatch``), from templates or from their arguments: the bytes are
+/// those of the same commands formatted one by one, and a server answers them as it answers those.
+@Suite struct RedisCommandBatchTests {
+    static let template = RedisCommandBatch.Template(["HMGET"], key: "compmake:{ns}:job:", then: ["cost", "deps"])
+
+    @Test(
+        "a template's command is the bytes of the same arguments formatted, whatever the varying part",
+        arguments: ["a", "", "job with spaces", "é-ü-日本", String(repeating: "x", count: 1_000)])
+    func templateBytes(varying: String) {
+        var batch = RedisCommandBatch()
+        batch.append(Self.template, varying: varying)
+        batch.append(["PING"])
+        let expected =
+            HiredisContext.format(["HMGET", RedisArgument("compmake:{ns}:job:" + varying), "cost", "deps"])
+            + HiredisContext.format(["PING"])
+        #expect(batch.bytes == expected)
+        #expect(batch.count == 2)
+        #expect(RedisCommandBatch().bytes.isEmpty && RedisCommandBatch().count == 0)
+    }
+
+    @Test("a batch is one pipeline: replies in order, as for the same commands given as arguments")
+    func againstServer() throws {
+        let server = try RedisServer()
+        let redis = try server.connect()
+        let ids = ["a", "b c", "日本", "missing"]
+        for id in ids.dropLast() {
+            let added = try redis.command([
+                "HSET", RedisArgument("compmake:{ns}:job:" + id), "cost", RedisArgument(id), "deps", "[]",
+            ])
+            #expect(added.integer == 2)
+        }
+        var batch = RedisCommandBatch()
+        for id in ids { batch.append(Self.template, varying: id) }
+        batch.append(["NOSUCHCOMMAND"])
+        let replies = try redis.pipeline(batch)
+        let expected = try redis.pipeline(
+            ids.map { ["HMGET", RedisArgument("compmake:{ns}:job:" + $0), "cost", "deps"] } + [["NOSUCHCOMMAND"]])
+        #expect(replies == expected)
+        #expect(replies.count == 5)
+        #expect(replies[2].array?.first?.string == "日本")
+        #expect(replies[3].array?.allSatisfy(\.isNull) == true)
+        #expect(replies[4].errorMessage != nil, "an error reply stays in its place")
+        #expect(try redis.pipeline(RedisCommandBatch()).isEmpty)
+        #expect(try redis.command("PING").string == "PONG", "the connection serves on afterwards")
     }
 }

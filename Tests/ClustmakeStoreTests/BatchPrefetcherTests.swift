@@ -9,8 +9,8 @@ import Testing
     func inOrder() throws {
         let fixture = try Fixture()
         let connection = try fixture.redis()
-        let prefetcher = BatchPrefetcher(connection: connection, count: 10, batchSize: 4) { index in
-            ["ECHO", RedisArgument("reply \(index)")]
+        let prefetcher = BatchPrefetcher(connection: connection, count: 10, batchSize: 4) { index, batch in
+            batch.append(["ECHO", RedisArgument("reply \(index)")])
         }
         #expect(prefetcher.batchCount == 3)
         try #require(prefetcher.start())
@@ -28,8 +28,8 @@ import Testing
     func finishEarly() throws {
         let fixture = try Fixture()
         let connection = try fixture.redis()
-        let prefetcher = BatchPrefetcher(connection: connection, count: 1000, batchSize: 10) { index in
-            ["ECHO", RedisArgument("\(index)")]
+        let prefetcher = BatchPrefetcher(connection: connection, count: 1000, batchSize: 10) { index, batch in
+            batch.append(["ECHO", RedisArgument("\(index)")])
         }
         try #require(prefetcher.start())
         #expect(try prefetcher.next().get().first?.string == "0")
@@ -45,8 +45,8 @@ import Testing
         let fixture = try Fixture()
         let connection = try fixture.redis()
         let id = try #require(try connection.command("CLIENT", "ID").integer)
-        let prefetcher = BatchPrefetcher(connection: connection, count: 100_000, batchSize: 10) { index in
-            ["ECHO", RedisArgument("\(index)")]
+        let prefetcher = BatchPrefetcher(connection: connection, count: 100_000, batchSize: 10) { index, batch in
+            batch.append(["ECHO", RedisArgument("\(index)")])
         }
         try #require(prefetcher.start())
         #expect(try prefetcher.next().get().map { $0.string ?? "" } == (0..<10).map { "\($0)" })
