@@ -187,6 +187,19 @@ public final class RedisConnection {
         _ = try exchange(commands, reading: 0, flushing: true, label: "sending \(commands.count) commands")
     }
 
+    /// ``sendReceivingEarlier(_:earlier:)-([[RedisArgument]],_)`` of an encoded batch, sent at once (`flushing`):
+    /// its replies are read by a later call.
+    /// - Parameters:
+    ///   - batch: The commands to send (may be empty).
+    ///   - earlier: How many replies of commands sent before are still to read, before this batch's.
+    /// - Returns: Those `earlier` replies, in order.
+    /// - Throws: ``RedisError``, as ``pipeline(_:)``; the connection is unusable afterwards.
+    public func sendReceivingEarlier(_ batch: RedisCommandBatch, earlier: Int) throws(RedisError) -> [RedisReply] {
+        try exchange(
+            .encoded(batch), reading: earlier, flushing: true,
+            label: "a pipeline of \(batch.count) commands, reading \(earlier) replies")
+    }
+
     /// Closes the connection. Later calls throw ``RedisError/Code/closed`` until ``reconnect()``.
     public func close() {
         context = nil

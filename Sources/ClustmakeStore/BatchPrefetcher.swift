@@ -75,23 +75,44 @@ final class BatchPrefetcher: @unchecked Sendable {
         thread.join()
     }
 
+    /// Sends each batch before reading the replies of the one before it, so that redis works on the next batch
+    /// while this thread copies the last one's replies out of hiredis: the round trips overlap, and redis is never
+    /// left waiting on this side. Stopped early, it reads the replies still owed before it returns, so the
+    /// connection holds no late reply.
     private func fetchAll() {
-        for batch in 0..<batchCount {
-            free.wait()
-            if state.withLock({ $0.cancelled }) { return }
-            let start = batch * batchSize
+        var owed = 0
+        for batch in 0...batchCount {
+            var commands = RedisCommandBatch()
+            if batch < batchCount {
+                for offset in batch * batchSize..<min((batch + 1) * batchSize, count) { encode(offset, &commands) }
+            }
+            if batch > 0 {
+                free.wait()
+                if state.withLock({ $0.cancelled }) {
+                    _ = try? connection.sendReceivingEarlier(RedisCommandBatch(), earlier: owed)
+                    return
+                }
+            }
             let result: Result<[RedisReply], RedisError>
             do {
-                var commands = RedisCommandBatch()
-                for offset in start..<min(start + batchSize, count) { encode(offset, &commands) }
-                result = .success(try connection.pipeline(commands))
+                result = .success(try connection.sendReceivingEarlier(commands, earlier: owed))
             } catch {
                 result = .failure(error)
             }
-            state.withLock { $0.replies.append(result) }
-            ready.signal()
-            if case .failure = result { return }
+            owed = commands.count
+            if batch > 0 || result.isFailure {
+                state.withLock { $0.replies.append(result) }
+                ready.signal()
+            }
+            if result.isFailure { return }
         }
+    }
+}
+
+extension Result {
+    fileprivate var isFailure: Bool {
+        if case .failure = self { return true }
+        return false
     }
 }
 

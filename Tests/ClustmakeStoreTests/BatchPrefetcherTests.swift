@@ -1,4 +1,5 @@
 import ClustmakeRedis
+import Glibc
 import Testing
 
 @testable import ClustmakeStore
@@ -38,6 +39,34 @@ import Testing
         #expect(try connection.command("ECHO", "after").string == "after")
         // Finishing twice, or without a thread, does nothing.
         prefetcher.finish()
+    }
+
+    @Test("one batch is at redis beyond the two waiting to be read, so redis works while this side copies")
+    func oneBatchInFlight() throws {
+        let fixture = try Fixture()
+        let connection = try fixture.redis()
+        let observer = try fixture.redis()
+        try observer.command("CONFIG", "RESETSTAT").expectOK()
+        func echoes() throws -> Int {
+            let info = try #require(try observer.command("INFO", "commandstats").expectString())
+            guard let line = info.split(separator: "\r\n").first(where: { $0.hasPrefix("cmdstat_echo:calls=") })
+            else { return 0 }
+            return Int(line.dropFirst("cmdstat_echo:calls=".count).prefix { $0.isNumber }) ?? 0
+        }
+        let prefetcher = BatchPrefetcher(connection: connection, count: 100, batchSize: 10) { index, batch in
+            batch.append(["ECHO", RedisArgument("\(index)")])
+        }
+        try #require(prefetcher.start())
+        // Nothing is read yet: two batches wait for the reader, and the third has reached redis.
+        let deadline = ContinuousClock.now + .seconds(60)
+        while try echoes() < 30 && ContinuousClock.now < deadline { usleep(1000) }
+        #expect(try echoes() == 30)
+        var replies: [String] = []
+        for _ in 0..<prefetcher.batchCount { replies += try prefetcher.next().get().map { $0.string ?? "" } }
+        prefetcher.finish()
+        #expect(replies == (0..<100).map { "\($0)" })
+        #expect(try echoes() == 100)
+        #expect(try connection.command("PING").string == "PONG")
     }
 
     @Test("a connection lost midway: the batches read before it come in order, then its failure, and the thread ends")
