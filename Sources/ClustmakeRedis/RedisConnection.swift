@@ -69,8 +69,9 @@ public final class RedisConnection {
     ///   - commandTimeout: The bound on each read and write of a command (including `AUTH` and
     ///     `SELECT`), or `nil` for none. Positive. Blocking commands (`BLPOP key 5`) need a
     ///     command timeout longer than what they block for.
-    ///   - handshake: When to log in and select the database: before returning (the default), or with the first
-    ///     command, which then reports a failed `AUTH` or `SELECT`.
+    ///   - handshake: When to log in: before returning (the default), or with the first command, which then
+    ///     reports a refused `AUTH` (``Handshake/withFirstCommand``; a database other than 0 is still selected
+    ///     before returning).
     /// - Throws: ``RedisError`` with code ``RedisError/Code/connectionRefused``,
     ///   ``RedisError/Code/connect``, ``RedisError/Code/timeout``,
     ///   ``RedisError/Code/authentication``, ``RedisError/Code/server`` (`SELECT` refused) or
