@@ -35,9 +35,11 @@ extension RunHistory {
                     id: job.id, deps: job.deps.compactMap { indexByID[$0] }, tags: job.tags, cost: job.cost,
                     command: command, state: status.state, reason: status.reason, blockedBy: status.blockedBy,
                     doneAttempt: status.doneAttempt, attemptCount: status.attempts))
-            for (position, record) in snapshot.attempts[index].enumerated() {
-                guard let started = record.started?.secondsSince1970 else { continue }
-                order.append((started, Int32(index), Int32(clamping: record.number), Int32(position)))
+            let records = snapshot.attempts[index]
+            for position in records.indices {
+                // Two fields of each record, read in place rather than copying the record.
+                guard let started = records[position].started?.secondsSince1970 else { continue }
+                order.append((started, Int32(index), Int32(clamping: records[position].number), Int32(position)))
             }
         }
         order.sort(by: Self.historyOrder)

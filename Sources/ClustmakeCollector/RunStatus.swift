@@ -62,7 +62,8 @@ public struct RunStatus: Sendable {
         now = history.now
         jobs = history.jobs.count
         var states: [JobState: Int] = [:]
-        for job in history.jobs { states[job.state, default: 0] += 1 }
+        // By index, here and below: a job's record is read field by field, not copied whole (a million jobs).
+        for index in history.jobs.indices { states[history.jobs[index].state, default: 0] += 1 }
         self.states = states
         // Lanes only label running attempts: not worked out for a run that is over.
         let lanes = history.attempts.contains { $0.outcome == .running } ? Lanes(history) : nil
@@ -83,9 +84,18 @@ public struct RunStatus: Sendable {
         self.running = running
         var failed: [Failed] = []
         var blocked: [Blocked] = []
+        // Job ids to positions, for following chains of blocked jobs: built only when some job is blocked.
         var indexByID: [String: Int] = [:]
-        for (index, job) in history.jobs.enumerated() { indexByID[job.id] = index }
-        for (index, job) in history.jobs.enumerated() {
+        if states[.blocked] != nil {
+            indexByID.reserveCapacity(history.jobs.count)
+            for index in history.jobs.indices { indexByID[history.jobs[index].id] = index }
+        }
+        for index in history.jobs.indices {
+            switch history.jobs[index].state {
+            case .failed, .lost, .interrupted, .blocked: break
+            default: continue
+            }
+            let job = history.jobs[index]
             switch job.state {
             case .failed, .lost, .interrupted:
                 let attempt = latest[index].map { history.attempts[$0] }
