@@ -57,7 +57,9 @@ extension JobStore {
         var stateOf: [String?] = []
         stateOf.reserveCapacity(ids.count)
         let group = Self.stateGroup
-        try bulkPipeline(count: (ids.count + group - 1) / group, "reading the job states") { offset in
+        // One HMGET a batch, read ahead: redis looks up the next group while this thread decodes the last.
+        try prefetchedPipeline(count: (ids.count + group - 1) / group, batchSize: 1, "reading the job states") {
+            [ids] offset in
             ["HMGET", RedisArgument(keys.states)]
                 + ids[offset * group..<min(ids.count, (offset + 1) * group)].map { RedisArgument($0) }
         } each: { (_, reply) throws(StoreError) in
