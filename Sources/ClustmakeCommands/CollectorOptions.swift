@@ -32,22 +32,25 @@ struct CollectorOptions: ParsableArguments {
         }
     }
 
+    /// Everything recorded in the store's namespace (``ClustmakeStore/JobStore/snapshot()``), with a line on stderr
+    /// for each record that could not be read as stored (``ClustmakeModel/NamespaceSnapshot/notes``): the
+    /// collector's commands show the rest of the namespace and say which jobs were read with defaults.
+    /// - Parameters:
+    ///   - detail: How much to read.
+    ///   - commands: Whether to read the jobs' command lines (only the attempt listings show them).
+    static func snapshot(
+        _ store: JobStore, _ detail: JobStore.SnapshotDetail = .everything, commands: Bool = false
+    ) throws(StoreError) -> NamespaceSnapshot {
+        let snapshot = try store.snapshot(detail, commands: commands)
+        for note in snapshot.notes { CommandLineTool.writeError("clustmake: note: " + note) }
+        return snapshot
+    }
+
     /// Opens the namespace's store on a thread of its own and runs `body` there (redis calls block); the store's
     /// ``ClustmakeStore/JobStore/namespace`` is the one chosen (``namespace``, or by the rule of the type).
     /// - Throws: ``ClustmakeModel/InputError`` for an unknown namespace or job, or no `--namespace` and no one
     ///   namespace to default to (exit status 2); ``CommandFailure`` with status 1 when redis cannot be reached,
     ///   refuses, or holds another schema.
-    /// Everything recorded in the store's namespace (``ClustmakeStore/JobStore/snapshot()``), with a line on stderr
-    /// for each record that could not be read as stored (``ClustmakeModel/NamespaceSnapshot/notes``): the
-    /// collector's commands show the rest of the namespace and say which jobs were read with defaults.
-    static func snapshot(_ store: JobStore, _ detail: JobStore.SnapshotDetail = .everything) throws(StoreError)
-        -> NamespaceSnapshot
-    {
-        let snapshot = try store.snapshot(detail)
-        for note in snapshot.notes { CommandLineTool.writeError("clustmake: note: " + note) }
-        return snapshot
-    }
-
     func withStore<T: Sendable>(
         commandTimeout: Duration = .seconds(60), _ body: @escaping @Sendable (JobStore) throws(StoreError) -> T
     ) async throws -> T {

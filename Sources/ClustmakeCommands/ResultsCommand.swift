@@ -33,7 +33,9 @@ struct ResultsCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let snapshot = try await options.withStore { store throws(StoreError) in try CollectorOptions.snapshot(store) }
+        let snapshot = try await options.withStore { store throws(StoreError) in
+            try CollectorOptions.snapshot(store, commands: true)
+        }
         let listing = AttemptListing(RunHistory(snapshot))
         let output = OutputFile.standardOutput()
         try listing.write(json ? .json : format, raw: raw) { bytes in try output.write(bytes) }

@@ -33,14 +33,22 @@ extension JobStore {
 
     /// Reads everything recorded in the namespace: metadata, jobs with their states, attempts and hosts.
     ///
+    /// `commands: false` leaves out the jobs' command lines (each job's ``ClustmakeModel/NamespaceSnapshot/Job/command``
+    /// is then an empty shell line): `stats`, `report` and `status` show none, and a real workflow's command lines are
+    /// a few hundred bytes each, most of what a million job definitions weigh.
+    ///
     /// Round trips: one for the namespace's keys, one for the states (an `HMGET` per ``stateGroup`` jobs), one per
     /// ``bulkBatchSize`` commands (two per job, one per attempt), one for the leases of jobs in progress, one more
     /// when some of those hold no lease (read again: they are lost only if still in progress), and one for the
     /// hosts: about 150 for 100,000 attempts.
-    /// - Parameter detail: How much to read; everything by default.
+    /// - Parameters:
+    ///   - detail: How much to read; everything by default.
+    ///   - commands: Whether to read the jobs' command lines.
     /// - Returns: The snapshot (see ``NamespaceSnapshot`` on consistency while workers run).
     /// - Throws: ``StoreError`` for an unknown namespace, another schema, a corrupt record, or when redis fails.
-    public func snapshot(_ detail: SnapshotDetail = .everything) throws(StoreError) -> NamespaceSnapshot {
+    public func snapshot(_ detail: SnapshotDetail = .everything, commands: Bool = true) throws(StoreError)
+        -> NamespaceSnapshot
+    {
         let readAt = UTCTime.now()
         let keys = keys
         let first = try bulkPipeline(
@@ -96,8 +104,9 @@ extension JobStore {
         }
         // Two million commands for a million jobs, each an HMGET that differs from the others in its key's last part:
         // encoded from templates straight into each batch's buffer.
+        let layout = commands ? DefinitionLayout.withCommand : .withoutCommand
         let readDefinition = RedisCommandBatch.Template(
-            ["HMGET"], key: keys.job(""), then: Self.snapshotJobFields.map { RedisArgument($0) })
+            ["HMGET"], key: keys.job(""), then: layout.fields.map { RedisArgument($0) })
         let readStatus = RedisCommandBatch.Template(
             ["HMGET"], key: keys.status(""), then: Self.snapshotStatusFields.map { RedisArgument($0) })
         var definition: [RedisReply] = []
@@ -125,7 +134,8 @@ extension JobStore {
                 standIns(upTo: position)
                 next = position + 1
                 do throws(StoreError) {
-                    if let job = try decodeJob(id: id, state: stateOf[position], definition: definition, status: values)
+                    if let job = try decodeJob(
+                        id: id, state: stateOf[position], definition: definition, layout: layout, status: values)
                     {
                         jobs.append(job)
                     }
@@ -247,7 +257,33 @@ extension JobStore {
     // MARK: - The fields read
 
     /// The definition fields the snapshot reads, in order.
-    static let snapshotJobFields = ["index", "shell", "argv", "deps", "tags", "cost", "retries", "timeout"]
+    static let snapshotJobFields = DefinitionLayout.withCommand.fields
+
+    /// The definition fields a snapshot reads, and the position of each in the reply.
+    struct DefinitionLayout: Sendable {
+        /// Every field the snapshot uses.
+        static let withCommand = DefinitionLayout(commands: true)
+        /// All but the command line.
+        static let withoutCommand = DefinitionLayout(commands: false)
+
+        let fields: [String]
+        let index = 0
+        /// `nil` when the command line is not read.
+        let shell: Int?
+        let argv: Int?
+        let deps: Int
+        let tags: Int
+        let cost: Int
+        let retries: Int
+        let timeout: Int
+
+        private init(commands: Bool) {
+            fields = ["index"] + (commands ? ["shell", "argv"] : []) + ["deps", "tags", "cost", "retries", "timeout"]
+            let first = commands ? 3 : 1
+            (shell, argv) = commands ? (1, 2) : (nil, nil)
+            (deps, tags, cost, retries, timeout) = (first, first + 1, first + 2, first + 3, first + 4)
+        }
+    }
     /// The status fields the snapshot reads, in order: every field of `compmake:{NS}:status:ID`.
     static let snapshotStatusFields = StatusField.allCases.map(\.name)
     /// The attempt fields the snapshot reads, in order (``AttemptRecord/Field``).
@@ -257,10 +293,11 @@ extension JobStore {
 
     /// Decodes one job; `nil` when it was removed since the job list was read.
     private func decodeJob(
-        id: String, state stateText: String?, definition: [RedisReply], status: [RedisReply]
+        id: String, state stateText: String?, definition: [RedisReply], layout: DefinitionLayout,
+        status: [RedisReply]
     ) throws(StoreError) -> NamespaceSnapshot.Job? {
         func string(_ index: Int) -> String? { BulkDecoding.string(definition, index) }
-        guard let indexText = string(0) else { return nil }
+        guard let indexText = string(layout.index) else { return nil }
         func corrupt(_ field: String, _ problem: String) -> StoreError {
             JobCodec.corrupt(keys.job(id), field, problem)
         }
@@ -271,12 +308,16 @@ extension JobStore {
         }
         guard let index = Int(indexText) else { throw corrupt("index", "'\(indexText)' is not a whole number") }
         let command: Job.Command
-        if let line = string(1) {
-            command = .shell(line)
-        } else if string(2) != nil {
-            command = .argv(try list(2, "argv"))
+        if let shell = layout.shell, let argv = layout.argv {
+            if let line = string(shell) {
+                command = .shell(line)
+            } else if string(argv) != nil {
+                command = .argv(try list(argv, "argv"))
+            } else {
+                throw corrupt("shell", "the job has neither 'shell' nor 'argv'")
+            }
         } else {
-            throw corrupt("shell", "the job has neither 'shell' nor 'argv'")
+            command = .shell("")  // not read
         }
         let text = stateText ?? JobState.notStarted.rawValue
         guard let state = JobState(rawValue: text) else {
@@ -285,19 +326,20 @@ extension JobStore {
                 "job '\(id)' has the unknown state '\(Format.escaped(text, limit: 40))' in \(keys.states)")
         }
         // The numbers a run's statistics use, within the graph's limits (docs/job-graph.md, "Limits").
-        let cost = string(5).flatMap { Double($0) } ?? Job.defaultCost
+        let cost = string(layout.cost).flatMap { Double($0) } ?? Job.defaultCost
         guard cost.isFinite, Job.Limits.cost.contains(cost) else { throw corrupt("cost", "'\(cost)' is out of bounds") }
-        let retries = string(6).flatMap { Int($0) } ?? 0
+        let retries = string(layout.retries).flatMap { Int($0) } ?? 0
         guard Job.Limits.retries.contains(retries) else {
             throw corrupt("retries", "'\(retries)' is out of bounds")
         }
-        let timeout = string(7).flatMap { Double($0) }
+        let timeout = string(layout.timeout).flatMap { Double($0) }
         if let timeout, !(timeout > 0 && timeout <= Job.Limits.maximumTimeout) {
             throw corrupt("timeout", "'\(timeout)' is out of bounds")
         }
         guard (0...Int(Int32.max)).contains(index) else { throw corrupt("index", "'\(index)' is out of bounds") }
         return NamespaceSnapshot.Job(
-            id: id, index: index, command: command, deps: try list(3, "deps"), tags: try list(4, "tags"),
+            id: id, index: index, command: command, deps: try list(layout.deps, "deps"),
+            tags: try list(layout.tags, "tags"),
             cost: cost, retries: retries, timeout: timeout, status: Self.snapshotStatus(id: id, state: state, status))
     }
 

@@ -8,6 +8,41 @@ import Testing
 @testable import ClustmakeStore
 
 @Suite struct BulkTests {
+    @Test("a snapshot without commands holds the same jobs but their command lines, which redis does not send")
+    func withoutCommands() throws {
+        let fixture = try Fixture()
+        let long = "echo " + String(repeating: "x", count: 100_000)
+        try fixture.push([
+            job("a", long, cost: 2), job("b", deps: ["a"]),
+            Job(id: "c", command: .argv(["printf", long]), deps: ["b"], retries: 2, timeout: 30, tags: ["t"]),
+        ])
+        try run(fixture.store, "a")
+        let redis = try fixture.redis()
+        func sent() throws -> Int {
+            let info = try #require(try redis.command("INFO", "stats").expectString())
+            let line = try #require(info.split(separator: "\r\n").first { $0.hasPrefix("total_net_output_bytes:") })
+            return try #require(Int(line.dropFirst("total_net_output_bytes:".count)))
+        }
+        let full = try fixture.another().snapshot()
+        let before = try sent()
+        let light = try fixture.another().snapshot(commands: false)
+        let bytes = try sent() - before
+        #expect(bytes < 20_000, "\(bytes) bytes sent for a snapshot without the two 100 KB command lines")
+        #expect(light.jobs.map(\.id) == full.jobs.map(\.id))
+        #expect(light.jobs.allSatisfy { $0.command == .shell("") })
+        #expect(full.jobs[0].command == .shell(long) && full.jobs[2].command == .argv(["printf", long]))
+        for (lighter, whole) in zip(light.jobs, full.jobs) {
+            #expect(lighter.index == whole.index && lighter.deps == whole.deps && lighter.tags == whole.tags)
+            #expect(lighter.cost == whole.cost && lighter.retries == whole.retries && lighter.timeout == whole.timeout)
+            #expect(lighter.status.state == whole.status.state && lighter.status.attempts == whole.status.attempts)
+        }
+        #expect(light.attempts.map(\.count) == full.attempts.map(\.count))
+        // A definition the graph's limits refuse is still noted without the command lines.
+        _ = try redis.command("HSET", "compmake:{ns}:job:b", "cost", "inf")
+        let noted = try fixture.another().snapshot(commands: false)
+        #expect(noted.notes.contains { $0.contains("job 'b'") && $0.contains("'cost'") }, "\(noted.notes)")
+    }
+
     @Test("a snapshot holds what the one-job reads return: jobs, states, statuses, attempts, hosts, metadata")
     func matchesSingleReads() throws {
         let fixture = try Fixture()
