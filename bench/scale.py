@@ -20,12 +20,15 @@ With --run-limit SECONDS a run still going then is cancelled (SIGTERM: its worke
 and the jobs done so far and their rate are printed: on a loaded machine a run of a million jobs may not end in
 the time there is.
 
+With --rounds N the three collector commands run N times in turn on each namespace, a row each: this machine's speed
+moves by a fifth from one half hour to the next, and one run of a command that takes close to 10 s says little.
+
 With --fresh-run the run goes into a directory of its own with a fresh embedded redis (the first one is stopped), as
 a user's first run of a new graph; by default it goes into the same redis, which then holds two copies of the graph
 (a million jobs: 1.2 GB, and the append-only file is rewritten during the run's push).
 
 Usage: bench/scale.py [--clustmake PATH] [--jobs N] [--graph layered|fan|both] [--run [--run-limit SECONDS]]
-                      [--fresh-run] [--keep DIR]
+                      [--fresh-run] [--keep DIR] [--rounds N]
 Build first: swift build -c release
 """
 import argparse
@@ -198,18 +201,21 @@ def verdict(ok, text):
     return f"{'met' if ok else 'MISSED'} ({text})"
 
 
-def collector_commands(clustmake, namespace, directory, redis, jobs):
+def collector_commands(clustmake, namespace, directory, redis, jobs, rounds):
+    """status, stats and report, `rounds` times in turn (this machine's speed moves by a fifth from one half hour to
+    the next; each round gets a row of its own)."""
     report = os.path.join(directory, f"report-{namespace}.html")
-    for name, extra in (("status", []), ("stats", []), ("report", ["-o", report])):
-        log = os.path.join(directory, f"{name}-{namespace}")
-        wall, cpu, peak, code, _, _ = timed(clustmake, [name, "--namespace", namespace] + extra, directory, log,
-                                            redis)
-        goal = verdict(wall <= GOAL_COLLECTOR_SECONDS, f"<= {GOAL_COLLECTOR_SECONDS:.0f} s at 1,000,000 jobs")
-        row(f"{name} ({namespace})", wall, cpu, peak, redis.used_memory(),
-            failed(code, log) or (goal if jobs >= 1_000_000 else ""))
+    for turn in range(1, rounds + 1):
+        for name, extra in (("status", []), ("stats", []), ("report", ["-o", report])):
+            log = os.path.join(directory, f"{name}-{namespace}")
+            wall, cpu, peak, code, _, _ = timed(clustmake, [name, "--namespace", namespace] + extra, directory, log,
+                                                redis)
+            goal = verdict(wall <= GOAL_COLLECTOR_SECONDS, f"<= {GOAL_COLLECTOR_SECONDS:.0f} s at 1,000,000 jobs")
+            label = f"{name} ({namespace})" + (f" #{turn}" if rounds > 1 else "")
+            row(label, wall, cpu, peak, redis.used_memory(), failed(code, log) or (goal if jobs >= 1_000_000 else ""))
 
 
-def measure(clustmake, graph, jobs, edges, directory, run, limit, fresh=False):
+def measure(clustmake, graph, jobs, edges, directory, run, limit, fresh=False, rounds=1):
     redis = Redis(clustmake, directory)
     try:
         print(f"\n{os.path.basename(graph)}: {jobs:,} jobs, {edges:,} edges, {os.path.getsize(graph) / 1e6:.1f} MB; "
@@ -219,7 +225,7 @@ def measure(clustmake, graph, jobs, edges, directory, run, limit, fresh=False):
         wall, cpu, peak, code, _, _ = timed(clustmake, ["push", graph, "--namespace", "pushed"], directory, log,
                                             redis)
         row("push", wall, cpu, peak, redis.used_memory(), failed(code, log))
-        collector_commands(clustmake, "pushed", directory, redis, jobs)
+        collector_commands(clustmake, "pushed", directory, redis, jobs, rounds)
         if not run:
             return
         if fresh:
@@ -251,7 +257,7 @@ def measure(clustmake, graph, jobs, edges, directory, run, limit, fresh=False):
             step = max(1, len(samples) // 12)
             trace = ", ".join(f"{t:.0f}s {m:.0f}" for t, m in samples[::step])
             print(f"  executor RSS over time (MiB): {trace}")
-        collector_commands(clustmake, "ran", directory, redis, jobs)
+        collector_commands(clustmake, "ran", directory, redis, jobs, rounds)
     finally:
         redis.stop()
 
@@ -269,6 +275,8 @@ def main():
                              "is stopped first), as a first run of a new graph; by default the run's namespace goes "
                              "into the same redis as the pushed one")
     parser.add_argument("--keep", help="keep the inputs, outputs and redis in this directory")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run status, stats and report this many times in turn on each namespace (default 1)")
     args = parser.parse_args()
     clustmake = benchlib.require_clustmake(args.clustmake)
     if not shutil.which("redis-cli"):
@@ -284,7 +292,8 @@ def main():
                 jobs, edges = write_layered(graph, args.jobs)
             else:
                 jobs, edges = write_fan(graph, args.jobs)
-            measure(clustmake, graph, jobs, edges, directory, args.run, args.run_limit, args.fresh_run)
+            measure(clustmake, graph, jobs, edges, directory, args.run, args.run_limit, args.fresh_run,
+                    max(1, args.rounds))
         load = os.getloadavg()
         print(f"\nload average at the end {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
 

@@ -140,7 +140,7 @@ import Testing
         "--quiet": "srun", "--mpi": "srun", "--exact": "srun", "--steps": "squeue", "--nice": "sbatch",
         "--cpus-per-node": "bench/handoff.py", "--workflow": "bench/handoff.py", "--max-submit": "bench/handoff.py",
         "--ways": "bench/handoff.py", "--graph": "bench/scale.py", "--run": "bench/scale.py",
-        "--fresh-run": "bench/scale.py", "--keep": "bench/scale.py",
+        "--fresh-run": "bench/scale.py", "--keep": "bench/scale.py", "--rounds": "bench/scale.py",
         "--run-limit": "bench/scale.py", "--compare": "bench/status-watch.py", "--unwatched": "bench/status-watch.py",
     ]
 
