@@ -14,7 +14,8 @@ public struct NamespaceSnapshot: Sendable {
         public var id: String
         /// Its position in the pushed graph.
         public var index: Int
-        /// Its command.
+        /// Its command; an empty shell line in a snapshot read without the command lines
+        /// (`JobStore.snapshot(_:commands:)` with `commands: false`, what `status`, `stats` and `report` read).
         public var command: ClustmakeModel.Job.Command
         /// The jobs it depends on.
         public var deps: [String]
