@@ -54,17 +54,6 @@ struct HiredisContext: ~Copyable {
         }
     }
 
-    /// Appends one command to the output buffer (nothing is sent yet).
-    /// - Parameter arguments: The command and its arguments; must not be empty.
-    /// - Throws: ``HiredisFailure`` when hiredis cannot allocate the buffer.
-    func append(_ arguments: [RedisArgument]) throws(HiredisFailure) {
-        let command = Self.format(arguments)
-        let status = command.withUnsafeBytes { bytes in
-            redisAppendFormattedCommand(pointer, bytes.baseAddress!.assumingMemoryBound(to: CChar.self), bytes.count)
-        }
-        guard status == REDIS_OK else { throw HiredisFailure(context: pointer, errno: errno) }
-    }
-
     /// Writes the whole output buffer to the socket, blocking up to the timeout; reads nothing.
     /// - Throws: ``HiredisFailure`` on I/O errors and timeouts; the context is unusable afterwards.
     func flush() throws(HiredisFailure) {
@@ -74,19 +63,6 @@ struct HiredisContext: ~Copyable {
                 throw HiredisFailure(context: pointer, errno: errno)
             }
         }
-    }
-
-    /// `arguments` in the protocol's form (RESP: `*N`, then `$LENGTH` and the bytes of each argument, each line
-    /// ending in CRLF), built in one buffer: hiredis's own formatting makes a string and a `printf` of each length
-    /// per argument, a tenth of the CPU time of a command that reads a whole namespace.
-    static func format(_ arguments: [RedisArgument]) -> [UInt8] {
-        var total = 16
-        for argument in arguments { total += argument.bytes.count + 16 }
-        var command: [UInt8] = []
-        command.reserveCapacity(total)
-        RedisCommandBatch.appendLine(&command, UInt8(ascii: "*"), arguments.count)
-        for argument in arguments { RedisCommandBatch.appendBulk(&command, argument.bytes) }
-        return command
     }
 
     /// Appends commands already encoded (``RedisCommandBatch``) to the output buffer, in one copy.

@@ -148,7 +148,7 @@ public final class RedisConnection {
     /// - Throws: ``RedisError`` when the connection fails midway (the connection is closed).
     public func pipeline(_ batch: RedisCommandBatch) throws(RedisError) -> [RedisReply] {
         guard batch.count > 0 else { return [] }
-        return try exchange(.encoded(batch), label: "a pipeline of \(batch.count) commands")
+        return try exchange(batch, label: "a pipeline of \(batch.count) commands")
     }
 
     /// Like ``pipeline(_:)``, but each read and write of this batch may take up to `timeout` instead of
@@ -197,7 +197,7 @@ public final class RedisConnection {
     /// - Throws: ``RedisError``, as ``pipeline(_:)``; the connection is unusable afterwards.
     public func sendReceivingEarlier(_ batch: RedisCommandBatch, earlier: Int) throws(RedisError) -> [RedisReply] {
         try exchange(
-            .encoded(batch), reading: earlier, flushing: true,
+            batch, reading: earlier, flushing: true,
             label: "a pipeline of \(batch.count) commands, reading \(earlier) replies")
     }
 
@@ -238,25 +238,12 @@ public final class RedisConnection {
                 .invalidArgument, "command \(index + 1) of \(commands.count) is empty; it needs at least a name",
                 endpoint: endpoint.description)
         }
-        return try exchange(.commands(commands), reading: count, flushing: flushing, label: label)
+        return try exchange(RedisCommandBatch(commands), reading: count, flushing: flushing, label: label)
     }
 
-    /// What an exchange sends: commands as arguments, or a batch already encoded.
-    private enum Outgoing {
-        case commands([[RedisArgument]])
-        case encoded(RedisCommandBatch)
-
-        var count: Int {
-            switch self {
-            case .commands(let commands): commands.count
-            case .encoded(let batch): batch.count
-            }
-        }
-    }
-
-    /// ``exchange(_:reading:flushing:label:)-([[RedisArgument]],_,_,_)`` of commands in either form.
+    /// ``exchange(_:reading:flushing:label:)-([[RedisArgument]],_,_,_)`` of commands already encoded.
     private func exchange(
-        _ outgoing: Outgoing, reading count: Int? = nil, flushing: Bool = false, label: String
+        _ batch: RedisCommandBatch, reading count: Int? = nil, flushing: Bool = false, label: String
     ) throws(RedisError) -> [RedisReply] {
         if pendingLogin != nil && count != nil {
             // Sending without reading (or reading earlier commands' replies): logging in is settled first, so no
@@ -269,7 +256,7 @@ public final class RedisConnection {
             switch context {
             case .some(let live):
                 Self.run(
-                    outgoing, reading: count ?? outgoing.count, afterLogin: login != nil, flushing: flushing,
+                    batch, reading: count ?? batch.count, afterLogin: login != nil, flushing: flushing,
                     on: live, redact: redact)
             case .none: nil
             }
@@ -284,42 +271,20 @@ public final class RedisConnection {
                     // is (a server without a password, a default user without one): their replies say which.
                     let refused = exchanged.replies.first.map { $0.errorMessage?.hasPrefix("NOAUTH") == true } ?? true
                     guard refused else { return exchanged.replies }
-                    context = nil
-                    lostBecause = error
-                    throw error
+                    throw drop(refused: error)
                 }
             }
             return exchanged.replies
         case .failure(let failure):
-            throw drop(failure, during: login == nil ? label : "AUTH and then \(label)")
+            let during = login == nil ? label : batch.count == 0 ? "AUTH" : "AUTH and then \(label)"
+            throw drop(failure, during: during)
         }
     }
 
-    /// Reads the reply of the `AUTH` sent by ``open()`` and not read yet; drops the connection when it is refused.
+    /// Reads the reply of the `AUTH` sent by ``open()`` and not read yet: an exchange of no command, which drops the
+    /// connection when the login is refused.
     private func settleLogin() throws(RedisError) {
-        guard let login = pendingLogin else { return }
-        pendingLogin = nil
-        let outcome = withSIGPIPEBlocked { () -> Result<RedisReply, HiredisFailure>? in
-            switch context {
-            case .some(let live):
-                do throws(HiredisFailure) { return .success(try live.nextReply(redact: redact)) } catch {
-                    return .failure(error)
-                }
-            case .none: return nil
-            }
-        }
-        switch outcome {
-        case .none:
-            throw unusableError()
-        case .success(let reply):
-            do throws(RedisError) { try check(reply, of: login) } catch {
-                context = nil
-                lostBecause = error
-                throw error
-            }
-        case .failure(let failure):
-            throw drop(failure, during: "AUTH")
-        }
+        _ = try exchange(RedisCommandBatch(), label: "AUTH")
     }
 
     /// What ``run(_:reading:afterLogin:flushing:on:redact:)`` read: the reply of `AUTH`, then the commands'.
@@ -330,7 +295,11 @@ public final class RedisConnection {
 
     /// Drops the context after `failure`, remembering why; returns the error to throw.
     private func drop(_ failure: HiredisFailure, during label: String) -> RedisError {
-        let error = commandError(failure, during: label)
+        drop(refused: commandError(failure, during: label))
+    }
+
+    /// Drops the context after `error` (a failure, or a refused login), remembering why; returns the error.
+    private func drop(refused error: RedisError) -> RedisError {
         context = nil
         lostBecause = error
         return error
@@ -349,20 +318,17 @@ public final class RedisConnection {
         throw drop(failure, during: "setting the command timeout")
     }
 
-    /// Appends the outgoing commands, then reads the reply of the `AUTH` appended before them when `afterLogin`,
+    /// Appends `batch`, then reads the reply of the `AUTH` appended before them when `afterLogin`,
     /// then `count` replies: of commands appended before, then of these. After a refused `AUTH`, a connection the
     /// server closed (as it does for a large command of a client that did not log in) ends the reading without a
     /// failure.
     private static func run(
-        _ outgoing: Outgoing, reading count: Int, afterLogin: Bool = false, flushing: Bool = false,
+        _ batch: RedisCommandBatch, reading count: Int, afterLogin: Bool = false, flushing: Bool = false,
         on context: borrowing HiredisContext, redact: (String) -> String
     ) -> Result<Exchanged, HiredisFailure> {
         var read = Exchanged(login: nil, replies: [])
         do throws(HiredisFailure) {
-            switch outgoing {
-            case .commands(let commands): for arguments in commands { try context.append(arguments) }
-            case .encoded(let batch): try context.append(encoded: batch)
-            }
+            try context.append(encoded: batch)
             if flushing { try context.flush() }
             if afterLogin { read.login = try context.nextReply(redact: redact) }
             read.replies.reserveCapacity(count)
@@ -407,7 +373,7 @@ public final class RedisConnection {
         if endpoint.database != 0 { commands.append((["SELECT", RedisArgument(endpoint.database)], "SELECT")) }
         // SELECT is never left for later: the commands behind a refused SELECT would run in database 0.
         if handshake == .withFirstCommand, endpoint.database == 0, let login = commands.first {
-            do throws(HiredisFailure) { try ready.append(login.arguments) } catch {
+            do throws(HiredisFailure) { try ready.append(encoded: RedisCommandBatch([login.arguments])) } catch {
                 throw commandError(error, during: "AUTH")
             }
             pendingLogin = login.arguments
@@ -423,7 +389,8 @@ public final class RedisConnection {
         _ context: borrowing HiredisContext, _ commands: [(arguments: [RedisArgument], label: String)]
     ) throws(RedisError) {
         let outcome = withSIGPIPEBlocked {
-            Self.run(.commands(commands.map(\.arguments)), reading: commands.count, on: context, redact: redact)
+            Self.run(
+                RedisCommandBatch(commands.map(\.arguments)), reading: commands.count, on: context, redact: redact)
         }
         switch outcome {
         case .success(let read):

@@ -256,9 +256,6 @@ extension JobStore {
 
     // MARK: - The fields read
 
-    /// The definition fields the snapshot reads, in order.
-    static let snapshotJobFields = DefinitionLayout.withCommand.fields
-
     /// The definition fields a snapshot reads, and the position of each in the reply.
     struct DefinitionLayout: Sendable {
         /// Every field the snapshot uses.
