@@ -100,13 +100,25 @@ extension LocalRedis {
         return password
     }
 
-    /// Takes the directory's lock (blocking): the descriptor, to close when done.
+    /// Takes the directory's lock (blocking), making the directory first if need be: the descriptor, to close when
+    /// done.
     func lock() throws(HostsError) -> Int32 {
         try Self.makePrivateDirectory(LocalRedis.directoryName(directory), mode: 0o700, mustBePrivate: false)
         try Self.makePrivateDirectory(directory, mode: 0o700, mustBePrivate: true)
+        guard let descriptor = try lockIfPresent() else {
+            throw HostsError(
+                .stateDirectory, "cannot open \(directory)/lock", cause: "the directory was removed meanwhile")
+        }
+        return descriptor
+    }
+
+    /// Takes the directory's lock (blocking) without ever making the directory: `nil` when it is gone. The idle
+    /// watcher locks so: a directory removed under its server is never made again by the one process that goes on.
+    func lockIfPresent() throws(HostsError) -> Int32? {
         let path = directory + "/lock"
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard descriptor >= 0 else {
+            if errno == ENOENT { return nil }
             throw HostsError(.stateDirectory, "cannot open \(path)", cause: ProcessRunner.errorText())
         }
         while flock(descriptor, LOCK_EX) != 0 {

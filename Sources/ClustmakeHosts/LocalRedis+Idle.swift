@@ -278,7 +278,12 @@ extension LocalRedis {
         }
         while true {
             guard case .some(.some(let timeout)) = recordedIdleTimeout() else {
-                let lock = try self.lock()
+                // No timeout to read: switched off, or its file went with the directory. The lock never makes the
+                // directory again: a directory gone under the server is handled as below.
+                guard let lock = try lockIfPresent() else {
+                    observer.stopOrphanedServer()
+                    return end(.serverGone)
+                }
                 defer { close(lock) }
                 guard case .some(.some) = recordedIdleTimeout() else {
                     writeWatchState(idleSince: nil, busy: "the idle timeout is never", polls: polls)
@@ -290,14 +295,14 @@ extension LocalRedis {
             Self.sleep(interval)
             polls += 1
             guard let pid = livePID() else {
-                // The directory is gone: nothing to lock, nothing to recreate. A server still running there lost its
-                // socket and its data files with it, so nobody can reach it again and it has nothing left to keep:
-                // the watcher stops it through its own connection instead of leaving it running for ever.
-                if access(directory, F_OK) != 0 {
+                // When the directory is gone there is nothing to lock and nothing to make again. A server still
+                // running there lost its socket and its data files with it, so nobody can reach it again and it has
+                // nothing left to keep: the watcher stops it through its own connection instead of leaving it running
+                // for ever.
+                guard let lock = try lockIfPresent() else {
                     observer.stopOrphanedServer()
                     return end(.serverGone)
                 }
-                let lock = try self.lock()
                 defer { close(lock) }
                 if livePID() == nil {
                     // No pid file: the server stopped, or its files are being removed under it (the directory is
@@ -317,7 +322,8 @@ extension LocalRedis {
             }
             writeWatchState(idleSince: idleSince, busy: busy, polls: polls)
             guard let since = idleSince, now - since >= timeout.inSeconds else { continue }
-            let lock = try self.lock()
+            // Gone meanwhile: the next look finds it so.
+            guard let lock = try lockIfPresent() else { continue }
             defer { close(lock) }
             let inUse = try Self.openLockFile(inUseFile)
             defer { close(inUse) }
