@@ -1,4 +1,6 @@
 public import ClustmakeModel
+import Dispatch
+import Synchronization
 
 extension RunHistory {
     /// The history recorded in a snapshot of the store.
@@ -9,21 +11,31 @@ extension RunHistory {
     /// last sign of life, else at its start.
     /// - Parameter snapshot: What the store's `JobStore.snapshot()` read.
     public init(_ snapshot: NamespaceSnapshot) {
+        // The jobs and the attempts are converted on two threads: neither reads what the other makes, and a
+        // million of each take seconds one after the other.
+        let made = Mutex<(jobs: [JobRecord]?, attempts: [Attempt]?)>((nil, nil))
+        DispatchQueue.concurrentPerform(iterations: 2) { part in
+            if part == 0 {
+                let jobs = Self.jobRecords(snapshot)
+                made.withLock { $0.jobs = jobs }
+            } else {
+                let attempts = Self.orderedAttempts(snapshot)
+                made.withLock { $0.attempts = attempts }
+            }
+        }
+        let (jobs, attempts) = made.withLock { ($0.jobs.take() ?? [], $0.attempts.take() ?? []) }
+        self.init(
+            namespace: snapshot.namespace, now: snapshot.readAt.secondsSince1970, jobs: jobs, orderedAttempts: attempts)
+    }
+
+    /// The snapshot's jobs, their dependencies as positions.
+    private static func jobRecords(_ snapshot: NamespaceSnapshot) -> [JobRecord] {
         var indexByID: [String: Int] = [:]
         indexByID.reserveCapacity(snapshot.jobs.count)
         for (index, job) in snapshot.jobs.enumerated() { indexByID[job.id] = index }
-        var lastSeen: [String: Double] = [:]
-        for host in snapshot.hosts {
-            if let seen = host.lastSeen { lastSeen[host.nickname] = seen.secondsSince1970 }
-        }
         var jobs: [JobRecord] = []
         jobs.reserveCapacity(snapshot.jobs.count)
-        // The attempts with a start, in the history's order (``RunHistory/attempts``), found from their records
-        // before any is converted: each is then converted once, into its place (sorting converted attempts would
-        // copy each again and release the first copy).
-        var order: [OrderKey] = []
-        order.reserveCapacity(snapshot.attemptCount)
-        for (index, job) in snapshot.jobs.enumerated() {
+        for job in snapshot.jobs {
             let status = job.status
             let command: String
             switch job.command {
@@ -35,7 +47,21 @@ extension RunHistory {
                     id: job.id, deps: job.deps.compactMap { indexByID[$0] }, tags: job.tags, cost: job.cost,
                     command: command, state: status.state, reason: status.reason, blockedBy: status.blockedBy,
                     doneAttempt: status.doneAttempt, attemptCount: status.attempts))
-            let records = snapshot.attempts[index]
+        }
+        return jobs
+    }
+
+    /// The snapshot's attempts that have a start, in the history's order (``RunHistory/attempts``).
+    private static func orderedAttempts(_ snapshot: NamespaceSnapshot) -> [Attempt] {
+        var lastSeen: [String: Double] = [:]
+        for host in snapshot.hosts {
+            if let seen = host.lastSeen { lastSeen[host.nickname] = seen.secondsSince1970 }
+        }
+        // The order is found from the records before any is converted: each is then converted once, into its place
+        // (sorting converted attempts would copy each again and release the first copy).
+        var order: [OrderKey] = []
+        order.reserveCapacity(snapshot.attemptCount)
+        for (index, records) in snapshot.attempts.enumerated() {
             for position in records.indices {
                 // Two fields of each record, read in place rather than copying the record.
                 guard let started = records[position].started?.secondsSince1970 else { continue }
@@ -69,8 +95,7 @@ extension RunHistory {
                         ?? (outcome == .lost ? Self.lostReason : nil), stdoutBytes: record.stdoutBytes,
                     stderrBytes: record.stderrBytes, nodename: record.nodename))
         }
-        self.init(
-            namespace: snapshot.namespace, now: snapshot.readAt.secondsSince1970, jobs: jobs, orderedAttempts: attempts)
+        return attempts
     }
 }
 
