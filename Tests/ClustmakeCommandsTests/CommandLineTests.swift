@@ -129,7 +129,7 @@ import Testing
         "--build-tests": "swift build", "--target": "swift build", "--sanitize": "swift build",
         "--skip-build": "swift test", "--disable-xctest": "swift test",
         "--static-swift-stdlib": "swift build", "--scratch-path": "swift build", "--disable-local-rpath": "swift build",
-        "--tool": "valgrind",
+        "--tool": "valgrind", "--headless": "chromium", "--screenshot": "chromium", "--window-size": "chromium",
         "--init": "docker run",
         "--privileged": "docker run", "--cap-add": "docker run", "--scan": "redis-cli", "--pattern": "redis-cli",
         "--no-raw": "redis-cli", "--port": "redis-server", "--save": "redis-server",
