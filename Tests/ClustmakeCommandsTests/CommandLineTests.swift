@@ -132,6 +132,7 @@ import Testing
         "--tool": "valgrind", "--headless": "chromium", "--screenshot": "chromium", "--window-size": "chromium",
         "--init": "docker run",
         "--privileged": "docker run", "--cap-add": "docker run", "--scan": "redis-cli", "--pattern": "redis-cli",
+        "--pipe": "redis-cli",
         "--no-raw": "redis-cli", "--port": "redis-server", "--save": "redis-server",
         "--appendonly": "redis-server", "--unixsocket": "redis-server", "--percent-cpu": "wfbench",
         "--account": "sbatch", "--time": "sbatch", "--mem": "sbatch", "--qos": "sbatch", "--constraint": "sbatch",
