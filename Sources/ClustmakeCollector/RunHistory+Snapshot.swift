@@ -1,6 +1,4 @@
 public import ClustmakeModel
-import Dispatch
-import Synchronization
 
 extension RunHistory {
     /// The history recorded in a snapshot of the store.
@@ -11,21 +9,19 @@ extension RunHistory {
     /// last sign of life, else at its start.
     /// - Parameter snapshot: What the store's `JobStore.snapshot()` read.
     public init(_ snapshot: NamespaceSnapshot) {
-        // The jobs and the attempts are converted on two threads: neither reads what the other makes, and a
-        // million of each take seconds one after the other.
-        let made = Mutex<(jobs: [JobRecord]?, attempts: [Attempt]?)>((nil, nil))
-        DispatchQueue.concurrentPerform(iterations: 2) { part in
-            if part == 0 {
-                let jobs = Self.jobRecords(snapshot)
-                made.withLock { $0.jobs = jobs }
-            } else {
-                let attempts = Self.orderedAttempts(snapshot)
-                made.withLock { $0.attempts = attempts }
-            }
-        }
-        let (jobs, attempts) = made.withLock { ($0.jobs.take() ?? [], $0.attempts.take() ?? []) }
         self.init(
-            namespace: snapshot.namespace, now: snapshot.readAt.secondsSince1970, jobs: jobs, orderedAttempts: attempts)
+            namespace: snapshot.namespace, now: snapshot.readAt.secondsSince1970, jobs: Self.jobRecords(snapshot),
+            orderedAttempts: Self.orderedAttempts(snapshot))
+    }
+
+    /// ``init(_:)``, the jobs and the attempts converted at once (child tasks, so on two cores): neither reads what
+    /// the other makes, and a million of each take seconds one after the other.
+    public static func building(_ snapshot: NamespaceSnapshot) async -> RunHistory {
+        async let jobs = jobRecords(snapshot)
+        async let attempts = orderedAttempts(snapshot)
+        return RunHistory(
+            namespace: snapshot.namespace, now: snapshot.readAt.secondsSince1970, jobs: await jobs,
+            orderedAttempts: await attempts)
     }
 
     /// The snapshot's jobs, their dependencies as positions.

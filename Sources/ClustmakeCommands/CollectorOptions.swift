@@ -46,6 +46,13 @@ struct CollectorOptions: ParsableArguments {
         return snapshot
     }
 
+    /// The history of `snapshot`, its jobs and attempts converted on two cores
+    /// (``ClustmakeCollector/RunHistory/building(_:)``), from the blocking thread that read it (a
+    /// ``withStore(commandTimeout:_:)`` body).
+    static func history(_ snapshot: NamespaceSnapshot) -> RunHistory {
+        DedicatedThread.awaiting { await RunHistory.building(snapshot) }
+    }
+
     /// Opens the namespace's store on a thread of its own and runs `body` there (redis calls block); the store's
     /// ``ClustmakeStore/JobStore/namespace`` is the one chosen (``namespace``, or by the rule of the type).
     /// - Throws: ``ClustmakeModel/InputError`` for an unknown namespace or job, or no `--namespace` and no one

@@ -33,7 +33,7 @@ struct ReportCommand: AsyncParsableCommand {
         // The plan is decoded while the snapshot is read and the history built.
         let (history, status, planning) = try await options.withStore { [plan] store throws(StoreError) in
             let planning = try PlannedRunFile.decoding(plan, from: store)
-            let history = RunHistory(try CollectorOptions.snapshot(store))
+            let history = CollectorOptions.history(try CollectorOptions.snapshot(store))
             let status = try StatusCommand.status(of: history, in: store, stderrLines: ReportPage.failureLimit)
             return (history, status, planning)
         }

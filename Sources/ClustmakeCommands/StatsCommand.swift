@@ -37,7 +37,7 @@ struct StatsCommand: AsyncParsableCommand {
         // computed, as `report` does; the plan is decoded meanwhile.
         let (history, planning) = try await options.withStore { [plan] store throws(StoreError) in
             let planning = try PlannedRunFile.decoding(plan, from: store)
-            return (RunHistory(try CollectorOptions.snapshot(store)), planning)
+            return (CollectorOptions.history(try CollectorOptions.snapshot(store)), planning)
         }
         let statistics = await RunStatistics(history, plan: try await planning.value)
         let output = OutputFile.standardOutput()

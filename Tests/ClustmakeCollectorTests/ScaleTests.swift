@@ -35,6 +35,10 @@ import Testing
         #expect(snapshot.jobs.count == shape.jobs)
         #expect(snapshot.attemptCount == attempts)
         let history = RunHistory(snapshot)
+        // Built on two cores, the same history.
+        let built = await RunHistory.building(snapshot)
+        #expect(built.jobs == history.jobs && built.attempts == history.attempts)
+        #expect(built.namespace == history.namespace && built.now == history.now)
         let statistics = await RunStatistics(history)
         #expect(statistics.run.attempts == attempts)
         #expect(statistics.run.retries == attempts - shape.jobs)
