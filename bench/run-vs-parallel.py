@@ -40,6 +40,7 @@ older than the build's compmake, else the build's compmake); the embedded defaul
 """
 
 import argparse
+import datetime
 import json
 import os
 import pwd
@@ -440,7 +441,39 @@ def run_workflow(args, clustmake, worker, cluster, cfile, redis_args, namespace,
     print(f"  actual makespan  {actual:.2f} s (first start to last end; whole command {seconds:.2f} s)")
     print(f"  actual / planned {actual / plan['makespan']:.2f}, actual / lower bound "
           f"{actual / plan['lower_bound']:.2f}")
+    print_overheads(clustmake, redis_args, namespace, plan)
     return actual / plan["makespan"]
+
+
+def print_overheads(clustmake, redis_args, namespace, plan):
+    """Where a run's time beyond its plan went, per job, from its attempts (`clustmake results --json`): how much
+    longer each job ran than planned (its command's own start: exec, loading), and how long it waited to start once
+    it was ready and its slot was free (the dispatch: the worker's round trips, the line, the session)."""
+    text = subprocess.run([clustmake, "results", "--json", "--namespace", namespace, *redis_args],
+                          capture_output=True, text=True, check=True).stdout
+    attempts = [a for a in json.loads(text)["attempts"] if a["counted"] and a["state"] == "succeeded"]
+    planned = {job["id"]: job["est_end"] - job["est_start"] for job in plan["jobs"]}
+
+    def seconds(stamp):
+        return datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+    longer = [a["wall_time"] - planned[a["job"]] for a in attempts
+              if a["job"] in planned and a["wall_time"] is not None]
+    waits = []
+    lanes = {}
+    for attempt in attempts:
+        lanes.setdefault((attempt["host"], attempt["lane"]), []).append(attempt)
+    for lane in lanes.values():
+        lane.sort(key=lambda a: seconds(a["started"]))
+        for before, attempt in zip([None] + lane[:-1], lane):
+            ready = seconds(attempt["ready"]) if attempt.get("ready") else seconds(attempt["started"])
+            free = max(ready, seconds(before["ended"]) if before and before.get("ended") else 0)
+            waits.append(max(0.0, seconds(attempt["started"]) - free))
+    if not longer or not waits:
+        return
+    print(f"  per job ({len(attempts)}): ran {statistics.mean(longer) * 1000:.1f} ms longer than planned "
+          f"(median {statistics.median(longer) * 1000:.1f} ms); waited {statistics.mean(waits) * 1000:.1f} ms "
+          f"(median {statistics.median(waits) * 1000:.1f} ms) from ready with its slot free to its start")
 
 
 if __name__ == "__main__":
