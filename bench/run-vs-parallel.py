@@ -14,7 +14,8 @@ Builds 4 hosts as Linux network namespaces reached by ssh through `ProxyCommand 
      (a fork and an exec a job, nothing recorded; connecting included, and connecting alone beside it),
    with jobs per second and the ratios;
 2. a WfCommons workflow (../shared/data/workflows) run as scaled sleeps on the same cluster: the actual makespan
-   over the planned makespan and over the lower bound, in each of the --modes;
+   over the planned makespan and over the lower bound, in each of the --modes, and per job how much longer the jobs
+   ran than planned and how long each waited to start once it was ready with its slot free;
 3. --local-jobs (20,000) no-op jobs on this machine with the embedded default (`clustmake run JOBS`: no cluster
    file, one slot per core, the private redis under .clustmake/ in a temporary directory, --bundle auto) against
    `xargs -P NPROC -n1 true` (the machine's limit) and GNU parallel `-j NPROC true`; `--local-jobs 0` leaves it
