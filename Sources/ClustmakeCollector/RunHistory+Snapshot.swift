@@ -57,7 +57,8 @@ extension RunHistory {
         // (sorting converted attempts would copy each again and release the first copy).
         var order: [OrderKey] = []
         order.reserveCapacity(snapshot.attemptCount)
-        for (index, records) in snapshot.attempts.enumerated() {
+        for index in snapshot.jobs.indices {
+            let records = snapshot.attempts[index]
             for position in records.indices {
                 // Two fields of each record, read in place rather than copying the record.
                 guard let started = records[position].started?.secondsSince1970 else { continue }
