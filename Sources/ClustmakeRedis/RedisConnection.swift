@@ -42,9 +42,9 @@ public final class RedisConnection {
     private var closedByCaller = false
     /// When `AUTH` and `SELECT` are sent (``Handshake``).
     public let handshake: Handshake
-    /// The `AUTH` sent without waiting for its reply (``Handshake/withFirstCommand``): its reply comes before the
-    /// replies of anything sent after it.
-    private var pendingLogin: [RedisArgument]?
+    /// Whether an `AUTH` was sent without waiting for its reply (``Handshake/withFirstCommand``): its reply comes
+    /// before the replies of anything sent after it.
+    private var loginPending = false
 
     /// When a connection logs in (`AUTH`) and selects its database (`SELECT`).
     public enum Handshake: Sendable, Hashable {
@@ -204,7 +204,7 @@ public final class RedisConnection {
     /// Closes the connection. Later calls throw ``RedisError/Code/closed`` until ``reconnect()``.
     public func close() {
         context = nil
-        pendingLogin = nil
+        loginPending = false
         closedByCaller = true
         lostBecause = nil
     }
@@ -215,7 +215,7 @@ public final class RedisConnection {
     ///   connection then stays closed and later calls report this error.
     public func reconnect() throws(RedisError) {
         context = nil
-        pendingLogin = nil
+        loginPending = false
         closedByCaller = false
         do {
             context = try open()
@@ -245,18 +245,18 @@ public final class RedisConnection {
     private func exchange(
         _ batch: RedisCommandBatch, reading count: Int? = nil, flushing: Bool = false, label: String
     ) throws(RedisError) -> [RedisReply] {
-        if pendingLogin != nil && count != nil {
+        if loginPending && count != nil {
             // Sending without reading (or reading earlier commands' replies): logging in is settled first, so no
             // command goes out behind an AUTH that may be refused.
             try settleLogin()
         }
-        let login = pendingLogin
-        pendingLogin = nil
+        let login = loginPending
+        loginPending = false
         let outcome = withSIGPIPEBlocked { () -> Result<Exchanged, HiredisFailure>? in
             switch context {
             case .some(let live):
                 Self.run(
-                    batch, reading: count ?? batch.count, afterLogin: login != nil, flushing: flushing,
+                    batch, reading: count ?? batch.count, afterLogin: login, flushing: flushing,
                     on: live, redact: redact)
             case .none: nil
             }
@@ -265,8 +265,8 @@ public final class RedisConnection {
         case .none:
             throw unusableError()
         case .success(let exchanged):
-            if let reply = exchanged.login, let login {
-                do throws(RedisError) { try check(reply, of: login) } catch {
+            if let reply = exchanged.login {
+                do throws(RedisError) { try check(reply, of: .auth) } catch {
                     // The commands behind a refused AUTH ran only if the server lets the connection run them as it
                     // is (a server without a password, a default user without one): their replies say which.
                     let refused = exchanged.replies.first.map { $0.errorMessage?.hasPrefix("NOAUTH") == true } ?? true
@@ -276,7 +276,7 @@ public final class RedisConnection {
             }
             return exchanged.replies
         case .failure(let failure):
-            let during = login == nil ? label : batch.count == 0 ? "AUTH" : "AUTH and then \(label)"
+            let during = !login ? label : batch.count == 0 ? "AUTH" : "AUTH and then \(label)"
             throw drop(failure, during: during)
         }
     }
@@ -356,12 +356,12 @@ public final class RedisConnection {
         }
         let ready: HiredisContext
         do { ready = try connectSocket() } catch { throw connectError(error) }
-        var commands: [(arguments: [RedisArgument], label: String)] = []
+        var commands: [(arguments: [RedisArgument], command: LoginCommand)] = []
         if let password = endpoint.password {
             var auth: [RedisArgument] = ["AUTH"]
             if let username = endpoint.username { auth.append(RedisArgument(username)) }
             auth.append(RedisArgument(password))
-            commands.append((auth, "AUTH"))
+            commands.append((auth, .auth))
         } else if let username = endpoint.username {
             throw RedisError(
                 .authentication,
@@ -370,13 +370,13 @@ public final class RedisConnection {
                     + "or in the URL (redis://\(username):PASSWORD@host)",
                 endpoint: endpoint.description)
         }
-        if endpoint.database != 0 { commands.append((["SELECT", RedisArgument(endpoint.database)], "SELECT")) }
+        if endpoint.database != 0 { commands.append((["SELECT", RedisArgument(endpoint.database)], .select)) }
         // SELECT is never left for later: the commands behind a refused SELECT would run in database 0.
         if handshake == .withFirstCommand, endpoint.database == 0, let login = commands.first {
             do throws(HiredisFailure) { try ready.append(encoded: RedisCommandBatch([login.arguments])) } catch {
                 throw commandError(error, during: "AUTH")
             }
-            pendingLogin = login.arguments
+            loginPending = true
         } else if !commands.isEmpty {
             try logIn(ready, commands)
         }
@@ -386,7 +386,7 @@ public final class RedisConnection {
     /// Sends `commands` (`AUTH`, `SELECT`) on a context that is not installed yet, in one round trip, and checks
     /// their replies.
     private func logIn(
-        _ context: borrowing HiredisContext, _ commands: [(arguments: [RedisArgument], label: String)]
+        _ context: borrowing HiredisContext, _ commands: [(arguments: [RedisArgument], command: LoginCommand)]
     ) throws(RedisError) {
         let outcome = withSIGPIPEBlocked {
             Self.run(
@@ -394,16 +394,22 @@ public final class RedisConnection {
         }
         switch outcome {
         case .success(let read):
-            for (reply, command) in zip(read.replies, commands) { try check(reply, of: command.arguments) }
+            for (reply, sent) in zip(read.replies, commands) { try check(reply, of: sent.command) }
         case .failure(let failure):
-            throw commandError(failure, during: commands.map(\.label).joined(separator: " and "))
+            throw commandError(failure, during: commands.map(\.command.rawValue).joined(separator: " and "))
         }
     }
 
-    /// Throws the error for a refused `AUTH` or `SELECT` (`arguments`) from its reply; nothing for any other reply.
-    private func check(_ reply: RedisReply, of arguments: [RedisArgument]) throws(RedisError) {
+    /// The commands a connection logs in with.
+    private enum LoginCommand: String {
+        case auth = "AUTH"
+        case select = "SELECT"
+    }
+
+    /// Throws the error for a refused `AUTH` or `SELECT` from its reply; nothing for any other reply.
+    private func check(_ reply: RedisReply, of command: LoginCommand) throws(RedisError) {
         guard case .error(let message) = reply else { return }
-        if Self.commandName(arguments) == "AUTH" {
+        if command == .auth {
             let who = endpoint.username.map { "user \"\($0)\"" } ?? "the default user"
             var advice = "check the password"
             if message.contains("without any password configured") {
