@@ -104,9 +104,9 @@ extension JobStore {
         }
         // Two million commands for a million jobs, each an HMGET that differs from the others in its key's last part:
         // encoded from templates straight into each batch's buffer.
-        let layout = commands ? DefinitionLayout.withCommand : .withoutCommand
         let readDefinition = RedisCommandBatch.Template(
-            ["HMGET"], key: keys.job(""), then: layout.fields.map { RedisArgument($0) })
+            ["HMGET"], key: keys.job(""),
+            then: Self.snapshotDefinitionFields(commands: commands).map { RedisArgument($0) })
         let readStatus = RedisCommandBatch.Template(
             ["HMGET"], key: keys.status(""), then: Self.snapshotStatusFields.map { RedisArgument($0) })
         var definition: [RedisReply] = []
@@ -135,7 +135,7 @@ extension JobStore {
                 next = position + 1
                 do throws(StoreError) {
                     if let job = try decodeJob(
-                        id: id, state: stateOf[position], definition: definition, layout: layout, status: values)
+                        id: id, state: stateOf[position], definition: definition, commands: commands, status: values)
                     {
                         jobs.append(job)
                     }
@@ -256,30 +256,9 @@ extension JobStore {
 
     // MARK: - The fields read
 
-    /// The definition fields a snapshot reads, and the position of each in the reply.
-    struct DefinitionLayout: Sendable {
-        /// Every field the snapshot uses.
-        static let withCommand = DefinitionLayout(commands: true)
-        /// All but the command line.
-        static let withoutCommand = DefinitionLayout(commands: false)
-
-        let fields: [String]
-        let index = 0
-        /// `nil` when the command line is not read.
-        let shell: Int?
-        let argv: Int?
-        let deps: Int
-        let tags: Int
-        let cost: Int
-        let retries: Int
-        let timeout: Int
-
-        private init(commands: Bool) {
-            fields = ["index"] + (commands ? ["shell", "argv"] : []) + ["deps", "tags", "cost", "retries", "timeout"]
-            let first = commands ? 3 : 1
-            (shell, argv) = commands ? (1, 2) : (nil, nil)
-            (deps, tags, cost, retries, timeout) = (first, first + 1, first + 2, first + 3, first + 4)
-        }
+    /// The definition fields a snapshot reads, in order: the command line's two last, and only when `commands`.
+    static func snapshotDefinitionFields(commands: Bool) -> [String] {
+        ["index", "deps", "tags", "cost", "retries", "timeout"] + (commands ? ["shell", "argv"] : [])
     }
     /// The status fields the snapshot reads, in order: every field of `compmake:{NS}:status:ID`.
     static let snapshotStatusFields = StatusField.allCases.map(\.name)
@@ -288,13 +267,13 @@ extension JobStore {
 
     // MARK: - Decoding
 
-    /// Decodes one job; `nil` when it was removed since the job list was read.
+    /// Decodes one job from the values of ``snapshotDefinitionFields(commands:)`` (`definition`) and of
+    /// ``snapshotStatusFields`` (`status`); `nil` when it was removed since the job list was read.
     private func decodeJob(
-        id: String, state stateText: String?, definition: [RedisReply], layout: DefinitionLayout,
-        status: [RedisReply]
+        id: String, state stateText: String?, definition: [RedisReply], commands: Bool, status: [RedisReply]
     ) throws(StoreError) -> NamespaceSnapshot.Job? {
         func string(_ index: Int) -> String? { BulkDecoding.string(definition, index) }
-        guard let indexText = string(layout.index) else { return nil }
+        guard let indexText = string(0) else { return nil }
         func corrupt(_ field: String, _ problem: String) -> StoreError {
             JobCodec.corrupt(keys.job(id), field, problem)
         }
@@ -305,11 +284,11 @@ extension JobStore {
         }
         guard let index = Int(indexText) else { throw corrupt("index", "'\(indexText)' is not a whole number") }
         let command: Job.Command
-        if let shell = layout.shell, let argv = layout.argv {
-            if let line = string(shell) {
+        if commands {
+            if let line = string(6) {
                 command = .shell(line)
-            } else if string(argv) != nil {
-                command = .argv(try list(argv, "argv"))
+            } else if string(7) != nil {
+                command = .argv(try list(7, "argv"))
             } else {
                 throw corrupt("shell", "the job has neither 'shell' nor 'argv'")
             }
@@ -323,20 +302,19 @@ extension JobStore {
                 "job '\(id)' has the unknown state '\(Format.escaped(text, limit: 40))' in \(keys.states)")
         }
         // The numbers a run's statistics use, within the graph's limits (docs/job-graph.md, "Limits").
-        let cost = string(layout.cost).flatMap { Double($0) } ?? Job.defaultCost
+        let cost = string(3).flatMap { Double($0) } ?? Job.defaultCost
         guard cost.isFinite, Job.Limits.cost.contains(cost) else { throw corrupt("cost", "'\(cost)' is out of bounds") }
-        let retries = string(layout.retries).flatMap { Int($0) } ?? 0
+        let retries = string(4).flatMap { Int($0) } ?? 0
         guard Job.Limits.retries.contains(retries) else {
             throw corrupt("retries", "'\(retries)' is out of bounds")
         }
-        let timeout = string(layout.timeout).flatMap { Double($0) }
+        let timeout = string(5).flatMap { Double($0) }
         if let timeout, !(timeout > 0 && timeout <= Job.Limits.maximumTimeout) {
             throw corrupt("timeout", "'\(timeout)' is out of bounds")
         }
         guard (0...Int(Int32.max)).contains(index) else { throw corrupt("index", "'\(index)' is out of bounds") }
         return NamespaceSnapshot.Job(
-            id: id, index: index, command: command, deps: try list(layout.deps, "deps"),
-            tags: try list(layout.tags, "tags"),
+            id: id, index: index, command: command, deps: try list(1, "deps"), tags: try list(2, "tags"),
             cost: cost, retries: retries, timeout: timeout, status: Self.snapshotStatus(id: id, state: state, status))
     }
 
