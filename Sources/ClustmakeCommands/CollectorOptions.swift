@@ -48,9 +48,10 @@ struct CollectorOptions: ParsableArguments {
 
     /// The history of `snapshot`, its jobs and attempts converted on two cores
     /// (``ClustmakeCollector/RunHistory/building(_:)``), from the blocking thread that read it (a
-    /// ``withStore(commandTimeout:_:)`` body).
+    /// ``withStore(commandTimeout:_:)`` body); converted serially when that body runs on a task's thread because no
+    /// thread could be made (the same history).
     static func history(_ snapshot: NamespaceSnapshot) -> RunHistory {
-        DedicatedThread.awaiting { await RunHistory.building(snapshot) }
+        DedicatedThread.awaiting({ await RunHistory.building(snapshot) }, onTask: { RunHistory(snapshot) })
     }
 
     /// Opens the namespace's store on a thread of its own and runs `body` there (redis calls block); the store's

@@ -5,6 +5,10 @@ import ClustmakeModel
 import ClustmakeStore
 import ClustmakeSystem
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// `clustmake status`: where a run stands, read back from redis.
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -106,14 +110,17 @@ struct StatusCommand: AsyncParsableCommand {
                     if let handOff {
                         let namespace = status.namespace
                         let blocked = Self.blockedByFailure(snapshot, handOff)
-                        let report = try DedicatedThread.awaiting { () async -> Result<HandOffReport, any Error> in
-                            do {
-                                return .success(
-                                    try await Self.handOffReport(handOff, namespace: namespace, blocked: blocked))
-                            } catch {
-                                return .failure(error)
-                            }
-                        }.get()
+                        // Without a thread to block (none could be made), the queue cannot be asked: say so.
+                        let report = try DedicatedThread.awaiting(
+                            { () async -> Result<HandOffReport, any Error> in
+                                do {
+                                    return .success(
+                                        try await Self.handOffReport(handOff, namespace: namespace, blocked: blocked))
+                                } catch {
+                                    return .failure(error)
+                                }
+                            }, onTask: { .failure(DedicatedThread.Failure(code: EAGAIN)) }
+                        ).get()
                         status.handOff = report.state
                         handOffText = report.text
                     }

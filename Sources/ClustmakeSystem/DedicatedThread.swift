@@ -12,7 +12,7 @@ import Synchronization
 ///   ``ClustmakeRedis/RedisConnection`` inside the closure and use it there only);
 /// - ``init(_:)`` starts a thread from synchronous code and ``join()`` waits for it (a bulk read's prefetcher, which
 ///   already runs on such a thread and wants a second one beside it);
-/// - ``awaiting(_:)`` goes the other way: such a thread waits there for async work (a `status --watch` refresh
+/// - ``awaiting(_:onTask:)`` goes the other way: such a thread waits there for async work (a `status --watch` refresh
 ///   asking the SLURM queue between its redis reads).
 ///
 /// It lives in ClustmakeSystem, with the other POSIX plumbing (processes, signals, files), rather than in the redis
@@ -65,7 +65,8 @@ public struct DedicatedThread: ~Copyable {
     ///
     /// When the system cannot make another thread (it is out of them, `EAGAIN`), `body` runs on the calling thread
     /// instead: its result is the same, only the cooperative pool has one thread fewer meanwhile. That beats
-    /// failing work that can still be done, and keeps `body`'s error type the only one callers handle.
+    /// failing work that can still be done, and keeps `body`'s error type the only one callers handle. (There
+    /// ``awaiting(_:onTask:)`` does not block: it takes its `onTask` way.)
     /// - Parameter body: The blocking work.
     /// - Returns: What `body` returns.
     /// - Throws: What `body` throws.
@@ -93,11 +94,21 @@ public struct DedicatedThread: ~Copyable {
 extension DedicatedThread {
     /// Runs `body` as a task and blocks the calling thread until it ends: for work on a thread of its own (a
     /// ``run(_:)`` body holding a redis connection) that needs async work between its blocking calls, such as a
-    /// process run by `ProcessRunner`. Never call it from a task: it would hold a thread of the cooperative pool,
-    /// which `body` may need.
-    /// - Parameter body: The async work.
-    /// - Returns: What `body` returns.
-    public static func awaiting<T: Sendable>(_ body: @escaping @Sendable () async -> T) -> T {
+    /// process run by `ProcessRunner`.
+    ///
+    /// Blocking is safe only off the cooperative pool, whose threads `body` may need. A ``run(_:)`` body runs on a
+    /// task's own thread when no thread could be made (its fallback), and blocking there could wait forever: with
+    /// one core the pool has one thread, the one blocked. So when the calling thread is running a task,
+    /// `awaiting` does not block: it returns `onTask()`, the caller's way to do without the async work (a serial
+    /// version of it, or a failure that says why).
+    /// - Parameters:
+    ///   - body: The async work.
+    ///   - onTask: What to return instead when called from a thread that runs a task.
+    /// - Returns: What `body` returns, or `onTask()`'s value.
+    public static func awaiting<T: Sendable>(
+        _ body: @escaping @Sendable () async -> T, onTask: () -> T
+    ) -> T {
+        if withUnsafeCurrentTask(body: { $0 != nil }) { return onTask() }
         let outcome = Mutex<T?>(nil)
         let done = DispatchSemaphore(value: 0)
         Task {

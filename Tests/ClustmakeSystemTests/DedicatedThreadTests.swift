@@ -22,12 +22,30 @@ import Testing
     @Test("awaiting, on a dedicated thread, waits there for async work and returns its result")
     func awaitingReturns() async {
         let value = await DedicatedThread.run { () -> Int in
-            DedicatedThread.awaiting { () async -> Int in
-                await Task.yield()
-                return await DedicatedThread.run { 6 * 7 }
-            }
+            DedicatedThread.awaiting(
+                { () async -> Int in
+                    await Task.yield()
+                    return await DedicatedThread.run { 6 * 7 }
+                }, onTask: { -1 })
         }
         #expect(value == 42)
+    }
+
+    @Test("awaiting, on a thread that runs a task (run's body when no thread could be made), takes its onTask way")
+    func awaitingOnTaskDoesNotBlock() async {
+        // run's fallback calls its body inside the continuation's closure, on the awaiting task's own thread: the
+        // same place as here. Blocking it could wait forever for a pool of one thread; awaiting must not block.
+        let bodyRuns = Arrivals()
+        let value = await withCheckedContinuation { (continuation: CheckedContinuation<Int, Never>) in
+            continuation.resume(
+                returning: DedicatedThread.awaiting(
+                    { () async -> Int in
+                        bodyRuns.count.add(1, ordering: .relaxed)
+                        return 42
+                    }, onTask: { 7 }))
+        }
+        #expect(value == 7)
+        #expect(bodyRuns.count.load(ordering: .relaxed) == 0)
     }
 
     @Test("run throws the work's own error type, unwrapped")
