@@ -18,8 +18,9 @@ Builds 4 hosts as Linux network namespaces reached by ssh through `ProxyCommand 
    ran than planned and how long each waited to start once it was ready with its slot free;
 3. --local-jobs (20,000) no-op jobs on this machine with the embedded default (`clustmake run JOBS`: no cluster
    file, one slot per core, the private redis under .clustmake/ in a temporary directory, --bundle auto) against
-   `xargs -P NPROC -n1 true` (the machine's limit) and GNU parallel `-j NPROC true`; `--local-jobs 0` leaves it
-   out.
+   `xargs -P NPROC -n1 true` (the machine's limit) and GNU parallel `-j NPROC true`, with the CPU each used a job
+   and, from those, the most the embedded run can reach against xargs on this machine; `--local-jobs 0` leaves it
+   out, `--local-only` runs only it.
 
 With `--tunnel tcp` or `--tunnel unix` every host gets that `tunnel:` (docs/cluster.md). With `--tunnel compare`
 only the no-op jobs run, `--bundle off` (one ssh line per job), `--repeat` times (default 3) over each tunnel,
@@ -45,6 +46,7 @@ import datetime
 import json
 import os
 import pwd
+import resource
 import shutil
 import socket
 import statistics
@@ -214,8 +216,30 @@ def timed(args, env=None):
     return time.monotonic() - start, result
 
 
+def children_cpu():
+    """CPU seconds (user + system) of every waited-for descendant of this script so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def embedded_redis_cpu(directory):
+    """CPU seconds redis-server has used, from its own INFO cpu, for the embedded redis in `directory`."""
+    redis_dir = os.path.join(directory, ".clustmake", "redis")
+    with open(os.path.join(redis_dir, "password")) as f:
+        password = f.read().strip()
+    text = subprocess.run(["redis-cli", "-s", os.path.join(redis_dir, "redis.sock"), "INFO", "cpu"],
+                          capture_output=True, text=True, env=dict(os.environ, REDISCLI_AUTH=password)).stdout
+    fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+    return float(fields.get("used_cpu_user", 0)) + float(fields.get("used_cpu_sys", 0))
+
+
 def local(clustmake, count):
-    """The embedded default against xargs and GNU parallel on this machine, `count` no-op jobs each."""
+    """The embedded default against xargs and GNU parallel on this machine, `count` no-op jobs each.
+
+    Beside each wall time, the CPU each used a job: the command with everything it waited for (for clustmake the
+    executor, its workers and their jobs; for xargs its forks of `true`), and for clustmake its redis too. With
+    the cores fully used, a job can go no faster than its CPU over the cores, so the ratio of the two CPU figures is
+    the most the embedded run can reach against xargs on this machine."""
     cores = os.cpu_count()
     directory = tempfile.mkdtemp(prefix="cmkb-local.")
     try:
@@ -224,27 +248,45 @@ def local(clustmake, count):
             json.dump({"jobs": [{"id": f"n{i}", "command": "true", "cost": 0.001} for i in range(count)]}, f)
         # Start the embedded redis first, so that the timed run measures running jobs, not starting a server.
         run([clustmake, "redis", "start"], cwd=directory, capture_output=True)
+        redis_before = embedded_redis_cpu(directory)
+        cpu_before = children_cpu()
         start = time.monotonic()
         result = subprocess.run([clustmake, "run", jobs, "--namespace", "noop", "--no-check"], cwd=directory,
                                 capture_output=True, text=True)
         clustmake_seconds = time.monotonic() - start
+        clustmake_cpu = children_cpu() - cpu_before
+        redis_cpu = embedded_redis_cpu(directory) - redis_before
         subprocess.run([clustmake, "redis", "stop"], cwd=directory, capture_output=True)
         if result.returncode != 0:
             raise SystemExit(f"the embedded run failed with {result.returncode}: {result.stderr[-2000:]}")
         arguments = "".join(f"{i}\n" for i in range(count))
+        cpu_before = children_cpu()
         start = time.monotonic()
         run(["xargs", f"-P{cores}", "-n1", "true"], input=arguments, text=True)
         xargs_seconds = time.monotonic() - start
+        xargs_cpu = children_cpu() - cpu_before
+        cpu_before = children_cpu()
         start = time.monotonic()
         run(["parallel", f"-j{cores}", "true"], input=arguments, text=True, capture_output=True)
         parallel_seconds = time.monotonic() - start
+        parallel_cpu = children_cpu() - cpu_before
     finally:
         shutil.rmtree(directory, ignore_errors=True)
     print(f"\n{count} no-op jobs on this machine ({cores} cores)")
-    print(f"{'command':64} {'seconds':>8} {'jobs/s':>8} {'vs xargs':>9}")
-    for label, seconds in ((f"clustmake run (embedded default, --bundle auto)", clustmake_seconds),
-                           (f"xargs -P{cores} -n1 true", xargs_seconds), (f"parallel -j{cores} true", parallel_seconds)):
-        print(f"{label:64} {seconds:8.2f} {count / seconds:8.1f} {xargs_seconds / seconds:8.2f}x")
+    print(f"{'command':64} {'seconds':>8} {'jobs/s':>8} {'vs xargs':>9} {'CPU ms/job':>11}")
+    rows = ((f"clustmake run (embedded default, --bundle auto), with its redis", clustmake_seconds,
+             clustmake_cpu + redis_cpu),
+            (f"xargs -P{cores} -n1 true", xargs_seconds, xargs_cpu),
+            (f"parallel -j{cores} true", parallel_seconds, parallel_cpu))
+    for label, seconds, cpu in rows:
+        print(f"{label:64} {seconds:8.2f} {count / seconds:8.1f} {xargs_seconds / seconds:8.2f}x "
+              f"{1000 * cpu / count:11.3f}")
+    print(f"  clustmake's CPU a job: {1000 * clustmake_cpu / count:.3f} ms executor, workers and jobs, "
+          f"{1000 * redis_cpu / count:.3f} ms redis; the cores were busy "
+          f"{100 * (clustmake_cpu + redis_cpu) / (cores * clustmake_seconds):.0f}% of its run, "
+          f"{100 * xargs_cpu / (cores * xargs_seconds):.0f}% of xargs's")
+    print(f"  most the embedded run can reach against xargs here, both using every core fully: "
+          f"{xargs_cpu / (clustmake_cpu + redis_cpu):.2f}x (xargs's CPU a job over clustmake's)")
 
 
 def compare_tunnels(args, clustmake, worker, cluster, jobs, redis_args):
@@ -286,6 +328,8 @@ def main():
     parser.add_argument("--modes", default="default,no-stream",
                         help="comma-separated: default (the build's default lines), no-stream (--no-stream), "
                              "no-look-ahead (--no-look-ahead)")
+    parser.add_argument("--local-only", action="store_true",
+                        help="run only the --local-jobs no-op jobs on this machine (no hosts; root not needed)")
     parser.add_argument("--workflow-only", action="store_true",
                         help="run only the workflow, --repeat times (the makespan ratio of each run, then the median)")
     args = parser.parse_args()
@@ -296,6 +340,9 @@ def main():
             raise SystemExit(f"{tool} is missing: build with swift build -c release (or give --build)")
     if shutil.which("parallel") is None and args.tunnel != "compare":
         raise SystemExit("GNU parallel is missing: apt-get install -y parallel")
+    if args.local_only:
+        local(clustmake, args.local_jobs or 20000)
+        return
     if os.getuid() != 0:
         raise SystemExit("run as root: the hosts are network namespaces")
 
