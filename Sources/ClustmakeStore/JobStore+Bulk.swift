@@ -339,26 +339,38 @@ extension JobStore {
             status: JobStatus(id: id, state: state, fields: [:], leaseHolder: nil, leaseRemaining: nil))
     }
 
-    /// Decodes one attempt of job `job` from the values of ``snapshotAttemptFields``; `nil` when it has no record.
-    private static func decodeAttempt(job: String, _ values: [RedisReply]) -> AttemptRecord? {
-        guard values.count == snapshotAttemptFields.count, BulkDecoding.integer(values, 0) != nil else { return nil }
-        return AttemptRecord(job: job, SnapshotFields(values: values))
-    }
-
-    /// Attempts 1 … `counts[i]` of each job `ids[i]`, in order. Each is read from its summary (one key, written
-    /// when its outcome was recorded); an attempt without one (still running, lost, recorded by a clustmake before
-    /// summaries) or whose summary is not of the expected form is read again field by field. An attempt with no
-    /// record is left out.
+    /// Attempts 1 … `counts[i]` of each job `ids[i]`, in order (``readAttempts(of:counts:_:each:)``). An attempt with
+    /// no record is left out.
     func readAttemptRecords(of ids: [String], counts: [Int]) throws(StoreError) -> [[AttemptRecord]] {
         var attempts = [[AttemptRecord]](repeating: [], count: ids.count)
+        var unordered: Set<Int> = []
+        try readAttempts(of: ids, counts: counts, "reading the attempts") { (_, job, source) throws(StoreError) in
+            if case .fields = source { unordered.insert(job) }
+            attempts[job].append(AttemptRecord(job: ids[job], source))
+        }
+        for job in unordered { attempts[job].sort { $0.number < $1.number } }
+        return attempts
+    }
+
+    /// Reads attempts 1 … `counts[i]` of each job `ids[i]` and hands each to `each` with its position in that list
+    /// (``attemptList(_:)``) and its job's. Each is read from its summary (one key, written when its outcome was
+    /// recorded); an attempt without one (still running, lost, recorded by a clustmake before summaries) or whose
+    /// summary is not of the expected form or names another attempt is read again field by field, after all the
+    /// summaries (so `each` sees those attempts out of order: ``AttemptSource/fields``). An attempt with no record is
+    /// left out.
+    func readAttempts(
+        of ids: [String], counts: [Int], _ doing: String,
+        each: (_ position: Int, _ job: Int, _ source: AttemptSource) throws(StoreError) -> Void
+    ) throws(StoreError) {
         var unsummarized: (owners: [Int32], numbers: [Int32]) = ([], [])
+        var unsummarizedPositions: [Int] = []
         let (owners, numbers) = Self.attemptList(counts)
         let keys = keys
         // An MGET per ``summaryGroup`` attempts: one command and one reply for redis to handle instead of 50 (a tenth
         // less of its CPU for the summaries of 100,000 attempts; finding each key costs it the same either way).
         let group = Self.summaryGroup
         try prefetchedPipeline(
-            count: (owners.count + group - 1) / group, batchSize: Self.bulkBatchSize / group, "reading the attempts"
+            count: (owners.count + group - 1) / group, batchSize: Self.bulkBatchSize / group, doing
         ) { [owners, numbers] offset in
             ["MGET"]
                 + (offset * group..<min(owners.count, (offset + 1) * group)).map {
@@ -367,30 +379,33 @@ extension JobStore {
         } each: { (offset, reply) throws(StoreError) in
             let expected = min(owners.count - offset * group, group)
             guard case .array(let values) = reply, values.count == expected else {
-                throw StoreError(.redis, "reading the attempts: expected \(expected) values from redis, got \(reply)")
+                throw StoreError(.redis, "\(doing): expected \(expected) values from redis, got \(reply)")
             }
             for (place, value) in values.enumerated() {
                 let position = offset * group + place
-                let job = Int(owners[position])
                 if let bytes = BulkDecoding.bytes(value), let summary = AttemptSummary(bytes),
                     summary.integer(.attempt) == Int(numbers[position])
                 {
-                    attempts[job].append(AttemptRecord(job: ids[job], summary))
+                    try each(position, Int(owners[position]), .summary(summary))
                 } else {
                     unsummarized.owners.append(owners[position])
                     unsummarized.numbers.append(numbers[position])
+                    unsummarizedPositions.append(position)
                 }
             }
         }
-        guard !unsummarized.owners.isEmpty else { return attempts }
+        guard !unsummarized.owners.isEmpty else { return }
+        var index = 0
         try readAttempts(
-            of: ids, unsummarized,
-            fields: Self.snapshotAttemptFields.map { RedisArgument($0) }, "reading the attempts without a summary"
+            of: ids, unsummarized, fields: Self.snapshotAttemptFields.map { RedisArgument($0) },
+            "\(doing) without a summary"
         ) { (job, values) throws(StoreError) in
-            if let attempt = Self.decodeAttempt(job: ids[job], values) { attempts[job].append(attempt) }
+            defer { index += 1 }
+            guard values.count == Self.snapshotAttemptFields.count, BulkDecoding.integer(values, 0) != nil else {
+                return
+            }
+            try each(unsummarizedPositions[index], job, .fields(SnapshotFields(values: values)))
         }
-        for job in Set(unsummarized.owners) { attempts[Int(job)].sort { $0.number < $1.number } }
-        return attempts
     }
 
     /// The attempts 1 … `counts[i]` of each job `i`, in order: the job's position and the attempt's number of each.
@@ -408,18 +423,9 @@ extension JobStore {
         return (owners, numbers)
     }
 
-    /// Reads `fields` of attempts 1 … `counts[i]` of each job `ids[i]`, an `HMGET` each, read ahead on a thread
-    /// of its own (``prefetchedPipeline(count:_:command:each:)``), and hands each reply's values to `each` with the
-    /// position of its job, in the order of the jobs and then of their attempts.
-    func readAttempts(
-        of ids: [String], counts: [Int], fields: [RedisArgument], _ doing: String,
-        each: (_ job: Int, _ values: [RedisReply]) throws(StoreError) -> Void
-    ) throws(StoreError) {
-        try readAttempts(of: ids, Self.attemptList(counts), fields: fields, doing, each: each)
-    }
-
-    /// ``readAttempts(of:counts:fields:_:each:)`` of the attempts listed: attempt `numbers[i]` of job
-    /// `ids[owners[i]]`, in that order.
+    /// Reads `fields` of the attempts listed (attempt `numbers[i]` of job `ids[owners[i]]`), an `HMGET` each, read
+    /// ahead on a thread of its own (``prefetchedPipeline(count:_:command:each:)``), and hands each reply's values to
+    /// `each` with the position of its job, in that order.
     func readAttempts(
         of ids: [String], _ attempts: (owners: [Int32], numbers: [Int32]), fields: [RedisArgument], _ doing: String,
         each: (_ job: Int, _ values: [RedisReply]) throws(StoreError) -> Void
@@ -488,6 +494,37 @@ struct SnapshotFields: AttemptFieldSource {
     func integer(_ field: AttemptRecord.Field) -> Int? { BulkDecoding.integer(values, field.rawValue) }
     func number(_ field: AttemptRecord.Field) -> Double? { BulkDecoding.number(values, field.rawValue) }
     func time(_ field: AttemptRecord.Field) -> UTCTime? { BulkDecoding.time(values, field.rawValue) }
+}
+
+/// An attempt as ``JobStore/readAttempts(of:counts:_:each:)`` read it: from its summary, or field by field.
+enum AttemptSource: AttemptFieldSource {
+    case summary(AttemptSummary)
+    case fields(SnapshotFields)
+
+    func string(_ field: AttemptRecord.Field) -> String? {
+        switch self {
+        case .summary(let source): source.string(field)
+        case .fields(let source): source.string(field)
+        }
+    }
+    func integer(_ field: AttemptRecord.Field) -> Int? {
+        switch self {
+        case .summary(let source): source.integer(field)
+        case .fields(let source): source.integer(field)
+        }
+    }
+    func number(_ field: AttemptRecord.Field) -> Double? {
+        switch self {
+        case .summary(let source): source.number(field)
+        case .fields(let source): source.number(field)
+        }
+    }
+    func time(_ field: AttemptRecord.Field) -> UTCTime? {
+        switch self {
+        case .summary(let source): source.time(field)
+        case .fields(let source): source.time(field)
+        }
+    }
 }
 
 /// Values of `HMGET` replies, decoded from their bytes: the store writes numbers and times in fixed forms

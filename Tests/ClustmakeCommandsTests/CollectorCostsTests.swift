@@ -168,6 +168,34 @@ import Testing
         #expect(samples.samples.first?.wallTime == 2)
     }
 
+    @Test("learning reads summaries; one not of its form or of another attempt is read by field, in its place")
+    func leanReadSummaries() throws {
+        // A summary's values are not trusted either.
+        let fixture = try Self.fixture()
+        let redis = try fixture.server.connect()
+        let before = try fixture.store.costSamples { _ in true }
+        let sampled = before.samples.map { "\(before.jobs[$0.job].id) \($0.host) \($0.wallTime)" }
+        #expect(sampled == ["fetch n1 2.0", "build n2 2.0", "test n1 3.0"])
+        // fetch#1: a summary not of the form; its hash is whole, so it still gives its sample, in fetch's place (before
+        // build's, whose summary is read first).
+        _ = try redis.command(["SET", "compmake:{known}:summary:fetch:1", "1|garbage"])
+        // build#1 (failed): the summary of build#2 under its key, naming attempt 2; its hash says failed.
+        guard case .bulk(let build2) = try redis.command(["GET", "compmake:{known}:summary:build:2"]) else {
+            Issue.record("build#2 has no summary")
+            return
+        }
+        _ = try redis.command(["SET", "compmake:{known}:summary:build:1", RedisArgument(build2)])
+        // test#1: a summary of the form whose wall time is not a number: no sample.
+        let fields: [String?] =
+            ["1", "succeeded", "n1", nil, nil, nil, nil, "2026-01-01T00:00:06.200Z", nil, nil, "nan"]
+            + Array(repeating: nil, count: 13)
+        let summary = "1|" + fields.map { $0.map { "\($0.utf8.count):\($0)" } ?? "~" }.joined()
+        _ = try redis.command(["SET", "compmake:{known}:summary:test:1", RedisArgument(summary)])
+
+        let after = try fixture.store.costSamples { _ in true }
+        #expect(after.samples == Array(before.samples.prefix(2)))
+    }
+
     @Test("a namespace pushed but never run is not read whole: the declared costs, and -v or --costs-from says why")
     func pushedNeverRun() throws {
         let fixture = try CollectorFixture(namespace: "pushed")
