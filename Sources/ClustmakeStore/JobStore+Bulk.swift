@@ -501,28 +501,16 @@ enum AttemptSource: AttemptFieldSource {
     case summary(AttemptSummary)
     case fields(SnapshotFields)
 
-    func string(_ field: AttemptRecord.Field) -> String? {
+    func string(_ field: AttemptRecord.Field) -> String? { read({ $0.string(field) }, { $0.string(field) }) }
+    func integer(_ field: AttemptRecord.Field) -> Int? { read({ $0.integer(field) }, { $0.integer(field) }) }
+    func number(_ field: AttemptRecord.Field) -> Double? { read({ $0.number(field) }, { $0.number(field) }) }
+    func time(_ field: AttemptRecord.Field) -> UTCTime? { read({ $0.time(field) }, { $0.time(field) }) }
+
+    /// `fromSummary` or `fromFields` of the source, whichever it is.
+    private func read<T>(_ fromSummary: (AttemptSummary) -> T, _ fromFields: (SnapshotFields) -> T) -> T {
         switch self {
-        case .summary(let source): source.string(field)
-        case .fields(let source): source.string(field)
-        }
-    }
-    func integer(_ field: AttemptRecord.Field) -> Int? {
-        switch self {
-        case .summary(let source): source.integer(field)
-        case .fields(let source): source.integer(field)
-        }
-    }
-    func number(_ field: AttemptRecord.Field) -> Double? {
-        switch self {
-        case .summary(let source): source.number(field)
-        case .fields(let source): source.number(field)
-        }
-    }
-    func time(_ field: AttemptRecord.Field) -> UTCTime? {
-        switch self {
-        case .summary(let source): source.time(field)
-        case .fields(let source): source.time(field)
+        case .summary(let source): fromSummary(source)
+        case .fields(let source): fromFields(source)
         }
     }
 }
