@@ -38,7 +38,7 @@ public struct LearnedCosts: Sendable, Hashable {
     /// has tags and no sample of its own, so it may take a tag's median. A graph run again after its jobs all ran
     /// needs none.
     public static func needsTags(graph: JobGraph, samples: CostSamples) -> Bool {
-        guard !samples.samples.isEmpty else { return false }
+        guard !samples.samples.isEmpty, graph.jobs.contains(where: { !$0.tags.isEmpty }) else { return false }
         var sampled = Set<String>(minimumCapacity: samples.jobs.count)
         for sample in samples.samples where samples.jobs.indices.contains(sample.job) {
             sampled.insert(samples.jobs[sample.job].id)
@@ -52,30 +52,75 @@ public struct LearnedCosts: Sendable, Hashable {
     ///   - samples: Earlier runs' jobs and the attempts whose success counted.
     ///   - speeds: Host speeds by nickname (the cluster's); unknown hosts are speed 1.
     public init(graph: JobGraph, samples history: CostSamples, speeds: [String: Double] = [:]) {
-        var byJob = [[Double]](repeating: [], count: history.jobs.count)
+        // Each job's costs, job after job in one array (a million jobs with a sample each make no array each): count
+        // the samples of each job, then place each after those of the jobs before it.
+        let jobCount = history.jobs.count
+        var ends = [Int](repeating: 0, count: jobCount + 1)
+        var kept: [(job: Int, cost: Double)] = []
+        kept.reserveCapacity(history.samples.count)
+        var lastHost: String?
+        var lastSpeed = 1.0
         for sample in history.samples where history.jobs.indices.contains(sample.job) {
             let wall = sample.wallTime
             guard wall.isFinite, wall >= 0 else { continue }
-            let speed = speeds[sample.host].flatMap { $0 > 0 && $0.isFinite ? $0 : nil } ?? 1
-            byJob[sample.job].append(wall * speed)
-            samples += 1
-        }
-        var jobMedian: [String: Double] = [:]
-        var tagSamples: [String: [Double]] = [:]
-        for (index, job) in history.jobs.enumerated() where !byJob[index].isEmpty {
-            jobMedian[job.id] = RunStatistics.median(ofSorted: byJob[index].sorted())
-            for tag in job.tags.count < 2 ? job.tags : Array(Set(job.tags)) {
-                tagSamples[tag, default: []] += byJob[index]
+            if sample.host != lastHost {
+                lastHost = sample.host
+                lastSpeed = speeds[sample.host].flatMap { $0 > 0 && $0.isFinite ? $0 : nil } ?? 1
             }
+            kept.append((sample.job, wall * lastSpeed))
+            ends[sample.job + 1] += 1
         }
-        var tagMedian: [String: Double] = [:]
-        for (tag, values) in tagSamples { tagMedian[tag] = RunStatistics.median(ofSorted: values.sorted()) }
-        var costs: [String: Double] = [:]
-        for job in graph.jobs {
-            if let cost = jobMedian[job.id] {
-                costs[job.id] = cost
+        samples = kept.count
+        for job in 0..<jobCount { ends[job + 1] += ends[job] }
+        var costsByJob = [Double](repeating: 0, count: kept.count)
+        var filled = ends
+        for (job, cost) in kept {
+            costsByJob[filled[job]] = cost
+            filled[job] += 1
+        }
+        kept = []
+        // The median of each job that has samples (NaN for the others), its costs sorted in place.
+        var jobMedian = [Double](repeating: .nan, count: jobCount)
+        for job in 0..<jobCount where ends[job + 1] > ends[job] {
+            let range = ends[job]..<ends[job + 1]
+            costsByJob[range].sort()
+            let middle = range.lowerBound + range.count / 2
+            jobMedian[job] =
+                range.count % 2 == 1 ? costsByJob[middle] : (costsByJob[middle - 1] + costsByJob[middle]) / 2
+        }
+        // A graph job is the history's job at the same position when the ids agree (a graph run again in its own
+        // namespace), else found by id.
+        var positions: [String: Int]?
+        func historyIndex(of id: String, at position: Int) -> Int? {
+            if position < jobCount && history.jobs[position].id == id { return position }
+            if positions == nil {
+                var map = [String: Int](minimumCapacity: jobCount)
+                for (index, job) in history.jobs.enumerated() { map[job.id] = index }
+                positions = map
+            }
+            return positions?[id]
+        }
+        // The tags' medians, made only when a job needs one.
+        var tagMedian: [String: Double]?
+        func tagMedians() -> [String: Double] {
+            if let tagMedian { return tagMedian }
+            var tagSamples: [String: [Double]] = [:]
+            for (index, job) in history.jobs.enumerated() where ends[index + 1] > ends[index] {
+                for tag in job.tags.count < 2 ? job.tags : Array(Set(job.tags)) {
+                    tagSamples[tag, default: []] += costsByJob[ends[index]..<ends[index + 1]]
+                }
+            }
+            var medians: [String: Double] = [:]
+            for (tag, values) in tagSamples { medians[tag] = RunStatistics.median(ofSorted: values.sorted()) }
+            tagMedian = medians
+            return medians
+        }
+        var costs = [String: Double](minimumCapacity: graph.jobs.count)
+        for (position, job) in graph.jobs.enumerated() {
+            if let index = historyIndex(of: job.id, at: position), !jobMedian[index].isNaN {
+                costs[job.id] = jobMedian[index]
                 fromJob += 1
-            } else if let cost = job.tags.lazy.compactMap({ tagMedian[$0] }).first {
+            } else if !job.tags.isEmpty, let cost = job.tags.lazy.compactMap({ tagMedians()[$0] }).first {
                 costs[job.id] = cost
                 fromTag += 1
             } else {

@@ -65,6 +65,40 @@ import Testing
                 graph: try graph([("p3", ["mProject"])]), samples: CostSamples(jobs: samples.jobs, samples: [])))
     }
 
+    @Test("samples in any order, found by position or by id: each job's median, a tag's for the others")
+    func samplesInAnyOrder() throws {
+        // a: 4 s on slow, 3 s on fast (speed 2: 6), 5 s on slow: median 5. b: 1 s and 2 s on fast: median 3. c: only
+        // samples that do not count (not finite, negative, another job's position). d: 10 s on slow.
+        let samples = CostSamples(
+            jobs: [
+                CostSamples.Job(id: "a", tags: ["t"]), CostSamples.Job(id: "b", tags: ["t", "t"]),
+                CostSamples.Job(id: "c", tags: ["t"]), CostSamples.Job(id: "d", tags: []),
+            ],
+            samples: [
+                CostSamples.Sample(job: 1, host: "fast", wallTime: 2),
+                CostSamples.Sample(job: 0, host: "slow", wallTime: 4),
+                CostSamples.Sample(job: 3, host: "slow", wallTime: 10),
+                CostSamples.Sample(job: 0, host: "fast", wallTime: 3),
+                CostSamples.Sample(job: 2, host: "slow", wallTime: .nan),
+                CostSamples.Sample(job: 1, host: "fast", wallTime: 1),
+                CostSamples.Sample(job: 2, host: "fast", wallTime: -1),
+                CostSamples.Sample(job: 7, host: "slow", wallTime: 1),
+                CostSamples.Sample(job: 0, host: "slow", wallTime: 5),
+            ])
+        // a and b where the history has them; d and c swapped (found by id); c and e tagged t.
+        let graph = try JobGraph(
+            jobs: ["a", "b", "d", "c", "e"].map {
+                Job(id: $0, command: .shell("true"), cost: 7, tags: ["c", "e"].contains($0) ? ["t"] : [])
+            })
+        let learned = LearnedCosts(graph: graph, samples: samples, speeds: ["fast": 2, "slow": 1])
+        // t: a's 4, 5, 6 and b's 2, 4 (b's tag listed twice counts once): median 4. c has no sample: t's median.
+        #expect(learned.costs == ["a": 5, "b": 3, "d": 10, "c": 4, "e": 4])
+        #expect(learned.samples == 6)
+        #expect(learned.fromJob == 3)
+        #expect(learned.fromTag == 2)
+        #expect(learned.declared == 0)
+    }
+
     @Test("hosts the cluster does not know count as speed 1")
     func unknownHosts() throws {
         let learned = LearnedCosts(graph: try Self.graph(), history: Self.history)
