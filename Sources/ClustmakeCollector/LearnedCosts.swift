@@ -84,9 +84,7 @@ public struct LearnedCosts: Sendable, Hashable {
         for job in 0..<jobCount where ends[job + 1] > ends[job] {
             let range = ends[job]..<ends[job + 1]
             costsByJob[range].sort()
-            let middle = range.lowerBound + range.count / 2
-            jobMedian[job] =
-                range.count % 2 == 1 ? costsByJob[middle] : (costsByJob[middle - 1] + costsByJob[middle]) / 2
+            jobMedian[job] = RunStatistics.median(ofSorted: costsByJob[range]) ?? .nan
         }
         // A graph job is the history's job at the same position when the ids agree (a graph run again in its own
         // namespace), else found by id.

@@ -217,9 +217,9 @@ public struct RunStatistics: Sendable {
     }
 
     /// The median of sorted values (the mean of the two middle ones for an even count).
-    public static func median(ofSorted values: [Double]) -> Double? {
+    public static func median(ofSorted values: some RandomAccessCollection<Double>) -> Double? {
         guard !values.isEmpty else { return nil }
-        let middle = values.count / 2
-        return values.count % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2
+        let middle = values.index(values.startIndex, offsetBy: values.count / 2)
+        return values.count % 2 == 1 ? values[middle] : (values[values.index(before: middle)] + values[middle]) / 2
     }
 }

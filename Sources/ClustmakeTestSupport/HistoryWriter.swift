@@ -143,3 +143,22 @@ public enum KnownHistory {
         try writer.block("report", on: "n2")
     }
 }
+
+/// The summary the finish script would write for the attempt hash at `key` as it is now (docs/redis-schema.md,
+/// "Attempt summaries"): for tests that set an attempt's fields and its summary to agree, or not.
+public func attemptSummary(of key: String, _ redis: RedisConnection) throws -> String {
+    let names = [
+        "attempt", "state", "host", "nodename", "worker_version", "worker_pid", "job_pid", "started", "ended",
+        "lost_at", "wall_time", "user_cpu", "system_cpu", "max_rss", "exit_status", "signal", "timed_out", "reason",
+        "stdout_bytes", "stderr_bytes", "stdout_log", "stderr_log", "superseded", "stale",
+    ]
+    var text = "1|"
+    for name in names {
+        if let value = try redis.command("HGET", key, name).string {
+            text += "\(value.utf8.count):\(value)"
+        } else {
+            text += "~"
+        }
+    }
+    return text
+}

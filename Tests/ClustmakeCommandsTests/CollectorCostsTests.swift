@@ -185,11 +185,13 @@ import Testing
             return
         }
         _ = try redis.command(["SET", "compmake:{known}:summary:build:1", RedisArgument(build2)])
-        // test#1: a summary of the form whose wall time is not a number: no sample.
-        let fields: [String?] =
-            ["1", "succeeded", "n1", nil, nil, nil, nil, "2026-01-01T00:00:06.200Z", nil, nil, "nan"]
-            + Array(repeating: nil, count: 13)
-        let summary = "1|" + fields.map { $0.map { "\($0.utf8.count):\($0)" } ?? "~" }.joined()
+        // test#1: a summary of the form whose wall time is not a number, over a hash whose wall time is good: no
+        // sample (the summary is read, and its values are checked).
+        let test1 = "compmake:{known}:attempt:test:1"
+        let wall = try redis.command("HGET", test1, "wall_time").string ?? ""
+        _ = try redis.command("HSET", test1, "wall_time", "nan")
+        let summary = try attemptSummary(of: test1, redis)
+        _ = try redis.command("HSET", test1, "wall_time", wall)
         _ = try redis.command(["SET", "compmake:{known}:summary:test:1", RedisArgument(summary)])
 
         let after = try fixture.store.costSamples { _ in true }

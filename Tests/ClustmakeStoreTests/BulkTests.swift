@@ -156,7 +156,7 @@ import Testing
                 #expect((summary.string != nil) == ended, "\(job.id) attempt \(record.number)")
                 if let text = summary.string {
                     summarized += 1
-                    #expect(text == (try Self.summary(of: "compmake:{ns}:attempt:\(job.id):\(record.number)", redis)))
+                    #expect(text == (try attemptSummary(of: "compmake:{ns}:attempt:\(job.id):\(record.number)", redis)))
                 }
             }
         }
@@ -226,30 +226,12 @@ import Testing
         // Read from the fields (the summary removed), and from a summary that carries the same values.
         _ = try redis.command("DEL", "compmake:{ns}:summary:a:1")
         let fromFields = try #require(try fixture.store.snapshot().attempts.first?.first)
-        _ = try redis.command("SET", "compmake:{ns}:summary:a:1", try Self.summary(of: key, redis))
+        _ = try redis.command("SET", "compmake:{ns}:summary:a:1", try attemptSummary(of: key, redis))
         let fromSummary = try #require(try fixture.store.snapshot().attempts.first?.first)
         let single = try #require(try fixture.store.attempt(of: "a", number: 1))
         for attempt in [fromFields, fromSummary, single] {
             #expect(attempt.wallTime == nil && attempt.userCPU == nil && attempt.systemCPU == nil)
         }
-    }
-
-    /// The summary the finish script would write for the attempt hash at `key` as it is now.
-    static func summary(of key: String, _ redis: RedisConnection) throws -> String {
-        let names = [
-            "attempt", "state", "host", "nodename", "worker_version", "worker_pid", "job_pid", "started", "ended",
-            "lost_at", "wall_time", "user_cpu", "system_cpu", "max_rss", "exit_status", "signal", "timed_out", "reason",
-            "stdout_bytes", "stderr_bytes", "stdout_log", "stderr_log", "superseded", "stale",
-        ]
-        var text = "1|"
-        for name in names {
-            if let value = try redis.command("HGET", key, name).string {
-                text += "\(value.utf8.count):\(value)"
-            } else {
-                text += "~"
-            }
-        }
-        return text
     }
 
     @Test("a job in progress whose lease expired is lost in the snapshot, as states() reports it")
