@@ -1,6 +1,8 @@
-"""What the bench scripts share: the clustmake they measure, their working directory, and one measured child."""
+"""What the bench scripts share: the clustmake they measure, their working directory, one measured child, and the
+embedded redis of a directory."""
 import contextlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -42,3 +44,35 @@ def measured(argv, stdout, stderr, cwd=None):
     _, status, usage = os.wait4(child.pid, 0)
     wall = time.perf_counter() - start
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024.0, os.waitstatus_to_exitcode(status)
+
+
+class EmbeddedRedis:
+    """The embedded redis of `directory`, reached with redis-cli over its socket and password file."""
+
+    def __init__(self, clustmake, directory):
+        self.clustmake = clustmake
+        self.directory = directory
+        result = subprocess.run([clustmake, "redis", "start", "--idle-timeout", "never"], cwd=directory,
+                                capture_output=True, text=True)
+        if result.returncode != 0:
+            sys.exit(f"clustmake redis start failed: {result.stderr.strip()}")
+        state = os.path.join(directory, ".clustmake", "redis")
+        self.socket = os.path.join(state, "redis.sock")
+        with open(os.path.join(state, "password")) as f:
+            self.password = f.read().strip()
+
+    def info(self, section):
+        return subprocess.run(["redis-cli", "-s", self.socket, "INFO", section], capture_output=True, text=True,
+                              env=dict(os.environ, REDISCLI_AUTH=self.password)).stdout
+
+    def used_memory(self):
+        """used_memory, MiB."""
+        match = re.search(r"^used_memory:(\d+)", self.info("memory"), re.M)
+        return int(match.group(1)) / 2**20 if match else float("nan")
+
+    def cpu(self):
+        """The server's CPU time so far, s."""
+        return sum(float(value) for _, value in re.findall(r"used_cpu_(user|sys):([0-9.]+)", self.info("cpu")))
+
+    def stop(self):
+        subprocess.run([self.clustmake, "redis", "stop", "--force"], cwd=self.directory, capture_output=True)

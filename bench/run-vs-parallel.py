@@ -55,6 +55,8 @@ import sys
 import tempfile
 import time
 
+import benchlib  # bench/benchlib.py: the embedded redis
+
 USER = "clustmake-test"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -222,17 +224,6 @@ def children_cpu():
     return usage.ru_utime + usage.ru_stime
 
 
-def embedded_redis_cpu(directory):
-    """CPU seconds redis-server has used, from its own INFO cpu, for the embedded redis in `directory`."""
-    redis_dir = os.path.join(directory, ".clustmake", "redis")
-    with open(os.path.join(redis_dir, "password")) as f:
-        password = f.read().strip()
-    text = subprocess.run(["redis-cli", "-s", os.path.join(redis_dir, "redis.sock"), "INFO", "cpu"],
-                          capture_output=True, text=True, env=dict(os.environ, REDISCLI_AUTH=password)).stdout
-    fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
-    return float(fields.get("used_cpu_user", 0)) + float(fields.get("used_cpu_sys", 0))
-
-
 def local(clustmake, count):
     """The embedded default against xargs and GNU parallel on this machine, `count` no-op jobs each.
 
@@ -247,16 +238,16 @@ def local(clustmake, count):
         with open(jobs, "w") as f:
             json.dump({"jobs": [{"id": f"n{i}", "command": "true", "cost": 0.001} for i in range(count)]}, f)
         # Start the embedded redis first, so that the timed run measures running jobs, not starting a server.
-        run([clustmake, "redis", "start"], cwd=directory, capture_output=True)
-        redis_before = embedded_redis_cpu(directory)
+        redis = benchlib.EmbeddedRedis(clustmake, directory)
+        redis_before = redis.cpu()
         cpu_before = children_cpu()
         start = time.monotonic()
         result = subprocess.run([clustmake, "run", jobs, "--namespace", "noop", "--no-check"], cwd=directory,
                                 capture_output=True, text=True)
         clustmake_seconds = time.monotonic() - start
         clustmake_cpu = children_cpu() - cpu_before
-        redis_cpu = embedded_redis_cpu(directory) - redis_before
-        subprocess.run([clustmake, "redis", "stop"], cwd=directory, capture_output=True)
+        redis_cpu = redis.cpu() - redis_before
+        redis.stop()
         if result.returncode != 0:
             raise SystemExit(f"the embedded run failed with {result.returncode}: {result.stderr[-2000:]}")
         arguments = "".join(f"{i}\n" for i in range(count))

@@ -86,38 +86,6 @@ def write_layered(path, jobs, width=1000, fan_in=3, seed=7, cost=lambda rng: "0.
     return jobs, edges
 
 
-class Redis:
-    """The embedded redis of `directory`, reached with redis-cli over its socket and password file."""
-
-    def __init__(self, clustmake, directory):
-        self.clustmake = clustmake
-        self.directory = directory
-        result = subprocess.run([clustmake, "redis", "start", "--idle-timeout", "never"], cwd=directory,
-                                capture_output=True, text=True)
-        if result.returncode != 0:
-            sys.exit(f"clustmake redis start failed: {result.stderr.strip()}")
-        state = os.path.join(directory, ".clustmake", "redis")
-        self.socket = os.path.join(state, "redis.sock")
-        with open(os.path.join(state, "password")) as f:
-            self.password = f.read().strip()
-
-    def info(self, section):
-        return subprocess.run(["redis-cli", "-s", self.socket, "INFO", section], capture_output=True, text=True,
-                              env=dict(os.environ, REDISCLI_AUTH=self.password)).stdout
-
-    def used_memory(self):
-        """used_memory, MiB."""
-        match = re.search(r"^used_memory:(\d+)", self.info("memory"), re.M)
-        return int(match.group(1)) / 2**20 if match else float("nan")
-
-    def cpu(self):
-        """The server's CPU time so far, s."""
-        return sum(float(value) for _, value in re.findall(r"used_cpu_(user|sys):([0-9.]+)", self.info("cpu")))
-
-    def stop(self):
-        subprocess.run([self.clustmake, "redis", "stop", "--force"], cwd=self.directory, capture_output=True)
-
-
 class RSSSampler(threading.Thread):
     """The RSS of one process, from /proc every `period` seconds: the peak and (seconds, MiB) samples."""
 
@@ -216,7 +184,7 @@ def collector_commands(clustmake, namespace, directory, redis, jobs, rounds):
 
 
 def measure(clustmake, graph, jobs, edges, directory, run, limit, fresh=False, rounds=1):
-    redis = Redis(clustmake, directory)
+    redis = benchlib.EmbeddedRedis(clustmake, directory)
     try:
         print(f"\n{os.path.basename(graph)}: {jobs:,} jobs, {edges:,} edges, {os.path.getsize(graph) / 1e6:.1f} MB; "
               f"redis before: {redis.used_memory():.1f} MiB", flush=True)
@@ -234,7 +202,7 @@ def measure(clustmake, graph, jobs, edges, directory, run, limit, fresh=False, r
             redis.stop()
             directory = os.path.join(directory, "fresh-run")
             os.makedirs(directory, exist_ok=True)
-            redis = Redis(clustmake, directory)
+            redis = benchlib.EmbeddedRedis(clustmake, directory)
             print(f"  (the run in {directory}, a fresh embedded redis: {redis.used_memory():.1f} MiB)")
         wall, cpu, peak, code, seen, samples = timed(
             clustmake, ["run", graph, "--namespace", "ran", "--bundle", "auto", "--json", "--no-check"], directory,
