@@ -103,6 +103,11 @@ extension SSHTestCluster {
             return result()
         }
 
+        /// What the command has printed so far, while it runs.
+        public var outputSoFar: (stdout: String, stderr: String) {
+            (Self.contents(of: stdoutDescriptor), Self.contents(of: stderrDescriptor))
+        }
+
         /// Sends `signal` to the command's process group (ssh and its ProxyCommand).
         /// - Parameter signal: The signal, `SIGTERM` by default.
         public func signal(_ signal: Int32 = SIGTERM) {
