@@ -185,15 +185,20 @@ extension LocalRedis {
             fix: "Install the Debian package redis-server (apt-get install redis-server), or pass --redis URL.")
     }
 
-    /// Polls PING until it answers, the process dies, or `timeout` passes.
+    /// Polls PING until it answers, the process dies, or `timeout` passes without a sign of progress: a server
+    /// that answers `LOADING` (reading its data set back, which takes 20 s and more for a million-job namespace on
+    /// a slow machine) is waited for as long as it keeps answering so, each answer starting `timeout` again.
     func waitUntilAnswering(_ endpoint: RedisEndpoint, pid: Int32, timeout: Duration) async throws(HostsError) {
         let clock = ContinuousClock()
-        let deadline = clock.now + max(timeout, .milliseconds(100))
+        let patience = max(timeout, .milliseconds(100))
+        var deadline = clock.now + patience
         var last = "no answer yet"
         while true {
             switch await ask(endpoint, ["PING"]) {
             case .success: return
-            case .failure(let error): last = error.message
+            case .failure(let error):
+                last = error.message
+                if Self.isLoading(error.message) { deadline = clock.now + patience }
             }
             guard Self.isAlive(pid) else {
                 throw HostsError(
@@ -210,6 +215,9 @@ extension LocalRedis {
             try? await Task.sleep(for: .milliseconds(20))
         }
     }
+
+    /// Whether `message`, from ``ask(_:_:)``, is redis's answer while it loads its data set.
+    static func isLoading(_ message: String) -> Bool { message.contains(": LOADING ") }
 
     /// The client name of the connections that only look at the server (``status()``, the start's wait for an
     /// answer) and of the idle watcher's own: the watcher does not count them as use ("Idle stop" in docs/hosts.md).

@@ -116,7 +116,8 @@ public struct LocalRedis: Sendable {
 
     /// Starts the server unless it runs already, and waits until it answers; arms its idle stop (``idleStop``:
     /// recorded for a server it starts, and a watcher started when one is due and none runs).
-    /// - Parameter timeout: How long to wait for it to answer (loading a large data set takes a while).
+    /// - Parameter timeout: How long to wait for it to answer; a server loading its data set, which takes a while
+    ///   for a large one, is waited for as long as it answers that it is loading.
     /// - Returns: Its endpoint and process id, and whether this call started it.
     /// - Throws: ``HostsError``: ``HostsError/Code/redisServerMissing`` (naming the Debian package),
     ///   ``HostsError/Code/stateDirectory``, ``HostsError/Code/redisStart`` (with the log's tail).
@@ -150,7 +151,7 @@ public struct LocalRedis: Sendable {
                 .redisStart, "redis-server did not write \(pidFile) within \(Format.seconds(timeout))",
                 fix: "Read \(logFile).", cause: logTail())
         }
-        try await waitUntilAnswering(endpoint, pid: pid, timeout: deadline - clock.now)
+        try await waitUntilAnswering(endpoint, pid: pid, timeout: timeout)
         try await armIdleStop(started: true)
         return Running(endpoint: endpoint, pid: pid, started: true)
     }

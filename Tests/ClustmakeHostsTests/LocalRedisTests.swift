@@ -92,6 +92,52 @@ import Testing
         }
     }
 
+    @Test("a server loading its data set for longer than the timeout is waited for while it answers LOADING")
+    func slowLoading() async throws {
+        let state = try TemporaryDirectory()
+        // The real redis-server, made to load each key 100 µs slowly (and to answer between keys): 20,000 keys
+        // take it 2 s and more to read back, ten times the timeout below.
+        let server = state.path + "/slow-redis-server"
+        try """
+        #!/bin/sh
+        exec redis-server "$@" --key-load-delay 100 --loading-process-events-interval-bytes 1024
+
+        """.write(toFile: server, atomically: true, encoding: .utf8)
+        chmod(server, 0o755)
+        let local = try LocalRedis(stateDirectory: state.path + "/.clustmake", redisServer: server)
+        let keys = 20_000
+        try await stopping(local) {
+            let first = try await local.ensureRunning()
+            try withRedisConnection(to: first.endpoint) { connection in
+                for start in stride(from: 0, to: keys, by: 1000) {
+                    _ = try connection.pipeline((start..<start + 1000).map { ["SET", RedisArgument("k\($0)"), "v"] })
+                }
+                // Compacted into the append-only file's base, the form redis reads back key by key.
+                _ = try connection.command("BGREWRITEAOF")
+                let clock = ContinuousClock()
+                let deadline = clock.now + .seconds(120)
+                while clock.now < deadline {
+                    let info = try connection.command("INFO", "persistence").string ?? ""
+                    if info.contains("aof_rewrite_in_progress:0") && info.contains("aof_rewrite_scheduled:0")
+                        && info.contains("aof_last_bgrewrite_status:ok")
+                    {
+                        break
+                    }
+                    usleep(20_000)
+                }
+            }
+            #expect(try await local.stop())
+
+            let clock = ContinuousClock()
+            let started = clock.now
+            let again = try await local.ensureRunning(timeout: .milliseconds(200))
+            let waited = clock.now - started
+            #expect(again.started)
+            #expect(waited > .seconds(1), "the load took \(waited): too quick to show the wait")
+            #expect(try withRedisConnection(to: again.endpoint) { try $0.command("DBSIZE") } == .integer(Int64(keys)))
+        }
+    }
+
     @Test("a missing redis-server is an error naming the Debian package")
     func missingServer() async throws {
         let state = try TemporaryDirectory()
