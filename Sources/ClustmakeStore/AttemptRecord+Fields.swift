@@ -85,61 +85,22 @@ struct HashFields: AttemptFieldSource {
 }
 
 /// An attempt's summary, the key `compmake:{NS}:summary:ID:N` (docs/redis-schema.md, "Attempt summaries"): the values
-/// of ``AttemptRecord/Field``, in order, packed by the script that records the attempt's outcome: `1|`, then for each
-/// field `~` when it is absent, or its length in bytes, `:` and its bytes.
+/// of ``AttemptRecord/Field``, in order, packed (``PackedValues``) by the script that records the attempt's outcome.
 ///
 /// Read in place: each field is decoded from its span of the summary's bytes when asked for (a number or a time
 /// without building a string), so reading an attempt from its summary makes one array of spans, not a value per field.
 struct AttemptSummary: AttemptFieldSource {
-    private let bytes: [UInt8]
-    /// Where each field's value starts in `bytes` and how long it is, two entries per field in the order of
-    /// ``AttemptRecord/Field``; a start of -1 for a field that is absent.
-    private let spans: [Int32]
+    private let packed: PackedValues
 
     /// The summary in `bytes`; `nil` when they are not a whole summary of this form (the attempt's fields are then
     /// read instead).
     init?(_ bytes: [UInt8]) {
-        let count = AttemptRecord.Field.allCases.count
-        guard bytes.count >= 2, bytes.count < Int(Int32.max), bytes[0] == UInt8(ascii: "1"),
-            bytes[1] == UInt8(ascii: "|")
-        else { return nil }
-        var spans: [Int32] = []
-        spans.reserveCapacity(2 * count)
-        var position = 2
-        while spans.count < 2 * count {
-            guard position < bytes.count else { return nil }
-            if bytes[position] == UInt8(ascii: "~") {
-                spans.append(-1)
-                spans.append(0)
-                position += 1
-                continue
-            }
-            var length = 0
-            var digits = 0
-            while position < bytes.count, bytes[position] >= UInt8(ascii: "0"), bytes[position] <= UInt8(ascii: "9") {
-                guard digits < 9 else { return nil }
-                length = length * 10 + Int(bytes[position] - UInt8(ascii: "0"))
-                digits += 1
-                position += 1
-            }
-            guard digits > 0, position < bytes.count, bytes[position] == UInt8(ascii: ":") else { return nil }
-            position += 1
-            guard length <= bytes.count - position else { return nil }
-            spans.append(Int32(position))
-            spans.append(Int32(length))
-            position += length
-        }
-        guard position == bytes.count else { return nil }
-        self.bytes = bytes
-        self.spans = spans
+        guard let packed = PackedValues(bytes, count: AttemptRecord.Field.allCases.count) else { return nil }
+        self.packed = packed
     }
 
     /// The bytes of `field`'s value; `nil` when it is absent.
-    private func value(_ field: AttemptRecord.Field) -> ArraySlice<UInt8>? {
-        let start = Int(spans[2 * field.rawValue])
-        guard start >= 0 else { return nil }
-        return bytes[start..<(start + Int(spans[2 * field.rawValue + 1]))]
-    }
+    private func value(_ field: AttemptRecord.Field) -> ArraySlice<UInt8>? { packed.value(field.rawValue) }
 
     func string(_ field: AttemptRecord.Field) -> String? { value(field).map { String(decoding: $0, as: UTF8.self) } }
     func integer(_ field: AttemptRecord.Field) -> Int? { value(field).flatMap(BulkDecoding.integer) }
