@@ -65,9 +65,11 @@ struct PushCommand: AsyncParsableCommand {
     static func describe(_ report: PushReport, at endpoint: RedisEndpoint, dryRun: Bool) -> String {
         let place = "namespace '\(report.namespace)' at \(endpoint)"
         if report.isUnchanged {
+            // A namespace pushed by a clustmake before definition copies gets them (docs/redis-schema.md).
             return
                 "clustmake: \(place) already has this graph (\(Format.count(report.jobCount, "job"))); "
-                + "nothing to push.\n"
+                + (report.wrote && !dryRun
+                    ? "wrote the copies of its definitions that stats and report read.\n" : "nothing to push.\n")
         }
         let verb = dryRun ? "would push" : "pushed"
         var text = "clustmake: \(verb) \(Format.count(report.jobCount, "job")) to \(place)"

@@ -18,6 +18,8 @@ extension JobStore {
     static let stateGroup = 10_000
     /// Attempt summaries read by one `MGET`.
     static let summaryGroup = 50
+    /// Definition copies (``StoreKeys/definitions``) read by one `HMGET`.
+    static let copyGroup = 500
 
     /// How much of the namespace ``snapshot(_:)`` reads.
     public enum SnapshotDetail: Sendable, Hashable {
@@ -60,6 +62,9 @@ extension JobStore {
         let metadata = RunMetadata(namespace: namespace, fields: try dictionary(first[1], keys.meta))
         let ids = try strings(first[2], "the job list at \(keys.jobs)")
         let hostNames = try strings(first[3], "the hosts at \(keys.hosts)").sorted()
+        // The definition copies are read when the push that wrote the graph wrote them (a clustmake before copies,
+        // or a push that did not end, did not).
+        let copied = metadata.fingerprint != nil && metadata.fields["definitions"] == metadata.fingerprint
         // The states in the job list's order, a group of ids per HMGET: no dictionary of a million ids to build
         // and look up (read before the jobs' statuses and attempts, as the snapshot's order requires).
         var stateOf: [String?] = []
@@ -102,14 +107,6 @@ extension JobStore {
             }
             next = max(next, end)
         }
-        // Two million commands for a million jobs, each an HMGET that differs from the others in its key's last part:
-        // encoded from templates straight into each batch's buffer.
-        let readDefinition = RedisCommandBatch.Template(
-            ["HMGET"], key: keys.job(""),
-            then: Self.snapshotDefinitionFields(commands: commands).map { RedisArgument($0) })
-        let readStatus = RedisCommandBatch.Template(
-            ["HMGET"], key: keys.status(""), then: Self.snapshotStatusFields.map { RedisArgument($0) })
-        var definition: [RedisReply] = []
         var notes: [String] = []
         // A run's push writes a new namespace's jobs while the first ones run (``PushProgress``); the graph's
         // fingerprint comes with its last job.
@@ -119,32 +116,132 @@ extension JobStore {
                     + "\(metadata.jobCount) jobs are in redis (a run is writing them now, or its push was stopped; "
                     + "run or push the graph again to write the rest)")
         }
-        try prefetchedPipeline(count: wholeCount * 2, "reading the jobs") { [selected] offset, batch in
-            batch.append(
-                offset % 2 == 0 ? readDefinition : readStatus, varying: ids[selected?[offset / 2] ?? offset / 2])
-        } each: { (offset, reply) throws(StoreError) in
-            guard case .array(let values) = reply else {
-                throw StoreError(.redis, "reading the jobs: expected an array from redis, got \(reply)")
+        /// The job at `position` decoded from its definition's values (by their place in
+        /// ``snapshotDefinitionFields(commands:)``, read from `key`) and its status's; a placeholder with a note when
+        /// they are corrupt; `nil` when it has no definition there (removed since the job list was read).
+        func decoded(
+            position: Int, key: String, definition: (Int) -> String?, status: [RedisReply]
+        ) throws(StoreError) -> NamespaceSnapshot.Job? {
+            let id = ids[position]
+            do throws(StoreError) {
+                return try decodeJob(
+                    id: id, state: stateOf[position], key: key, definition: definition, commands: commands,
+                    status: status)
+            } catch {
+                guard error.code == .corruptRecord else { throw error }
+                // One bad record costs a note about its job, not the whole namespace.
+                notes.append("job '\(Format.escaped(id, limit: 60))': \(error.message)")
+                let state = stateOf[position].flatMap(JobState.init(rawValue:)) ?? .notStarted
+                return Self.placeholder(id: id, index: position, state: state)
             }
-            if offset % 2 == 0 {
-                definition = values
-            } else {
-                let position = selected?[offset / 2] ?? offset / 2
-                let id = ids[position]
+        }
+        let readStatus = RedisCommandBatch.Template(
+            ["HMGET"], key: keys.status(""), then: Self.snapshotStatusFields.map { RedisArgument($0) })
+        if copied && !commands {
+            // The definitions from their copies (``StoreKeys/definitions``): an HMGET of ``copyGroup`` copies, then
+            // the statuses of those jobs, an HMGET each. A job whose copy is missing or not of its form is read from
+            // its hash afterwards, in its place.
+            let group = Self.copyGroup
+            let groups = (wholeCount + group - 1) / group
+            let definitions = keys.definitions
+            let copiedCount = Self.copiedDefinitionFields.count
+            var copies: [RedisReply] = []
+            var uncopied: [(place: Int, position: Int, status: [RedisReply])] = []
+            try prefetchedPipeline(count: wholeCount + groups, "reading the jobs") { [selected] offset, batch in
+                let first = offset / (group + 1) * group
+                let place = offset % (group + 1)
+                if place == 0 {
+                    batch.append(
+                        ["HMGET", RedisArgument(definitions)]
+                            + (first..<min(wholeCount, first + group)).map { RedisArgument(ids[selected?[$0] ?? $0]) })
+                } else {
+                    batch.append(readStatus, varying: ids[selected?[first + place - 1] ?? first + place - 1])
+                }
+            } each: { (offset, reply) throws(StoreError) in
+                guard case .array(let values) = reply else {
+                    throw StoreError(.redis, "reading the jobs: expected an array from redis, got \(reply)")
+                }
+                let first = offset / (group + 1) * group
+                let place = offset % (group + 1)
+                guard place > 0 else {
+                    let expected = min(wholeCount, first + group) - first
+                    guard values.count == expected else {
+                        throw StoreError(
+                            .redis, "reading the definition copies: expected \(expected) values, got \(values.count)")
+                    }
+                    copies = values
+                    return
+                }
+                let position = selected?[first + place - 1] ?? first + place - 1
                 standIns(upTo: position)
                 next = position + 1
-                do throws(StoreError) {
-                    if let job = try decodeJob(
-                        id: id, state: stateOf[position], definition: definition, commands: commands, status: values)
+                // A copy that is not of its form, or whose values are not a job's, counts as none.
+                var job: NamespaceSnapshot.Job?
+                if let bytes = BulkDecoding.bytes(copies[place - 1]),
+                    let packed = PackedValues(bytes, count: copiedCount)
+                {
+                    do throws(StoreError) {
+                        job = try decodeJob(
+                            id: ids[position], state: stateOf[position], key: definitions,
+                            definition: { packed.string($0) }, commands: false, status: values)
+                    } catch {
+                        guard error.code == .corruptRecord else { throw error }
+                    }
+                }
+                if let job {
+                    jobs.append(job)
+                } else {
+                    uncopied.append((jobs.count, position, values))
+                    jobs.append(Self.placeholder(id: ids[position], index: position, state: .notStarted))
+                }
+            }
+            if !uncopied.isEmpty {
+                let fields = Self.snapshotDefinitionFields(commands: false).map { RedisArgument($0) }
+                var removed: [Int] = []
+                try bulkPipeline(count: uncopied.count, "reading the definitions without a copy") { offset in
+                    ["HMGET", RedisArgument(keys.job(ids[uncopied[offset].position]))] + fields
+                } each: { (offset, reply) throws(StoreError) in
+                    guard case .array(let values) = reply else {
+                        throw StoreError(.redis, "reading the jobs: expected an array from redis, got \(reply)")
+                    }
+                    let entry = uncopied[offset]
+                    if let job = try decoded(
+                        position: entry.position, key: keys.job(ids[entry.position]),
+                        definition: { BulkDecoding.string(values, $0) }, status: entry.status)
+                    {
+                        jobs[entry.place] = job
+                    } else {
+                        removed.append(entry.place)
+                    }
+                }
+                for place in removed.reversed() { jobs.remove(at: place) }
+            }
+        } else {
+            // Two million commands for a million jobs, each an HMGET that differs from the others in its key's last
+            // part: encoded from templates straight into each batch's buffer.
+            let readDefinition = RedisCommandBatch.Template(
+                ["HMGET"], key: keys.job(""),
+                then: Self.snapshotDefinitionFields(commands: commands).map { RedisArgument($0) })
+            var definition: [RedisReply] = []
+            try prefetchedPipeline(count: wholeCount * 2, "reading the jobs") { [selected] offset, batch in
+                batch.append(
+                    offset % 2 == 0 ? readDefinition : readStatus, varying: ids[selected?[offset / 2] ?? offset / 2])
+            } each: { (offset, reply) throws(StoreError) in
+                guard case .array(let values) = reply else {
+                    throw StoreError(.redis, "reading the jobs: expected an array from redis, got \(reply)")
+                }
+                if offset % 2 == 0 {
+                    definition = values
+                } else {
+                    let position = selected?[offset / 2] ?? offset / 2
+                    standIns(upTo: position)
+                    next = position + 1
+                    if let job = try decoded(
+                        position: position, key: keys.job(ids[position]),
+                        definition: { BulkDecoding.string(definition, $0) }, status: values)
                     {
                         jobs.append(job)
                     }
-                } catch {
-                    guard error.code == .corruptRecord else { throw error }
-                    // One bad record costs a note about its job, not the whole namespace.
-                    notes.append("job '\(Format.escaped(id, limit: 60))': \(error.message)")
-                    let state = stateOf[position].flatMap(JobState.init(rawValue:)) ?? .notStarted
-                    jobs.append(Self.placeholder(id: id, index: jobs.count, state: state))
                 }
             }
         }
@@ -260,6 +357,9 @@ extension JobStore {
     static func snapshotDefinitionFields(commands: Bool) -> [String] {
         ["index", "deps", "tags", "cost", "retries", "timeout"] + (commands ? ["shell", "argv"] : [])
     }
+    /// The definition fields a job's copy holds (``StoreKeys/definitions``), in order: those a snapshot without
+    /// the command lines reads.
+    static let copiedDefinitionFields = snapshotDefinitionFields(commands: false)
     /// The status fields the snapshot reads, in order: every field of `compmake:{NS}:status:ID`.
     static let snapshotStatusFields = StatusField.allCases.map(\.name)
     /// The attempt fields the snapshot reads, in order (``AttemptRecord/Field``).
@@ -267,16 +367,15 @@ extension JobStore {
 
     // MARK: - Decoding
 
-    /// Decodes one job from the values of ``snapshotDefinitionFields(commands:)`` (`definition`) and of
-    /// ``snapshotStatusFields`` (`status`); `nil` when it was removed since the job list was read.
+    /// Decodes one job from the values of ``snapshotDefinitionFields(commands:)`` (`definition`, by place, read
+    /// from `key`) and of ``snapshotStatusFields`` (`status`); `nil` when it has no definition (removed since the
+    /// job list was read).
     private func decodeJob(
-        id: String, state stateText: String?, definition: [RedisReply], commands: Bool, status: [RedisReply]
+        id: String, state stateText: String?, key: String, definition string: (Int) -> String?, commands: Bool,
+        status: [RedisReply]
     ) throws(StoreError) -> NamespaceSnapshot.Job? {
-        func string(_ index: Int) -> String? { BulkDecoding.string(definition, index) }
         guard let indexText = string(0) else { return nil }
-        func corrupt(_ field: String, _ problem: String) -> StoreError {
-            JobCodec.corrupt(keys.job(id), field, problem)
-        }
+        func corrupt(_ field: String, _ problem: String) -> StoreError { JobCodec.corrupt(key, field, problem) }
         func list(_ index: Int, _ field: String) throws(StoreError) -> [String] {
             guard let text = string(index) else { return [] }
             guard let list = BulkDecoding.stringArray(text) else { throw corrupt(field, "it is not a JSON list") }

@@ -72,7 +72,10 @@ extension JobStore {
             hashed = value
             return value
         }
-        if found != nil, try holdsAlready(pushedBy: pushedBy, fingerprint: fingerprint) {
+        let stored = found == nil ? StoredFingerprints() : try storedFingerprints()
+        if stored.graph != nil, stored.graph == stored.copies, stored.pushedBy == pushedBy,
+            stored.graph == fingerprint()
+        {
             return PushReport(namespace: namespace, jobCount: graph.count, createdNamespace: false)
         }
         let old = try found == nil ? ExistingGraph() : readExisting()
@@ -152,6 +155,7 @@ extension JobStore {
             }
             writes.append(["DEL"] + doomed.map { RedisArgument($0) })
             writes.append(["HDEL", RedisArgument(keys.states), RedisArgument(id)])
+            writes.append(["HDEL", RedisArgument(keys.definitions), RedisArgument(id)])
             writes.append(["ZREM", RedisArgument(keys.jobs), RedisArgument(id)])
             writes.append(["SREM", RedisArgument(keys.running), RedisArgument(id)])
         }
@@ -165,7 +169,10 @@ extension JobStore {
                     + "'\(namespace)' that are running now: \(shown)\(more). Wait for them to finish, stop them, or "
                     + "push the graph with `clustmake push --force` (their results will then not count as up to date)")
         }
-        if report.isUnchanged || dryRun { return report }
+        // The definition copies are in step with the definitions when the push that last wrote them wrote the
+        // copies too (a clustmake before copies did not): if not, this push writes every job's copy.
+        let copiesInStep = stored.graph != nil && stored.graph == stored.copies
+        if dryRun || (report.isUnchanged && copiesInStep) { return report }
         let written = graph.jobs.indices.filter { jobWrites[$0] != .none }
         if found == nil {
             // pushFresh keeps or ends the watch itself.
@@ -182,10 +189,19 @@ extension JobStore {
             let metadata =
                 namespaceWrites(graph, now: now) + pushWrites(now: now, pushedBy: pushedBy, fingerprint: fingerprint())
             for command in metadata { try transaction.append(command) }
+            // Copies out of step are all written again, none of another graph's left.
+            if !copiesInStep { try transaction.append(["DEL", RedisArgument(keys.definitions)]) }
             for start in stride(from: 0, to: written.count, by: Self.pushGroup) {
                 let group = written[start..<min(start + Self.pushGroup, written.count)]
                 let added = group.filter { jobWrites[$0] == .added }
                 for command in groupWrites(graph, group, added: added) { try transaction.append(command) }
+            }
+            if !copiesInStep {
+                let unwritten = graph.jobs.indices.filter { jobWrites[$0] == .none }
+                for start in stride(from: 0, to: unwritten.count, by: Self.pushGroup) {
+                    try transaction.append(
+                        copyWrite(graph, unwritten[start..<min(start + Self.pushGroup, unwritten.count)]))
+                }
             }
             for write in writes { try transaction.append(write) }
             try transaction.append(pushedEvent(graph, report, now: now))
@@ -328,7 +344,12 @@ extension JobStore {
         // What a first push that died left: the states, the job list and the metadata (definitions are rewritten).
         // A progressive push makes the namespace in the same transaction.
         try send(
-            [["DEL", RedisArgument(keys.states), RedisArgument(keys.jobs), RedisArgument(keys.meta)]]
+            [
+                [
+                    "DEL", RedisArgument(keys.states), RedisArgument(keys.jobs), RedisArgument(keys.meta),
+                    RedisArgument(keys.definitions),
+                ]
+            ]
                 + (progress == nil ? [] : namespaceWrites(graph, now: now)))
         for start in stride(from: 0, to: written.count, by: Self.pushGroup) {
             if progress?.isStopping == true {
@@ -410,18 +431,19 @@ extension JobStore {
     private func pushWrites(now: String, pushedBy: String, fingerprint: String) -> [[RedisArgument]] {
         [
             [
-                "HSET", RedisArgument(keys.meta), "fingerprint", RedisArgument(fingerprint), "pushed",
-                RedisArgument(now), "pushed_by", RedisArgument(pushedBy),
+                "HSET", RedisArgument(keys.meta), "fingerprint", RedisArgument(fingerprint), "definitions",
+                RedisArgument(fingerprint), "pushed", RedisArgument(now), "pushed_by", RedisArgument(pushedBy),
             ],
             ["HINCRBY", RedisArgument(keys.meta), "pushes", "1"],
         ]
     }
 
     /// The writes of a group of at most ``pushGroup`` jobs: one HSET of the new jobs' (`added`) states, one DEL of
-    /// the definitions, an HSET of each definition and one ZADD of their places in the job list.
+    /// the definitions, an HSET of each definition, one HSET of their copies (``StoreKeys/definitions``) and one
+    /// ZADD of their places in the job list.
     private func groupWrites(_ graph: JobGraph, _ group: ArraySlice<Int>, added: [Int]) -> [[RedisArgument]] {
         var commands: [[RedisArgument]] = []
-        commands.reserveCapacity(group.count + 3)
+        commands.reserveCapacity(group.count + 4)
         if !added.isEmpty {
             commands.append(
                 ["HSET", RedisArgument(keys.states)]
@@ -435,10 +457,23 @@ extension JobStore {
                 ["HSET", RedisArgument(keys.job(graph.jobs[index].id))]
                     + fields.flatMap { [RedisArgument($0.0), RedisArgument($0.1)] })
         }
+        commands.append(copyWrite(graph, group))
         commands.append(
             ["ZADD", RedisArgument(keys.jobs)]
                 + group.flatMap { [RedisArgument($0), RedisArgument(graph.jobs[$0].id)] })
         return commands
+    }
+
+    /// The `HSET` of the definition copies (``StoreKeys/definitions``) of the jobs at `group`: for each, the values
+    /// of ``copiedDefinitionFields`` as its hash holds them, packed.
+    private func copyWrite(_ graph: JobGraph, _ group: ArraySlice<Int>) -> [RedisArgument] {
+        var command: [RedisArgument] = ["HSET", RedisArgument(keys.definitions)]
+        command.reserveCapacity(2 + 2 * group.count)
+        for index in group {
+            command.append(RedisArgument(graph.jobs[index].id))
+            command.append(RedisArgument(PackedValues.pack(JobCodec.copiedValues(of: graph.jobs[index], index: index))))
+        }
+        return command
     }
 
     /// The `graph-pushed` event of a push.
@@ -520,18 +555,27 @@ extension JobStore {
         var live: Set<String> = []
     }
 
-    /// Whether the namespace holds `graph` already, as this version of clustmake wrote it: the metadata's
-    /// fingerprint is the graph's and its `pushed_by` is `pushedBy`. Every push that writes sets both in the
+    /// What the metadata says of the last push that wrote the namespace: the graph's fingerprint, the one its
+    /// definition copies were written for (``StoreKeys/definitions``; absent when a clustmake before copies wrote
+    /// it), and the clustmake version that pushed it.
+    ///
+    /// A namespace holds a graph already, as this version of clustmake wrote it, when the fingerprint is the graph's,
+    /// the copies' fingerprint the same and `pushed_by` this version. Every push that writes sets all three in the
     /// transaction that writes the definitions (a first push: in the one that creates the namespace), and the
     /// fingerprint covers every setting of every job, their order and the namespace, so nothing would be written:
     /// the definitions are not read. Another version's push is compared job by job, as its stored form may differ.
-    private func holdsAlready(pushedBy: String, fingerprint: () -> String) throws(StoreError) -> Bool {
+    private struct StoredFingerprints {
+        var graph: String?
+        var copies: String?
+        var pushedBy: String?
+    }
+
+    private func storedFingerprints() throws(StoreError) -> StoredFingerprints {
         let reply = try command(
-            ["HMGET", RedisArgument(keys.meta), "fingerprint", "pushed_by"], "reading the namespace's fingerprint")
-        guard case .array(let values) = reply, values.count == 2, let stored = values[0].string,
-            values[1].string == pushedBy
-        else { return false }
-        return stored == fingerprint()
+            ["HMGET", RedisArgument(keys.meta), "fingerprint", "definitions", "pushed_by"],
+            "reading the namespace's fingerprint")
+        guard case .array(let values) = reply, values.count == 3 else { return StoredFingerprints() }
+        return StoredFingerprints(graph: values[0].string, copies: values[1].string, pushedBy: values[2].string)
     }
 
     private func readExisting() throws(StoreError) -> ExistingGraph {

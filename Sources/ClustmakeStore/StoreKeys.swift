@@ -41,6 +41,10 @@ struct StoreKeys: Sendable {
     /// expiry (milliseconds of redis's clock).
     var run: String { prefix + "run" }
 
+    /// HASH: id → the fields of each job's definition that the collector reads, packed (``PackedValues``): a copy,
+    /// written with the definitions, that `stats` and `report` read 500 jobs at a time.
+    var definitions: String { prefix + "definitions" }
+
     /// HASH: one job's definition.
     func job(_ id: String) -> String { prefix + "job:" + id }
     /// HASH: one job's bookkeeping (attempt counter, sequence numbers, reason of its state).

@@ -236,6 +236,18 @@ import Testing
         #expect(push.stderr.contains("push.created=true"), "\(push.stderr)")
         let quiet = try Tool.built("clustmake", ["push", file, "--redis", fixture.url])
         #expect(quiet.status == 0 && quiet.stderr.isEmpty, "\(quiet.stderr)")
+        #expect(quiet.stdout.contains("already has this graph") && quiet.stdout.contains("nothing to push"))
+        // As a clustmake before definition copies left it: the same graph pushed again gets its copies.
+        let redis = try fixture.server.connect()
+        _ = try redis.command("DEL", "compmake:{steps}:definitions")
+        _ = try redis.command("HDEL", "compmake:{steps}:meta", "definitions")
+        let copies = try Tool.built("clustmake", ["push", file, "--redis", fixture.url])
+        #expect(copies.status == 0, "\(copies.stderr)")
+        #expect(
+            copies.stdout.contains("already has this graph")
+                && copies.stdout.contains("wrote the copies of its definitions that stats and report read"),
+            "\(copies.stdout)")
+        #expect(try redis.command("HLEN", "compmake:{steps}:definitions").integer.map { $0 > 0 } == true)
     }
 
     @Test("without a reachable redis the default plans at once with the declared costs, saying why with -v")

@@ -37,10 +37,88 @@ import Testing
             #expect(lighter.status.state == whole.status.state && lighter.status.attempts == whole.status.attempts)
         }
         #expect(light.attempts.map(\.count) == full.attempts.map(\.count))
-        // A definition the graph's limits refuse is still noted without the command lines.
+        // A definition the graph's limits refuse is still noted without the command lines: its copy, refused, is
+        // passed over for the hash.
         _ = try redis.command("HSET", "compmake:{ns}:job:b", "cost", "inf")
+        let copy = try redis.command("HGET", "compmake:{ns}:definitions", "b").string
+        #expect(copy == "1|1:15:[\"a\"]2:[]1:11:0~", "index, deps, tags, cost, retries, no timeout")
+        _ = try redis.command("HSET", "compmake:{ns}:definitions", "b", "1|1:15:[\"a\"]2:[]3:inf1:0~")
         let noted = try fixture.another().snapshot(commands: false)
         #expect(noted.notes.contains { $0.contains("job 'b'") && $0.contains("'cost'") }, "\(noted.notes)")
+    }
+
+    @Test("a snapshot without commands reads the definitions' copies, or a job's hash where its copy is of no use")
+    func definitionCopies() throws {
+        let fixture = try Fixture()
+        func graph(costOfC: Double, withD: Bool) -> [Job] {
+            [
+                job("a", cost: 2), job("b", deps: ["a"]),
+                Job(
+                    id: "c", command: .shell("true"), deps: ["a", "b"], cost: costOfC, retries: 2, timeout: 30,
+                    tags: ["t", "u \"v\""]),
+            ] + (withD ? [job("d"), job("e")] : [])
+        }
+        try fixture.push(graph(costOfC: 1, withD: true))
+        try run(fixture.store, "a")
+        let redis = try fixture.redis()
+        let copies = "compmake:{ns}:definitions"
+        let meta = "compmake:{ns}:meta"
+        #expect(try redis.command("HLEN", copies) == .integer(5))
+        let fingerprint = try #require(try redis.command("HGET", meta, "fingerprint").string)
+        #expect(try redis.command("HGET", meta, "definitions").string == fingerprint)
+        #expect(
+            try redis.command("HGET", copies, "c").string
+                == "1|1:29:[\"a\",\"b\"]15:[\"t\",\"u \\\"v\\\"\"]1:11:22:30")
+        // Each copy holds the values of its job's hash.
+        for id in ["a", "b", "c", "d", "e"] {
+            let fields = JobStore.copiedDefinitionFields
+            let values = try #require(
+                try redis.command((["HMGET", "compmake:{ns}:job:\(id)"] + fields).map { RedisArgument($0) }).array)
+            let copy = try #require(try redis.command("HGET", copies, id).bytes)
+            let packed = try #require(PackedValues(copy, count: fields.count))
+            #expect(fields.indices.map { packed.string($0) } == values.map(\.string), "\(id)")
+        }
+        let fromCopies = try fixture.another().snapshot(commands: false)
+        #expect(fromCopies.notes.isEmpty)
+
+        // The copy is what is read: d's says cost 7; but not when the metadata says the copies are not of the graph
+        // pushed last (a clustmake before copies pushed it): then every job is read from its hash.
+        _ = try redis.command("HSET", copies, "d", "1|1:32:[]2:[]1:71:0~")
+        #expect(try fixture.another().snapshot(commands: false).jobs[3].cost == 7)
+        _ = try redis.command("HDEL", meta, "definitions")
+        let fromHashes = try fixture.another().snapshot(commands: false)
+        #expect(fromCopies.jobs == fromHashes.jobs && fromCopies.attempts == fromHashes.attempts)
+        #expect(fromHashes.notes.isEmpty)
+        _ = try redis.command("HSET", meta, "definitions", fingerprint)
+
+        // c has no copy, b's is not of the form, e's holds a cost the graph's limits refuse: those three are read
+        // from their hashes, in their places.
+        _ = try redis.command("HSET", copies, "e", "1|1:42:[]2:[]4:-1.01:0~")
+        _ = try redis.command("HSET", copies, "b", "1|garbage")
+        _ = try redis.command("HDEL", copies, "c")
+        let mixed = try fixture.another().snapshot(commands: false)
+        #expect(mixed.jobs.map(\.id) == ["a", "b", "c", "d", "e"])
+        #expect(mixed.jobs[3].cost == 7)
+        #expect(Array(mixed.jobs[0...2]) == Array(fromHashes.jobs[0...2]) && mixed.jobs[4] == fromHashes.jobs[4])
+        #expect(mixed.notes.isEmpty, "\(mixed.notes)")
+
+        // A push rewrites the copy of a changed job and removes those of removed jobs.
+        try fixture.push(graph(costOfC: 5, withD: false), force: true)
+        #expect(try redis.command("HLEN", copies) == .integer(3))
+        #expect(try redis.command("HGET", copies, "d") == .null)
+        #expect(try fixture.another().snapshot(commands: false).jobs.map(\.cost) == [2, 1, 5])
+        #expect(try redis.command("HGET", copies, "c").string?.contains("1:5") == true)
+
+        // A namespace a clustmake before copies pushed gets every job's copy from the next push, even of the same
+        // graph.
+        let changed = try #require(try redis.command("HGET", meta, "fingerprint").string)
+        _ = try redis.command("DEL", copies)
+        _ = try redis.command("HDEL", meta, "definitions")
+        let report = try fixture.push(graph(costOfC: 5, withD: false))
+        #expect(report.isUnchanged && report.wrote)
+        #expect(try redis.command("HLEN", copies) == .integer(3))
+        #expect(try redis.command("HGET", meta, "definitions").string == changed)
+        #expect(try fixture.push(graph(costOfC: 5, withD: false)).wrote == false, "in step: nothing to write")
     }
 
     @Test("a snapshot holds what the one-job reads return: jobs, states, statuses, attempts, hosts, metadata")
