@@ -41,13 +41,6 @@ enum JobCodec {
         return fields
     }
 
-    /// The values of the fields of a job's hash that its copy holds (``JobStore/copiedDefinitionFields``: `index`,
-    /// `deps`, `tags`, `cost`, `retries`, `timeout`), as ``fields(of:index:dependents:)`` writes them; `nil` for one
-    /// it leaves out.
-    static func copiedValues(of job: Job, index: Int) -> [String?] {
-        [String(index), json(job.deps), json(job.tags), format(job.cost), String(job.retries), job.timeout.map(format)]
-    }
-
     /// A SHA-256 over what decides a job's result: its command, working directory, environment and the set of its
     /// dependencies. A job whose digest changes is no longer up to date.
     static func digest(of job: Job) -> String {

@@ -444,6 +444,8 @@ extension JobStore {
     private func groupWrites(_ graph: JobGraph, _ group: ArraySlice<Int>, added: [Int]) -> [[RedisArgument]] {
         var commands: [[RedisArgument]] = []
         commands.reserveCapacity(group.count + 4)
+        var copies: [RedisArgument] = ["HSET", RedisArgument(keys.definitions)]
+        copies.reserveCapacity(2 + 2 * group.count)
         if !added.isEmpty {
             commands.append(
                 ["HSET", RedisArgument(keys.states)]
@@ -456,24 +458,33 @@ extension JobStore {
             commands.append(
                 ["HSET", RedisArgument(keys.job(graph.jobs[index].id))]
                     + fields.flatMap { [RedisArgument($0.0), RedisArgument($0.1)] })
+            copies.append(RedisArgument(graph.jobs[index].id))
+            copies.append(RedisArgument(Self.copy(of: fields)))
         }
-        commands.append(copyWrite(graph, group))
+        commands.append(copies)
         commands.append(
             ["ZADD", RedisArgument(keys.jobs)]
                 + group.flatMap { [RedisArgument($0), RedisArgument(graph.jobs[$0].id)] })
         return commands
     }
 
-    /// The `HSET` of the definition copies (``StoreKeys/definitions``) of the jobs at `group`: for each, the values
-    /// of ``copiedDefinitionFields`` as its hash holds them, packed.
+    /// The `HSET` of the definition copies (``StoreKeys/definitions``) of the jobs at `group`, whose hashes are
+    /// not rewritten.
     private func copyWrite(_ graph: JobGraph, _ group: ArraySlice<Int>) -> [RedisArgument] {
         var command: [RedisArgument] = ["HSET", RedisArgument(keys.definitions)]
         command.reserveCapacity(2 + 2 * group.count)
         for index in group {
             command.append(RedisArgument(graph.jobs[index].id))
-            command.append(RedisArgument(PackedValues.pack(JobCodec.copiedValues(of: graph.jobs[index], index: index))))
+            command.append(
+                RedisArgument(Self.copy(of: JobCodec.fields(of: graph.jobs[index], index: index, dependents: []))))
         }
         return command
+    }
+
+    /// A job's definition copy: the values of ``copiedDefinitionFields`` among `fields`, its hash's fields as
+    /// ``JobCodec/fields(of:index:dependents:)`` makes them, packed (``PackedValues``).
+    static func copy(of fields: [(String, String)]) -> [UInt8] {
+        PackedValues.pack(copiedDefinitionFields.map { name in fields.first { $0.0 == name }?.1 })
     }
 
     /// The `graph-pushed` event of a push.

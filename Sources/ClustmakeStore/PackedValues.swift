@@ -57,14 +57,17 @@ struct PackedValues {
     func string(_ index: Int) -> String? { value(index).map { String(decoding: $0, as: UTF8.self) } }
 
     /// `values` packed in this form.
-    static func pack(_ values: [String?]) -> String {
-        var packed = "1|"
+    static func pack(_ values: [String?]) -> [UInt8] {
+        var packed: [UInt8] = [UInt8(ascii: "1"), UInt8(ascii: "|")]
+        packed.reserveCapacity(values.reduce(2) { $0 + 8 + ($1?.utf8.count ?? 0) })
         for value in values {
             guard let value else {
-                packed += "~"
+                packed.append(UInt8(ascii: "~"))
                 continue
             }
-            packed += String(value.utf8.count) + ":" + value
+            packed.append(contentsOf: String(value.utf8.count).utf8)
+            packed.append(UInt8(ascii: ":"))
+            packed.append(contentsOf: value.utf8)
         }
         return packed
     }
