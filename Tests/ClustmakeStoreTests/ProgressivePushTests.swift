@@ -101,11 +101,21 @@ import Testing
         // Readers are told the namespace is incomplete.
         let notes = try fixture.store.snapshot().notes
         #expect(notes.contains { $0.contains("has not ended: \(written) of its \(Self.jobs.count) jobs") }, "\(notes)")
+        // The jobs written have their definition copies, not yet in use: no fingerprint says whose they are.
+        let redis = try fixture.redis()
+        #expect(try redis.command("HLEN", "compmake:{ns}:definitions").integer == Int64(written))
+        #expect(try redis.command("HGET", "compmake:{ns}:meta", "definitions") == .null)
         // The pushing key is given back at once: the next push need not wait for it to expire.
         #expect(try fixture.redis().command("EXISTS", "compmake:{ns}:pushing").integer == 0)
         let report = try fixture.push(Self.jobs)
         #expect(!report.createdNamespace && report.added.count == Self.jobs.count - written)
         #expect(try fixture.store.graph().jobs == Self.jobs)
-        #expect(try fixture.store.metadata().fingerprint != nil)
+        let fingerprint = try #require(try fixture.store.metadata().fingerprint)
+        // Completed, every job has its copy, and the copies are the graph's.
+        #expect(try redis.command("HLEN", "compmake:{ns}:definitions").integer == Int64(Self.jobs.count))
+        #expect(try redis.command("HGET", "compmake:{ns}:meta", "definitions").string == fingerprint)
+        let snapshot = try fixture.another().snapshot(commands: false)
+        #expect(snapshot.jobs.map(\.id) == Self.jobs.map(\.id) && snapshot.notes.isEmpty, "\(snapshot.notes)")
+        #expect(snapshot.jobs.map(\.deps) == Self.jobs.map(\.deps))
     }
 }
