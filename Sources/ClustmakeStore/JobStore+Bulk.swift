@@ -196,7 +196,7 @@ extension JobStore {
                 }
             }
             if !uncopied.isEmpty {
-                let fields = Self.snapshotDefinitionFields(commands: false).map { RedisArgument($0) }
+                let fields = Self.copiedDefinitionFields.map { RedisArgument($0) }
                 var removed: [Int] = []
                 try bulkPipeline(count: uncopied.count, "reading the definitions without a copy") { offset in
                     ["HMGET", RedisArgument(keys.job(ids[uncopied[offset].position]))] + fields

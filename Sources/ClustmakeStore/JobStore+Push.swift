@@ -73,9 +73,7 @@ extension JobStore {
             return value
         }
         let stored = found == nil ? StoredFingerprints() : try storedFingerprints()
-        if stored.graph != nil, stored.graph == stored.copies, stored.pushedBy == pushedBy,
-            stored.graph == fingerprint()
-        {
+        if stored.copiesInStep, stored.pushedBy == pushedBy, stored.graph == fingerprint() {
             return PushReport(namespace: namespace, jobCount: graph.count, createdNamespace: false)
         }
         let old = try found == nil ? ExistingGraph() : readExisting()
@@ -169,9 +167,8 @@ extension JobStore {
                     + "'\(namespace)' that are running now: \(shown)\(more). Wait for them to finish, stop them, or "
                     + "push the graph with `clustmake push --force` (their results will then not count as up to date)")
         }
-        // The definition copies are in step with the definitions when the push that last wrote them wrote the
-        // copies too (a clustmake before copies did not): if not, this push writes every job's copy.
-        let copiesInStep = stored.graph != nil && stored.graph == stored.copies
+        // Copies out of step with the definitions (``StoredFingerprints/copiesInStep``): this push writes every job's.
+        let copiesInStep = stored.copiesInStep
         if dryRun || (report.isUnchanged && copiesInStep) { return report }
         let written = graph.jobs.indices.filter { jobWrites[$0] != .none }
         if found == nil {
@@ -444,8 +441,8 @@ extension JobStore {
     private func groupWrites(_ graph: JobGraph, _ group: ArraySlice<Int>, added: [Int]) -> [[RedisArgument]] {
         var commands: [[RedisArgument]] = []
         commands.reserveCapacity(group.count + 4)
-        var copies: [RedisArgument] = ["HSET", RedisArgument(keys.definitions)]
-        copies.reserveCapacity(2 + 2 * group.count)
+        var copied: [(id: String, fields: [(String, String)])] = []
+        copied.reserveCapacity(group.count)
         if !added.isEmpty {
             commands.append(
                 ["HSET", RedisArgument(keys.states)]
@@ -458,10 +455,9 @@ extension JobStore {
             commands.append(
                 ["HSET", RedisArgument(keys.job(graph.jobs[index].id))]
                     + fields.flatMap { [RedisArgument($0.0), RedisArgument($0.1)] })
-            copies.append(RedisArgument(graph.jobs[index].id))
-            copies.append(RedisArgument(Self.copy(of: fields)))
+            copied.append((graph.jobs[index].id, fields))
         }
-        commands.append(copies)
+        commands.append(copyWrite(copied))
         commands.append(
             ["ZADD", RedisArgument(keys.jobs)]
                 + group.flatMap { [RedisArgument($0), RedisArgument(graph.jobs[$0].id)] })
@@ -471,20 +467,22 @@ extension JobStore {
     /// The `HSET` of the definition copies (``StoreKeys/definitions``) of the jobs at `group`, whose hashes are
     /// not rewritten.
     private func copyWrite(_ graph: JobGraph, _ group: ArraySlice<Int>) -> [RedisArgument] {
-        var command: [RedisArgument] = ["HSET", RedisArgument(keys.definitions)]
-        command.reserveCapacity(2 + 2 * group.count)
-        for index in group {
-            command.append(RedisArgument(graph.jobs[index].id))
-            command.append(
-                RedisArgument(Self.copy(of: JobCodec.fields(of: graph.jobs[index], index: index, dependents: []))))
-        }
-        return command
+        copyWrite(group.map { (graph.jobs[$0].id, JobCodec.fields(of: graph.jobs[$0], index: $0, dependents: [])) })
     }
 
-    /// A job's definition copy: the values of ``copiedDefinitionFields`` among `fields`, its hash's fields as
-    /// ``JobCodec/fields(of:index:dependents:)`` makes them, packed (``PackedValues``).
-    static func copy(of fields: [(String, String)]) -> [UInt8] {
-        PackedValues.pack(copiedDefinitionFields.map { name in fields.first { $0.0 == name }?.1 })
+    /// The `HSET` of the definition copies of `jobs`, each given with its hash's fields as
+    /// ``JobCodec/fields(of:index:dependents:)`` makes them: the values of ``copiedDefinitionFields`` among them,
+    /// packed (``PackedValues``).
+    private func copyWrite(_ jobs: [(id: String, fields: [(String, String)])]) -> [RedisArgument] {
+        var command: [RedisArgument] = ["HSET", RedisArgument(keys.definitions)]
+        command.reserveCapacity(2 + 2 * jobs.count)
+        for (id, fields) in jobs {
+            command.append(RedisArgument(id))
+            command.append(
+                RedisArgument(
+                    PackedValues.pack(Self.copiedDefinitionFields.map { name in fields.first { $0.0 == name }?.1 })))
+        }
+        return command
     }
 
     /// The `graph-pushed` event of a push.
@@ -579,6 +577,10 @@ extension JobStore {
         var graph: String?
         var copies: String?
         var pushedBy: String?
+
+        /// Whether the definition copies are those of the definitions: the push that last wrote the definitions wrote
+        /// the copies too (a clustmake before copies does not).
+        var copiesInStep: Bool { graph != nil && graph == copies }
     }
 
     private func storedFingerprints() throws(StoreError) -> StoredFingerprints {

@@ -42,7 +42,7 @@ struct StoreKeys: Sendable {
     var run: String { prefix + "run" }
 
     /// HASH: id → the fields of each job's definition that the collector reads, packed (``PackedValues``): a copy,
-    /// written with the definitions, that `stats` and `report` read 500 jobs at a time.
+    /// written with the definitions, that `stats`, `report` and `status` read 500 jobs at a time.
     var definitions: String { prefix + "definitions" }
 
     /// HASH: one job's definition.
