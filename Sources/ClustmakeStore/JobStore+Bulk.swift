@@ -108,6 +108,9 @@ extension JobStore {
             next = max(next, end)
         }
         var notes: [String] = []
+        // Attempts read with their jobs (the attempt that did a done job, from its outcome copy), by place in
+        // `jobs`; shorter than `jobs` when its last ones have none.
+        var knownAttempts: [[AttemptRecord]] = []
         // A run's push writes a new namespace's jobs while the first ones run (``PushProgress``); the graph's
         // fingerprint comes with its last job.
         if metadata.fingerprint == nil && metadata.jobCount > ids.count {
@@ -117,10 +120,11 @@ extension JobStore {
                     + "run or push the graph again to write the rest)")
         }
         /// The job at `position` decoded from its definition's values (by their place in
-        /// ``snapshotDefinitionFields(commands:)``, read from `key`) and its status's; a placeholder with a note when
+        /// ``snapshotDefinitionFields(commands:)``, read from `key`) and its status's (by their place in
+        /// ``snapshotStatusFields``); a placeholder with a note when
         /// they are corrupt; `nil` when it has no definition there (removed since the job list was read).
         func decoded(
-            position: Int, key: String, definition: (Int) -> String?, status: [RedisReply]
+            position: Int, key: String, definition: (Int) -> String?, status: (Int) -> String?
         ) throws(StoreError) -> NamespaceSnapshot.Job? {
             let id = ids[position]
             do throws(StoreError) {
@@ -138,83 +142,162 @@ extension JobStore {
         let readStatus = RedisCommandBatch.Template(
             ["HMGET"], key: keys.status(""), then: Self.snapshotStatusFields.map { RedisArgument($0) })
         if copied && !commands {
-            // The definitions from their copies (``StoreKeys/definitions``): an HMGET of ``copyGroup`` copies, then
-            // the statuses of those jobs, an HMGET each. A job whose copy is missing or not of its form is read from
-            // its hash afterwards, in its place.
+            // The definitions from their copies (``StoreKeys/definitions``), and a done job's status and the summary
+            // of the attempt that did it from its outcome copy (``StoreKeys/outcomes``) while the metadata says every
+            // such copy is current: for each group of ``copyGroup`` jobs, an HMGET of the status of each job not
+            // read from an outcome copy, then one of the group's definition copies, then one of its outcome copies.
+            // A job with a copy missing or not of its form is read from its hashes afterwards, in its place.
+            let outcomesUsable = metadata.outcomesInStep
             let group = Self.copyGroup
             let groups = (wholeCount + group - 1) / group
             let definitions = keys.definitions
+            let outcomes = keys.outcomes
             let copiedCount = Self.copiedDefinitionFields.count
-            var copies: [RedisReply] = []
-            var uncopied: [(place: Int, position: Int, status: [RedisReply])] = []
-            try prefetchedPipeline(count: wholeCount + groups, "reading the jobs") { [selected] offset, batch in
-                let first = offset / (group + 1) * group
-                let place = offset % (group + 1)
-                if place == 0 {
-                    batch.append(
-                        ["HMGET", RedisArgument(definitions)]
-                            + (first..<min(wholeCount, first + group)).map { RedisArgument(ids[selected?[$0] ?? $0]) })
-                } else {
-                    batch.append(readStatus, varying: ids[selected?[first + place - 1] ?? first + place - 1])
+            let statusCount = Self.snapshotStatusFields.count
+            let done = JobState.done.rawValue
+            // The commands in order: a job's status as its place among the jobs read whole (`>= 0`), a group's
+            // definition copies as `-1 - 2 * group`, its outcome copies as `-2 - 2 * group`.
+            var reads: [Int32] = []
+            reads.reserveCapacity(wholeCount + 2 * groups)
+            var outcomeCount = [Int](repeating: 0, count: groups)
+            for index in 0..<groups {
+                for whole in index * group..<min(wholeCount, (index + 1) * group) {
+                    if outcomesUsable && stateOf[selected?[whole] ?? whole] == done {
+                        outcomeCount[index] += 1
+                    } else {
+                        reads.append(Int32(whole))
+                    }
                 }
+                reads.append(Int32(-1 - 2 * index))
+                if outcomeCount[index] > 0 { reads.append(Int32(-2 - 2 * index)) }
+            }
+            // The group being read: each job's status by its place in the group, then its copies.
+            var statuses = [[RedisReply]?](repeating: nil, count: group)
+            var copies: [RedisReply] = []
+            var unread: [(place: Int, position: Int)] = []
+            func decodeGroup(_ index: Int, outcomeValues: [RedisReply]) throws(StoreError) {
+                let first = index * group
+                var nextOutcome = 0
+                for whole in first..<min(wholeCount, first + group) {
+                    let position = selected?[whole] ?? whole
+                    standIns(upTo: position)
+                    next = position + 1
+                    let status = statuses[whole - first]
+                    statuses[whole - first] = nil
+                    var outcome: PackedValues?
+                    if status == nil {
+                        outcome = BulkDecoding.bytes(outcomeValues[nextOutcome]).flatMap {
+                            PackedValues($0, count: statusCount + 1)
+                        }
+                        nextOutcome += 1
+                    }
+                    // A copy that is not of its form, or whose values are not a job's, counts as none.
+                    var job: NamespaceSnapshot.Job?
+                    if status != nil || outcome != nil,
+                        let bytes = BulkDecoding.bytes(copies[whole - first]),
+                        let copy = PackedValues(bytes, count: copiedCount)
+                    {
+                        do throws(StoreError) {
+                            job = try decodeJob(
+                                id: ids[position], state: stateOf[position], key: definitions,
+                                definition: { copy.string($0) }, commands: false,
+                                status: { field in
+                                    status.map { BulkDecoding.string($0, field) } ?? outcome?.string(field)
+                                })
+                        } catch {
+                            guard error.code == .corruptRecord else { throw error }
+                        }
+                    }
+                    guard let job else {
+                        unread.append((jobs.count, position))
+                        jobs.append(Self.placeholder(id: ids[position], index: position, state: .notStarted))
+                        continue
+                    }
+                    // The attempt that did the job, from its summary, when that names the attempt.
+                    if let bytes = outcome?.value(statusCount), let attempt = job.status.doneAttempt,
+                        let summary = AttemptSummary(Array(bytes)), summary.integer(.attempt) == attempt
+                    {
+                        knownAttempts.append(contentsOf: repeatElement([], count: jobs.count - knownAttempts.count))
+                        knownAttempts.append([AttemptRecord(job: ids[position], AttemptSource.summary(summary))])
+                    }
+                    jobs.append(job)
+                }
+            }
+            try prefetchedPipeline(count: reads.count, "reading the jobs") { [reads, selected, stateOf] offset, batch in
+                let read = Int(reads[offset])
+                guard read < 0 else {
+                    batch.append(readStatus, varying: ids[selected?[read] ?? read])
+                    return
+                }
+                // A group's definition copies are read for all its jobs, its outcome copies for its done ones.
+                let first = (-1 - read) / 2 * group
+                let wanted = (first..<min(wholeCount, first + group)).lazy.map { selected?[$0] ?? $0 }
+                batch.append(
+                    read % 2 != 0
+                        ? ["HMGET", RedisArgument(definitions)] + wanted.map { RedisArgument(ids[$0]) }
+                        : ["HMGET", RedisArgument(outcomes)]
+                            + wanted.filter { stateOf[$0] == done }.map { RedisArgument(ids[$0]) })
             } each: { (offset, reply) throws(StoreError) in
                 guard case .array(let values) = reply else {
                     throw StoreError(.redis, "reading the jobs: expected an array from redis, got \(reply)")
                 }
-                let first = offset / (group + 1) * group
-                let place = offset % (group + 1)
-                guard place > 0 else {
-                    let expected = min(wholeCount, first + group) - first
+                let read = Int(reads[offset])
+                guard read < 0 else {
+                    statuses[read % group] = values
+                    return
+                }
+                let index = (-1 - read) / 2
+                if read % 2 != 0 {
+                    let expected = min(wholeCount, (index + 1) * group) - index * group
                     guard values.count == expected else {
                         throw StoreError(
                             .redis, "reading the definition copies: expected \(expected) values, got \(values.count)")
                     }
                     copies = values
-                    return
-                }
-                let position = selected?[first + place - 1] ?? first + place - 1
-                standIns(upTo: position)
-                next = position + 1
-                // A copy that is not of its form, or whose values are not a job's, counts as none.
-                var job: NamespaceSnapshot.Job?
-                if let bytes = BulkDecoding.bytes(copies[place - 1]),
-                    let packed = PackedValues(bytes, count: copiedCount)
-                {
-                    do throws(StoreError) {
-                        job = try decodeJob(
-                            id: ids[position], state: stateOf[position], key: definitions,
-                            definition: { packed.string($0) }, commands: false, status: values)
-                    } catch {
-                        guard error.code == .corruptRecord else { throw error }
-                    }
-                }
-                if let job {
-                    jobs.append(job)
+                    if outcomeCount[index] == 0 { try decodeGroup(index, outcomeValues: []) }
                 } else {
-                    uncopied.append((jobs.count, position, values))
-                    jobs.append(Self.placeholder(id: ids[position], index: position, state: .notStarted))
+                    guard values.count == outcomeCount[index] else {
+                        throw StoreError(
+                            .redis,
+                            "reading the outcome copies: expected \(outcomeCount[index]) values, got \(values.count)")
+                    }
+                    try decodeGroup(index, outcomeValues: values)
                 }
             }
-            if !uncopied.isEmpty {
-                let fields = Self.copiedDefinitionFields.map { RedisArgument($0) }
+            if !unread.isEmpty {
+                // The definition's fields and the status of each job left, from their hashes.
+                let definitionFields = Self.copiedDefinitionFields.map { RedisArgument($0) }
+                let statusFields = Self.snapshotStatusFields.map { RedisArgument($0) }
+                var definition: [RedisReply] = []
                 var removed: [Int] = []
-                try bulkPipeline(count: uncopied.count, "reading the definitions without a copy") { offset in
-                    ["HMGET", RedisArgument(keys.job(ids[uncopied[offset].position]))] + fields
+                try bulkPipeline(count: unread.count * 2, "reading the jobs without a copy") { offset in
+                    let id = ids[unread[offset / 2].position]
+                    return offset % 2 == 0
+                        ? ["HMGET", RedisArgument(keys.job(id))] + definitionFields
+                        : ["HMGET", RedisArgument(keys.status(id))] + statusFields
                 } each: { (offset, reply) throws(StoreError) in
                     guard case .array(let values) = reply else {
                         throw StoreError(.redis, "reading the jobs: expected an array from redis, got \(reply)")
                     }
-                    let entry = uncopied[offset]
+                    guard offset % 2 != 0 else {
+                        definition = values
+                        return
+                    }
+                    let entry = unread[offset / 2]
                     if let job = try decoded(
                         position: entry.position, key: keys.job(ids[entry.position]),
-                        definition: { BulkDecoding.string(values, $0) }, status: entry.status)
+                        definition: { [definition] in BulkDecoding.string(definition, $0) },
+                        status: { BulkDecoding.string(values, $0) })
                     {
                         jobs[entry.place] = job
                     } else {
                         removed.append(entry.place)
                     }
                 }
-                for place in removed.reversed() { jobs.remove(at: place) }
+                for place in removed.reversed() {
+                    jobs.remove(at: place)
+                    if place < knownAttempts.count { knownAttempts.remove(at: place) }
+                }
             }
         } else {
             // Two million commands for a million jobs, each an HMGET that differs from the others in its key's last
@@ -238,7 +321,8 @@ extension JobStore {
                     next = position + 1
                     if let job = try decoded(
                         position: position, key: keys.job(ids[position]),
-                        definition: { BulkDecoding.string(definition, $0) }, status: values)
+                        definition: { BulkDecoding.string(definition, $0) },
+                        status: { BulkDecoding.string(values, $0) })
                     {
                         jobs.append(job)
                     }
@@ -274,7 +358,10 @@ extension JobStore {
                     + "\(NamespaceSnapshot.maximumAttempts); its attempts are not read.")
             jobs[index].status.attempts = 0
         }
-        let attempts = try readAttemptRecords(of: jobs.map(\.id), counts: jobs.map(\.status.attempts))
+        var known: [[AttemptRecord]] = []
+        swap(&known, &knownAttempts)  // handed over, not copied
+        let attempts = try readAttemptRecords(
+            of: jobs.map(\.id), counts: jobs.map(\.status.attempts), known: consume known)
 
         var hosts: [HostRecord] = []
         if !hostNames.isEmpty {
@@ -368,11 +455,11 @@ extension JobStore {
     // MARK: - Decoding
 
     /// Decodes one job from the values of ``snapshotDefinitionFields(commands:)`` (`definition`, by place, read
-    /// from `key`) and of ``snapshotStatusFields`` (`status`); `nil` when it has no definition (removed since the
-    /// job list was read).
+    /// from `key`) and of ``snapshotStatusFields`` (`status`, by place); `nil` when it has no definition (removed
+    /// since the job list was read).
     private func decodeJob(
         id: String, state stateText: String?, key: String, definition string: (Int) -> String?, commands: Bool,
-        status: [RedisReply]
+        status: (Int) -> String?
     ) throws(StoreError) -> NamespaceSnapshot.Job? {
         guard let indexText = string(0) else { return nil }
         func corrupt(_ field: String, _ problem: String) -> StoreError { JobCodec.corrupt(key, field, problem) }
@@ -424,8 +511,19 @@ extension JobStore {
         id: String, state: JobState, _ values: [RedisReply], leaseHolder: String? = nil,
         leaseRemaining: Duration? = nil
     ) -> JobStatus {
+        snapshotStatus(
+            id: id, state: state, { BulkDecoding.string(values, $0) }, leaseHolder: leaseHolder,
+            leaseRemaining: leaseRemaining)
+    }
+
+    /// A job's status from the values of ``snapshotStatusFields``, each looked up by its place (`value`): the reply
+    /// of an `HMGET` of the status hash, or a job's outcome copy.
+    static func snapshotStatus(
+        id: String, state: JobState, _ value: (Int) -> String?, leaseHolder: String? = nil,
+        leaseRemaining: Duration? = nil
+    ) -> JobStatus {
         JobStatus(id: id, state: state, leaseHolder: leaseHolder, leaseRemaining: leaseRemaining, fields: [:]) {
-            BulkDecoding.string(values, $0.rawValue)
+            value($0.rawValue)
         }
     }
 
@@ -438,12 +536,25 @@ extension JobStore {
             status: JobStatus(id: id, state: state, fields: [:], leaseHolder: nil, leaseRemaining: nil))
     }
 
-    /// Attempts 1 … `counts[i]` of each job `ids[i]`, in order (``readAttempts(of:counts:_:each:)``). An attempt with
-    /// no record is left out.
-    func readAttemptRecords(of ids: [String], counts: [Int]) throws(StoreError) -> [[AttemptRecord]] {
-        var attempts = [[AttemptRecord]](repeating: [], count: ids.count)
+    /// Attempts 1 … `counts[i]` of each job `ids[i]`, in order (``readAttempts(of:counts:skipping:_:each:)``), those
+    /// of `known[i]` (already read, at most one a job) included without reading them again. An attempt with no
+    /// record is left out.
+    func readAttemptRecords(
+        of ids: [String], counts: [Int], known: consuming [[AttemptRecord]] = []
+    ) throws(StoreError) -> [[AttemptRecord]] {
+        var attempts = known
+        attempts.append(contentsOf: repeatElement([], count: max(0, ids.count - attempts.count)))
         var unordered: Set<Int> = []
-        try readAttempts(of: ids, counts: counts, "reading the attempts") { (_, job, source) throws(StoreError) in
+        for job in ids.indices where !attempts[job].isEmpty {
+            if attempts[job][0].number > counts[job] {
+                attempts[job] = []  // Not among those to read (a count over the limit reads none).
+            } else if counts[job] > 1 {
+                unordered.insert(job)
+            }
+        }
+        let skipped = attempts.map { $0.first?.number ?? 0 }
+        try readAttempts(of: ids, counts: counts, skipping: skipped, "reading the attempts") {
+            (_, job, source) throws(StoreError) in
             if case .fields = source { unordered.insert(job) }
             attempts[job].append(AttemptRecord(job: ids[job], source))
         }
@@ -451,19 +562,19 @@ extension JobStore {
         return attempts
     }
 
-    /// Reads attempts 1 … `counts[i]` of each job `ids[i]` and hands each to `each` with its position in that list
-    /// (``attemptList(_:)``) and its job's. Each is read from its summary (one key, written when its outcome was
-    /// recorded); an attempt without one (still running, lost, recorded by a clustmake before summaries) or whose
-    /// summary is not of the expected form or names another attempt is read again field by field, after all the
-    /// summaries (so `each` sees those attempts out of order: ``AttemptSource/fields``). An attempt with no record is
-    /// left out.
+    /// Reads attempts 1 … `counts[i]` of each job `ids[i]`, but for attempt `skipping[i]` when given, and hands each
+    /// to `each` with its position in that list (``attemptList(_:skipping:)``) and its job's. Each is read from its
+    /// summary (one key, written when its outcome was recorded); an attempt without one (still running, lost,
+    /// recorded by a clustmake before summaries) or whose summary is not of the expected form or names another
+    /// attempt is read again field by field, after all the summaries (so `each` sees those attempts out of order:
+    /// ``AttemptSource/fields``). An attempt with no record is left out.
     func readAttempts(
-        of ids: [String], counts: [Int], _ doing: String,
+        of ids: [String], counts: [Int], skipping: [Int] = [], _ doing: String,
         each: (_ position: Int, _ job: Int, _ source: AttemptSource) throws(StoreError) -> Void
     ) throws(StoreError) {
         var unsummarized: (owners: [Int32], numbers: [Int32]) = ([], [])
         var unsummarizedPositions: [Int] = []
-        let (owners, numbers) = Self.attemptList(counts)
+        let (owners, numbers) = Self.attemptList(counts, skipping: skipping)
         let keys = keys
         // An MGET per ``summaryGroup`` attempts: one command and one reply for redis to handle instead of 50 (a tenth
         // less of its CPU for the summaries of 100,000 attempts; finding each key costs it the same either way).
@@ -507,14 +618,16 @@ extension JobStore {
         }
     }
 
-    /// The attempts 1 … `counts[i]` of each job `i`, in order: the job's position and the attempt's number of each.
-    static func attemptList(_ counts: [Int]) -> (owners: [Int32], numbers: [Int32]) {
+    /// The attempts 1 … `counts[i]` of each job `i`, in order, but for attempt `skipping[i]` (when `skipping` has
+    /// an entry `i`): the job's position and the attempt's number of each.
+    static func attemptList(_ counts: [Int], skipping: [Int] = []) -> (owners: [Int32], numbers: [Int32]) {
         var owners: [Int32] = []
         var numbers: [Int32] = []
         owners.reserveCapacity(counts.count)
         numbers.reserveCapacity(counts.count)
         for (index, count) in counts.enumerated() where count > 0 {
-            for number in 1...count {
+            let skipped = index < skipping.count ? skipping[index] : 0
+            for number in 1...count where number != skipped {
                 owners.append(Int32(index))
                 numbers.append(Int32(number))
             }
@@ -595,7 +708,7 @@ struct SnapshotFields: AttemptFieldSource {
     func time(_ field: AttemptRecord.Field) -> UTCTime? { BulkDecoding.time(values, field.rawValue) }
 }
 
-/// An attempt as ``JobStore/readAttempts(of:counts:_:each:)`` read it: from its summary, or field by field.
+/// An attempt as ``JobStore/readAttempts(of:counts:skipping:_:each:)`` read it: from its summary, or field by field.
 enum AttemptSource: AttemptFieldSource {
     case summary(AttemptSummary)
     case fields(SnapshotFields)

@@ -3,7 +3,7 @@ import ClustmakeRedis
 
 extension JobStore {
     /// What learning costs needs of the namespace (``ClustmakeModel/CostSamples``), without the rest of a snapshot:
-    /// one `HGET` of each job's attempt count, then each attempt's summary (``readAttempts(of:counts:_:each:)``: an
+    /// one `HGET` of each job's attempt count, then each attempt's summary (``readAttempts(of:counts:skipping:_:each:)``: an
     /// `MGET` per 50, field by field for an attempt without one), in pipelines read ahead on a thread of their own;
     /// then, only if `needingTags` says the samples need them, one `HGET` of the tags of each job that has a sample
     /// (the only ones a tag's median is made of). A sample is an attempt recorded `succeeded`, with a start, neither

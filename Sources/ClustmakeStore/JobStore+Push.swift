@@ -154,6 +154,7 @@ extension JobStore {
             writes.append(["DEL"] + doomed.map { RedisArgument($0) })
             writes.append(["HDEL", RedisArgument(keys.states), RedisArgument(id)])
             writes.append(["HDEL", RedisArgument(keys.definitions), RedisArgument(id)])
+            writes.append(["HDEL", RedisArgument(keys.outcomes), RedisArgument(id)])
             writes.append(["ZREM", RedisArgument(keys.jobs), RedisArgument(id)])
             writes.append(["SREM", RedisArgument(keys.running), RedisArgument(id)])
         }
@@ -338,13 +339,14 @@ extension JobStore {
             owed = queued.count + 1 + watch.count
             afterBatch = true
         }
-        // What a first push that died left: the states, the job list and the metadata (definitions are rewritten).
-        // A progressive push makes the namespace in the same transaction.
+        // What a first push that died left: the states, the job list and the metadata (definitions are rewritten),
+        // and outcome copies of a namespace of that name deleted by hand. A progressive push makes the namespace in
+        // the same transaction.
         try send(
             [
                 [
                     "DEL", RedisArgument(keys.states), RedisArgument(keys.jobs), RedisArgument(keys.meta),
-                    RedisArgument(keys.definitions),
+                    RedisArgument(keys.definitions), RedisArgument(keys.outcomes),
                 ]
             ]
                 + (progress == nil ? [] : namespaceWrites(graph, now: now)))

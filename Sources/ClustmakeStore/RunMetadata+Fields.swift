@@ -12,11 +12,22 @@ extension RunMetadata {
             pushed: fields["pushed"].flatMap { UTCTime(iso8601: $0) },
             pushes: fields["pushes"].flatMap { Int($0) } ?? 0, pushedBy: fields["pushed_by"], fields: fields)
     }
+
+    /// Whether every done job's outcome copy (``StoreKeys/outcomes``) is its status and done attempt: the scripts
+    /// that keep the copies count each increment of `seq` they make in `outcomes_seq` too, so the two are equal
+    /// (absent counting as 0) only while no clustmake without the copies has started or finished a job in the
+    /// namespace; one that did leaves them apart for good (docs/redis-schema.md, "Outcome copies").
+    var outcomesInStep: Bool {
+        func counter(_ name: String) -> Int? { fields[name].map { Int($0) } ?? 0 }
+        guard let seq = counter("seq"), let counted = counter("outcomes_seq") else { return false }
+        return seq == counted
+    }
 }
 
 /// The fields of `compmake:{NS}:status:ID` a ``ClustmakeModel/JobStatus`` is decoded from, in the order a snapshot
 /// reads them. The hash has two more, `start_seq` and `done_seq`, that order the scripts' records and that nothing reading
-/// a snapshot uses: it does not ask for them (7 fields instead of 9).
+/// a snapshot uses: it does not ask for them (7 fields instead of 9). A done job's outcome copy holds them in this
+/// order too, and the finish script (``StoreScripts/finishFunction``) lists their values in it.
 enum StatusField: Int, CaseIterable {
     case attempts, attempt, host, updated, reason, blockedBy, doneAttempt
 

@@ -44,6 +44,10 @@ struct StoreKeys: Sendable {
     /// HASH: id → the fields of each job's definition that the collector reads, packed (``PackedValues``): a copy,
     /// written with the definitions, that `stats`, `report` and `status` read 500 jobs at a time.
     var definitions: String { prefix + "definitions" }
+    /// HASH: id → a done job's status fields and the summary of the attempt that did it, packed
+    /// (``PackedValues``): a copy the finish that made the job done writes, that `stats` and `report` read 500 jobs
+    /// at a time while the metadata's `outcomes_seq` equals its `seq` (docs/redis-schema.md, "Outcome copies").
+    var outcomes: String { prefix + "outcomes" }
 
     /// HASH: one job's definition.
     func job(_ id: String) -> String { prefix + "job:" + id }

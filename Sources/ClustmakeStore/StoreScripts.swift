@@ -157,6 +157,7 @@ enum StoreScripts {
           if state == 'done' then invalidate_dependents(id, now) end
           local attempt = redis.call('HINCRBY', status, 'attempts', 1)
           local seq = redis.call('HINCRBY', P .. 'meta', 'seq', 1)
+          redis.call('HINCRBY', P .. 'meta', 'outcomes_seq', 1)
           redis.call('SET', lease, token, 'PX', ttl)
           redis.call('HSET', P .. 'states', id, 'in-progress')
           redis.call('HSET', status, 'attempt', attempt, 'start_seq', seq, 'host', host, 'updated', now)
@@ -185,7 +186,7 @@ enum StoreScripts {
     /// `{'blocked', dep, state}` (recorded); `{'started', attempt, start-seq, field, value, …}` with the job's
     /// definition.
     static let acquire = StoreScript(
-        sha1: "1be1d8da905791556d34ec3824444c7fda46a909",
+        sha1: "c310e0b3180935ecad68da51a601aaabb0079513",
         prelude + acquireFunction + """
             return acquire(ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10])
             """)
@@ -234,10 +235,11 @@ enum StoreScripts {
         -- written (docs/redis-schema.md): '1|', then per field '~' when absent or LENGTH ':' VALUE. A key of its
         -- own: a long value in the attempt's hash would make redis keep the hash in its larger encoding.
         local summary_fields = {\(AttemptRecord.Field.allCases.map { "'\($0.name)'" }.joined(separator: ", "))}
-        local function summarize(record, key)
-          local values = redis.call('HMGET', record, unpack(summary_fields))
+        -- The packed form of `values` (`count` of them, any absent): '1|', then per value '~' when absent or
+        -- LENGTH ':' VALUE.
+        local function pack(values, count)
           local out = {'1|'}
-          for i = 1, #summary_fields do
+          for i = 1, count do
             local value = values[i]
             if value then
               out[#out + 1] = #value
@@ -247,8 +249,17 @@ enum StoreScripts {
               out[#out + 1] = '~'
             end
           end
-          redis.call('SET', key, table.concat(out))
+          return table.concat(out)
         end
+        -- Writes the attempt's summary and returns it.
+        local function summarize(record, key)
+          local summary = pack(redis.call('HMGET', record, unpack(summary_fields)), #summary_fields)
+          redis.call('SET', key, summary)
+          return summary
+        end
+        -- A done job's outcome copy (docs/redis-schema.md, "Outcome copies"): the status fields a snapshot reads,
+        -- as the finish left them, then the summary of the attempt that did the job.
+        local status_fields = {\(StatusField.allCases.map { "'\($0.name)'" }.joined(separator: ", "))}
         local function finish(first)
           local id, token, attempt, outcome = ARGV[first], ARGV[first + 1], ARGV[first + 2], ARGV[first + 3]
           local now, host, reason, exit = ARGV[first + 4], ARGV[first + 5], ARGV[first + 6], ARGV[first + 7]
@@ -282,8 +293,11 @@ enum StoreScripts {
           local lease = P .. 'lease:' .. id
           local state = redis.call('HGET', P .. 'states', id) or 'not-started'
           local holder = redis.call('GET', lease)
-          local current = redis.call('HMGET', status, 'attempt', 'reason')
-          if current[1] ~= attempt or (state ~= 'in-progress' and state ~= 'lost')
+          -- The status fields a snapshot reads (`status_fields`): the attempt and reason checked here, all of them
+          -- for a done job's outcome copy.
+          local current = redis.call('HMGET', status, unpack(status_fields))
+          local current_attempt, current_reason = current[2], current[5]
+          if current_attempt ~= attempt or (state ~= 'in-progress' and state ~= 'lost')
             or (holder and holder ~= token) then
             redis.call('HSET', record, 'superseded', 'another attempt took the job over while this one ran')
             summarize(record, summary)
@@ -322,6 +336,7 @@ enum StoreScripts {
             else
               new_state, name = 'done', 'job-succeeded'
               local seq = redis.call('HINCRBY', P .. 'meta', 'seq', 1)
+              redis.call('HINCRBY', P .. 'meta', 'outcomes_seq', 1)
               changes[#changes + 1] = 'done_seq'
               changes[#changes + 1] = seq
               changes[#changes + 1] = 'done_attempt'
@@ -330,14 +345,22 @@ enum StoreScripts {
           elseif outcome == 'interrupted' then
             new_state, name = 'interrupted', 'job-interrupted'
           end
-          summarize(record, summary)
+          local packed = summarize(record, summary)
           redis.call('HSET', P .. 'states', id, new_state)
           if reason ~= '' and new_state ~= 'done' then
             changes[#changes + 1] = 'reason'
             changes[#changes + 1] = reason
           end
           redis.call('HSET', status, unpack(changes))
-          if current[2] and not (reason ~= '' and new_state ~= 'done') then redis.call('HDEL', status, 'reason') end
+          if current_reason and not (reason ~= '' and new_state ~= 'done') then
+            redis.call('HDEL', status, 'reason')
+          end
+          if new_state == 'done' then
+            -- The status as the writes above left it: attempts, attempt, host, updated, reason, blocked_by,
+            -- done_attempt.
+            local values = {current[1], attempt, current[3], now, false, current[6], attempt, packed}
+            redis.call('HSET', P .. 'outcomes', id, pack(values, #values))
+          end
           local event_fields = {'event', name, 'job', id, 'attempt', attempt, 'host', host, 'time', now,
             'state', new_state}
           if exit ~= '' then
@@ -362,7 +385,7 @@ enum StoreScripts {
     /// Replies: `{'recorded', new-state}`, `{'recorded', state, 'again'}`, `{'superseded', state}` (the job was
     /// removed, or another attempt owns it; the attempt hash is still written unless the job was removed).
     static let finish = StoreScript(
-        sha1: "9ab2d6ed5c933b09a94feb14749ab978fb094f4f", prelude + finishFunction + "return finish(2)\n")
+        sha1: "ffbf6750d7882900d432f3bc03df1132562fb5c5", prelude + finishFunction + "return finish(2)\n")
 
     /// Records an attempt's outcome as ``finish`` does and then, only if it was recorded (the attempt still owned
     /// the job), takes the lease of the next job of the worker's line as ``acquire`` does: the two steps of a line's
@@ -374,7 +397,7 @@ enum StoreScripts {
     /// `{finish-reply, acquire-reply}`, the second an error reply when the acquire failed (an unknown job, say):
     /// the finish stands either way.
     static let finishThenAcquire = StoreScript(
-        sha1: "18681999e6811f73cfe6a581d46f028e8610b6a2",
+        sha1: "da8d8338cf39e4debee1f4702bf5495f6425a328",
         prelude + acquireFunction + finishFunction + """
             local finished = finish(11)
             if finished[1] ~= 'recorded' then return {finished} end

@@ -121,6 +121,92 @@ import Testing
         #expect(try fixture.push(graph(costOfC: 5, withD: false)).wrote == false, "in step: nothing to write")
     }
 
+    @Test("a done job's outcome copy is its status and done attempt, read while the metadata's counts agree")
+    func outcomeCopies() throws {
+        let fixture = try Fixture()
+        let graph = [job("a", "echo a"), job("b", "false"), job("c"), job("d"), job("e"), job("f", deps: ["a"])]
+        try fixture.push(graph)
+        let store = fixture.store
+        try run(store, "a")
+        try run(store, "b", .failed)
+        // c's recording takes d in the same call; e fails, then succeeds: done by its second attempt.
+        _ = try store.finish(
+            try lease(store.acquire("c", more: false, request: request())), result(.succeeded), thenAcquire: "d",
+            more: false)
+        try run(store, "e", .failed)
+        try run(store, "e")
+        let redis = try fixture.redis()
+        let outcomes = "compmake:{ns}:outcomes"
+        let meta = "compmake:{ns}:meta"
+        #expect(try redis.command("HKEYS", outcomes).array?.compactMap(\.string).sorted() == ["a", "c", "e"])
+        let seq = try #require(try redis.command("HGET", meta, "seq").string)
+        #expect(try redis.command("HGET", meta, "outcomes_seq").string == seq)
+        // Each copy: the status fields as the hash holds them, then the summary of the attempt that did the job.
+        for (id, attempt) in [("a", 1), ("c", 1), ("e", 2)] {
+            let fields = JobStore.snapshotStatusFields
+            let values = try #require(
+                try redis.command((["HMGET", "compmake:{ns}:status:\(id)"] + fields).map { RedisArgument($0) }).array)
+            let summary = try redis.command("GET", "compmake:{ns}:summary:\(id):\(attempt)").string
+            let copy = try #require(try redis.command("HGET", outcomes, id).bytes)
+            #expect(copy == PackedValues.pack(values.map(\.string) + [summary]), "\(id)")
+            #expect(values[StatusField.doneAttempt.rawValue].string == "\(attempt)")
+        }
+        // The statuses but for the leases' time left, which runs down between two reads.
+        func statuses(_ snapshot: NamespaceSnapshot) -> [JobStatus] {
+            snapshot.jobs.map {
+                var status = $0.status
+                status.leaseRemaining = nil
+                return status
+            }
+        }
+        let whole = try fixture.another().snapshot()
+        let fromCopies = try fixture.another().snapshot(commands: false)
+        #expect(fromCopies.notes.isEmpty, "\(fromCopies.notes)")
+        #expect(statuses(fromCopies) == statuses(whole))
+        #expect(fromCopies.attempts == whole.attempts)
+
+        // The copy is what is read: a's says host `elsewhere`; not once a start by a clustmake without the copies
+        // counted itself in `seq` alone, for good: then every job's status is read from its hash.
+        let a = try #require(try redis.command("HGET", outcomes, "a").string)
+        let host = try #require(whole.jobs[0].status.host)
+        _ = try redis.command(
+            "HSET", outcomes, "a", a.replacing("\(host.utf8.count):\(host)", with: "9:elsewhere", maxReplacements: 1))
+        #expect(try fixture.another().snapshot(commands: false).jobs[0].status.host == "elsewhere")
+        _ = try redis.command("HINCRBY", meta, "seq", "1")
+        try run(store, "f")
+        let apart = try fixture.another().snapshot(commands: false)
+        #expect(apart.jobs[0].status.host == host)
+        #expect(statuses(apart) == statuses(try fixture.another().snapshot()))
+        _ = try redis.command("HINCRBY", meta, "outcomes_seq", "1")
+        _ = try redis.command("HSET", outcomes, "a", a)
+
+        // a's copy is missing, c's is not of the form, e's summary names another attempt, f's status part is cut:
+        // their statuses come from their hashes and their attempts from their summaries, in their places.
+        let f = try #require(try redis.command("HGET", outcomes, "f").string)
+        let e = try #require(try redis.command("HGET", outcomes, "e").string)
+        _ = try redis.command("HDEL", outcomes, "a")
+        _ = try redis.command("HSET", outcomes, "c", "1|garbage")
+        var another = e  // the summary's attempt number (the status's `attempts` comes first)
+        another.replaceSubrange(try #require(e.ranges(of: "1|1:2").last), with: "1|1:7")
+        _ = try redis.command("HSET", outcomes, "e", another)
+        _ = try redis.command("HSET", outcomes, "f", String(f.prefix(12)))
+        let now = try fixture.another().snapshot()
+        let mixed = try fixture.another().snapshot(commands: false)
+        #expect(mixed.jobs.map(\.id) == ["a", "b", "c", "d", "e", "f"])
+        #expect(statuses(mixed) == statuses(now) && mixed.attempts == now.attempts)
+        #expect(mixed.notes.isEmpty, "\(mixed.notes)")
+
+        // A copy is read only while its job is done: a runs again (its copy says done, its hash in progress).
+        _ = try lease(store.acquire("a", more: true, request: request()))
+        let running = try fixture.another().snapshot(commands: false)
+        #expect(running.jobs[0].status.state == .inProgress && running.jobs[0].status.attempts == 2)
+        #expect(running.attempts[0].count == 2)
+
+        // A push that removes a job removes its copy.
+        try fixture.push(graph.filter { $0.id != "e" }, force: true)
+        #expect(try redis.command("HEXISTS", outcomes, "e") == .integer(0))
+    }
+
     @Test("a snapshot holds what the one-job reads return: jobs, states, statuses, attempts, hosts, metadata")
     func matchesSingleReads() throws {
         let fixture = try Fixture()
