@@ -223,7 +223,11 @@ extension JobStore {
                     jobs.append(job)
                 }
             }
-            try prefetchedPipeline(count: reads.count, "reading the jobs") { [reads, selected, stateOf] offset, batch in
+            // Batches of about two groups: of done jobs, that is four commands of 500 values each (``bulkBatchSize``
+            // of them would be the whole namespace in two round trips, nothing decoded until the first had come).
+            let batchSize = max(2, min(Self.bulkBatchSize, 2 * ((reads.count + groups - 1) / max(1, groups))))
+            try prefetchedPipeline(count: reads.count, batchSize: batchSize, "reading the jobs") {
+                [reads, selected, stateOf] offset, batch in
                 let read = Int(reads[offset])
                 guard read < 0 else {
                     batch.append(readStatus, varying: ids[selected?[read] ?? read])

@@ -476,6 +476,19 @@ import Testing
         #expect(snapshot.attempts.enumerated().allSatisfy { $0.element.count == ($0.offset % 3 == 0 ? 1 : 0) })
         // The store's connection is usable again after the prefetching thread is done with it.
         #expect(try fixture.store.state(of: "j0") == .done)
+        // Without the command lines, from the definitions' and the done jobs' outcome copies (five groups of 500
+        // in several round trips, of a third and then of all the jobs done): the same jobs and attempts.
+        func expectSameAsWhole() throws {
+            let whole = try fixture.another().snapshot()
+            let copied = try fixture.another().snapshot(commands: false)
+            #expect(copied.jobs.map(\.id) == whole.jobs.map(\.id))
+            #expect(copied.jobs.map(\.status) == whole.jobs.map(\.status))
+            #expect(copied.jobs.map(\.cost) == whole.jobs.map(\.cost))
+            #expect(copied.attempts == whole.attempts && copied.notes.isEmpty)
+        }
+        try expectSameAsWhole()
+        for index in 0..<count where index % 3 != 0 { try run(fixture.store, "j\(index)") }
+        try expectSameAsWhole()
     }
 
     @Test("output tails: the last bytes of each attempt's stream, empty when there is none")
