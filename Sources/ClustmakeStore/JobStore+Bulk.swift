@@ -121,8 +121,8 @@ extension JobStore {
         }
         /// The job at `position` decoded from its definition's values (by their place in
         /// ``snapshotDefinitionFields(commands:)``, read from `key`) and its status's (by their place in
-        /// ``snapshotStatusFields``); a placeholder with a note when
-        /// they are corrupt; `nil` when it has no definition there (removed since the job list was read).
+        /// ``snapshotStatusFields``); a placeholder with a note when they are corrupt; `nil` when it has no
+        /// definition there (removed since the job list was read).
         func decoded(
             position: Int, key: String, definition: (Int) -> String?, status: (Int) -> String?
         ) throws(StoreError) -> NamespaceSnapshot.Job? {

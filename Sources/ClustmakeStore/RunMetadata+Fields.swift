@@ -18,7 +18,11 @@ extension RunMetadata {
     /// (absent counting as 0) only while no clustmake without the copies has started or finished a job in the
     /// namespace; one that did leaves them apart for good (docs/redis-schema.md, "Outcome copies").
     var outcomesInStep: Bool {
-        func counter(_ name: String) -> Int? { fields[name].map { Int($0) } ?? 0 }
+        /// A counter's value: 0 when it is absent, `nil` when it is not a whole number (then the copies are not read).
+        func counter(_ name: String) -> Int? {
+            guard let text = fields[name] else { return 0 }
+            return Int(text)
+        }
         guard let seq = counter("seq"), let counted = counter("outcomes_seq") else { return false }
         return seq == counted
     }

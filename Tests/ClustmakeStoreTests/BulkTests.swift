@@ -172,6 +172,10 @@ import Testing
         _ = try redis.command(
             "HSET", outcomes, "a", a.replacing("\(host.utf8.count):\(host)", with: "9:elsewhere", maxReplacements: 1))
         #expect(try fixture.another().snapshot(commands: false).jobs[0].status.host == "elsewhere")
+        // A counter that is not a number leaves the copies unread too.
+        _ = try redis.command("HSET", meta, "outcomes_seq", "many")
+        #expect(try fixture.another().snapshot(commands: false).jobs[0].status.host == host)
+        _ = try redis.command("HSET", meta, "outcomes_seq", seq)
         _ = try redis.command("HINCRBY", meta, "seq", "1")
         try run(store, "f")
         let apart = try fixture.another().snapshot(commands: false)
