@@ -269,6 +269,8 @@ extension LocalRedis {
         defer { observer.connection?.close() }
         var idleSince: Double?
         var polls = 0
+        // Whether the last look found no idle-timeout file in a directory still there (below).
+        var timeoutFileMissing = false
         // Every way out but an error is decided with the directory's lock held, and lets go of the watcher's lock
         // before that one: a start meanwhile (which holds the directory's lock) finds this watcher either still
         // watching, or gone and to be replaced.
@@ -284,13 +286,38 @@ extension LocalRedis {
                     observer.stopOrphanedServer()
                     return end(.serverGone)
                 }
-                defer { close(lock) }
-                guard case .some(.some) = recordedIdleTimeout() else {
+                switch recordedIdleTimeout() {
+                case .some(.some):
+                    close(lock)
+                    timeoutFileMissing = false
+                    continue
+                case .some(.none):
+                    defer { close(lock) }
                     writeWatchState(idleSince: nil, busy: "the idle timeout is never", polls: polls)
                     return end(.disabled)
+                case .none:
+                    // No idle-timeout file in a directory still there: its files are being removed under the server
+                    // (what a removal halfway shows), or that file alone was. A server whose pid file went too is
+                    // stopped as an orphan, as below. Otherwise the watcher looks again after a poll, by when a
+                    // removal has taken the directory; a second look that finds the same ends the watch, as for a
+                    // timeout switched off (taken for one, a removal left the server running for good).
+                    if livePID() == nil {
+                        defer { close(lock) }
+                        observer.stopOrphanedServer()
+                        return end(.serverGone)
+                    }
+                    if timeoutFileMissing {
+                        defer { close(lock) }
+                        writeWatchState(idleSince: nil, busy: "no idle timeout is recorded", polls: polls)
+                        return end(.disabled)
+                    }
+                    timeoutFileMissing = true
+                    close(lock)
+                    Self.sleep(poll ?? .milliseconds(500))
+                    continue
                 }
-                continue
             }
+            timeoutFileMissing = false
             let interval = poll ?? min(max(timeout / 4, .milliseconds(100)), .seconds(5))
             Self.sleep(interval)
             polls += 1
