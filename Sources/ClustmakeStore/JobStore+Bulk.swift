@@ -155,6 +155,11 @@ extension JobStore {
             let copiedCount = Self.copiedDefinitionFields.count
             let statusCount = Self.snapshotStatusFields.count
             let done = JobState.done.rawValue
+            // Whether the job at a position is read from its outcome copy: the one rule for the commands' plan and
+            // for the outcome copies each group's command asks for.
+            let fromOutcome: @Sendable (Int) -> Bool = { [stateOf] position in
+                outcomesUsable && stateOf[position] == done
+            }
             // The commands in order: a job's status as its place among the jobs read whole (`>= 0`), a group's
             // definition copies as `-1 - 2 * group`, its outcome copies as `-2 - 2 * group`.
             var reads: [Int32] = []
@@ -162,7 +167,7 @@ extension JobStore {
             var outcomeCount = [Int](repeating: 0, count: groups)
             for index in 0..<groups {
                 for whole in index * group..<min(wholeCount, (index + 1) * group) {
-                    if outcomesUsable && stateOf[selected?[whole] ?? whole] == done {
+                    if fromOutcome(selected?[whole] ?? whole) {
                         outcomeCount[index] += 1
                     } else {
                         reads.append(Int32(whole))
@@ -227,7 +232,7 @@ extension JobStore {
             // of them would be the whole namespace in two round trips, nothing decoded until the first had come).
             let batchSize = max(2, min(Self.bulkBatchSize, 2 * ((reads.count + groups - 1) / max(1, groups))))
             try prefetchedPipeline(count: reads.count, batchSize: batchSize, "reading the jobs") {
-                [reads, selected, stateOf] offset, batch in
+                [reads, selected] offset, batch in
                 let read = Int(reads[offset])
                 guard read < 0 else {
                     batch.append(readStatus, varying: ids[selected?[read] ?? read])
@@ -240,7 +245,7 @@ extension JobStore {
                     read % 2 != 0
                         ? ["HMGET", RedisArgument(definitions)] + wanted.map { RedisArgument(ids[$0]) }
                         : ["HMGET", RedisArgument(outcomes)]
-                            + wanted.filter { stateOf[$0] == done }.map { RedisArgument(ids[$0]) })
+                            + wanted.filter(fromOutcome).map { RedisArgument(ids[$0]) })
             } each: { (offset, reply) throws(StoreError) in
                 guard case .array(let values) = reply else {
                     throw StoreError(.redis, "reading the jobs: expected an array from redis, got \(reply)")
