@@ -152,14 +152,16 @@ public final class Dispatcher {
     /// dispatches it once its dependencies are done in this run, so every job runs again in dependency order.
     private func readInitialStates(_ store: JobStore) throws(DispatchError) -> [InitialJobState] {
         let plan = options.plan
-        let states: [String: JobState]
-        do { states = try store.states() } catch { throw DispatchError(error.description) }
-        let running = plan.graph.jobs.indices.filter { states[plan.graph.jobs[$0].id] == .inProgress }
+        let states: [JobState]
+        do { states = try store.states(of: plan.graph.jobs.map(\.id)) } catch {
+            throw DispatchError(error.description)
+        }
+        let running = states.indices.filter { states[$0] == .inProgress }
         let read =
             (try? store.statuses(of: running.map { plan.graph.jobs[$0].id })) ?? running.map { _ in nil }
         let hosts = Dictionary(zip(running, read.map { $0?.host }), uniquingKeysWith: { first, _ in first })
         return plan.graph.jobs.indices.map { job in
-            switch states[plan.graph.jobs[job].id] ?? .notStarted {
+            switch states[job] {
             case .done: options.settings.more ? .pending : .done
             case .inProgress:
                 .running(host: hosts[job]?.flatMap { name in plan.cluster.hosts.firstIndex { $0.name == name } })

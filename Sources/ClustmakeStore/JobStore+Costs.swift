@@ -2,8 +2,13 @@ import ClustmakeModel
 import ClustmakeRedis
 
 extension JobStore {
-    /// What learning costs needs of the namespace (``ClustmakeModel/CostSamples``), without the rest of a snapshot:
-    /// one `HGET` of each job's attempt count, then each attempt's summary (``readAttempts(of:counts:skipping:_:each:)``: an
+    /// What learning costs needs of the namespace (``ClustmakeModel/CostSamples``), without the rest of a snapshot.
+    ///
+    /// While the metadata says the outcome copies are current (docs/redis-schema.md, "Outcome copies"): the job
+    /// states, an `HMGET` per ``stateGroup`` jobs, then the outcome copies of the done jobs, an `HMGET` per
+    /// ``copyGroup``: each gives its job's attempt count and the attempt that did it, so that attempt is not read
+    /// again. Every other job (not done, or its copy missing or not of its form): one `HGET` of its attempt count.
+    /// Then each attempt not read from a copy, from its summary (``readAttempts(of:counts:skipping:_:each:)``: an
     /// `MGET` per 50, field by field for an attempt without one), in pipelines read ahead on a thread of their own;
     /// then, only if `needingTags` says the samples need them, one `HGET` of the tags of each job that has a sample
     /// (the only ones a tag's median is made of). A sample is an attempt recorded `succeeded`, with a start, neither
@@ -12,37 +17,60 @@ extension JobStore {
     ///
     /// Values are not trusted: tags that are not a JSON list of strings count as none, an attempt count that is
     /// not a whole number from 0 to ``ClustmakeModel/NamespaceSnapshot/maximumAttempts`` as 0 (its attempts are
-    /// not read), and an attempt whose fields cannot be read gives no sample.
+    /// not read), an attempt whose fields cannot be read gives no sample, and a copy whose attempt count, done
+    /// attempt or summary does not agree with itself is not used (the job is read from its hashes).
     /// - Parameter needingTags: Whether the samples read need the jobs' tags (a job to plan has none of its own).
     /// - Returns: The jobs and samples; jobs without a sample, or all when no tags were needed, with no tags.
     /// - Throws: ``StoreError`` for an unknown namespace, another schema, or when redis fails.
     public func costSamples(needingTags: (CostSamples) -> Bool) throws(StoreError) -> CostSamples {
         let keys = keys
         let first = try bulkPipeline(
-            [["GET", RedisArgument(keys.schema)], ["ZRANGE", RedisArgument(keys.jobs), "0", "-1"]],
-            "reading the namespace")
+            [
+                ["GET", RedisArgument(keys.schema)], ["ZRANGE", RedisArgument(keys.jobs), "0", "-1"],
+                ["HGETALL", RedisArgument(keys.meta)],
+            ], "reading the namespace")
         try checkSchema(found: try text(first[0], "the schema version at \(keys.schema)"))
         let ids = try strings(first[1], "the job list at \(keys.jobs)")
-        var attemptCounts: [Int] = []
-        attemptCounts.reserveCapacity(ids.count)
+        let metadata = RunMetadata(namespace: namespace, fields: try dictionary(first[2], keys.meta))
+        let counts = (0...NamespaceSnapshot.maximumAttempts)
+        var attemptCounts = [Int](repeating: 0, count: ids.count)
+        // The attempt each job's copy gave (0: none; every job's count is then read from its status).
+        var fromCopy = [Int](repeating: 0, count: ids.count)
+        // Each sample with its job's position and attempt number, the order of ``CostSamples/samples``.
+        var samples: [(job: Int, attempt: Int, sample: CostSamples.Sample)] = []
+        if metadata.outcomesInStep {
+            try readOutcomeCopies(of: ids) { (job, copy) in
+                guard let attempts = copy.attempts, counts.contains(attempts), let attempt = copy.doneAttempt,
+                    attempt >= 1, attempt <= attempts, let summary = copy.summary,
+                    summary.integer(.attempt) == attempt
+                else { return }
+                attemptCounts[job] = attempts
+                fromCopy[job] = attempt
+                if let sample = Self.sample(of: job, AttemptSource.summary(summary)) {
+                    samples.append((job, attempt, sample))
+                }
+            }
+        }
+        let uncounted = ids.indices.filter { fromCopy[$0] == 0 }
         // A million commands that differ only in the job id: encoded from a template straight into each batch.
         let readCount = RedisCommandBatch.Template(["HGET"], key: keys.status(""), then: ["attempts"])
-        try prefetchedPipeline(count: ids.count, "reading the jobs' attempt counts") { offset, batch in
-            batch.append(readCount, varying: ids[offset])
-        } each: { (_, reply) throws(StoreError) in
+        try prefetchedPipeline(count: uncounted.count, "reading the jobs' attempt counts") { offset, batch in
+            batch.append(readCount, varying: ids[uncounted[offset]])
+        } each: { (offset, reply) throws(StoreError) in
             let count = BulkDecoding.integer(reply) ?? 0
-            attemptCounts.append((0...NamespaceSnapshot.maximumAttempts).contains(count) ? count : 0)
+            attemptCounts[uncounted[offset]] = counts.contains(count) ? count : 0
         }
-        var samples: [(position: Int, sample: CostSamples.Sample)] = []
-        var ordered = true
-        try readAttempts(of: ids, counts: attemptCounts, "reading the attempts' wall times") {
-            (position, job, source) throws(StoreError) in
+        var ordered = samples.isEmpty
+        try readAttempts(of: ids, counts: attemptCounts, skipping: fromCopy, "reading the attempts' wall times") {
+            (_, job, source) throws(StoreError) in
             guard let sample = Self.sample(of: job, source) else { return }
-            if let last = samples.last, last.position > position { ordered = false }
-            samples.append((position, sample))
+            let attempt = source.integer(.attempt) ?? 0
+            if let last = samples.last, (last.job, last.attempt) > (job, attempt) { ordered = false }
+            samples.append((job, attempt, sample))
         }
-        // Attempts read field by field come after the summaries: back into the order of jobs, then attempts.
-        if !ordered { samples.sort { $0.position < $1.position } }
+        // Copies come first, and attempts read field by field after the summaries: back into the order of jobs,
+        // then attempts.
+        if !ordered { samples.sort { ($0.job, $0.attempt) < ($1.job, $1.attempt) } }
         var result = CostSamples(jobs: ids.map { CostSamples.Job(id: $0, tags: []) }, samples: samples.map(\.sample))
         guard needingTags(result) else { return result }
         var sampled: [Int] = []
@@ -55,6 +83,62 @@ extension JobStore {
                 ?? []
         }
         return result
+    }
+
+    /// A done job's outcome copy as read for its costs: its attempt count, the attempt that did it and that
+    /// attempt's summary, each `nil` when absent or not of its form.
+    struct OutcomeCopy {
+        var attempts: Int?
+        var doneAttempt: Int?
+        var summary: AttemptSummary?
+    }
+
+    /// Reads the states of `ids` (an `HMGET` per ``stateGroup``), then the outcome copies of those done (an `HMGET`
+    /// per ``copyGroup``), and hands each copy of the form of one to `each` with its job's position, in order. A
+    /// state that is not one counts as not done; a copy missing or not of its form is not handed over.
+    func readOutcomeCopies(of ids: [String], each: (_ job: Int, _ copy: OutcomeCopy) -> Void) throws(StoreError) {
+        let keys = keys
+        var done: [Int] = []
+        let stateGroup = Self.stateGroup
+        let doneBytes = Array(JobState.done.rawValue.utf8)
+        try prefetchedPipeline(count: (ids.count + stateGroup - 1) / stateGroup, batchSize: 1, "reading the job states")
+        {
+            offset in
+            ["HMGET", RedisArgument(keys.states)]
+                + ids[offset * stateGroup..<min(ids.count, (offset + 1) * stateGroup)].map { RedisArgument($0) }
+        } each: { (offset, reply) throws(StoreError) in
+            let expected = min(ids.count - offset * stateGroup, stateGroup)
+            guard case .array(let values) = reply, values.count == expected else {
+                throw StoreError(.redis, "reading the job states: expected \(expected) values from redis, got \(reply)")
+            }
+            for (place, value) in values.enumerated() where BulkDecoding.bytes(value) == doneBytes {
+                done.append(offset * stateGroup + place)
+            }
+        }
+        let group = Self.copyGroup
+        let statusCount = Self.snapshotStatusFields.count
+        // Batches of two groups: each reply is 500 copies of a few hundred bytes, decoded while the next comes.
+        try prefetchedPipeline(count: (done.count + group - 1) / group, batchSize: 2, "reading the outcome copies") {
+            [done] offset in
+            ["HMGET", RedisArgument(keys.outcomes)]
+                + done[offset * group..<min(done.count, (offset + 1) * group)].map { RedisArgument(ids[$0]) }
+        } each: { (offset, reply) throws(StoreError) in
+            let expected = min(done.count - offset * group, group)
+            guard case .array(let values) = reply, values.count == expected else {
+                throw StoreError(
+                    .redis, "reading the outcome copies: expected \(expected) values from redis, got \(reply)")
+            }
+            for (place, value) in values.enumerated() {
+                guard let bytes = BulkDecoding.bytes(value), let copy = PackedValues(bytes, count: statusCount + 1)
+                else { continue }
+                each(
+                    done[offset * group + place],
+                    OutcomeCopy(
+                        attempts: copy.value(StatusField.attempts.rawValue).flatMap(BulkDecoding.integer),
+                        doneAttempt: copy.value(StatusField.doneAttempt.rawValue).flatMap(BulkDecoding.integer),
+                        summary: copy.value(statusCount).flatMap { AttemptSummary(Array($0)) }))
+            }
+        }
     }
 
     /// The sample an attempt gives, if its success counted: recorded `succeeded`, with a start, neither superseded

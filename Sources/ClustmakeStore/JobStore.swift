@@ -191,6 +191,51 @@ public final class JobStore {
         return states
     }
 
+    /// The states of the jobs `ids`, in that order, as ``states()`` reports them (a job without one is not
+    /// started; one in progress whose lease expired is lost), read without the namespace's whole states hash in one
+    /// reply and a dictionary of every id: an `HMGET` per ``stateGroup`` ids, read ahead on a thread of its own, then
+    /// an `EXISTS` of each lease of a job in progress. A million ids: one dictionary of a million strings built and
+    /// looked up a million times fewer (docs/run.md, "At scale").
+    /// - Parameter ids: The jobs, such as a graph's in its order.
+    /// - Throws: ``StoreError`` for an unknown namespace, another schema, a state that is not one, or when redis
+    ///   fails.
+    public func states(of ids: [String]) throws(StoreError) -> [JobState] {
+        try checkSchema()
+        let keys = keys
+        var states: [JobState] = []
+        states.reserveCapacity(ids.count)
+        let group = Self.stateGroup
+        try prefetchedPipeline(count: (ids.count + group - 1) / group, batchSize: 1, "reading the job states") {
+            offset in
+            ["HMGET", RedisArgument(keys.states)]
+                + ids[offset * group..<min(ids.count, (offset + 1) * group)].map { RedisArgument($0) }
+        } each: { (offset, reply) throws(StoreError) in
+            let expected = min(ids.count - offset * group, group)
+            guard case .array(let values) = reply, values.count == expected else {
+                throw StoreError(.redis, "reading the job states: expected \(expected) values from redis, got \(reply)")
+            }
+            for (place, value) in values.enumerated() {
+                guard let text = try text(value, "the state of a job at \(keys.states)") else {
+                    states.append(.notStarted)
+                    continue
+                }
+                guard let state = JobState(rawValue: text) else {
+                    throw StoreError(
+                        .corruptRecord,
+                        "job '\(ids[offset * group + place])' has the unknown state '\(text)' in \(keys.states)")
+                }
+                states.append(state)
+            }
+        }
+        let inProgress = states.indices.filter { states[$0] == .inProgress }
+        if !inProgress.isEmpty {
+            let leases = try bulkPipeline(
+                inProgress.map { ["EXISTS", RedisArgument(keys.lease(ids[$0]))] }, "reading the leases")
+            for (index, reply) in zip(inProgress, leases) where reply.integer == 0 { states[index] = .lost }
+        }
+        return states
+    }
+
     /// One job's state (``JobState/lost`` for a job in progress whose lease expired).
     /// - Parameter id: The job's id.
     /// - Throws: ``StoreError`` with code ``StoreError/Code/unknownJob``, or as ``states()``.

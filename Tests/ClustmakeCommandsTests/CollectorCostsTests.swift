@@ -115,6 +115,8 @@ import Testing
         // too: docs/redis-schema.md).
         _ = try redis.command(["HSET", "compmake:{known}:attempt:test:1", "stale", "a dependency changed meanwhile"])
         _ = try redis.command(["DEL", "compmake:{known}:summary:test:1"])
+        // A done job's record edited by hand: its outcome copy goes too (docs/redis-schema.md, "Outcome copies").
+        _ = try redis.command(["HDEL", "compmake:{known}:outcomes", "test"])
 
         let samples = try fixture.store.costSamples { _ in true }
         let history = RunHistory(try fixture.store.snapshot())
@@ -161,6 +163,8 @@ import Testing
         _ = try redis.command(["HSET", "compmake:{known}:status:fetch", "attempts", "-3"])
         _ = try redis.command(["HSET", "compmake:{known}:status:test", "attempts", "99999999999"])
         _ = try redis.command(["HSET", "compmake:{known}:attempt:flaky:1", "wall_time", "nan", "state", "succeeded"])
+        // Records edited by hand: their jobs' outcome copies go too (docs/redis-schema.md, "Outcome copies").
+        _ = try redis.command(["HDEL", "compmake:{known}:outcomes", "fetch", "test", "flaky"])
         let samples = try fixture.store.costSamples { _ in true }
         #expect(samples.jobs.first { $0.id == "build" }?.tags == [])
         // build#2 (2 s) alone: fetch's and test's attempts are not read, flaky's has no usable wall time.
@@ -193,6 +197,8 @@ import Testing
         let summary = try attemptSummary(of: test1, redis)
         _ = try redis.command("HSET", test1, "wall_time", wall)
         _ = try redis.command(["SET", "compmake:{known}:summary:test:1", RedisArgument(summary)])
+        // Records edited by hand: their jobs' outcome copies go too (docs/redis-schema.md, "Outcome copies").
+        _ = try redis.command(["HDEL", "compmake:{known}:outcomes", "fetch", "test"])
 
         let after = try fixture.store.costSamples { _ in true }
         #expect(after.samples == Array(before.samples.prefix(2)))

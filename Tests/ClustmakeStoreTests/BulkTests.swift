@@ -211,6 +211,84 @@ import Testing
         #expect(try redis.command("HEXISTS", outcomes, "e") == .integer(0))
     }
 
+    @Test("cost samples read a done job's attempts from its outcome copy, the others from their hashes, in order")
+    func costSamplesFromCopies() throws {
+        let fixture = try Fixture()
+        try fixture.push([job("a"), job("b"), job("c"), job("d"), job("e"), job("f")])
+        let store = fixture.store
+        func finish(_ id: String, _ state: AttemptState = .succeeded, wall: Double, more: Bool = false) throws {
+            var outcome = result(state)
+            outcome.wallTime = wall
+            _ = try store.finish(try lease(store.acquire(id, more: more, request: request())), outcome)
+        }
+        try finish("a", wall: 1)  // done by its first attempt
+        try finish("b", .failed, wall: 2)  // failed: no sample
+        try finish("c", .failed, wall: 3)
+        try finish("c", wall: 4)  // done by its second attempt: one sample
+        try finish("d", wall: 5)
+        try finish("d", wall: 6, more: true)  // run again: two samples, the copy's the second
+        try finish("e", wall: 7)
+        _ = try lease(store.acquire("e", more: true, request: request()))  // running again: its copy is not read
+        let redis = try fixture.redis()
+        let meta = "compmake:{ns}:meta"
+        let outcomes = "compmake:{ns}:outcomes"
+        func samples() throws -> [String] {
+            try fixture.another().costSamples { _ in false }.samples.map { "\($0.job):\($0.wallTime)" }
+        }
+        let expected = ["0:1.0", "2:4.0", "3:5.0", "3:6.0", "4:7.0"]
+        #expect(try samples() == expected)
+        #expect(try fixture.another().costSamples { _ in false }.jobs.map(\.id) == ["a", "b", "c", "d", "e", "f"])
+
+        // The copy is what is read: a's attempt gone from its hashes still gives its sample, but not once the
+        // metadata's counters are apart (then every job is read from its hashes).
+        _ = try redis.command("DEL", "compmake:{ns}:summary:a:1", "compmake:{ns}:attempt:a:1")
+        #expect(try samples() == expected)
+        let seq = try #require(try redis.command("HGET", meta, "seq").string)
+        _ = try redis.command("HSET", meta, "outcomes_seq", "many")
+        #expect(try samples() == Array(expected.dropFirst()))
+        _ = try redis.command("HSET", meta, "outcomes_seq", seq)
+
+        // A copy not of its form (a's), one whose done attempt is not among its attempts (c's) and one whose summary
+        // names another attempt (d's) are not used: their jobs are read from their hashes, where the attempts that
+        // did c and d are gone too (a copy used would still give them).
+        let c = try #require(try redis.command("HGET", outcomes, "c").string)
+        let d = try #require(try redis.command("HGET", outcomes, "d").string)
+        _ = try redis.command("HSET", outcomes, "a", "1|garbage")
+        _ = try redis.command("HSET", outcomes, "c", c.replacing("1|1:2", with: "1|1:1", maxReplacements: 1))
+        var another = d  // the summary's attempt number (the status's `attempts` comes first)
+        another.replaceSubrange(try #require(d.ranges(of: "1|1:2").last), with: "1|1:7")
+        _ = try redis.command("HSET", outcomes, "d", another)
+        for id in ["c", "d"] {
+            _ = try redis.command("DEL", "compmake:{ns}:summary:\(id):2", "compmake:{ns}:attempt:\(id):2")
+        }
+        #expect(try samples() == ["3:5.0", "4:7.0"])
+    }
+
+    @Test("the states of a list of jobs, in its order: none is not started, a lease gone is lost, a bad one fails")
+    func statesInOrder() throws {
+        let fixture = try Fixture()
+        try fixture.push([job("a"), job("b"), job("c"), job("d")])
+        let store = fixture.store
+        try run(store, "a")
+        try run(store, "b", .failed)
+        _ = try lease(store.acquire("c", more: false, request: request()))
+        _ = try lease(store.acquire("d", more: false, request: request()))
+        let redis = try fixture.redis()
+        _ = try redis.command("DEL", "compmake:{ns}:lease:d")
+        let ids = ["d", "c", "b", "a", "x"]
+        #expect(try store.states(of: ids) == [.lost, .inProgress, .failed, .done, .notStarted])
+        let whole = try store.states()
+        #expect(try store.states(of: ids) == ids.map { whole[$0] ?? .notStarted })
+        // More ids than one HMGET asks for, in their order.
+        let many = Array(repeating: "a", count: JobStore.stateGroup) + ["b", "c"]
+        #expect(
+            try store.states(of: many) == Array(repeating: .done, count: JobStore.stateGroup) + [.failed, .inProgress])
+        // A value that is no state is an error that names its job.
+        _ = try redis.command("HSET", "compmake:{ns}:states", "b", "sideways")
+        let error = try #require(throws: StoreError.self) { try store.states(of: ids) }
+        #expect(error.code == .corruptRecord && error.message.contains("'b'") && error.message.contains("sideways"))
+    }
+
     @Test("a snapshot holds what the one-job reads return: jobs, states, statuses, attempts, hosts, metadata")
     func matchesSingleReads() throws {
         let fixture = try Fixture()
