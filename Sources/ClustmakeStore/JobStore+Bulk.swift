@@ -71,14 +71,10 @@ extension JobStore {
         stateOf.reserveCapacity(ids.count)
         let group = Self.stateGroup
         // One HMGET a batch, read ahead: redis looks up the next group while this thread decodes the last.
-        try prefetchedPipeline(count: (ids.count + group - 1) / group, batchSize: 1, "reading the job states") {
-            [ids] offset in
-            ["HMGET", RedisArgument(keys.states)]
-                + ids[offset * group..<min(ids.count, (offset + 1) * group)].map { RedisArgument($0) }
-        } each: { (_, reply) throws(StoreError) in
-            guard case .array(let values) = reply else {
-                throw StoreError(.redis, "reading the job states: expected an array from redis, got \(reply)")
-            }
+        try hashValues(
+            of: keys.states, count: ids.count, group: group, batchSize: 1, "reading the job states",
+            member: { [ids] in ids[$0] }
+        ) { (_, values) throws(StoreError) in
             for value in values { stateOf.append(try text(value, "the state of a job at \(keys.states)")) }
         }
         guard stateOf.count == ids.count else {
@@ -660,6 +656,27 @@ extension JobStore {
                 throw StoreError(.redis, "\(doing): expected an array from redis, got \(reply)")
             }
             try each(Int(owners[offset]), values)
+        }
+    }
+
+    /// Reads the fields `count` members of the hash `key` hold (member `i` is `member(i)`), `group` of them to an
+    /// `HMGET` and `batchSize` commands to a round trip, read ahead on a thread of its own, and hands each reply's
+    /// values to `each` with the index of its first member, in order.
+    /// - Throws: ``StoreError`` when a reply is not one value for each member asked, or when redis fails.
+    func hashValues(
+        of key: String, count: Int, group: Int, batchSize: Int, _ doing: String,
+        member: @escaping @Sendable (Int) -> String,
+        each: (_ first: Int, _ values: [RedisReply]) throws(StoreError) -> Void
+    ) throws(StoreError) {
+        try prefetchedPipeline(count: (count + group - 1) / group, batchSize: batchSize, doing) { offset in
+            ["HMGET", RedisArgument(key)]
+                + (offset * group..<min(count, (offset + 1) * group)).map { RedisArgument(member($0)) }
+        } each: { (offset, reply) throws(StoreError) in
+            let expected = min(count - offset * group, group)
+            guard case .array(let values) = reply, values.count == expected else {
+                throw StoreError(.redis, "\(doing): expected \(expected) values from redis, got \(reply)")
+            }
+            try each(offset * group, values)
         }
     }
 

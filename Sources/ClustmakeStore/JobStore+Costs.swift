@@ -99,40 +99,26 @@ extension JobStore {
     func readOutcomeCopies(of ids: [String], each: (_ job: Int, _ copy: OutcomeCopy) -> Void) throws(StoreError) {
         let keys = keys
         var done: [Int] = []
-        let stateGroup = Self.stateGroup
         let doneBytes = Array(JobState.done.rawValue.utf8)
-        try prefetchedPipeline(count: (ids.count + stateGroup - 1) / stateGroup, batchSize: 1, "reading the job states")
-        {
-            offset in
-            ["HMGET", RedisArgument(keys.states)]
-                + ids[offset * stateGroup..<min(ids.count, (offset + 1) * stateGroup)].map { RedisArgument($0) }
-        } each: { (offset, reply) throws(StoreError) in
-            let expected = min(ids.count - offset * stateGroup, stateGroup)
-            guard case .array(let values) = reply, values.count == expected else {
-                throw StoreError(.redis, "reading the job states: expected \(expected) values from redis, got \(reply)")
-            }
+        try hashValues(
+            of: keys.states, count: ids.count, group: Self.stateGroup, batchSize: 1, "reading the job states",
+            member: { ids[$0] }
+        ) { (first, values) in
             for (place, value) in values.enumerated() where BulkDecoding.bytes(value) == doneBytes {
-                done.append(offset * stateGroup + place)
+                done.append(first + place)
             }
         }
-        let group = Self.copyGroup
         let statusCount = Self.snapshotStatusFields.count
         // Batches of two groups: each reply is 500 copies of a few hundred bytes, decoded while the next comes.
-        try prefetchedPipeline(count: (done.count + group - 1) / group, batchSize: 2, "reading the outcome copies") {
-            [done] offset in
-            ["HMGET", RedisArgument(keys.outcomes)]
-                + done[offset * group..<min(done.count, (offset + 1) * group)].map { RedisArgument(ids[$0]) }
-        } each: { (offset, reply) throws(StoreError) in
-            let expected = min(done.count - offset * group, group)
-            guard case .array(let values) = reply, values.count == expected else {
-                throw StoreError(
-                    .redis, "reading the outcome copies: expected \(expected) values from redis, got \(reply)")
-            }
+        try hashValues(
+            of: keys.outcomes, count: done.count, group: Self.copyGroup, batchSize: 2, "reading the outcome copies",
+            member: { [done] in ids[done[$0]] }
+        ) { (first, values) in
             for (place, value) in values.enumerated() {
                 guard let bytes = BulkDecoding.bytes(value), let copy = PackedValues(bytes, count: statusCount + 1)
                 else { continue }
                 each(
-                    done[offset * group + place],
+                    done[first + place],
                     OutcomeCopy(
                         attempts: copy.value(StatusField.attempts.rawValue).flatMap(BulkDecoding.integer),
                         doneAttempt: copy.value(StatusField.doneAttempt.rawValue).flatMap(BulkDecoding.integer),

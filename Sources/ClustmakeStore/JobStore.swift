@@ -204,16 +204,10 @@ public final class JobStore {
         let keys = keys
         var states: [JobState] = []
         states.reserveCapacity(ids.count)
-        let group = Self.stateGroup
-        try prefetchedPipeline(count: (ids.count + group - 1) / group, batchSize: 1, "reading the job states") {
-            offset in
-            ["HMGET", RedisArgument(keys.states)]
-                + ids[offset * group..<min(ids.count, (offset + 1) * group)].map { RedisArgument($0) }
-        } each: { (offset, reply) throws(StoreError) in
-            let expected = min(ids.count - offset * group, group)
-            guard case .array(let values) = reply, values.count == expected else {
-                throw StoreError(.redis, "reading the job states: expected \(expected) values from redis, got \(reply)")
-            }
+        try hashValues(
+            of: keys.states, count: ids.count, group: Self.stateGroup, batchSize: 1, "reading the job states",
+            member: { ids[$0] }
+        ) { (first, values) throws(StoreError) in
             for (place, value) in values.enumerated() {
                 guard let text = try text(value, "the state of a job at \(keys.states)") else {
                     states.append(.notStarted)
@@ -222,7 +216,7 @@ public final class JobStore {
                 guard let state = JobState(rawValue: text) else {
                     throw StoreError(
                         .corruptRecord,
-                        "job '\(ids[offset * group + place])' has the unknown state '\(text)' in \(keys.states)")
+                        "job '\(ids[first + place])' has the unknown state '\(text)' in \(keys.states)")
                 }
                 states.append(state)
             }
