@@ -14,8 +14,10 @@ Builds 4 hosts as Linux network namespaces reached by ssh through `ProxyCommand 
      (a fork and an exec a job, nothing recorded; connecting included, and connecting alone beside it),
    with jobs per second and the ratios;
 2. a WfCommons workflow (../shared/data/workflows) run as scaled sleeps on the same cluster: the actual makespan
-   over the planned makespan and over the lower bound, in each of the --modes, and per job how much longer the jobs
-   ran than planned and how long each waited to start once it was ready with its slot free;
+   over the planned makespan and over the lower bound, in each of the --modes, per job how much longer the jobs
+   ran than planned and how long each waited to start once it was ready with its slot free, and the limit: the
+   makespan of the same jobs, each as long as it ran here, started by a dispatcher that costs nothing (a free slot
+   takes the ready job the plan starts first at once), and the same replay with the planned costs beside it;
 3. --local-jobs (20,000) no-op jobs on this machine with the embedded default (`clustmake run JOBS`: no cluster
    file, one slot per core, the private redis under .clustmake/ in a temporary directory, --bundle auto) against
    `xargs -P NPROC -n1 true` (the machine's limit) and GNU parallel `-j NPROC true`, with the CPU each used a job
@@ -480,8 +482,45 @@ def run_workflow(args, clustmake, worker, cluster, cfile, redis_args, namespace,
     print(f"  actual makespan  {actual:.2f} s (first start to last end; whole command {seconds:.2f} s)")
     print(f"  actual / planned {actual / plan['makespan']:.2f}, actual / lower bound "
           f"{actual / plan['lower_bound']:.2f}")
-    print_overheads(clustmake, redis_args, namespace, plan)
+    attempts = print_overheads(clustmake, redis_args, namespace, plan)
+    if attempts:
+        slots = args.hosts * args.slots
+        own = {a["job"]: a["wall_time"] for a in attempts if a["wall_time"] is not None}
+        planned = replay(plan, {job["id"]: job["est_end"] - job["est_start"] for job in plan["jobs"]}, slots)
+        limit = replay(plan, own, slots)
+        print(f"  the limit (each job started the moment a slot and its dependencies allow, the plan's order; "
+              f"no dispatch cost): {limit:.2f} s with each job's own measured run time ({limit / plan['makespan']:.2f}"
+              f" of the plan; actual / limit {actual / limit:.2f}); {planned:.2f} s with the planned costs")
     return actual / plan["makespan"]
+
+
+def replay(plan, durations, slots):
+    """The makespan of the plan's jobs run with `durations` on `slots` slots by a dispatcher that costs nothing: a
+    free slot takes at once the ready job the plan starts first (its planned start), as the executor picks."""
+    import heapq
+    jobs = {job["id"]: job for job in plan["jobs"]}
+    waiting = {job_id: len(job["deps"]) for job_id, job in jobs.items()}
+    dependents = {job_id: [] for job_id in jobs}
+    for job_id, job in jobs.items():
+        for dep in job["deps"]:
+            dependents[dep].append(job_id)
+    ready = [(job["est_start"], job_id) for job_id, job in jobs.items() if waiting[job_id] == 0]
+    heapq.heapify(ready)
+    running = []  # (end, job)
+    now, free, end = 0.0, slots, 0.0
+    while ready or running:
+        while free and ready:
+            _, job_id = heapq.heappop(ready)
+            heapq.heappush(running, (now + max(0.0, durations.get(job_id, 0.0)), job_id))
+            free -= 1
+        now, done = heapq.heappop(running)
+        free += 1
+        end = max(end, now)
+        for dependent in dependents[done]:
+            waiting[dependent] -= 1
+            if waiting[dependent] == 0:
+                heapq.heappush(ready, (jobs[dependent]["est_start"], dependent))
+    return end
 
 
 def print_overheads(clustmake, redis_args, namespace, plan):
@@ -509,10 +548,11 @@ def print_overheads(clustmake, redis_args, namespace, plan):
             free = max(ready, seconds(before["ended"]) if before and before.get("ended") else 0)
             waits.append(max(0.0, seconds(attempt["started"]) - free))
     if not longer or not waits:
-        return
+        return attempts
     print(f"  per job ({len(attempts)}): ran {statistics.mean(longer) * 1000:.1f} ms longer than planned "
           f"(median {statistics.median(longer) * 1000:.1f} ms); waited {statistics.mean(waits) * 1000:.1f} ms "
           f"(median {statistics.median(waits) * 1000:.1f} ms) from ready with its slot free to its start")
+    return attempts
 
 
 if __name__ == "__main__":
