@@ -194,8 +194,8 @@ public final class JobStore {
     /// The states of the jobs `ids`, in that order, as ``states()`` reports them (a job without one is not
     /// started; one in progress whose lease expired is lost), read without the namespace's whole states hash in one
     /// reply and a dictionary of every id: an `HMGET` per ``stateGroup`` ids, read ahead on a thread of its own, then
-    /// an `EXISTS` of each lease of a job in progress. A million ids: one dictionary of a million strings built and
-    /// looked up a million times fewer (docs/run.md, "At scale").
+    /// an `EXISTS` of each lease of a job in progress. At a million jobs that spares a reply of two million values
+    /// and a dictionary of a million ids, built and then looked up once a job (docs/run.md, "At scale").
     /// - Parameter ids: The jobs, such as a graph's in its order.
     /// - Throws: ``StoreError`` for an unknown namespace, another schema, a state that is not one, or when redis
     ///   fails.
@@ -216,7 +216,8 @@ public final class JobStore {
                 guard let state = JobState(rawValue: text) else {
                     throw StoreError(
                         .corruptRecord,
-                        "job '\(ids[first + place])' has the unknown state '\(text)' in \(keys.states)")
+                        "job '\(ids[first + place])' has the unknown state '\(Format.escaped(text, limit: 60))' in "
+                            + "\(keys.states)")
                 }
                 states.append(state)
             }
