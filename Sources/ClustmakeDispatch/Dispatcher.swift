@@ -86,8 +86,6 @@ public final class Dispatcher {
         for change in pushed?.changes ?? [] where pushed?.createdNamespace == false {
             output.event(.graphChanged(kind: change.kind, jobs: change.jobs), elapsed: clock.now)
         }
-        keepPlan(in: store)
-        options.step?("kept the plan in redis")
         // A namespace this push made has every job not started: nothing to read. (A worker of the plan's scripts
         // that claims a job meanwhile is met as at any dispatch: the job's lease is its own, and the line reports the
         // job as running elsewhere.)
@@ -97,6 +95,15 @@ public final class Dispatcher {
         } else {
             initial = try readInitialStates(store)
             options.step?("read the jobs' states")
+        }
+        // The plan kept is the one the last run that started jobs followed: a run with none to start (every job done,
+        // or left to an earlier run's workers) leaves it, so `stats` and `report` still compare the work with the plan
+        // it ran under, not with one made afterwards from its own runtimes.
+        if initial.contains(.pending) {
+            keepPlan(in: store)
+            options.step?("kept the plan in redis")
+        } else {
+            options.step?("left the earlier plan in redis (no job to start)")
         }
         let groups = plan.graph.jobs.indices.map { job in
             plan.graph.jobs[job].nice ?? plan.cluster.hosts[plan.slots[Int(plan.placements[job].slot)].host].nice

@@ -114,10 +114,22 @@ import Testing
             rest = rest[found.upperBound...]
             #expect(rest.prefix(while: { $0 != "\n" }).contains(" s"), "\(step): \(first.stderr)")
         }
+        let store = try JobStore(connection: try redis.connect(), namespace: namespace)
+        let kept = try #require(try store.plan())
         // Run again: the namespace exists, so the run reads what is done (no push writes anything new) and says so.
+        // With no job to start it leaves the plan the first run followed (`stats` compares that run with it).
         let again = try await Clustmake.run(arguments, in: directory)
         #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
         #expect(again.stderr.contains("[run] read the jobs' states in"), "\(again.stderr)")
+        #expect(again.stderr.contains("[run] left the earlier plan in redis (no job to start) in"), "\(again.stderr)")
+        #expect(!again.stderr.contains("kept the plan"), "\(again.stderr)")
+        #expect(try store.plan() == kept)
+        // A run that starts jobs keeps its own (with --more every job runs again).
+        let more = try await Clustmake.run(arguments + ["--more"], in: directory)
+        #expect(more.status == 0, "\(more.stdout)\(more.stderr)")
+        #expect(more.stderr.contains("[run] kept the plan in redis in"), "\(more.stderr)")
+        let replaced = try #require(try store.plan())
+        #expect(replaced != kept)
         // Without -v, none of it.
         let quiet = try await Clustmake.run(Array(arguments.dropLast()), in: directory)
         #expect(quiet.status == 0 && !quiet.stderr.contains("[run]"), "\(quiet.stderr)")
