@@ -45,6 +45,7 @@ older than the build's compmake, else the build's compmake); the embedded defaul
 
 import argparse
 import datetime
+import heapq
 import json
 import os
 import pwd
@@ -485,8 +486,10 @@ def run_workflow(args, clustmake, worker, cluster, cfile, redis_args, namespace,
     attempts = print_overheads(clustmake, redis_args, namespace, plan)
     if attempts:
         slots = args.hosts * args.slots
-        own = {a["job"]: a["wall_time"] for a in attempts if a["wall_time"] is not None}
-        planned = replay(plan, {job["id"]: job["est_end"] - job["est_start"] for job in plan["jobs"]}, slots)
+        costs = {job["id"]: job["est_end"] - job["est_start"] for job in plan["jobs"]}
+        # A job without a counted success here (none in a run that ended well) keeps its planned cost.
+        own = costs | {a["job"]: a["wall_time"] for a in attempts if a["wall_time"] is not None}
+        planned = replay(plan, costs, slots)
         limit = replay(plan, own, slots)
         print(f"  the limit (each job started the moment a slot and its dependencies allow, the plan's order; "
               f"no dispatch cost): {limit:.2f} s with each job's own measured run time ({limit / plan['makespan']:.2f}"
@@ -497,7 +500,6 @@ def run_workflow(args, clustmake, worker, cluster, cfile, redis_args, namespace,
 def replay(plan, durations, slots):
     """The makespan of the plan's jobs run with `durations` on `slots` slots by a dispatcher that costs nothing: a
     free slot takes at once the ready job the plan starts first (its planned start), as the executor picks."""
-    import heapq
     jobs = {job["id"]: job for job in plan["jobs"]}
     waiting = {job_id: len(job["deps"]) for job_id, job in jobs.items()}
     dependents = {job_id: [] for job_id in jobs}
@@ -511,7 +513,7 @@ def replay(plan, durations, slots):
     while ready or running:
         while free and ready:
             _, job_id = heapq.heappop(ready)
-            heapq.heappush(running, (now + max(0.0, durations.get(job_id, 0.0)), job_id))
+            heapq.heappush(running, (now + max(0.0, durations[job_id]), job_id))
             free -= 1
         now, done = heapq.heappop(running)
         free += 1
