@@ -160,7 +160,9 @@ struct CancelCommand: AsyncParsableCommand {
                 + "namespace '\(namespace)' is in progress")
     }
 
-    /// Waits, reading redis every 200 ms up to `--timeout`, until no job of `namespace` is in progress.
+    /// Waits, reading redis every 200 ms up to `--timeout` (on the clock, however long each read takes), until no
+    /// job of `namespace` is in progress (``ClustmakeStore/JobStore/inProgressCount()``: the running jobs only, not
+    /// every job's state).
     /// - Returns: How many still are.
     private func waitUntilNoJobInProgress(endpoint: RedisEndpoint, namespace: String) async throws -> Int {
         let timeout = self.timeout
@@ -168,12 +170,12 @@ struct CancelCommand: AsyncParsableCommand {
         do {
             running = try await DedicatedThread.run { () throws(StoreError) -> Int in
                 let store = try JobStore(endpoint: endpoint, namespace: namespace)
-                var waited = 0.0
+                let clock = ContinuousClock()
+                let deadline = clock.now + .seconds(timeout)
                 while true {
-                    let count = try store.states().values.filter { $0 == .inProgress }.count
-                    if count == 0 || waited >= timeout { return count }
+                    let count = try store.inProgressCount()
+                    if count == 0 || clock.now >= deadline { return count }
                     blockingSleep(.milliseconds(200))
-                    waited += 0.2
                 }
             }
         } catch {

@@ -271,14 +271,18 @@ import Testing
         let store = fixture.store
         try run(store, "a")
         try run(store, "b", .failed)
-        _ = try lease(store.acquire("c", more: false, request: request()))
+        let running = try lease(store.acquire("c", more: false, request: request()))
         _ = try lease(store.acquire("d", more: false, request: request()))
+        #expect(try store.inProgressCount() == 2)
         let redis = try fixture.redis()
         _ = try redis.command("DEL", "compmake:{ns}:lease:d")
         let ids = ["d", "c", "b", "a", "x"]
         #expect(try store.states(of: ids) == [.lost, .inProgress, .failed, .done, .notStarted])
         let whole = try store.states()
         #expect(try store.states(of: ids) == ids.map { whole[$0] ?? .notStarted })
+        // The count of jobs in progress: c only (d's lease is gone), as `states()` counts them.
+        #expect(try store.inProgressCount() == 1)
+        #expect(try store.inProgressCount() == whole.values.count { $0 == .inProgress })
         // More ids than one HMGET asks for, in their order.
         let many = Array(repeating: "a", count: JobStore.stateGroup) + ["b", "c"]
         #expect(
@@ -287,6 +291,9 @@ import Testing
         _ = try redis.command("HSET", "compmake:{ns}:states", "b", "sideways")
         let error = try #require(throws: StoreError.self) { try store.states(of: ids) }
         #expect(error.code == .corruptRecord && error.message.contains("'b'") && error.message.contains("sideways"))
+        // The count reads only the running jobs' states (b's is not among them).
+        _ = try store.finish(running, result(.succeeded))
+        #expect(try store.inProgressCount() == 0)
     }
 
     @Test("a snapshot holds what the one-job reads return: jobs, states, statuses, attempts, hosts, metadata")
