@@ -107,3 +107,32 @@ struct AttemptSummary: AttemptFieldSource {
     func number(_ field: AttemptRecord.Field) -> Double? { value(field).flatMap(BulkDecoding.number) }
     func time(_ field: AttemptRecord.Field) -> UTCTime? { value(field).flatMap(UTCTime.init(iso8601:)) }
 }
+
+/// A done job's outcome copy, a field of `compmake:{NS}:outcomes` (docs/redis-schema.md, "Outcome copies"): the
+/// values of ``StatusField``, in order, then the summary of the attempt that did the job, packed (``PackedValues``)
+/// by the script that made the job done. The one reading of that layout, for the snapshot and for cost learning.
+struct OutcomeCopy {
+    private let packed: PackedValues
+
+    /// The copy in `bytes`; `nil` when they are not a whole copy of this form (the job is then read from its hashes).
+    init?(_ bytes: [UInt8]) {
+        guard let packed = PackedValues(bytes, count: StatusField.allCases.count + 1) else { return nil }
+        self.packed = packed
+    }
+
+    /// The status field at `index` (a ``StatusField`` raw value, its place among
+    /// ``JobStore/snapshotStatusFields``); `nil` when absent.
+    func string(_ index: Int) -> String? { packed.string(index) }
+
+    /// The status field `field` as a whole number; `nil` when absent or not one.
+    func integer(_ field: StatusField) -> Int? { packed.value(field.rawValue).flatMap(BulkDecoding.integer) }
+
+    /// The summary of `attempt`, the attempt that did the job; `nil` when the copy's is not a summary of its form or
+    /// names another attempt.
+    func summary(of attempt: Int) -> AttemptSummary? {
+        guard let bytes = packed.value(StatusField.allCases.count), let summary = AttemptSummary(Array(bytes)),
+            summary.integer(.attempt) == attempt
+        else { return nil }
+        return summary
+    }
+}

@@ -149,7 +149,6 @@ extension JobStore {
             let definitions = keys.definitions
             let outcomes = keys.outcomes
             let copiedCount = Self.copiedDefinitionFields.count
-            let statusCount = Self.snapshotStatusFields.count
             let done = JobState.done.rawValue
             // Whether the job at a position is read from its outcome copy: the one rule for the commands' plan and
             // for the outcome copies each group's command asks for.
@@ -185,11 +184,9 @@ extension JobStore {
                     next = position + 1
                     let status = statuses[whole - first]
                     statuses[whole - first] = nil
-                    var outcome: PackedValues?
+                    var outcome: OutcomeCopy?
                     if status == nil {
-                        outcome = BulkDecoding.bytes(outcomeValues[nextOutcome]).flatMap {
-                            PackedValues($0, count: statusCount + 1)
-                        }
+                        outcome = BulkDecoding.bytes(outcomeValues[nextOutcome]).flatMap(OutcomeCopy.init)
                         nextOutcome += 1
                     }
                     // A copy that is not of its form, or whose values are not a job's, counts as none.
@@ -215,9 +212,7 @@ extension JobStore {
                         continue
                     }
                     // The attempt that did the job, from its summary, when that names the attempt.
-                    if let bytes = outcome?.value(statusCount), let attempt = job.status.doneAttempt,
-                        let summary = AttemptSummary(Array(bytes)), summary.integer(.attempt) == attempt
-                    {
+                    if let attempt = job.status.doneAttempt, let summary = outcome?.summary(of: attempt) {
                         knownAttempts.append(contentsOf: repeatElement([], count: jobs.count - knownAttempts.count))
                         knownAttempts.append([AttemptRecord(job: ids[position], AttemptSource.summary(summary))])
                     }

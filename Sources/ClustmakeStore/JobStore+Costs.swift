@@ -40,9 +40,9 @@ extension JobStore {
         var samples: [(job: Int, attempt: Int, sample: CostSamples.Sample)] = []
         if metadata.outcomesInStep {
             try readOutcomeCopies(of: ids) { (job, copy) in
-                guard let attempts = copy.attempts, counts.contains(attempts), let attempt = copy.doneAttempt,
-                    attempt >= 1, attempt <= attempts, let summary = copy.summary,
-                    summary.integer(.attempt) == attempt
+                guard let attempts = copy.integer(.attempts), counts.contains(attempts),
+                    let attempt = copy.integer(.doneAttempt), attempt >= 1, attempt <= attempts,
+                    let summary = copy.summary(of: attempt)
                 else { return }
                 attemptCounts[job] = attempts
                 fromCopy[job] = attempt
@@ -85,14 +85,6 @@ extension JobStore {
         return result
     }
 
-    /// A done job's outcome copy as read for its costs: its attempt count, the attempt that did it and that
-    /// attempt's summary, each `nil` when absent or not of its form.
-    struct OutcomeCopy {
-        var attempts: Int?
-        var doneAttempt: Int?
-        var summary: AttemptSummary?
-    }
-
     /// Reads the states of `ids` (an `HMGET` per ``stateGroup``), then the outcome copies of those done (an `HMGET`
     /// per ``copyGroup``), and hands each copy of the form of one to `each` with its job's position, in order. A
     /// state that is not one counts as not done; a copy missing or not of its form is not handed over.
@@ -108,21 +100,14 @@ extension JobStore {
                 done.append(first + place)
             }
         }
-        let statusCount = Self.snapshotStatusFields.count
         // Batches of two groups: each reply is 500 copies of a few hundred bytes, decoded while the next comes.
         try hashValues(
             of: keys.outcomes, count: done.count, group: Self.copyGroup, batchSize: 2, "reading the outcome copies",
             member: { [done] in ids[done[$0]] }
         ) { (first, values) in
             for (place, value) in values.enumerated() {
-                guard let bytes = BulkDecoding.bytes(value), let copy = PackedValues(bytes, count: statusCount + 1)
-                else { continue }
-                each(
-                    done[first + place],
-                    OutcomeCopy(
-                        attempts: copy.value(StatusField.attempts.rawValue).flatMap(BulkDecoding.integer),
-                        doneAttempt: copy.value(StatusField.doneAttempt.rawValue).flatMap(BulkDecoding.integer),
-                        summary: copy.value(statusCount).flatMap { AttemptSummary(Array($0)) }))
+                guard let copy = BulkDecoding.bytes(value).flatMap(OutcomeCopy.init) else { continue }
+                each(done[first + place], copy)
             }
         }
     }
