@@ -736,6 +736,8 @@ final class RunLoop {
         let first = readStatuses(Array(next.jobs.prefix(1)))?.first
         let taken = first.map { $0.state == .inProgress && $0.host == host } ?? true
         guard taken else {
+            // Its worker may have reserved its first job while running the line before it.
+            releaseReservations(of: next)
             return scheduler.dispatchEnded(next.id, every: cancelling ? .interrupted : .notRun, now: now)
         }
         let following = session.goingOn(with: next, answers: [], outputStart: session.outputStart)
@@ -768,6 +770,7 @@ final class RunLoop {
                 revokeAttempt(status, host: session.dispatch.host, reason)
             }
         }
+        if !exit.succeeded && !answered { releaseReservations(of: session.dispatch) }
         let actions = scheduler.dispatchEnded(dispatchID, outcomes: outcomes, now: now)
         if line.outcomeUnread {
             output.event(
@@ -788,6 +791,14 @@ final class RunLoop {
         else { return }
         _ = try? store.revokeLease(
             of: status.id, attempt: status.currentAttempt, host: name, reason: "its host \(name) failed: \(reason)")
+    }
+
+    /// Gives back the reservations that workers on the line's host hold on its jobs (docs/run.md, "Reservations"): a
+    /// line that ended without its worker's word may have left one (a worker gives its own back when it answers or
+    /// exits), and the job would wait for it to expire before it could start elsewhere. Only that line's worker
+    /// could have reserved them: a job is in one line at a time.
+    private func releaseReservations(of dispatch: Dispatch) {
+        _ = try? store.releaseReservations(dispatch.jobs.map(id), host: hostName(dispatch.host))
     }
 
     /// The statuses of `jobs` in one round trip (`nil` each when redis cannot say).

@@ -101,7 +101,8 @@ public enum WorkerExitStatus {
             meaning: "dependencies were not done (at once, or within `wait=`); nothing was recorded",
             kind: .notRunHere, action: "run it later"),
         Entry(
-            status: leaseHeld, name: "lease held", meaning: "another worker runs the job now; nothing was touched",
+            status: leaseHeld, name: "lease held",
+            meaning: "another worker runs the job now, or reserved it to run next; nothing was touched",
             kind: .notRunHere, action: "wait for that worker"),
         Entry(
             status: redisUnreachable, name: "redis unreachable",

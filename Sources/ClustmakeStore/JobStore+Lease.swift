@@ -25,6 +25,85 @@ extension JobStore {
         return try acquireOutcome(reply, id: id, request: request)
     }
 
+    /// Takes a job's lease as ``acquire(_:more:request:)`` does and, when that started the job, reserves `next` to
+    /// run right after it, as ``reserve(_:after:more:request:)`` does: one round trip.
+    /// - Returns: The acquire's outcome, and the reservation when one was made.
+    public func acquire(
+        _ id: String, more: Bool, request: LeaseRequest, thenReserve next: String
+    ) throws(StoreError) -> (AcquireOutcome, Reservation?) {
+        let reply = try evaluate(
+            StoreScripts.acquireThenReserve,
+            acquireArguments(id, more: more, request: request) + [RedisArgument(next)],
+            "taking the lease of job '\(id)'")
+        guard let parts = reply.array, let first = parts.first else {
+            throw StoreError(.redis, "unexpected reply to the lease of job '\(id)': \(reply)")
+        }
+        if case .error(let message) = first { throw scriptError(message, "taking the lease of job '\(id)'") }
+        let outcome = try acquireOutcome(first, id: id, request: request)
+        return (outcome, parts.count > 1 ? reservation(parts[1], id: next, request: request) : nil)
+    }
+
+    /// Reserves job `id` for the worker of `request`, to run right after its job `current`, whose lease it holds
+    /// (docs/run.md, "Reservations"): in one step, when `id` is not in progress, not up to date (unless `more`),
+    /// has no lease, and every dependency but `current` is done, its lease key is set to the worker's token for the
+    /// lease's time, and nothing else is written. Another worker's acquire then leaves the job alone
+    /// (``AcquireOutcome/reserved(token:)``); the worker's own acquire starts it, or gives the reservation back.
+    /// - Returns: The reservation, or `nil` when the job cannot be reserved now.
+    /// - Throws: ``StoreError`` for an unknown namespace, another schema, or redis trouble.
+    public func reserve(
+        _ id: String, after current: String, more: Bool, request: LeaseRequest
+    ) throws(StoreError) -> Reservation? {
+        let reply = try evaluate(
+            StoreScripts.reserve,
+            [
+                RedisArgument(id), more ? "1" : "0", RedisArgument(request.token),
+                RedisArgument(Self.milliseconds(request.ttl)), RedisArgument(current),
+            ], "reserving job '\(id)'")
+        return reservation(reply, id: id, request: request)
+    }
+
+    /// Gives back the reservations of `jobs` that the worker of `token` holds (a job in progress keeps its lease).
+    /// - Returns: How many were given back.
+    @discardableResult
+    public func releaseReservations(_ jobs: [String], token: String) throws(StoreError) -> Int {
+        try release(jobs, mode: "token", holder: token)
+    }
+
+    /// Gives back the reservations of `jobs` held by any worker of host `host` (its nickname): for an executor whose
+    /// line on that host ended without its worker's word, so that the jobs can start elsewhere at once.
+    /// - Returns: How many were given back.
+    @discardableResult
+    public func releaseReservations(_ jobs: [String], host: String) throws(StoreError) -> Int {
+        try release(jobs, mode: "host", holder: host)
+    }
+
+    private func release(_ jobs: [String], mode: String, holder: String) throws(StoreError) -> Int {
+        guard !jobs.isEmpty else { return 0 }
+        let reply = try evaluate(
+            StoreScripts.release, [RedisArgument(mode), RedisArgument(holder)] + jobs.map { RedisArgument($0) },
+            "giving back the reservations of \(jobs.count) job\(jobs.count == 1 ? "" : "s")")
+        return reply.integer.map(Int.init) ?? 0
+    }
+
+    /// The reserve script's reply as a reservation: `nil` for `{'no'}`, and for a definition that cannot be read
+    /// (the reservation is then given back).
+    func reservation(_ reply: RedisReply, id: String, request: LeaseRequest) -> Reservation? {
+        guard let parts = reply.array, parts.count >= 2, parts[0].string == "reserved",
+            let attempt = parts[1].integer.map(Int.init), attempt > 0
+        else { return nil }
+        var fields: [String: String] = [:]
+        var index = 2
+        while index + 1 < parts.count {
+            if let name = parts[index].string, let value = parts[index + 1].string { fields[name] = value }
+            index += 2
+        }
+        guard let digest = fields["digest"], let job = try? JobCodec.decode(fields, key: keys.job(id)) else {
+            _ = try? releaseReservations([id], token: request.token)
+            return nil
+        }
+        return Reservation(job: job, attempt: attempt, digest: digest)
+    }
+
     /// `ARGV[2…]` of the acquire script.
     func acquireArguments(_ id: String, more: Bool, request: LeaseRequest) -> [RedisArgument] {
         [
@@ -35,8 +114,11 @@ extension JobStore {
         ]
     }
 
-    /// The acquire script's reply as an outcome (a lease whose job definition cannot be read is given back).
-    func acquireOutcome(_ reply: RedisReply, id: String, request: LeaseRequest) throws(StoreError) -> AcquireOutcome {
+    /// The acquire script's reply as an outcome (a lease whose job definition cannot be read is given back). A start
+    /// on a reservation comes without the definition: `reserved`'s is the one the worker ran.
+    func acquireOutcome(
+        _ reply: RedisReply, id: String, request: LeaseRequest, reserved: Reservation? = nil
+    ) throws(StoreError) -> AcquireOutcome {
         guard let parts = reply.array, let kind = parts.first?.string else {
             throw StoreError(.redis, "unexpected reply to the lease of job '\(id)': \(reply)")
         }
@@ -60,6 +142,12 @@ extension JobStore {
                 index += 2
             }
             return .wait(missing: missing, lastEventID: string(1))
+        case "reserved":
+            return .reserved(token: string(1))
+        case "stale":
+            return .stale(attempt: int(1), digest: string(2))
+        case "started" where parts.count == 3 && reserved != nil:
+            return .started(Lease(job: reserved!.job, attempt: int(1), startSequence: int(2), request: request))
         case "started":
             var fields: [String: String] = [:]
             var index = 3
@@ -84,17 +172,19 @@ extension JobStore {
 
     /// Renews a lease for another TTL (the worker's heartbeat), or takes it back if it expired and no other attempt
     /// started since.
-    /// - Parameter lease: The lease.
+    /// - Parameters:
+    ///   - lease: The lease.
+    ///   - reserved: The id of a job the worker reserved, whose reservation is renewed with the lease.
     /// - Returns: Whether the lease is still this worker's.
     /// - Throws: ``StoreError`` for an unknown namespace, another schema, or redis trouble.
-    public func renew(_ lease: Lease) throws(StoreError) -> RenewOutcome {
-        let reply = try evaluate(
-            StoreScripts.renew,
-            [
-                RedisArgument(lease.jobID), RedisArgument(lease.request.token),
-                RedisArgument(Self.milliseconds(lease.request.ttl)), RedisArgument(lease.attempt),
-                RedisArgument(UTCTime.now().iso8601), RedisArgument(lease.request.host),
-            ], "renewing the lease of job '\(lease.jobID)'")
+    public func renew(_ lease: Lease, reserved: String? = nil) throws(StoreError) -> RenewOutcome {
+        var arguments: [RedisArgument] = [
+            RedisArgument(lease.jobID), RedisArgument(lease.request.token),
+            RedisArgument(Self.milliseconds(lease.request.ttl)), RedisArgument(lease.attempt),
+            RedisArgument(UTCTime.now().iso8601), RedisArgument(lease.request.host),
+        ]
+        if let reserved { arguments.append(RedisArgument(reserved)) }
+        let reply = try evaluate(StoreScripts.renew, arguments, "renewing the lease of job '\(lease.jobID)'")
         switch reply.integer {
         case 1: return .renewed
         case 2: return .reclaimed
@@ -112,12 +202,25 @@ extension JobStore {
     /// - Parameters:
     ///   - lease: The lease of the attempt.
     ///   - result: How the attempt ended.
+    ///   - reserved: The id of a job the worker reserved and now gives back, in the same step.
     /// - Throws: ``StoreError`` for an unknown namespace, another schema, or redis trouble.
-    public func finish(_ lease: Lease, _ result: AttemptResult) throws(StoreError) -> FinishOutcome {
+    public func finish(
+        _ lease: Lease, _ result: AttemptResult, releasing reserved: String? = nil
+    ) throws(StoreError) -> FinishOutcome {
         let reply = try evaluate(
-            StoreScripts.finish, finishArguments(lease, result),
+            StoreScripts.finish, [RedisArgument(reserved ?? "")] + finishArguments(lease, result),
             "recording attempt \(lease.attempt) of '\(lease.jobID)'")
         return try finishOutcome(reply, lease)
+    }
+
+    /// What ``finish(_:_:thenAcquire:more:expecting:thenReserve:)`` did.
+    public struct LineStep: Sendable {
+        /// The finish's outcome.
+        public var finished: FinishOutcome
+        /// The acquire's outcome, or the error it met, when the attempt was recorded; `nil` when it was superseded.
+        public var next: Result<AcquireOutcome, StoreError>?
+        /// The reservation of the job after `next`, when one was asked for and made.
+        public var reservation: Reservation?
     }
 
     /// Records how an attempt ended, as ``finish(_:_:)`` does, and then, only if it was recorded, takes the lease of
@@ -136,23 +239,47 @@ extension JobStore {
     public func finish(
         _ lease: Lease, _ result: AttemptResult, thenAcquire next: String, more: Bool
     ) throws(StoreError) -> (finished: FinishOutcome, next: Result<AcquireOutcome, StoreError>?) {
+        let step = try finish(lease, result, thenAcquire: next, more: more, expecting: nil, thenReserve: nil)
+        return (step.finished, step.next)
+    }
+
+    /// Records how an attempt ended and takes the lease of `next`, as ``finish(_:_:thenAcquire:more:)`` does; with
+    /// `expected`, the reservation of `next` whose command the worker already started, the acquire starts only that
+    /// attempt of that definition (``AcquireOutcome/stale(attempt:digest:)`` otherwise, the reservation given back);
+    /// with `following`, a started `next` is followed by the reservation of `following` to run after it. When the
+    /// attempt is not recorded, the worker's reservation of `next` is given back. One round trip.
+    public func finish(
+        _ lease: Lease, _ result: AttemptResult, thenAcquire next: String, more: Bool, expecting expected: Reservation?,
+        thenReserve following: String?
+    ) throws(StoreError) -> LineStep {
         let doing = "recording attempt \(lease.attempt) of '\(lease.jobID)' and taking the lease of job '\(next)'"
+        let expectation: [RedisArgument] = [
+            RedisArgument(expected.map { String($0.attempt) } ?? ""), RedisArgument(expected?.digest ?? ""),
+            RedisArgument(following ?? ""),
+        ]
         let reply = try evaluate(
             StoreScripts.finishThenAcquire,
-            acquireArguments(next, more: more, request: lease.request) + finishArguments(lease, result), doing)
+            acquireArguments(next, more: more, request: lease.request) + expectation + finishArguments(lease, result),
+            doing)
         guard let parts = reply.array, let first = parts.first else {
             throw StoreError(.redis, "unexpected reply when \(doing): \(reply)")
         }
-        let finished = try finishOutcome(first, lease)
-        guard parts.count > 1 else { return (finished, nil) }
+        var step = LineStep(finished: try finishOutcome(first, lease))
+        guard parts.count > 1 else { return step }
         if case .error(let message) = parts[1] {
-            return (finished, .failure(scriptError(message, "taking the lease of job '\(next)'")))
+            step.next = .failure(scriptError(message, "taking the lease of job '\(next)'"))
+            return step
         }
         do {
-            return (finished, .success(try acquireOutcome(parts[1], id: next, request: lease.request)))
+            step.next = .success(
+                try acquireOutcome(parts[1], id: next, request: lease.request, reserved: expected))
         } catch {
-            return (finished, .failure(error))
+            step.next = .failure(error)
         }
+        if parts.count > 2, let following {
+            step.reservation = reservation(parts[2], id: following, request: lease.request)
+        }
+        return step
     }
 
     /// `ARGV[2…]` of the finish script.

@@ -57,6 +57,32 @@ public enum AcquireOutcome: Sendable, Hashable {
     case blocked(dependency: String, state: JobState)
     /// The lease is this worker's: run the attempt.
     case started(Lease)
+    /// Another worker reserved the job to run next (docs/run.md, "Reservations"): its token.
+    case reserved(token: String)
+    /// The job's next attempt or definition is not the one the worker started on its reservation: the attempt and
+    /// digest a start would have now. Nothing was recorded and the reservation was given back.
+    case stale(attempt: Int, digest: String)
+}
+
+/// A job a worker reserved to run right after its current one (``JobStore/reserve(_:after:more:request:)``): its
+/// lease key holds the worker's token while the job is not in progress, so no other worker starts it, and the worker
+/// may start its command the moment the current job ends, recording the start in the same round trip as the end.
+public struct Reservation: Sendable, Hashable {
+    /// The job's definition when it was reserved (without its dependents).
+    public var job: StoredJob
+    /// The attempt number its start will get.
+    public var attempt: Int
+    /// The digest of its definition, which its start checks.
+    public var digest: String
+
+    public init(job: StoredJob, attempt: Int, digest: String) {
+        self.job = job
+        self.attempt = attempt
+        self.digest = digest
+    }
+
+    /// The job's id.
+    public var jobID: String { job.job.id }
 }
 
 /// A dependency that is not done yet, and its state.

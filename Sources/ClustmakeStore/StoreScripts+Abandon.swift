@@ -1,9 +1,9 @@
 extension StoreScripts {
     /// Records a job failed without an attempt of its own: the executor gave up on it (it lost too many hosts).
     /// `ARGV`: schema, id, reason, now. Reply: `failed`, or `done` / `running` when the job is done or a live
-    /// worker holds it (then nothing changes).
+    /// worker holds it (then nothing changes). A worker's reservation of the job is given back.
     static let abandon = StoreScript(
-        sha1: "59e4d02363a67b6f162a679a6bca8bfab6414459",
+        sha1: "954dc09c0fea68be7dd527ad9c7e2f58caf4cea0",
         prelude + """
             local id, reason, now = ARGV[2], ARGV[3], ARGV[4]
             if redis.call('EXISTS', P .. 'job:' .. id) == 0 then return redis.error_reply('CLUSTMAKE-NOJOB ' .. id) end
@@ -12,6 +12,9 @@ extension StoreScripts {
             if state == 'in-progress' then
               if redis.call('EXISTS', P .. 'lease:' .. id) == 1 then return 'running' end
               lose(id, now)
+            else
+              -- A reservation (a lease on a job not in progress): given up with the job.
+              redis.call('DEL', P .. 'lease:' .. id)
             end
             local status = P .. 'status:' .. id
             redis.call('HSET', P .. 'states', id, 'failed')

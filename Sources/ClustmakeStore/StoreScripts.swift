@@ -86,9 +86,25 @@ enum StoreScripts {
         """
 
     /// The body of ``acquire`` as a Lua function, `acquire(id, more, token, ttl, now, host, nodename, pid,
-    /// version)`, shared with ``finishThenAcquire``.
+    /// version, expect_attempt, expect_digest)`, shared with ``finishThenAcquire``; and `reserve(id, more, token, ttl,
+    /// after)`, the body of ``reserve``. A lease on a job that is not in progress is a *reservation*: the worker
+    /// holding it runs the job next (docs/run.md, "Reservations"); `acquire` leaves such a job to that worker, and
+    /// gives the reservation back when the holder's own acquire does not start the job.
     static let acquireFunction = """
-        local function acquire(id, more, token, ttl, now, host, nodename, pid, version)
+        -- The job's definition for the worker, without its dependents (a long list for a fan-in root, which the
+        -- worker never needs), appended to `reply`.
+        local function definition(job, reply)
+          local fields = redis.call('HGETALL', job)
+          for i = 1, #fields, 2 do
+            if fields[i] ~= 'dependents' then
+              reply[#reply + 1] = fields[i]
+              reply[#reply + 1] = fields[i + 1]
+            end
+          end
+          return reply
+        end
+        local function acquire(id, more, token, ttl, now, host, nodename, pid, version, expect_attempt,
+          expect_digest)
           local job = P .. 'job:' .. id
           -- One read for what the checks need: `id` is in every pushed job, so its absence means no job (the EXISTS
           -- only settles the case of a hash that lost its `id`, which the decoding then reports).
@@ -99,18 +115,8 @@ enum StoreScripts {
           local status = P .. 'status:' .. id
           local lease = P .. 'lease:' .. id
           local state = redis.call('HGET', P .. 'states', id) or 'not-started'
-          -- The job's definition for the worker, without its dependents (a long list for a fan-in root,
-          -- which the worker never needs).
           local function started(attempt, seq)
-            local reply = {'started', attempt, seq}
-            local fields = redis.call('HGETALL', job)
-            for i = 1, #fields, 2 do
-              if fields[i] ~= 'dependents' then
-                reply[#reply + 1] = fields[i]
-                reply[#reply + 1] = fields[i + 1]
-              end
-            end
-            return reply
+            return definition(job, {'started', attempt, seq})
           end
           if state == 'in-progress' then
             local holder = redis.call('GET', lease)
@@ -126,7 +132,19 @@ enum StoreScripts {
             lose(id, now)
             state = 'lost'
           end
-          if state == 'done' and more ~= '1' then return {'up-to-date'} end
+          -- A lease on a job not in progress is a reservation: another worker's is left alone; this worker's own
+          -- is given back by any reply but a start.
+          local mine = false
+          do
+            local holder = redis.call('GET', lease)
+            if holder and holder ~= token then return {'reserved', holder} end
+            mine = holder == token
+          end
+          local function decline(reply)
+            if mine then redis.call('DEL', lease) end
+            return reply
+          end
+          if state == 'done' and more ~= '1' then return decline({'up-to-date'}) end
           local deps = decode_list(known[2])
           local waiting = {}
           if #deps > 0 then
@@ -139,7 +157,7 @@ enum StoreScripts {
                   'updated', now)
                 event({'event', 'job-blocked', 'job', id, 'dependency', dep, 'dependency_state', s, 'host', host,
                   'time', now})
-                return {'blocked', dep, s}
+                return decline({'blocked', dep, s})
               end
               if s ~= 'done' then
                 if s == 'in-progress' and redis.call('EXISTS', P .. 'lease:' .. dep) == 0 then s = 'lost' end
@@ -152,7 +170,14 @@ enum StoreScripts {
             local last = redis.call('XREVRANGE', P .. 'events', '+', '-', 'COUNT', 1)
             local reply = {'wait', (last[1] and last[1][1]) or '0-0'}
             for _, value in ipairs(waiting) do reply[#reply + 1] = value end
-            return reply
+            return decline(reply)
+          end
+          -- A worker that started the job's command on its reservation: only the attempt and definition it ran.
+          if expect_attempt and expect_attempt ~= '' then
+            local next_attempt = tonumber(redis.call('HGET', status, 'attempts') or '0') + 1
+            if tostring(next_attempt) ~= expect_attempt or (known[3] or '') ~= expect_digest then
+              return decline({'stale', next_attempt, known[3] or ''})
+            end
           end
           if state == 'done' then invalidate_dependents(id, now) end
           local attempt = redis.call('HINCRBY', status, 'attempts', 1)
@@ -174,7 +199,33 @@ enum StoreScripts {
             'last_seen', now)
           redis.call('HINCRBY', hostkey, 'started', 1)
           event({'event', 'job-started', 'job', id, 'attempt', tostring(attempt), 'host', host, 'time', now})
+          -- A worker that started the command on its reservation has the definition already.
+          if expect_attempt and expect_attempt ~= '' then return {'started', attempt, seq} end
           return started(attempt, seq)
+        end
+        -- Reserves job `id` for the worker whose job `after` is in progress, to run right after it: when the job
+        -- is not in progress, not up to date, has no other lease, and every dependency but `after` is done. Writes
+        -- the lease key only; replies `{'reserved', attempt, field, value, ...}` (the attempt its start will get
+        -- and the job's definition) or `{'no'}`.
+        local function reserve(id, more, token, ttl, after)
+          local job = P .. 'job:' .. id
+          local known = redis.call('HMGET', job, 'id', 'deps')
+          if not known[1] then return {'no'} end
+          local state = redis.call('HGET', P .. 'states', id) or 'not-started'
+          if state == 'in-progress' or (state == 'done' and more ~= '1') then return {'no'} end
+          local lease = P .. 'lease:' .. id
+          local holder = redis.call('GET', lease)
+          if holder and holder ~= token then return {'no'} end
+          local deps = decode_list(known[2])
+          if #deps > 0 then
+            local states = hmget_all(P .. 'states', deps)
+            for i, dep in ipairs(deps) do
+              if states[i] ~= 'done' and dep ~= after then return {'no'} end
+            end
+          end
+          redis.call('SET', lease, token, 'PX', ttl)
+          local attempts = tonumber(redis.call('HGET', P .. 'status:' .. id, 'attempts') or '0')
+          return definition(job, {'reserved', attempts + 1})
         end
 
         """
@@ -186,22 +237,79 @@ enum StoreScripts {
     /// `{'blocked', dep, state}` (recorded); `{'started', attempt, start-seq, field, value, …}` with the job's
     /// definition.
     static let acquire = StoreScript(
-        sha1: "c310e0b3180935ecad68da51a601aaabb0079513",
+        sha1: "85dbe44c9c7cf2631817bfc43285c061e69edfa3",
         prelude + acquireFunction + """
             return acquire(ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10])
+            """)
+
+    /// Takes a job's lease as ``acquire`` does and, when that started the job, reserves the next job of the
+    /// worker's line as ``reserve`` does: one round trip.
+    ///
+    /// `ARGV`: schema, acquire's nine arguments, then the id to reserve. Reply: `{acquire-reply}`, or
+    /// `{acquire-reply, reserve-reply}` when the job started.
+    static let acquireThenReserve = StoreScript(
+        sha1: "87c8659d9117ab7f8b42de1ce379f1d9fc2fa9f4",
+        prelude + acquireFunction + """
+            local taken = acquire(ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10])
+            if taken.err or taken[1] ~= 'started' then return {taken} end
+            return {taken, reserve(ARGV[11], ARGV[3], ARGV[4], ARGV[5], ARGV[2])}
+            """)
+
+    /// Reserves the job the worker runs after its current one (docs/run.md, "Reservations"): sets the job's lease
+    /// key to the worker's token when the job is not in progress, not up to date, has no lease, and every
+    /// dependency but the current job is done; writes nothing else.
+    ///
+    /// `ARGV`: schema, id, more, token, ttl (ms), the current job's id. Reply: `{'reserved', attempt, field, value,
+    /// …}` (the attempt the start will get, the job's definition), or `{'no'}`.
+    static let reserve = StoreScript(
+        sha1: "ef808d404e9fc400fc88199df57585e9dd08b1b4",
+        prelude + acquireFunction + "return reserve(ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])\n")
+
+    /// Gives reservations back: deletes the lease key of each job that is not in progress and whose lease is held
+    /// by the token (`token` mode: the worker's own) or by a worker of the host (`host` mode: the executor, for the
+    /// jobs of a line whose session ended; tokens start with the host's nickname and `/`).
+    ///
+    /// `ARGV`: schema, mode (`token`/`host`), the token or host, then the job ids. Reply: how many were given back.
+    static let release = StoreScript(
+        sha1: "f19abb71f1a7b98df8e63a767cefe6fb97e6da6b",
+        prelude + """
+            local mode, holder = ARGV[2], ARGV[3]
+            local released = 0
+            for i = 4, #ARGV do
+              local lease = P .. 'lease:' .. ARGV[i]
+              local found = redis.call('GET', lease)
+              if found and redis.call('HGET', P .. 'states', ARGV[i]) ~= 'in-progress' then
+                if (mode == 'token' and found == holder)
+                  or (mode == 'host' and string.sub(found, 1, #holder + 1) == holder .. '/') then
+                  redis.call('DEL', lease)
+                  released = released + 1
+                end
+              end
+            end
+            return released
             """)
 
     /// Renews a lease: `1` renewed, `2` taken again (it had expired, or a reader had declared the job lost, and no
     /// other attempt started since), `0` lost to another attempt (or the job left the in-progress state).
     ///
-    /// `ARGV`: schema, id, token, ttl (ms), attempt, now, host.
+    /// With an eighth argument, the id of a job the worker reserved, renews that reservation too (when it is still
+    /// the worker's and the job not in progress).
+    ///
+    /// `ARGV`: schema, id, token, ttl (ms), attempt, now, host[, reserved id].
     static let renew = StoreScript(
-        sha1: "59bdc2a9f538d84dccf0b272de53dfc5d8042ab0",
+        sha1: "706664db6b78e6e36ec8e306f6b5f10ba1266ba6",
         prelude + """
             local id, token, ttl, attempt, now, host = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
             local lease = P .. 'lease:' .. id
             local holder = redis.call('GET', lease)
             redis.call('HSET', P .. 'host:' .. host, 'last_seen', now)
+            if ARGV[8] then
+              local reservation = P .. 'lease:' .. ARGV[8]
+              if redis.call('GET', reservation) == token and redis.call('HGET', P .. 'states', ARGV[8]) ~= 'in-progress'
+              then
+                redis.call('PEXPIRE', reservation, ttl)
+              end
+            end
             if holder == token then
               redis.call('PEXPIRE', lease, ttl)
               return 1
@@ -260,6 +368,13 @@ enum StoreScripts {
         -- A done job's outcome copy (docs/redis-schema.md, "Outcome copies"): the status fields a snapshot reads,
         -- as the finish left them, then the summary of the attempt that did the job.
         local status_fields = {\(StatusField.allCases.map { "'\($0.name)'" }.joined(separator: ", "))}
+        -- Gives back the worker's reservation of job `id` (its lease key while the job is not in progress).
+        local function release_own(id, token)
+          local lease = P .. 'lease:' .. id
+          if redis.call('GET', lease) == token and redis.call('HGET', P .. 'states', id) ~= 'in-progress' then
+            redis.call('DEL', lease)
+          end
+        end
         local function finish(first)
           local id, token, attempt, outcome = ARGV[first], ARGV[first + 1], ARGV[first + 2], ARGV[first + 3]
           local now, host, reason, exit = ARGV[first + 4], ARGV[first + 5], ARGV[first + 6], ARGV[first + 7]
@@ -380,40 +495,60 @@ enum StoreScripts {
     /// Records an attempt's outcome and, if the attempt still owns the job, the job's new state; releases the
     /// lease. Idempotent: a second call for the same attempt changes nothing.
     ///
-    /// `ARGV`: schema, id, token, attempt, outcome (`succeeded`/`failed`/`interrupted`), now, host, reason, exit
-    /// summary, stdout tail, stderr tail, then field, value pairs for the attempt hash.
+    /// With a job id as `ARGV[2]`, also gives back the worker's reservation of that job (``release``): a worker that
+    /// stops after this attempt does not run the job it reserved.
+    ///
+    /// `ARGV`: schema, the id of a reservation to give back (or empty), then id, token, attempt, outcome
+    /// (`succeeded`/`failed`/`interrupted`), now, host, reason, exit summary, stdout tail, stderr tail, then field,
+    /// value pairs for the attempt hash.
     /// Replies: `{'recorded', new-state}`, `{'recorded', state, 'again'}`, `{'superseded', state}` (the job was
     /// removed, or another attempt owns it; the attempt hash is still written unless the job was removed).
     static let finish = StoreScript(
-        sha1: "ffbf6750d7882900d432f3bc03df1132562fb5c5", prelude + finishFunction + "return finish(2)\n")
+        sha1: "625dfc9a8e14716bc9e1e1efb6e5a9daf247f8d8",
+        prelude + finishFunction + """
+            local finished = finish(3)
+            if ARGV[2] ~= '' then release_own(ARGV[2], ARGV[4]) end
+            return finished
+            """)
 
     /// Records an attempt's outcome as ``finish`` does and then, only if it was recorded (the attempt still owned
     /// the job), takes the lease of the next job of the worker's line as ``acquire`` does: the two steps of a line's
     /// consecutive jobs in one round trip. Each step is what its own script does; a reply lost with the connection
     /// is harmless to send again (the finish replies `again`, the acquire finds the lease already the worker's).
     ///
-    /// `ARGV`: schema, then acquire's nine arguments (id, more, token, ttl, now, host, nodename, pid, version),
-    /// then finish's arguments (from `ARGV[11]`). Reply: `{finish-reply}` when the outcome was not recorded, else
-    /// `{finish-reply, acquire-reply}`, the second an error reply when the acquire failed (an unknown job, say):
-    /// the finish stands either way.
+    /// A worker that started the next job's command on its reservation passes the attempt and digest it ran: the
+    /// acquire then starts only that attempt of that definition (else replies `{'stale', attempt, digest}` and gives
+    /// the reservation back). With a job id to reserve, a started acquire is followed by ``reserve`` of that job.
+    ///
+    /// `ARGV`: schema, then acquire's nine arguments (id, more, token, ttl, now, host, nodename, pid, version), the
+    /// expected attempt and digest (or empty), the id to reserve (or empty), then finish's arguments (from
+    /// `ARGV[14]`). Reply: `{finish-reply}` when the outcome was not recorded (a reservation of the next job is given
+    /// back then), else `{finish-reply, acquire-reply}`, the second an error reply when the acquire failed (an
+    /// unknown job, say): the finish stands either way; `{finish-reply, acquire-reply, reserve-reply}` when the
+    /// acquire started the job and an id to reserve was given.
     static let finishThenAcquire = StoreScript(
-        sha1: "da8d8338cf39e4debee1f4702bf5495f6425a328",
+        sha1: "1a1868b41c4074e859ef606058d2a63b373ac24d",
         prelude + acquireFunction + finishFunction + """
-            local finished = finish(11)
-            if finished[1] ~= 'recorded' then return {finished} end
+            local finished = finish(14)
+            if finished[1] ~= 'recorded' then
+              release_own(ARGV[2], ARGV[4])
+              return {finished}
+            end
             local ok, taken = pcall(acquire, ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9],
-              ARGV[10])
+              ARGV[10], ARGV[11], ARGV[12])
             if not ok then
               if type(taken) == 'table' and taken.err then return {finished, taken} end
               return {finished, redis.error_reply(tostring(taken))}
             end
-            return {finished, taken}
+            if taken.err or taken[1] ~= 'started' or ARGV[13] == '' then return {finished, taken} end
+            return {finished, taken, reserve(ARGV[13], ARGV[3], ARGV[4], ARGV[5], ARGV[2])}
             """)
 
     /// Every script, by the name of its property: what the tests check the written-out names against.
     static var all: [(name: String, script: StoreScript)] {
         [
-            ("acquire", acquire), ("renew", renew), ("finish", finish), ("finishThenAcquire", finishThenAcquire),
+            ("acquire", acquire), ("acquireThenReserve", acquireThenReserve), ("reserve", reserve),
+            ("release", release), ("renew", renew), ("finish", finish), ("finishThenAcquire", finishThenAcquire),
             ("reap", reap), ("abandon", abandon), ("revoke", revoke),
         ]
     }

@@ -63,10 +63,30 @@ struct JobSupervisor {
     var stdoutLog: LogFile?
     var stderrLog: LogFile?
     var heartbeat: () -> Heartbeat
+    /// A descriptor to watch for input while the job runs (a streamed session's standard input), and what to do when
+    /// it is readable: `read` returns whether to keep watching it.
+    var input: (descriptor: Int32, read: () -> Bool)?
 
     static let readChunk = 64 * 1024
 
-    mutating func run() -> Report {
+    /// The command once ``spawn()`` ran: how it is going so far, and its process and output pipes when it started.
+    private(set) var spawned: (report: Report, running: Running?)? = nil
+
+    /// A started command: its process, the read ends of its output pipes, and when it started.
+    struct Running {
+        var pid: pid_t
+        var outRead: Int32
+        var errRead: Int32
+        var start: ContinuousClock.Instant
+    }
+
+    /// Whether ``spawn()`` started the command (and ``run()`` has not taken it over yet).
+    var hasStarted: Bool { spawned?.running != nil }
+
+    /// Starts the command, if it was not started yet (``run()`` then watches it). A command that cannot start is
+    /// reported by ``run()``.
+    mutating func spawn() {
+        guard spawned == nil else { return }
         let clock = ContinuousClock()
         var report = Report(
             started: UTCTime.now(), ended: UTCTime.now(), wallTime: 0,
@@ -77,17 +97,20 @@ struct JobSupervisor {
         case .success(let ready): launch = ready
         case .failure(let failure):
             report.launchFailure = failure.message
-            return report
+            spawned = (report, nil)
+            return
         }
         guard let outPipe = makePipe() else {
             report.launchFailure = "cannot create a pipe: \(String(cString: strerror(errno)))"
-            return report
+            spawned = (report, nil)
+            return
         }
         guard let errPipe = makePipe() else {
             report.launchFailure = "cannot create a pipe: \(String(cString: strerror(errno)))"
             close(outPipe.read)
             close(outPipe.write)
-            return report
+            spawned = (report, nil)
+            return
         }
         let start = clock.now
         report.started = UTCTime.now()
@@ -98,15 +121,49 @@ struct JobSupervisor {
             for descriptor in [outPipe.read, outPipe.write, errPipe.read, errPipe.write] { close(descriptor) }
             report.launchFailure = failure.message
             report.ended = UTCTime.now()
-            return report
+            self.spawned = (report, nil)
+            return
         }
         report.pid = pid
         close(outPipe.write)
         close(errPipe.write)
-        var outRead = outPipe.read
-        var errRead = errPipe.read
-        _ = fcntl(outRead, F_SETFL, O_NONBLOCK)
-        _ = fcntl(errRead, F_SETFL, O_NONBLOCK)
+        _ = fcntl(outPipe.read, F_SETFL, O_NONBLOCK)
+        _ = fcntl(errPipe.read, F_SETFL, O_NONBLOCK)
+        spawned = (report, Running(pid: pid, outRead: outPipe.read, errRead: errPipe.read, start: start))
+    }
+
+    /// Ends a command started by ``spawn()`` that is not to run after all (its start could not be recorded): kills
+    /// its process group, waits for it, and removes the log files made for it.
+    mutating func discard() {
+        if let running = spawned?.running {
+            kill(-running.pid, SIGKILL)
+            var status: Int32 = 0
+            while waitpid(running.pid, &status, 0) < 0 && errno == EINTR {}
+            close(running.outRead)
+            close(running.errRead)
+        }
+        spawned = nil
+        for log in [stdoutLog, stderrLog] {
+            guard let log else { continue }
+            var file = log
+            file.close()
+            unlink(log.path)
+        }
+        stdoutLog = nil
+        stderrLog = nil
+    }
+
+    /// Starts the command unless ``spawn()`` did, and watches it until it ends.
+    mutating func run() -> Report {
+        spawn()
+        guard let (started, running) = spawned, let running else { return spawned!.report }
+        spawned = nil
+        let clock = ContinuousClock()
+        var report = started
+        let pid = running.pid
+        let start = running.start
+        var outRead = running.outRead
+        var errRead = running.errRead
 
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.readChunk, alignment: 16)
         defer { buffer.deallocate() }
@@ -184,6 +241,7 @@ struct JobSupervisor {
             if errRead >= 0 { descriptors.append(pollfd(fd: errRead, events: Int16(POLLIN), revents: 0)) }
             descriptors.append(pollfd(fd: SignalPipe.readEnd, events: Int16(POLLIN), revents: 0))
             for descriptor in watchSession { descriptors.append(pollfd(fd: descriptor, events: 0, revents: 0)) }
+            if let input { descriptors.append(pollfd(fd: input.descriptor, events: Int16(POLLIN), revents: 0)) }
 
             var wake = clock.now + .seconds(1)  // re-check the child at least every second
             if !reaped {
@@ -203,6 +261,8 @@ struct JobSupervisor {
                         drain(&errRead, &report.stderr, &stderrLog)
                     } else if entry.fd == SignalPipe.readEnd {
                         continue
+                    } else if let input, entry.fd == input.descriptor {
+                        if !input.read() { self.input = nil }
                     } else if entry.revents & Int16(POLLHUP | POLLERR) != 0 {
                         // The worker's own stdout or stderr hung up: the ssh session (or whoever ran the worker)
                         // is gone. Stop as for SIGHUP.

@@ -25,7 +25,7 @@ struct StreamInput {
     private var buffer: [UInt8] = []
     /// Where the unread part of ``buffer`` starts.
     private var start = 0
-    /// A batch ``waitingFirstID()`` found whole, for ``next()`` to return.
+    /// A batch ``waitingIDs()`` found whole, for ``next()`` to return.
     private var waiting: [String]?
 
     init(descriptor: Int32) {
@@ -56,21 +56,26 @@ struct StreamInput {
         }
     }
 
-    /// The first job id of the next batch when that batch has arrived whole already (read without blocking), and
-    /// `nil` otherwise: nothing more came yet, the input ended, or the line is not a batch (``next()`` says so
-    /// then). ``next()`` returns that batch next.
-    mutating func waitingFirstID() -> String? {
-        if let waiting { return waiting.first }
+    /// Whether a read found the end of input.
+    private(set) var ended = false
+
+    /// The job ids of the next batch when that batch has arrived whole already (read without blocking), and none
+    /// otherwise: nothing more came yet, the input ended, or the line is not a batch (``next()`` says so then).
+    /// ``next()`` returns that batch next.
+    mutating func waitingIDs() -> [String] {
+        if let waiting { return waiting }
         while true {
             if let (words, end) = firstLine() {
-                guard case .batch(let ids) = Self.batch(words) else { return nil }
+                guard case .batch(let ids) = Self.batch(words) else { return [] }
                 take(through: end)
                 waiting = ids
-                return ids.first
+                return ids
             }
-            guard buffer.count - start <= Self.maximumLine else { return nil }
+            guard buffer.count - start <= Self.maximumLine, !ended else { return [] }
             var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-            guard poll(&entry, 1, 0) > 0, entry.revents & Int16(POLLIN) != 0, readChunk() > 0 else { return nil }
+            guard poll(&entry, 1, 0) > 0, entry.revents & Int16(POLLIN | POLLHUP) != 0, readChunk() > 0 else {
+                return []
+            }
         }
     }
 
@@ -105,6 +110,7 @@ struct StreamInput {
         var chunk = [UInt8](repeating: 0, count: 4096)
         let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
         if count > 0 { buffer += chunk[0..<count] }
+        if count == 0 { ended = true }
         return count
     }
 

@@ -21,6 +21,15 @@ final class Worker {
     private var heldSignal: Int32?
     /// The outcome of taking `following`'s lease, when the last recording took it.
     private var taken: (id: String, outcome: Result<AcquireOutcome, StoreError>)?
+    /// The job this worker reserved to run right after its current one (docs/run.md, "Reservations").
+    private var reservation: Reservation?
+    /// The reserved job's command, started the moment the job before it ended, in the same instant as the
+    /// recording that starts its attempt was sent; run by ``process(_:upcoming:)`` if that recording started it.
+    private var prestarted: (id: String, command: PreparedCommand)?
+    /// The lease of the job running now (for its heartbeats).
+    private var current: Lease?
+    /// A streamed session's standard input (where the next batches come from).
+    private var input: StreamInput?
     private let clock = ContinuousClock()
 
     /// How long a `wait=` blocks on the event stream before checking the dependencies again anyway.
@@ -43,7 +52,14 @@ final class Worker {
 
     /// Runs every job, or serves a streamed session; returns the exit status.
     func run() -> Int32 {
-        arguments.stream ? serve() : run(arguments.jobs)
+        let status = arguments.stream ? serve() : run(arguments.jobs)
+        // A worker that ends early (an error, a session gone) may still have a command started on a reservation, or
+        // hold a reservation: end the one and give the other back rather than let it expire.
+        discardPrestarted()
+        if let reservation, let store {
+            _ = try? store.releaseReservations([reservation.jobID], token: request.token)
+        }
+        return status
     }
 
     /// Serves a streamed session (`stream=True`): each line of standard input is a batch of job ids, run as a
@@ -53,7 +69,7 @@ final class Worker {
     /// ends after an answer that could not be written (with that status: the session is gone) and, with 123, after
     /// answering a batch during which a stop signal came.
     private func serve() -> Int32 {
-        var input = StreamInput(descriptor: 0)
+        input = StreamInput(descriptor: 0)
         while true {
             let next: StreamInput.Next
             if taken == nil {
@@ -64,12 +80,12 @@ final class Worker {
                     say("interrupted by \(Self.signalName(signal)); nothing was run")
                     return WorkerExitStatus.interrupted
                 }
-                next = input.next()
+                next = input!.next()
                 SignalPipe.exitOnStop = false
             } else {
                 // The last batch's recording took the first job of this one, which is here already: its attempt is
                 // started, so a stop signal now is that attempt's to record (run(_:following:)).
-                next = input.next()
+                next = input!.next()
             }
             let jobs: [String]
             switch next {
@@ -81,7 +97,7 @@ final class Worker {
             }
             // The batch's last job, when it ends well, takes the first job of the next batch in the same round trip
             // if that batch has come already (the executor sent it ahead: docs/run.md, "Look-ahead").
-            let status = run(jobs, thenFirstOf: { input.waitingFirstID() })
+            let status = run(jobs, then: { self.input!.waitingIDs() })
             guard WorkerExitStatus.streamAnswers.contains(status) else { return status }
             // The batch's answer on standard output (a streamed session's only output there).
             guard writeLine(String(status), to: 1) else {
@@ -96,13 +112,19 @@ final class Worker {
     }
 
     /// Runs `jobs` in order, stopping at the first that does not end with status 0; returns the exit status.
-    /// `nextBatch` says, when the last job has ended, which job follows it (the next batch's first, if it came).
-    private func run(_ jobs: [String], thenFirstOf nextBatch: () -> String? = { nil }) -> Int32 {
+    /// `nextBatch` gives the jobs that follow them (the next batch, if it came whole already).
+    private func run(_ jobs: [String], then nextBatch: () -> [String] = { [] }) -> Int32 {
         for (position, id) in jobs.enumerated() {
-            func following() -> String? { position + 1 < jobs.count ? jobs[position + 1] : nextBatch() }
+            /// The job `ahead` places after this one in the line, if it is known yet.
+            func upcoming(_ ahead: Int) -> String? {
+                let place = position + ahead
+                if place < jobs.count { return jobs[place] }
+                let batch = nextBatch()
+                return place - jobs.count < batch.count ? batch[place - jobs.count] : nil
+            }
             let status: Int32
             do {
-                status = try process(id, following: following)
+                status = try process(id, upcoming: upcoming)
             } catch {
                 say(error.message)
                 return error.status
@@ -119,9 +141,9 @@ final class Worker {
 
     // MARK: - One job
 
-    /// Runs job `id`; `following` gives the next job of the line, whose lease recording this one may take too (asked
-    /// only once the job ended well).
-    private func process(_ id: String, following: () -> String?) throws(WorkerError) -> Int32 {
+    /// Runs job `id`; `upcoming(1)` gives the next job of the line, which taking this one's lease may reserve and
+    /// whose lease recording this one may take, and `upcoming(2)` the one after it.
+    private func process(_ id: String, upcoming: (Int) -> String?) throws(WorkerError) -> Int32 {
         let waitDeadline = arguments.wait.map { clock.now + .seconds($0) }
         let started = clock.now
         while true {
@@ -136,13 +158,33 @@ final class Worker {
                 }
             } else {
                 try checkStopBeforeLease()
+                let next = upcoming(1)
                 outcome = try withRedis("taking the lease of job '\(id)'") { store throws(StoreError) in
-                    try store.acquire(id, more: arguments.more, request: request)
+                    guard let next, reservation == nil else {
+                        return try store.acquire(id, more: arguments.more, request: request)
+                    }
+                    let (outcome, reserved) = try store.acquire(
+                        id, more: arguments.more, request: request, thenReserve: next)
+                    reservation = reserved
+                    return outcome
                 }
+            }
+            if case .started(let lease) = outcome, let prestarted, prestarted.id == id {
+                // Its command started on the reservation (run(_:_:upcoming:) kept it only for this attempt).
+                self.prestarted = nil
+                return try run(lease, prestarted.command, upcoming: upcoming)
             }
             switch outcome {
             case .upToDate:
                 return WorkerExitStatus.success
+            case .stale:
+                // The attempt the reserved command was started for is not the one a start gives now: ask again.
+                continue
+            case .reserved(let token):
+                say(
+                    "job '\(id)' is reserved by another worker (lease \(token)), which runs it next; this worker left it alone"
+                )
+                return WorkerExitStatus.leaseHeld
             case .held(let token, let attempt, let host):
                 say(
                     "job '\(id)' is being run by another worker (attempt \(attempt) on \(host), lease \(token)); "
@@ -166,7 +208,7 @@ final class Worker {
                 }
                 try waitForEvents(about: Set(missing.map(\.id)), after: lastEventID, until: waitDeadline)
             case .started(let lease):
-                return try run(lease, following: following)
+                return try run(lease, prepare(lease.job, attempt: lease.attempt), upcoming: upcoming)
             }
         }
     }
@@ -194,10 +236,47 @@ final class Worker {
         }
     }
 
-    /// Runs the attempt the lease is for, records it, and says how it went.
-    private func run(_ lease: Lease, following: () -> String?) throws(WorkerError) -> Int32 {
+    /// An attempt's command, ready to start: its supervisor, for attempt `attempt`, and its log files.
+    struct PreparedCommand {
+        var supervisor: JobSupervisor
+        var attempt: Int
+        var logPaths: (stdout: String, stderr: String)?
+    }
+
+    /// The command of attempt `attempt` of `job`, with its environment and log files, watched by a supervisor that
+    /// renews the lease of the job running now (``current``).
+    private func prepare(_ job: StoredJob, attempt: Int) -> PreparedCommand {
+        let extra = [
+            ("CLUSTMAKE_NAMESPACE", arguments.namespace), ("CLUSTMAKE_JOB", job.job.id),
+            ("CLUSTMAKE_ATTEMPT", String(attempt)), ("CLUSTMAKE_HOST", request.host),
+        ]
+        var logPaths: (String, String)?
+        if let directory = arguments.logDirectory {
+            let base = "\(directory)/\(arguments.namespace)/\(job.job.id).\(attempt)"
+            logPaths = (base + ".stdout", base + ".stderr")
+        }
+        var supervisor = JobSupervisor(
+            launch: JobLaunch.prepare(job.job, extra: extra), nice: job.job.nice, timeout: job.job.timeout,
+            heartbeatInterval: arguments.leaseTTL / 3, killGrace: arguments.killGrace,
+            stdoutLog: logPaths.map { LogFile(path: $0.0) }, stderrLog: logPaths.map { LogFile(path: $0.1) },
+            heartbeat: { [unowned self] in self.heartbeat() })
+        supervisor.sessionDescriptors = sessionDescriptors
+        return PreparedCommand(supervisor: supervisor, attempt: attempt, logPaths: logPaths)
+    }
+
+    /// Runs the attempt the lease is for (its command possibly started already, on its reservation), records it,
+    /// and says how it went.
+    private func run(
+        _ lease: Lease, _ command: PreparedCommand, upcoming: (Int) -> String?
+    ) throws(WorkerError) -> Int32 {
         let job = lease.job.job
-        if let signal = pendingStop() {
+        var supervisor = command.supervisor
+        let logPaths = command.logPaths
+        current = lease
+        defer { current = nil }
+        // A stop signal before the command started (one started already on its reservation is the supervisor's to
+        // stop: it reads the signal itself).
+        if !supervisor.hasStarted, let signal = pendingStop() {
             let now = UTCTime.now()
             let result = AttemptResult(
                 state: .interrupted, reason: "the worker got \(Self.signalName(signal)) before the command started",
@@ -206,21 +285,10 @@ final class Worker {
             throw WorkerError(
                 WorkerExitStatus.interrupted, "interrupted before job '\(job.id)' started; it was not run")
         }
-        let extra = [
-            ("CLUSTMAKE_NAMESPACE", arguments.namespace), ("CLUSTMAKE_JOB", job.id),
-            ("CLUSTMAKE_ATTEMPT", String(lease.attempt)), ("CLUSTMAKE_HOST", request.host),
-        ]
-        var logPaths: (String, String)?
-        if let directory = arguments.logDirectory {
-            let base = "\(directory)/\(arguments.namespace)/\(job.id).\(lease.attempt)"
-            logPaths = (base + ".stdout", base + ".stderr")
+        if arguments.stream, reservation == nil, upcoming(1) == nil {
+            // The next batch may come while the job runs (the executor sends it ahead): reserve its first job then.
+            supervisor.input = (0, { [unowned self] in self.readAhead(after: lease) })
         }
-        var supervisor = JobSupervisor(
-            launch: JobLaunch.prepare(job, extra: extra), nice: job.nice, timeout: job.timeout,
-            heartbeatInterval: arguments.leaseTTL / 3, killGrace: arguments.killGrace,
-            stdoutLog: logPaths.map { LogFile(path: $0.0) }, stderrLog: logPaths.map { LogFile(path: $0.1) },
-            heartbeat: { [unowned self] in self.heartbeat(lease) })
-        supervisor.sessionDescriptors = sessionDescriptors
         let report = supervisor.run()
         if report.interruptedAfterExit { stopRequested = true }
         for problem in report.logProblems { say("job '\(job.id)': \(problem)") }
@@ -262,11 +330,35 @@ final class Worker {
         }
         // A job that ended well is recorded together with taking the next job's lease, unless the worker is to stop.
         var next: String?
-        if status == WorkerExitStatus.success, !stopRequested, let following = following() {
+        if status == WorkerExitStatus.success, !stopRequested, let following = upcoming(1) {
             heldSignal = pendingStop()
             if heldSignal == nil { next = following }
         }
-        let outcome = try record(lease, result, thenAcquire: next)
+        // The next job reserved: its command starts now, before the recording that starts its attempt is sent.
+        var expected: Reservation?
+        if let next, let reservation, reservation.jobID == next {
+            var command = prepare(reservation.job, attempt: reservation.attempt)
+            command.supervisor.spawn()
+            prestarted = (next, command)
+            expected = reservation
+        }
+        let outcome: FinishOutcome
+        do {
+            outcome = try record(
+                lease, result, thenAcquire: next, expecting: expected, thenReserve: next.flatMap { _ in upcoming(2) })
+        } catch {
+            discardPrestarted()
+            throw error
+        }
+        // A command started on the reservation runs on only if the recording started its attempt; otherwise it never
+        // ran as far as redis knows, and ends now.
+        if let prestarted {
+            var started = false
+            if let taken, taken.id == prestarted.id, case .success(.started(let lease)) = taken.outcome {
+                started = lease.attempt == prestarted.command.attempt
+            }
+            if !started { discardPrestarted() }
+        }
         let place = "attempt \(lease.attempt) on \(request.host)"
         switch outcome {
         case .superseded(let state):
@@ -291,17 +383,29 @@ final class Worker {
     }
 
     /// Records `result`, retrying for `--redis_retry` seconds while redis is unreachable; with `next`, takes that
-    /// job's lease in the same round trip when the result counted (kept in ``taken`` for ``process(_:following:)``).
+    /// job's lease in the same round trip when the result counted (kept in ``taken`` for ``process(_:upcoming:)``),
+    /// starting only the `expected` attempt when its command was started on the reservation, and reserves
+    /// `following` after it. Without `next`, gives back the worker's reservation.
     private func record(
-        _ lease: Lease, _ result: AttemptResult, thenAcquire next: String? = nil
+        _ lease: Lease, _ result: AttemptResult, thenAcquire next: String? = nil,
+        expecting expected: Reservation? = nil,
+        thenReserve following: String? = nil
     ) throws(WorkerError) -> FinishOutcome {
         do {
             return try withRedis("recording attempt \(lease.attempt) of job '\(lease.jobID)'") {
                 store throws(StoreError) in
-                guard let next else { return try store.finish(lease, result) }
-                let (finished, acquired) = try store.finish(lease, result, thenAcquire: next, more: arguments.more)
-                if let acquired { taken = (next, acquired) }
-                return finished
+                guard let next else {
+                    let finished = try store.finish(lease, result, releasing: reservation?.jobID)
+                    reservation = nil
+                    return finished
+                }
+                let step = try store.finish(
+                    lease, result, thenAcquire: next, more: arguments.more, expecting: expected,
+                    thenReserve: following)
+                // The reservation of `next` is used or given back by the step; the step may reserve `following`.
+                reservation = step.reservation
+                if let acquired = step.next { taken = (next, acquired) }
+                return step.finished
             }
         } catch {
             var summary = "\(result.state)"
@@ -313,10 +417,12 @@ final class Worker {
         }
     }
 
-    private func heartbeat(_ lease: Lease) -> JobSupervisor.Heartbeat {
+    /// Renews the lease of the job running now, and the reservation of the next one with it.
+    private func heartbeat() -> JobSupervisor.Heartbeat {
+        guard let lease = current else { return .kept }
         guard let store else { return .unreachable }
         do {
-            switch try store.renew(lease) {
+            switch try store.renew(lease, reserved: reservation?.jobID) {
             case .renewed, .reclaimed: return .kept
             case .lost: return .lost
             }
@@ -324,6 +430,26 @@ final class Worker {
             if error.code == .unreachable { try? store.reconnect() }
             return .unreachable
         }
+    }
+
+    /// Kills the command started on a reservation, if there is one (its start was not recorded).
+    private func discardPrestarted() {
+        guard var command = prestarted?.command else { return }
+        prestarted = nil
+        command.supervisor.discard()
+    }
+
+    /// While job `lease` runs in a streamed session whose next batch had not come: reads what came on standard input
+    /// and, once the next batch is whole, reserves its first job to run after this one. Returns whether to keep
+    /// watching the input.
+    private func readAhead(after lease: Lease) -> Bool {
+        guard input != nil else { return false }
+        let first = input!.waitingIDs().first
+        guard let first else { return !input!.ended }
+        if reservation == nil, !stopRequested, let store {
+            reservation = try? store.reserve(first, after: lease.jobID, more: arguments.more, request: request)
+        }
+        return false
     }
 
     // MARK: - redis

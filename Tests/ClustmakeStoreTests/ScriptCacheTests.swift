@@ -24,7 +24,7 @@ import Testing
     func namesMatchRedis() throws {
         let fixture = try Fixture()
         let redis = try fixture.redis()
-        #expect(StoreScripts.all.count == 7)
+        #expect(StoreScripts.all.count == 10)
         for (name, script) in StoreScripts.all {
             let computed = SHA1.hex(of: script.source)
             #expect(
