@@ -1,4 +1,5 @@
 import ClustmakeModel
+import ClustmakeRedis
 import ClustmakeStore
 import ClustmakeTestSupport
 import Foundation
@@ -65,6 +66,51 @@ import Testing
         #expect(!lostOnH2.isEmpty, "the killed host's attempts are recorded lost")
         #expect(result.stdout.contains("host h2 failed"))
         #expect(result.stderr.contains("host h2 answers again"), "\(result.stderr.suffix(3000))")
+    }
+
+    @Test("a host killed while its worker holds a reservation: the reserved job runs elsewhere at once, once")
+    func killedHostWithReservation() throws {
+        let fixture = try RunFixture(hosts: 2)
+        // Jobs planned as short (bundled, and look-ahead lines behind them) that run for a second: each slot's
+        // worker reserves the next job of its line, or of the line sent ahead, while the current one runs.
+        var text = "jobs:\n"
+        for index in 1...10 { text += "  - {id: j\(index), command: \"sleep 1\", cost: 0.01}\n" }
+        text +=
+            "  - {id: tail, command: \"true\", cost: 0.01, deps: [\((1...10).map { "j\($0)" }.joined(separator: ", "))]}\n"
+        let graph = try fixture.graphFile(text)
+        // Leases (and so reservations) of a minute: a reservation left by the killed worker would hold its job
+        // back far longer than the run takes.
+        let worker = fixture.directory + "/compmake-long-lease"
+        try "#!/bin/sh\nexec \(RunFixture.compmake) --lease_ttl=60 --kill_grace=2 \"$@\"\n".write(
+            toFile: worker, atomically: true, encoding: .utf8)
+        chmod(worker, 0o755)
+        let namespace = fixture.ns("reserved")
+        let run = try fixture.start([
+            "run", graph, "--cluster", try fixture.cluster.writeClusterFile(processors: 1, worker: worker), "--redis",
+            fixture.redisURL, "--namespace", namespace,
+        ])
+        let store = try fixture.store("reserved")
+        let redis = try fixture.redis.connect()
+        // A job not in progress whose lease key a worker on h2 holds: a reservation there.
+        let reserved = try fixture.waitUntil(.seconds(60)) {
+            let states = (try? store.states()) ?? [:]
+            return states.contains { id, state in
+                guard state != .inProgress, state != .done else { return false }
+                let holder = (try? redis.command("GET", "compmake:{\(namespace)}:lease:\(id)").string) ?? nil
+                return holder?.hasPrefix("h2/") == true
+            }
+        }
+        try #require(reserved, "no worker on h2 reserved a job")
+        try fixture.cluster.kill(host: "h2")
+        let result = try run.wait(timeout: .seconds(180))
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr.suffix(4000))")
+        // The executor gave the reservation back with the line: no worker found the job reserved (117).
+        #expect(!result.stderr.contains("is running under another worker"), "\(result.stderr)")
+        let record = try RunRecord(store: store)
+        record.expectEveryJobDoneOnce()
+        record.expectDependencyOrder()
+        let leases = try redis.command("KEYS", "compmake:{\(namespace)}:lease:*").array ?? []
+        #expect(leases.isEmpty, "\(leases)")
     }
 
     @Test(

@@ -14,9 +14,11 @@ import Testing
 /// reservation can end (started, stale, given back on a failure or a stop signal). Each test waits for the
 /// reservation's lease key in redis before it lets the current job end, so each path is the one taken.
 @Suite struct WorkerReservationTests {
-    /// A command that waits for `file` to exist (the test's go-ahead), then runs `then`.
+    /// A command that waits for `file` to exist (the test's go-ahead), then runs `then`; it gives up when the file's
+    /// directory is gone (the fixture removed it: a test that ended early, or a worker killed under its job).
     private static func waitFor(_ file: String, then: String) -> String {
-        "while [ ! -e '\(file)' ]; do sleep 0.01; done; \(then)"
+        let directory = String(file[..<file.lastIndex(of: "/")!])
+        return "while [ ! -e '\(file)' ]; do [ -d '\(directory)' ] || exit 1; sleep 0.01; done; \(then)"
     }
 
     private func holder(_ fixture: WorkerFixture, _ id: String) throws -> String? {
@@ -125,6 +127,8 @@ import Testing
         #expect(fixture.eventually { (try? holder(fixture, "b")) != nil })
         kill(session.pid, SIGKILL)
         _ = session.exitStatus()
+        // The killed worker's job runs on (as on a host whose worker died): let it end.
+        defer { _ = FileManager.default.createFile(atPath: go, contents: nil) }
         let other = try fixture.start(["b"], hostname: "nodeB").finish()
         // Until the reservation is given back or expires, another worker leaves b alone (leaseHeld, 117).
         #expect(other.status == WorkerExitStatus.leaseHeld && other.stderr.contains("reserved"), "\(other.stderr)")
