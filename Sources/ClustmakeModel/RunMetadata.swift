@@ -53,7 +53,8 @@ public struct JobStatus: Sendable, Hashable {
     public var host: String?
     /// When the state last changed.
     public var updated: UTCTime?
-    /// The token of the worker that holds the lease, while one does.
+    /// The token of the worker that holds the lease, while one does (for a job not in progress, the worker that
+    /// reserved it to run next: docs/run.md, "Reservations").
     public var leaseHolder: String?
     /// How long the lease lasts unless renewed.
     public var leaseRemaining: Duration?

@@ -158,6 +158,8 @@ final class Worker {
                 }
             } else {
                 try checkStopBeforeLease()
+                // A reservation of this job is used or given back by the take.
+                if reservation?.jobID == id { reservation = nil }
                 let next = upcoming(1)
                 outcome = try withRedis("taking the lease of job '\(id)'") { store throws(StoreError) in
                     guard let next, reservation == nil else {
@@ -182,8 +184,8 @@ final class Worker {
                 continue
             case .reserved(let token):
                 say(
-                    "job '\(id)' is reserved by another worker (lease \(token)), which runs it next; this worker left it alone"
-                )
+                    "job '\(id)' is reserved by another worker (lease \(token)), which runs it next; "
+                        + "this worker left it alone")
                 return WorkerExitStatus.leaseHeld
             case .held(let token, let attempt, let host):
                 say(
