@@ -173,6 +173,42 @@ import Testing
         }
     }
 
+    @Test("clustmake cancel while workers hold reservations: every job stopped or not started, no lease left behind")
+    func cancelWithReservations() throws {
+        let fixture = try RunFixture(hosts: 2)
+        // Jobs planned as short that run until stopped: each slot's worker reserves the next job of its line.
+        var text = "jobs:\n"
+        for index in 1...10 { text += "  - {id: j\(index), command: \"sleep infinity\", cost: 0.01}\n" }
+        let graph = try fixture.graphFile(text)
+        let namespace = fixture.ns("cancel-reserved")
+        let run = try fixture.start([
+            "run", graph, "--cluster", try fixture.clusterFile(processors: 1), "--redis", fixture.redisURL,
+            "--namespace", namespace,
+        ])
+        let store = try fixture.store("cancel-reserved")
+        let redis = try fixture.redis.connect()
+        func leases() -> [String] {
+            let keys = (try? redis.command("KEYS", "compmake:{\(namespace)}:lease:*").array) ?? []
+            return keys.compactMap(\.string).map { String($0.split(separator: ":").last ?? "") }
+        }
+        // Two jobs in progress and a lease on a job that is not: a reservation.
+        let reserved = try fixture.waitUntil(.seconds(60)) {
+            let states = (try? store.states()) ?? [:]
+            return states.values.filter { $0 == .inProgress }.count == 2
+                && leases().contains { states[$0] == .notStarted }
+        }
+        try #require(reserved, "no worker reserved a job")
+        let cancel = try fixture.run(["cancel", "--namespace", namespace])
+        #expect(cancel.status == 0, "\(cancel.stdout)\n\(cancel.stderr)")
+        let result = try run.wait(timeout: .seconds(60))
+        #expect(result.status == 130, "\(result.stdout)\n\(result.stderr.suffix(3000))")
+        let states = try store.states()
+        #expect(states.values.filter { $0 == .interrupted }.count == 2, "\(states)")
+        #expect(states.values.filter { $0 == .notStarted }.count == 8, "\(states)")
+        for (id, state) in states where state == .notStarted { #expect(try store.attempts(of: id).isEmpty) }
+        #expect(leases().isEmpty, "\(leases())")
+    }
+
     @Test("SIGINT (Ctrl-C) stops the run the same way")
     func interrupt() throws {
         let fixture = try RunFixture(hosts: 1)

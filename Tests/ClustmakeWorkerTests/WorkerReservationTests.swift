@@ -118,6 +118,29 @@ import Testing
         #expect(try fixture.store.attempts(of: "a").count == 1 && fixture.store.attempts(of: "b").isEmpty)
     }
 
+    @Test("a job whose lease another attempt took: it is stopped and the reservation of the next job given back")
+    func lostLeaseGivesBack() throws {
+        let fixture = try WorkerFixture([])
+        let go = fixture.path("go")
+        try push(fixture, [shell("a", Self.waitFor(go, then: "true")), shell("b", "true", deps: ["a"])])
+        let session = try WorkerStreamTests.Session(fixture, options: ["--lease_ttl=0.6"], first: "a b\n")
+        defer { _ = FileManager.default.createFile(atPath: go, contents: nil) }
+        #expect(fixture.eventually { (try? holder(fixture, "b")) != nil })
+        // As if the worker had been cut off for longer than its lease: the lease expires, another worker takes a.
+        #expect(try fixture.server.connect().command("DEL", "compmake:{\(fixture.namespace)}:lease:a").integer == 1)
+        let other = LeaseRequest(
+            token: "other/1/x", ttl: .seconds(30), host: "nodeB", nodename: "b", workerPID: 1, workerVersion: "test")
+        guard case .started = try fixture.store.acquire("a", more: false, request: other) else {
+            Issue.record("the other worker should have taken the job")
+            return
+        }
+        #expect(session.answer() == "124", "\(session.stderr)")
+        #expect(try holder(fixture, "b") == nil)
+        #expect(try fixture.store.state(of: "b") == .notStarted && fixture.store.status(of: "b").attempts == 0)
+        session.closeInput()
+        #expect(session.exitStatus() == WorkerExitStatus.success, "\(session.stderr)")
+    }
+
     @Test("a worker killed while it holds a reservation: a host's release frees the job for another worker at once")
     func killedWorker() throws {
         let fixture = try WorkerFixture([])
