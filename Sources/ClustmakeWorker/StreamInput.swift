@@ -25,6 +25,9 @@ struct StreamInput {
     private var buffer: [UInt8] = []
     /// Where the unread part of ``buffer`` starts.
     private var start = 0
+    /// How far ``buffer`` is known to hold no newline (from ``start``): a long line arriving in many reads is
+    /// searched once, not again from its start after each read.
+    private var scanned = 0
     /// A batch ``waitingIDs()`` found whole, for ``next()`` to return.
     private var waiting: [String]?
 
@@ -59,6 +62,9 @@ struct StreamInput {
     /// Whether a read found the end of input.
     private(set) var ended = false
 
+    /// Whether what is buffered of the next line is already longer than a line may be (``next()`` says so).
+    var overlong: Bool { buffer.count - start > Self.maximumLine }
+
     /// The job ids of the next batch when that batch has arrived whole already (read without blocking), and none
     /// otherwise: nothing more came yet, the input ended, or the line is not a batch (``next()`` says so then).
     /// ``next()`` returns that batch next.
@@ -82,22 +88,25 @@ struct StreamInput {
     /// The words of the first whole line buffered that has any (empty lines before it are dropped), and the index of
     /// its newline; `nil` when no such line is buffered.
     private mutating func firstLine() -> (words: [ArraySlice<UInt8>], end: Int)? {
-        while let newline = buffer[start...].firstIndex(of: UInt8(ascii: "\n")) {
+        while let newline = buffer[max(start, scanned)...].firstIndex(of: UInt8(ascii: "\n")) {
             let words = buffer[start..<newline].split(whereSeparator: {
                 $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t")
             })
             if !words.isEmpty { return (words, newline) }
             take(through: newline)
         }
+        scanned = buffer.count
         return nil
     }
 
     /// Drops the buffered bytes up to and including `end`.
     private mutating func take(through end: Int) {
         start = end + 1
+        scanned = start
         if start == buffer.count {
             buffer.removeAll(keepingCapacity: true)
             start = 0
+            scanned = 0
         }
     }
 
@@ -105,6 +114,7 @@ struct StreamInput {
     private mutating func readChunk() -> Int {
         if start > 0 {
             buffer.removeFirst(start)
+            scanned = max(0, scanned - start)
             start = 0
         }
         var chunk = [UInt8](repeating: 0, count: 4096)

@@ -447,7 +447,9 @@ final class Worker {
     private func readAhead(after lease: Lease) -> Bool {
         guard input != nil else { return false }
         let first = input!.waitingIDs().first
-        guard let first else { return !input!.ended }
+        // Nothing whole yet: watch for more unless no more can make a batch (the input ended, or its line is too
+        // long: next() reports it).
+        guard let first else { return !input!.ended && !input!.overlong }
         if reservation == nil, !stopRequested, let store {
             reservation = try? store.reserve(first, after: lease.jobID, more: arguments.more, request: request)
         }

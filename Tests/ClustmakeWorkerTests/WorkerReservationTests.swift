@@ -141,6 +141,33 @@ import Testing
         #expect(session.exitStatus() == WorkerExitStatus.success, "\(session.stderr)")
     }
 
+    @Test("a line too long for a batch, coming while a job runs: no reservation, no busy loop, 121 after the job")
+    func overlongLineWhileRunning() throws {
+        let fixture = try WorkerFixture([])
+        let go = fixture.path("go")
+        try push(fixture, [shell("a", Self.waitFor(go, then: "true"))])
+        let session = try WorkerStreamTests.Session(fixture, first: "a\n")
+        defer { _ = FileManager.default.createFile(atPath: go, contents: nil) }
+        #expect(fixture.eventually { (try? fixture.store.state(of: "a")) == .inProgress })
+        // More than a line may hold, without its newline: the worker stops reading it once it is too long.
+        session.send(String(repeating: "x", count: (1 << 20) + 8192))
+        /// The worker's CPU time so far, in clock ticks (`/proc/PID/stat`: utime and stime).
+        func ticks() throws -> Int {
+            let stat = try String(contentsOfFile: "/proc/\(session.pid)/stat", encoding: .utf8)
+            let fields = stat[stat.index(after: stat.lastIndex(of: ")")!)...].split(separator: " ")
+            return (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0)
+        }
+        let before = try ticks()
+        usleep(1_000_000)
+        // A second of a job's run: a worker spinning on its input would have used most of it.
+        #expect(try ticks() - before < Int(sysconf(Int32(_SC_CLK_TCK))) / 4)
+        #expect(FileManager.default.createFile(atPath: go, contents: nil))
+        #expect(session.answer() == "0", "\(session.stderr)")
+        #expect(session.exitStatus() == WorkerExitStatus.badArguments, "\(session.stderr)")
+        #expect(session.stderr.contains("longer than"))
+        #expect(try fixture.store.state(of: "a") == .done)
+    }
+
     @Test("a worker killed while it holds a reservation: a host's release frees the job for another worker at once")
     func killedWorker() throws {
         let fixture = try WorkerFixture([])
