@@ -727,7 +727,7 @@ final class RunLoop {
 
     /// A look-ahead line whose session ended before the line it followed was answered. Its worker took its first job
     /// only if it recorded that line's last (then redis has the job in progress on this host; the worker answers
-    /// that line before it runs the job, so the job cannot have ended): then the line ended as its session did.
+    /// that line before it records the job, so redis cannot show it ended): then the line ended as its session did.
     /// Otherwise it never started, and its jobs wait for a slot again.
     private func queuedLineEnded(
         _ next: Dispatch, _ session: Session, exit: LineExit, lastOutput: String?
