@@ -39,7 +39,15 @@ extension JobStore {
             throw StoreError(.redis, "unexpected reply to the lease of job '\(id)': \(reply)")
         }
         if case .error(let message) = first { throw scriptError(message, "taking the lease of job '\(id)'") }
-        let outcome = try acquireOutcome(first, id: id, request: request)
+        let outcome: AcquireOutcome
+        do {
+            outcome = try acquireOutcome(first, id: id, request: request)
+        } catch {
+            // The job's definition could not be read (its lease given back): the worker will not run it, nor the
+            // job it reserved after it.
+            if parts.count > 1 { _ = try? releaseReservations([next], token: request.token) }
+            throw error
+        }
         return (outcome, parts.count > 1 ? reservation(parts[1], id: next, request: request) : nil)
     }
 

@@ -155,6 +155,18 @@ import Testing
         #expect(try leaseKey(fixture, "a").holder != nil && fixture.store.state(of: "a") == .inProgress)
     }
 
+    @Test("a job whose definition cannot be read is not run, and the job reserved after it is given back")
+    func unreadableDefinition() throws {
+        let fixture = try Fixture()
+        try fixture.push([job("a"), job("b", deps: ["a"])])
+        _ = try fixture.redis().command("HSET", fixture.store.keys.job("a"), "nice", "often").expectInteger()
+        #expect(throws: StoreError.self) {
+            try fixture.store.acquire("a", more: false, request: request(), thenReserve: "b")
+        }
+        #expect(try leaseKey(fixture, "a").holder == nil && leaseKey(fixture, "b").holder == nil)
+        #expect(try fixture.store.state(of: "b") == .notStarted)
+    }
+
     @Test("a job given up on loses its reservation with it")
     func abandonedGivesBack() throws {
         let fixture = try Fixture()
