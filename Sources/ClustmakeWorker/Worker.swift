@@ -184,12 +184,13 @@ final class Worker {
                 continue
             case .reserved(let token):
                 say(
-                    "job '\(id)' is reserved by another worker (lease \(token)), which runs it next; "
+                    "job '\(id)' is reserved by another worker (lease \(Format.escaped(token))), which runs it next; "
                         + "this worker left it alone")
                 return WorkerExitStatus.leaseHeld
             case .held(let token, let attempt, let host):
                 say(
-                    "job '\(id)' is being run by another worker (attempt \(attempt) on \(host), lease \(token)); "
+                    "job '\(id)' is being run by another worker (attempt \(attempt) on \(Format.escaped(host)), "
+                        + "lease \(Format.escaped(token))); "
                         + "this worker left it alone")
                 return WorkerExitStatus.leaseHeld
             case .blocked(let dependency, let state):

@@ -168,6 +168,20 @@ import Testing
         #expect(try fixture.store.state(of: "a") == .done)
     }
 
+    @Test("a reservation's token from redis is shown escaped in the worker's message")
+    func reservedTokenEscaped() throws {
+        let fixture = try WorkerFixture([shell("b", "true")])
+        let token = "h9/1/\u{1B}[2J"
+        #expect(
+            try fixture.server.connect().command(
+                "SET", "compmake:{\(fixture.namespace)}:lease:b", token, "PX", "60000"
+            ).string == "OK")
+        let other = try fixture.start(["b"], hostname: "nodeB").finish()
+        #expect(other.status == WorkerExitStatus.leaseHeld, "\(other.stderr)")
+        #expect(other.stderr.contains("reserved by another worker (lease h9/1/\\u{1B}[2J)"), "\(other.stderr)")
+        #expect(!other.stderr.contains("\u{1B}"))
+    }
+
     @Test("a worker killed while it holds a reservation: a host's release frees the job for another worker at once")
     func killedWorker() throws {
         let fixture = try WorkerFixture([])
