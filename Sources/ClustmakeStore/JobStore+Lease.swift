@@ -99,17 +99,23 @@ extension JobStore {
         guard let parts = reply.array, parts.count >= 2, parts[0].string == "reserved",
             let attempt = parts[1].integer.map(Int.init), attempt > 0
         else { return nil }
-        var fields: [String: String] = [:]
-        var index = 2
-        while index + 1 < parts.count {
-            if let name = parts[index].string, let value = parts[index + 1].string { fields[name] = value }
-            index += 2
-        }
+        let fields = Self.definition(parts, from: 2)
         guard let digest = fields["digest"], let job = try? JobCodec.decode(fields, key: keys.job(id)) else {
             _ = try? releaseReservations([id], token: request.token)
             return nil
         }
         return Reservation(job: job, attempt: attempt, digest: digest)
+    }
+
+    /// The job definition's field, value pairs of a script's reply, from `start` on (the scripts' `definition`).
+    static func definition(_ parts: [RedisReply], from start: Int) -> [String: String] {
+        var fields: [String: String] = [:]
+        var index = start
+        while index + 1 < parts.count {
+            if let name = parts[index].string, let value = parts[index + 1].string { fields[name] = value }
+            index += 2
+        }
+        return fields
     }
 
     /// `ARGV[2…]` of the acquire script.
@@ -154,15 +160,11 @@ extension JobStore {
             return .reserved(token: string(1))
         case "stale":
             return .stale(attempt: int(1), digest: string(2))
-        case "started" where parts.count == 3 && reserved != nil:
-            return .started(Lease(job: reserved!.job, attempt: int(1), startSequence: int(2), request: request))
         case "started":
-            var fields: [String: String] = [:]
-            var index = 3
-            while index + 1 < parts.count {
-                fields[string(index)] = string(index + 1)
-                index += 2
+            if parts.count == 3, let reserved {
+                return .started(Lease(job: reserved.job, attempt: int(1), startSequence: int(2), request: request))
             }
+            let fields = Self.definition(parts, from: 3)
             let job: StoredJob
             do {
                 job = try JobCodec.decode(fields, key: keys.job(id))
