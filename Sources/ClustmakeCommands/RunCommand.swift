@@ -162,14 +162,28 @@ struct RunCommand: AsyncParsableCommand {
         }
         let directory: RunDirectory
         do { directory = try RunDirectory() } catch { throw CommandFailure(status: 1, error.message) }
+        // Every job done and the graph the one redis holds: the run will start nothing, so it checks no host (one
+        // that is down does not keep a finished run from saying so) and learns no cost (its plan is not kept).
+        let more = reviewed?.more ?? jobLines.more
+        var settled = false
+        if !more {
+            settled = await Self.nothingToRun(
+                graph, pushed: fileGraph != nil, namespace: namespace, endpoint: target.endpoint)
+        }
         // srun reports a node it cannot start a step on as it starts each line: the nodes are not checked first.
         let cluster: Cluster
         if let inAllocation {
             cluster = inAllocation.cluster
+        } else if settled {
+            cluster = given
         } else {
             cluster = try await checkedCluster(given, redis: target.endpoint, directory: directory)
         }
-        timer.done("checked the hosts", ["cluster.hosts": "\(cluster.hosts.count)"])
+        if settled {
+            timer.done("found every job done and the graph unchanged: no host checked, no cost learned")
+        } else {
+            timer.done("checked the hosts", ["cluster.hosts": "\(cluster.hosts.count)"])
+        }
         // A reviewed plan runs on the hosts that passed; the jobs it put on the others run on the remaining slots.
         let runnable = reviewed.map { ReviewedPlan.runnable($0.plan, on: cluster) }
         if let runnable, !runnable.leftOut.isEmpty {
@@ -178,7 +192,7 @@ struct RunCommand: AsyncParsableCommand {
                     + runnable.leftOut.joined(separator: ", ") + " run on the other hosts' slots")
         }
         var costMap: [String: Double] = [:]
-        if reviewed == nil && !history.noHistory {
+        if reviewed == nil && !history.noHistory && !settled {
             costMap = try await HistoryCosts.learn(
                 graph: graph, cluster: cluster, namespace: history.costsFrom ?? namespace, endpoint: target.endpoint,
                 explicit: history.costsFrom != nil, logger: logging.logger(label: "clustmake.run"))
@@ -223,6 +237,21 @@ struct RunCommand: AsyncParsableCommand {
             print(report.summary, terminator: "")
         }
         if report.exitStatus != 0 { throw ExitCode(report.exitStatus) }
+    }
+
+    /// Whether a run of `graph` in `namespace` starts nothing (unless asked to run done jobs again): every job is done
+    /// and, when the run pushes `graph` (`pushed`), the namespace holds it already (the push writes nothing). `false`
+    /// when redis cannot tell (no such namespace, an error: the run then meets it as before).
+    static func nothingToRun(
+        _ graph: JobGraph, pushed: Bool, namespace: String, endpoint: RedisEndpoint
+    ) async -> Bool {
+        let ids = graph.jobs.map(\.id)
+        let answer = try? await DedicatedThread.run { () throws(StoreError) -> Bool in
+            let store = try JobStore(endpoint: endpoint, namespace: namespace)
+            if pushed, try !store.holds(graph, pushedBy: ClustmakeVersion.current) { return false }
+            return try store.states(of: ids).allSatisfy { $0 == .done }
+        }
+        return answer ?? false
     }
 
     /// The graph redis holds in `namespace`, for a run without JOBS.

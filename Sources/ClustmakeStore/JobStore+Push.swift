@@ -73,7 +73,7 @@ extension JobStore {
             return value
         }
         let stored = found == nil ? StoredFingerprints() : try storedFingerprints()
-        if stored.copiesInStep, stored.pushedBy == pushedBy, stored.graph == fingerprint() {
+        if stored.holds(fingerprint(), pushedBy: pushedBy) {
             return PushReport(namespace: namespace, jobCount: graph.count, createdNamespace: false)
         }
         let old = try found == nil ? ExistingGraph() : readExisting()
@@ -583,6 +583,25 @@ extension JobStore {
         /// Whether the definition copies are those of the definitions: the push that last wrote the definitions wrote
         /// the copies too (a clustmake before copies does not).
         var copiesInStep: Bool { graph != nil && graph == copies }
+
+        /// Whether the namespace holds the graph of `fingerprint` as `pushedBy` writes it: a push of it writes nothing.
+        func holds(_ fingerprint: @autoclosure () -> String, pushedBy: String) -> Bool {
+            copiesInStep && self.pushedBy == pushedBy && graph == fingerprint()
+        }
+    }
+
+    /// Whether a push of `graph` by `pushedBy` would write nothing: the namespace holds it already, whole, as this
+    /// version writes it (``push(_:force:dryRun:pushedBy:progress:)`` then reports no change). `false` for a namespace
+    /// that does not exist or is still being written by a first push.
+    /// - Throws: ``StoreError``: ``StoreError/Code/schemaMismatch``, or redis trouble.
+    public func holds(_ graph: JobGraph, pushedBy: String) throws(StoreError) -> Bool {
+        let read = try pipeline(
+            [["GET", RedisArgument(keys.schema)], ["EXISTS", RedisArgument(keys.pushing)]], "reading the schema version"
+        )
+        guard let found = read[0].string else { return false }
+        if found != String(StoreSchema.version) { throw schemaMismatch(found: found) }
+        guard read[1].integer != 1 else { return false }
+        return try storedFingerprints().holds(graph.fingerprint, pushedBy: pushedBy)
     }
 
     private func storedFingerprints() throws(StoreError) -> StoredFingerprints {

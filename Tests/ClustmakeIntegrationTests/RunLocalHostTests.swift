@@ -50,6 +50,46 @@ import Testing
     }
 }
 
+/// A run with nothing to start meets no host.
+@Suite struct RunSettledTests {
+    @Test("a run whose jobs are all done, of the graph redis holds, checks no host; --more or a changed job does")
+    func finishedRunChecksNoHost() async throws {
+        let redis = try RedisServer()
+        let directory = try Clustmake.temporaryDirectory(prefix: "clustmake-settled")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // A cluster whose only host has no worker: the check before a run leaves it out, and then no host is left.
+        let cluster = try LocalHostFiles.write(
+            in: directory, processors: 1, worker: directory + "/missing/compmake",
+            jobs: #"[{"id": "a", "command": "true"}, {"id": "b", "command": "echo b", "deps": ["a"]}]"#)
+        let namespace = "settled-\(getpid())"
+        let base = ["run", "jobs.json", "--redis", "127.0.0.1:\(redis.port)", "--namespace", namespace]
+        // Every job done first, on this machine (no cluster file: the embedded default's slots).
+        let first = try await Clustmake.run(base, in: directory)
+        #expect(first.status == 0, "\(first.stderr)")
+        let store = try JobStore(connection: try redis.connect(), namespace: namespace)
+        #expect(try store.states() == ["a": .done, "b": .done])
+
+        // Again, on the cluster that cannot run a worker: nothing to start, so its host is not checked.
+        let again = try await Clustmake.run(base + ["--cluster", cluster, "-v"], in: directory)
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stderr.contains("found every job done and the graph unchanged"), "\(again.stderr)")
+        #expect(!again.stderr.contains("left out"), "\(again.stderr)")
+        #expect(again.stdout.contains("run \(namespace) finished: 2 jobs, 2 done"), "\(again.stdout)")
+
+        // --more runs every job again: the host is checked, and no host is left.
+        let more = try await Clustmake.run(base + ["--cluster", cluster, "--more"], in: directory)
+        #expect(more.status == 1, "\(more.stderr)")
+        #expect(more.stderr.contains("no host passed the check"), "\(more.stderr)")
+        // A job changed in the file: its push would make it run again, so the host is checked.
+        try #"{"jobs": [{"id": "a", "command": "true"}, {"id": "b", "command": "echo B", "deps": ["a"]}]}"#.write(
+            toFile: directory + "/jobs.json", atomically: true, encoding: .utf8)
+        let changed = try await Clustmake.run(base + ["--cluster", cluster], in: directory)
+        #expect(changed.status == 1, "\(changed.stderr)")
+        #expect(changed.stderr.contains("no host passed the check"), "\(changed.stderr)")
+        #expect(try store.attempts(of: "a").count == 1 && store.attempts(of: "b").count == 1)
+    }
+}
+
 /// A streamed session that answers what no worker answers is not trusted with more lines.
 @Suite struct RunStreamAnswerTests {
     @Test("a session answering something other than a worker's status is killed; its job counts as a host failure")

@@ -89,6 +89,28 @@ import Testing
         #expect(try fixture.store.metadata().fingerprint == JobGraph(jobs: changed).fingerprint)
     }
 
+    @Test("holds: a push would write nothing (the same graph, the same version, a namespace written whole)")
+    func holds() throws {
+        let fixture = try Fixture()
+        let jobs = [job("a"), job("b", deps: ["a"])]
+        let graph = try JobGraph(jobs: jobs)
+        #expect(try !fixture.store.holds(graph, pushedBy: "test"))  // no namespace yet
+        try fixture.push(jobs)
+        #expect(try fixture.store.holds(graph, pushedBy: "test"))
+        #expect(try !fixture.store.holds(graph, pushedBy: "another version"))
+        var changed = jobs
+        changed[1].command = .shell("echo changed")
+        #expect(try !fixture.store.holds(try JobGraph(jobs: changed), pushedBy: "test"))
+        // A first push still writing the namespace (its `pushing` key): not held yet.
+        let redis = try fixture.redis()
+        _ = try redis.command("SET", "compmake:{ns}:pushing", "1")
+        #expect(try !fixture.store.holds(graph, pushedBy: "test"))
+        _ = try redis.command("DEL", "compmake:{ns}:pushing")
+        // Another schema: said, not guessed.
+        _ = try redis.command("SET", "compmake:{ns}:schema", "999")
+        #expect(throws: StoreError.self) { try fixture.store.holds(graph, pushedBy: "test") }
+    }
+
     @Test("a changed push reports what changed and invalidates changed jobs and everything downstream")
     func changedPush() throws {
         let fixture = try Fixture()
