@@ -165,11 +165,10 @@ struct RunCommand: AsyncParsableCommand {
         // Every job done and the graph the one redis holds: the run will start nothing, so it checks no host (one
         // that is down does not keep a finished run from saying so) and learns no cost (its plan is not kept).
         let more = reviewed?.more ?? jobLines.more
-        var settled = false
-        if !more {
-            settled = await Self.nothingToRun(
-                graph, pushed: fileGraph != nil, namespace: namespace, endpoint: target.endpoint)
-        }
+        let settled =
+            more
+            ? false
+            : await Self.nothingToRun(graph, pushed: fileGraph != nil, namespace: namespace, endpoint: target.endpoint)
         // srun reports a node it cannot start a step on as it starts each line: the nodes are not checked first.
         let cluster: Cluster
         if let inAllocation {

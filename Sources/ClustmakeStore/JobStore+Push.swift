@@ -57,13 +57,8 @@ extension JobStore {
         var watching = true
         defer { if watching { _ = try? connection.command("UNWATCH") } }
 
-        let read = try pipeline(
-            [["GET", RedisArgument(keys.schema)], ["EXISTS", RedisArgument(keys.pushing)]], "reading the schema version"
-        )
-        let found = read[0].string
-        if let found, found != String(StoreSchema.version) { throw schemaMismatch(found: found) }
-        // A namespace that a run makes while it pushes it (``PushProgress``) exists before its jobs are all written.
-        if found != nil, read[1].integer == 1 { throw Self.firstPushBusy(namespace) }
+        let recorded = try namespaceOnRecord()
+        if recorded.beingPushed { throw Self.firstPushBusy(namespace) }
         // The graph's fingerprint, hashed once, when first needed (0.8 s for a million jobs).
         var hashed: String?
         func fingerprint() -> String {
@@ -72,14 +67,14 @@ extension JobStore {
             hashed = value
             return value
         }
-        let stored = found == nil ? StoredFingerprints() : try storedFingerprints()
+        let stored = recorded.exists ? try storedFingerprints() : StoredFingerprints()
         if stored.holds(fingerprint(), pushedBy: pushedBy) {
             return PushReport(namespace: namespace, jobCount: graph.count, createdNamespace: false)
         }
-        let old = try found == nil ? ExistingGraph() : readExisting()
+        let old = try recorded.exists ? readExisting() : ExistingGraph()
         let now = UTCTime.now().iso8601
 
-        var report = PushReport(namespace: namespace, jobCount: graph.count, createdNamespace: found == nil)
+        var report = PushReport(namespace: namespace, jobCount: graph.count, createdNamespace: !recorded.exists)
         // What each job needs (see `JobWrite`); its commands are built only as the transaction is sent, a batch at
         // a time, so a push of a million jobs does not hold millions of commands at once.
         var jobWrites = [JobWrite](repeating: .none, count: graph.count)
@@ -172,7 +167,7 @@ extension JobStore {
         let copiesInStep = stored.copiesInStep
         if dryRun || (report.isUnchanged && copiesInStep) { return report }
         let written = graph.jobs.indices.filter { jobWrites[$0] != .none }
-        if found == nil {
+        if !recorded.exists {
             // pushFresh keeps or ends the watch itself.
             watching = false
             return try pushFresh(
@@ -595,13 +590,22 @@ extension JobStore {
     /// that does not exist or is still being written by a first push.
     /// - Throws: ``StoreError``: ``StoreError/Code/schemaMismatch``, or redis trouble.
     public func holds(_ graph: JobGraph, pushedBy: String) throws(StoreError) -> Bool {
+        let recorded = try namespaceOnRecord()
+        guard recorded.exists, !recorded.beingPushed else { return false }
+        return try storedFingerprints().holds(graph.fingerprint, pushedBy: pushedBy)
+    }
+
+    /// Whether the namespace exists (its schema key, which must be this version's) and, if so, whether a first push
+    /// is still writing it (a namespace that a run makes while it pushes it, ``PushProgress``, exists before its jobs
+    /// are all written).
+    /// - Throws: ``StoreError``: ``StoreError/Code/schemaMismatch``, or redis trouble.
+    private func namespaceOnRecord() throws(StoreError) -> (exists: Bool, beingPushed: Bool) {
         let read = try pipeline(
             [["GET", RedisArgument(keys.schema)], ["EXISTS", RedisArgument(keys.pushing)]], "reading the schema version"
         )
-        guard let found = read[0].string else { return false }
+        guard let found = read[0].string else { return (false, false) }
         if found != String(StoreSchema.version) { throw schemaMismatch(found: found) }
-        guard read[1].integer != 1 else { return false }
-        return try storedFingerprints().holds(graph.fingerprint, pushedBy: pushedBy)
+        return (true, read[1].integer == 1)
     }
 
     private func storedFingerprints() throws(StoreError) -> StoredFingerprints {
